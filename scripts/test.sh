@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The README's test command (CI runs it through .ci/run): installs what is missing, builds,
+# runs every test with ctest, then the unit tests again under ASan + UBSan, then a short
+# libFuzzer run of every decoder. Exits non-zero on any failure.
+#   scripts/test.sh            everything
+#   scripts/test.sh --quick    the release build's tests only
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+jobs="$(nproc)"
+
+section() { printf '\n==== %s ====\n' "$*"; }
+
+section "release build"
+"$root/scripts/build.sh" release
+section "tests (release)"
+(cd "$root/build" && ctest --output-on-failure -j "$jobs")
+
+if [ "$quick" -eq 1 ]; then exit 0; fi
+
+section "unit tests under ASan + UBSan"
+"$root/scripts/build.sh" asan core_unit_tests crypto_unit_tests cli_unit_tests metanode
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+(cd "$root/build-asan" && ctest --output-on-failure -j "$jobs" -L unit)
+
+section "fuzzing the codec (short run)"
+"$root/scripts/fuzz.sh" "${METANODE_FUZZ_SECONDS:-30}"

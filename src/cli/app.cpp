@@ -1,0 +1,66 @@
+#include "cli/app.hpp"
+
+#include <blake3.h>
+#include <openssl/opensslv.h>
+#include <sodium.h>
+
+#include <CLI/CLI.hpp>
+#include <ostream>
+
+#include "cli/keys_command.hpp"
+
+namespace metanode::cli {
+namespace {
+constexpr const char* kVersion = "0.1.0";
+
+void add_version_command(CLI::App& app, Io& io, std::function<int()>& dispatch) {
+  CLI::App* version = app.add_subcommand("version", "Print the version of metanode and its cryptography");
+  version->callback([&io, &dispatch] {
+    dispatch = [&io]() -> int {
+      io.out << "metanode " << kVersion << "\n"
+             << "  blake3     " << blake3_version() << " (official C, derive-key domains metanode/v1/*)\n"
+             << "  libsodium  " << sodium_version_string() << " (Ed25519, Argon2id)\n"
+             << "  openssl    " << OPENSSL_VERSION_TEXT << " (AES-256-GCM, TLS 1.3)\n"
+             << "  pqclean    0.8.1 (ML-DSA-65 FIPS 204, ML-KEM-768 FIPS 203)\n";
+      return kExitOk;
+    };
+  });
+}
+}  // namespace
+
+int run(int argc, const char* const* argv, Io& io) {
+  CLI::App app{"metanode: a permissioned BFT ledger node and its control plane", "metanode"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every subcommand");
+  std::function<int()> dispatch;
+  add_version_command(app, io, dispatch);
+  add_keys_command(app, io, dispatch);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    // Help for the deepest subcommand that was named.
+    const CLI::App* target = &app;
+    while (!target->get_subcommands().empty()) target = target->get_subcommands().front();
+    io.out << target->help();
+    return kExitOk;
+  } catch (const CLI::CallForAllHelp&) {
+    io.out << app.help("", CLI::AppFormatMode::All);
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    io.err << "metanode: " << e.what() << " (try --help)\n";
+    return kExitUsage;
+  }
+  if (!dispatch) {
+    io.err << "metanode: nothing to do (try --help)\n";
+    return kExitUsage;
+  }
+  try {
+    return dispatch();
+  } catch (const std::exception& e) {
+    io.err << "metanode: error[internal]: " << e.what() << "\n";
+    return kExitFailed;
+  }
+}
+
+}  // namespace metanode::cli

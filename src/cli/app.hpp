@@ -1,0 +1,27 @@
+// The `metanode` command: CLI11 wiring of every subcommand. Runs in-process so tests drive it
+// exactly as a user would, with their own streams and environment.
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+namespace metanode::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+
+struct Io {
+  std::ostream& out;
+  std::ostream& err;
+  // Environment lookup (getenv in main; a map in tests).
+  std::function<std::optional<std::string>(const std::string&)> env;
+  // Reads a secret from the terminal without echo; nullopt when there is no terminal.
+  std::function<std::optional<std::string>(const std::string& prompt)> prompt_secret;
+};
+
+int run(int argc, const char* const* argv, Io& io);
+
+}  // namespace metanode::cli

@@ -1,0 +1,184 @@
+#include "cli/app.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "crypto/address.hpp"
+
+namespace metanode::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Cli {
+  std::ostringstream out;
+  std::ostringstream err;
+  std::map<std::string, std::string> env;
+  std::vector<std::string> prompts_answered;  // answers the fake terminal gives, in order
+  bool has_terminal = false;
+
+  int run(std::vector<std::string> args) {
+    out.str("");
+    err.str("");
+    args.insert(args.begin(), "metanode");
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    Io io{out, err,
+          [this](const std::string& name) -> std::optional<std::string> {
+            auto it = env.find(name);
+            if (it == env.end()) return std::nullopt;
+            return it->second;
+          },
+          [this](const std::string&) -> std::optional<std::string> {
+            if (!has_terminal || prompts_answered.empty()) return std::nullopt;
+            std::string answer = prompts_answered.front();
+            prompts_answered.erase(prompts_answered.begin());
+            return answer;
+          }};
+    return metanode::cli::run(static_cast<int>(argv.size()), argv.data(), io);
+  }
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("metanode-cli-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string ks() const { return (dir_ / "keys").string(); }
+  fs::path dir_;
+};
+
+TEST_F(CliTest, HelpOnEverySubcommand) {
+  Cli cli;
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--help"},
+                                                                {"version", "--help"},
+                                                                {"keys", "--help"},
+                                                                {"keys", "new", "--help"},
+                                                                {"keys", "list", "--help"},
+                                                                {"keys", "show", "--help"},
+                                                                {"keys", "export-public", "--help"}}) {
+    EXPECT_EQ(cli.run(args), kExitOk) << args.back();
+    EXPECT_NE(cli.out.str().find("Usage"), std::string::npos);
+  }
+  cli.run({"keys", "new", "--help"});
+  EXPECT_NE(cli.out.str().find("--passphrase-file"), std::string::npos);
+}
+
+TEST_F(CliTest, UsageErrorsExitTwoWithOneLine) {
+  Cli cli;
+  EXPECT_EQ(cli.run({}), kExitUsage);
+  EXPECT_EQ(cli.run({"no-such-command"}), kExitUsage);
+  EXPECT_EQ(cli.run({"keys", "new"}), kExitUsage);  // name missing
+  EXPECT_EQ(cli.run({"keys", "list", "--bogus"}), kExitUsage);
+  const std::string err = cli.err.str();
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_EQ(err.rfind("metanode: ", 0), 0u);
+}
+
+TEST_F(CliTest, Version) {
+  Cli cli;
+  EXPECT_EQ(cli.run({"version"}), kExitOk);
+  EXPECT_NE(cli.out.str().find("metanode 0.1.0"), std::string::npos);
+  EXPECT_NE(cli.out.str().find("blake3"), std::string::npos);
+}
+
+TEST_F(CliTest, KeysNewPrintsNameAndAddress) {
+  Cli cli;
+  cli.env["METANODE_PASSPHRASE"] = "pw";
+  ASSERT_EQ(cli.run({"keys", "new", "alice", "--keystore", ks()}), kExitOk) << cli.err.str();
+  const std::string out = cli.out.str();
+  EXPECT_NE(out.find("alice"), std::string::npos);
+  const auto pos = out.find("\naddress ");
+  ASSERT_NE(pos, std::string::npos) << out;
+  std::istringstream line(out.substr(pos + 1));
+  std::string label, address;
+  line >> label >> address;
+  EXPECT_TRUE(crypto::Address::parse(address).ok()) << address;
+
+  // list and show find it; export-public gives JSON with the same address.
+  ASSERT_EQ(cli.run({"keys", "list", "--keystore", ks()}), kExitOk);
+  EXPECT_NE(cli.out.str().find(address), std::string::npos);
+  ASSERT_EQ(cli.run({"keys", "show", "alice", "--keystore", ks()}), kExitOk);
+  EXPECT_NE(cli.out.str().find(address), std::string::npos);
+  ASSERT_EQ(cli.run({"keys", "export-public", "alice", "--keystore", ks()}), kExitOk);
+  auto doc = nlohmann::json::parse(cli.out.str());
+  EXPECT_EQ(doc["address"], address);
+  EXPECT_EQ(doc["mldsa65_public_key"].get<std::string>().size(), 2 * 1952u);
+  EXPECT_FALSE(doc.contains("cipher"));
+  ASSERT_EQ(cli.run({"keys", "list", "--json", "--keystore", ks()}), kExitOk);
+  EXPECT_EQ(nlohmann::json::parse(cli.out.str()).size(), 1u);
+}
+
+TEST_F(CliTest, PassphraseSources) {
+  Cli cli;
+  // From a file (first line, newline stripped).
+  const fs::path file = dir_ / "pass.txt";
+  std::ofstream(file) << "from-file\n";
+  ASSERT_EQ(cli.run({"keys", "new", "a", "--keystore", ks(), "--passphrase-file", file.string()}), kExitOk)
+      << cli.err.str();
+  EXPECT_EQ(cli.run({"keys", "show", "a", "--check-passphrase", "--keystore", ks(), "--passphrase-file",
+                     file.string()}),
+            kExitOk);
+  EXPECT_NE(cli.out.str().find("passphrase ok"), std::string::npos);
+  // A wrong passphrase is a clear one-line error and exit 1.
+  cli.env["METANODE_PASSPHRASE"] = "nope";
+  EXPECT_EQ(cli.run({"keys", "show", "a", "--check-passphrase", "--keystore", ks()}), kExitFailed);
+  EXPECT_NE(cli.err.str().find("wrong passphrase"), std::string::npos);
+  const std::string wrong = cli.err.str();
+  EXPECT_EQ(std::count(wrong.begin(), wrong.end(), '\n'), 1);
+  // From the prompt, asked twice for a new key.
+  cli.env.clear();
+  cli.has_terminal = true;
+  cli.prompts_answered = {"typed", "typed"};
+  ASSERT_EQ(cli.run({"keys", "new", "b", "--keystore", ks()}), kExitOk) << cli.err.str();
+  cli.prompts_answered = {"one", "two"};
+  EXPECT_EQ(cli.run({"keys", "new", "c", "--keystore", ks()}), kExitFailed);
+  EXPECT_NE(cli.err.str().find("differ"), std::string::npos);
+  // No terminal and no other source: a clear error.
+  cli.has_terminal = false;
+  EXPECT_EQ(cli.run({"keys", "new", "d", "--keystore", ks()}), kExitFailed);
+  EXPECT_NE(cli.err.str().find("METANODE_PASSPHRASE"), std::string::npos);
+  // Missing passphrase file.
+  EXPECT_EQ(cli.run({"keys", "new", "e", "--keystore", ks(), "--passphrase-file", "/nonexistent"}), kExitFailed);
+}
+
+TEST_F(CliTest, FailuresExitOne) {
+  Cli cli;
+  cli.env["METANODE_PASSPHRASE"] = "pw";
+  EXPECT_EQ(cli.run({"keys", "show", "ghost", "--keystore", ks()}), kExitFailed);
+  EXPECT_NE(cli.err.str().find("key_not_found"), std::string::npos);
+  ASSERT_EQ(cli.run({"keys", "new", "x", "--keystore", ks()}), kExitOk);
+  EXPECT_EQ(cli.run({"keys", "new", "x", "--keystore", ks()}), kExitFailed);
+  EXPECT_NE(cli.err.str().find("already exists"), std::string::npos);
+  EXPECT_EQ(cli.run({"keys", "new", "../x", "--keystore", ks()}), kExitFailed);
+}
+
+TEST_F(CliTest, DefaultKeystoreFollowsMetanodeHome) {
+  Cli cli;
+  cli.env["METANODE_PASSPHRASE"] = "pw";
+  cli.env["METANODE_HOME"] = (dir_ / "home").string();
+  ASSERT_EQ(cli.run({"keys", "new", "dev"}), kExitOk) << cli.err.str();
+  EXPECT_TRUE(fs::exists(dir_ / "home/keys/dev.key.json"));
+}
+
+// The real binary: exit codes as a shell sees them.
+TEST(CliBinary, ExitCodes) {
+  const std::string bin = METANODE_BINARY;
+  auto status = [](const std::string& cmd) { return WEXITSTATUS(std::system((cmd + " >/dev/null 2>&1").c_str())); };
+  EXPECT_EQ(status(bin + " --help"), 0);
+  EXPECT_EQ(status(bin + " version"), 0);
+  EXPECT_EQ(status(bin + " frobnicate"), 2);
+  EXPECT_EQ(status("METANODE_HOME=/nonexistent/x " + bin + " keys show nobody"), 1);
+}
+
+}  // namespace
+}  // namespace metanode::cli
