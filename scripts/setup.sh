@@ -6,7 +6,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 packages=(
-  build-essential cmake ninja-build ccache mold pkg-config git ca-certificates
+  build-essential cmake ninja-build ccache mold pkg-config git ca-certificates openssl
   clang libclang-rt-14-dev
   libboost-dev libssl-dev libsodium-dev librust-blake3-dev b3sum librocksdb-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
