@@ -35,7 +35,33 @@ namespace metanode::core {
   X(kWrongPassphrase, 41, "wrong_passphrase")           \
   X(kKeyNotFound, 42, "key_not_found")                  \
   X(kKeyExists, 43, "key_exists")                       \
-  X(kKeystoreCorrupt, 44, "keystore_corrupt")
+  X(kKeystoreCorrupt, 44, "keystore_corrupt")         \
+  X(kProofInvalid, 60, "proof_invalid")                \
+  X(kProofRootMismatch, 61, "proof_root_mismatch")     \
+  X(kStateCorrupt, 62, "state_corrupt")                \
+  X(kStorageIo, 70, "storage_io")                       \
+  X(kStorageWrongChain, 71, "storage_wrong_chain")      \
+  X(kStorageNewerFormat, 72, "storage_newer_format")    \
+  X(kStorageCorrupt, 73, "storage_corrupt")             \
+  X(kStorageBatchTooLarge, 74, "storage_batch_too_large") \
+  X(kTxMalformed, 80, "tx_malformed")                   \
+  X(kTxWrongChain, 81, "tx_wrong_chain")                \
+  X(kTxNonceTooLow, 82, "tx_nonce_too_low")             \
+  X(kTxNonceGap, 83, "tx_nonce_gap")                    \
+  X(kTxInsufficientBalance, 84, "tx_insufficient_balance") \
+  X(kTxFeeTooLow, 85, "tx_fee_too_low")                 \
+  X(kTxAmountOverflow, 86, "tx_amount_overflow")        \
+  X(kTxUnknownAccount, 87, "tx_unknown_account")        \
+  X(kTxTooLarge, 88, "tx_too_large")                    \
+  X(kBlockInvalid, 90, "block_invalid")                 \
+  X(kBlockCorrupt, 91, "block_corrupt")                 \
+  X(kGenesisInvalid, 92, "genesis_invalid")             \
+  X(kMempoolFull, 100, "mempool_full")                  \
+  X(kMempoolBidTooLow, 101, "mempool_bid_too_low")      \
+  X(kMempoolReplacementUnderpriced, 102, "mempool_replacement_underpriced") \
+  X(kMempoolSenderQuota, 103, "mempool_sender_quota")   \
+  X(kMempoolDuplicate, 104, "mempool_duplicate")        \
+  X(kMempoolEvicted, 105, "mempool_evicted")
 
 enum class ErrorCode : std::uint16_t {
 #define METANODE_ERROR_ENUM(name, number, text) name = number,

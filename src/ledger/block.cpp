@@ -1,0 +1,135 @@
+#include "ledger/block.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace metanode::ledger {
+
+void Header::encode(core::Writer& w) const {
+  w.u64(height);
+  w.array(parent_hash);
+  w.i64(timestamp_unix_ms);
+  proposer.encode(w);
+  w.array(tx_root);
+  w.array(receipts_root);
+  w.array(state_root);
+  w.array(validator_set_hash);
+  w.u64(base_fee);
+  w.u32(tx_count);
+}
+
+core::Result<Header> Header::decode(core::Reader& r) {
+  Header h;
+  MN_TRY_ASSIGN(h.height, r.u64());
+  MN_TRY_ASSIGN(h.parent_hash, r.array<32>());
+  MN_TRY_ASSIGN(h.timestamp_unix_ms, r.i64());
+  MN_TRY_ASSIGN(h.proposer, crypto::PublicKey::decode(r));
+  MN_TRY_ASSIGN(h.tx_root, r.array<32>());
+  MN_TRY_ASSIGN(h.receipts_root, r.array<32>());
+  MN_TRY_ASSIGN(h.state_root, r.array<32>());
+  MN_TRY_ASSIGN(h.validator_set_hash, r.array<32>());
+  MN_TRY_ASSIGN(h.base_fee, r.u64());
+  MN_TRY_ASSIGN(h.tx_count, r.u32());
+  return h;
+}
+
+core::Hash32 Header::hash() const { return core::hash(core::Domain::BlockHeader, core::encode(*this)); }
+
+void Block::encode(core::Writer& w) const {
+  header.encode(w);
+  w.vector(txs, kBlockTxsMax, [](core::Writer& out, const Transaction& tx) { tx.encode(out); });
+}
+
+core::Result<Block> Block::decode(core::Reader& r) {
+  Block b;
+  MN_TRY_ASSIGN(b.header, Header::decode(r));
+  MN_TRY_ASSIGN(b.txs, r.vector<Transaction>(kBlockTxsMax, Transaction::decode));
+  if (b.txs.size() != b.header.tx_count) {
+    return core::make_error(core::ErrorCode::kDecodeInvalidValue, "block holds " + std::to_string(b.txs.size()) +
+                                                                      " transactions, its header says " +
+                                                                      std::to_string(b.header.tx_count));
+  }
+  return b;
+}
+
+void Event::encode(core::Writer& w) const {
+  w.string(kind, 32);
+  w.bytes(data, kEventDataBytesMax);
+}
+
+core::Result<Event> Event::decode(core::Reader& r) {
+  Event e;
+  MN_TRY_ASSIGN(e.kind, r.string(32));
+  MN_TRY_ASSIGN(e.data, r.bytes(kEventDataBytesMax));
+  return e;
+}
+
+void Receipt::encode(core::Writer& w) const {
+  w.array(tx_hash);
+  w.u8(static_cast<std::uint8_t>(status));
+  w.u64(fee_paid);
+  w.u16(error_code);
+  w.string(error_message, kErrorMessageBytesMax);
+  w.vector(events, kEventsPerReceiptMax, [](core::Writer& out, const Event& e) { e.encode(out); });
+}
+
+core::Result<Receipt> Receipt::decode(core::Reader& r) {
+  Receipt rc;
+  MN_TRY_ASSIGN(rc.tx_hash, r.array<32>());
+  MN_TRY_ASSIGN(const std::uint8_t status, r.u8());
+  if (status > 1) return core::make_error(core::ErrorCode::kDecodeInvalidValue, "receipt status " + std::to_string(status));
+  rc.status = static_cast<ReceiptStatus>(status);
+  MN_TRY_ASSIGN(rc.fee_paid, r.u64());
+  MN_TRY_ASSIGN(rc.error_code, r.u16());
+  MN_TRY_ASSIGN(rc.error_message, r.string(kErrorMessageBytesMax));
+  MN_TRY_ASSIGN(rc.events, r.vector<Event>(kEventsPerReceiptMax, Event::decode));
+  return rc;
+}
+
+core::Hash32 Receipt::hash() const { return core::hash(core::Domain::Receipt, core::encode(*this)); }
+
+core::Hash32 CommitCertificate::signing_digest() const {
+  core::Writer w(40);
+  w.u64(height);
+  w.array(block_hash);
+  return core::hash(core::Domain::Vote, w.data());
+}
+
+void CommitCertificate::encode(core::Writer& w) const {
+  w.u64(height);
+  w.array(block_hash);
+  crypto::encode_signer_signatures(w, signatures);
+}
+
+core::Result<CommitCertificate> CommitCertificate::decode(core::Reader& r) {
+  CommitCertificate c;
+  MN_TRY_ASSIGN(c.height, r.u64());
+  MN_TRY_ASSIGN(c.block_hash, r.array<32>());
+  MN_TRY_ASSIGN(c.signatures, crypto::decode_signer_signatures(r));
+  return c;
+}
+
+core::Status verify_commit(const CommitCertificate& cert, const std::vector<crypto::PublicKey>& validators,
+                           std::size_t quorum) {
+  const core::Hash32 digest = cert.signing_digest();
+  std::set<crypto::PublicKey> signers;
+  for (const auto& s : cert.signatures) {
+    if (std::find(validators.begin(), validators.end(), s.signer) == validators.end()) {
+      return core::make_error(core::ErrorCode::kBlockInvalid, "commit signed by non-validator " + s.signer.to_hex());
+    }
+    if (!signers.insert(s.signer).second) {
+      return core::make_error(core::ErrorCode::kBlockInvalid, "commit signed twice by " + s.signer.to_hex());
+    }
+    if (!crypto::verify_digest(s.signer, digest, s.signature)) {
+      return core::make_error(core::ErrorCode::kBlockInvalid,
+                              "commit signature of " + s.signer.to_hex() + " does not verify");
+    }
+  }
+  if (signers.size() < quorum) {
+    return core::make_error(core::ErrorCode::kBlockInvalid, "commit has " + std::to_string(signers.size()) +
+                                                                " signatures, quorum is " + std::to_string(quorum));
+  }
+  return {};
+}
+
+}  // namespace metanode::ledger

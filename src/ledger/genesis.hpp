@@ -1,0 +1,54 @@
+// The genesis file (JSON): the chain id, the initial validators and balances, and the fee
+// parameters every node must agree on. Its block 0 identifies the chain.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "crypto/address.hpp"
+#include "crypto/ed25519.hpp"
+#include "crypto/mldsa.hpp"
+
+namespace metanode::ledger {
+
+struct GenesisValidator {
+  std::string name;
+  crypto::PublicKey ed25519_public_key;
+  crypto::MldsaPublicKey mldsa_public_key;
+  bool operator==(const GenesisValidator&) const = default;
+};
+
+struct GenesisAccount {
+  crypto::Address address;
+  std::uint64_t balance = 0;
+  bool operator==(const GenesisAccount&) const = default;
+};
+
+struct Genesis {
+  std::string chain_id;
+  std::int64_t genesis_time_unix_ms = 0;
+  std::uint64_t base_fee_initial = 1;
+  std::uint64_t base_fee_min = 1;
+  std::uint32_t block_txs_target = 5'000;  // the base fee rises above this fullness, falls below
+  std::vector<GenesisValidator> validators;
+  std::vector<GenesisAccount> accounts;
+
+  // Non-empty chain id of [a-z0-9-], at least one validator, no duplicate validators or
+  // accounts, total supply without overflow.
+  core::Status validate() const;
+  core::Hash32 validator_set_hash() const;
+  std::vector<crypto::PublicKey> validator_keys() const;
+
+  std::string to_json() const;
+  static core::Result<Genesis> from_json(std::string_view text);
+  static core::Result<Genesis> load(const std::filesystem::path& file);
+  core::Status save(const std::filesystem::path& file) const;
+};
+
+// EIP-1559-shaped base fee update: moves by up to 1/8 per block toward the target fullness.
+std::uint64_t base_fee_next(std::uint64_t base_fee, std::uint32_t tx_count, const Genesis& genesis);
+
+}  // namespace metanode::ledger

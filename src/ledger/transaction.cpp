@@ -1,0 +1,141 @@
+#include "ledger/transaction.hpp"
+
+#include <limits>
+
+namespace metanode::ledger {
+namespace {
+constexpr std::uint8_t kPayloadTransfer = 0;
+
+core::Error malformed(std::string why) { return core::make_error(core::ErrorCode::kTxMalformed, std::move(why)); }
+}  // namespace
+
+crypto::Address Transaction::sender() const {
+  return sender_kind == SenderKind::kSingle ? crypto::Address::from_public_key(sender_key) : sender_policy.address();
+}
+
+void Transaction::encode_body(core::Writer& w) const {
+  w.string(chain_id, kChainIdBytesMax);
+  w.u8(static_cast<std::uint8_t>(sender_kind));
+  if (sender_kind == SenderKind::kSingle) {
+    sender_key.encode(w);
+  } else {
+    sender_policy.encode(w);
+  }
+  w.u64(nonce);
+  w.u64(max_fee);
+  w.u64(bid);
+  std::visit(
+      [&w](const auto& p) {
+        using P = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<P, TransferPayload>) {
+          w.u8(kPayloadTransfer);
+          p.to.encode(w);
+          w.u64(p.amount);
+        }
+      },
+      payload);
+  w.string(memo, kMemoBytesMax);
+}
+
+core::Bytes Transaction::body() const {
+  core::Writer w(256);
+  encode_body(w);
+  return std::move(w).take();
+}
+
+core::Hash32 Transaction::hash() const { return core::hash(core::Domain::Tx, body()); }
+
+void Transaction::encode(core::Writer& w) const {
+  encode_body(w);
+  if (sender_kind == SenderKind::kSingle) {
+    signature.encode(w);
+  } else {
+    crypto::encode_signer_signatures(w, multisig_signatures);
+  }
+}
+
+core::Result<Transaction> Transaction::decode(core::Reader& r) {
+  Transaction tx;
+  MN_TRY_ASSIGN(tx.chain_id, r.string(kChainIdBytesMax));
+  MN_TRY_ASSIGN(const std::uint8_t kind, r.u8());
+  if (kind == static_cast<std::uint8_t>(SenderKind::kSingle)) {
+    tx.sender_kind = SenderKind::kSingle;
+    MN_TRY_ASSIGN(tx.sender_key, crypto::PublicKey::decode(r));
+  } else if (kind == static_cast<std::uint8_t>(SenderKind::kMultisig)) {
+    tx.sender_kind = SenderKind::kMultisig;
+    MN_TRY_ASSIGN(tx.sender_policy, crypto::MultisigPolicy::decode(r));
+  } else {
+    return core::make_error(core::ErrorCode::kDecodeInvalidValue, "sender kind " + std::to_string(kind) + " is unknown");
+  }
+  MN_TRY_ASSIGN(tx.nonce, r.u64());
+  MN_TRY_ASSIGN(tx.max_fee, r.u64());
+  MN_TRY_ASSIGN(tx.bid, r.u64());
+  MN_TRY_ASSIGN(const std::uint8_t payload_kind, r.u8());
+  if (payload_kind == kPayloadTransfer) {
+    TransferPayload p;
+    MN_TRY_ASSIGN(p.to, crypto::Address::decode(r));
+    MN_TRY_ASSIGN(p.amount, r.u64());
+    tx.payload = p;
+  } else {
+    return core::make_error(core::ErrorCode::kDecodeInvalidValue,
+                            "payload kind " + std::to_string(payload_kind) + " is unknown");
+  }
+  MN_TRY_ASSIGN(tx.memo, r.string(kMemoBytesMax));
+  if (tx.sender_kind == SenderKind::kSingle) {
+    MN_TRY_ASSIGN(tx.signature, crypto::Signature::decode(r));
+  } else {
+    MN_TRY_ASSIGN(tx.multisig_signatures, crypto::decode_signer_signatures(r));
+  }
+  return tx;
+}
+
+void Transaction::sign_single(const crypto::KeyPair& key) {
+  sender_kind = SenderKind::kSingle;
+  sender_key = key.public_key();
+  signature = key.sign_digest(hash());
+}
+
+void Transaction::add_multisig_signature(const crypto::KeyPair& member) {
+  multisig_signatures.push_back(crypto::SignerSignature{member.public_key(), member.sign_digest(hash())});
+}
+
+core::Status Transaction::check_signatures() const {
+  const core::Hash32 digest = hash();
+  if (sender_kind == SenderKind::kSingle) {
+    if (!crypto::verify_digest(sender_key, digest, signature)) {
+      return core::make_error(core::ErrorCode::kBadSignature, "transaction signature does not verify for sender " +
+                                                                  sender().to_string());
+    }
+    return {};
+  }
+  return crypto::verify_multisig_digest(sender_policy, digest, multisig_signatures);
+}
+
+core::Status Transaction::check_stateless(std::string_view expected_chain_id) const {
+  MN_TRY(check_stateless_without_signatures(expected_chain_id));
+  return check_signatures();
+}
+
+core::Status Transaction::check_stateless_without_signatures(std::string_view expected_chain_id) const {
+  if (chain_id != expected_chain_id) {
+    return core::make_error(core::ErrorCode::kTxWrongChain,
+                            "transaction is for chain '" + chain_id + "', this is '" + std::string(expected_chain_id) + "'");
+  }
+  if (bid > max_fee) {
+    return malformed("bid " + std::to_string(bid) + " exceeds max_fee " + std::to_string(max_fee));
+  }
+  if (const auto* transfer = std::get_if<TransferPayload>(&payload)) {
+    if (transfer->amount == 0) return malformed("transfer amount is zero");
+    if (transfer->to == sender()) return malformed("transfer to the sender itself");
+  }
+  if (sender_kind == SenderKind::kMultisig) MN_TRY(sender_policy.validate());
+  return {};
+}
+
+std::optional<std::uint64_t> fee_for(const Transaction& tx, std::uint64_t base_fee) {
+  if (tx.max_fee < base_fee) return std::nullopt;
+  const std::uint64_t headroom = tx.max_fee - base_fee;
+  return base_fee + std::min(tx.bid, headroom);
+}
+
+}  // namespace metanode::ledger

@@ -1,0 +1,42 @@
+// Where the sparse Merkle tree keeps its nodes: content-addressed by node hash. The storage
+// layer implements both sides over CueDB (its state-nodes column family, written in the same
+// atomic batch as the block); MemoryNodeStore serves tests and tools.
+#pragma once
+
+#include <map>
+#include <optional>
+
+#include "core/bytes.hpp"
+#include "core/result.hpp"
+
+namespace metanode::merkle {
+
+class NodeReader {
+ public:
+  virtual ~NodeReader() = default;
+  // nullopt when no node has this id; an error only for I/O or corruption.
+  virtual core::Result<std::optional<core::Bytes>> get_node(const core::Hash32& id) const = 0;
+};
+
+class NodeWriter {
+ public:
+  virtual ~NodeWriter() = default;
+  virtual void put_node(const core::Hash32& id, core::ByteView encoded) = 0;
+};
+
+// An in-memory node store: a real store, for tests and for building trees off-line.
+class MemoryNodeStore final : public NodeReader, public NodeWriter {
+ public:
+  core::Result<std::optional<core::Bytes>> get_node(const core::Hash32& id) const override {
+    auto it = nodes_.find(id);
+    if (it == nodes_.end()) return std::optional<core::Bytes>{};
+    return std::optional<core::Bytes>{it->second};
+  }
+  void put_node(const core::Hash32& id, core::ByteView encoded) override { nodes_[id] = core::to_bytes(encoded); }
+  std::size_t size() const { return nodes_.size(); }
+
+ private:
+  std::map<core::Hash32, core::Bytes> nodes_;
+};
+
+}  // namespace metanode::merkle

@@ -1,0 +1,65 @@
+#include "ledger/genesis.hpp"
+
+#include <gtest/gtest.h>
+
+namespace metanode::ledger {
+namespace {
+
+Genesis sample() {
+  Genesis g;
+  g.chain_id = "metanode-test";
+  g.genesis_time_unix_ms = 1'700'000'000'000;
+  const auto v = crypto::KeyPair::generate();
+  g.validators.push_back({"validator-0", v.public_key(), crypto::MldsaKeyPair::generate().public_key()});
+  g.accounts.push_back({crypto::Address::from_public_key(crypto::KeyPair::generate().public_key()), 1'000'000});
+  return g;
+}
+
+TEST(Genesis, JsonRoundTrip) {
+  const Genesis g = sample();
+  auto back = Genesis::from_json(g.to_json());
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  EXPECT_EQ(back->chain_id, g.chain_id);
+  EXPECT_EQ(back->validators, g.validators);
+  EXPECT_EQ(back->accounts, g.accounts);
+  EXPECT_EQ(back->validator_set_hash(), g.validator_set_hash());
+}
+
+TEST(Genesis, RejectsInvalid) {
+  EXPECT_EQ(Genesis::from_json("[1,2]").error().code, core::ErrorCode::kGenesisInvalid);
+  EXPECT_EQ(Genesis::from_json("{").error().code, core::ErrorCode::kGenesisInvalid);
+  EXPECT_EQ(Genesis::from_json(R"({"chain_id":"x"})").error().code, core::ErrorCode::kGenesisInvalid);
+  Genesis g = sample();
+  g.chain_id = "Bad Chain";
+  EXPECT_FALSE(g.validate().ok());
+  g = sample();
+  g.validators.clear();
+  EXPECT_FALSE(g.validate().ok());
+  g = sample();
+  g.accounts.push_back(g.accounts[0]);
+  EXPECT_FALSE(g.validate().ok());
+  g = sample();
+  g.accounts.push_back({crypto::Address::from_public_key(crypto::KeyPair::generate().public_key()),
+                        std::numeric_limits<std::uint64_t>::max()});
+  EXPECT_NE(g.validate().error().message.find("overflow"), std::string::npos);
+  // A mistyped address in the file is caught by its checksum.
+  g = sample();
+  std::string text = g.to_json();
+  const auto pos = text.find("\"mn1") + 10;
+  text[pos] = text[pos] == 'q' ? 'p' : 'q';
+  EXPECT_EQ(Genesis::from_json(text).error().code, core::ErrorCode::kGenesisInvalid);
+}
+
+TEST(Genesis, BaseFeeFollowsFullness) {
+  Genesis g = sample();
+  g.block_txs_target = 1000;
+  g.base_fee_min = 1;
+  EXPECT_EQ(base_fee_next(800, 1000, g), 800u);   // at target: unchanged
+  EXPECT_EQ(base_fee_next(800, 2000, g), 900u);   // full: +1/8
+  EXPECT_EQ(base_fee_next(800, 0, g), 700u);      // empty: -1/8
+  EXPECT_EQ(base_fee_next(1, 0, g), 1u);          // never below the minimum
+  EXPECT_EQ(base_fee_next(1, 1001, g), 2u);       // rises by at least 1 above target
+}
+
+}  // namespace
+}  // namespace metanode::ledger

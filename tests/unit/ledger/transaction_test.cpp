@@ -1,0 +1,105 @@
+#include "ledger/transaction.hpp"
+
+#include <gtest/gtest.h>
+
+namespace metanode::ledger {
+namespace {
+
+Transaction transfer(const crypto::KeyPair& key, std::uint64_t nonce = 0) {
+  Transaction tx;
+  tx.chain_id = "test-chain";
+  tx.nonce = nonce;
+  tx.max_fee = 100;
+  tx.bid = 10;
+  tx.payload = TransferPayload{crypto::Address::from_public_key(crypto::KeyPair::generate().public_key()), 5};
+  tx.sign_single(key);
+  return tx;
+}
+
+TEST(Transaction, SignedTransferPassesStatelessChecks) {
+  const auto key = crypto::KeyPair::generate();
+  const Transaction tx = transfer(key);
+  EXPECT_TRUE(tx.check_stateless("test-chain").ok());
+  EXPECT_EQ(tx.sender(), crypto::Address::from_public_key(key.public_key()));
+}
+
+TEST(Transaction, CodecRoundTripAndHashExcludesSignature) {
+  const auto key = crypto::KeyPair::generate();
+  const Transaction tx = transfer(key, 3);
+  const core::Bytes bytes = core::encode(tx);
+  auto back = core::decode<Transaction>(bytes);
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  EXPECT_EQ(*back, tx);
+  EXPECT_EQ(back->hash(), tx.hash());
+  Transaction resigned = tx;
+  resigned.signature.bytes[0] ^= 1;
+  EXPECT_EQ(resigned.hash(), tx.hash());
+  Transaction other = tx;
+  other.nonce = 4;
+  EXPECT_NE(other.hash(), tx.hash());
+  // Trailing and truncated bytes are refused.
+  core::Bytes longer = bytes;
+  longer.push_back(0);
+  EXPECT_EQ(core::decode<Transaction>(longer).error().code, core::ErrorCode::kDecodeTrailingBytes);
+  EXPECT_FALSE(core::decode<Transaction>(core::ByteView(bytes).first(bytes.size() - 1)).ok());
+}
+
+TEST(Transaction, RejectsWrongChainBadSignatureAndMalformed) {
+  const auto key = crypto::KeyPair::generate();
+  Transaction tx = transfer(key);
+  EXPECT_EQ(tx.check_stateless("other-chain").error().code, core::ErrorCode::kTxWrongChain);
+  Transaction bad_sig = tx;
+  bad_sig.signature.bytes[10] ^= 1;
+  EXPECT_EQ(bad_sig.check_stateless("test-chain").error().code, core::ErrorCode::kBadSignature);
+  EXPECT_TRUE(bad_sig.check_stateless_without_signatures("test-chain").ok());
+  Transaction altered = tx;
+  std::get<TransferPayload>(altered.payload).amount = 6;  // signed amount was 5
+  EXPECT_EQ(altered.check_stateless("test-chain").error().code, core::ErrorCode::kBadSignature);
+  Transaction zero = tx;
+  std::get<TransferPayload>(zero.payload).amount = 0;
+  zero.sign_single(key);
+  EXPECT_EQ(zero.check_stateless("test-chain").error().code, core::ErrorCode::kTxMalformed);
+  Transaction self = tx;
+  std::get<TransferPayload>(self.payload).to = tx.sender();
+  self.sign_single(key);
+  EXPECT_EQ(self.check_stateless("test-chain").error().code, core::ErrorCode::kTxMalformed);
+  Transaction greedy = tx;
+  greedy.bid = 101;
+  greedy.sign_single(key);
+  EXPECT_EQ(greedy.check_stateless("test-chain").error().code, core::ErrorCode::kTxMalformed);
+}
+
+TEST(Transaction, MultisigSender) {
+  std::vector<crypto::KeyPair> members = {crypto::KeyPair::generate(), crypto::KeyPair::generate(),
+                                          crypto::KeyPair::generate()};
+  Transaction tx;
+  tx.chain_id = "test-chain";
+  tx.sender_kind = SenderKind::kMultisig;
+  tx.sender_policy.threshold = 2;
+  for (const auto& m : members) tx.sender_policy.signers.push_back(m.public_key());
+  tx.max_fee = 10;
+  tx.payload = TransferPayload{crypto::Address::from_public_key(crypto::KeyPair::generate().public_key()), 1};
+  tx.add_multisig_signature(members[0]);
+  EXPECT_EQ(tx.check_stateless("test-chain").error().code, core::ErrorCode::kMultisigTooFewSignatures);
+  tx.add_multisig_signature(members[2]);
+  EXPECT_TRUE(tx.check_stateless("test-chain").ok());
+  EXPECT_EQ(tx.sender(), tx.sender_policy.address());
+  auto back = core::decode<Transaction>(core::encode(tx));
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->check_stateless("test-chain").ok());
+  tx.add_multisig_signature(members[0]);
+  EXPECT_EQ(tx.check_stateless("test-chain").error().code, core::ErrorCode::kMultisigDuplicateSigner);
+}
+
+TEST(Transaction, FeeIsBaseFeePlusBidCappedAtMaxFee) {
+  Transaction tx;
+  tx.max_fee = 100;
+  tx.bid = 30;
+  EXPECT_EQ(fee_for(tx, 50), 80u);
+  EXPECT_EQ(fee_for(tx, 90), 100u);  // only 10 of the bid fits
+  EXPECT_EQ(fee_for(tx, 100), 100u);
+  EXPECT_FALSE(fee_for(tx, 101).has_value());
+}
+
+}  // namespace
+}  // namespace metanode::ledger

@@ -1,0 +1,158 @@
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "ledger/executor.hpp"
+#include "modules/bank.hpp"
+
+namespace metanode::modules {
+namespace {
+
+using ledger::Account;
+using ledger::ExecutionMode;
+using ledger::Transaction;
+
+class MapState final : public ledger::AccountReader {
+ public:
+  core::Result<Account> account(const crypto::Address& address) const override {
+    auto it = accounts.find(address);
+    return it == accounts.end() ? Account{} : it->second;
+  }
+  std::map<crypto::Address, Account> accounts;
+};
+
+struct Chain {
+  Bank bank;
+  ledger::Executor executor{bank};
+  MapState state;
+  crypto::KeyPair alice = crypto::KeyPair::generate();
+  crypto::KeyPair proposer_key = crypto::KeyPair::generate();
+  crypto::Address bob = crypto::Address::from_public_key(crypto::KeyPair::generate().public_key());
+  ledger::BlockParams params;
+
+  Chain() {
+    state.accounts[addr(alice)] = Account{1000, 0};
+    params.chain_id = "c";
+    params.base_fee = 2;
+    params.proposer = addr(proposer_key);
+  }
+  static crypto::Address addr(const crypto::KeyPair& k) { return crypto::Address::from_public_key(k.public_key()); }
+  Transaction transfer(std::uint64_t nonce, std::uint64_t amount, std::uint64_t bid = 3) const {
+    Transaction tx;
+    tx.chain_id = "c";
+    tx.nonce = nonce;
+    tx.max_fee = 10;
+    tx.bid = bid;
+    tx.payload = ledger::TransferPayload{bob, amount};
+    tx.sign_single(alice);
+    return tx;
+  }
+};
+
+TEST(Executor, TransferMovesBalanceChargesFeeAndPaysTip) {
+  Chain c;
+  auto r = c.executor.execute(c.state, {c.transfer(0, 100)}, c.params, ExecutionMode::kVerify);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_EQ(r->receipts.size(), 1u);
+  EXPECT_EQ(r->receipts[0].status, ledger::ReceiptStatus::kSuccess);
+  EXPECT_EQ(r->receipts[0].fee_paid, 5u);  // base 2 + bid 3
+  EXPECT_EQ(r->changed.at(Chain::addr(c.alice)), (Account{1000 - 100 - 5, 1}));
+  EXPECT_EQ(r->changed.at(c.bob), (Account{100, 0}));
+  EXPECT_EQ(r->changed.at(c.params.proposer), (Account{3, 0}));
+  EXPECT_EQ(r->fees_burned, 2u);
+  ASSERT_EQ(r->receipts[0].events.size(), 1u);
+  auto event = core::decode<TransferEvent>(r->receipts[0].events[0].data);
+  ASSERT_TRUE(event.ok());
+  EXPECT_EQ(event->amount, 100u);
+  EXPECT_EQ(event->to, c.bob);
+}
+
+TEST(Executor, FailingPayloadConsumesFeeAndNonceOnly) {
+  Chain c;
+  auto r = c.executor.execute(c.state, {c.transfer(0, 999)}, c.params, ExecutionMode::kVerify);  // 999 + fee > 1000
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->receipts[0].status, ledger::ReceiptStatus::kFailed);
+  EXPECT_EQ(r->receipts[0].error_code, static_cast<std::uint16_t>(core::ErrorCode::kTxInsufficientBalance));
+  EXPECT_EQ(r->changed.at(Chain::addr(c.alice)), (Account{995, 1}));
+  EXPECT_EQ(r->changed.count(c.bob), 0u);
+}
+
+TEST(Executor, AmountOverflowFailsWithoutChanges) {
+  Chain c;
+  c.state.accounts[c.bob] = Account{std::numeric_limits<std::uint64_t>::max() - 10, 0};
+  auto r = c.executor.execute(c.state, {c.transfer(0, 50)}, c.params, ExecutionMode::kVerify);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->receipts[0].error_code, static_cast<std::uint16_t>(core::ErrorCode::kTxAmountOverflow));
+  EXPECT_EQ(r->changed.count(c.bob), 0u);
+}
+
+TEST(Executor, SequentialNoncesInOneBlock) {
+  Chain c;
+  auto r = c.executor.execute(c.state, {c.transfer(0, 10), c.transfer(1, 10), c.transfer(2, 10)}, c.params,
+                              ExecutionMode::kVerify);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->changed.at(Chain::addr(c.alice)).nonce, 3u);
+  EXPECT_EQ(r->changed.at(c.bob).balance, 30u);
+}
+
+TEST(Executor, VerifyModeRejectsBlocksWithInvalidTransactions) {
+  Chain c;
+  // Replayed nonce, nonce gap, bad signature, wrong chain, unknown (empty) sender, fee too low.
+  Transaction replay = c.transfer(0, 1);
+  auto r = c.executor.execute(c.state, {c.transfer(0, 1), replay}, c.params, ExecutionMode::kVerify);
+  EXPECT_EQ(r.error().code, core::ErrorCode::kBlockInvalid);
+  EXPECT_NE(r.error().message.find("tx_nonce_too_low"), std::string::npos);
+  EXPECT_FALSE(c.executor.execute(c.state, {c.transfer(1, 1)}, c.params, ExecutionMode::kVerify).ok());
+  Transaction bad = c.transfer(0, 1);
+  bad.signature.bytes[0] ^= 1;
+  EXPECT_FALSE(c.executor.execute(c.state, {bad}, c.params, ExecutionMode::kVerify).ok());
+  Transaction stranger;
+  stranger.chain_id = "c";
+  stranger.max_fee = 10;
+  stranger.payload = ledger::TransferPayload{c.bob, 1};
+  stranger.sign_single(crypto::KeyPair::generate());
+  auto unknown = c.executor.execute(c.state, {stranger}, c.params, ExecutionMode::kVerify);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("unknown account"), std::string::npos);
+  ledger::BlockParams expensive = c.params;
+  expensive.base_fee = 11;
+  EXPECT_NE(c.executor.execute(c.state, {c.transfer(0, 1)}, expensive, ExecutionMode::kVerify).error().message.find(
+                "tx_fee_too_low"),
+            std::string::npos);
+}
+
+TEST(Executor, BuildModeLeavesInvalidOut) {
+  Chain c;
+  Transaction bad = c.transfer(1, 1);
+  bad.signature.bytes[0] ^= 1;
+  auto r = c.executor.execute(c.state, {c.transfer(0, 1), bad, c.transfer(5, 1)}, c.params, ExecutionMode::kBuild);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->txs.size(), 1u);
+  ASSERT_EQ(r->rejected.size(), 2u);
+  EXPECT_EQ(r->rejected[0].second.code, core::ErrorCode::kBadSignature);
+  EXPECT_EQ(r->rejected[1].second.code, core::ErrorCode::kTxNonceGap);
+}
+
+TEST(Executor, MultisigAccountSpendsWithThresholdSignatures) {
+  Chain c;
+  std::vector<crypto::KeyPair> members = {crypto::KeyPair::generate(), crypto::KeyPair::generate(),
+                                          crypto::KeyPair::generate()};
+  Transaction tx;
+  tx.chain_id = "c";
+  tx.sender_kind = ledger::SenderKind::kMultisig;
+  tx.sender_policy.threshold = 2;
+  for (const auto& m : members) tx.sender_policy.signers.push_back(m.public_key());
+  tx.max_fee = 10;
+  tx.payload = ledger::TransferPayload{c.bob, 40};
+  c.state.accounts[tx.sender_policy.address()] = Account{100, 0};
+  tx.add_multisig_signature(members[1]);
+  EXPECT_FALSE(c.executor.execute(c.state, {tx}, c.params, ExecutionMode::kVerify).ok());
+  tx.add_multisig_signature(members[2]);
+  auto r = c.executor.execute(c.state, {tx}, c.params, ExecutionMode::kVerify);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->changed.at(tx.sender_policy.address()), (Account{100 - 40 - 2, 1}));
+  EXPECT_EQ(r->changed.at(c.bob).balance, 40u);
+}
+
+}  // namespace
+}  // namespace metanode::modules
