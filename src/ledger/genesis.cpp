@@ -132,7 +132,7 @@ core::Status Genesis::save(const std::filesystem::path& file) const {
 
 std::uint64_t base_fee_next(std::uint64_t base_fee, std::uint32_t tx_count, const Genesis& genesis) {
   const std::uint64_t target = genesis.block_txs_target;
-  // delta = base_fee * |used - target| / target / 8, at least 1 when above target.
+  // delta = base_fee * |used - target| / target / 8, at least 1 either way.
   __extension__ typedef unsigned __int128 U128;  // base_fee * 50,000 may exceed 64 bits
   const U128 fee = base_fee;
   std::uint64_t next = base_fee;
@@ -142,7 +142,8 @@ std::uint64_t base_fee_next(std::uint64_t base_fee, std::uint32_t tx_count, cons
     if (next < base_fee) next = std::numeric_limits<std::uint64_t>::max();
   } else if (tx_count < target) {
     const auto delta = static_cast<std::uint64_t>(fee * (target - tx_count) / target / 8);
-    next = base_fee - std::min(delta, base_fee);
+    // At least 1, as on the way up, so small fees can still fall back to the minimum.
+    next = base_fee - std::min(std::max<std::uint64_t>(delta, 1), base_fee);
   }
   return std::max(next, genesis.base_fee_min);
 }

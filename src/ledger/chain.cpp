@@ -1,0 +1,335 @@
+#include "ledger/chain.hpp"
+
+#include "storage/keys.hpp"
+#include "storage/write_batch.hpp"
+
+namespace metanode::ledger {
+namespace {
+
+constexpr std::string_view kHeadKey = "chain/head";
+
+core::Bytes receipt_key(std::uint64_t height, std::uint32_t index) {
+  const auto h = storage::height_key(height);
+  core::Bytes key(h.begin(), h.end());
+  for (int i = 3; i >= 0; --i) key.push_back(static_cast<core::Byte>(index >> (8 * i)));  // big-endian: ordered
+  return key;
+}
+
+core::Error corrupt(std::string why) { return core::make_error(core::ErrorCode::kBlockCorrupt, std::move(why)); }
+
+std::vector<merkle::SmtUpdate> state_updates(const std::map<crypto::Address, Account>& changed) {
+  std::vector<merkle::SmtUpdate> updates;
+  updates.reserve(changed.size());
+  for (const auto& [address, account] : changed) {
+    updates.push_back(merkle::SmtUpdate{address.bytes, core::encode(account)});
+  }
+  return updates;
+}
+
+}  // namespace
+
+void ChainHead::encode(core::Writer& w) const {
+  w.u64(height);
+  w.array(block_hash);
+  w.array(state_root);
+  w.i64(timestamp_unix_ms);
+  w.u64(base_fee_next);
+}
+
+core::Result<ChainHead> ChainHead::decode(core::Reader& r) {
+  ChainHead h;
+  MN_TRY_ASSIGN(h.height, r.u64());
+  MN_TRY_ASSIGN(h.block_hash, r.array<32>());
+  MN_TRY_ASSIGN(h.state_root, r.array<32>());
+  MN_TRY_ASSIGN(h.timestamp_unix_ms, r.i64());
+  MN_TRY_ASSIGN(h.base_fee_next, r.u64());
+  return h;
+}
+
+void StoredBlock::encode(core::Writer& w) const {
+  block.encode(w);
+  commit.encode(w);
+}
+
+core::Result<StoredBlock> StoredBlock::decode(core::Reader& r) {
+  StoredBlock s;
+  MN_TRY_ASSIGN(s.block, Block::decode(r));
+  MN_TRY_ASSIGN(s.commit, CommitCertificate::decode(r));
+  return s;
+}
+
+core::Hash32 tx_root_of(const std::vector<Transaction>& txs) {
+  std::vector<core::Hash32> leaves;
+  leaves.reserve(txs.size());
+  for (const auto& tx : txs) leaves.push_back(merkle::leaf_hash(tx.hash()));
+  return merkle::root_of(leaves);
+}
+
+core::Hash32 receipts_root_of(const std::vector<Receipt>& receipts) {
+  std::vector<core::Hash32> leaves;
+  leaves.reserve(receipts.size());
+  for (const auto& r : receipts) leaves.push_back(merkle::leaf_hash(r.hash()));
+  return merkle::root_of(leaves);
+}
+
+core::Result<Account> StateAtRoot::account(const crypto::Address& address) const {
+  MN_TRY_ASSIGN(auto value, tree_.get(root_, address.bytes));
+  if (!value.has_value()) return Account{};
+  auto account = core::decode<Account>(*value);
+  if (!account.ok()) {
+    return core::make_error(core::ErrorCode::kStateCorrupt, "account " + address.to_string() + ": " +
+                                                                account.error().to_string());
+  }
+  return account;
+}
+
+Chain::Chain(std::unique_ptr<storage::CueDb> db, Genesis genesis, const PayloadHandler& handler)
+    : db_(std::move(db)), genesis_(std::move(genesis)), executor_(handler) {}
+
+core::Result<std::unique_ptr<Chain>> Chain::open(const std::filesystem::path& dir, const Genesis& genesis,
+                                                 const PayloadHandler& handler) {
+  MN_TRY(genesis.validate());
+  storage::OpenOptions options;
+  options.chain_id = genesis.chain_id;
+  MN_TRY_ASSIGN(auto db, storage::CueDb::open(dir, options));
+  std::unique_ptr<Chain> chain(new Chain(std::move(db), genesis, handler));
+  MN_TRY(chain->initialise_or_check_genesis());
+  return chain;
+}
+
+core::Result<StoredBlock> Chain::genesis_block(const Genesis& genesis, merkle::NodeWriter& out) {
+  std::map<crypto::Address, Account> accounts;
+  for (const auto& a : genesis.accounts) accounts[a.address] = Account{a.balance, 0};
+  merkle::MemoryNodeStore empty;
+  merkle::SparseMerkleTree tree(empty);
+  const auto updates = state_updates(accounts);
+  MN_TRY_ASSIGN(const core::Hash32 state_root, tree.apply(merkle::SparseMerkleTree::empty_root(), updates, out));
+  StoredBlock genesis_block;
+  Header& h = genesis_block.block.header;
+  h.height = 0;
+  h.timestamp_unix_ms = genesis.genesis_time_unix_ms;
+  h.tx_root = merkle::root_of({});
+  h.receipts_root = merkle::root_of({});
+  h.state_root = state_root;
+  h.validator_set_hash = genesis.validator_set_hash();
+  h.base_fee = genesis.base_fee_initial;
+  genesis_block.commit.height = 0;
+  genesis_block.commit.block_hash = h.hash();
+  return genesis_block;
+}
+
+core::Status Chain::initialise_or_check_genesis() {
+  MN_TRY_ASSIGN(auto stored_head, db_->get(storage::Column::kMeta, core::as_bytes(kHeadKey)));
+  if (stored_head.has_value()) {
+    auto head = core::decode<ChainHead>(*stored_head);
+    if (!head.ok()) return corrupt("stored chain head: " + head.error().to_string());
+    merkle::MemoryNodeStore scratch;
+    MN_TRY_ASSIGN(const StoredBlock expected, genesis_block(genesis_, scratch));
+    MN_TRY_ASSIGN(auto block0, block(0));
+    if (!block0.has_value() || block0->block.hash() != expected.block.hash()) {
+      return core::make_error(core::ErrorCode::kGenesisInvalid,
+                              "data directory " + db_->dir().string() + " was created from another genesis file");
+    }
+    std::lock_guard lock(head_mutex_);
+    head_ = *head;
+    return {};
+  }
+  storage::WriteBatch batch;
+  MN_TRY_ASSIGN(const StoredBlock block0, genesis_block(genesis_, batch));
+  const auto key = storage::height_key(0);
+  batch.put(storage::Column::kBlocks, key, core::encode(block0));
+  ChainHead head;
+  head.height = 0;
+  head.block_hash = block0.block.hash();
+  head.state_root = block0.block.header.state_root;
+  head.timestamp_unix_ms = block0.block.header.timestamp_unix_ms;
+  head.base_fee_next = genesis_.base_fee_initial;
+  batch.put(storage::Column::kMeta, core::as_bytes(kHeadKey), core::encode(head));
+  MN_TRY(db_->write(std::move(batch), /*sync=*/true));
+  std::lock_guard lock(head_mutex_);
+  head_ = head;
+  return {};
+}
+
+ChainHead Chain::head() const {
+  std::lock_guard lock(head_mutex_);
+  return head_;
+}
+
+core::Result<Account> Chain::account(const crypto::Address& address) const {
+  return StateAtRoot(*db_, head().state_root).account(address);
+}
+
+core::Result<AccountRecord> Chain::account_with_proof(const crypto::Address& address) const {
+  const ChainHead h = head();
+  merkle::SparseMerkleTree tree(*db_);
+  AccountRecord record;
+  record.height = h.height;
+  record.state_root = h.state_root;
+  MN_TRY_ASSIGN(auto value, tree.get(h.state_root, address.bytes));
+  if (value.has_value()) {
+    auto account = core::decode<Account>(*value);
+    if (!account.ok()) return core::make_error(core::ErrorCode::kStateCorrupt, account.error().to_string());
+    record.account = *account;
+    record.exists = true;
+  }
+  MN_TRY_ASSIGN(record.proof, tree.prove(h.state_root, address.bytes));
+  return record;
+}
+
+core::Result<std::optional<StoredBlock>> Chain::block(std::uint64_t height) const {
+  MN_TRY_ASSIGN(auto bytes, db_->get(storage::Column::kBlocks, storage::height_key(height)));
+  if (!bytes.has_value()) return std::optional<StoredBlock>{};
+  auto stored = core::decode<StoredBlock>(*bytes);
+  if (!stored.ok()) return corrupt("block " + std::to_string(height) + " does not decode: " + stored.error().to_string());
+  if (stored->block.header.height != height || stored->commit.height != height ||
+      stored->commit.block_hash != stored->block.hash()) {
+    return corrupt("block " + std::to_string(height) + " fails its hash check");
+  }
+  if (stored->block.header.tx_root != tx_root_of(stored->block.txs)) {
+    return corrupt("block " + std::to_string(height) + " transactions do not match its tx root");
+  }
+  return std::optional<StoredBlock>{std::move(stored).value()};
+}
+
+core::Result<std::vector<Receipt>> Chain::receipts(std::uint64_t height) const {
+  std::vector<Receipt> out;
+  core::Status decode_status;
+  const auto prefix = storage::height_key(height);
+  MN_TRY(db_->for_each_prefix(storage::Column::kReceipts, prefix, [&](core::ByteView, core::ByteView value) {
+    auto r = core::decode<Receipt>(value);
+    if (!r.ok()) {
+      decode_status = corrupt("receipt at height " + std::to_string(height) + ": " + r.error().to_string());
+      return false;
+    }
+    out.push_back(std::move(r).value());
+    return true;
+  }));
+  MN_TRY(decode_status);
+  return out;
+}
+
+core::Result<std::optional<TxRecord>> Chain::find_tx(const core::Hash32& tx_hash) const {
+  MN_TRY_ASSIGN(auto location, db_->get(storage::Column::kTxIndex, tx_hash));
+  if (!location.has_value()) return std::optional<TxRecord>{};
+  core::Reader r(*location);
+  MN_TRY_ASSIGN(const std::uint64_t height, r.u64());
+  MN_TRY_ASSIGN(const std::uint32_t index, r.u32());
+  MN_TRY_ASSIGN(auto stored, block(height));
+  if (!stored.has_value() || index >= stored->block.txs.size()) return corrupt("tx index points at a missing block");
+  MN_TRY_ASSIGN(auto receipt_bytes, db_->get(storage::Column::kReceipts, receipt_key(height, index)));
+  if (!receipt_bytes.has_value()) return corrupt("receipt missing for an indexed transaction");
+  MN_TRY_ASSIGN(Receipt receipt, core::decode<Receipt>(*receipt_bytes));
+  TxRecord record;
+  record.tx = stored->block.txs[index];
+  record.receipt = std::move(receipt);
+  record.height = height;
+  record.index = index;
+  record.tx_root = stored->block.header.tx_root;
+  std::vector<core::Hash32> leaves;
+  for (const auto& tx : stored->block.txs) leaves.push_back(merkle::leaf_hash(tx.hash()));
+  MN_TRY_ASSIGN(record.proof, merkle::inclusion_proof(leaves, index));
+  return std::optional<TxRecord>{std::move(record)};
+}
+
+core::Result<ProducedBlock> Chain::produce_block(std::vector<Transaction> candidates, std::int64_t now_unix_ms,
+                                                 const crypto::KeyPair& proposer, bool signatures_verified) {
+  const ChainHead parent = head();
+  BlockParams params;
+  params.chain_id = genesis_.chain_id;
+  params.base_fee = parent.base_fee_next;
+  params.proposer = crypto::Address::from_public_key(proposer.public_key());
+  params.verify_signatures = !signatures_verified;
+  StateAtRoot state(*db_, parent.state_root);
+  MN_TRY_ASSIGN(ExecutionResult executed, executor_.execute(state, std::move(candidates), params, ExecutionMode::kBuild));
+
+  storage::WriteBatch batch;
+  merkle::SparseMerkleTree tree(*db_);
+  const auto updates = state_updates(executed.changed);
+  MN_TRY_ASSIGN(const core::Hash32 state_root, tree.apply(parent.state_root, updates, batch));
+
+  ProducedBlock produced;
+  StoredBlock& stored = produced.stored;
+  Header& h = stored.block.header;
+  h.height = parent.height + 1;
+  h.parent_hash = parent.block_hash;
+  // Block time never goes backwards, even if the wall clock does.
+  h.timestamp_unix_ms = std::max(now_unix_ms, parent.timestamp_unix_ms + 1);
+  h.proposer = proposer.public_key();
+  h.tx_root = tx_root_of(executed.txs);
+  h.receipts_root = receipts_root_of(executed.receipts);
+  h.state_root = state_root;
+  h.validator_set_hash = genesis_.validator_set_hash();
+  h.base_fee = params.base_fee;
+  h.tx_count = static_cast<std::uint32_t>(executed.txs.size());
+  stored.block.txs = std::move(executed.txs);
+  stored.commit.height = h.height;
+  stored.commit.block_hash = h.hash();
+  stored.commit.signatures.push_back(
+      crypto::SignerSignature{proposer.public_key(), proposer.sign_digest(stored.commit.signing_digest())});
+
+  batch.put(storage::Column::kBlocks, storage::height_key(h.height), core::encode(stored));
+  for (std::uint32_t i = 0; i < stored.block.txs.size(); ++i) {
+    core::Writer location(12);
+    location.u64(h.height);
+    location.u32(i);
+    batch.put(storage::Column::kTxIndex, executed.receipts[i].tx_hash, location.data());
+    batch.put(storage::Column::kReceipts, receipt_key(h.height, i), core::encode(executed.receipts[i]));
+  }
+  ChainHead next;
+  next.height = h.height;
+  next.block_hash = stored.commit.block_hash;
+  next.state_root = state_root;
+  next.timestamp_unix_ms = h.timestamp_unix_ms;
+  next.base_fee_next = base_fee_next(h.base_fee, h.tx_count, genesis_);
+  batch.put(storage::Column::kMeta, core::as_bytes(kHeadKey), core::encode(next));
+  MN_TRY(db_->write(std::move(batch), /*sync=*/true));
+  {
+    std::lock_guard lock(head_mutex_);
+    head_ = next;
+  }
+  produced.receipts = std::move(executed.receipts);
+  produced.rejected = std::move(executed.rejected);
+  return produced;
+}
+
+core::Result<std::uint64_t> Chain::verify_all() const {
+  const ChainHead last = head();
+  merkle::MemoryNodeStore nodes;
+  MN_TRY_ASSIGN(const StoredBlock expected0, genesis_block(genesis_, nodes));
+  MN_TRY_ASSIGN(auto block0, block(0));
+  if (!block0.has_value() || block0->block.hash() != expected0.block.hash()) return corrupt("block 0 is not the genesis");
+  core::Hash32 parent_hash = expected0.block.hash();
+  core::Hash32 state_root = expected0.block.header.state_root;
+  std::uint64_t base_fee = genesis_.base_fee_initial;
+  const auto validators = genesis_.validator_keys();
+  const std::size_t quorum = validators.size() * 2 / 3 + 1;
+  for (std::uint64_t height = 1; height <= last.height; ++height) {
+    MN_TRY_ASSIGN(auto stored, block(height));
+    if (!stored.has_value()) return corrupt("block " + std::to_string(height) + " is missing");
+    const Header& h = stored->block.header;
+    const std::string at = "block " + std::to_string(height) + ": ";
+    if (h.parent_hash != parent_hash) return corrupt(at + "parent hash does not link");
+    if (h.base_fee != base_fee) return corrupt(at + "base fee differs from the fee rule");
+    if (auto st = verify_commit(stored->commit, validators, quorum); !st.ok()) return corrupt(at + st.error().message);
+    BlockParams params;
+    params.chain_id = genesis_.chain_id;
+    params.base_fee = h.base_fee;
+    params.proposer = crypto::Address::from_public_key(h.proposer);
+    StateAtRoot state(nodes, state_root);
+    auto executed = executor_.execute(state, stored->block.txs, params, ExecutionMode::kVerify);
+    if (!executed.ok()) return corrupt(at + executed.error().message);
+    if (receipts_root_of(executed->receipts) != h.receipts_root) return corrupt(at + "receipts root differs");
+    merkle::SparseMerkleTree tree(nodes);
+    const auto updates = state_updates(executed->changed);
+    // Content-addressed nodes: adding the new ones never changes what apply() reads.
+    MN_TRY_ASSIGN(state_root, tree.apply(state_root, updates, nodes));
+    if (state_root != h.state_root) return corrupt(at + "recomputed state root differs from the stored one");
+    parent_hash = stored->block.hash();
+    base_fee = base_fee_next(h.base_fee, h.tx_count, genesis_);
+  }
+  if (parent_hash != last.block_hash || state_root != last.state_root) return corrupt("chain head does not match the last block");
+  return last.height;
+}
+
+}  // namespace metanode::ledger

@@ -1,0 +1,126 @@
+// The chain on disk: blocks, transactions, receipts and account state in CueDB, with the state
+// in a sparse Merkle tree. A block is visible only after its one atomic, synced batch (block,
+// tx index, receipts, state nodes, head) is written, so a crash at any instant leaves either
+// the whole block or none of it.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "core/result.hpp"
+#include "crypto/ed25519.hpp"
+#include "ledger/account.hpp"
+#include "ledger/block.hpp"
+#include "ledger/executor.hpp"
+#include "ledger/genesis.hpp"
+#include "merkle/merkle_tree.hpp"
+#include "merkle/sparse_merkle_tree.hpp"
+#include "storage/cue_db.hpp"
+
+namespace metanode::ledger {
+
+struct ChainHead {
+  std::uint64_t height = 0;
+  core::Hash32 block_hash{};
+  core::Hash32 state_root{};
+  std::int64_t timestamp_unix_ms = 0;
+  std::uint64_t base_fee_next = 0;  // the base fee of the next block
+
+  bool operator==(const ChainHead&) const = default;
+  void encode(core::Writer& w) const;
+  static core::Result<ChainHead> decode(core::Reader& r);
+};
+
+struct StoredBlock {
+  Block block;
+  CommitCertificate commit;
+
+  void encode(core::Writer& w) const;
+  static core::Result<StoredBlock> decode(core::Reader& r);
+};
+
+struct TxRecord {
+  Transaction tx;
+  Receipt receipt;
+  std::uint64_t height = 0;
+  std::uint32_t index = 0;
+  core::Hash32 tx_root{};
+  merkle::InclusionProof proof;  // leaf = merkle::leaf_hash(tx hash), in the block's tx_root
+};
+
+struct AccountRecord {
+  Account account;
+  bool exists = false;
+  std::uint64_t height = 0;
+  core::Hash32 state_root{};
+  merkle::SmtProof proof;  // of key = address bytes, value = encoded account (or absence)
+};
+
+struct ProducedBlock {
+  StoredBlock stored;
+  std::vector<Receipt> receipts;
+  std::vector<std::pair<core::Hash32, core::Error>> rejected;
+};
+
+class Chain final : public AccountReader {
+ public:
+  // Opens (or creates, writing block 0 from `genesis`) the chain under `dir`. Refuses a
+  // directory that holds another chain or another genesis.
+  static core::Result<std::unique_ptr<Chain>> open(const std::filesystem::path& dir, const Genesis& genesis,
+                                                   const PayloadHandler& handler);
+
+  const Genesis& genesis() const { return genesis_; }
+  ChainHead head() const;
+
+  // Account state at the head (absent accounts read as zero).
+  core::Result<Account> account(const crypto::Address& address) const override;
+  core::Result<AccountRecord> account_with_proof(const crypto::Address& address) const;
+
+  // kBlockCorrupt when the stored bytes do not decode or do not hash to what they claim.
+  core::Result<std::optional<StoredBlock>> block(std::uint64_t height) const;
+  core::Result<std::optional<TxRecord>> find_tx(const core::Hash32& tx_hash) const;
+  core::Result<std::vector<Receipt>> receipts(std::uint64_t height) const;
+
+  // Executes the candidates (invalid ones are left out and reported), persists the block with
+  // `proposer`'s commit signature (synced) and advances the head. Single-producer: callers
+  // serialise calls.
+  core::Result<ProducedBlock> produce_block(std::vector<Transaction> candidates, std::int64_t now_unix_ms,
+                                            const crypto::KeyPair& proposer, bool signatures_verified);
+
+  // Re-executes every block from genesis in memory and checks links, roots and commits against
+  // what is stored. Returns the number of blocks checked.
+  core::Result<std::uint64_t> verify_all() const;
+
+  storage::CueDb& db() { return *db_; }
+
+ private:
+  Chain(std::unique_ptr<storage::CueDb> db, Genesis genesis, const PayloadHandler& handler);
+  core::Status initialise_or_check_genesis();
+  static core::Result<StoredBlock> genesis_block(const Genesis& genesis, merkle::NodeWriter& out);
+
+  std::unique_ptr<storage::CueDb> db_;
+  Genesis genesis_;
+  Executor executor_;
+  mutable std::mutex head_mutex_;
+  ChainHead head_;
+};
+
+// Account state in the sparse Merkle tree at one root.
+class StateAtRoot final : public AccountReader {
+ public:
+  StateAtRoot(const merkle::NodeReader& nodes, const core::Hash32& root) : tree_(nodes), root_(root) {}
+  core::Result<Account> account(const crypto::Address& address) const override;
+
+ private:
+  merkle::SparseMerkleTree tree_;
+  core::Hash32 root_;
+};
+
+// Roots committed in a header.
+core::Hash32 tx_root_of(const std::vector<Transaction>& txs);
+core::Hash32 receipts_root_of(const std::vector<Receipt>& receipts);
+
+}  // namespace metanode::ledger

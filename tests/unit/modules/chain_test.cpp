@@ -1,0 +1,172 @@
+#include "ledger/chain.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "modules/bank.hpp"
+#include "storage/keys.hpp"
+#include "storage/write_batch.hpp"
+
+namespace metanode::ledger {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ChainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("metanode-chain-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    genesis_.chain_id = "chain-test";
+    genesis_.genesis_time_unix_ms = 1'000;
+    genesis_.base_fee_initial = 2;
+    genesis_.base_fee_min = 1;
+    genesis_.validators.push_back({"v0", validator_.public_key(), crypto::MldsaKeyPair::generate().public_key()});
+    genesis_.accounts.push_back({address(alice_), 1'000'000});
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static crypto::Address address(const crypto::KeyPair& k) { return crypto::Address::from_public_key(k.public_key()); }
+  Transaction transfer(std::uint64_t nonce, std::uint64_t amount) const {
+    Transaction tx;
+    tx.chain_id = genesis_.chain_id;
+    tx.nonce = nonce;
+    tx.max_fee = 100;
+    tx.bid = 5;
+    tx.payload = TransferPayload{bob_, amount};
+    tx.sign_single(alice_);
+    return tx;
+  }
+  std::unique_ptr<Chain> open() {
+    auto chain = Chain::open(dir_, genesis_, bank_);
+    EXPECT_TRUE(chain.ok()) << chain.error().to_string();
+    return chain.ok() ? std::move(chain).value() : nullptr;
+  }
+
+  fs::path dir_;
+  modules::Bank bank_;
+  Genesis genesis_;
+  crypto::KeyPair validator_ = crypto::KeyPair::generate();
+  crypto::KeyPair alice_ = crypto::KeyPair::generate();
+  crypto::Address bob_ = crypto::Address::from_public_key(crypto::KeyPair::generate().public_key());
+};
+
+TEST_F(ChainTest, GenesisStateAndReopen) {
+  auto chain = open();
+  EXPECT_EQ(chain->head().height, 0u);
+  EXPECT_EQ(chain->account(address(alice_))->balance, 1'000'000u);
+  EXPECT_EQ(chain->account(bob_)->balance, 0u);
+  auto produced = chain->produce_block({transfer(0, 10)}, 5'000, validator_, false);
+  ASSERT_TRUE(produced.ok()) << produced.error().to_string();
+  const ChainHead head = chain->head();
+  chain.reset();
+  chain = open();
+  EXPECT_EQ(chain->head(), head);
+  EXPECT_EQ(chain->account(bob_)->balance, 10u);
+}
+
+TEST_F(ChainTest, AnotherGenesisIsRefused) {
+  open();
+  genesis_.accounts[0].balance = 5;
+  auto chain = Chain::open(dir_, genesis_, bank_);
+  ASSERT_FALSE(chain.ok());
+  EXPECT_EQ(chain.error().code, core::ErrorCode::kGenesisInvalid);
+  genesis_.chain_id = "other-chain";
+  EXPECT_EQ(Chain::open(dir_, genesis_, bank_).error().code, core::ErrorCode::kStorageWrongChain);
+}
+
+TEST_F(ChainTest, ProducedBlocksCarryProofs) {
+  auto chain = open();
+  auto produced = chain->produce_block({transfer(0, 10), transfer(1, 20), transfer(2, 30)}, 5'000, validator_, false);
+  ASSERT_TRUE(produced.ok()) << produced.error().to_string();
+  const Block& block = produced->stored.block;
+  EXPECT_EQ(block.header.height, 1u);
+  EXPECT_EQ(block.header.tx_count, 3u);
+  EXPECT_EQ(block.header.base_fee, 2u);
+  EXPECT_TRUE(verify_commit(produced->stored.commit, genesis_.validator_keys(), 1).ok());
+
+  auto record = chain->find_tx(block.txs[1].hash());
+  ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_EQ((*record)->height, 1u);
+  EXPECT_EQ((*record)->index, 1u);
+  EXPECT_EQ((*record)->receipt.status, ReceiptStatus::kSuccess);
+  EXPECT_TRUE(merkle::verify_inclusion(merkle::leaf_hash(block.txs[1].hash()), (*record)->proof, block.header.tx_root).ok());
+  EXPECT_FALSE(merkle::verify_inclusion(merkle::leaf_hash(block.txs[0].hash()), (*record)->proof, block.header.tx_root).ok());
+  EXPECT_FALSE(chain->find_tx(core::Hash32{})->has_value());
+
+  auto account = chain->account_with_proof(bob_);
+  ASSERT_TRUE(account.ok());
+  EXPECT_EQ(account->account.balance, 60u);
+  EXPECT_EQ(account->state_root, block.header.state_root);
+  EXPECT_TRUE(merkle::SparseMerkleTree::verify_proof(account->state_root, bob_.bytes, core::encode(account->account),
+                                                     account->proof)
+                  .ok());
+  const crypto::Address nobody = crypto::Address::from_public_key(crypto::KeyPair::generate().public_key());
+  auto absent = chain->account_with_proof(nobody);
+  ASSERT_TRUE(absent.ok());
+  EXPECT_FALSE(absent->exists);
+  EXPECT_TRUE(merkle::SparseMerkleTree::verify_proof(absent->state_root, nobody.bytes, std::nullopt, absent->proof).ok());
+
+  EXPECT_EQ(chain->receipts(1)->size(), 3u);
+  EXPECT_EQ(chain->verify_all().value(), 1u);
+}
+
+TEST_F(ChainTest, InvalidCandidatesAreLeftOutAndNothingIsApplied) {
+  auto chain = open();
+  Transaction bad_sig = transfer(0, 10);
+  bad_sig.signature.bytes[3] ^= 1;
+  Transaction wrong_chain = transfer(0, 10);
+  wrong_chain.chain_id = "elsewhere";
+  wrong_chain.sign_single(alice_);
+  auto produced = chain->produce_block({bad_sig, wrong_chain, transfer(1, 10)}, 5'000, validator_, false);
+  ASSERT_TRUE(produced.ok());
+  EXPECT_EQ(produced->stored.block.txs.size(), 0u);
+  EXPECT_EQ(produced->rejected.size(), 3u);
+  EXPECT_EQ(chain->account(address(alice_))->balance, 1'000'000u);
+  // A replayed transaction is refused once its nonce is used.
+  const Transaction tx = transfer(0, 10);
+  ASSERT_EQ(chain->produce_block({tx}, 6'000, validator_, false)->stored.block.txs.size(), 1u);
+  auto replay = chain->produce_block({tx}, 7'000, validator_, false);
+  ASSERT_TRUE(replay.ok());
+  EXPECT_TRUE(replay->stored.block.txs.empty());
+  ASSERT_EQ(replay->rejected.size(), 1u);
+  EXPECT_EQ(replay->rejected[0].second.code, core::ErrorCode::kTxNonceTooLow);
+}
+
+TEST_F(ChainTest, CorruptBlockOnDiskIsDetected) {
+  auto chain = open();
+  ASSERT_TRUE(chain->produce_block({transfer(0, 10)}, 5'000, validator_, false).ok());
+  ASSERT_TRUE(chain->produce_block({transfer(1, 10)}, 6'000, validator_, false).ok());
+  EXPECT_EQ(chain->verify_all().value(), 2u);
+  // Alter one byte of block 1 as stored: its hash check fails and verification says where.
+  auto raw = chain->db().get(storage::Column::kBlocks, storage::height_key(1));
+  ASSERT_TRUE(raw.ok() && raw->has_value());
+  core::Bytes altered = **raw;
+  altered[20] ^= 1;  // inside the parent hash
+  storage::WriteBatch batch;
+  batch.put(storage::Column::kBlocks, storage::height_key(1), altered);
+  ASSERT_TRUE(chain->db().write(std::move(batch)).ok());
+  auto block = chain->block(1);
+  ASSERT_FALSE(block.ok());
+  EXPECT_EQ(block.error().code, core::ErrorCode::kBlockCorrupt);
+  auto verified = chain->verify_all();
+  ASSERT_FALSE(verified.ok());
+  EXPECT_NE(verified.error().message.find("block 1"), std::string::npos);
+  // Garbage that does not even decode.
+  storage::WriteBatch garbage;
+  garbage.put(storage::Column::kBlocks, storage::height_key(2), core::Bytes{1, 2, 3});
+  ASSERT_TRUE(chain->db().write(std::move(garbage)).ok());
+  EXPECT_EQ(chain->block(2).error().code, core::ErrorCode::kBlockCorrupt);
+}
+
+TEST_F(ChainTest, BaseFeeFollowsTheRule) {
+  auto chain = open();
+  ASSERT_TRUE(chain->produce_block({}, 5'000, validator_, false).ok());  // empty: fee falls to the minimum
+  EXPECT_EQ(chain->head().base_fee_next, 1u);
+  EXPECT_EQ(chain->verify_all().value(), 1u);
+}
+
+}  // namespace
+}  // namespace metanode::ledger
