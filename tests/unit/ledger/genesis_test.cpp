@@ -58,6 +58,7 @@ TEST(Genesis, BaseFeeFollowsFullness) {
   EXPECT_EQ(base_fee_next(800, 2000, g), 900u);   // full: +1/8
   EXPECT_EQ(base_fee_next(800, 0, g), 700u);      // empty: -1/8
   EXPECT_EQ(base_fee_next(1, 0, g), 1u);          // never below the minimum
+  EXPECT_EQ(base_fee_next(2, 999, g), 1u);        // falls by at least 1 below target
   EXPECT_EQ(base_fee_next(1, 1001, g), 2u);       // rises by at least 1 above target
 }
 
