@@ -7,7 +7,9 @@
 #include <CLI/CLI.hpp>
 #include <ostream>
 
+#include "cli/chain_commands.hpp"
 #include "cli/keys_command.hpp"
+#include "cli/node_commands.hpp"
 
 namespace metanode::cli {
 namespace {
@@ -35,6 +37,8 @@ int run(int argc, const char* const* argv, Io& io) {
   std::function<int()> dispatch;
   add_version_command(app, io, dispatch);
   add_keys_command(app, io, dispatch);
+  add_node_commands(app, io, dispatch);
+  add_chain_commands(app, io, dispatch);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,442 @@
+#include "api/http_server.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace metanode::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+// ---------------------------------------------------------------------------------------------
+// Requests, responses, errors
+
+std::optional<std::string> Request::query_param(std::string_view name) const {
+  std::string_view rest = query;
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name) return std::string(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+unsigned http_status_for(core::ErrorCode code) {
+  using core::ErrorCode;
+  switch (code) {
+    case ErrorCode::kNotFound:
+    case ErrorCode::kKeyNotFound:
+      return 404;
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kMempoolDuplicate:
+    case ErrorCode::kTxNonceTooLow:
+    case ErrorCode::kMempoolReplacementUnderpriced:
+      return 409;
+    case ErrorCode::kTxTooLarge:
+      return 413;
+    case ErrorCode::kMempoolFull:
+      return 503;
+    case ErrorCode::kMempoolSenderQuota:
+      return 429;
+    case ErrorCode::kInternal:
+    case ErrorCode::kIo:
+    case ErrorCode::kStorageIo:
+    case ErrorCode::kStorageCorrupt:
+    case ErrorCode::kStateCorrupt:
+    case ErrorCode::kBlockCorrupt:
+      return 500;
+    default:
+      return 400;
+  }
+}
+
+Response error_response(unsigned status, std::string_view code, std::string_view message) {
+  nlohmann::json doc = {{"error", {{"code", code}, {"message", message}}}};
+  return Response{status, "application/json", doc.dump()};
+}
+
+Response error_response(const core::Error& error) {
+  nlohmann::json doc = {
+      {"error", {{"code", error.code_name()}, {"number", static_cast<int>(error.code)}, {"message", error.message}}}};
+  return Response{http_status_for(error.code), "application/json", doc.dump()};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Router
+
+namespace {
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const auto slash = path.find('/', start);
+    const auto end = slash == std::string_view::npos ? path.size() : slash;
+    if (end > start) out.emplace_back(path.substr(start, end - start));
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return out;
+}
+}  // namespace
+
+void Router::add(std::string method, std::string pattern, Handler handler) {
+  Route route{std::move(method), pattern, split_path(pattern), std::move(handler)};
+  routes_.push_back(std::move(route));
+}
+
+Response Router::dispatch(Request& request, std::string& route_label) const {
+  const auto segments = split_path(request.path);
+  bool path_matched = false;
+  for (const auto& route : routes_) {
+    if (route.segments.size() != segments.size()) continue;
+    std::map<std::string, std::string> params;
+    bool match = true;
+    for (std::size_t i = 0; i < segments.size() && match; ++i) {
+      const std::string& want = route.segments[i];
+      if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
+        params[want.substr(1, want.size() - 2)] = segments[i];
+      } else {
+        match = want == segments[i];
+      }
+    }
+    if (!match) continue;
+    path_matched = true;
+    if (route.method != request.method) continue;
+    route_label = route.pattern;
+    request.params = std::move(params);
+    return route.handler(request);
+  }
+  route_label = "unmatched";
+  if (path_matched) return error_response(405, "method_not_allowed", request.method + " is not allowed on " + request.path);
+  return error_response(404, "not_found", "no route for " + request.path);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics
+
+void HttpMetrics::observe(const std::string& route, unsigned status, double seconds) {
+  std::lock_guard lock(mutex_);
+  ++requests_[{route, status}];
+  Series& s = latency_[route];
+  std::size_t i = 0;
+  while (i < kBucketCount && seconds > kBucketsSeconds[i]) ++i;
+  ++s.buckets[i];
+  ++s.count;
+  s.sum += seconds;
+}
+
+std::string HttpMetrics::render(std::string_view prefix) const {
+  std::lock_guard lock(mutex_);
+  std::ostringstream out;
+  out << "# HELP " << prefix << "_http_requests_total HTTP requests by route and status.\n";
+  out << "# TYPE " << prefix << "_http_requests_total counter\n";
+  for (const auto& [key, count] : requests_) {
+    out << prefix << "_http_requests_total{route=\"" << key.first << "\",status=\"" << key.second << "\"} " << count
+        << "\n";
+  }
+  out << "# HELP " << prefix << "_http_request_duration_seconds HTTP request latency by route.\n";
+  out << "# TYPE " << prefix << "_http_request_duration_seconds histogram\n";
+  for (const auto& [route, s] : latency_) {
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < kBucketCount; ++i) {
+      cumulative += s.buckets[i];
+      out << prefix << "_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"" << kBucketsSeconds[i]
+          << "\"} " << cumulative << "\n";
+    }
+    out << prefix << "_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"+Inf\"} " << s.count << "\n";
+    out << prefix << "_http_request_duration_seconds_sum{route=\"" << route << "\"} " << s.sum << "\n";
+    out << prefix << "_http_request_duration_seconds_count{route=\"" << route << "\"} " << s.count << "\n";
+  }
+  return out.str();
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket sessions
+
+class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
+ public:
+  WebSocketSession(tcp::socket&& socket, EventHub& hub, std::size_t queue_max,
+                   std::shared_ptr<std::atomic<std::size_t>> connections)
+      : ws_(std::move(socket)), hub_(hub), queue_max_(queue_max), connections_(std::move(connections)) {}
+
+  ~WebSocketSession() { connections_->fetch_sub(1); }
+
+  void start(http::request<http::string_body> upgrade) {
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.async_accept(upgrade, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;
+      self->hub_.add(self);
+      self->read_loop();
+    });
+  }
+
+  // Thread-safe: hops onto the session's strand.
+  void send(std::shared_ptr<const std::string> message) {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), message = std::move(message)] {
+      if (self->closed_) return;
+      if (self->queue_.size() >= self->queue_max_) {
+        // A subscriber that cannot keep up is dropped rather than buffered without bound.
+        self->close();
+        return;
+      }
+      self->queue_.push_back(message);
+      if (self->queue_.size() == 1) self->write_next();
+    });
+  }
+
+ private:
+  void read_loop() {
+    ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) {
+        self->closed_ = true;
+        self->hub_.remove(self.get());
+        return;
+      }
+      self->read_buffer_.consume(self->read_buffer_.size());  // subscribers have nothing to say
+      self->read_loop();
+    });
+  }
+
+  void write_next() {
+    ws_.text(true);
+    ws_.async_write(asio::buffer(*queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) {
+        self->closed_ = true;
+        self->hub_.remove(self.get());
+        return;
+      }
+      self->queue_.pop_front();
+      if (!self->queue_.empty()) self->write_next();
+    });
+  }
+
+  void close() {
+    closed_ = true;
+    hub_.remove(this);
+    ws_.async_close(websocket::close_code::try_again_later, [self = shared_from_this()](beast::error_code) {});
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  EventHub& hub_;
+  std::size_t queue_max_;
+  std::shared_ptr<std::atomic<std::size_t>> connections_;
+  beast::flat_buffer read_buffer_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  bool closed_ = false;
+};
+
+void EventHub::publish(std::string message) {
+  auto shared = std::make_shared<const std::string>(std::move(message));
+  std::lock_guard lock(mutex_);
+  for (const auto& session : sessions_) session->send(shared);
+}
+
+std::size_t EventHub::subscribers() const {
+  std::lock_guard lock(mutex_);
+  return sessions_.size();
+}
+
+void EventHub::add(const std::shared_ptr<WebSocketSession>& session) {
+  std::lock_guard lock(mutex_);
+  sessions_.insert(session);
+}
+
+void EventHub::remove(const WebSocketSession* session) {
+  std::lock_guard lock(mutex_);
+  for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+    if (it->get() == session) {
+      sessions_.erase(it);
+      return;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP sessions
+
+namespace {
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket&& socket, Router& router, const HttpLimits& limits, HttpMetrics& metrics,
+              const std::map<std::string, EventHub*>& websockets, std::shared_ptr<std::atomic<std::size_t>> connections)
+      : stream_(std::move(socket)),
+        router_(router),
+        limits_(limits),
+        metrics_(metrics),
+        websockets_(websockets),
+        connections_(std::move(connections)) {}
+
+  ~HttpSession() {
+    if (!handed_over_) connections_->fetch_sub(1);
+  }
+
+  void start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(limits_.header_bytes_max));
+    parser_->body_limit(limits_.body_bytes_max);
+    stream_.expires_after(limits_.request_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == asio::error::eof) {
+      return shutdown();
+    }
+    if (ec == http::error::body_limit) {
+      return reply(error_response(413, "body_too_large", "request body exceeds " +
+                                                             std::to_string(limits_.body_bytes_max) + " bytes"),
+                   false, "rejected", std::chrono::steady_clock::now());
+    }
+    if (ec == http::error::header_limit) {
+      return reply(error_response(431, "header_too_large", "request header exceeds " +
+                                                               std::to_string(limits_.header_bytes_max) + " bytes"),
+                   false, "rejected", std::chrono::steady_clock::now());
+    }
+    if (ec) {
+      return reply(error_response(400, "bad_request", "malformed HTTP request: " + ec.message()), false, "rejected",
+                   std::chrono::steady_clock::now());
+    }
+    const auto started = std::chrono::steady_clock::now();
+    http::request<http::string_body> req = parser_->release();
+
+    if (websocket::is_upgrade(req)) {
+      const std::string target_text(req.target().data(), req.target().size());
+      const std::string path = target_text.substr(0, target_text.find('?'));
+      auto it = websockets_.find(path);
+      if (it == websockets_.end()) {
+        return reply(error_response(404, "not_found", "no WebSocket stream at " + path), false, "unmatched", started);
+      }
+      handed_over_ = true;  // the WebSocket session now owns the connection count
+      stream_.expires_never();
+      std::make_shared<WebSocketSession>(stream_.release_socket(), *it->second, limits_.websocket_queue_max,
+                                         connections_)
+          ->start(std::move(req));
+      return;
+    }
+
+    Request request;
+    request.method = std::string(req.method_string());
+    const std::string_view target(req.target().data(), req.target().size());
+    const auto q = target.find('?');
+    request.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
+    request.content_type = std::string(req[http::field::content_type]);
+    request.body = std::move(req.body());
+    std::string route;
+    Response response;
+    try {
+      response = router_.dispatch(request, route);
+    } catch (const std::exception& e) {
+      // Handlers return errors as values; an exception here is a bug, answered as 500.
+      response = error_response(500, "internal", e.what());
+    }
+    reply(std::move(response), req.keep_alive(), route, started);
+  }
+
+  void reply(Response response, bool keep_alive, const std::string& route, std::chrono::steady_clock::time_point started) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), 11);
+    res->set(http::field::server, "metanode");
+    res->set(http::field::content_type, response.content_type);
+    res->set(http::field::cache_control, "no-store");
+    res->set("X-Content-Type-Options", "nosniff");
+    res->keep_alive(keep_alive);
+    res->body() = std::move(response.body);
+    res->prepare_payload();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    metrics_.observe(route, response.status, seconds);
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+      if (ec || !res->keep_alive()) return self->shutdown();
+      self->read();
+    });
+  }
+
+  void shutdown() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Router& router_;
+  const HttpLimits& limits_;
+  HttpMetrics& metrics_;
+  const std::map<std::string, EventHub*>& websockets_;
+  std::shared_ptr<std::atomic<std::size_t>> connections_;
+  bool handed_over_ = false;
+};
+
+}  // namespace
+
+HttpServer::HttpServer(asio::io_context& io, Router& router, HttpLimits limits, HttpMetrics& metrics)
+    : io_(io), router_(router), limits_(limits), metrics_(metrics) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::add_websocket(std::string path, EventHub& hub) { websockets_[std::move(path)] = &hub; }
+
+core::Status HttpServer::listen(const std::string& address, std::uint16_t port) {
+  beast::error_code ec;
+  const auto ip = asio::ip::make_address(address, ec);
+  if (ec) return core::make_error(core::ErrorCode::kInvalidArgument, "bad listen address '" + address + "'");
+  auto acceptor = std::make_unique<tcp::acceptor>(asio::make_strand(io_));
+  const tcp::endpoint endpoint(ip, port);
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return core::make_error(core::ErrorCode::kIo, "cannot listen on " + address + ":" + std::to_string(port) + ": " +
+                                                      ec.message());
+  }
+  port_ = acceptor->local_endpoint().port();
+  acceptor_ = std::move(acceptor);
+  accept();
+  return {};
+}
+
+void HttpServer::accept() {
+  acceptor_->async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_ || !acceptor_->is_open()) return;
+    if (!ec) {
+      if (connections_->load() >= limits_.connections_max) {
+        beast::error_code ignored;
+        socket.close(ignored);  // over the limit: refuse rather than queue without bound
+      } else {
+        connections_->fetch_add(1);
+        std::make_shared<HttpSession>(std::move(socket), router_, limits_, metrics_, websockets_, connections_)->start();
+      }
+    }
+    accept();
+  });
+}
+
+void HttpServer::stop() {
+  if (acceptor_) {
+    beast::error_code ignored;
+    acceptor_->close(ignored);
+  }
+}
+
+}  // namespace metanode::api

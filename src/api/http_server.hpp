@@ -1,0 +1,139 @@
+// The HTTP Cage's core: a Boost.Beast HTTP/1.1 server with hard limits on header size, body
+// size, request time and connections, a small router, request metrics, and WebSocket event
+// streams. Every service's listener is one of these; the routes are the service's own.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace metanode::api {
+
+struct HttpLimits {
+  std::size_t header_bytes_max = 8 * 1024;
+  std::size_t body_bytes_max = 1 << 20;
+  std::chrono::milliseconds request_timeout{30'000};
+  std::size_t connections_max = 1'024;
+  std::size_t websocket_queue_max = 256;  // messages queued for a slow subscriber before it is dropped
+};
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // without the query
+  std::string query;   // after '?', raw
+  std::string content_type;
+  std::string body;
+  std::map<std::string, std::string> params;  // from "{name}" segments of the route
+
+  // The value of `name` in the query string ("a=1&b=2"), if present.
+  std::optional<std::string> query_param(std::string_view name) const;
+};
+
+struct Response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+// JSON error body {"error":{"code":"...","number":N,"message":"..."}} with an HTTP status that
+// fits the code (400 bad input, 404 not found, 409 conflict, 413/431 too large, 503 full, ...).
+Response error_response(const core::Error& error);
+Response error_response(unsigned status, std::string_view code, std::string_view message);
+unsigned http_status_for(core::ErrorCode code);
+
+using Handler = std::function<Response(const Request&)>;
+
+class Router {
+ public:
+  // `pattern` is a path whose segments may be "{name}" placeholders ("/v1/txs/{hash}").
+  void add(std::string method, std::string pattern, Handler handler);
+  // The response of the matching route; 404 or 405 as JSON errors otherwise. `route_label`
+  // receives the matched pattern (for metrics), or "unmatched".
+  Response dispatch(Request& request, std::string& route_label) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+// Request counts and latency histograms per route, in Prometheus text format.
+class HttpMetrics {
+ public:
+  void observe(const std::string& route, unsigned status, double seconds);
+  std::string render(std::string_view prefix) const;
+
+ private:
+  static constexpr double kBucketsSeconds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+  static constexpr std::size_t kBucketCount = std::size(kBucketsSeconds);
+  struct Series {
+    std::uint64_t buckets[kBucketCount + 1] = {};
+    std::uint64_t count = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::pair<std::string, unsigned>, std::uint64_t> requests_;
+  std::map<std::string, Series> latency_;
+};
+
+class WebSocketSession;
+
+// Fan-out of text messages to WebSocket subscribers of one path ("/v1/events").
+class EventHub {
+ public:
+  void publish(std::string message);
+  std::size_t subscribers() const;
+
+  void add(const std::shared_ptr<WebSocketSession>& session);
+  void remove(const WebSocketSession* session);
+
+ private:
+  mutable std::mutex mutex_;
+  std::set<std::shared_ptr<WebSocketSession>> sessions_;
+};
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, Router& router, HttpLimits limits, HttpMetrics& metrics);
+  ~HttpServer();
+
+  // WebSocket upgrades on `path` join `hub`.
+  void add_websocket(std::string path, EventHub& hub);
+
+  // Binds and starts accepting; port 0 picks a free port (see port()).
+  core::Status listen(const std::string& address, std::uint16_t port);
+  std::uint16_t port() const { return port_; }
+  void stop();
+
+  std::size_t connections() const { return connections_->load(); }
+
+ private:
+  void accept();
+
+  boost::asio::io_context& io_;
+  Router& router_;
+  HttpLimits limits_;
+  HttpMetrics& metrics_;
+  std::map<std::string, EventHub*> websockets_;
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+  std::shared_ptr<std::atomic<std::size_t>> connections_ = std::make_shared<std::atomic<std::size_t>>(0);
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace metanode::api

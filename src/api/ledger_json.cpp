@@ -1,0 +1,209 @@
+#include "api/ledger_json.hpp"
+
+#include <charconv>
+
+#include "modules/bank.hpp"
+
+namespace metanode::api {
+
+using nlohmann::json;
+
+namespace {
+core::Error malformed(std::string why) { return core::make_error(core::ErrorCode::kTxMalformed, std::move(why)); }
+
+std::vector<std::string> hex_list(const std::vector<core::Hash32>& hashes) {
+  std::vector<std::string> out;
+  out.reserve(hashes.size());
+  for (const auto& h : hashes) out.push_back(core::to_hex(h));
+  return out;
+}
+}  // namespace
+
+core::Result<std::uint64_t> u64_from_json(const json& value, std::string_view field) {
+  if (value.is_number_unsigned()) return value.get<std::uint64_t>();
+  if (value.is_number_integer()) {
+    if (value.get<std::int64_t>() < 0) return malformed(std::string(field) + " is negative");
+    return value.get<std::uint64_t>();
+  }
+  if (value.is_string()) {
+    const auto& text = value.get_ref<const std::string&>();
+    std::uint64_t out = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    if (ec == std::errc::result_out_of_range) return malformed(std::string(field) + " overflows 64 bits");
+    if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) {
+      return malformed(std::string(field) + " is not a decimal number");
+    }
+    return out;
+  }
+  if (value.is_number_float()) return malformed(std::string(field) + " must be a whole number (and at most 2^64-1)");
+  return malformed(std::string(field) + " must be a number");
+}
+
+json to_json(const ledger::Transaction& tx) {
+  json doc;
+  doc["hash"] = core::to_hex(tx.hash());
+  doc["chain_id"] = tx.chain_id;
+  doc["sender"] = tx.sender().to_string();
+  if (tx.sender_kind == ledger::SenderKind::kSingle) {
+    doc["sender_kind"] = "single";
+    doc["sender_key"] = tx.sender_key.to_hex();
+  } else {
+    doc["sender_kind"] = "multisig";
+    json signers = json::array();
+    for (const auto& key : tx.sender_policy.signers) signers.push_back(key.to_hex());
+    doc["sender_policy"] = {{"threshold", tx.sender_policy.threshold}, {"signers", signers}};
+  }
+  doc["nonce"] = tx.nonce;
+  doc["max_fee"] = tx.max_fee;
+  doc["bid"] = tx.bid;
+  if (const auto* t = std::get_if<ledger::TransferPayload>(&tx.payload)) {
+    doc["payload"] = {{"type", "transfer"}, {"to", t->to.to_string()}, {"amount", t->amount}};
+  }
+  doc["memo"] = tx.memo;
+  if (tx.sender_kind == ledger::SenderKind::kSingle) {
+    doc["signature"] = tx.signature.to_hex();
+  } else {
+    json sigs = json::array();
+    for (const auto& s : tx.multisig_signatures) {
+      sigs.push_back({{"signer", s.signer.to_hex()}, {"signature", s.signature.to_hex()}});
+    }
+    doc["signatures"] = sigs;
+  }
+  return doc;
+}
+
+core::Result<ledger::Transaction> transaction_from_json(const json& doc) {
+  if (!doc.is_object()) return malformed("a transaction must be a JSON object");
+  ledger::Transaction tx;
+  try {
+    tx.chain_id = doc.at("chain_id").get<std::string>();
+    if (tx.chain_id.size() > ledger::kChainIdBytesMax) return malformed("chain_id too long");
+    const std::string kind = doc.value("sender_kind", std::string("single"));
+    if (kind == "single") {
+      tx.sender_kind = ledger::SenderKind::kSingle;
+      auto key = crypto::PublicKey::from_hex(doc.at("sender_key").get<std::string>());
+      if (!key.ok()) return malformed("sender_key: " + key.error().message);
+      tx.sender_key = *key;
+      auto sig = crypto::Signature::from_hex(doc.at("signature").get<std::string>());
+      if (!sig.ok()) return malformed("signature: " + sig.error().message);
+      tx.signature = *sig;
+    } else if (kind == "multisig") {
+      tx.sender_kind = ledger::SenderKind::kMultisig;
+      const json& policy = doc.at("sender_policy");
+      const auto threshold = policy.at("threshold").get<int>();
+      if (threshold < 0 || threshold > 255) return malformed("sender_policy.threshold out of range");
+      tx.sender_policy.threshold = static_cast<std::uint8_t>(threshold);
+      if (policy.at("signers").size() > crypto::kMultisigSignersMax) return malformed("too many signers");
+      for (const auto& s : policy.at("signers")) {
+        auto key = crypto::PublicKey::from_hex(s.get<std::string>());
+        if (!key.ok()) return malformed("sender_policy.signers: " + key.error().message);
+        tx.sender_policy.signers.push_back(*key);
+      }
+      if (doc.at("signatures").size() > crypto::kMultisigSignersMax) return malformed("too many signatures");
+      for (const auto& s : doc.at("signatures")) {
+        auto signer = crypto::PublicKey::from_hex(s.at("signer").get<std::string>());
+        auto sig = crypto::Signature::from_hex(s.at("signature").get<std::string>());
+        if (!signer.ok() || !sig.ok()) return malformed("signatures: bad hex");
+        tx.multisig_signatures.push_back({*signer, *sig});
+      }
+    } else {
+      return malformed("sender_kind must be 'single' or 'multisig'");
+    }
+    MN_TRY_ASSIGN(tx.nonce, u64_from_json(doc.at("nonce"), "nonce"));
+    MN_TRY_ASSIGN(tx.max_fee, u64_from_json(doc.at("max_fee"), "max_fee"));
+    MN_TRY_ASSIGN(tx.bid, u64_from_json(doc.at("bid"), "bid"));
+    const json& payload = doc.at("payload");
+    if (payload.at("type").get<std::string>() != "transfer") return malformed("payload.type must be 'transfer'");
+    auto to = crypto::Address::parse(payload.at("to").get<std::string>());
+    if (!to.ok()) return malformed("payload.to: " + to.error().message);
+    MN_TRY_ASSIGN(const std::uint64_t amount, u64_from_json(payload.at("amount"), "payload.amount"));
+    tx.payload = ledger::TransferPayload{*to, amount};
+    tx.memo = doc.value("memo", std::string());
+    if (tx.memo.size() > ledger::kMemoBytesMax) return malformed("memo longer than 256 bytes");
+  } catch (const json::exception& e) {
+    return malformed(std::string("missing or mistyped field: ") + e.what());
+  }
+  return tx;
+}
+
+json to_json(const ledger::Receipt& receipt) {
+  json doc;
+  doc["tx_hash"] = core::to_hex(receipt.tx_hash);
+  doc["status"] = receipt.status == ledger::ReceiptStatus::kSuccess ? "success" : "failed";
+  doc["fee_paid"] = receipt.fee_paid;
+  if (receipt.status == ledger::ReceiptStatus::kFailed) {
+    doc["error"] = {{"code", core::error_code_name(static_cast<core::ErrorCode>(receipt.error_code))},
+                    {"number", receipt.error_code},
+                    {"message", receipt.error_message}};
+  }
+  json events = json::array();
+  for (const auto& e : receipt.events) {
+    json ev = {{"kind", e.kind}};
+    if (e.kind == "transfer") {
+      if (auto t = core::decode<modules::TransferEvent>(e.data); t.ok()) {
+        ev["from"] = t->from.to_string();
+        ev["to"] = t->to.to_string();
+        ev["amount"] = t->amount;
+      }
+    } else {
+      ev["data"] = core::to_hex(e.data);
+    }
+    events.push_back(ev);
+  }
+  doc["events"] = events;
+  return doc;
+}
+
+json to_json(const ledger::Header& h) {
+  return {{"height", h.height},
+          {"parent_hash", core::to_hex(h.parent_hash)},
+          {"timestamp_unix_ms", h.timestamp_unix_ms},
+          {"proposer", h.proposer.to_hex()},
+          {"tx_root", core::to_hex(h.tx_root)},
+          {"receipts_root", core::to_hex(h.receipts_root)},
+          {"state_root", core::to_hex(h.state_root)},
+          {"validator_set_hash", core::to_hex(h.validator_set_hash)},
+          {"base_fee", h.base_fee},
+          {"tx_count", h.tx_count}};
+}
+
+json to_json(const ledger::CommitCertificate& c) {
+  json sigs = json::array();
+  for (const auto& s : c.signatures) sigs.push_back({{"signer", s.signer.to_hex()}, {"signature", s.signature.to_hex()}});
+  return {{"height", c.height}, {"block_hash", core::to_hex(c.block_hash)}, {"signatures", sigs}};
+}
+
+json to_json(const merkle::InclusionProof& p) {
+  return {{"index", p.index}, {"tree_size", p.tree_size}, {"path", hex_list(p.path)}, {"encoded", core::to_hex(core::encode(p))}};
+}
+
+json to_json(const merkle::SmtProof& p) {
+  json doc;
+  if (p.leaf.has_value()) {
+    doc["leaf"] = {{"key", core::to_hex(p.leaf->key)}, {"value_hash", core::to_hex(p.leaf->value_hash)}};
+  } else {
+    doc["leaf"] = nullptr;
+  }
+  doc["siblings"] = hex_list(p.siblings);
+  doc["encoded"] = core::to_hex(core::encode(p));
+  return doc;
+}
+
+json block_to_json(const ledger::StoredBlock& stored, bool full) {
+  json doc;
+  doc["hash"] = core::to_hex(stored.block.hash());
+  doc["header"] = to_json(stored.block.header);
+  doc["commit"] = to_json(stored.commit);
+  json txs = json::array();
+  for (const auto& tx : stored.block.txs) {
+    if (full) {
+      txs.push_back(to_json(tx));
+    } else {
+      txs.push_back(core::to_hex(tx.hash()));
+    }
+  }
+  doc[full ? "txs" : "tx_hashes"] = txs;
+  return doc;
+}
+
+}  // namespace metanode::api

@@ -1,0 +1,161 @@
+#include "api/ledger_service.hpp"
+
+#include <charconv>
+
+#include "api/ledger_json.hpp"
+
+namespace metanode::api {
+
+using nlohmann::json;
+
+namespace {
+
+Response ok_json(const json& doc, unsigned status = 200) { return Response{status, "application/json", doc.dump()}; }
+
+core::Result<core::Hash32> hash_param(const Request& req, const std::string& name) {
+  auto h = core::array_from_hex<32>(req.params.at(name));
+  if (!h.ok()) return core::make_error(core::ErrorCode::kInvalidHex, name + ": " + h.error().message);
+  return h;
+}
+
+core::Result<ledger::Transaction> parse_submission(const Request& req) {
+  if (req.body.size() > kSubmitBodyBytesMax) {
+    return core::make_error(core::ErrorCode::kTxTooLarge, "body larger than " + std::to_string(kSubmitBodyBytesMax));
+  }
+  if (req.content_type.rfind("application/octet-stream", 0) == 0) {
+    if (req.body.size() > ledger::kTxBytesMax) {
+      return core::make_error(core::ErrorCode::kTxTooLarge, "transaction larger than " +
+                                                                std::to_string(ledger::kTxBytesMax) + " bytes");
+    }
+    auto tx = core::decode<ledger::Transaction>(core::as_bytes(req.body));
+    if (!tx.ok()) return core::make_error(core::ErrorCode::kTxMalformed, tx.error().to_string());
+    return tx;
+  }
+  json doc = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return core::make_error(core::ErrorCode::kTxMalformed, "body is not valid JSON");
+  MN_TRY_ASSIGN(ledger::Transaction tx, transaction_from_json(doc));
+  if (core::encode(tx).size() > ledger::kTxBytesMax) {
+    return core::make_error(core::ErrorCode::kTxTooLarge, "transaction larger than " +
+                                                              std::to_string(ledger::kTxBytesMax) + " bytes");
+  }
+  return tx;
+}
+
+Response submit(LedgerBackend& backend, const Request& req) {
+  auto tx = parse_submission(req);
+  if (!tx.ok()) return error_response(tx.error());
+  auto admitted = backend.submit(std::move(tx).value());
+  if (!admitted.ok()) return error_response(admitted.error());
+  json doc = {{"hash", core::to_hex(admitted->hash)}, {"status", "pending"}};
+  if (admitted->replaced) doc["replaced"] = core::to_hex(*admitted->replaced);
+  if (!admitted->evicted.empty()) {
+    json evicted = json::array();
+    for (const auto& h : admitted->evicted) evicted.push_back(core::to_hex(h));
+    doc["evicted"] = evicted;
+  }
+  return ok_json(doc, 202);
+}
+
+Response get_tx(LedgerBackend& backend, const Request& req) {
+  auto hash = hash_param(req, "hash");
+  if (!hash.ok()) return error_response(hash.error());
+  auto record = backend.chain().find_tx(*hash);
+  if (!record.ok()) return error_response(record.error());
+  if (record->has_value()) {
+    const ledger::TxRecord& r = **record;
+    return ok_json({{"status", "committed"},
+                    {"height", r.height},
+                    {"index", r.index},
+                    {"tx", to_json(r.tx)},
+                    {"receipt", to_json(r.receipt)},
+                    {"tx_root", core::to_hex(r.tx_root)},
+                    {"inclusion_proof", to_json(r.proof)}});
+  }
+  if (auto pending = backend.pending(*hash)) return ok_json({{"status", "pending"}, {"tx", to_json(*pending)}});
+  if (auto dropped = backend.dropped(*hash)) {
+    return ok_json({{"status", "dropped"},
+                    {"error", {{"code", dropped->code_name()}, {"number", static_cast<int>(dropped->code)},
+                               {"message", dropped->message}}}});
+  }
+  return error_response(404, "not_found", "no transaction " + req.params.at("hash"));
+}
+
+Response get_block(LedgerBackend& backend, const Request& req) {
+  const std::string& which = req.params.at("height");
+  std::uint64_t height = 0;
+  if (which == "latest") {
+    height = backend.chain().head().height;
+  } else {
+    const auto [ptr, ec] = std::from_chars(which.data(), which.data() + which.size(), height);
+    if (ec != std::errc() || ptr != which.data() + which.size()) {
+      return error_response(400, "invalid_argument", "block height must be a number or 'latest'");
+    }
+  }
+  auto block = backend.chain().block(height);
+  if (!block.ok()) return error_response(block.error());
+  if (!block->has_value()) {
+    return error_response(404, "not_found", "no block at height " + std::to_string(height) + " (head is " +
+                                                std::to_string(backend.chain().head().height) + ")");
+  }
+  const bool full = req.query_param("full").value_or("") == "true";
+  json doc = block_to_json(**block, full);
+  if (req.query_param("receipts").value_or("") == "true") {
+    auto receipts = backend.chain().receipts(height);
+    if (!receipts.ok()) return error_response(receipts.error());
+    json list = json::array();
+    for (const auto& r : *receipts) list.push_back(to_json(r));
+    doc["receipts"] = list;
+  }
+  return ok_json(doc);
+}
+
+Response get_account(LedgerBackend& backend, const Request& req) {
+  auto address = crypto::Address::parse(req.params.at("address"));
+  if (!address.ok()) return error_response(address.error());
+  auto record = backend.chain().account_with_proof(*address);
+  if (!record.ok()) return error_response(record.error());
+  auto next = backend.next_nonce(*address);
+  if (!next.ok()) return error_response(next.error());
+  return ok_json({{"address", address->to_string()},
+                  {"exists", record->exists},
+                  {"balance", record->account.balance},
+                  {"nonce", record->account.nonce},
+                  {"next_nonce", *next},
+                  {"height", record->height},
+                  {"state_root", core::to_hex(record->state_root)},
+                  {"proof", to_json(record->proof)}});
+}
+
+Response get_mempool(LedgerBackend& backend, const Request& req) {
+  std::size_t levels = 20;
+  if (auto l = req.query_param("levels")) {
+    const auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), levels);
+    if (ec != std::errc() || levels > 1000) return error_response(400, "invalid_argument", "levels must be 0-1000");
+  }
+  const MempoolStatus s = backend.mempool_status(levels);
+  json ladder = json::array();
+  for (const auto& level : s.ladder) ladder.push_back({{"bid", level.bid}, {"count", level.count}});
+  return ok_json({{"pending", s.pending}, {"bytes", s.bytes}, {"base_fee", s.base_fee}, {"bid_min", s.bid_min},
+                  {"bid_ladder", ladder}});
+}
+
+}  // namespace
+
+void add_ledger_routes(Router& router, LedgerBackend& backend, const HttpMetrics& metrics) {
+  router.add("POST", "/v1/txs", [&backend](const Request& req) { return submit(backend, req); });
+  router.add("GET", "/v1/txs/{hash}", [&backend](const Request& req) { return get_tx(backend, req); });
+  router.add("GET", "/v1/blocks/{height}", [&backend](const Request& req) { return get_block(backend, req); });
+  router.add("GET", "/v1/accounts/{address}", [&backend](const Request& req) { return get_account(backend, req); });
+  router.add("GET", "/v1/mempool", [&backend](const Request& req) { return get_mempool(backend, req); });
+  router.add("GET", "/v1/openapi.json", [](const Request&) { return Response{200, "application/json", ledger_openapi_json()}; });
+  router.add("GET", "/health", [&backend](const Request&) {
+    const auto head = backend.chain().head();
+    return ok_json({{"status", "ok"}, {"chain_id", backend.chain().genesis().chain_id}, {"height", head.height},
+                    {"block_hash", core::to_hex(head.block_hash)}});
+  });
+  router.add("GET", "/metrics", [&backend, &metrics](const Request&) {
+    return Response{200, "text/plain; version=0.0.4", backend.metrics_text() + metrics.render("metanode")};
+  });
+}
+
+}  // namespace metanode::api

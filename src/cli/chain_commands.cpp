@@ -1,0 +1,291 @@
+#include "cli/chain_commands.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <thread>
+
+#include "api/ledger_json.hpp"
+#include "cli/http_client.hpp"
+#include "cli/passphrase.hpp"
+#include "crypto/keystore.hpp"
+#include "node/config.hpp"
+
+namespace metanode::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+int fail(Io& io, const core::Error& error) {
+  io.err << "metanode: error[" << error.code_name() << "]: " << error.message << "\n";
+  return kExitFailed;
+}
+
+struct ClientOptions {
+  std::string node_url;
+  std::string home;
+  bool json_output = false;
+};
+
+// --node, else the home's config (its listen address and port), else the seed's default port.
+std::string node_url_of(const ClientOptions& opts) {
+  if (!opts.node_url.empty()) return opts.node_url;
+  if (!opts.home.empty()) {
+    auto config = node::NodeConfig::load(fs::path(opts.home) / "config.toml");
+    if (config.ok()) return "http://" + config->listen_address + ":" + std::to_string(config->ledger_port());
+  }
+  return "http://127.0.0.1:9001";
+}
+
+// GET/POST returning parsed JSON; a non-2xx answer becomes the node's error.
+core::Result<json> call(const std::string& url, const std::string& method, const std::string& target,
+                        const std::string& body = "") {
+  MN_TRY_ASSIGN(HttpReply reply, http_request(url, method, target, body));
+  json doc = json::parse(reply.body, nullptr, false);
+  if (reply.status >= 200 && reply.status < 300) {
+    if (doc.is_discarded()) return core::make_error(core::ErrorCode::kInternal, "node answered with non-JSON");
+    return doc;
+  }
+  if (!doc.is_discarded() && doc.contains("error")) {
+    const json& e = doc["error"];
+    const int number = e.value("number", static_cast<int>(core::ErrorCode::kInternal));
+    return core::make_error(static_cast<core::ErrorCode>(number), e.value("message", std::string("(no message)")) +
+                                                                      " [HTTP " + std::to_string(reply.status) + "]");
+  }
+  return core::make_error(core::ErrorCode::kInternal, "node answered HTTP " + std::to_string(reply.status));
+}
+
+struct TransferOptions {
+  ClientOptions client;
+  std::string from = "dev";
+  std::string keystore;
+  PassphraseSource passphrase;
+  std::string to;
+  std::uint64_t amount = 0;
+  std::uint64_t bid = 0;
+  std::optional<std::uint64_t> max_fee;
+  std::optional<std::uint64_t> nonce;
+  std::string memo;
+  bool wait = false;
+  std::uint32_t wait_timeout_s = 60;
+};
+
+int run_transfer(Io& io, TransferOptions opts) {
+  auto to = crypto::Address::parse(opts.to);
+  if (!to.ok()) return fail(io, core::make_error(to.error().code, "--to: " + to.error().message));
+  if (opts.amount == 0) return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "--amount must be positive"));
+  const std::string url = node_url_of(opts.client);
+  const fs::path home = opts.client.home.empty() ? fs::path() : fs::path(opts.client.home);
+  std::string keystore_dir = opts.keystore;
+  if (keystore_dir.empty()) keystore_dir = home.empty() ? std::string() : (home / "keys").string();
+  if (keystore_dir.empty()) {
+    return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "give --home DIR or --keystore DIR"));
+  }
+  if (opts.passphrase.file.empty() && !home.empty() && fs::exists(home / "passphrase") &&
+      !io.env("METANODE_PASSPHRASE").has_value()) {
+    opts.passphrase.file = (home / "passphrase").string();  // the devnet's generated passphrase
+  }
+  crypto::Keystore store(keystore_dir);
+  auto info = store.info(opts.from);
+  if (!info.ok()) return fail(io, info.error());
+  auto passphrase = read_passphrase(opts.passphrase, io, false);
+  if (!passphrase.ok()) return fail(io, passphrase.error());
+  auto secrets = store.unlock(opts.from, *passphrase);
+  if (!secrets.ok()) return fail(io, secrets.error());
+
+  auto health = call(url, "GET", "/health");
+  if (!health.ok()) return fail(io, health.error());
+  ledger::Transaction tx;
+  tx.chain_id = (*health)["chain_id"].get<std::string>();
+  if (opts.nonce) {
+    tx.nonce = *opts.nonce;
+  } else {
+    // next_nonce counts this sender's pending transactions, so back-to-back transfers chain.
+    auto account = call(url, "GET", "/v1/accounts/" + info->address.to_string());
+    if (!account.ok()) return fail(io, account.error());
+    tx.nonce = (*account)["next_nonce"].get<std::uint64_t>();
+  }
+  if (opts.max_fee) {
+    tx.max_fee = *opts.max_fee;
+  } else {
+    auto mempool = call(url, "GET", "/v1/mempool?levels=0");
+    if (!mempool.ok()) return fail(io, mempool.error());
+    // Room for the base fee to double before inclusion, plus the bid.
+    tx.max_fee = 2 * (*mempool)["base_fee"].get<std::uint64_t>() + opts.bid;
+  }
+  tx.bid = opts.bid;
+  tx.payload = ledger::TransferPayload{*to, opts.amount};
+  tx.memo = opts.memo;
+  tx.sign_single(secrets->ed25519());
+  auto submitted = call(url, "POST", "/v1/txs", api::to_json(tx).dump());
+  if (!submitted.ok()) return fail(io, submitted.error());
+  const std::string hash = (*submitted)["hash"].get<std::string>();
+  if (!opts.wait) {
+    if (opts.client.json_output) {
+      io.out << submitted->dump(2) << "\n";
+    } else {
+      io.out << "submitted " << hash << " (nonce " << tx.nonce << ", bid " << tx.bid << ", max fee " << tx.max_fee
+             << ")\n";
+    }
+    return kExitOk;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(opts.wait_timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto status = call(url, "GET", "/v1/txs/" + hash);
+    if (status.ok()) {
+      const std::string state = (*status)["status"].get<std::string>();
+      if (state == "committed") {
+        const json& receipt = (*status)["receipt"];
+        if (opts.client.json_output) {
+          io.out << status->dump(2) << "\n";
+        } else {
+          io.out << "committed " << hash << " at height " << (*status)["height"].get<std::uint64_t>() << " ("
+                 << receipt["status"].get<std::string>() << ", fee " << receipt["fee_paid"].get<std::uint64_t>()
+                 << ")\n";
+        }
+        if (receipt["status"] != "success") {
+          return fail(io, core::make_error(core::ErrorCode::kInternal,
+                                           "transaction failed: " + receipt["error"]["message"].get<std::string>()));
+        }
+        return kExitOk;
+      }
+      if (state == "dropped") {
+        const json& e = (*status)["error"];
+        return fail(io, core::make_error(static_cast<core::ErrorCode>(e["number"].get<int>()),
+                                         "transaction dropped: " + e["message"].get<std::string>()));
+      }
+    } else if (status.error().code != core::ErrorCode::kNotFound) {
+      return fail(io, status.error());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return fail(io, core::make_error(core::ErrorCode::kInternal, "not committed within " +
+                                                                   std::to_string(opts.wait_timeout_s) + " s: " + hash));
+}
+
+void add_client_options(CLI::App* cmd, ClientOptions& opts) {
+  cmd->add_option("--node", opts.node_url, "Node API URL (default: from --home's config, else http://127.0.0.1:9001)");
+  cmd->add_option("--home", opts.home, "Node home directory (from `metanode init`)");
+  cmd->add_flag("--json", opts.json_output, "Print the node's JSON answer");
+}
+
+int run_query_account(Io& io, const ClientOptions& opts, const std::string& address_text) {
+  auto address = crypto::Address::parse(address_text);
+  if (!address.ok()) return fail(io, address.error());
+  auto doc = call(node_url_of(opts), "GET", "/v1/accounts/" + address->to_string());
+  if (!doc.ok()) return fail(io, doc.error());
+  if (opts.json_output) {
+    io.out << doc->dump(2) << "\n";
+    return kExitOk;
+  }
+  const json& d = *doc;
+  io.out << fmt::format("address     {}\n", d["address"].get<std::string>())
+         << fmt::format("balance     {}\n", d["balance"].get<std::uint64_t>())
+         << fmt::format("nonce       {} (next with pending: {})\n", d["nonce"].get<std::uint64_t>(),
+                        d["next_nonce"].get<std::uint64_t>())
+         << fmt::format("exists      {}\n", d["exists"].get<bool>() ? "yes" : "no")
+         << fmt::format("at height   {} (state root {})\n", d["height"].get<std::uint64_t>(),
+                        d["state_root"].get<std::string>())
+         << fmt::format("proof       {} siblings\n", d["proof"]["siblings"].size());
+  return kExitOk;
+}
+
+int run_query_tx(Io& io, const ClientOptions& opts, const std::string& hash) {
+  auto doc = call(node_url_of(opts), "GET", "/v1/txs/" + hash);
+  if (!doc.ok()) return fail(io, doc.error());
+  if (opts.json_output) {
+    io.out << doc->dump(2) << "\n";
+    return kExitOk;
+  }
+  const json& d = *doc;
+  const std::string status = d["status"].get<std::string>();
+  io.out << "status      " << status << "\n";
+  if (d.contains("tx")) {
+    const json& tx = d["tx"];
+    io.out << "hash        " << tx["hash"].get<std::string>() << "\n"
+           << "from        " << tx["sender"].get<std::string>() << " (nonce " << tx["nonce"].get<std::uint64_t>() << ")\n"
+           << "to          " << tx["payload"]["to"].get<std::string>() << "\n"
+           << "amount      " << tx["payload"]["amount"].get<std::uint64_t>() << "\n"
+           << "bid         " << tx["bid"].get<std::uint64_t>() << " (max fee " << tx["max_fee"].get<std::uint64_t>()
+           << ")\n";
+  }
+  if (status == "committed") {
+    const json& r = d["receipt"];
+    io.out << "height      " << d["height"].get<std::uint64_t>() << " (index " << d["index"].get<std::uint32_t>() << ")\n"
+           << "result      " << r["status"].get<std::string>() << ", fee paid " << r["fee_paid"].get<std::uint64_t>()
+           << "\n";
+    if (r.contains("error")) io.out << "error       " << r["error"]["message"].get<std::string>() << "\n";
+    io.out << "proof       " << d["inclusion_proof"]["path"].size() << " hashes to tx root "
+           << d["tx_root"].get<std::string>() << "\n";
+  } else if (status == "dropped") {
+    io.out << "error       " << d["error"]["code"].get<std::string>() << ": " << d["error"]["message"].get<std::string>()
+           << "\n";
+  }
+  return kExitOk;
+}
+
+int run_query_block(Io& io, const ClientOptions& opts, const std::string& which) {
+  auto doc = call(node_url_of(opts), "GET", "/v1/blocks/" + which);
+  if (!doc.ok()) return fail(io, doc.error());
+  if (opts.json_output) {
+    io.out << doc->dump(2) << "\n";
+    return kExitOk;
+  }
+  const json& h = (*doc)["header"];
+  io.out << "height      " << h["height"].get<std::uint64_t>() << "\n"
+         << "hash        " << (*doc)["hash"].get<std::string>() << "\n"
+         << "parent      " << h["parent_hash"].get<std::string>() << "\n"
+         << "time        " << h["timestamp_unix_ms"].get<std::int64_t>() << " (unix ms)\n"
+         << "txs         " << h["tx_count"].get<std::uint32_t>() << "\n"
+         << "base fee    " << h["base_fee"].get<std::uint64_t>() << "\n"
+         << "state root  " << h["state_root"].get<std::string>() << "\n"
+         << "tx root     " << h["tx_root"].get<std::string>() << "\n"
+         << "commit      " << (*doc)["commit"]["signatures"].size() << " validator signature(s)\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_chain_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
+  CLI::App* tx = app.add_subcommand("tx", "Sign and submit transactions");
+  tx->require_subcommand(1);
+  auto t = std::make_shared<TransferOptions>();
+  CLI::App* transfer = tx->add_subcommand("transfer", "Transfer tokens, signed with a key from the key store");
+  add_client_options(transfer, t->client);
+  transfer->add_option("--from", t->from, "Key name to sign with")->capture_default_str();
+  transfer->add_option("--keystore", t->keystore, "Key store directory (default HOME/keys)");
+  transfer->add_option("--passphrase-file", t->passphrase.file,
+                       "Passphrase file (default HOME/passphrase if present, else METANODE_PASSPHRASE, else a prompt)");
+  transfer->add_option("--to", t->to, "Recipient address (mn1…)")->required();
+  transfer->add_option("--amount", t->amount, "Amount to send")->required();
+  transfer->add_option("--bid", t->bid, "Tip offered to the proposer; the auction orders by it")->required();
+  transfer->add_option("--max-fee", t->max_fee, "Most this transaction may pay (default 2 × base fee + bid)");
+  transfer->add_option("--nonce", t->nonce, "Nonce (default: the account's next, counting pending ones)");
+  transfer->add_option("--memo", t->memo, "Memo, up to 256 bytes");
+  transfer->add_flag("--wait", t->wait, "Wait until the transaction is committed and print its height");
+  transfer->add_option("--wait-timeout", t->wait_timeout_s, "Seconds to wait with --wait")->capture_default_str();
+  transfer->callback([&io, &dispatch, t] { dispatch = [&io, t] { return run_transfer(io, *t); }; });
+
+  CLI::App* query = app.add_subcommand("query", "Read accounts, transactions and blocks from a node");
+  query->require_subcommand(1);
+  auto q = std::make_shared<ClientOptions>();
+  auto arg = std::make_shared<std::string>();
+  CLI::App* account = query->add_subcommand("account", "Balance, nonce and state proof of an account");
+  account->add_option("address", *arg, "Address (mn1…)")->required();
+  add_client_options(account, *q);
+  account->callback([&io, &dispatch, q, arg] { dispatch = [&io, q, arg] { return run_query_account(io, *q, *arg); }; });
+  CLI::App* txq = query->add_subcommand("tx", "A transaction: receipt, height and inclusion proof");
+  txq->add_option("hash", *arg, "Transaction hash (hex)")->required();
+  add_client_options(txq, *q);
+  txq->callback([&io, &dispatch, q, arg] { dispatch = [&io, q, arg] { return run_query_tx(io, *q, *arg); }; });
+  CLI::App* block = query->add_subcommand("block", "A block by height, or latest");
+  block->add_option("height", *arg, "Height or 'latest'")->required();
+  add_client_options(block, *q);
+  block->callback([&io, &dispatch, q, arg] { dispatch = [&io, q, arg] { return run_query_block(io, *q, *arg); }; });
+}
+
+}  // namespace metanode::cli

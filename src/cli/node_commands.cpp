@@ -1,0 +1,173 @@
+#include "cli/node_commands.hpp"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <ostream>
+
+#include "cli/passphrase.hpp"
+#include "core/clock.hpp"
+#include "crypto/keystore.hpp"
+#include "crypto/random.hpp"
+#include "ledger/genesis.hpp"
+#include "node/config.hpp"
+#include "node/ledger_node.hpp"
+
+namespace metanode::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+int fail(Io& io, const core::Error& error) {
+  io.err << "metanode: error[" << error.code_name() << "]: " << error.message << "\n";
+  return kExitFailed;
+}
+
+struct InitOptions {
+  std::string dir;
+  std::string chain_id = "metanode-devnet";
+  std::uint16_t port_base = 9000;
+  std::uint32_t block_interval_ms = 1000;
+  bool empty_blocks = false;
+  std::uint64_t dev_balance = 1'000'000'000'000'000ull;
+  PassphraseSource passphrase;
+};
+
+int run_init(Io& io, const InitOptions& opts) {
+  const fs::path home = fs::absolute(opts.dir);
+  if (fs::exists(home / "config.toml")) {
+    return fail(io, core::make_error(core::ErrorCode::kAlreadyExists,
+                                     (home / "config.toml").string() + " exists; this home is initialised already"));
+  }
+  std::error_code ec;
+  fs::create_directories(home, ec);
+  if (ec) return fail(io, core::make_error(core::ErrorCode::kIo, "cannot create " + home.string() + ": " + ec.message()));
+
+  node::NodeConfig config;
+  config.config_dir = home;
+  config.port_base = opts.port_base;
+  config.block_interval_ms = opts.block_interval_ms;
+  config.empty_blocks = opts.empty_blocks;
+
+  // The passphrase protecting this home's keys: given, or generated into a 0600 file (devnet).
+  std::string passphrase;
+  if (!opts.passphrase.file.empty() || io.env("METANODE_PASSPHRASE").has_value()) {
+    auto given = read_passphrase(opts.passphrase, io, false);
+    if (!given.ok()) return fail(io, given.error());
+    passphrase = *given;
+    if (!opts.passphrase.file.empty()) config.passphrase_file = fs::absolute(opts.passphrase.file);
+  } else {
+    passphrase = core::to_hex(crypto::random_array<16>());
+    const fs::path file = home / "passphrase";
+    std::ofstream out(file, std::ios::trunc);
+    out << passphrase << "\n";
+    out.close();
+    ::chmod(file.c_str(), 0600);
+    config.passphrase_file = "passphrase";
+  }
+
+  crypto::Keystore store(home / "keys");
+  const std::int64_t now = core::SystemClock().now_unix_ms();
+  auto validator = store.create("validator", passphrase, now);
+  if (!validator.ok()) return fail(io, validator.error());
+  auto dev = store.create("dev", passphrase, now);
+  if (!dev.ok()) return fail(io, dev.error());
+
+  ledger::Genesis genesis;
+  genesis.chain_id = opts.chain_id;
+  genesis.genesis_time_unix_ms = now;
+  genesis.validators.push_back({"validator-0", validator->ed25519_public_key, validator->mldsa_public_key});
+  genesis.accounts.push_back({dev->address, opts.dev_balance});
+  if (auto st = genesis.validate(); !st.ok()) return fail(io, st.error());
+  if (auto st = genesis.save(home / "genesis.json"); !st.ok()) return fail(io, st.error());
+  {
+    std::ofstream out(home / "config.toml", std::ios::trunc);
+    out << config.to_toml();
+    if (!out.flush()) return fail(io, core::make_error(core::ErrorCode::kIo, "cannot write config.toml"));
+  }
+  io.out << "initialised " << home.string() << "\n"
+         << "  chain id    " << genesis.chain_id << "\n"
+         << "  validator   " << validator->address.to_string() << "\n"
+         << "  dev key     " << dev->name << " (funded with " << opts.dev_balance << ")\n"
+         << "  address     " << dev->address.to_string() << "\n"
+         << "  config      " << (home / "config.toml").string() << "\n"
+         << "  genesis     " << (home / "genesis.json").string() << "\n";
+  if (config.passphrase_file == "passphrase") {
+    io.out << "  passphrase  " << (home / "passphrase").string() << " (generated, mode 0600)\n";
+  }
+  io.out << "start it with: metanode node --config " << (home / "config.toml").string() << "\n";
+  return kExitOk;
+}
+
+struct NodeOptions {
+  std::string config_file;
+  std::string log_level = "info";
+};
+
+int run_node(Io& io, const NodeOptions& opts) {
+  auto level = spdlog::level::from_str(opts.log_level);
+  spdlog::set_level(level);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  auto config = node::NodeConfig::load(opts.config_file);
+  if (!config.ok()) return fail(io, config.error());
+  auto genesis = ledger::Genesis::load(config->resolve(config->genesis_file));
+  if (!genesis.ok()) return fail(io, genesis.error());
+  PassphraseSource source;
+  if (!config->passphrase_file.empty()) source.file = config->resolve(config->passphrase_file).string();
+  auto passphrase = read_passphrase(source, io, false);
+  if (!passphrase.ok()) return fail(io, passphrase.error());
+  crypto::Keystore store(config->resolve(config->keystore_dir));
+  auto secrets = store.unlock(config->validator_key, *passphrase);
+  if (!secrets.ok()) return fail(io, secrets.error());
+
+  // Block the stop signals in every thread; this one waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto node = node::LedgerNode::open(*config, *genesis, secrets->ed25519());
+  if (!node.ok()) return fail(io, node.error());
+  if (auto st = (*node)->start(); !st.ok()) return fail(io, st.error());
+  const auto head = (*node)->chain().head();
+  io.out << "metanode node: chain " << genesis->chain_id << " at height " << head.height << "\n"
+         << "  ledger API  http://" << config->listen_address << ":" << (*node)->ledger_port() << "\n"
+         << "  events      ws://" << config->listen_address << ":" << (*node)->ledger_port() << "/v1/events\n"
+         << "  data        " << config->resolve(config->data_dir).string() << "\n"
+         << "Ctrl-C stops it." << std::endl;
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  spdlog::info("stopping (signal {})", signal_number);
+  (*node)->stop();
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_node_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
+  auto init_opts = std::make_shared<InitOptions>();
+  CLI::App* init = app.add_subcommand("init", "Create a single-validator home: keys, genesis and config.toml");
+  init->add_option("--dir", init_opts->dir, "Home directory to create")->required();
+  init->add_option("--chain-id", init_opts->chain_id, "Chain id (a-z, 0-9, '-')")->capture_default_str();
+  init->add_option("--port-base", init_opts->port_base, "Port base; the ledger API listens on base+1")
+      ->capture_default_str();
+  init->add_option("--block-interval-ms", init_opts->block_interval_ms, "Time between blocks")->capture_default_str();
+  init->add_flag("--empty-blocks", init_opts->empty_blocks, "Produce blocks even when there is nothing to include");
+  init->add_option("--dev-balance", init_opts->dev_balance, "Genesis balance of the dev account")->capture_default_str();
+  init->add_option("--passphrase-file", init_opts->passphrase.file,
+                   "Passphrase for the new keys (else METANODE_PASSPHRASE, else one is generated into DIR/passphrase)");
+  init->callback([&io, &dispatch, init_opts] { dispatch = [&io, init_opts] { return run_init(io, *init_opts); }; });
+
+  auto node_opts = std::make_shared<NodeOptions>();
+  CLI::App* node_cmd = app.add_subcommand("node", "Run a node from its config.toml until Ctrl-C");
+  node_cmd->add_option("--config", node_opts->config_file, "Path to config.toml")->required()->check(CLI::ExistingFile);
+  node_cmd->add_option("--log-level", node_opts->log_level, "trace, debug, info, warn, error")->capture_default_str();
+  node_cmd->callback([&io, &dispatch, node_opts] { dispatch = [&io, node_opts] { return run_node(io, *node_opts); }; });
+}
+
+}  // namespace metanode::cli

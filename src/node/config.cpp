@@ -1,0 +1,87 @@
+#include "node/config.hpp"
+
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace metanode::node {
+namespace {
+core::Error bad(const std::filesystem::path& file, std::string why) {
+  return core::make_error(core::ErrorCode::kInvalidArgument, file.string() + ": " + std::move(why));
+}
+
+template <typename T>
+core::Status read_int(const toml::table& table, std::string_view section, std::string_view key, T& out, T min, T max,
+                      const std::filesystem::path& file) {
+  const auto node = table[section][key];
+  if (!node) return {};
+  const auto value = node.value<std::int64_t>();
+  if (!value || *value < static_cast<std::int64_t>(min) || static_cast<std::uint64_t>(*value) > static_cast<std::uint64_t>(max)) {
+    return bad(file, "[" + std::string(section) + "] " + std::string(key) + " must be an integer in " +
+                         std::to_string(min) + ".." + std::to_string(max));
+  }
+  out = static_cast<T>(*value);
+  return {};
+}
+}  // namespace
+
+core::Result<NodeConfig> NodeConfig::load(const std::filesystem::path& file) {
+  toml::table table;
+  try {
+    table = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    std::ostringstream where;
+    where << e.source().begin;
+    return bad(file, std::string(e.description()) + " at " + where.str());
+  }
+  NodeConfig c;
+  c.config_dir = std::filesystem::absolute(file).parent_path();
+  if (auto v = table["chain"]["genesis"].value<std::string>()) c.genesis_file = *v;
+  if (auto v = table["chain"]["data_dir"].value<std::string>()) c.data_dir = *v;
+  if (auto v = table["validator"]["keystore"].value<std::string>()) c.keystore_dir = *v;
+  if (auto v = table["validator"]["key"].value<std::string>()) c.validator_key = *v;
+  if (auto v = table["validator"]["passphrase_file"].value<std::string>()) c.passphrase_file = *v;
+  if (auto v = table["api"]["listen"].value<std::string>()) c.listen_address = *v;
+  MN_TRY(read_int<std::uint16_t>(table, "api", "port_base", c.port_base, 0, 65000, file));
+  MN_TRY(read_int<std::size_t>(table, "api", "http_threads", c.http_threads, 1, 64, file));
+  MN_TRY(read_int<std::uint32_t>(table, "blocks", "interval_ms", c.block_interval_ms, 10, 600'000, file));
+  if (auto v = table["blocks"]["empty_blocks"].value<bool>()) c.empty_blocks = *v;
+  MN_TRY(read_int<std::size_t>(table, "blocks", "txs_max", c.block_txs_max, 1, 50'000, file));
+  MN_TRY(read_int<std::size_t>(table, "blocks", "bytes_max", c.block_bytes_max, 1024, 64 << 20, file));
+  MN_TRY(read_int<std::size_t>(table, "mempool", "count_max", c.mempool.count_max, 1, 10'000'000, file));
+  MN_TRY(read_int<std::size_t>(table, "mempool", "bytes_max", c.mempool.bytes_max, 1024, std::size_t{4} << 30, file));
+  MN_TRY(read_int<std::size_t>(table, "mempool", "per_sender_max", c.mempool.per_sender_max, 1, 1'000'000, file));
+  MN_TRY(read_int<std::uint64_t>(table, "mempool", "bid_min", c.mempool.bid_min, 0, std::uint64_t{1} << 62, file));
+  MN_TRY(read_int<std::uint32_t>(table, "mempool", "replace_bump_percent", c.mempool.replace_bump_percent, 0, 1000, file));
+  return c;
+}
+
+std::string NodeConfig::to_toml() const {
+  std::ostringstream out;
+  out << "# metanode node configuration. Relative paths are relative to this file.\n\n"
+      << "[chain]\n"
+      << "genesis = \"" << genesis_file.string() << "\"\n"
+      << "data_dir = \"" << data_dir.string() << "\"\n\n"
+      << "[validator]\n"
+      << "keystore = \"" << keystore_dir.string() << "\"\n"
+      << "key = \"" << validator_key << "\"\n"
+      << "# Leave out to use METANODE_PASSPHRASE or a prompt.\n"
+      << "passphrase_file = \"" << passphrase_file.string() << "\"\n\n"
+      << "[api]\n"
+      << "listen = \"" << listen_address << "\"\n"
+      << "port_base = " << port_base << "   # ledger API on port_base + 1\n"
+      << "http_threads = " << http_threads << "\n\n"
+      << "[blocks]\n"
+      << "interval_ms = " << block_interval_ms << "\n"
+      << "empty_blocks = " << (empty_blocks ? "true" : "false") << "\n"
+      << "txs_max = " << block_txs_max << "\n"
+      << "bytes_max = " << block_bytes_max << "\n\n"
+      << "[mempool]\n"
+      << "count_max = " << mempool.count_max << "\n"
+      << "bytes_max = " << mempool.bytes_max << "\n"
+      << "per_sender_max = " << mempool.per_sender_max << "\n"
+      << "bid_min = " << mempool.bid_min << "\n"
+      << "replace_bump_percent = " << mempool.replace_bump_percent << "\n";
+  return out.str();
+}
+
+}  // namespace metanode::node

@@ -1,0 +1,40 @@
+// A node's configuration (config.toml): where its chain and keys are, what it listens on, and
+// how it makes blocks. Relative paths are relative to the config file's directory.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "core/result.hpp"
+#include "mempool/auction_mempool.hpp"
+
+namespace metanode::node {
+
+struct NodeConfig {
+  std::filesystem::path config_dir;
+  std::filesystem::path genesis_file = "genesis.json";
+  std::filesystem::path data_dir = "data";
+  std::filesystem::path keystore_dir = "keys";
+  std::string validator_key = "validator";
+  std::filesystem::path passphrase_file;  // empty: METANODE_PASSPHRASE or a prompt
+
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port_base = 9000;  // ledger API on base+1
+  std::size_t http_threads = 2;
+
+  std::uint32_t block_interval_ms = 1000;
+  bool empty_blocks = false;
+  std::size_t block_txs_max = 20'000;
+  std::size_t block_bytes_max = 8 << 20;
+
+  mempool::MempoolConfig mempool;
+
+  std::uint16_t ledger_port() const { return static_cast<std::uint16_t>(port_base + 1); }
+  std::filesystem::path resolve(const std::filesystem::path& p) const { return p.is_absolute() ? p : config_dir / p; }
+
+  static core::Result<NodeConfig> load(const std::filesystem::path& file);
+  std::string to_toml() const;
+};
+
+}  // namespace metanode::node

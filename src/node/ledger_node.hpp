@@ -1,0 +1,85 @@
+// A single-producer ledger node: the chain on disk, the auction mempool, a block producer on
+// its own thread and the ledger API on port base+1. (Consensus replaces the single producer in
+// a later step; everything else here stays.)
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "api/http_server.hpp"
+#include "api/ledger_service.hpp"
+#include "crypto/ed25519.hpp"
+#include "ledger/chain.hpp"
+#include "mempool/auction_mempool.hpp"
+#include "modules/bank.hpp"
+#include "node/config.hpp"
+
+namespace metanode::node {
+
+class LedgerNode final : public api::LedgerBackend {
+ public:
+  static core::Result<std::unique_ptr<LedgerNode>> open(NodeConfig config, ledger::Genesis genesis,
+                                                         crypto::KeyPair validator_key);
+  ~LedgerNode() override;
+
+  // Starts the API and the block producer; returns once both listen/run.
+  core::Status start();
+  // Stops accepting, finishes the block in progress, joins threads. Idempotent.
+  void stop();
+
+  std::uint16_t ledger_port() const { return server_ ? server_->port() : 0; }
+  const NodeConfig& config() const { return config_; }
+
+  // api::LedgerBackend
+  const ledger::Chain& chain() const override { return *chain_; }
+  core::Result<mempool::AdmitResult> submit(ledger::Transaction tx) override;
+  core::Result<std::uint64_t> next_nonce(const crypto::Address& address) const override;
+  std::optional<ledger::Transaction> pending(const core::Hash32& hash) const override;
+  std::optional<core::Error> dropped(const core::Hash32& hash) const override;
+  api::MempoolStatus mempool_status(std::size_t levels_max) const override;
+  std::string metrics_text() const override;
+
+  // Makes one block now from the mempool (the producer thread calls this every interval).
+  core::Result<std::optional<ledger::ProducedBlock>> produce_once();
+
+ private:
+  LedgerNode(NodeConfig config, crypto::KeyPair validator_key);
+  void producer_loop();
+  void remember_dropped(const core::Hash32& hash, core::Error error);
+
+  NodeConfig config_;
+  crypto::KeyPair validator_key_;
+  modules::Bank bank_;
+  std::unique_ptr<ledger::Chain> chain_;
+
+  mutable std::mutex mempool_mutex_;
+  std::unique_ptr<mempool::AuctionMempool> mempool_;
+  static constexpr std::size_t kDroppedRemembered = 100'000;
+  std::unordered_map<core::Hash32, core::Error, mempool::Hash32Hasher> dropped_;
+  std::deque<core::Hash32> dropped_order_;
+
+  boost::asio::io_context io_;
+  api::Router router_;
+  api::HttpMetrics http_metrics_;
+  api::EventHub events_;
+  std::unique_ptr<api::HttpServer> server_;
+  std::vector<std::thread> io_threads_;
+  std::thread producer_;
+  std::mutex producer_mutex_;
+  std::condition_variable producer_wake_;
+  std::atomic<bool> stopping_{false};
+  bool started_ = false;
+
+  std::atomic<std::uint64_t> txs_committed_{0};
+  std::atomic<std::uint64_t> txs_submitted_{0};
+  std::atomic<std::uint64_t> txs_rejected_{0};
+  std::atomic<std::uint64_t> blocks_produced_{0};
+};
+
+}  // namespace metanode::node
