@@ -30,7 +30,9 @@ struct NodeConfig {
 
   mempool::MempoolConfig mempool;
 
-  std::uint16_t ledger_port() const { return static_cast<std::uint16_t>(port_base + 1); }
+  bool ephemeral_ports = false;    // tests: listen on free ports the OS picks (see LedgerNode::ledger_port)
+
+  std::uint16_t ledger_port() const { return ephemeral_ports ? 0 : static_cast<std::uint16_t>(port_base + 1); }
   std::filesystem::path resolve(const std::filesystem::path& p) const { return p.is_absolute() ? p : config_dir / p; }
 
   static core::Result<NodeConfig> load(const std::filesystem::path& file);
