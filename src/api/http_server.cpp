@@ -176,9 +176,20 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
 
   void start(http::request<http::string_body> upgrade) {
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    // Subscribe before the handshake, not after: a client that has seen its handshake succeed
+    // must get every event published from then on, and the accept handler may run only after
+    // the client has read the 101 and caused an event. Events published meanwhile wait in the
+    // queue until the handshake is done (one write at a time).
+    hub_.add(shared_from_this());
     ws_.async_accept(upgrade, [self = shared_from_this()](beast::error_code ec) {
-      if (ec) return;
-      self->hub_.add(self);
+      if (ec) {
+        self->closed_ = true;
+        self->hub_.remove(self.get());
+        return;
+      }
+      self->accepted_ = true;
+      if (self->closed_) return self->close();  // its queue overflowed during the handshake
+      if (!self->queue_.empty()) self->write_next();
       self->read_loop();
     });
   }
@@ -193,7 +204,7 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
         return;
       }
       self->queue_.push_back(message);
-      if (self->queue_.size() == 1) self->write_next();
+      if (self->accepted_ && self->queue_.size() == 1) self->write_next();
     });
   }
 
@@ -226,7 +237,10 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   void close() {
     closed_ = true;
     hub_.remove(this);
-    ws_.async_close(websocket::close_code::try_again_later, [self = shared_from_this()](beast::error_code) {});
+    // Before the handshake completes the accept handler calls this again to close.
+    if (accepted_) {
+      ws_.async_close(websocket::close_code::try_again_later, [self = shared_from_this()](beast::error_code) {});
+    }
   }
 
   websocket::stream<beast::tcp_stream> ws_;
@@ -235,6 +249,7 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   std::shared_ptr<std::atomic<std::size_t>> connections_;
   beast::flat_buffer read_buffer_;
   std::deque<std::shared_ptr<const std::string>> queue_;
+  bool accepted_ = false;  // the handshake completed: writes may start
   bool closed_ = false;
 };
 
@@ -292,10 +307,22 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void read() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits_.header_bytes_max));
-    parser_->body_limit(limits_.body_bytes_max);
+    // Beast checks Content-Length against the limit while it parses the header, before the
+    // path is known: start with the largest limit of any path and narrow it once the path is
+    // read (a declared length over the path's limit is answered 413 without reading the body).
+    std::size_t widest = limits_.body_bytes_max;
+    for (const auto& [path, limit] : limits_.body_bytes_max_by_path) widest = std::max(widest, limit);
+    parser_->body_limit(widest);
     stream_.expires_after(limits_.request_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->on_read(ec);
+      const std::size_t limit = self->body_limit_of(self->parser_->get().target());
+      const auto declared = self->parser_->content_length();
+      if (declared && *declared > limit) return self->on_read(http::error::body_limit);
+      self->parser_->body_limit(limit);
+      http::async_read(self->stream_, self->buffer_, *self->parser_,
+                       [self](beast::error_code ec2, std::size_t) { self->on_read(ec2); });
+    });
   }
 
   void on_read(beast::error_code ec) {
@@ -304,8 +331,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return shutdown();
     }
     if (ec == http::error::body_limit) {
-      return reply(error_response(413, "body_too_large", "request body exceeds " +
-                                                             std::to_string(limits_.body_bytes_max) + " bytes"),
+      return reply(error_response(413, "body_too_large", "request body exceeds this path's limit of " +
+                                                             std::to_string(body_limit_of(parser_->get().target())) +
+                                                             " bytes"),
                    false, "rejected", std::chrono::steady_clock::now());
     }
     if (ec == http::error::header_limit) {
@@ -369,6 +397,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       if (ec || !res->keep_alive()) return self->shutdown();
       self->read();
     });
+  }
+
+  std::size_t body_limit_of(beast::string_view target) const {
+    const std::string path(target.data(), std::min(target.size(), target.find('?')));
+    const auto it = limits_.body_bytes_max_by_path.find(path);
+    return it == limits_.body_bytes_max_by_path.end() ? limits_.body_bytes_max : it->second;
   }
 
   void shutdown() {

@@ -24,6 +24,8 @@ namespace metanode::api {
 struct HttpLimits {
   std::size_t header_bytes_max = 8 * 1024;
   std::size_t body_bytes_max = 1 << 20;
+  // Larger (or smaller) body limits for particular paths, e.g. batch submission.
+  std::map<std::string, std::size_t> body_bytes_max_by_path;
   std::chrono::milliseconds request_timeout{30'000};
   std::size_t connections_max = 1'024;
   std::size_t websocket_queue_max = 256;  // messages queued for a slow subscriber before it is dropped

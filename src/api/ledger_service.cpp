@@ -56,9 +56,49 @@ Response submit(LedgerBackend& backend, const Request& req) {
   return ok_json(doc, 202);
 }
 
+Response submit_batch(LedgerBackend& backend, const Request& req) {
+  if (req.content_type.rfind("application/octet-stream", 0) != 0) {
+    return error_response(415, "unsupported_media_type", "batch submission takes application/octet-stream");
+  }
+  core::Reader reader(core::as_bytes(req.body));
+  auto blobs = reader.vector<core::Bytes>(kBatchTxsMax, [](core::Reader& r) { return r.bytes(ledger::kTxBytesMax); });
+  if (!blobs.ok()) return error_response(core::make_error(core::ErrorCode::kTxMalformed, blobs.error().to_string()));
+  if (auto st = reader.finish(); !st.ok()) return error_response(core::make_error(core::ErrorCode::kTxMalformed, st.error().to_string()));
+  std::vector<ledger::Transaction> txs;
+  txs.reserve(blobs->size());
+  json rejected = json::array();
+  std::vector<std::size_t> index_of;  // position in the batch of each decoded transaction
+  for (std::size_t i = 0; i < blobs->size(); ++i) {
+    auto tx = core::decode<ledger::Transaction>((*blobs)[i]);
+    if (!tx.ok()) {
+      rejected.push_back({{"index", i}, {"code", "tx_malformed"}, {"message", tx.error().to_string()}});
+      continue;
+    }
+    index_of.push_back(i);
+    txs.push_back(std::move(tx).value());
+  }
+  const auto results = backend.submit_batch(std::move(txs));
+  std::size_t accepted = 0;
+  for (std::size_t k = 0; k < results.size(); ++k) {
+    if (results[k].ok()) {
+      ++accepted;
+    } else {
+      rejected.push_back({{"index", index_of[k]},
+                          {"code", results[k].error().code_name()},
+                          {"message", results[k].error().message}});
+    }
+  }
+  return ok_json({{"accepted", accepted}, {"rejected", rejected}}, 202);
+}
+
 Response get_tx(LedgerBackend& backend, const Request& req) {
   auto hash = hash_param(req, "hash");
   if (!hash.ok()) return error_response(hash.error());
+  // The mempool before the chain: the producer writes a block and only then removes its
+  // transactions from the pool, so a transaction absent from the pool here is either on the
+  // chain already (found below) or not coming. Asking the chain first left a window (chain not
+  // yet, pool no longer) in which a transaction being committed answered 404.
+  if (auto pending = backend.pending(*hash)) return ok_json({{"status", "pending"}, {"tx", to_json(*pending)}});
   auto record = backend.chain().find_tx(*hash);
   if (!record.ok()) return error_response(record.error());
   if (record->has_value()) {
@@ -71,7 +111,6 @@ Response get_tx(LedgerBackend& backend, const Request& req) {
                     {"tx_root", core::to_hex(r.tx_root)},
                     {"inclusion_proof", to_json(r.proof)}});
   }
-  if (auto pending = backend.pending(*hash)) return ok_json({{"status", "pending"}, {"tx", to_json(*pending)}});
   if (auto dropped = backend.dropped(*hash)) {
     return ok_json({{"status", "dropped"},
                     {"error", {{"code", dropped->code_name()}, {"number", static_cast<int>(dropped->code)},
@@ -143,6 +182,7 @@ Response get_mempool(LedgerBackend& backend, const Request& req) {
 
 void add_ledger_routes(Router& router, LedgerBackend& backend, const HttpMetrics& metrics) {
   router.add("POST", "/v1/txs", [&backend](const Request& req) { return submit(backend, req); });
+  router.add("POST", "/v1/txs/batch", [&backend](const Request& req) { return submit_batch(backend, req); });
   router.add("GET", "/v1/txs/{hash}", [&backend](const Request& req) { return get_tx(backend, req); });
   router.add("GET", "/v1/blocks/{height}", [&backend](const Request& req) { return get_block(backend, req); });
   router.add("GET", "/v1/accounts/{address}", [&backend](const Request& req) { return get_account(backend, req); });

@@ -26,6 +26,8 @@ class LedgerBackend {
   virtual ~LedgerBackend() = default;
   virtual const ledger::Chain& chain() const = 0;
   virtual core::Result<mempool::AdmitResult> submit(ledger::Transaction tx) = 0;
+  // Many at once: signatures checked on the calling thread, one mempool lock for all.
+  virtual std::vector<core::Result<mempool::AdmitResult>> submit_batch(std::vector<ledger::Transaction> txs) = 0;
   virtual core::Result<std::uint64_t> next_nonce(const crypto::Address& address) const = 0;
   virtual std::optional<ledger::Transaction> pending(const core::Hash32& hash) const = 0;
   // The error a transaction left the pool with (evicted, rejected at block building), if recent.
@@ -36,6 +38,10 @@ class LedgerBackend {
 };
 
 inline constexpr std::size_t kSubmitBodyBytesMax = 64 * 1024;
+// POST /v1/txs/batch: application/octet-stream, u32 count then each transaction as u32 length +
+// canonical bytes (the codec's vector of byte strings).
+inline constexpr std::size_t kBatchTxsMax = 10'000;
+inline constexpr std::size_t kBatchBodyBytesMax = 16 << 20;
 
 // Adds the ledger routes to `router`; `metrics` is rendered at /metrics with the backend's gauges.
 void add_ledger_routes(Router& router, LedgerBackend& backend, const HttpMetrics& metrics);

@@ -38,6 +38,20 @@ nlohmann::json build() {
                                                {"replaced", {{"type", "string"}}},
                                                {"evicted", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}})},
         {"400", err}, {"409", err}, {"413", err}, {"429", err}, {"503", err}}}};
+  doc["paths"]["/v1/txs/batch"]["post"] = {
+      {"summary", "Submit up to 10,000 signed transactions at once"},
+      {"requestBody",
+       {{"required", true},
+        {"content",
+         {{"application/octet-stream",
+           {{"schema", {{"type", "string"}, {"format", "binary"},
+                        {"description", "u32 count, then per transaction a u32 length and its canonical bytes"}}}}}}}}},
+      {"responses",
+       {{"202", json_response("how many were admitted, and why the others were not",
+                              {{"type", "object"},
+                               {"properties", {{"accepted", {{"type", "integer"}}},
+                                               {"rejected", {{"type", "array"}, {"items", {{"type", "object"}}}}}}}})},
+        {"400", err}, {"413", err}, {"415", err}}}};
   doc["paths"]["/v1/txs/{hash}"]["get"] = {
       {"summary", "A transaction: committed (with receipt, height and inclusion proof), pending or dropped"},
       {"parameters", json::array({hash_param})},

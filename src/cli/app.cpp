@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <ostream>
 
+#include "cli/bench_command.hpp"
 #include "cli/chain_commands.hpp"
 #include "cli/keys_command.hpp"
 #include "cli/node_commands.hpp"
@@ -39,6 +40,7 @@ int run(int argc, const char* const* argv, Io& io) {
   add_keys_command(app, io, dispatch);
   add_node_commands(app, io, dispatch);
   add_chain_commands(app, io, dispatch);
+  add_bench_command(app, io, dispatch);
 
   try {
     app.parse(argc, argv);

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
+#include <utility>
 #include <string>
 
 #include "core/result.hpp"
@@ -17,5 +19,23 @@ struct HttpReply {
 core::Result<HttpReply> http_request(const std::string& url, const std::string& method, const std::string& target,
                                      const std::string& body = "", const std::string& content_type = "application/json",
                                      std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000));
+
+// A kept-alive connection for many requests (load generation, event follow-up reads).
+class HttpConnection {
+ public:
+  static core::Result<std::unique_ptr<HttpConnection>> connect(const std::string& url,
+                                                               std::chrono::milliseconds timeout);
+  ~HttpConnection();
+  core::Result<HttpReply> request(const std::string& method, const std::string& target, const std::string& body = "",
+                                  const std::string& content_type = "application/json");
+
+ private:
+  struct Impl;
+  explicit HttpConnection(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Splits "http://host:port" into host and port ("80" when absent).
+core::Result<std::pair<std::string, std::string>> split_url(const std::string& url);
 
 }  // namespace metanode::cli

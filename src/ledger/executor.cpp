@@ -84,7 +84,8 @@ core::Result<ExecutionResult> Executor::execute(const AccountReader& state, std:
     Receipt receipt;
     receipt.tx_hash = tx.hash();
     receipt.fee_paid = *fee;
-    StateOverlay tx_state(block_state);
+    const AccountReader& block_reader = block_state;
+    StateOverlay tx_state(block_reader);
     std::vector<Event> events;
     auto applied = handler_.apply(tx, sender, tx_state, events);
     if (applied.ok()) {

@@ -24,6 +24,10 @@ namespace metanode::ledger {
 class StateOverlay final : public AccountReader {
  public:
   explicit StateOverlay(const AccountReader& base) : base_(base) {}
+  // Not copyable: `StateOverlay child(parent)` must layer over the parent, never copy it (a copy
+  // would silently carry all of the parent's writes, and merging it back costs O(block)).
+  StateOverlay(const StateOverlay&) = delete;
+  StateOverlay& operator=(const StateOverlay&) = delete;
   core::Result<Account> account(const crypto::Address& address) const override;
   void set(const crypto::Address& address, const Account& account) { changes_[address] = account; }
   // Moves this overlay's writes into `parent` (the overlay this one reads through).

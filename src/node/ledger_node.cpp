@@ -32,6 +32,7 @@ core::Status LedgerNode::start() {
   api::add_ledger_routes(router_, *this, http_metrics_);
   api::HttpLimits limits;
   limits.body_bytes_max = api::kSubmitBodyBytesMax;
+  limits.body_bytes_max_by_path["/v1/txs/batch"] = api::kBatchBodyBytesMax;
   server_ = std::make_unique<api::HttpServer>(io_, router_, limits, http_metrics_);
   server_->add_websocket("/v1/events", events_);
   MN_TRY(server_->listen(config_.listen_address, config_.ledger_port()));
@@ -60,15 +61,34 @@ void LedgerNode::stop() {
 }
 
 core::Result<mempool::AdmitResult> LedgerNode::submit(ledger::Transaction tx) {
-  txs_submitted_.fetch_add(1, std::memory_order_relaxed);
+  auto results = submit_batch({std::move(tx)});
+  return std::move(results.front());
+}
+
+std::vector<core::Result<mempool::AdmitResult>> LedgerNode::submit_batch(std::vector<ledger::Transaction> txs) {
+  txs_submitted_.fetch_add(txs.size(), std::memory_order_relaxed);
+  std::vector<core::Result<mempool::AdmitResult>> results;
+  results.reserve(txs.size());
   // Signatures are checked here, on the HTTP threads (in parallel), outside the mempool lock;
   // the mempool and the block producer then trust them.
-  if (auto st = tx.check_stateless(chain_->genesis().chain_id); !st.ok()) {
-    txs_rejected_.fetch_add(1, std::memory_order_relaxed);
-    return std::move(st).error();
+  std::vector<std::optional<core::Error>> stateless(txs.size());
+  for (std::size_t i = 0; i < txs.size(); ++i) {
+    if (auto st = txs[i].check_stateless(chain_->genesis().chain_id); !st.ok()) stateless[i] = std::move(st).error();
   }
   const std::uint64_t base_fee = chain_->head().base_fee_next;
   std::lock_guard lock(mempool_mutex_);
+  for (std::size_t i = 0; i < txs.size(); ++i) {
+    if (stateless[i]) {
+      txs_rejected_.fetch_add(1, std::memory_order_relaxed);
+      results.emplace_back(std::move(*stateless[i]));
+      continue;
+    }
+    results.push_back(admit_locked(std::move(txs[i]), base_fee));
+  }
+  return results;
+}
+
+core::Result<mempool::AdmitResult> LedgerNode::admit_locked(ledger::Transaction tx, std::uint64_t base_fee) {
   auto admitted = mempool_->admit(std::move(tx), *chain_, base_fee, /*signature_verified=*/true);
   if (!admitted.ok()) {
     txs_rejected_.fetch_add(1, std::memory_order_relaxed);
@@ -144,6 +164,7 @@ std::string LedgerNode::metrics_text() const {
 }
 
 core::Result<std::optional<ledger::ProducedBlock>> LedgerNode::produce_once() {
+  std::lock_guard produce_lock(produce_mutex_);
   const auto head = chain_->head();
   std::vector<ledger::Transaction> candidates;
   {

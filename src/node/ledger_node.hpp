@@ -39,6 +39,7 @@ class LedgerNode final : public api::LedgerBackend {
   // api::LedgerBackend
   const ledger::Chain& chain() const override { return *chain_; }
   core::Result<mempool::AdmitResult> submit(ledger::Transaction tx) override;
+  std::vector<core::Result<mempool::AdmitResult>> submit_batch(std::vector<ledger::Transaction> txs) override;
   core::Result<std::uint64_t> next_nonce(const crypto::Address& address) const override;
   std::optional<ledger::Transaction> pending(const core::Hash32& hash) const override;
   std::optional<core::Error> dropped(const core::Hash32& hash) const override;
@@ -46,12 +47,15 @@ class LedgerNode final : public api::LedgerBackend {
   std::string metrics_text() const override;
 
   // Makes one block now from the mempool (the producer thread calls this every interval).
+  // Safe to call from any thread: calls are serialised (the chain has a single producer).
   core::Result<std::optional<ledger::ProducedBlock>> produce_once();
 
  private:
   LedgerNode(NodeConfig config, crypto::KeyPair validator_key);
   void producer_loop();
   void remember_dropped(const core::Hash32& hash, core::Error error);
+  // Admits a transaction whose stateless checks passed; the mempool lock is held.
+  core::Result<mempool::AdmitResult> admit_locked(ledger::Transaction tx, std::uint64_t base_fee);
 
   NodeConfig config_;
   crypto::KeyPair validator_key_;
@@ -72,6 +76,9 @@ class LedgerNode final : public api::LedgerBackend {
   std::vector<std::thread> io_threads_;
   std::thread producer_;
   std::mutex producer_mutex_;
+  // Held for the whole of produce_once: two blocks built at once would both extend the same
+  // parent and overwrite each other's height (ledger::Chain::produce_block needs one caller).
+  std::mutex produce_mutex_;
   std::condition_variable producer_wake_;
   std::atomic<bool> stopping_{false};
   bool started_ = false;

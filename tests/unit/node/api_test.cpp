@@ -1,0 +1,727 @@
+// The ledger API over real HTTP: a single-validator node on a free port, blocks made only when a
+// test calls produce_once(). Every refusal is checked three ways: the HTTP status, the stable
+// error code in the body, and that nothing was applied (state, nonce and mempool unchanged).
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "api/ledger_json.hpp"
+#include "api/ledger_service.hpp"
+#include "core/codec.hpp"
+#include "crypto/mldsa.hpp"
+#include "ledger/chain.hpp"
+#include "merkle/merkle_tree.hpp"
+#include "merkle/sparse_merkle_tree.hpp"
+#include "modules/bank.hpp"
+#include "node/ledger_node.hpp"
+#include "storage/keys.hpp"
+#include "storage/write_batch.hpp"
+
+namespace metanode::node {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace fs = std::filesystem;
+using tcp = asio::ip::tcp;
+using nlohmann::json;
+
+// Only to catch hangs: every exchange here takes milliseconds.
+constexpr std::chrono::seconds kHangGuard{10};
+
+constexpr std::uint64_t kAliceBalance = 1'000'000;
+constexpr std::uint64_t kBaseFee = 2;
+constexpr std::uint64_t kMaxFee = 100;
+constexpr std::uint64_t kBid = 5;
+constexpr std::uint64_t kFee = kBaseFee + kBid;  // what a transfer pays in block 1 (below max_fee)
+
+struct Reply {
+  unsigned status = 0;
+  std::string body;
+  json doc;  // discarded when the body is not JSON
+
+  std::string code() const {
+    if (!doc.is_object() || !doc.contains("error")) return "(no error object in: " + body + ")";
+    return doc["error"].value("code", "(no code)");
+  }
+  std::string message() const {
+    if (!doc.is_object() || !doc.contains("error")) return "";
+    return doc["error"].value("message", "");
+  }
+};
+
+// Runs `io` until the operations started on it finish or the guard expires. Beast's stream
+// timeouts apply to asynchronous operations only, so every exchange here is asynchronous and
+// bounded twice: by the stream's expiry and by run_for.
+bool run_bounded(asio::io_context& io) {
+  io.restart();
+  io.run_for(kHangGuard + std::chrono::seconds(2));
+  return io.stopped();
+}
+
+// One request on a fresh connection. The request is written in full before the answer is read;
+// a server that answers early (413, 431) must still let the client read that answer.
+Reply exchange(std::uint16_t port, http::request<http::string_body> req) {
+  req.set(http::field::host, "127.0.0.1");
+  req.prepare_payload();
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(16u << 20);
+  beast::error_code connect_ec;
+  beast::error_code write_ec;
+  beast::error_code read_ec = asio::error::would_block;
+  stream.expires_after(kHangGuard);
+  stream.async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), port), [&](beast::error_code ec) {
+    if (ec) {
+      connect_ec = ec;
+      read_ec = ec;
+      return;
+    }
+    http::async_write(stream, req, [&](beast::error_code ec_write, std::size_t) {
+      write_ec = ec_write;
+      http::async_read(stream, buffer, parser, [&](beast::error_code ec2, std::size_t) { read_ec = ec2; });
+    });
+  });
+  const bool finished = run_bounded(io);
+  Reply reply;
+  if (!finished || read_ec) {
+    ADD_FAILURE() << req.method_string() << " " << req.target() << ": no answer (connect: " << connect_ec.message()
+                  << ", write: " << write_ec.message() << ", read: " << read_ec.message()
+                  << (finished ? "" : ", hung") << ")";
+    return reply;
+  }
+  auto res = parser.release();
+  reply.status = res.result_int();
+  reply.body = std::move(res.body());
+  reply.doc = json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
+  return reply;
+}
+
+Reply request(std::uint16_t port, http::verb method, const std::string& target, std::string body = "",
+              const std::string& content_type = "application/json") {
+  http::request<http::string_body> req(method, target, 11);
+  if (!body.empty() || method == http::verb::post) {
+    req.set(http::field::content_type, content_type);
+    req.body() = std::move(body);
+  }
+  return exchange(port, std::move(req));
+}
+
+std::string as_string(const core::Bytes& bytes) { return std::string(core::as_chars(bytes)); }
+
+crypto::Address address_of(const crypto::KeyPair& key) { return crypto::Address::from_public_key(key.public_key()); }
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "metanode-api-test-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    genesis_.chain_id = "api-test";
+    genesis_.genesis_time_unix_ms = 1'000;
+    genesis_.base_fee_initial = kBaseFee;
+    genesis_.base_fee_min = 1;
+    genesis_.validators.push_back({"v0", validator_.public_key(), crypto::MldsaKeyPair::generate().public_key()});
+    genesis_.accounts.push_back({address_of(alice_), kAliceBalance});
+    start_node();
+  }
+
+  void TearDown() override {
+    node_.reset();
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+
+  // With the default interval, blocks are made only when a test calls produce_once().
+  void start_node(std::uint32_t block_interval_ms = 600'000) {
+    NodeConfig config;
+    config.config_dir = dir_;
+    config.ephemeral_ports = true;
+    config.block_interval_ms = block_interval_ms;
+    config.http_threads = 2;
+    auto node = LedgerNode::open(config, genesis_, validator_);
+    ASSERT_TRUE(node.ok()) << node.error().to_string();
+    node_ = std::move(node).value();
+    auto started = node_->start();
+    ASSERT_TRUE(started.ok()) << started.error().to_string();
+    port_ = node_->ledger_port();
+    ASSERT_NE(port_, 0);
+  }
+
+  Reply get(const std::string& target) { return request(port_, http::verb::get, target); }
+  Reply submit_json(const json& doc) { return request(port_, http::verb::post, "/v1/txs", doc.dump()); }
+  Reply submit_text(const std::string& body) { return request(port_, http::verb::post, "/v1/txs", body); }
+  Reply submit_binary(const std::string& body) {
+    return request(port_, http::verb::post, "/v1/txs", body, "application/octet-stream");
+  }
+
+  ledger::Transaction transfer(const crypto::KeyPair& from, std::uint64_t nonce, std::uint64_t amount,
+                               const crypto::Address& to) const {
+    ledger::Transaction tx;
+    tx.chain_id = genesis_.chain_id;
+    tx.nonce = nonce;
+    tx.max_fee = kMaxFee;
+    tx.bid = kBid;
+    tx.payload = ledger::TransferPayload{to, amount};
+    tx.memo = "api test";
+    tx.sign_single(from);
+    return tx;
+  }
+  ledger::Transaction alice_to_bob(std::uint64_t nonce, std::uint64_t amount) const {
+    return transfer(alice_, nonce, amount, bob_);
+  }
+
+  json account(const crypto::Address& address) {
+    const Reply r = get("/v1/accounts/" + address.to_string());
+    EXPECT_EQ(r.status, 200u) << r.body;
+    return r.doc;
+  }
+  std::uint64_t pending_count() {
+    const Reply r = get("/v1/mempool");
+    EXPECT_EQ(r.status, 200u) << r.body;
+    return r.doc.is_object() ? r.doc.value("pending", std::uint64_t{999}) : 999;
+  }
+  std::optional<ledger::ProducedBlock> produce() {
+    auto produced = node_->produce_once();
+    EXPECT_TRUE(produced.ok()) << produced.error().to_string();
+    return produced.ok() ? std::move(produced).value() : std::nullopt;
+  }
+
+  struct Snapshot {
+    std::uint64_t height = 0;
+    std::uint64_t alice_balance = 0;
+    std::uint64_t alice_nonce = 0;
+    std::uint64_t pending = 0;
+  };
+  Snapshot snapshot() {
+    const json a = account(address_of(alice_));
+    return {node_->chain().head().height, a.value("balance", std::uint64_t{0}), a.value("nonce", std::uint64_t{0}),
+            pending_count()};
+  }
+  // For refusals made with an empty mempool: the pool stays empty, so a block attempt makes no
+  // block, and alice's account is what it was.
+  void expect_nothing_applied(const Snapshot& before) {
+    ASSERT_EQ(before.pending, 0u) << "expect_nothing_applied needs an empty mempool to start from";
+    EXPECT_EQ(pending_count(), 0u) << "a refused submission reached the mempool";
+    EXPECT_FALSE(produce().has_value()) << "a refused submission made it into a block";
+    const Snapshot after = snapshot();
+    EXPECT_EQ(after.height, before.height);
+    EXPECT_EQ(after.alice_balance, before.alice_balance);
+    EXPECT_EQ(after.alice_nonce, before.alice_nonce);
+  }
+
+  void expect_refused(const Reply& r, unsigned status, const std::string& code) {
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(r.code(), code) << r.body;
+  }
+
+  fs::path dir_;
+  ledger::Genesis genesis_;
+  crypto::KeyPair validator_ = crypto::KeyPair::generate();
+  crypto::KeyPair alice_ = crypto::KeyPair::generate();
+  crypto::Address bob_ = address_of(crypto::KeyPair::generate());
+  std::unique_ptr<LedgerNode> node_;
+  std::uint16_t port_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// 1. The happy path
+
+TEST_F(ApiTest, JsonSubmissionIsCommittedWithProofsThatVerify) {
+  const ledger::Transaction tx = alice_to_bob(0, 1'234);
+  const std::string hash = core::to_hex(tx.hash());
+
+  const Reply submitted = submit_json(api::to_json(tx));
+  ASSERT_EQ(submitted.status, 202u) << submitted.body;
+  EXPECT_EQ(submitted.doc.value("hash", ""), hash);
+  EXPECT_EQ(submitted.doc.value("status", ""), "pending");
+
+  const Reply pending = get("/v1/txs/" + hash);
+  ASSERT_EQ(pending.status, 200u) << pending.body;
+  EXPECT_EQ(pending.doc.value("status", ""), "pending");
+  EXPECT_EQ(pending_count(), 1u);
+  EXPECT_EQ(account(address_of(alice_)).value("next_nonce", std::uint64_t{0}), 1u);
+
+  const auto produced = produce();
+  ASSERT_TRUE(produced.has_value());
+  ASSERT_EQ(produced->stored.block.header.height, 1u);
+
+  const Reply committed = get("/v1/txs/" + hash);
+  ASSERT_EQ(committed.status, 200u) << committed.body;
+  const json& c = committed.doc;
+  EXPECT_EQ(c.value("status", ""), "committed");
+  EXPECT_EQ(c.value("height", std::uint64_t{0}), 1u);
+  EXPECT_EQ(c["receipt"].value("status", ""), "success");
+  EXPECT_EQ(c["receipt"].value("fee_paid", std::uint64_t{0}), kFee);
+  EXPECT_EQ(c["tx"].value("hash", ""), hash);
+
+  // The inclusion proof verifies against the tx_root the block (read over HTTP) commits to.
+  const Reply block = get("/v1/blocks/1?full=true&receipts=true");
+  ASSERT_EQ(block.status, 200u) << block.body;
+  const std::string tx_root_hex = block.doc["header"].value("tx_root", "");
+  EXPECT_EQ(c.value("tx_root", ""), tx_root_hex);
+  auto tx_root = core::array_from_hex<32>(tx_root_hex);
+  ASSERT_TRUE(tx_root.ok());
+  auto proof_bytes = core::from_hex(c["inclusion_proof"].value("encoded", ""));
+  ASSERT_TRUE(proof_bytes.ok());
+  auto proof = core::decode<merkle::InclusionProof>(*proof_bytes);
+  ASSERT_TRUE(proof.ok()) << proof.error().to_string();
+  EXPECT_TRUE(merkle::verify_inclusion(merkle::leaf_hash(tx.hash()), *proof, *tx_root).ok());
+  EXPECT_FALSE(merkle::verify_inclusion(merkle::leaf_hash(alice_to_bob(0, 1'235).hash()), *proof, *tx_root).ok());
+  ASSERT_EQ(block.doc["txs"].size(), 1u);
+  EXPECT_EQ(block.doc["txs"][0].value("hash", ""), hash);
+  ASSERT_EQ(block.doc["receipts"].size(), 1u);
+  EXPECT_EQ(block.doc["receipts"][0].value("status", ""), "success");
+  EXPECT_EQ(get("/v1/blocks/latest").doc.value("hash", "x"), block.doc.value("hash", "y"));
+
+  // The recipient's account, with a state proof against the block's state root.
+  const json to = account(bob_);
+  EXPECT_TRUE(to.value("exists", false));
+  EXPECT_EQ(to.value("balance", std::uint64_t{0}), 1'234u);
+  EXPECT_EQ(to.value("height", std::uint64_t{0}), 1u);
+  EXPECT_EQ(to.value("state_root", ""), block.doc["header"].value("state_root", ""));
+  auto state_root = core::array_from_hex<32>(to.value("state_root", ""));
+  ASSERT_TRUE(state_root.ok());
+  auto smt_bytes = core::from_hex(to["proof"].value("encoded", ""));
+  ASSERT_TRUE(smt_bytes.ok());
+  auto smt_proof = core::decode<merkle::SmtProof>(*smt_bytes);
+  ASSERT_TRUE(smt_proof.ok()) << smt_proof.error().to_string();
+  const ledger::Account bob_account{1'234, 0};
+  EXPECT_TRUE(
+      merkle::SparseMerkleTree::verify_proof(*state_root, bob_.bytes, core::encode(bob_account), *smt_proof).ok());
+  const ledger::Account forged{1'235, 0};
+  EXPECT_FALSE(merkle::SparseMerkleTree::verify_proof(*state_root, bob_.bytes, core::encode(forged), *smt_proof).ok());
+
+  const json alice = account(address_of(alice_));
+  EXPECT_EQ(alice.value("balance", std::uint64_t{0}), kAliceBalance - 1'234 - kFee);
+  EXPECT_EQ(alice.value("nonce", std::uint64_t{9}), 1u);
+  EXPECT_EQ(pending_count(), 0u);
+}
+
+TEST_F(ApiTest, BinarySubmissionIsCommitted) {
+  const ledger::Transaction tx = alice_to_bob(0, 77);
+  const Reply submitted = submit_binary(as_string(core::encode(tx)));
+  ASSERT_EQ(submitted.status, 202u) << submitted.body;
+  EXPECT_EQ(submitted.doc.value("hash", ""), core::to_hex(tx.hash()));
+  ASSERT_TRUE(produce().has_value());
+  const Reply committed = get("/v1/txs/" + core::to_hex(tx.hash()));
+  EXPECT_EQ(committed.doc.value("status", ""), "committed") << committed.body;
+  EXPECT_EQ(account(bob_).value("balance", std::uint64_t{0}), 77u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Malformed JSON
+
+TEST_F(ApiTest, MalformedJsonIsRefusedAsTxMalformed) {
+  const Snapshot before = snapshot();
+  const json valid = api::to_json(alice_to_bob(0, 10));
+  auto without = [&](const std::string& field) {
+    json doc = valid;
+    doc.erase(field);
+    return doc.dump();
+  };
+  auto with = [&](const std::function<void(json&)>& change) {
+    json doc = valid;
+    change(doc);
+    return doc.dump();
+  };
+  // JSON numbers beyond u64 cannot be held in a json value; splice the literal into the text.
+  auto with_amount_literal = [&](const std::string& literal) {
+    json doc = valid;
+    doc["payload"]["amount"] = "AMOUNT_SENTINEL";
+    std::string text = doc.dump();
+    const auto at = text.find("\"AMOUNT_SENTINEL\"");
+    text.replace(at, std::string("\"AMOUNT_SENTINEL\"").size(), literal);
+    return text;
+  };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"not JSON", "{\"chain_id\": \"api-test\", "},
+      {"empty body", ""},
+      {"an array", "[]"},
+      {"a string", "\"transfer\""},
+      {"missing nonce", without("nonce")},
+      {"missing payload", without("payload")},
+      {"missing signature", without("signature")},
+      {"missing chain_id", without("chain_id")},
+      {"missing amount", with([](json& d) { d["payload"].erase("amount"); })},
+      {"float nonce", with([](json& d) { d["nonce"] = 1.5; })},
+      {"whole float nonce", with([](json& d) { d["nonce"] = 0.0; })},
+      {"negative max_fee", with([](json& d) { d["max_fee"] = -1; })},
+      {"bool bid", with([](json& d) { d["bid"] = true; })},
+      {"amount with letters", with([](json& d) { d["payload"]["amount"] = "12abc"; })},
+      {"negative amount string", with([](json& d) { d["payload"]["amount"] = "-10"; })},
+      {"empty amount string", with([](json& d) { d["payload"]["amount"] = ""; })},
+      {"amount 2^64 as a number", with_amount_literal("18446744073709551616")},
+      {"amount 2^64 as a string", with_amount_literal("\"18446744073709551616\"")},
+      {"amount far beyond u64", with_amount_literal("1e30")},
+      {"bad sender_key hex", with([](json& d) { d["sender_key"] = "zz"; })},
+      {"bad recipient address", with([](json& d) { d["payload"]["to"] = "mn1notanaddress"; })},
+      {"unknown payload type", with([](json& d) { d["payload"]["type"] = "mint"; })},
+  };
+  for (const auto& [what, body] : cases) {
+    SCOPED_TRACE(what);
+    const Reply r = submit_text(body);
+    expect_refused(r, 400, "tx_malformed");
+  }
+  // The splice itself yields the valid document when given the valid amount.
+  ASSERT_EQ(json::parse(with_amount_literal("10")), valid);
+  expect_nothing_applied(before);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Bad binary bodies and oversized requests
+
+TEST_F(ApiTest, TruncatedOrPaddedBinaryIsRefused) {
+  const Snapshot before = snapshot();
+  const std::string encoded = as_string(core::encode(alice_to_bob(0, 10)));
+
+  const Reply truncated = submit_binary(encoded.substr(0, encoded.size() - 1));
+  expect_refused(truncated, 400, "tx_malformed");
+  EXPECT_NE(truncated.message().find("truncated"), std::string::npos) << truncated.body;
+
+  const Reply trailing = submit_binary(encoded + std::string(1, '\0'));
+  expect_refused(trailing, 400, "tx_malformed");
+  EXPECT_NE(trailing.message().find("trailing"), std::string::npos) << trailing.body;
+
+  expect_refused(submit_binary(""), 400, "tx_malformed");
+  expect_refused(submit_binary(std::string(100, '\xff')), 400, "tx_malformed");
+  // Larger than any transaction, smaller than the body limit.
+  expect_refused(submit_binary(std::string(ledger::kTxBytesMax + 1, '\0')), 413, "tx_too_large");
+  expect_nothing_applied(before);
+}
+
+TEST_F(ApiTest, OversizedBodyIs413AndOversizedHeaderIs431) {
+  const Snapshot before = snapshot();
+  const std::string big(api::kSubmitBodyBytesMax + 1, 'a');
+  expect_refused(submit_binary(big), 413, "body_too_large");
+  expect_refused(submit_text(big), 413, "body_too_large");
+
+  http::request<http::string_body> req(http::verb::get, "/health", 11);
+  req.set("X-Padding", std::string(20 * 1024, 'h'));
+  expect_refused(exchange(port_, std::move(req)), 431, "header_too_large");
+
+  // The server is still up and answering after refusing them.
+  EXPECT_EQ(get("/health").status, 200u);
+  expect_nothing_applied(before);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Well-formed but invalid transactions
+
+TEST_F(ApiTest, BadSignatureIsRefused) {
+  const Snapshot before = snapshot();
+  ledger::Transaction tx = alice_to_bob(0, 10);
+  tx.signature.bytes[3] ^= 1;
+  expect_refused(submit_json(api::to_json(tx)), 400, "bad_signature");
+  expect_refused(submit_binary(as_string(core::encode(tx))), 400, "bad_signature");
+  // A changed field under a valid signature is a bad signature too.
+  ledger::Transaction altered = alice_to_bob(0, 10);
+  altered.payload = ledger::TransferPayload{bob_, 10'000};
+  expect_refused(submit_json(api::to_json(altered)), 400, "bad_signature");
+  expect_nothing_applied(before);
+}
+
+TEST_F(ApiTest, WrongChainIsRefused) {
+  const Snapshot before = snapshot();
+  ledger::Transaction tx = alice_to_bob(0, 10);
+  tx.chain_id = "other-chain";
+  tx.sign_single(alice_);
+  expect_refused(submit_json(api::to_json(tx)), 400, "tx_wrong_chain");
+  expect_nothing_applied(before);
+}
+
+TEST_F(ApiTest, ReplayedTransactionIsRefusedAfterCommit) {
+  const ledger::Transaction tx = alice_to_bob(0, 10);
+  ASSERT_EQ(submit_json(api::to_json(tx)).status, 202u);
+  ASSERT_TRUE(produce().has_value());
+  const Snapshot before = snapshot();
+  ASSERT_EQ(before.alice_nonce, 1u);
+  expect_refused(submit_json(api::to_json(tx)), 409, "tx_nonce_too_low");
+  expect_refused(submit_binary(as_string(core::encode(tx))), 409, "tx_nonce_too_low");
+  // A different transaction on the used nonce, too.
+  expect_refused(submit_json(api::to_json(alice_to_bob(0, 11))), 409, "tx_nonce_too_low");
+  expect_nothing_applied(before);
+  EXPECT_EQ(account(bob_).value("balance", std::uint64_t{0}), 10u);
+}
+
+TEST_F(ApiTest, DuplicatePendingSubmissionIsRefused) {
+  const ledger::Transaction tx = alice_to_bob(0, 10);
+  ASSERT_EQ(submit_json(api::to_json(tx)).status, 202u);
+  expect_refused(submit_json(api::to_json(tx)), 409, "mempool_duplicate");
+  expect_refused(submit_binary(as_string(core::encode(tx))), 409, "mempool_duplicate");
+  EXPECT_EQ(pending_count(), 1u);
+  const auto produced = produce();
+  ASSERT_TRUE(produced.has_value());
+  EXPECT_EQ(produced->stored.block.txs.size(), 1u);
+  const json alice = account(address_of(alice_));
+  EXPECT_EQ(alice.value("nonce", std::uint64_t{0}), 1u);
+  EXPECT_EQ(alice.value("balance", std::uint64_t{0}), kAliceBalance - 10 - kFee);
+  EXPECT_EQ(account(bob_).value("balance", std::uint64_t{0}), 10u);
+}
+
+TEST_F(ApiTest, UnfundedSenderIsRefused) {
+  const Snapshot before = snapshot();
+  const crypto::KeyPair carol = crypto::KeyPair::generate();
+  expect_refused(submit_json(api::to_json(transfer(carol, 0, 1, bob_))), 400, "tx_insufficient_balance");
+  EXPECT_FALSE(account(address_of(carol)).value("exists", true));
+  expect_nothing_applied(before);
+}
+
+TEST_F(ApiTest, AmountAboveBalanceFailsInItsReceiptAndPaysOnlyTheFee) {
+  const ledger::Transaction tx = alice_to_bob(0, kAliceBalance * 2);
+  const Reply submitted = submit_json(api::to_json(tx));
+  ASSERT_EQ(submitted.status, 202u) << submitted.body;  // the fee is covered, so it is admitted
+  const auto produced = produce();
+  ASSERT_TRUE(produced.has_value());
+  ASSERT_EQ(produced->stored.block.txs.size(), 1u);
+
+  const Reply r = get("/v1/txs/" + core::to_hex(tx.hash()));
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.doc.value("status", ""), "committed");
+  const json& receipt = r.doc["receipt"];
+  EXPECT_EQ(receipt.value("status", ""), "failed");
+  EXPECT_EQ(receipt["error"].value("code", ""), "tx_insufficient_balance");
+  EXPECT_EQ(receipt.value("fee_paid", std::uint64_t{0}), kFee);
+  EXPECT_TRUE(receipt["events"].empty()) << receipt.dump();
+
+  const json alice = account(address_of(alice_));
+  EXPECT_EQ(alice.value("balance", std::uint64_t{0}), kAliceBalance - kFee);
+  EXPECT_EQ(alice.value("nonce", std::uint64_t{0}), 1u);
+  const json bob = account(bob_);
+  EXPECT_FALSE(bob.value("exists", true));
+  EXPECT_EQ(bob.value("balance", std::uint64_t{1}), 0u);
+  // The tip went to the proposer; the base fee was burned.
+  EXPECT_EQ(account(address_of(validator_)).value("balance", std::uint64_t{0}), kBid);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Bad reads
+
+TEST_F(ApiTest, BadReadsHaveClearErrors) {
+  expect_refused(get("/v1/txs/not-hex"), 400, "invalid_hex");
+  expect_refused(get("/v1/txs/abcd"), 400, "invalid_hex");  // hex, but not 32 bytes
+  expect_refused(get("/v1/txs/" + std::string(64, 'e')), 404, "not_found");
+  expect_refused(get("/v1/blocks/abc"), 400, "invalid_argument");
+  expect_refused(get("/v1/blocks/-1"), 400, "invalid_argument");
+  expect_refused(get("/v1/blocks/1x"), 400, "invalid_argument");
+  expect_refused(get("/v1/blocks/99999999999999999999"), 400, "invalid_argument");
+  expect_refused(get("/v1/blocks/999"), 404, "not_found");
+  EXPECT_EQ(get("/v1/blocks/0").status, 200u);
+
+  std::string mistyped = bob_.to_string();
+  mistyped[mistyped.size() - 3] = mistyped[mistyped.size() - 3] == 'q' ? 'p' : 'q';
+  expect_refused(get("/v1/accounts/" + mistyped), 400, "invalid_address");
+  expect_refused(get("/v1/accounts/nonsense"), 400, "invalid_address");
+  EXPECT_EQ(get("/v1/accounts/" + bob_.to_string()).status, 200u);
+
+  expect_refused(get("/v1/nothing-here"), 404, "not_found");
+  expect_refused(get("/v1/txs/" + std::string(64, 'e') + "/extra"), 404, "not_found");
+  expect_refused(request(port_, http::verb::delete_, "/v1/txs"), 405, "method_not_allowed");
+  expect_refused(request(port_, http::verb::post, "/health"), 405, "method_not_allowed");
+  expect_refused(get("/v1/mempool?levels=abc"), 400, "invalid_argument");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Health, metrics and the OpenAPI document
+
+TEST_F(ApiTest, HealthMetricsAndOpenApi) {
+  const Reply health = get("/health");
+  ASSERT_EQ(health.status, 200u) << health.body;
+  EXPECT_EQ(health.doc.value("chain_id", ""), "api-test");
+  EXPECT_EQ(health.doc.value("height", std::uint64_t{9}), 0u);
+
+  ASSERT_EQ(submit_json(api::to_json(alice_to_bob(0, 1))).status, 202u);
+  ASSERT_TRUE(produce().has_value());
+  EXPECT_EQ(get("/health").doc.value("height", std::uint64_t{0}), 1u);
+
+  const Reply metrics = get("/metrics");
+  ASSERT_EQ(metrics.status, 200u);
+  EXPECT_NE(metrics.body.find("\nmetanode_block_height 1\n"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("metanode_http_request_duration_seconds_bucket{route=\"/health\""), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("metanode_http_requests_total{route=\"/v1/txs\",status=\"202\"} 1"), std::string::npos)
+      << metrics.body;
+
+  const Reply openapi = get("/v1/openapi.json");
+  ASSERT_EQ(openapi.status, 200u);
+  ASSERT_TRUE(openapi.doc.is_object()) << openapi.body.substr(0, 200);
+  EXPECT_EQ(openapi.doc.value("openapi", "").rfind("3.", 0), 0u);
+  const json& paths = openapi.doc["paths"];
+  const std::vector<std::pair<std::string, std::string>> routes = {
+      {"/v1/txs", "post"},        {"/v1/txs/{hash}", "get"}, {"/v1/blocks/{height}", "get"},
+      {"/v1/accounts/{address}", "get"}, {"/v1/mempool", "get"}, {"/health", "get"},
+      {"/metrics", "get"},        {"/v1/openapi.json", "get"}, {"/v1/events", "get"}};
+  for (const auto& [path, method] : routes) {
+    EXPECT_TRUE(paths.contains(path) && paths[path].contains(method)) << method << " " << path;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. The WebSocket event stream
+
+class EventClient {
+ public:
+  explicit EventClient(std::uint16_t port) : ws_(io_), port_(port) {}
+
+  ::testing::AssertionResult connect() {
+    beast::error_code result = asio::error::would_block;
+    beast::get_lowest_layer(ws_).expires_after(kHangGuard);
+    beast::get_lowest_layer(ws_).async_connect(
+        tcp::endpoint(asio::ip::address_v4::loopback(), port_), [this, &result](beast::error_code ec) {
+          if (ec) {
+            result = ec;
+            return;
+          }
+          ws_.async_handshake("127.0.0.1:" + std::to_string(port_), "/v1/events",
+                              [&result](beast::error_code ec2) { result = ec2; });
+        });
+    if (!run_bounded(io_) || result) return ::testing::AssertionFailure() << "handshake: " << result.message();
+    return ::testing::AssertionSuccess();
+  }
+
+  // The next message, or an error after the hang guard.
+  ::testing::AssertionResult read(json& out) {
+    beast::error_code result = asio::error::would_block;
+    beast::flat_buffer buffer;
+    beast::get_lowest_layer(ws_).expires_after(kHangGuard);
+    ws_.async_read(buffer, [&result](beast::error_code ec, std::size_t) { result = ec; });
+    if (!run_bounded(io_) || result) return ::testing::AssertionFailure() << "read: " << result.message();
+    out = json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
+    return ::testing::AssertionSuccess();
+  }
+
+ private:
+  asio::io_context io_;
+  websocket::stream<beast::tcp_stream> ws_;
+  std::uint16_t port_;
+};
+
+TEST_F(ApiTest, EventStreamAnnouncesEachBlock) {
+  // Submitted before subscribing, and the block made right after the handshake: a subscriber
+  // whose handshake has completed must see the very next block.
+  const ledger::Transaction tx = alice_to_bob(0, 10);
+  ASSERT_EQ(submit_json(api::to_json(tx)).status, 202u);
+  EventClient client(port_);
+  ASSERT_TRUE(client.connect());
+  const auto produced = produce();
+  ASSERT_TRUE(produced.has_value());
+
+  json event;
+  ASSERT_TRUE(client.read(event));
+  ASSERT_TRUE(event.is_object());
+  EXPECT_EQ(event.value("type", ""), "block");
+  EXPECT_EQ(event.value("height", std::uint64_t{0}), 1u);
+  EXPECT_EQ(event.value("tx_count", std::uint64_t{0}), 1u);
+  EXPECT_EQ(event.value("hash", ""), get("/v1/blocks/1").doc.value("hash", "(none)"));
+
+  ASSERT_EQ(submit_json(api::to_json(alice_to_bob(1, 10))).status, 202u);
+  ASSERT_TRUE(produce().has_value());
+  ASSERT_TRUE(client.read(event));
+  EXPECT_EQ(event.value("height", std::uint64_t{0}), 2u);
+}
+
+TEST_F(ApiTest, WebSocketUpgradeElsewhereIs404) {
+  asio::io_context io;
+  websocket::stream<beast::tcp_stream> ws(io);
+  beast::error_code result = asio::error::would_block;
+  beast::get_lowest_layer(ws).expires_after(kHangGuard);
+  beast::get_lowest_layer(ws).async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), port_),
+                                            [&](beast::error_code ec) {
+                                              if (ec) {
+                                                result = ec;
+                                                return;
+                                              }
+                                              ws.async_handshake("127.0.0.1", "/v1/elsewhere",
+                                                                 [&](beast::error_code ec2) { result = ec2; });
+                                            });
+  ASSERT_TRUE(run_bounded(io));
+  EXPECT_EQ(result, websocket::error::upgrade_declined) << result.message();
+  EXPECT_EQ(get("/health").status, 200u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. A stored block that fails its hash check
+
+TEST_F(ApiTest, CorruptStoredBlockIsA500WithBlockCorrupt) {
+  const ledger::Transaction tx = alice_to_bob(0, 10);
+  ASSERT_EQ(submit_json(api::to_json(tx)).status, 202u);
+  ASSERT_TRUE(produce().has_value());
+  ASSERT_EQ(get("/v1/blocks/1").status, 200u);
+  node_->stop();
+  node_.reset();
+  {
+    // Alter one byte of block 1 as stored, inside its parent hash (after the 8-byte height).
+    modules::Bank bank;
+    auto chain = ledger::Chain::open(dir_ / "data", genesis_, bank);
+    ASSERT_TRUE(chain.ok()) << chain.error().to_string();
+    auto raw = (*chain)->db().get(storage::Column::kBlocks, storage::height_key(1));
+    ASSERT_TRUE(raw.ok() && raw->has_value());
+    core::Bytes altered = **raw;
+    altered[20] ^= 1;
+    storage::WriteBatch batch;
+    batch.put(storage::Column::kBlocks, storage::height_key(1), altered);
+    ASSERT_TRUE((*chain)->db().write(std::move(batch)).ok());
+  }
+  start_node();
+
+  const Reply block = get("/v1/blocks/1");
+  expect_refused(block, 500, "block_corrupt");
+  EXPECT_NE(block.message().find("block 1"), std::string::npos) << block.body;
+  expect_refused(get("/v1/blocks/latest?full=true"), 500, "block_corrupt");
+  expect_refused(get("/v1/txs/" + core::to_hex(tx.hash())), 500, "block_corrupt");
+  // The rest of the node still answers.
+  EXPECT_EQ(get("/v1/blocks/0").status, 200u);
+  EXPECT_EQ(get("/health").status, 200u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// produce_once() from outside while the producer thread runs
+
+TEST_F(ApiTest, ProduceOnceAlongsideTheProducerKeepsTheChainValid) {
+  node_.reset();
+  start_node(/*block_interval_ms=*/1);
+  constexpr std::uint64_t kTxs = 60;
+  std::vector<std::string> hashes;
+  for (std::uint64_t nonce = 0; nonce < kTxs; ++nonce) {
+    const ledger::Transaction tx = alice_to_bob(nonce, 3);
+    const Reply r = submit_json(api::to_json(tx));
+    ASSERT_EQ(r.status, 202u) << r.body;
+    hashes.push_back(core::to_hex(tx.hash()));
+    ASSERT_TRUE(node_->produce_once().ok());
+  }
+  for (int i = 0; i < 1'000 && pending_count() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  node_->stop();  // no more blocks while checking
+  auto verified = node_->chain().verify_all();
+  ASSERT_TRUE(verified.ok()) << verified.error().to_string();
+  EXPECT_EQ(*verified, node_->chain().head().height);
+  auto alice = node_->chain().account(address_of(alice_));
+  ASSERT_TRUE(alice.ok());
+  EXPECT_EQ(alice->nonce, kTxs);
+  EXPECT_EQ(node_->chain().account(bob_)->balance, 3 * kTxs);
+  for (const auto& hash : hashes) {
+    auto record = node_->chain().find_tx(*core::array_from_hex<32>(hash));
+    ASSERT_TRUE(record.ok()) << record.error().to_string();
+    EXPECT_TRUE(record->has_value()) << hash;
+  }
+}
+
+}  // namespace
+}  // namespace metanode::node
