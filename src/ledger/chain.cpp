@@ -157,7 +157,21 @@ ChainHead Chain::head() const {
 }
 
 core::Result<Account> Chain::account(const crypto::Address& address) const {
-  return StateAtRoot(*db_, head().state_root).account(address);
+  core::Hash32 root;
+  std::uint64_t height = 0;
+  {
+    std::lock_guard lock(head_mutex_);
+    if (auto it = account_cache_.find(address); it != account_cache_.end()) return it->second;
+    root = head_.state_root;
+    height = head_.height;
+  }
+  MN_TRY_ASSIGN(Account account, StateAtRoot(*db_, root).account(address));
+  std::lock_guard lock(head_mutex_);
+  if (head_.height == height) {  // still the head it was read at: safe to cache
+    if (account_cache_.size() >= kAccountCacheEntriesMax) account_cache_.clear();
+    account_cache_.emplace(address, account);
+  }
+  return account;
 }
 
 core::Result<AccountRecord> Chain::account_with_proof(const crypto::Address& address) const {
@@ -240,7 +254,8 @@ core::Result<ProducedBlock> Chain::produce_block(std::vector<Transaction> candid
   params.base_fee = parent.base_fee_next;
   params.proposer = crypto::Address::from_public_key(proposer.public_key());
   params.verify_signatures = !signatures_verified;
-  StateAtRoot state(*db_, parent.state_root);
+  // The head is the parent while we build (single producer), so the cached head state serves.
+  const AccountReader& state = *this;
   MN_TRY_ASSIGN(ExecutionResult executed, executor_.execute(state, std::move(candidates), params, ExecutionMode::kBuild));
 
   storage::WriteBatch batch;
@@ -287,6 +302,8 @@ core::Result<ProducedBlock> Chain::produce_block(std::vector<Transaction> candid
   {
     std::lock_guard lock(head_mutex_);
     head_ = next;
+    if (account_cache_.size() + executed.changed.size() > kAccountCacheEntriesMax) account_cache_.clear();
+    for (const auto& [address, account] : executed.changed) account_cache_.insert_or_assign(address, account);
   }
   produced.receipts = std::move(executed.receipts);
   produced.rejected = std::move(executed.rejected);

@@ -8,6 +8,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <cstring>
+#include <unordered_map>
 #include <vector>
 
 #include "core/result.hpp"
@@ -65,6 +67,14 @@ struct ProducedBlock {
   std::vector<std::pair<core::Hash32, core::Error>> rejected;
 };
 
+struct AddressHasher {
+  std::size_t operator()(const crypto::Address& address) const noexcept {
+    std::size_t h = 0;
+    std::memcpy(&h, address.bytes.data(), sizeof h);  // addresses are hashes: any 8 bytes do
+    return h;
+  }
+};
+
 class Chain final : public AccountReader {
  public:
   // Opens (or creates, writing block 0 from `genesis`) the chain under `dir`. Refuses a
@@ -106,6 +116,11 @@ class Chain final : public AccountReader {
   Executor executor_;
   mutable std::mutex head_mutex_;
   ChainHead head_;
+  // Accounts at the head, so admission, proposals and execution do not walk the state tree on
+  // disk for every transaction. Written through on every block under head_mutex_; a value read
+  // from the tree is cached only if the head did not move meanwhile. Bounded: cleared when full.
+  static constexpr std::size_t kAccountCacheEntriesMax = 1 << 20;
+  mutable std::unordered_map<crypto::Address, Account, AddressHasher> account_cache_;
 };
 
 // Account state in the sparse Merkle tree at one root.
