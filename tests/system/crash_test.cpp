@@ -1,0 +1,685 @@
+// Crash safety of the real node process. The node runs as a child process (the `metanode`
+// binary) while this test streams signed transfers into it over HTTP; it is killed with SIGKILL
+// at random instants and restarted, over and over. Every transaction the node had reported
+// committed must still be committed at the same height after each restart, the chain must
+// re-execute from genesis to its stored state root (`metanode verify`), and the token supply
+// must be conserved. A second test stops the node with SIGTERM: it exits 0 promptly and keeps
+// everything it reported.
+//
+// What this can and cannot catch. SIGKILL ends the process, not the kernel: bytes the node has
+// handed to the OS survive it even if never synced. So the test fails when the node reports a
+// commit (a transaction's status, or its head height) before the block's one batch has reached
+// the OS: a head or index updated in memory first, a write queued to another thread, a RocksDB
+// WAL that is disabled or flushed by hand (the memtable dies with the process), or a block
+// written as several batches (a kill between them leaves a half-written block, which the
+// restart, the per-height checks or `verify` refuse). Half of the kills land the instant after
+// the test sees a fresh commit, so a report that runs ahead of the write is caught at once
+// rather than only when a random kill happens to fall inside that window. What it cannot see is
+// a missing fsync: that needs the page cache to be lost too (power loss, or a fault-injecting
+// file system), which no process-level test gets.
+//
+// METANODE_CRASH_SEED=<n> replays a run's choices (stream, kill delays, kill modes); the node's
+// own timing still differs between runs.
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "api/ledger_json.hpp"
+#include "cli/http_client.hpp"
+#include "crypto/keystore.hpp"
+#include "ledger/genesis.hpp"
+#include "ledger/transaction.hpp"
+
+namespace metanode {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Limits: every wait in this file is bounded by one of these.
+constexpr milliseconds kHttpTimeout{5'000};
+constexpr milliseconds kStartTimeout{20'000};   // process start until /health answers
+constexpr milliseconds kReapTimeout{10'000};    // a SIGKILLed process is gone
+constexpr milliseconds kTermTimeout{5'000};     // SIGTERM to exit: "within a few seconds"
+constexpr milliseconds kStillAnsweringMax{10'000};  // a signalled node that keeps answering is a failure
+constexpr milliseconds kCommandTimeout{60'000};  // init, verify
+constexpr std::size_t kKills = 20;
+constexpr int kKillDelayMinMs = 100;
+constexpr int kKillDelayMaxMs = 800;
+constexpr std::uint32_t kBlockIntervalMs = 100;
+constexpr std::size_t kSubmitPerRound = 3;
+constexpr std::uint64_t kInFlightMax = 400;  // submitted, not yet seen committed (mempool allows 1000 ahead)
+constexpr std::size_t kPollsPerRound = 64;
+constexpr milliseconds kRoundPause{8};
+constexpr std::size_t kRecipients = 3;
+constexpr std::uint64_t kMaxFeeOverBid = 1'000;  // base fee starts at 1 and stays near it here
+
+std::uint64_t seed_of_run() {
+  if (const char* text = std::getenv("METANODE_CRASH_SEED")) return std::strtoull(text, nullptr, 10);
+  return (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
+}
+
+// A TCP port nothing listens on right now (the OS picks it; it stays free with high odds).
+std::uint16_t free_port() {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) break;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof(addr);
+    std::uint16_t port = 0;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      port = ntohs(addr.sin_port);
+    }
+    ::close(fd);
+    // The node listens on port_base + 1 and config.toml allows port_base up to 65000.
+    if (port > 1024 && port <= 65001) return port;
+  }
+  return 0;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string tail_of(const fs::path& path, std::size_t bytes = 3'000) {
+  const std::string text = read_file(path);
+  return text.size() <= bytes ? text : "…" + text.substr(text.size() - bytes);
+}
+
+// Starts `args` (args[0] is the program) with stdout and stderr appended to `log`. The child dies
+// with this process (PR_SET_PDEATHSIG), so a crashed test leaves no node behind.
+pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const std::string log_path = log.string();
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;  // parent (or -1)
+  // Child: async-signal-safe calls only until exec.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(126);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::signal(SIGTERM, SIG_DFL);
+  ::signal(SIGINT, SIG_DFL);
+  const int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  const int in = ::open("/dev/null", O_RDONLY);
+  if (out < 0 || in < 0) ::_exit(125);
+  ::dup2(in, 0);
+  ::dup2(out, 1);
+  ::dup2(out, 2);
+  ::execv(argv[0], argv.data());
+  ::_exit(127);
+}
+
+// The wait status once `pid` exits, or nullopt if it is still running after `timeout`.
+std::optional<int> wait_exit(pid_t pid, milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return status;
+    if (r < 0) return std::nullopt;
+    if (Clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+}
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exit " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+// Runs a command to completion (bounded); returns its wait status, or nullopt on a timeout.
+std::optional<int> run_command(const std::vector<std::string>& args, const fs::path& log) {
+  const pid_t pid = spawn(args, log);
+  if (pid < 0) return std::nullopt;
+  auto status = wait_exit(pid, kCommandTimeout);
+  if (!status) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  return status;
+}
+
+struct Reply {
+  bool reached = false;  // false: no HTTP answer at all (refused, reset, timed out)
+  unsigned status = 0;
+  json body;
+  std::string text;
+};
+
+Reply http(const std::string& url, const std::string& method, const std::string& target, const std::string& body = "",
+           const std::string& content_type = "application/json") {
+  auto reply = cli::http_request(url, method, target, body, content_type, kHttpTimeout);
+  Reply r;
+  if (!reply.ok()) {
+    r.text = reply.error().message;
+    return r;
+  }
+  r.reached = true;
+  r.status = reply->status;
+  r.text = reply->body;
+  r.body = json::parse(reply->body, nullptr, false);
+  return r;
+}
+
+// One signed transfer of the stream, in both submission forms.
+struct StreamTx {
+  ledger::Transaction tx;
+  std::string hash;
+  std::string binary;  // core::encode(tx)
+  std::string json_text;
+};
+
+// What the node reported about a committed transaction.
+struct Reported {
+  std::uint64_t height = 0;
+  std::string tx_root;
+};
+
+enum class Stop {
+  kKillAtRandomInstant,  // SIGKILL from another thread: lands anywhere, mid-request included
+  kKillOnFreshReport,    // SIGKILL right after the test sees a new commit or a new head
+  kTerm,                 // SIGTERM at a random instant
+};
+
+const char* stop_name(Stop s) {
+  switch (s) {
+    case Stop::kKillAtRandomInstant: return "kill-random";
+    case Stop::kKillOnFreshReport: return "kill-on-report";
+    case Stop::kTerm: return "term";
+  }
+  return "?";
+}
+
+class NodeProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    seed_ = seed_of_run();
+    rng_.seed(seed_);
+    std::printf("[ seed     ] METANODE_CRASH_SEED=%llu\n", static_cast<unsigned long long>(seed_));
+    home_ = fs::temp_directory_path() / ("metanode-system-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(home_);
+    fs::create_directories(home_);
+    node_log_ = home_ / "node.log";
+
+    const std::uint16_t port = free_port();
+    ASSERT_NE(port, 0) << "no free port";
+    url_ = "http://127.0.0.1:" + std::to_string(port);
+    const auto init = run_command({METANODE_BINARY, "init", "--dir", (home_ / "node").string(), "--port-base",
+                                   std::to_string(port - 1), "--block-interval-ms", std::to_string(kBlockIntervalMs)},
+                                  home_ / "init.log");
+    ASSERT_TRUE(init.has_value() && WIFEXITED(*init) && WEXITSTATUS(*init) == 0) << tail_of(home_ / "init.log");
+    config_ = home_ / "node" / "config.toml";
+
+    auto genesis = ledger::Genesis::load(home_ / "node" / "genesis.json");
+    ASSERT_TRUE(genesis.ok()) << genesis.error().to_string();
+    chain_id_ = genesis->chain_id;
+    for (const auto& account : genesis->accounts) supply_ += account.balance;
+
+    std::string passphrase = read_file(home_ / "node" / "passphrase");
+    while (!passphrase.empty() && (passphrase.back() == '\n' || passphrase.back() == '\r')) passphrase.pop_back();
+    crypto::Keystore store(home_ / "node" / "keys");
+    auto dev = store.unlock("dev", passphrase);
+    ASSERT_TRUE(dev.ok()) << dev.error().to_string();
+    dev_key_ = dev->ed25519();
+    dev_address_ = crypto::Address::from_public_key(dev_key_->public_key());
+    auto validator = store.info("validator");
+    ASSERT_TRUE(validator.ok()) << validator.error().to_string();
+    validator_address_ = validator->address;
+    for (std::size_t i = 0; i < kRecipients; ++i) {
+      crypto::Seed seed{};
+      seed.fill(static_cast<core::Byte>(0xA0 + i));
+      recipients_.push_back(crypto::Address::from_public_key(crypto::KeyPair::from_seed(seed).public_key()));
+    }
+    extend_stream(2'000);
+  }
+
+  void TearDown() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+    if (HasFailure()) {
+      std::printf("[ kept     ] %s\n[ node log ]\n%s\n", home_.string().c_str(), tail_of(node_log_).c_str());
+    } else {
+      fs::remove_all(home_);
+    }
+  }
+
+  // Signs the stream further: one transfer per dev nonce, fixed by the seed, so a transaction the
+  // node lost is resubmitted byte for byte (same hash).
+  void extend_stream(std::size_t length) {
+    std::uniform_int_distribution<std::uint64_t> amount(1, 1'000'000);
+    std::uniform_int_distribution<std::uint64_t> bid(0, 40);
+    std::uniform_int_distribution<std::size_t> to(0, kRecipients - 1);
+    while (stream_.size() < length) {
+      StreamTx s;
+      s.tx.chain_id = chain_id_;
+      s.tx.nonce = stream_.size();
+      s.tx.bid = bid(rng_);
+      s.tx.max_fee = s.tx.bid + kMaxFeeOverBid;
+      s.tx.payload = ledger::TransferPayload{recipients_[to(rng_)], amount(rng_)};
+      s.tx.memo = "crash " + std::to_string(s.tx.nonce);
+      s.tx.sign_single(*dev_key_);
+      s.hash = core::to_hex(s.tx.hash());
+      s.binary = std::string(core::as_chars(core::encode(s.tx)));
+      s.json_text = api::to_json(s.tx).dump();
+      stream_.push_back(std::move(s));
+    }
+  }
+
+  void start_node() {
+    ASSERT_LT(pid_, 0);
+    pid_ = spawn({METANODE_BINARY, "node", "--config", config_.string()}, node_log_);
+    ASSERT_GT(pid_, 0) << "fork failed";
+    ++starts_;
+    const auto deadline = Clock::now() + kStartTimeout;
+    while (true) {
+      const Reply health = http(url_, "GET", "/health");
+      if (health.reached && health.status == 200) return;
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        FAIL() << "node exited while starting (" << describe_status(status) << "):\n" << tail_of(node_log_);
+      }
+      ASSERT_LT(Clock::now(), deadline) << "node did not answer /health within " << kStartTimeout.count() << " ms:\n"
+                                        << tail_of(node_log_);
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+  }
+
+  // Stops the node with SIGTERM; it must exit 0 within kTermTimeout.
+  void stop_node_cleanly() {
+    ASSERT_GT(pid_, 0);
+    ::kill(pid_, SIGTERM);
+    const auto status = wait_exit(pid_, kTermTimeout);
+    if (!status) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+      FAIL() << "node did not exit within " << kTermTimeout.count() << " ms of SIGTERM:\n" << tail_of(node_log_);
+    }
+    pid_ = -1;
+    ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+        << "SIGTERM: " << describe_status(*status) << "\n" << tail_of(node_log_);
+  }
+
+  // Records the node's "committed" answer for stream nonce `nonce`.
+  void record_commit(std::uint64_t nonce, const json& doc) {
+    Reported r;
+    r.height = doc.at("height").get<std::uint64_t>();
+    r.tx_root = doc.at("tx_root").get<std::string>();
+    EXPECT_EQ(doc.at("receipt").at("status"), "success") << doc.dump();
+    EXPECT_EQ(doc.at("tx").at("nonce").get<std::uint64_t>(), nonce);
+    const auto it = root_at_height_.emplace(r.height, r.tx_root).first;
+    EXPECT_EQ(it->second, r.tx_root) << "two tx roots reported for height " << r.height;
+    reported_max_height_ = std::max(reported_max_height_, r.height);
+    reported_[nonce] = std::move(r);
+  }
+
+  // Streams transfers into the running node and polls their status until the node stops
+  // answering after `stop` is delivered `delay` from now (SIGTERM: `delay` after the first
+  // commit this phase sees, so there is always something to keep). Returns false if the node
+  // failed before it was signalled.
+  bool run_until_stopped(Stop stop, milliseconds delay) {
+    // When the signal is due at the latest (SIGTERM may first wait up to kStartTimeout for a commit).
+    const auto signal_at = Clock::now() + delay + (stop == Stop::kTerm ? kStartTimeout : milliseconds(0));
+    const int signal_number = stop == Stop::kTerm ? SIGTERM : SIGKILL;
+    const pid_t pid = pid_;
+    std::atomic<bool> signalled{false};
+    std::mutex mutex;
+    std::condition_variable cancel_cv;
+    bool cancelled = false;
+    bool committed = false;  // guarded by mutex
+    const std::uint64_t confirmed_at_start = confirmed_;
+    std::thread signaller;
+    if (stop != Stop::kKillOnFreshReport) {
+      signaller = std::thread([&, stop] {
+        std::unique_lock lock(mutex);
+        auto at = Clock::now() + delay;
+        if (stop == Stop::kTerm) {
+          if (cancel_cv.wait_for(lock, kStartTimeout, [&] { return cancelled || committed; }) && cancelled) return;
+          at = Clock::now() + delay;
+        }
+        if (cancel_cv.wait_until(lock, at, [&] { return cancelled; })) return;
+        signalled = true;
+        ::kill(pid, signal_number);
+      });
+    }
+    struct Joiner {
+      std::thread& t;
+      std::mutex& m;
+      std::condition_variable& cv;
+      bool& cancelled;
+      ~Joiner() {
+        {
+          std::lock_guard lock(m);
+          cancelled = true;
+        }
+        cv.notify_all();
+        if (t.joinable()) t.join();
+      }
+    } joiner{signaller, mutex, cancel_cv, cancelled};
+
+    auto kill_now_if_due = [&] {
+      if (stop != Stop::kKillOnFreshReport || Clock::now() < signal_at || signalled) return;
+      signalled = true;
+      ::kill(pid, SIGKILL);
+    };
+    // A failed request ends the phase: expected once the signal is out, a failure before it.
+    auto ended = [&](const Reply& reply, const std::string& what) {
+      if (signalled) return true;
+      ADD_FAILURE() << "node stopped answering before it was signalled (" << what << "): HTTP " << reply.status << " "
+                    << reply.text << "\n" << tail_of(node_log_);
+      return false;
+    };
+
+    while (true) {
+      if (Clock::now() > signal_at + kStillAnsweringMax) {
+        ADD_FAILURE() << "node still answering " << kStillAnsweringMax.count() << " ms after " << stop_name(stop);
+        return false;
+      }
+      for (std::size_t i = 0; i < kSubmitPerRound && next_submit_ - confirmed_ < kInFlightMax; ++i) {
+        if (next_submit_ + 1 >= stream_.size()) extend_stream(stream_.size() + 1'000);
+        const StreamTx& s = stream_[next_submit_];
+        const bool binary = s.tx.nonce % 2 == 0;  // both submission forms
+        attempted_ = std::max(attempted_, next_submit_ + 1);
+        const Reply r = http(url_, "POST", "/v1/txs", binary ? s.binary : s.json_text,
+                             binary ? "application/octet-stream" : "application/json");
+        if (!r.reached || r.status != 202) return ended(r, "submit nonce " + std::to_string(s.tx.nonce));
+        EXPECT_EQ(r.body.value("hash", ""), s.hash);
+        ++next_submit_;
+        ++submissions_;
+      }
+      const Reply health = http(url_, "GET", "/health");
+      if (!health.reached || health.status != 200) return ended(health, "health");
+      const std::uint64_t head = health.body.value("height", std::uint64_t{0});
+      if (head > head_seen_max_) {
+        head_seen_max_ = head;
+        kill_now_if_due();
+      }
+      for (std::size_t polls = 0; polls < kPollsPerRound && confirmed_ < next_submit_; ++polls) {
+        const Reply r = http(url_, "GET", "/v1/txs/" + stream_[confirmed_].hash);
+        if (r.reached && r.status == 404) {
+          // A live node forgets an accepted transaction only with a restart; it must otherwise
+          // always know it as pending, committed or dropped.
+          ADD_FAILURE() << "nonce " << confirmed_ << " was accepted (202) but is now unknown: " << r.text;
+          return false;
+        }
+        if (!r.reached || r.status != 200) return ended(r, "tx status");
+        const std::string state = r.body.value("status", "");
+        if (state == "pending") break;
+        if (state != "committed") {
+          ADD_FAILURE() << "nonce " << confirmed_ << ": unexpected answer " << r.text;
+          return false;
+        }
+        record_commit(confirmed_, r.body);
+        ++confirmed_;
+        if (confirmed_ == confirmed_at_start + 1) {
+          {
+            std::lock_guard lock(mutex);
+            committed = true;
+          }
+          cancel_cv.notify_all();
+        }
+        kill_now_if_due();
+      }
+      if (signalled && stop == Stop::kKillOnFreshReport) return true;
+      std::this_thread::sleep_for(kRoundPause);
+    }
+  }
+
+  // After a stop, reaps the process and checks how it ended.
+  void reap(Stop stop) {
+    const auto status = wait_exit(pid_, stop == Stop::kTerm ? kTermTimeout : kReapTimeout);
+    if (!status) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+      FAIL() << "node did not exit after " << stop_name(stop) << ":\n" << tail_of(node_log_);
+    }
+    pid_ = -1;
+    if (stop == Stop::kTerm) {
+      ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+          << "SIGTERM: " << describe_status(*status) << "\n" << tail_of(node_log_);
+    } else {
+      ASSERT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL)
+          << "expected death by SIGKILL: " << describe_status(*status) << "\n" << tail_of(node_log_);
+    }
+  }
+
+  // Run right after a restart, before anything new is submitted.
+  void check_after_restart() {
+    const Reply health = http(url_, "GET", "/health");
+    ASSERT_TRUE(health.reached && health.status == 200) << health.text;
+    const std::uint64_t head = health.body.at("height").get<std::uint64_t>();
+    // Nothing the node said was committed may be gone: not a transaction, not a head height.
+    ASSERT_GE(head, reported_max_height_) << "head went back below a reported commit";
+    ASSERT_GE(head, head_seen_max_) << "head went back below a height /health had reported";
+
+    const Reply account = http(url_, "GET", "/v1/accounts/" + dev_address_.to_string());
+    ASSERT_TRUE(account.reached && account.status == 200) << account.text;
+    const std::uint64_t nonce = account.body.at("nonce").get<std::uint64_t>();
+    // The mempool starts empty, so the next nonce is the committed one.
+    ASSERT_EQ(account.body.at("next_nonce").get<std::uint64_t>(), nonce);
+    ASSERT_GE(nonce, confirmed_) << "the dev account's nonce went back below reported commits";
+    ASSERT_LE(nonce, attempted_) << "more transactions committed than were ever sent";
+
+    // The commits reported since the last restart are the ones this kill could have lost.
+    for (std::uint64_t n = checked_upto_; n < confirmed_; ++n) {
+      const Reply r = http(url_, "GET", "/v1/txs/" + stream_[n].hash);
+      ASSERT_TRUE(r.reached && r.status == 200) << "nonce " << n << " reported committed, now: " << r.text;
+      ASSERT_EQ(r.body.value("status", ""), "committed") << "nonce " << n << " lost: " << r.text;
+      ASSERT_EQ(r.body.at("height").get<std::uint64_t>(), reported_.at(n).height) << "nonce " << n << " moved";
+      ASSERT_EQ(r.body.at("tx_root").get<std::string>(), reported_.at(n).tx_root) << "nonce " << n;
+      ++commits_rechecked_;
+    }
+    // Every block a commit was reported in still holds the same transactions.
+    for (const auto& [height, tx_root] : root_at_height_) {
+      const Reply r = http(url_, "GET", "/v1/blocks/" + std::to_string(height));
+      ASSERT_TRUE(r.reached && r.status == 200) << "block " << height << ": " << r.text;
+      ASSERT_EQ(r.body.at("header").at("tx_root").get<std::string>(), tx_root) << "block " << height << " changed";
+    }
+    // Committed after the last poll, before the kill: never reported, but on the chain now.
+    for (std::uint64_t n = confirmed_; n < nonce; ++n) {
+      const Reply r = http(url_, "GET", "/v1/txs/" + stream_[n].hash);
+      ASSERT_TRUE(r.reached && r.status == 200) << r.text;
+      ASSERT_EQ(r.body.value("status", ""), "committed") << "nonce " << n << " consumed but not found: " << r.text;
+      record_commit(n, r.body);
+      ++committed_unreported_;
+    }
+    // The rest was in the lost mempool (allowed): resubmit from the chain's nonce on.
+    lost_ += next_submit_ > nonce ? next_submit_ - nonce : 0;
+    confirmed_ = nonce;
+    next_submit_ = nonce;
+    checked_upto_ = nonce;
+  }
+
+  // With the node running and idle: walks the whole chain and checks that it holds exactly the
+  // stream's transfers in nonce order, at the heights reported, and that balances add up.
+  void audit_chain() {
+    const Reply health = http(url_, "GET", "/health");
+    ASSERT_TRUE(health.reached && health.status == 200) << health.text;
+    const std::uint64_t head = health.body.at("height").get<std::uint64_t>();
+    std::map<std::string, std::uint64_t> received;  // recipient address -> amount
+    std::uint64_t burned = 0;
+    std::uint64_t tips = 0;
+    std::uint64_t next_nonce = 0;
+    for (std::uint64_t height = 1; height <= head; ++height) {
+      const Reply r = http(url_, "GET", "/v1/blocks/" + std::to_string(height) + "?full=true");
+      ASSERT_TRUE(r.reached && r.status == 200) << "block " << height << ": " << r.text;
+      const std::uint64_t base_fee = r.body.at("header").at("base_fee").get<std::uint64_t>();
+      const json& txs = r.body.at("txs");
+      ASSERT_EQ(txs.size(), r.body.at("header").at("tx_count").get<std::size_t>());
+      for (const json& tx : txs) {
+        const std::uint64_t nonce = tx.at("nonce").get<std::uint64_t>();
+        ASSERT_EQ(nonce, next_nonce) << "block " << height << ": the stream is not on the chain in nonce order";
+        ASSERT_LT(nonce, stream_.size());
+        ASSERT_EQ(tx.at("hash").get<std::string>(), stream_[nonce].hash) << "nonce " << nonce;
+        if (auto it = reported_.find(nonce); it != reported_.end()) {
+          ASSERT_EQ(it->second.height, height) << "nonce " << nonce << " reported at another height";
+        }
+        const auto& transfer = std::get<ledger::TransferPayload>(stream_[nonce].tx.payload);
+        received[transfer.to.to_string()] += transfer.amount;
+        const auto fee = ledger::fee_for(stream_[nonce].tx, base_fee);
+        ASSERT_TRUE(fee.has_value());
+        burned += base_fee;
+        tips += *fee - base_fee;
+        ++next_nonce;
+      }
+      ++blocks_;
+    }
+    ASSERT_EQ(next_nonce, reported_.size()) << "every committed transaction was recorded in check_after_restart";
+
+    auto balance_of = [&](const crypto::Address& address) -> std::uint64_t {
+      const Reply r = http(url_, "GET", "/v1/accounts/" + address.to_string());
+      EXPECT_TRUE(r.reached && r.status == 200) << r.text;
+      return r.body.value("balance", std::uint64_t{0});
+    };
+    std::uint64_t total = balance_of(dev_address_) + balance_of(validator_address_) + burned;
+    for (const auto& recipient : recipients_) {
+      const std::uint64_t balance = balance_of(recipient);
+      EXPECT_EQ(balance, received[recipient.to_string()]) << recipient.to_string();
+      total += balance;
+    }
+    EXPECT_EQ(balance_of(validator_address_), tips) << "the proposer earns exactly the tips";
+    EXPECT_EQ(total, supply_) << "dev + recipients + validator + burned base fees != genesis supply";
+  }
+
+  void verify_offline() {
+    const fs::path log = home_ / "verify.log";
+    const auto status = run_command({METANODE_BINARY, "verify", "--config", config_.string()}, log);
+    ASSERT_TRUE(status.has_value()) << "verify did not finish within " << kCommandTimeout.count() << " ms";
+    const std::string out = read_file(log);
+    ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << describe_status(*status) << "\n" << out;
+    ASSERT_NE(out.find("ok: "), std::string::npos) << out;
+  }
+
+  std::uint64_t seed_ = 0;
+  std::mt19937_64 rng_;
+  fs::path home_;
+  fs::path config_;
+  fs::path node_log_;
+  std::string url_;
+  pid_t pid_ = -1;
+  std::string chain_id_;
+  std::uint64_t supply_ = 0;
+  std::optional<crypto::KeyPair> dev_key_;
+  crypto::Address dev_address_;
+  crypto::Address validator_address_;
+  std::vector<crypto::Address> recipients_;
+  std::vector<StreamTx> stream_;
+
+  // The stream's progress, by dev nonce: [0, confirmed_) reported committed; [confirmed_,
+  // next_submit_) submitted to the running node; attempted_ bounds what was ever sent.
+  std::uint64_t confirmed_ = 0;
+  std::uint64_t next_submit_ = 0;
+  std::uint64_t attempted_ = 0;
+  std::uint64_t checked_upto_ = 0;
+  std::map<std::uint64_t, Reported> reported_;
+  std::map<std::uint64_t, std::string> root_at_height_;
+  std::uint64_t reported_max_height_ = 0;
+  std::uint64_t head_seen_max_ = 0;
+
+  std::size_t starts_ = 0;
+  std::uint64_t submissions_ = 0;
+  std::uint64_t lost_ = 0;
+  std::uint64_t commits_rechecked_ = 0;
+  std::uint64_t committed_unreported_ = 0;
+  std::uint64_t blocks_ = 0;
+};
+
+TEST_F(NodeProcessTest, EveryReportedCommitSurvivesSigkill) {
+  const auto started = Clock::now();
+  ASSERT_NO_FATAL_FAILURE(start_node());
+  std::uniform_int_distribution<int> delay_ms(kKillDelayMinMs, kKillDelayMaxMs);
+  std::bernoulli_distribution on_report(0.5);
+  std::size_t kills_on_report = 0;
+  for (std::size_t kill = 0; kill < kKills; ++kill) {
+    const Stop stop = on_report(rng_) ? Stop::kKillOnFreshReport : Stop::kKillAtRandomInstant;
+    const milliseconds delay(delay_ms(rng_));
+    if (stop == Stop::kKillOnFreshReport) ++kills_on_report;
+    ASSERT_TRUE(run_until_stopped(stop, delay)) << "kill " << kill << " (" << stop_name(stop) << " after "
+                                                << delay.count() << " ms)";
+    ASSERT_NO_FATAL_FAILURE(reap(stop)) << "kill " << kill;
+    ASSERT_NO_FATAL_FAILURE(start_node()) << "restart after kill " << kill;
+    ASSERT_NO_FATAL_FAILURE(check_after_restart()) << "after kill " << kill << " (" << stop_name(stop) << " after "
+                                                   << delay.count() << " ms)";
+  }
+  ASSERT_GT(confirmed_, 0u) << "nothing was ever committed: the test exercised nothing";
+  ASSERT_NO_FATAL_FAILURE(audit_chain());
+  ASSERT_NO_FATAL_FAILURE(stop_node_cleanly());
+  ASSERT_NO_FATAL_FAILURE(verify_offline());
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  std::printf("[ summary  ] seed %llu: %zu kills (%zu on a fresh report), %zu starts, %llu submissions, "
+              "%llu commits reported, %llu rechecked after a kill, %llu committed unseen before a kill, "
+              "%llu lost from the mempool and resubmitted, %llu blocks, verify ok, %.1f s\n",
+              static_cast<unsigned long long>(seed_), kKills, kills_on_report, starts_,
+              static_cast<unsigned long long>(submissions_), static_cast<unsigned long long>(confirmed_),
+              static_cast<unsigned long long>(commits_rechecked_),
+              static_cast<unsigned long long>(committed_unreported_), static_cast<unsigned long long>(lost_),
+              static_cast<unsigned long long>(blocks_), seconds);
+}
+
+TEST_F(NodeProcessTest, SigtermExitsZeroAndKeepsReportedCommits) {
+  ASSERT_NO_FATAL_FAILURE(start_node());
+  std::uniform_int_distribution<int> delay_ms(300, 800);
+  const milliseconds delay(delay_ms(rng_));
+  ASSERT_TRUE(run_until_stopped(Stop::kTerm, delay));
+  ASSERT_NO_FATAL_FAILURE(reap(Stop::kTerm));
+  ASSERT_GT(confirmed_, 0u) << "nothing was committed before SIGTERM: the test exercised nothing";
+  ASSERT_NO_FATAL_FAILURE(start_node());
+  ASSERT_NO_FATAL_FAILURE(check_after_restart());
+  ASSERT_NO_FATAL_FAILURE(audit_chain());
+  ASSERT_NO_FATAL_FAILURE(stop_node_cleanly());
+  ASSERT_NO_FATAL_FAILURE(verify_offline());
+  std::printf("[ summary  ] seed %llu: SIGTERM after %lld ms, %llu commits reported, %llu blocks, verify ok\n",
+              static_cast<unsigned long long>(seed_), static_cast<long long>(delay.count()),
+              static_cast<unsigned long long>(confirmed_), static_cast<unsigned long long>(blocks_));
+}
+
+}  // namespace
+}  // namespace metanode
