@@ -20,7 +20,7 @@ section "tests (release)"
 if [ "$quick" -eq 1 ]; then exit 0; fi
 
 section "unit tests under ASan + UBSan"
-"$root/scripts/build.sh" asan core_unit_tests crypto_unit_tests cli_unit_tests metanode
+"$root/scripts/build.sh" asan
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 (cd "$root/build-asan" && ctest --output-on-failure -j "$jobs" -L unit)
