@@ -259,35 +259,34 @@ core::Result<std::vector<KeyInfo>> Keystore::list() const {
   return out;
 }
 
-core::Result<KeyInfo> Keystore::info(std::string_view name) const {
-  MN_TRY(validate_name(name));
-  auto file = read_key_file(path_of(name));
+namespace {
+// The key file of `name`, checked to hold that key; a missing file is "no key named …".
+core::Result<KeyFile> read_named_key_file(const Keystore& store, std::string_view name) {
+  MN_TRY(Keystore::validate_name(name));
+  auto file = read_key_file(store.path_of(name));
   if (!file.ok()) {
     if (file.error().code == core::ErrorCode::kKeyNotFound) {
       return core::make_error(core::ErrorCode::kKeyNotFound,
-                              "no key named '" + std::string(name) + "' in " + dir_.string());
+                              "no key named '" + std::string(name) + "' in " + store.dir().string());
     }
     return std::move(file).error();
   }
-  if (file->info.name != name) return corrupt(path_of(name), "file holds key '" + file->info.name + "'");
-  return std::move(file)->info;
+  if (file->info.name != name) return corrupt(store.path_of(name), "file holds key '" + file->info.name + "'");
+  return file;
+}
+}  // namespace
+
+core::Result<KeyInfo> Keystore::info(std::string_view name) const {
+  MN_TRY_ASSIGN(KeyFile file, read_named_key_file(*this, name));
+  return std::move(file.info);
 }
 
 core::Result<KeySecrets> Keystore::unlock(std::string_view name, std::string_view passphrase) const {
-  MN_TRY(validate_name(name));
-  auto file = read_key_file(path_of(name));
-  if (!file.ok()) {
-    if (file.error().code == core::ErrorCode::kKeyNotFound) {
-      return core::make_error(core::ErrorCode::kKeyNotFound,
-                              "no key named '" + std::string(name) + "' in " + dir_.string());
-    }
-    return std::move(file).error();
-  }
-  if (file->info.name != name) return corrupt(path_of(name), "file holds key '" + file->info.name + "'");
-  MN_TRY_ASSIGN(AesKey key, derive_key(passphrase, file->salt, file->kdf));
-  const core::Hash32 aad = associated_data(file->info.name, file->info.ed25519_public_key,
-                                           file->info.mldsa_public_key, file->info.created_unix_ms);
-  auto plain = aes256gcm_decrypt(key, file->nonce, file->ciphertext, aad);
+  MN_TRY_ASSIGN(auto file, read_named_key_file(*this, name));
+  MN_TRY_ASSIGN(AesKey key, derive_key(passphrase, file.salt, file.kdf));
+  const core::Hash32 aad = associated_data(file.info.name, file.info.ed25519_public_key,
+                                           file.info.mldsa_public_key, file.info.created_unix_ms);
+  auto plain = aes256gcm_decrypt(key, file.nonce, file.ciphertext, aad);
   wipe(key);
   if (!plain.ok()) {
     return core::make_error(core::ErrorCode::kWrongPassphrase,
@@ -301,8 +300,8 @@ core::Result<KeySecrets> Keystore::unlock(std::string_view name, std::string_vie
   std::copy_n(plain->begin() + 1, 32, secrets.ed25519_seed.begin());
   std::copy_n(plain->begin() + 33, kMldsaSeedBytes, secrets.mldsa_seed.begin());
   wipe(*plain);
-  if (secrets.ed25519().public_key() != file->info.ed25519_public_key ||
-      secrets.mldsa().public_key() != file->info.mldsa_public_key) {
+  if (secrets.ed25519().public_key() != file.info.ed25519_public_key ||
+      secrets.mldsa().public_key() != file.info.mldsa_public_key) {
     return corrupt(path_of(name), "secrets do not match the stored public keys");
   }
   return secrets;
