@@ -681,5 +681,41 @@ TEST_F(NodeProcessTest, SigtermExitsZeroAndKeepsReportedCommits) {
               static_cast<unsigned long long>(confirmed_), static_cast<unsigned long long>(blocks_));
 }
 
+
+// The CLI as a user runs it: twenty `metanode tx transfer` commands fired back to back from one
+// account all go through (each asks for the next nonce, which counts pending transactions),
+// and the query commands read the result.
+TEST_F(NodeProcessTest, TwentyCliTransfersInARowAllCommit) {
+  ASSERT_NO_FATAL_FAILURE(start_node());
+  const std::string home = (home_ / "node").string();
+  const std::string to = recipients_[0].to_string();
+  for (int i = 1; i <= 20; ++i) {
+    std::vector<std::string> args = {METANODE_BINARY, "tx", "transfer", "--home", home, "--to", to,
+                                     "--amount", "1", "--bid", std::to_string(i)};
+    if (i == 20) args.push_back("--wait");
+    const auto status = run_command(args, home_ / "cli.log");
+    ASSERT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+        << "transfer " << i << ":\n" << tail_of(home_ / "cli.log");
+  }
+  // --wait on the last one returned once it was committed; the nineteen before it precede it in
+  // nonce order, so they are committed too.
+  const Reply dev = http(url_, "GET", "/v1/accounts/" + dev_address_.to_string());
+  ASSERT_EQ(dev.status, 200u) << dev.text;
+  EXPECT_EQ(dev.body["nonce"].get<std::uint64_t>(), 20u);
+  const Reply recipient = http(url_, "GET", "/v1/accounts/" + to);
+  EXPECT_EQ(recipient.body["balance"].get<std::uint64_t>(), 20u);
+  const std::string log = read_file(home_ / "cli.log");
+  EXPECT_NE(log.find("committed "), std::string::npos) << log;
+
+  for (const std::vector<std::string>& query :
+       {std::vector<std::string>{METANODE_BINARY, "query", "account", to, "--home", home},
+        std::vector<std::string>{METANODE_BINARY, "query", "block", "latest", "--home", home, "--json"}}) {
+    const auto status = run_command(query, home_ / "query.log");
+    ASSERT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << tail_of(home_ / "query.log");
+  }
+  EXPECT_NE(read_file(home_ / "query.log").find("\"tx_root\""), std::string::npos);
+  ASSERT_NO_FATAL_FAILURE(stop_node_cleanly());
+}
+
 }  // namespace
 }  // namespace metanode
