@@ -1,4 +1,5 @@
-// libFuzzer target for the canonical codec: decoding any input must not crash, and any input a
+// libFuzzer target for every decoder of the canonical codec (keys, signatures, transactions,
+// blocks, receipts, commits, proofs): decoding any input must not crash, and any input a
 // decoder accepts must re-encode to exactly the same bytes (one encoding per value; no trailing
 // bytes). Run: scripts/fuzz.sh [seconds]
 #include <cstdint>
@@ -7,6 +8,11 @@
 #include "core/codec.hpp"
 #include "crypto/hybrid.hpp"
 #include "crypto/multisig.hpp"
+#include "ledger/block.hpp"
+#include "ledger/chain.hpp"
+#include "ledger/transaction.hpp"
+#include "merkle/merkle_tree.hpp"
+#include "merkle/sparse_merkle_tree.hpp"
 #include "support/sample_transfer.hpp"
 
 namespace {
@@ -24,5 +30,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check<metanode::testing::SampleTransfer>(input);
   check<metanode::crypto::MultisigPolicy>(input);
   check<metanode::crypto::HybridSignature>(input);
+  check<metanode::ledger::Transaction>(input);
+  check<metanode::ledger::Block>(input);
+  check<metanode::ledger::Receipt>(input);
+  check<metanode::ledger::CommitCertificate>(input);
+  check<metanode::ledger::StoredBlock>(input);
+  check<metanode::ledger::ChainHead>(input);
+  check<metanode::merkle::InclusionProof>(input);
+  check<metanode::merkle::ConsistencyProof>(input);
+  check<metanode::merkle::SmtProof>(input);
   return 0;
 }
