@@ -271,7 +271,12 @@ core::Result<ProducedBlock> Chain::produce_block(std::vector<Transaction> candid
   // Block time never goes backwards, even if the wall clock does.
   h.timestamp_unix_ms = std::max(now_unix_ms, parent.timestamp_unix_ms + 1);
   h.proposer = proposer.public_key();
-  h.tx_root = tx_root_of(executed.txs);
+  // Each receipt carries its transaction's hash: build the tx root from those rather than
+  // re-encoding and re-hashing every transaction of the block.
+  std::vector<core::Hash32> tx_leaves;
+  tx_leaves.reserve(executed.receipts.size());
+  for (const auto& receipt : executed.receipts) tx_leaves.push_back(merkle::leaf_hash(receipt.tx_hash));
+  h.tx_root = merkle::root_of(tx_leaves);
   h.receipts_root = receipts_root_of(executed.receipts);
   h.state_root = state_root;
   h.validator_set_hash = genesis_.validator_set_hash();
