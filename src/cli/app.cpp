@@ -11,6 +11,7 @@
 #include "cli/chain_commands.hpp"
 #include "cli/keys_command.hpp"
 #include "cli/node_commands.hpp"
+#include "cli/sim_command.hpp"
 
 namespace metanode::cli {
 namespace {
@@ -41,6 +42,7 @@ int run(int argc, const char* const* argv, Io& io) {
   add_node_commands(app, io, dispatch);
   add_chain_commands(app, io, dispatch);
   add_bench_command(app, io, dispatch);
+  add_sim_command(app, io, dispatch);
 
   try {
     app.parse(argc, argv);

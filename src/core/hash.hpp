@@ -33,7 +33,12 @@ namespace metanode::core {
   X(ValidatorSet, "validator-set")            \
   X(KeystoreAad, "keystore-aad")              \
   X(Message, "message")                       \
-  X(Test, "test")
+  X(Test, "test")                             \
+  X(ConsensusVote, "consensus-vote")          \
+  X(ConsensusBlock, "consensus-block")        \
+  X(ConsensusPayload, "consensus-payload")    \
+  X(ConsensusMessage, "consensus-message")    \
+  X(SignatureCache, "signature-cache")
 
 enum class Domain : std::uint8_t {
 #define METANODE_DOMAIN_ENUM(name, text) name,

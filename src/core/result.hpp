@@ -61,7 +61,12 @@ namespace metanode::core {
   X(kMempoolReplacementUnderpriced, 102, "mempool_replacement_underpriced") \
   X(kMempoolSenderQuota, 103, "mempool_sender_quota")   \
   X(kMempoolDuplicate, 104, "mempool_duplicate")        \
-  X(kMempoolEvicted, 105, "mempool_evicted")
+  X(kMempoolEvicted, 105, "mempool_evicted")           \
+  X(kConsensusInvalidMessage, 110, "consensus_invalid_message") \
+  X(kConsensusUnknownSigner, 111, "consensus_unknown_signer") \
+  X(kConsensusBadCertificate, 112, "consensus_bad_certificate") \
+  X(kConsensusWrongHeight, 113, "consensus_wrong_height") \
+  X(kConsensusNotLeader, 114, "consensus_not_leader")
 
 enum class ErrorCode : std::uint16_t {
 #define METANODE_ERROR_ENUM(name, number, text) name = number,

@@ -1,0 +1,511 @@
+#include "consensus/ibft/ibft_engine.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+namespace metanode::consensus::ibft {
+namespace {
+using core::ErrorCode;
+using core::make_error;
+
+std::uint64_t message_height(const Message& m) {
+  return std::visit(
+      [](const auto& x) -> std::uint64_t {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, Prepare> || std::is_same_v<T, Commit>) {
+          return x.vote.data.height;
+        } else {
+          return x.height;
+        }
+      },
+      m);
+}
+
+void encode_claim(core::Writer& w, const std::optional<PreparedClaim>& c) {
+  w.boolean(c.has_value());
+  if (c) {
+    w.u64(c->round);
+    w.array(c->block_id);
+  }
+}
+
+core::Result<std::optional<PreparedClaim>> decode_claim(core::Reader& r) {
+  MN_TRY_ASSIGN(bool present, r.boolean());
+  if (!present) return std::optional<PreparedClaim>{};
+  PreparedClaim c;
+  MN_TRY_ASSIGN(c.round, r.u64());
+  MN_TRY_ASSIGN(c.block_id, r.array<32>());
+  return std::optional<PreparedClaim>{c};
+}
+}  // namespace
+
+void SafetyState::encode(core::Writer& w) const {
+  w.u64(height);
+  w.u64(round);
+  encode_claim(w, sent_proposal);
+  encode_claim(w, sent_prepare);
+  encode_claim(w, sent_commit);
+  w.boolean(prepared_qc.has_value());
+  if (prepared_qc) prepared_qc->encode(w);
+  w.boolean(prepared_block.has_value());
+  if (prepared_block) prepared_block->encode(w);
+}
+
+core::Result<SafetyState> SafetyState::decode(core::Reader& r) {
+  SafetyState s;
+  MN_TRY_ASSIGN(s.height, r.u64());
+  MN_TRY_ASSIGN(s.round, r.u64());
+  MN_TRY_ASSIGN(s.sent_proposal, decode_claim(r));
+  MN_TRY_ASSIGN(s.sent_prepare, decode_claim(r));
+  MN_TRY_ASSIGN(s.sent_commit, decode_claim(r));
+  MN_TRY_ASSIGN(bool has_qc, r.boolean());
+  if (has_qc) {
+    MN_TRY_ASSIGN(auto qc, QuorumCert::decode(r));
+    s.prepared_qc = std::move(qc);
+  }
+  MN_TRY_ASSIGN(bool has_block, r.boolean());
+  if (has_block) {
+    MN_TRY_ASSIGN(auto b, Block::decode(r));
+    s.prepared_block = std::move(b);
+  }
+  return s;
+}
+
+IbftEngine::IbftEngine(EngineConfig config) : cfg_(std::move(config)) {
+  assert(cfg_.key && cfg_.verifier && cfg_.validators.contains(cfg_.self));
+}
+
+void IbftEngine::start(const EngineStart& start, Actions& out) {
+  now_ms_ = start.now_ms;
+  committed_height_ = start.committed.height;
+  committed_id_ = start.committed.id();
+  std::optional<SafetyState> restored;
+  if (start.persisted) {
+    auto decoded = core::decode<SafetyState>(*start.persisted);
+    // Safety state of an older height is moot: that height is decided and we hold its block.
+    if (decoded.ok() && decoded->height == committed_height_ + 1) restored = std::move(decoded).value();
+  }
+  start_height(committed_height_ + 1, std::move(restored), out);
+}
+
+void IbftEngine::start_height(std::uint64_t height, std::optional<SafetyState> restored, Actions& out) {
+  height_ = height;
+  round_ = 0;
+  blocks_.clear();
+  verdicts_.clear();
+  validation_requested_.clear();
+  prepares_.clear();
+  commits_.clear();
+  round_changes_.clear();
+  if (restored) {
+    safety_ = std::move(*restored);
+    if (safety_.prepared_block) {
+      const core::Hash32 id = safety_.prepared_block->id();
+      blocks_[id] = *safety_.prepared_block;
+      verdicts_[id] = true;
+    }
+  } else {
+    safety_ = SafetyState{};
+    safety_.height = height;
+  }
+  enter_round(safety_.round, out);
+  // Messages that arrived early for this height.
+  std::vector<std::pair<ValidatorIndex, core::Bytes>> pending;
+  pending.swap(future_);
+  for (auto& [from, bytes] : pending) (void)dispatch(from, bytes, out);
+}
+
+void IbftEngine::enter_round(std::uint64_t round, Actions& out) {
+  round_ = round;
+  safety_.round = round;
+  round_started_ms_ = now_ms_;
+  timer_restarted_ = false;
+  accepted_.reset();
+  proposed_ = false;
+  awaiting_payload_ = false;
+  arm_timer(out);
+  propose_if_leader(out);
+}
+
+void IbftEngine::arm_timer(Actions& out) {
+  out.push_back(SetTimer{round_started_ms_ + cfg_.timers.timeout_ms(round_)});
+}
+
+void IbftEngine::on_tick(std::uint64_t now_ms, Actions& out) {
+  now_ms_ = std::max(now_ms_, now_ms);
+  if (now_ms_ < round_started_ms_ + cfg_.timers.timeout_ms(round_)) return;
+  ++rounds_timed_out_;
+  enter_round(round_ + 1, out);
+  send_round_change(out);
+}
+
+core::Status IbftEngine::on_message(ValidatorIndex from, core::ByteView bytes, std::uint64_t now_ms, Actions& out) {
+  now_ms_ = std::max(now_ms_, now_ms);
+  return dispatch(from, bytes, out);
+}
+
+core::Status IbftEngine::dispatch(ValidatorIndex from, core::ByteView bytes, Actions& out) {
+  if (!cfg_.validators.contains(from)) {
+    return make_error(ErrorCode::kConsensusUnknownSigner, "message from unknown validator " + std::to_string(from));
+  }
+  MN_TRY_ASSIGN(Message message, decode_message(bytes));
+  const std::uint64_t h = message_height(message);
+  if (h < height_) return {};  // decided already
+  if (h > height_) {
+    if (h == height_ + 1 && future_.size() < kFutureMessagesMax) future_.emplace_back(from, core::Bytes(bytes.begin(), bytes.end()));
+    // Ask again after a timer's worth of silence: the request or its answer may be lost.
+    if (h > sync_requested_height_ || now_ms_ >= sync_requested_ms_ + cfg_.timers.base_ms) {
+      sync_requested_height_ = std::max(sync_requested_height_, h);
+      sync_requested_ms_ = now_ms_;
+      out.push_back(SyncNeeded{from, h});
+    }
+    return {};
+  }
+  return handle(from, std::move(message), out);
+}
+
+core::Status IbftEngine::handle(ValidatorIndex from, Message message, Actions& out) {
+  if (auto* m = std::get_if<PrePrepare>(&message)) return on_pre_prepare(from, std::move(*m), out);
+  if (auto* m = std::get_if<Prepare>(&message)) return on_prepare(m->vote, out);
+  if (auto* m = std::get_if<Commit>(&message)) return on_commit(m->vote, out);
+  return on_round_change(std::move(std::get<RoundChange>(message)), out);
+}
+
+// upon PRE-PREPARE(height, round, value) from leader(height, round) with JustifyPrePrepare:
+// accept it, validate the value, then PREPARE.
+core::Status IbftEngine::on_pre_prepare(ValidatorIndex from, PrePrepare m, Actions& out) {
+  if (m.round < round_) return {};
+  if (m.round > round_ + kRoundsAheadMax) return make_error(ErrorCode::kConsensusInvalidMessage, "pre-prepare round too far ahead");
+  const ValidatorIndex leader = cfg_.validators.leader(height_, m.round);
+  if (from != leader || m.signature.signer != leader) {
+    return make_error(ErrorCode::kConsensusNotLeader, "pre-prepare for round " + std::to_string(m.round) +
+                                                          " not from its leader " + std::to_string(leader));
+  }
+  const Block& b = m.block;
+  if (b.height != height_ || b.parent_id != committed_id_ || b.round != 0 || b.justify) {
+    return make_error(ErrorCode::kConsensusInvalidMessage, "pre-prepare block does not extend our chain at height " +
+                                                               std::to_string(height_));
+  }
+  const core::Hash32 id = b.id();
+  if (!cfg_.verifier->verify(cfg_.validators.key(leader), m.signing_digest(cfg_.chain_id, id), m.signature.signature)) {
+    return make_error(ErrorCode::kBadSignature, "pre-prepare signature does not verify");
+  }
+  if (m.round > 0) MN_TRY(justify_pre_prepare(m, id));
+  // A justified PRE-PREPARE for a later round proves a quorum moved there: follow.
+  if (m.round > round_) enter_round(m.round, out);
+  if (accepted_) return {};  // the first proposal of a round counts; an equivocating leader gets no second
+  accepted_ = id;
+  blocks_.emplace(id, std::move(m.block));
+  maybe_prepare(out);
+  return {};
+}
+
+// JustifyPrePrepare: round 0 needs nothing; a later round needs a quorum of ROUND-CHANGEs for
+// it, and if any claims a prepared block, the value must be HighestPrepared's, proven by its
+// PREPARE quorum.
+core::Status IbftEngine::justify_pre_prepare(const PrePrepare& m, const core::Hash32& block_id) {
+  std::set<ValidatorIndex> signers;
+  std::optional<PreparedClaim> highest;
+  for (const RoundChange& rc : m.justification) {
+    if (rc.height != height_ || rc.round != m.round) {
+      return make_error(ErrorCode::kConsensusInvalidMessage, "justification holds a round change for another round");
+    }
+    MN_TRY(check_round_change(rc, /*with_proof=*/false));
+    if (!signers.insert(rc.signature.signer).second) {
+      return make_error(ErrorCode::kConsensusInvalidMessage, "justification repeats a signer");
+    }
+    if (rc.prepared && (!highest || rc.prepared->round > highest->round)) highest = rc.prepared;
+  }
+  if (signers.size() < cfg_.validators.quorum()) {
+    return make_error(ErrorCode::kConsensusInvalidMessage, "pre-prepare for round " + std::to_string(m.round) +
+                                                               " lacks a quorum of round changes");
+  }
+  if (!highest || cfg_.unsafe.ignore_lock) return {};
+  if (block_id != highest->block_id) {
+    return make_error(ErrorCode::kConsensusInvalidMessage, "pre-prepare proposes another value than the highest prepared");
+  }
+  const VoteData expected{VoteKind::kPrepare, height_, highest->round, highest->block_id, std::nullopt};
+  if (!m.prepared_qc || m.prepared_qc->data != expected) {
+    return make_error(ErrorCode::kConsensusBadCertificate, "pre-prepare lacks the prepared certificate of its value");
+  }
+  return verify_quorum_cert(*m.prepared_qc, cfg_.validators, cfg_.chain_id, *cfg_.verifier);
+}
+
+core::Status IbftEngine::check_round_change(const RoundChange& m, bool with_proof) {
+  if (!cfg_.validators.contains(m.signature.signer)) {
+    return make_error(ErrorCode::kConsensusUnknownSigner, "round change from unknown validator");
+  }
+  if (!cfg_.verifier->verify(cfg_.validators.key(m.signature.signer), m.signing_digest(cfg_.chain_id),
+                             m.signature.signature)) {
+    return make_error(ErrorCode::kBadSignature, "round change signature does not verify");
+  }
+  if (!m.prepared) return {};
+  if (m.prepared->round >= m.round) {
+    return make_error(ErrorCode::kConsensusInvalidMessage, "round change claims a prepared round not below its own");
+  }
+  if (!with_proof) return {};
+  if (!m.prepared_qc || !m.prepared_block) {
+    return make_error(ErrorCode::kConsensusInvalidMessage, "round change claims a prepared block without proof");
+  }
+  const VoteData expected{VoteKind::kPrepare, m.height, m.prepared->round, m.prepared->block_id, std::nullopt};
+  if (m.prepared_qc->data != expected || m.prepared_block->id() != m.prepared->block_id) {
+    return make_error(ErrorCode::kConsensusBadCertificate, "round change proof does not match its claim");
+  }
+  if (m.prepared_block->height != height_ || m.prepared_block->parent_id != committed_id_) {
+    return make_error(ErrorCode::kConsensusInvalidMessage, "round change block does not extend our chain");
+  }
+  return verify_quorum_cert(*m.prepared_qc, cfg_.validators, cfg_.chain_id, *cfg_.verifier);
+}
+
+core::Status IbftEngine::on_prepare(const SignedVote& vote, Actions& out) {
+  if (vote.data.round > round_ + kRoundsAheadMax) return make_error(ErrorCode::kConsensusInvalidMessage, "prepare round too far ahead");
+  if (vote.data.commit) return make_error(ErrorCode::kConsensusInvalidMessage, "prepare carries a commit target");
+  MN_TRY(verify_vote(vote, cfg_.validators, cfg_.chain_id, *cfg_.verifier));
+  prepares_[vote.data.round].emplace(vote.signature.signer, vote);
+  maybe_commit(vote.data.round, out);
+  return {};
+}
+
+core::Status IbftEngine::on_commit(const SignedVote& vote, Actions& out) {
+  if (vote.data.round > round_ + kRoundsAheadMax) return make_error(ErrorCode::kConsensusInvalidMessage, "commit round too far ahead");
+  if (!vote.data.commit || vote.data.commit->height != vote.data.height || vote.data.commit->block_id != vote.data.block_id) {
+    return make_error(ErrorCode::kConsensusInvalidMessage, "commit seal does not commit its own block");
+  }
+  MN_TRY(verify_vote(vote, cfg_.validators, cfg_.chain_id, *cfg_.verifier));
+  commits_[vote.data.round].emplace(vote.signature.signer, vote);
+  maybe_decide(vote.data.round, vote.data.block_id, out);
+  return {};
+}
+
+core::Status IbftEngine::on_round_change(RoundChange m, Actions& out) {
+  if (m.round > round_ + kRoundsAheadMax) return make_error(ErrorCode::kConsensusInvalidMessage, "round change too far ahead");
+  MN_TRY(check_round_change(m, /*with_proof=*/true));
+  if (m.prepared_block) blocks_.emplace(m.prepared->block_id, *m.prepared_block);
+  const std::uint64_t rc_round = m.round;
+  round_changes_[rc_round].emplace(m.signature.signer, std::move(m));
+
+  // upon f+1 ROUND-CHANGEs for rounds above ours: move to the lowest of them and say so, so a
+  // node left behind by a partition rejoins the others.
+  std::map<ValidatorIndex, std::uint64_t> highest_by_signer;
+  for (auto it = round_changes_.upper_bound(round_); it != round_changes_.end(); ++it) {
+    for (const auto& [signer, rc] : it->second) highest_by_signer[signer] = it->first;
+  }
+  const std::size_t f1 = cfg_.validators.max_faulty() + 1;
+  if (highest_by_signer.size() >= f1) {
+    std::vector<std::uint64_t> rounds;
+    for (const auto& [signer, r] : highest_by_signer) rounds.push_back(r);
+    std::sort(rounds.rbegin(), rounds.rend());
+    enter_round(rounds[f1 - 1], out);
+    send_round_change(out);
+    return {};
+  }
+  if (rc_round == round_) {
+    // upon a quorum of ROUND-CHANGEs for our round: the round really starts now, so its timer
+    // restarts once (this is what realigns nodes whose timers drifted apart while partitioned).
+    if (round_changes_[round_].size() >= cfg_.validators.quorum() && !timer_restarted_) {
+      timer_restarted_ = true;
+      round_started_ms_ = now_ms_;
+      arm_timer(out);
+    }
+    propose_if_leader(out);
+  }
+  return {};
+}
+
+void IbftEngine::propose_if_leader(Actions& out) {
+  if (cfg_.validators.leader(height_, round_) != cfg_.self || proposed_ || awaiting_payload_) return;
+  // One proposal per round, even across a restart.
+  if (safety_.sent_proposal && safety_.sent_proposal->round >= round_) return;
+  if (round_ > 0) {
+    const auto it = round_changes_.find(round_);
+    if (it == round_changes_.end() || it->second.size() < cfg_.validators.quorum()) return;
+    // HighestPrepared(Qrc): re-propose the value that may have been decided.
+    const RoundChange* highest = nullptr;
+    for (const auto& [signer, rc] : it->second) {
+      if (rc.prepared && (!highest || rc.prepared->round > highest->prepared->round)) highest = &rc;
+    }
+    if (highest && !cfg_.unsafe.ignore_lock) {
+      send_pre_prepare(*highest->prepared_block, out);
+      return;
+    }
+  }
+  awaiting_payload_ = true;
+  out.push_back(RequestPayload{height_, committed_id_});
+}
+
+void IbftEngine::on_payload(std::uint64_t height, core::Bytes payload, std::uint64_t now_ms, Actions& out) {
+  now_ms_ = std::max(now_ms_, now_ms);
+  if (height != height_ || !awaiting_payload_ || proposed_) return;
+  awaiting_payload_ = false;
+  Block b;
+  b.height = height_;
+  b.parent_id = committed_id_;
+  b.proposer = cfg_.self;
+  b.payload = std::move(payload);
+  send_pre_prepare(std::move(b), out);
+}
+
+void IbftEngine::send_pre_prepare(Block block, Actions& out) {
+  PrePrepare m;
+  m.height = height_;
+  m.round = round_;
+  m.block = std::move(block);
+  if (round_ > 0) {
+    const RoundChange* highest = nullptr;
+    for (const auto& [signer, rc] : round_changes_[round_]) {
+      m.justification.push_back(rc.without_proof());
+      if (rc.prepared && (!highest || rc.prepared->round > highest->prepared->round)) highest = &rc;
+    }
+    if (highest && !cfg_.unsafe.ignore_lock) m.prepared_qc = highest->prepared_qc;
+  }
+  const core::Hash32 id = m.block.id();
+  m.signature = VoteSignature{cfg_.self, cfg_.key->sign_digest(m.signing_digest(cfg_.chain_id, id))};
+  proposed_ = true;
+  safety_.sent_proposal = PreparedClaim{round_, id};
+  persist(out);
+  broadcast(m, out);
+  (void)on_pre_prepare(cfg_.self, std::move(m), out);
+}
+
+void IbftEngine::maybe_prepare(Actions& out) {
+  if (!accepted_) return;
+  const core::Hash32 id = *accepted_;
+  const auto verdict = verdicts_.find(id);
+  if (verdict == verdicts_.end()) {
+    if (validation_requested_.insert(id).second) {
+      const Block& b = blocks_.at(id);
+      out.push_back(ValidatePayload{height_, id, b.parent_id, std::make_shared<const core::Bytes>(b.payload)});
+    }
+    return;
+  }
+  if (!verdict->second) return;
+  // Never two PREPAREs in one round, even across a restart (sent_prepare is persisted first).
+  if (safety_.sent_prepare && safety_.sent_prepare->round >= round_) {
+    maybe_commit(round_, out);
+    return;
+  }
+  safety_.sent_prepare = PreparedClaim{round_, id};
+  persist(out);
+  const SignedVote vote = sign_vote(VoteData{VoteKind::kPrepare, height_, round_, id, std::nullopt});
+  broadcast(Prepare{vote}, out);
+  (void)on_prepare(vote, out);
+}
+
+void IbftEngine::on_payload_verdict(const core::Hash32& block_id, bool valid, std::uint64_t now_ms, Actions& out) {
+  now_ms_ = std::max(now_ms_, now_ms);
+  if (!blocks_.contains(block_id)) return;
+  verdicts_[block_id] = valid;
+  if (accepted_ == block_id) maybe_prepare(out);
+}
+
+// upon a quorum of PREPAREs for the accepted value in our round: it is prepared (the lock);
+// send the COMMIT with its commit seal.
+void IbftEngine::maybe_commit(std::uint64_t round, Actions& out) {
+  if (round != round_ || !accepted_) return;
+  const core::Hash32 id = *accepted_;
+  const auto verdict = verdicts_.find(id);
+  if (verdict == verdicts_.end() || !verdict->second) return;
+  if (safety_.sent_commit && safety_.sent_commit->round >= round) return;
+  QuorumCert qc;
+  qc.data = VoteData{VoteKind::kPrepare, height_, round, id, std::nullopt};
+  for (const auto& [signer, vote] : prepares_[round]) {
+    if (vote.data.block_id == id) qc.signatures.push_back(vote.signature);
+  }
+  if (qc.signatures.size() < cfg_.validators.quorum()) return;
+  safety_.prepared_qc = std::move(qc);
+  safety_.prepared_block = blocks_.at(id);
+  safety_.sent_commit = PreparedClaim{round, id};
+  persist(out);
+  const SignedVote seal = sign_vote(VoteData{VoteKind::kCommit, height_, round, id, CommitTarget{height_, id}});
+  broadcast(Commit{seal}, out);
+  (void)on_commit(seal, out);
+}
+
+// upon a quorum of COMMITs for one value in any round: decided. The seals are the certificate.
+void IbftEngine::maybe_decide(std::uint64_t round, const core::Hash32& block_id, Actions& out) {
+  QuorumCert qc;
+  qc.data = VoteData{VoteKind::kCommit, height_, round, block_id, CommitTarget{height_, block_id}};
+  for (const auto& [signer, vote] : commits_[round]) {
+    if (vote.data.block_id == block_id) qc.signatures.push_back(vote.signature);
+  }
+  if (qc.signatures.size() < cfg_.validators.quorum()) return;
+  const auto block = blocks_.find(block_id);
+  if (block == blocks_.end()) {
+    // Decided by a quorum, but we never saw the block: fetch it from a signer.
+    for (const VoteSignature& s : qc.signatures) {
+      if (s.signer != cfg_.self) {
+        out.push_back(SyncNeeded{s.signer, height_});
+        break;
+      }
+    }
+    return;
+  }
+  out.push_back(CommitBlock{block->second, block_id, std::move(qc)});
+  committed_height_ = height_;
+  committed_id_ = block_id;
+  start_height(height_ + 1, std::nullopt, out);
+}
+
+void IbftEngine::send_round_change(Actions& out) {
+  RoundChange m;
+  m.height = height_;
+  m.round = round_;
+  if (safety_.prepared_qc) {
+    m.prepared = PreparedClaim{safety_.prepared_qc->data.round, safety_.prepared_qc->data.block_id};
+    m.prepared_qc = safety_.prepared_qc;
+    m.prepared_block = safety_.prepared_block;
+  }
+  m.signature = VoteSignature{cfg_.self, cfg_.key->sign_digest(m.signing_digest(cfg_.chain_id))};
+  broadcast(m, out);
+  round_changes_[round_].emplace(cfg_.self, m);
+  if (round_changes_[round_].size() >= cfg_.validators.quorum() && !timer_restarted_) {
+    timer_restarted_ = true;
+    round_started_ms_ = now_ms_;
+    arm_timer(out);
+  }
+  propose_if_leader(out);
+}
+
+core::Status IbftEngine::on_synced_blocks(const std::vector<Block>& blocks, const QuorumCert& cert, std::uint64_t now_ms,
+                                        Actions& out) {
+  now_ms_ = std::max(now_ms_, now_ms);
+  if (blocks.empty()) return make_error(ErrorCode::kInvalidArgument, "no blocks to sync");
+  if (blocks.front().height != committed_height_ + 1) {
+    return make_error(ErrorCode::kConsensusWrongHeight, "synced blocks start at height " + std::to_string(blocks.front().height) +
+                                                            ", expected " + std::to_string(committed_height_ + 1));
+  }
+  std::vector<core::Hash32> ids;
+  core::Hash32 parent = committed_id_;
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    if (blocks[i].height != committed_height_ + 1 + i || blocks[i].parent_id != parent) {
+      return make_error(ErrorCode::kConsensusInvalidMessage, "synced blocks do not form a chain");
+    }
+    ids.push_back(blocks[i].id());
+    parent = ids.back();
+  }
+  MN_TRY(verify_commit_certificate(cert, blocks.back().height, ids.back(), cfg_.validators, cfg_.chain_id, *cfg_.verifier));
+  for (std::size_t i = 0; i < blocks.size(); ++i) out.push_back(CommitBlock{blocks[i], ids[i], cert});
+  committed_height_ = blocks.back().height;
+  committed_id_ = ids.back();
+  start_height(committed_height_ + 1, std::nullopt, out);
+  return {};
+}
+
+EngineStatus IbftEngine::status() const {
+  return EngineStatus{committed_height_, height_, round_, rounds_timed_out_};
+}
+
+void IbftEngine::persist(Actions& out) { out.push_back(PersistState{core::encode(safety_)}); }
+
+void IbftEngine::broadcast(const Message& m, Actions& out) {
+  out.push_back(Broadcast{std::make_shared<const core::Bytes>(encode_message(m))});
+}
+
+SignedVote IbftEngine::sign_vote(VoteData data) const {
+  SignedVote v;
+  v.signature = VoteSignature{cfg_.self, cfg_.key->sign_digest(data.signing_digest(cfg_.chain_id))};
+  v.data = std::move(data);
+  return v;
+}
+
+}  // namespace metanode::consensus::ibft

@@ -1,0 +1,103 @@
+// IBFT in its QBFT form (Moniz, "The Istanbul BFT Consensus Algorithm", 2020): for each height,
+// rounds of PRE-PREPARE -> PREPARE -> COMMIT, with ROUND-CHANGE carrying prepared certificates
+// so a value that may have been decided is the only one a later round can propose. A quorum of
+// commit seals is the commit certificate: finality is immediate.
+//
+// The state machine of one height is this file's .cpp; the rules are marked with the paper's
+// names (JustifyPrePrepare, HighestPrepared, the f+1 and quorum round-change rules).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+
+#include "consensus/engine.hpp"
+#include "consensus/ibft/messages.hpp"
+
+namespace metanode::consensus::ibft {
+
+// What must survive a restart so the node never signs two different PREPAREs or COMMITs in one
+// round, and never forgets a value it prepared (the lock that makes round changes safe).
+struct SafetyState {
+  std::uint64_t height = 0;
+  std::uint64_t round = 0;
+  std::optional<PreparedClaim> sent_proposal;  // highest round we proposed in (as its leader)
+  std::optional<PreparedClaim> sent_prepare;  // highest round a PREPARE was sent in, and for what
+  std::optional<PreparedClaim> sent_commit;
+  std::optional<QuorumCert> prepared_qc;      // PREPARE quorum of the highest prepared block
+  std::optional<Block> prepared_block;
+
+  void encode(core::Writer& w) const;
+  static core::Result<SafetyState> decode(core::Reader& r);
+};
+
+class IbftEngine final : public Engine {
+ public:
+  explicit IbftEngine(EngineConfig config);
+
+  std::string_view name() const override { return "ibft"; }
+  void start(const EngineStart& start, Actions& out) override;
+  core::Status on_message(ValidatorIndex from, core::ByteView message, std::uint64_t now_ms, Actions& out) override;
+  void on_tick(std::uint64_t now_ms, Actions& out) override;
+  void on_payload(std::uint64_t height, core::Bytes payload, std::uint64_t now_ms, Actions& out) override;
+  void on_payload_verdict(const core::Hash32& block_id, bool valid, std::uint64_t now_ms, Actions& out) override;
+  core::Status on_synced_blocks(const std::vector<Block>& blocks, const QuorumCert& cert, std::uint64_t now_ms,
+                                Actions& out) override;
+  EngineStatus status() const override;
+
+ private:
+  // Messages kept for the next height, so a node that decides late does not miss them.
+  static constexpr std::size_t kFutureMessagesMax = 4096;
+  // Rounds ahead of ours for which we keep messages (a peer cannot make us hold more).
+  static constexpr std::uint64_t kRoundsAheadMax = 1024;
+
+  void start_height(std::uint64_t height, std::optional<SafetyState> restored, Actions& out);
+  void enter_round(std::uint64_t round, Actions& out);
+  void arm_timer(Actions& out);
+  core::Status handle(ValidatorIndex from, Message message, Actions& out);
+  core::Status dispatch(ValidatorIndex from, core::ByteView bytes, Actions& out);
+  core::Status on_pre_prepare(ValidatorIndex from, PrePrepare m, Actions& out);
+  core::Status on_prepare(const SignedVote& vote, Actions& out);
+  core::Status on_commit(const SignedVote& vote, Actions& out);
+  core::Status on_round_change(RoundChange m, Actions& out);
+  core::Status check_round_change(const RoundChange& m, bool with_proof);
+  core::Status justify_pre_prepare(const PrePrepare& m, const core::Hash32& block_id);
+
+  void propose_if_leader(Actions& out);
+  void send_pre_prepare(Block block, Actions& out);
+  void maybe_prepare(Actions& out);
+  void maybe_commit(std::uint64_t round, Actions& out);
+  void maybe_decide(std::uint64_t round, const core::Hash32& block_id, Actions& out);
+  void send_round_change(Actions& out);
+  void persist(Actions& out);
+  void broadcast(const Message& m, Actions& out);
+  SignedVote sign_vote(VoteData data) const;
+
+  EngineConfig cfg_;
+  std::uint64_t now_ms_ = 0;
+  std::uint64_t committed_height_ = 0;
+  core::Hash32 committed_id_{};
+
+  // State of the height being decided.
+  std::uint64_t height_ = 1;
+  std::uint64_t round_ = 0;
+  std::uint64_t round_started_ms_ = 0;
+  bool timer_restarted_ = false;  // once per round, on the first quorum of round changes
+  std::uint64_t rounds_timed_out_ = 0;
+  SafetyState safety_;
+  std::map<core::Hash32, Block> blocks_;          // blocks seen at this height
+  std::map<core::Hash32, bool> verdicts_;         // payload validity, per block
+  std::set<core::Hash32> validation_requested_;
+  std::optional<core::Hash32> accepted_;          // PRE-PREPARE accepted in round_
+  bool proposed_ = false;                          // we proposed in round_
+  bool awaiting_payload_ = false;
+  // Votes by round, then signer (the first vote of a signer in a round counts).
+  std::map<std::uint64_t, std::map<ValidatorIndex, SignedVote>> prepares_;
+  std::map<std::uint64_t, std::map<ValidatorIndex, SignedVote>> commits_;
+  std::map<std::uint64_t, std::map<ValidatorIndex, RoundChange>> round_changes_;
+  std::vector<std::pair<ValidatorIndex, core::Bytes>> future_;
+  std::uint64_t sync_requested_height_ = 0;
+  std::uint64_t sync_requested_ms_ = 0;
+};
+
+}  // namespace metanode::consensus::ibft

@@ -1,0 +1,857 @@
+#include "consensus/sim/simulator.hpp"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <random>
+#include <set>
+
+#include "consensus/engine.hpp"
+#include "consensus/hotstuff/hotstuff_engine.hpp"
+#include "consensus/hotstuff/messages.hpp"
+#include "consensus/ibft/ibft_engine.hpp"
+#include "consensus/ibft/messages.hpp"
+
+namespace metanode::consensus::sim {
+
+std::string_view engine_name(EngineKind kind) { return kind == EngineKind::kIbft ? "ibft" : "hotstuff"; }
+
+std::string_view broken_name(Broken broken) {
+  switch (broken) {
+    case Broken::kNone: return "none";
+    case Broken::kQuorum: return "quorum";
+    case Broken::kLock: return "lock";
+    case Broken::kNoPersist: return "no-persist";
+  }
+  return "none";
+}
+
+bool parse_engine(std::string_view text, EngineKind& out) {
+  if (text == "ibft") out = EngineKind::kIbft;
+  else if (text == "hotstuff") out = EngineKind::kHotStuff;
+  else return false;
+  return true;
+}
+
+bool parse_broken(std::string_view text, Broken& out) {
+  for (Broken b : {Broken::kNone, Broken::kQuorum, Broken::kLock, Broken::kNoPersist}) {
+    if (broken_name(b) == text) {
+      out = b;
+      return true;
+    }
+  }
+  return false;
+}
+
+void FaultCounts::add(const FaultCounts& o) {
+  byzantine_silent += o.byzantine_silent;
+  byzantine_equivocating += o.byzantine_equivocating;
+  byzantine_double_voting += o.byzantine_double_voting;
+  twins += o.twins;
+  crashes += o.crashes;
+  restarts += o.restarts;
+  partitions += o.partitions;
+  dropped += o.dropped;
+  duplicated += o.duplicated;
+  invalid_payloads += o.invalid_payloads;
+}
+
+namespace {
+
+enum class Role { kHonest, kSilent, kEquivocate, kDoubleVote, kTwin };
+
+std::string_view role_name(Role r) {
+  switch (r) {
+    case Role::kHonest: return "honest";
+    case Role::kSilent: return "silent";
+    case Role::kEquivocate: return "equivocating leader";
+    case Role::kDoubleVote: return "double voter";
+    case Role::kTwin: return "twin";
+  }
+  return "?";
+}
+
+struct Committed {
+  Block block;
+  core::Hash32 id{};
+  QuorumCert cert;
+};
+
+// Driver-level block sync (the node runtime does the same over the network).
+struct SyncRun {
+  std::vector<Block> blocks;
+  QuorumCert cert;
+};
+struct SyncReply {
+  std::vector<SyncRun> runs;
+};
+
+struct Instance {
+  ValidatorIndex index = 0;
+  Role role = Role::kHonest;
+  std::unique_ptr<Engine> engine;
+  bool up = false;
+  std::optional<core::Bytes> persisted;
+  std::map<core::Hash32, Block> stored_blocks;
+  std::vector<Committed> chain;
+  std::uint64_t timer_generation = 0;
+  std::map<std::uint64_t, core::Hash32> expected_targets;  // height -> id a certificate promised
+  std::uint64_t sync_sent_ms = 0;
+  bool sync_outstanding = false;
+  std::uint64_t timed_out_at_gst = 0;
+  // Byzantine memory: block ids seen per (height, round).
+  std::map<std::pair<std::uint64_t, std::uint64_t>, std::vector<core::Hash32>> seen_blocks;
+  bool honest() const { return role == Role::kHonest; }
+};
+
+enum class EventType { kDeliver, kTimer, kPayload, kVerdict, kCrash, kRestart, kPartition, kHeal, kSyncRequest, kSyncReply, kGst };
+
+struct Event {
+  std::uint64_t time = 0;
+  std::uint64_t seq = 0;
+  EventType type = EventType::kDeliver;
+  std::size_t inst = 0;
+  ValidatorIndex from = 0;
+  SharedBytes bytes;
+  std::uint64_t number = 0;  // timer generation, height, or sync start height
+  core::Hash32 id{};
+  bool valid = true;
+  std::shared_ptr<const SyncReply> reply;
+  std::vector<int> groups;
+};
+
+struct Later {
+  bool operator()(const Event& a, const Event& b) const {
+    return a.time != b.time ? a.time > b.time : a.seq > b.seq;
+  }
+};
+
+// A signed statement an honest validator may make only once: (kind, height, round) -> block.
+struct Claim {
+  int kind = 0;
+  std::uint64_t height = 0;
+  std::uint64_t round = 0;
+  core::Hash32 id{};
+};
+
+class Simulation {
+ public:
+  explicit Simulation(const SimConfig& cfg) : cfg_(cfg), rng_(cfg.seed * 0x9E3779B97F4A7C15ull + 0x5EED) {}
+
+  SimResult run();
+
+ private:
+  std::uint64_t uniform(std::uint64_t lo, std::uint64_t hi) { return lo + rng_() % (hi - lo + 1); }
+  bool chance(std::uint64_t num, std::uint64_t den) { return num > 0 && rng_() % den < num; }
+
+  void setup();
+  void plan_faults();
+  std::unique_ptr<Engine> make_engine(ValidatorIndex index);
+  void start_instance(std::size_t i);
+  void push(Event e) {
+    e.seq = seq_++;
+    queue_.push(std::move(e));
+  }
+  void process(std::size_t i, Actions& actions);
+  void handle_event(const Event& e);
+  void link(std::size_t from, std::size_t to, Event e);
+  void send_engine_message(std::size_t from, std::optional<ValidatorIndex> to, SharedBytes bytes);
+  void send_byzantine(std::size_t from, std::optional<ValidatorIndex> to, const SharedBytes& bytes);
+  void check_honest_claims(std::size_t i, const core::Bytes& bytes);
+  std::vector<Claim> claims_of(const core::Bytes& bytes) const;
+  void on_commit(std::size_t i, const CommitBlock& c);
+  void remember_block(std::size_t i, const core::Bytes& bytes);
+  std::string describe(const core::Bytes& bytes) const {
+    return cfg_.engine == EngineKind::kIbft ? ibft::describe_message(bytes) : hotstuff::describe_message(bytes);
+  }
+  void trace(const std::string& line) {
+    if (cfg_.trace && result_.trace.size() < 500'000) result_.trace.push_back("t=" + std::to_string(now_) + " " + line);
+  }
+  void violate(const std::string& what) {
+    if (!result_.ok) return;
+    result_.ok = false;
+    result_.violation = what;
+    trace("VIOLATION " + what);
+  }
+  std::uint64_t honest_min_height() const;
+  std::uint64_t honest_max_height() const;
+
+  SimConfig cfg_;
+  std::mt19937_64 rng_;
+  SimResult result_;
+  std::uint64_t now_ = 0;
+  std::uint64_t seq_ = 0;
+  std::priority_queue<Event, std::vector<Event>, Later> queue_;
+
+  core::Hash32 chain_id_{};
+  core::Hash32 genesis_id_{};
+  std::optional<ValidatorSet> validators_;   // what engines run with (broken quorum included)
+  std::vector<std::shared_ptr<const crypto::KeyPair>> keys_;
+  std::shared_ptr<CachingVerifier> verifier_;
+  std::vector<Instance> instances_;
+
+  // Network model before GST.
+  std::uint64_t gst_ms_ = 0;
+  std::uint64_t drop_per_mille_ = 0;
+  std::uint64_t dup_per_mille_ = 0;
+  std::vector<int> partition_;  // group per instance; empty: none
+  bool after_gst_ = false;
+  std::uint64_t target_height_ = 0;
+
+  std::map<std::uint64_t, std::pair<core::Hash32, std::size_t>> decided_;  // height -> (id, first instance)
+  std::map<std::pair<ValidatorIndex, std::tuple<int, std::uint64_t, std::uint64_t>>, core::Hash32> honest_claims_;
+  std::map<std::uint64_t, std::uint64_t> proposed_at_;  // clean runs: height -> payload time
+  std::uint64_t latency_sum_ms_ = 0;
+  std::uint64_t latency_count_ = 0;
+};
+
+void Simulation::setup() {
+  core::Writer w;
+  w.u64(cfg_.seed);
+  w.string(engine_name(cfg_.engine), 16);
+  chain_id_ = core::hash(core::Domain::Test, w.data());
+  genesis_id_ = genesis_block(chain_id_).id();
+  std::vector<crypto::PublicKey> keys;
+  for (std::size_t i = 0; i < cfg_.validators; ++i) {
+    crypto::Seed seed{};
+    seed[0] = static_cast<core::Byte>(i);
+    seed[1] = static_cast<core::Byte>(i >> 8);
+    seed[31] = 0x5A;
+    keys_.push_back(std::make_shared<const crypto::KeyPair>(crypto::KeyPair::from_seed(seed)));
+    keys.push_back(keys_.back()->public_key());
+  }
+  auto set = ValidatorSet::create(keys);
+  validators_ = std::move(set).value();
+  if (cfg_.broken == Broken::kQuorum) {
+    validators_ = validators_->with_unsafe_quorum_for_testing(validators_->max_faulty() + 1);
+  }
+  verifier_ = std::make_shared<CachingVerifier>();
+  for (std::size_t i = 0; i < cfg_.validators; ++i) {
+    Instance inst;
+    inst.index = static_cast<ValidatorIndex>(i);
+    instances_.push_back(std::move(inst));
+  }
+}
+
+void Simulation::plan_faults() {
+  FaultCounts& fc = result_.faults;
+  if (!cfg_.faults) {
+    gst_ms_ = 0;
+    return;
+  }
+  const std::size_t n = cfg_.validators;
+  const std::size_t f = (n - 1) / 3;
+  // Byzantine validators: up to f, each with one behaviour; a twin pair counts as one.
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  for (std::size_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng_() % (i + 1)]);
+  const std::size_t byzantine = uniform(0, f);
+  for (std::size_t k = 0; k < byzantine; ++k) {
+    Instance& inst = instances_[order[k]];
+    switch (rng_() % 4) {
+      case 0: inst.role = Role::kSilent; ++fc.byzantine_silent; break;
+      case 1: inst.role = Role::kEquivocate; ++fc.byzantine_equivocating; break;
+      case 2: inst.role = Role::kDoubleVote; ++fc.byzantine_double_voting; break;
+      default: {
+        inst.role = Role::kTwin;
+        Instance twin;
+        twin.index = inst.index;
+        twin.role = Role::kTwin;
+        instances_.push_back(std::move(twin));
+        ++fc.twins;
+        break;
+      }
+    }
+  }
+  gst_ms_ = uniform(300, 3000);
+  drop_per_mille_ = std::array<std::uint64_t, 4>{0, 20, 100, 300}[rng_() % 4];
+  dup_per_mille_ = std::array<std::uint64_t, 3>{0, 20, 100}[rng_() % 3];
+  // Crashes of honest validators, each restarted from its persisted state before GST.
+  const std::uint64_t crashes = uniform(0, n);
+  for (std::uint64_t c = 0; c < crashes; ++c) {
+    const std::size_t i = rng_() % instances_.size();
+    if (!instances_[i].honest()) continue;
+    const std::uint64_t at = uniform(0, gst_ms_ - 1);
+    const std::uint64_t back = std::min(gst_ms_, at + uniform(20, 1500));
+    Event crash;
+    crash.time = at;
+    crash.type = EventType::kCrash;
+    crash.inst = i;
+    push(crash);
+    Event restart;
+    restart.time = back;
+    restart.type = EventType::kRestart;
+    restart.inst = i;
+    push(restart);
+  }
+  // Partitions: the instances split in two groups for a while (twins usually land apart).
+  const std::uint64_t partitions = uniform(0, 3);
+  for (std::uint64_t p = 0; p < partitions; ++p) {
+    Event e;
+    e.type = EventType::kPartition;
+    e.time = uniform(0, gst_ms_ - 1);
+    for (std::size_t i = 0; i < instances_.size(); ++i) e.groups.push_back(static_cast<int>(rng_() % 2));
+    push(e);
+    Event heal;
+    heal.type = EventType::kHeal;
+    heal.time = std::min(gst_ms_, e.time + uniform(50, 1500));
+    push(heal);
+  }
+  Event gst;
+  gst.type = EventType::kGst;
+  gst.time = gst_ms_;
+  push(gst);
+}
+
+std::unique_ptr<Engine> Simulation::make_engine(ValidatorIndex index) {
+  EngineConfig ec{chain_id_, *validators_, index, keys_[index], verifier_, TimerPolicy{}, UnsafeForTesting{}};
+  ec.timers = cfg_.faults ? TimerPolicy{200, 1600} : TimerPolicy{1000, 8000};
+  ec.unsafe.ignore_lock = cfg_.broken == Broken::kLock;
+  if (cfg_.engine == EngineKind::kIbft) return std::make_unique<ibft::IbftEngine>(std::move(ec));
+  return std::make_unique<hotstuff::HotStuffEngine>(std::move(ec));
+}
+
+void Simulation::start_instance(std::size_t i) {
+  Instance& inst = instances_[i];
+  inst.engine = make_engine(inst.index);
+  inst.up = true;
+  inst.sync_outstanding = false;
+  EngineStart start;
+  start.now_ms = now_;
+  if (inst.chain.empty()) {
+    start.committed = genesis_block(chain_id_);
+  } else {
+    start.committed = inst.chain.back().block;
+    start.committed_cert = inst.chain.back().cert;
+  }
+  if (cfg_.broken != Broken::kNoPersist) {
+    start.persisted = inst.persisted;
+    for (const auto& [id, b] : inst.stored_blocks) start.stored_blocks.push_back(b);
+  }
+  Actions actions;
+  inst.engine->start(start, actions);
+  process(i, actions);
+}
+
+void Simulation::link(std::size_t from, std::size_t to, Event e) {
+  e.inst = to;
+  if (cfg_.faults && !after_gst_) {
+    if (!partition_.empty() && partition_[from] != partition_[to]) {
+      ++result_.faults.dropped;
+      return;
+    }
+    if (chance(drop_per_mille_, 1000)) {
+      ++result_.faults.dropped;
+      return;
+    }
+    // Mostly quick, sometimes very late: the reordering comes from the spread.
+    auto delay = [this] { return chance(85, 100) ? uniform(1, 40) : uniform(40, 1200); };
+    if (chance(dup_per_mille_, 1000)) {
+      ++result_.faults.duplicated;
+      Event copy = e;
+      copy.time = now_ + delay();
+      push(std::move(copy));
+    }
+    e.time = now_ + delay();
+  } else if (cfg_.faults) {
+    e.time = now_ + uniform(1, 20);  // after GST: every message arrives within 20 ms
+  } else {
+    e.time = now_ + cfg_.fixed_delay_ms;
+  }
+  push(std::move(e));
+}
+
+void Simulation::send_engine_message(std::size_t from, std::optional<ValidatorIndex> to, SharedBytes bytes) {
+  const ValidatorIndex self = instances_[from].index;
+  for (std::size_t j = 0; j < instances_.size(); ++j) {
+    if (j == from || instances_[j].index == self) continue;
+    if (to && instances_[j].index != *to) continue;
+    Event e;
+    e.type = EventType::kDeliver;
+    e.from = self;
+    e.bytes = bytes;
+    link(from, j, std::move(e));
+  }
+}
+
+std::vector<Claim> Simulation::claims_of(const core::Bytes& bytes) const {
+  std::vector<Claim> out;
+  if (cfg_.engine == EngineKind::kIbft) {
+    auto m = ibft::decode_message(bytes);
+    if (!m.ok()) return out;
+    if (auto* p = std::get_if<ibft::PrePrepare>(&*m)) out.push_back({0, p->height, p->round, p->block.id()});
+    if (auto* p = std::get_if<ibft::Prepare>(&*m)) out.push_back({1, p->vote.data.height, p->vote.data.round, p->vote.data.block_id});
+    if (auto* p = std::get_if<ibft::Commit>(&*m)) out.push_back({2, p->vote.data.height, p->vote.data.round, p->vote.data.block_id});
+  } else {
+    auto m = hotstuff::decode_message(bytes);
+    if (!m.ok()) return out;
+    if (auto* p = std::get_if<hotstuff::Proposal>(&*m)) out.push_back({0, 0, p->block.round, p->block.id()});
+    if (auto* p = std::get_if<hotstuff::Vote>(&*m)) out.push_back({1, 0, p->vote.data.round, p->vote.data.block_id});
+  }
+  return out;
+}
+
+// The persistence contract, checked: an honest validator never signs two different proposals or
+// votes for one (height, round), across any number of crashes and restarts.
+void Simulation::check_honest_claims(std::size_t i, const core::Bytes& bytes) {
+  const ValidatorIndex v = instances_[i].index;
+  for (const Claim& c : claims_of(bytes)) {
+    auto key = std::make_pair(v, std::make_tuple(c.kind, c.height, c.round));
+    auto [it, fresh] = honest_claims_.emplace(key, c.id);
+    if (!fresh && it->second != c.id) {
+      static const char* kinds[] = {"proposals", "votes", "commit seals"};
+      violate("persistence: honest validator " + std::to_string(v) + " signed two different " + kinds[c.kind] +
+              " for height " + std::to_string(c.height) + " round " + std::to_string(c.round) + " (" +
+              short_hex(it->second) + " and " + short_hex(c.id) + ")");
+    }
+  }
+}
+
+void Simulation::remember_block(std::size_t i, const core::Bytes& bytes) {
+  Instance& inst = instances_[i];
+  if (cfg_.engine == EngineKind::kIbft) {
+    auto m = ibft::decode_message(bytes);
+    if (m.ok()) {
+      if (auto* p = std::get_if<ibft::PrePrepare>(&*m)) {
+        auto& ids = inst.seen_blocks[{p->height, p->round}];
+        const core::Hash32 id = p->block.id();
+        if (std::find(ids.begin(), ids.end(), id) == ids.end() && ids.size() < 8) ids.push_back(id);
+      }
+    }
+  } else {
+    auto m = hotstuff::decode_message(bytes);
+    if (m.ok()) {
+      if (auto* p = std::get_if<hotstuff::Proposal>(&*m)) {
+        auto& ids = inst.seen_blocks[{p->block.height, p->block.round}];
+        const core::Hash32 id = p->block.id();
+        if (std::find(ids.begin(), ids.end(), id) == ids.end() && ids.size() < 8) ids.push_back(id);
+      }
+    }
+  }
+}
+
+// Byzantine behaviour is a rewrite of what the (real) engine wanted to send, signed with the
+// validator's own key, so every lie is well-formed and correctly signed.
+void Simulation::send_byzantine(std::size_t from, std::optional<ValidatorIndex> to, const SharedBytes& bytes) {
+  Instance& inst = instances_[from];
+  const crypto::KeyPair& key = *keys_[inst.index];
+  remember_block(from, *bytes);
+  auto split_send = [&](const SharedBytes& a, const SharedBytes& b) {
+    for (std::size_t j = 0; j < instances_.size(); ++j) {
+      if (j == from || instances_[j].index == inst.index) continue;
+      Event e;
+      e.type = EventType::kDeliver;
+      e.from = inst.index;
+      e.bytes = (rng_() % 2 == 0) ? a : b;
+      link(from, j, std::move(e));
+    }
+  };
+  auto mutate_payload = [&](core::Bytes& payload) {
+    payload.push_back(static_cast<core::Byte>(rng_()));
+    if (chance(1, 4)) {
+      payload[0] = 0xFF;  // an invalid payload: honest validators must refuse it
+      ++result_.faults.invalid_payloads;
+    }
+  };
+  if (cfg_.engine == EngineKind::kIbft) {
+    auto m = ibft::decode_message(*bytes);
+    if (!m.ok()) return send_engine_message(from, to, bytes);
+    if (auto* p = std::get_if<ibft::PrePrepare>(&*m); p && inst.role == Role::kEquivocate && !to) {
+      ibft::PrePrepare other = *p;
+      mutate_payload(other.block.payload);
+      const core::Hash32 id = other.block.id();
+      other.signature.signature = key.sign_digest(other.signing_digest(chain_id_, id));
+      auto other_bytes = std::make_shared<const core::Bytes>(ibft::encode_message(other));
+      remember_block(from, *other_bytes);
+      trace("n" + std::to_string(from) + " equivocates: " + describe(*bytes) + " / " + describe(*other_bytes));
+      return split_send(bytes, other_bytes);
+    }
+    send_engine_message(from, to, bytes);
+    const SignedVote* vote = nullptr;
+    if (auto* p = std::get_if<ibft::Prepare>(&*m)) vote = &p->vote;
+    if (auto* c = std::get_if<ibft::Commit>(&*m)) vote = &c->vote;
+    if (!vote) return;
+    for (const auto& id : inst.seen_blocks[{vote->data.height, vote->data.round}]) {
+      if (id == vote->data.block_id) continue;
+      SignedVote other = *vote;
+      other.data.block_id = id;
+      if (other.data.commit) other.data.commit->block_id = id;
+      other.signature.signature = key.sign_digest(other.data.signing_digest(chain_id_));
+      const ibft::Message msg = std::holds_alternative<ibft::Prepare>(*m) ? ibft::Message{ibft::Prepare{other}}
+                                                                          : ibft::Message{ibft::Commit{other}};
+      auto other_bytes = std::make_shared<const core::Bytes>(ibft::encode_message(msg));
+      trace("n" + std::to_string(from) + " double-votes: " + describe(*other_bytes));
+      split_send(other_bytes, bytes);
+    }
+    return;
+  }
+  auto m = hotstuff::decode_message(*bytes);
+  if (!m.ok()) return send_engine_message(from, to, bytes);
+  if (auto* p = std::get_if<hotstuff::Proposal>(&*m); p && inst.role == Role::kEquivocate && !to) {
+    hotstuff::Proposal other = *p;
+    mutate_payload(other.block.payload);
+    const core::Hash32 id = other.block.id();
+    other.signature.signature = key.sign_digest(hotstuff::Proposal::signing_digest(chain_id_, id));
+    auto other_bytes = std::make_shared<const core::Bytes>(hotstuff::encode_message(other));
+    remember_block(from, *other_bytes);
+    trace("n" + std::to_string(from) + " equivocates: " + describe(*bytes) + " / " + describe(*other_bytes));
+    return split_send(bytes, other_bytes);
+  }
+  send_engine_message(from, to, bytes);
+  if (auto* v = std::get_if<hotstuff::Vote>(&*m)) {
+    for (const auto& id : inst.seen_blocks[{v->vote.data.height, v->vote.data.round}]) {
+      if (id == v->vote.data.block_id) continue;
+      SignedVote other = v->vote;
+      other.data.block_id = id;
+      other.signature.signature = key.sign_digest(other.data.signing_digest(chain_id_));
+      auto other_bytes = std::make_shared<const core::Bytes>(hotstuff::encode_message(hotstuff::Vote{other}));
+      trace("n" + std::to_string(from) + " double-votes: " + describe(*other_bytes));
+      send_engine_message(from, to, other_bytes);
+    }
+  }
+}
+
+void Simulation::process(std::size_t i, Actions& actions) {
+  // Actions may append more actions only through nested engine calls, which take their own list.
+  for (std::size_t k = 0; k < actions.size(); ++k) {
+    Instance& inst = instances_[i];
+    if (!inst.up) return;
+    Action& action = actions[k];
+    if (auto* persist = std::get_if<PersistState>(&action)) {
+      if (cfg_.broken != Broken::kNoPersist) inst.persisted = persist->state;
+    } else if (auto* store = std::get_if<StoreBlock>(&action)) {
+      inst.stored_blocks.emplace(store->block_id, store->block);
+    } else if (auto* send_to = std::get_if<SendTo>(&action)) {
+      if (cfg_.trace) trace("n" + std::to_string(i) + " -> " + std::to_string(send_to->to) + " " + describe(*send_to->message));
+      if (inst.honest()) check_honest_claims(i, *send_to->message);
+      if (inst.role == Role::kEquivocate || inst.role == Role::kDoubleVote) {
+        send_byzantine(i, send_to->to, send_to->message);
+      } else {
+        send_engine_message(i, send_to->to, send_to->message);
+      }
+    } else if (auto* bcast = std::get_if<Broadcast>(&action)) {
+      if (cfg_.trace) trace("n" + std::to_string(i) + " -> all " + describe(*bcast->message));
+      if (inst.honest()) check_honest_claims(i, *bcast->message);
+      if (inst.role == Role::kEquivocate || inst.role == Role::kDoubleVote) {
+        send_byzantine(i, std::nullopt, bcast->message);
+      } else {
+        send_engine_message(i, std::nullopt, bcast->message);
+      }
+    } else if (auto* timer = std::get_if<SetTimer>(&action)) {
+      Event e;
+      e.type = EventType::kTimer;
+      e.inst = i;
+      e.number = ++inst.timer_generation;
+      e.time = std::max(now_, timer->deadline_ms);
+      push(std::move(e));
+    } else if (std::get_if<CancelTimer>(&action)) {
+      ++inst.timer_generation;
+    } else if (auto* payload_req = std::get_if<RequestPayload>(&action)) {
+      Event e;
+      e.type = EventType::kPayload;
+      e.inst = i;
+      e.number = payload_req->height;
+      e.time = now_ + (cfg_.faults ? uniform(5, 60) : 0);
+      push(std::move(e));
+    } else if (auto* validate = std::get_if<ValidatePayload>(&action)) {
+      Event e;
+      e.type = EventType::kVerdict;
+      e.inst = i;
+      e.id = validate->block_id;
+      e.valid = !validate->payload->empty() && (*validate->payload)[0] != 0xFF;
+      e.time = now_ + (cfg_.faults ? uniform(0, 5) : 0);
+      push(std::move(e));
+    } else if (auto* commit = std::get_if<CommitBlock>(&action)) {
+      on_commit(i, *commit);
+    } else if (auto* sync = std::get_if<SyncNeeded>(&action)) {
+      if (inst.sync_outstanding && now_ < inst.sync_sent_ms + 300) continue;
+      inst.sync_outstanding = true;
+      inst.sync_sent_ms = now_;
+      trace("n" + std::to_string(i) + " sync from " + std::to_string(sync->peer) + " (it is at " + std::to_string(sync->height) + ")");
+      for (std::size_t j = 0; j < instances_.size(); ++j) {
+        if (instances_[j].index != sync->peer || j == i) continue;
+        Event e;
+        e.type = EventType::kSyncRequest;
+        e.from = static_cast<ValidatorIndex>(i);  // instance, not validator: the reply goes back here
+        e.number = inst.chain.size() + 1;
+        link(i, j, std::move(e));
+        break;
+      }
+    }
+  }
+}
+
+void Simulation::on_commit(std::size_t i, const CommitBlock& c) {
+  Instance& inst = instances_[i];
+  const std::uint64_t height = c.block.height;
+  if (cfg_.trace) trace("n" + std::to_string(i) + " COMMIT h=" + std::to_string(height) + " b=" + short_hex(c.block_id));
+  if (inst.honest()) {
+    const core::Hash32 last_id = inst.chain.empty() ? genesis_id_ : inst.chain.back().id;
+    if (height != inst.chain.size() + 1 || c.block.parent_id != last_id || c.block.id() != c.block_id) {
+      violate("chain: validator " + std::to_string(inst.index) + " committed height " + std::to_string(height) +
+              " that does not extend its height " + std::to_string(inst.chain.size()));
+    }
+    const auto& target = c.certificate.data.commit;
+    if (!target || target->height < height) {
+      violate("certificate: height " + std::to_string(height) + " committed without a certificate that covers it");
+    } else if (auto st = verify_commit_certificate(c.certificate, target->height, target->block_id, *validators_, chain_id_,
+                                                   *verifier_);
+               !st.ok()) {
+      violate("certificate: height " + std::to_string(height) + ": " + st.error().to_string());
+    } else if (target->height == height && target->block_id != c.block_id) {
+      violate("certificate: height " + std::to_string(height) + " certificate names another block");
+    } else if (target->height > height) {
+      inst.expected_targets.emplace(target->height, target->block_id);
+    }
+    if (auto it = inst.expected_targets.find(height); it != inst.expected_targets.end()) {
+      if (it->second != c.block_id) {
+        violate("certificate: height " + std::to_string(height) + " is not the block its descendant's certificate committed");
+      }
+      inst.expected_targets.erase(it);
+    }
+    if (c.block.payload.empty() || c.block.payload[0] == 0xFF) {
+      violate("validity: validator " + std::to_string(inst.index) + " committed an invalid payload at height " +
+              std::to_string(height));
+    }
+    auto [it, fresh] = decided_.emplace(height, std::make_pair(c.block_id, i));
+    if (!fresh && it->second.first != c.block_id) {
+      violate("agreement: validators " + std::to_string(instances_[it->second.second].index) + " and " +
+              std::to_string(inst.index) + " committed different blocks at height " + std::to_string(height) + " (" +
+              short_hex(it->second.first) + " vs " + short_hex(c.block_id) + ")");
+    }
+    if (fresh && !cfg_.faults) {
+      if (auto p = proposed_at_.find(height); p != proposed_at_.end()) {
+        latency_sum_ms_ += now_ - p->second;
+        ++latency_count_;
+      }
+    }
+  }
+  inst.chain.push_back(Committed{c.block, c.block_id, c.certificate});
+  for (auto it = inst.stored_blocks.begin(); it != inst.stored_blocks.end();) {
+    it = it->second.height <= height ? inst.stored_blocks.erase(it) : std::next(it);
+  }
+}
+
+std::uint64_t Simulation::honest_min_height() const {
+  std::uint64_t h = UINT64_MAX;
+  for (const auto& inst : instances_) {
+    if (inst.honest()) h = std::min<std::uint64_t>(h, inst.chain.size());
+  }
+  return h == UINT64_MAX ? 0 : h;
+}
+
+std::uint64_t Simulation::honest_max_height() const {
+  std::uint64_t h = 0;
+  for (const auto& inst : instances_) {
+    if (inst.honest()) h = std::max<std::uint64_t>(h, inst.chain.size());
+  }
+  return h;
+}
+
+void Simulation::handle_event(const Event& e) {
+  switch (e.type) {
+    case EventType::kDeliver: {
+      Instance& inst = instances_[e.inst];
+      if (!inst.up) return;
+      ++result_.messages;
+      if (cfg_.trace) trace("n" + std::to_string(e.inst) + " <- " + std::to_string(e.from) + " " + describe(*e.bytes));
+      if (inst.role == Role::kEquivocate || inst.role == Role::kDoubleVote) remember_block(e.inst, *e.bytes);
+      Actions actions;
+      auto st = inst.engine->on_message(e.from, *e.bytes, now_, actions);
+      if (!st.ok() && cfg_.trace) trace("n" + std::to_string(e.inst) + " refused: " + st.error().to_string());
+      process(e.inst, actions);
+      return;
+    }
+    case EventType::kTimer: {
+      Instance& inst = instances_[e.inst];
+      if (!inst.up || e.number != inst.timer_generation) return;
+      Actions actions;
+      inst.engine->on_tick(now_, actions);
+      if (cfg_.trace) {
+        const EngineStatus s = inst.engine->status();
+        trace("n" + std::to_string(e.inst) + " timer: h=" + std::to_string(s.height) + " r=" + std::to_string(s.round));
+      }
+      process(e.inst, actions);
+      return;
+    }
+    case EventType::kPayload: {
+      Instance& inst = instances_[e.inst];
+      if (!inst.up) return;
+      core::Bytes payload(uniform(16, 64));
+      for (auto& b : payload) b = static_cast<core::Byte>(rng_());
+      if (payload[0] == 0xFF) payload[0] = 0;
+      if (inst.role == Role::kEquivocate && chance(1, 4)) {
+        payload[0] = 0xFF;
+        ++result_.faults.invalid_payloads;
+      }
+      proposed_at_.emplace(e.number, now_);
+      Actions actions;
+      inst.engine->on_payload(e.number, std::move(payload), now_, actions);
+      process(e.inst, actions);
+      return;
+    }
+    case EventType::kVerdict: {
+      Instance& inst = instances_[e.inst];
+      if (!inst.up) return;
+      Actions actions;
+      inst.engine->on_payload_verdict(e.id, e.valid, now_, actions);
+      process(e.inst, actions);
+      return;
+    }
+    case EventType::kCrash: {
+      Instance& inst = instances_[e.inst];
+      if (!inst.up) return;
+      inst.up = false;
+      inst.engine.reset();
+      ++inst.timer_generation;
+      ++result_.faults.crashes;
+      trace("n" + std::to_string(e.inst) + " CRASH");
+      return;
+    }
+    case EventType::kRestart: {
+      if (instances_[e.inst].up) return;
+      ++result_.faults.restarts;
+      trace("n" + std::to_string(e.inst) + " RESTART at height " + std::to_string(instances_[e.inst].chain.size()));
+      start_instance(e.inst);
+      return;
+    }
+    case EventType::kPartition: {
+      partition_ = e.groups;
+      ++result_.faults.partitions;
+      std::string groups;
+      for (int g : partition_) groups += std::to_string(g);
+      trace("PARTITION groups " + groups);
+      return;
+    }
+    case EventType::kHeal:
+      partition_.clear();
+      trace("HEAL");
+      return;
+    case EventType::kGst: {
+      after_gst_ = true;
+      partition_.clear();
+      for (std::size_t i = 0; i < instances_.size(); ++i) {
+        Instance& inst = instances_[i];
+        if (inst.honest() && !inst.up) start_instance(i);
+        if (inst.honest() && inst.engine) inst.timed_out_at_gst = inst.engine->status().rounds_timed_out;
+      }
+      target_height_ = honest_max_height() + cfg_.progress_heights;
+      trace("GST: network stable from now; every honest validator must reach height " + std::to_string(target_height_));
+      return;
+    }
+    case EventType::kSyncRequest: {
+      const Instance& inst = instances_[e.inst];
+      if (!inst.up) return;
+      auto reply = std::make_shared<SyncReply>();
+      std::uint64_t h = e.number;
+      std::size_t blocks = 0;
+      while (h <= inst.chain.size() && blocks < 64) {
+        SyncRun run;
+        while (h <= inst.chain.size()) {
+          const Committed& c = inst.chain[h - 1];
+          run.blocks.push_back(c.block);
+          ++blocks;
+          ++h;
+          if (c.cert.data.commit && c.cert.data.commit->height == c.block.height) {
+            run.cert = c.cert;
+            break;
+          }
+        }
+        if (!run.cert.data.commit) break;  // the rest waits for its certificate
+        reply->runs.push_back(std::move(run));
+      }
+      Event r;
+      r.type = EventType::kSyncReply;
+      r.reply = std::move(reply);
+      link(e.inst, e.from, std::move(r));
+      return;
+    }
+    case EventType::kSyncReply: {
+      Instance& inst = instances_[e.inst];
+      if (!inst.up) return;
+      inst.sync_outstanding = false;
+      for (const SyncRun& run : e.reply->runs) {
+        if (run.blocks.front().height != inst.chain.size() + 1) continue;
+        Actions actions;
+        auto st = inst.engine->on_synced_blocks(run.blocks, run.cert, now_, actions);
+        if (!st.ok()) {
+          trace("n" + std::to_string(e.inst) + " sync refused: " + st.error().to_string());
+          break;
+        }
+        trace("n" + std::to_string(e.inst) + " synced to height " + std::to_string(run.blocks.back().height));
+        process(e.inst, actions);
+      }
+      return;
+    }
+  }
+}
+
+SimResult Simulation::run() {
+  setup();
+  plan_faults();
+  result_.gst_ms = gst_ms_;
+  if (!cfg_.faults) after_gst_ = true;
+  for (std::size_t i = 0; i < instances_.size(); ++i) {
+    if (instances_[i].role != Role::kSilent) start_instance(i);
+  }
+  for (std::size_t i = 0; i < instances_.size(); ++i) {
+    if (instances_[i].role != Role::kHonest) {
+      trace("n" + std::to_string(i) + " is validator " + std::to_string(instances_[i].index) + ", " +
+            std::string(role_name(instances_[i].role)));
+    }
+  }
+  const std::uint64_t deadline = cfg_.faults ? gst_ms_ + cfg_.liveness_window_ms : 3'600'000;
+  std::uint64_t steps = 0;
+  while (!queue_.empty() && result_.ok) {
+    Event e = queue_.top();
+    queue_.pop();
+    now_ = e.time;
+    if (now_ > deadline) break;
+    handle_event(e);
+    if (++steps > 20'000'000) {
+      violate("runaway: more than 20,000,000 events");
+      break;
+    }
+    if (after_gst_ && cfg_.faults && honest_min_height() >= target_height_) break;
+    if (!cfg_.faults && honest_min_height() >= cfg_.heights) break;
+  }
+  result_.sim_time_ms = now_;
+  result_.committed_height = honest_min_height();
+  if (result_.ok && cfg_.faults) {
+    if (result_.committed_height < target_height_) {
+      std::string behind;
+      for (std::size_t i = 0; i < instances_.size(); ++i) {
+        if (instances_[i].honest() && instances_[i].chain.size() < target_height_) {
+          behind += " " + std::to_string(instances_[i].index) + "@" + std::to_string(instances_[i].chain.size());
+        }
+      }
+      violate("liveness: " + std::to_string(cfg_.liveness_window_ms) + " ms after GST, validators" + behind +
+              " are still below height " + std::to_string(target_height_));
+    } else {
+      result_.recovery_ms = now_ - gst_ms_;
+    }
+  }
+  if (!cfg_.faults && result_.committed_height < cfg_.heights) violate("liveness: clean run stalled");
+  for (const auto& inst : instances_) {
+    if (inst.honest() && inst.engine) {
+      result_.rounds_timed_out = std::max(result_.rounds_timed_out, inst.engine->status().rounds_timed_out - inst.timed_out_at_gst);
+    }
+  }
+  if (latency_count_ > 0) result_.mean_commit_latency_ms = static_cast<double>(latency_sum_ms_) / static_cast<double>(latency_count_);
+  result_.replay_command = "metanode sim --engine " + std::string(engine_name(cfg_.engine)) + " --validators " +
+                           std::to_string(cfg_.validators) + " --seed " + std::to_string(cfg_.seed) +
+                           (cfg_.broken != Broken::kNone ? " --broken " + std::string(broken_name(cfg_.broken)) : "") +
+                           (cfg_.faults ? "" : " --no-faults") + " --trace";
+  return std::move(result_);
+}
+
+}  // namespace
+
+SimResult run_simulation(const SimConfig& config) {
+  Simulation sim(config);
+  return sim.run();
+}
+
+}  // namespace metanode::consensus::sim
