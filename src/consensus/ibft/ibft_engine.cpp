@@ -108,18 +108,25 @@ void IbftEngine::start_height(std::uint64_t height, std::optional<SafetyState> r
     safety_ = SafetyState{};
     safety_.height = height;
   }
-  enter_round(safety_.round, out);
+  if (!restored) {
+    enter_round(0, /*started=*/true, out);
+  } else {
+    // After a restart the messages of our round are gone: ask to move on, like a timeout would
+    // (a ROUND-CHANGE for the round we prepared in would be malformed).
+    enter_round(safety_.round + 1, /*started=*/false, out);
+    send_round_change(out);
+  }
   // Messages that arrived early for this height.
   std::vector<std::pair<ValidatorIndex, core::Bytes>> pending;
   pending.swap(future_);
   for (auto& [from, bytes] : pending) (void)dispatch(from, bytes, out);
 }
 
-void IbftEngine::enter_round(std::uint64_t round, Actions& out) {
+void IbftEngine::enter_round(std::uint64_t round, bool started, Actions& out) {
   round_ = round;
   safety_.round = round;
   round_started_ms_ = now_ms_;
-  timer_restarted_ = false;
+  round_started_ = started;
   accepted_.reset();
   proposed_ = false;
   awaiting_payload_ = false;
@@ -127,15 +134,31 @@ void IbftEngine::enter_round(std::uint64_t round, Actions& out) {
   propose_if_leader(out);
 }
 
+void IbftEngine::mark_started(Actions& out) {
+  if (round_started_) return;
+  round_started_ = true;
+  round_started_ms_ = now_ms_;
+  arm_timer(out);
+}
+
 void IbftEngine::arm_timer(Actions& out) {
-  out.push_back(SetTimer{round_started_ms_ + cfg_.timers.timeout_ms(round_)});
+  // A waiting round repeats its ROUND-CHANGE every base period (messages may have been lost).
+  const std::uint64_t period = round_started_ ? cfg_.timers.timeout_ms(round_) : cfg_.timers.base_ms;
+  out.push_back(SetTimer{round_started_ms_ + period});
 }
 
 void IbftEngine::on_tick(std::uint64_t now_ms, Actions& out) {
   now_ms_ = std::max(now_ms_, now_ms);
-  if (now_ms_ < round_started_ms_ + cfg_.timers.timeout_ms(round_)) return;
+  const std::uint64_t period = round_started_ ? cfg_.timers.timeout_ms(round_) : cfg_.timers.base_ms;
+  if (now_ms_ < round_started_ms_ + period) return;
+  if (!round_started_) {
+    round_started_ms_ = now_ms_;
+    arm_timer(out);
+    send_round_change(out);
+    return;
+  }
   ++rounds_timed_out_;
-  enter_round(round_ + 1, out);
+  enter_round(round_ + 1, /*started=*/false, out);
   send_round_change(out);
 }
 
@@ -168,7 +191,7 @@ core::Status IbftEngine::handle(ValidatorIndex from, Message message, Actions& o
   if (auto* m = std::get_if<PrePrepare>(&message)) return on_pre_prepare(from, std::move(*m), out);
   if (auto* m = std::get_if<Prepare>(&message)) return on_prepare(m->vote, out);
   if (auto* m = std::get_if<Commit>(&message)) return on_commit(m->vote, out);
-  return on_round_change(std::move(std::get<RoundChange>(message)), out);
+  return on_round_change(from, std::move(std::get<RoundChange>(message)), out);
 }
 
 // upon PRE-PREPARE(height, round, value) from leader(height, round) with JustifyPrePrepare:
@@ -192,7 +215,8 @@ core::Status IbftEngine::on_pre_prepare(ValidatorIndex from, PrePrepare m, Actio
   }
   if (m.round > 0) MN_TRY(justify_pre_prepare(m, id));
   // A justified PRE-PREPARE for a later round proves a quorum moved there: follow.
-  if (m.round > round_) enter_round(m.round, out);
+  if (m.round > round_) enter_round(m.round, /*started=*/true, out);
+  mark_started(out);
   if (accepted_) return {};  // the first proposal of a round counts; an equivocating leader gets no second
   accepted_ = id;
   blocks_.emplace(id, std::move(m.block));
@@ -277,9 +301,27 @@ core::Status IbftEngine::on_commit(const SignedVote& vote, Actions& out) {
   return {};
 }
 
-core::Status IbftEngine::on_round_change(RoundChange m, Actions& out) {
+core::Status IbftEngine::on_round_change(ValidatorIndex from, RoundChange m, Actions& out) {
   if (m.round > round_ + kRoundsAheadMax) return make_error(ErrorCode::kConsensusInvalidMessage, "round change too far ahead");
   MN_TRY(check_round_change(m, /*with_proof=*/true));
+  if (m.round < round_ && from != cfg_.self && m.signature.signer == from &&
+      now_ms_ >= helped_ms_[from] + cfg_.timers.base_ms) {
+    helped_ms_[from] = now_ms_;
+    // The sender waits in a round we left (it restarted, or was cut off). Relay the signed
+    // ROUND-CHANGEs that started its round, and ours for the round we are in, so it can follow.
+    const auto theirs = round_changes_.find(m.round);
+    if (theirs != round_changes_.end() && theirs->second.size() >= cfg_.validators.quorum()) {
+      for (const auto& [signer, rc] : theirs->second) {
+        if (signer != from) out.push_back(SendTo{from, std::make_shared<const core::Bytes>(encode_message(rc))});
+      }
+    }
+    const auto ours = round_changes_.find(round_);
+    if (ours != round_changes_.end()) {
+      if (auto mine = ours->second.find(cfg_.self); mine != ours->second.end()) {
+        out.push_back(SendTo{from, std::make_shared<const core::Bytes>(encode_message(mine->second))});
+      }
+    }
+  }
   if (m.prepared_block) blocks_.emplace(m.prepared->block_id, *m.prepared_block);
   const std::uint64_t rc_round = m.round;
   round_changes_[rc_round].emplace(m.signature.signer, std::move(m));
@@ -295,18 +337,14 @@ core::Status IbftEngine::on_round_change(RoundChange m, Actions& out) {
     std::vector<std::uint64_t> rounds;
     for (const auto& [signer, r] : highest_by_signer) rounds.push_back(r);
     std::sort(rounds.rbegin(), rounds.rend());
-    enter_round(rounds[f1 - 1], out);
+    enter_round(rounds[f1 - 1], /*started=*/false, out);
     send_round_change(out);
     return {};
   }
   if (rc_round == round_) {
     // upon a quorum of ROUND-CHANGEs for our round: the round really starts now, so its timer
     // restarts once (this is what realigns nodes whose timers drifted apart while partitioned).
-    if (round_changes_[round_].size() >= cfg_.validators.quorum() && !timer_restarted_) {
-      timer_restarted_ = true;
-      round_started_ms_ = now_ms_;
-      arm_timer(out);
-    }
+    if (round_changes_[round_].size() >= cfg_.validators.quorum()) mark_started(out);
     propose_if_leader(out);
   }
   return {};
@@ -458,11 +496,7 @@ void IbftEngine::send_round_change(Actions& out) {
   m.signature = VoteSignature{cfg_.self, cfg_.key->sign_digest(m.signing_digest(cfg_.chain_id))};
   broadcast(m, out);
   round_changes_[round_].emplace(cfg_.self, m);
-  if (round_changes_[round_].size() >= cfg_.validators.quorum() && !timer_restarted_) {
-    timer_restarted_ = true;
-    round_started_ms_ = now_ms_;
-    arm_timer(out);
-  }
+  if (round_changes_[round_].size() >= cfg_.validators.quorum()) mark_started(out);
   propose_if_leader(out);
 }
 

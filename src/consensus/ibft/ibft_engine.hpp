@@ -52,14 +52,18 @@ class IbftEngine final : public Engine {
   static constexpr std::uint64_t kRoundsAheadMax = 1024;
 
   void start_height(std::uint64_t height, std::optional<SafetyState> restored, Actions& out);
-  void enter_round(std::uint64_t round, Actions& out);
+  // `started`: the round really began (round 0, a quorum of ROUND-CHANGEs for it, or a justified
+  // PRE-PREPARE). Only a started round's timer moves us on; a round we reached alone waits,
+  // repeating its ROUND-CHANGE, until a quorum joins.
+  void enter_round(std::uint64_t round, bool started, Actions& out);
+  void mark_started(Actions& out);
   void arm_timer(Actions& out);
   core::Status handle(ValidatorIndex from, Message message, Actions& out);
   core::Status dispatch(ValidatorIndex from, core::ByteView bytes, Actions& out);
   core::Status on_pre_prepare(ValidatorIndex from, PrePrepare m, Actions& out);
   core::Status on_prepare(const SignedVote& vote, Actions& out);
   core::Status on_commit(const SignedVote& vote, Actions& out);
-  core::Status on_round_change(RoundChange m, Actions& out);
+  core::Status on_round_change(ValidatorIndex from, RoundChange m, Actions& out);
   core::Status check_round_change(const RoundChange& m, bool with_proof);
   core::Status justify_pre_prepare(const PrePrepare& m, const core::Hash32& block_id);
 
@@ -82,7 +86,9 @@ class IbftEngine final : public Engine {
   std::uint64_t height_ = 1;
   std::uint64_t round_ = 0;
   std::uint64_t round_started_ms_ = 0;
-  bool timer_restarted_ = false;  // once per round, on the first quorum of round changes
+  // Whether round_ began for a quorum (see enter_round). Capped timers alone let an early node
+  // drift a whole round ahead of the rest for ever; holding un-started rounds is what realigns.
+  bool round_started_ = true;
   std::uint64_t rounds_timed_out_ = 0;
   SafetyState safety_;
   std::map<core::Hash32, Block> blocks_;          // blocks seen at this height
@@ -98,6 +104,7 @@ class IbftEngine final : public Engine {
   std::vector<std::pair<ValidatorIndex, core::Bytes>> future_;
   std::uint64_t sync_requested_height_ = 0;
   std::uint64_t sync_requested_ms_ = 0;
+  std::map<ValidatorIndex, std::uint64_t> helped_ms_;  // last relay to a lagging peer (one per base period)
 };
 
 }  // namespace metanode::consensus::ibft

@@ -810,8 +810,8 @@ SimResult Simulation::run() {
     now_ = e.time;
     if (now_ > deadline) break;
     handle_event(e);
-    if (++steps > 20'000'000) {
-      violate("runaway: more than 20,000,000 events");
+    if (++steps > 2'000'000) {
+      violate("runaway: more than 2,000,000 events (a message storm)");
       break;
     }
     if (after_gst_ && cfg_.faults && honest_min_height() >= target_height_) break;
