@@ -265,7 +265,7 @@ void Simulation::plan_faults() {
       }
     }
   }
-  gst_ms_ = uniform(300, 3000);
+  gst_ms_ = uniform(300, 5000);
   drop_per_mille_ = std::array<std::uint64_t, 4>{0, 20, 100, 300}[rng_() % 4];
   dup_per_mille_ = std::array<std::uint64_t, 3>{0, 20, 100}[rng_() % 3];
   // Crashes of honest validators, each restarted from its persisted state before GST.
@@ -297,6 +297,27 @@ void Simulation::plan_faults() {
     Event heal;
     heal.type = EventType::kHeal;
     heal.time = std::min(gst_ms_, e.time + uniform(50, 1500));
+    push(heal);
+  }
+  // Twins (Bayan et al., "Twins: BFT Systems Made Robust"): what makes a twin dangerous is a
+  // partition that gives each copy of the key its own audience for several views. Most seeds with
+  // twins get one such split.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (instances_[i].role != Role::kTwin || !chance(3, 4)) continue;
+    std::size_t other = i;
+    for (std::size_t j = n; j < instances_.size(); ++j) {
+      if (instances_[j].index == instances_[i].index) other = j;
+    }
+    Event e;
+    e.type = EventType::kPartition;
+    e.time = uniform(0, gst_ms_ / 2);
+    for (std::size_t k = 0; k < instances_.size(); ++k) e.groups.push_back(static_cast<int>(rng_() % 2));
+    e.groups[i] = 0;
+    e.groups[other] = 1;
+    push(e);
+    Event heal;
+    heal.type = EventType::kHeal;
+    heal.time = std::min(gst_ms_, e.time + uniform(500, 4000));
     push(heal);
   }
   Event gst;

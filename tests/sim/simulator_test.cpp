@@ -1,0 +1,128 @@
+// The consensus engines under the deterministic simulator: 2,000 seeds per engine for n = 4 and
+// n = 7 with mixed faults (delays, drops, duplicates, reordering, partitions, crashes and
+// restarts, equivocating leaders, double voters, silent validators, twins) and no violation;
+// the same seed replays exactly; and deliberately broken variants are caught, so a pass means
+// something.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "consensus/sim/simulator.hpp"
+
+namespace metanode::consensus::sim {
+namespace {
+
+struct Sweep {
+  std::uint64_t seeds = 0;
+  std::uint64_t violations = 0;
+  std::string report;
+  FaultCounts faults;
+};
+
+Sweep sweep(EngineKind engine, std::size_t n, std::uint64_t first, std::uint64_t count, Broken broken = Broken::kNone,
+            bool stop_at_first = false) {
+  Sweep s;
+  for (std::uint64_t seed = first; seed < first + count; ++seed) {
+    SimConfig cfg;
+    cfg.engine = engine;
+    cfg.validators = n;
+    cfg.seed = seed;
+    cfg.broken = broken;
+    const SimResult r = run_simulation(cfg);
+    ++s.seeds;
+    s.faults.add(r.faults);
+    if (!r.ok) {
+      ++s.violations;
+      if (s.violations <= 5) s.report += "\n  " + r.violation + "\n    replay: " + r.replay_command;
+      if (stop_at_first) break;
+    }
+  }
+  return s;
+}
+
+void expect_clean(EngineKind engine, std::size_t n, std::uint64_t first, std::uint64_t count) {
+  const Sweep s = sweep(engine, n, first, count);
+  EXPECT_EQ(s.violations, 0u) << s.report;
+  // The faults really happened (a sweep that injects nothing proves nothing).
+  EXPECT_GT(s.faults.crashes, count / 4);
+  EXPECT_GT(s.faults.partitions, count / 4);
+  EXPECT_GT(s.faults.dropped, count);
+  EXPECT_GT(s.faults.byzantine_equivocating + s.faults.byzantine_double_voting, count / 10);
+  EXPECT_GT(s.faults.twins, count / 20);
+  EXPECT_GT(s.faults.byzantine_silent, count / 20);
+}
+
+// 2,000 seeds per engine and size, in two shards so ctest can run them side by side.
+TEST(SimIbft, FourValidatorsSeeds1To1000) { expect_clean(EngineKind::kIbft, 4, 1, 1000); }
+TEST(SimIbft, FourValidatorsSeeds1001To2000) { expect_clean(EngineKind::kIbft, 4, 1001, 1000); }
+TEST(SimIbft, SevenValidatorsSeeds1To1000) { expect_clean(EngineKind::kIbft, 7, 1, 1000); }
+TEST(SimIbft, SevenValidatorsSeeds1001To2000) { expect_clean(EngineKind::kIbft, 7, 1001, 1000); }
+TEST(SimHotStuff, FourValidatorsSeeds1To1000) { expect_clean(EngineKind::kHotStuff, 4, 1, 1000); }
+TEST(SimHotStuff, FourValidatorsSeeds1001To2000) { expect_clean(EngineKind::kHotStuff, 4, 1001, 1000); }
+TEST(SimHotStuff, SevenValidatorsSeeds1To1000) { expect_clean(EngineKind::kHotStuff, 7, 1, 1000); }
+TEST(SimHotStuff, SevenValidatorsSeeds1001To2000) { expect_clean(EngineKind::kHotStuff, 7, 1001, 1000); }
+
+TEST(Sim, ASeedReplaysExactly) {
+  for (EngineKind engine : {EngineKind::kIbft, EngineKind::kHotStuff}) {
+    SimConfig cfg;
+    cfg.engine = engine;
+    cfg.validators = 7;
+    cfg.seed = 4242;
+    cfg.trace = true;
+    const SimResult a = run_simulation(cfg);
+    const SimResult b = run_simulation(cfg);
+    ASSERT_GT(a.trace.size(), 100u);
+    EXPECT_EQ(a.trace, b.trace);
+    EXPECT_EQ(a.messages, b.messages);
+    EXPECT_EQ(a.committed_height, b.committed_height);
+    EXPECT_EQ(a.replay_command, std::string("metanode sim --engine ") + std::string(engine_name(engine)) +
+                                    " --validators 7 --seed 4242 --trace");
+    cfg.seed = 4243;
+    EXPECT_NE(run_simulation(cfg).trace, a.trace);
+  }
+}
+
+// The checker can fail: each broken variant is caught within the seed budget.
+void expect_caught(EngineKind engine, std::size_t n, Broken broken, std::uint64_t budget, const std::string& kind) {
+  const Sweep s = sweep(engine, n, 1, budget, broken, /*stop_at_first=*/true);
+  ASSERT_EQ(s.violations, 1u) << "broken variant '" << broken_name(broken) << "' of " << engine_name(engine)
+                              << " survived " << budget << " seeds";
+  EXPECT_NE(s.report.find(kind), std::string::npos) << s.report;
+}
+
+TEST(SimChecker, CatchesIbftWithAQuorumOfFPlusOne) {
+  expect_caught(EngineKind::kIbft, 4, Broken::kQuorum, 500, "agreement:");
+}
+TEST(SimChecker, CatchesIbftIgnoringPreparedCertificates) {
+  expect_caught(EngineKind::kIbft, 4, Broken::kLock, 2000, "agreement:");
+}
+TEST(SimChecker, CatchesHotStuffWithAQuorumOfFPlusOne) {
+  expect_caught(EngineKind::kHotStuff, 7, Broken::kQuorum, 2000, "agreement:");
+}
+TEST(SimChecker, CatchesIbftForgettingItsVotesAcrossRestarts) {
+  expect_caught(EngineKind::kIbft, 4, Broken::kNoPersist, 300, "persistence:");
+}
+TEST(SimChecker, CatchesHotStuffForgettingItsVotesAcrossRestarts) {
+  expect_caught(EngineKind::kHotStuff, 4, Broken::kNoPersist, 300, "persistence:");
+}
+
+// With no faults the number of message delays from proposal to commit is a property of each
+// protocol: IBFT pre-prepare, prepare, commit (3); chained HotStuff three proposal/vote pairs (6).
+TEST(Sim, MessageDelaysFromProposalToCommitOnACleanNetwork) {
+  for (auto [engine, delays] : {std::pair{EngineKind::kIbft, 3.0}, std::pair{EngineKind::kHotStuff, 6.0}}) {
+    SimConfig cfg;
+    cfg.engine = engine;
+    cfg.validators = 4;
+    cfg.faults = false;
+    cfg.heights = 50;
+    cfg.fixed_delay_ms = 10;
+    const SimResult r = run_simulation(cfg);
+    ASSERT_TRUE(r.ok) << r.violation;
+    EXPECT_GE(r.committed_height, 50u);
+    EXPECT_DOUBLE_EQ(r.mean_commit_latency_ms, delays * 10.0) << engine_name(engine);
+    EXPECT_EQ(r.rounds_timed_out, 0u);
+  }
+}
+
+}  // namespace
+}  // namespace metanode::consensus::sim

@@ -1,0 +1,239 @@
+// Chained HotStuff: the safety rules on their own (voting, locking, three-chain commit), and the
+// engine's contract: store and persist before voting or proposing, no second vote in a view after
+// a restart, leaders only, views skipped only with a timeout certificate.
+#include <gtest/gtest.h>
+
+#include "consensus/hotstuff/hotstuff_engine.hpp"
+#include "consensus/hotstuff/messages.hpp"
+#include "consensus/hotstuff/safety.hpp"
+#include "consensus/ibft/ibft_engine.hpp"
+#include "consensus_test_support.hpp"
+
+namespace metanode::consensus::hotstuff {
+namespace {
+
+using testing::actions_of;
+using testing::engine_config;
+using testing::first_index;
+using testing::make_qc;
+using testing::test_chain_id;
+
+constexpr std::size_t kN = 4;
+
+Block block_at(std::uint64_t height, std::uint64_t view, std::uint64_t justify_view, const core::Hash32& parent) {
+  Block b;
+  b.height = height;
+  b.round = view;
+  b.parent_id = parent;
+  b.payload = {static_cast<core::Byte>(view)};
+  b.justify = make_qc(VoteData{VoteKind::kHotStuff, height - 1, justify_view, parent, std::nullopt}, {0, 1, 2});
+  return b;
+}
+
+TEST(HotStuffSafety, VotingRule) {
+  SafetyRules rules(SafetyState{5, 3, core::Hash32{3}, 0});
+  const Block b = block_at(9, 6, 2, core::Hash32{8});
+  EXPECT_FALSE(rules.safe_to_vote(block_at(9, 5, 4, core::Hash32{8}), true, false));  // not above last voted view
+  EXPECT_TRUE(rules.safe_to_vote(b, /*extends_lock=*/true, false));                  // safety branch
+  EXPECT_FALSE(rules.safe_to_vote(b, /*extends_lock=*/false, false));                 // conflicts, stale QC
+  EXPECT_TRUE(rules.safe_to_vote(block_at(9, 6, 4, core::Hash32{8}), false, false));  // liveness: newer QC
+  EXPECT_TRUE(rules.safe_to_vote(b, false, /*ignore_lock_for_testing=*/true));
+}
+
+TEST(HotStuffSafety, LockMovesToTheTwoChainAndOnlyForward) {
+  SafetyRules rules;
+  const Block parent = block_at(5, 7, 6, core::Hash32{4});  // b'' whose justify certifies b' at view 6
+  EXPECT_TRUE(rules.update_lock(parent));
+  EXPECT_EQ(rules.state().locked_view, 6u);
+  EXPECT_EQ(rules.state().locked_block_id, core::Hash32{4});
+  EXPECT_FALSE(rules.update_lock(block_at(5, 7, 5, core::Hash32{9})));  // older: no change
+  EXPECT_EQ(rules.state().locked_view, 6u);
+}
+
+TEST(HotStuffSafety, CommitTargetOnlyForThreeConsecutiveViews) {
+  const Block parent = block_at(5, 7, 6, core::Hash32{4});  // b' (view 7) on b (view 6)
+  const auto target = SafetyRules::commit_target(block_at(6, 8, 7, core::Hash32{5}), parent);
+  ASSERT_TRUE(target);
+  EXPECT_EQ(target->height, 4u);
+  EXPECT_EQ(target->block_id, core::Hash32{4});
+  EXPECT_FALSE(SafetyRules::commit_target(block_at(6, 9, 7, core::Hash32{5}), parent));  // gap after b'
+  EXPECT_FALSE(SafetyRules::commit_target(block_at(6, 8, 7, core::Hash32{5}), block_at(5, 7, 5, core::Hash32{4})));
+}
+
+// View 1's leader is validator 0 (views 0-1); votes for view 1 go to view 2's leader, validator 1.
+struct Proposed {
+  core::Bytes proposal;
+  core::Hash32 id{};
+};
+
+Proposed leader_proposal(core::Bytes payload) {
+  HotStuffEngine leader(engine_config(kN, 0));
+  Actions out;
+  EngineStart s;
+  s.committed = genesis_block(test_chain_id());
+  leader.start(s, out);
+  EXPECT_EQ(actions_of<RequestPayload>(out).size(), 1u);
+  out.clear();
+  leader.on_payload(1, std::move(payload), 1, out);
+  // Stored and persisted before it is broadcast.
+  const int store = first_index<StoreBlock>(out);
+  const int persist = first_index<PersistState>(out);
+  const int send = first_index<Broadcast>(out);
+  EXPECT_GE(store, 0);
+  EXPECT_GT(persist, store);
+  EXPECT_GT(send, persist);
+  return {*std::get<Broadcast>(out[send]).message, std::get<StoreBlock>(out[store]).block_id};
+}
+
+TEST(HotStuffEngine, StoresAndPersistsBeforeVotingToTheNextLeader) {
+  const Proposed p = leader_proposal({1, 2});
+  HotStuffEngine node(engine_config(kN, 2));
+  Actions out;
+  EngineStart s;
+  s.committed = genesis_block(test_chain_id());
+  node.start(s, out);
+  out.clear();
+  ASSERT_TRUE(node.on_message(0, p.proposal, 2, out).ok());
+  ASSERT_EQ(actions_of<ValidatePayload>(out).size(), 1u);
+  EXPECT_TRUE(actions_of<SendTo>(out).empty());
+  out.clear();
+  node.on_payload_verdict(p.id, true, 3, out);
+  const int store = first_index<StoreBlock>(out);
+  const int persist = first_index<PersistState>(out);
+  const int send = first_index<SendTo>(out);
+  ASSERT_GE(store, 0);
+  ASSERT_GT(persist, store);
+  ASSERT_GT(send, persist);
+  const auto& vote_msg = std::get<SendTo>(out[send]);
+  EXPECT_EQ(vote_msg.to, 1u);  // leader of view 2
+  auto m = decode_message(*vote_msg.message).value();
+  ASSERT_TRUE(std::holds_alternative<Vote>(m));
+  EXPECT_EQ(std::get<Vote>(m).vote.data.block_id, p.id);
+  auto state = core::decode<SafetyState>(std::get<PersistState>(out[persist]).state).value();
+  EXPECT_EQ(state.last_voted_view, 1u);
+}
+
+TEST(HotStuffEngine, RestartedValidatorNeverVotesTwiceInAView) {
+  const Proposed first = leader_proposal({1});
+  HotStuffEngine node(engine_config(kN, 2));
+  Actions out;
+  EngineStart s;
+  s.committed = genesis_block(test_chain_id());
+  node.start(s, out);
+  (void)node.on_message(0, first.proposal, 2, out);
+  node.on_payload_verdict(first.id, true, 3, out);
+  std::optional<core::Bytes> persisted;
+  for (const auto* p : actions_of<PersistState>(out)) persisted = p->state;
+  ASSERT_TRUE(persisted);
+
+  const Proposed second = leader_proposal({2});  // the leader equivocates in view 1
+  auto votes_after_restart = [&](std::optional<core::Bytes> state) {
+    HotStuffEngine restarted(engine_config(kN, 2));
+    Actions o;
+    EngineStart rs = s;
+    rs.persisted = std::move(state);
+    restarted.start(rs, o);
+    (void)restarted.on_message(0, second.proposal, 4, o);
+    restarted.on_payload_verdict(second.id, true, 5, o);
+    return actions_of<SendTo>(o).size();
+  };
+  EXPECT_EQ(votes_after_restart(persisted), 0u);
+  EXPECT_EQ(votes_after_restart(std::nullopt), 1u);  // without the state it would: the test can fail
+}
+
+TEST(HotStuffEngine, RefusesNonLeadersForgeriesAndUnjustifiedViewSkips) {
+  const Proposed p = leader_proposal({1});
+  HotStuffEngine node(engine_config(kN, 2));
+  Actions out;
+  EngineStart s;
+  s.committed = genesis_block(test_chain_id());
+  node.start(s, out);
+  auto code = [&](ValidatorIndex from, const core::Bytes& bytes) {
+    auto st = node.on_message(from, bytes, 2, out);
+    return st.ok() ? core::ErrorCode::kInternal : st.error().code;
+  };
+  EXPECT_EQ(code(3, p.proposal), core::ErrorCode::kConsensusNotLeader);
+  EXPECT_EQ(code(0, core::Bytes{0x42}), core::ErrorCode::kDecodeInvalidValue);
+  auto forged = std::get<Proposal>(decode_message(p.proposal).value());
+  forged.signature.signature.bytes[9] ^= 1;
+  EXPECT_EQ(code(0, encode_message(forged)), core::ErrorCode::kBadSignature);
+  // View 3 (leader 1) built on the genesis QC of view 0 needs a timeout certificate for view 2.
+  Proposal skip = std::get<Proposal>(decode_message(p.proposal).value());
+  skip.block.round = 3;
+  skip.signature = VoteSignature{1, testing::validator_key(1)->sign_digest(Proposal::signing_digest(test_chain_id(), skip.block.id()))};
+  EXPECT_EQ(code(1, encode_message(skip)), core::ErrorCode::kConsensusInvalidMessage);
+  // A QC with a forged signature inside the block.
+  Proposal bad_qc = std::get<Proposal>(decode_message(p.proposal).value());
+  bad_qc.block.round = 2;
+  bad_qc.block.justify = make_qc(VoteData{VoteKind::kHotStuff, 0, 1, bad_qc.block.parent_id, std::nullopt}, {0, 1, 3});
+  bad_qc.block.justify->signatures[1].signature.bytes[0] ^= 1;
+  bad_qc.signature = VoteSignature{1, testing::validator_key(1)->sign_digest(Proposal::signing_digest(test_chain_id(), bad_qc.block.id()))};
+  EXPECT_EQ(code(1, encode_message(bad_qc)), core::ErrorCode::kBadSignature);
+  // A malformed timeout.
+  SignedVote t = testing::sign_vote(VoteData{VoteKind::kTimeout, 3, 1, core::Hash32{}, std::nullopt}, 1);
+  EXPECT_EQ(code(1, encode_message(Timeout{t, QuorumCert{}})), core::ErrorCode::kConsensusInvalidMessage);
+  EXPECT_TRUE(actions_of<SendTo>(out).empty());
+}
+
+TEST(HotStuffEngine, SilentLeaderIsReplacedThroughATimeoutCertificate) {
+  // Validator 0 leads views 0-1 and stays silent; the others time out and view 2's leader (1) proposes.
+  std::vector<std::unique_ptr<HotStuffEngine>> nodes;
+  std::vector<Actions> outs(kN);
+  for (ValidatorIndex i = 1; i < kN; ++i) {
+    nodes.push_back(std::make_unique<HotStuffEngine>(engine_config(kN, i)));
+    EngineStart s;
+    s.committed = genesis_block(test_chain_id());
+    nodes.back()->start(s, outs[i]);
+  }
+  std::vector<core::Bytes> timeouts;
+  for (ValidatorIndex i = 1; i < kN; ++i) {
+    outs[i].clear();
+    nodes[i - 1]->on_tick(150, outs[i]);  // past the 100 ms view timer
+    auto b = actions_of<Broadcast>(outs[i]);
+    ASSERT_EQ(b.size(), 1u);
+    timeouts.push_back(*b[0]->message);
+  }
+  Actions out;
+  // Validator 1 (nodes[0]) has its own timeout; those of 2 and 3 make the quorum.
+  for (std::size_t k = 1; k < timeouts.size(); ++k) {
+    ASSERT_TRUE(nodes[0]->on_message(static_cast<ValidatorIndex>(k + 1), timeouts[k], 160, out).ok());
+  }
+  EXPECT_EQ(nodes[0]->status().round, 2u);
+  auto requests = actions_of<RequestPayload>(out);
+  ASSERT_EQ(requests.size(), 1u);
+  out.clear();
+  nodes[0]->on_payload(1, {5}, 170, out);
+  auto proposal = std::get<Proposal>(decode_message(*actions_of<Broadcast>(out).at(0)->message).value());
+  ASSERT_TRUE(proposal.tc);
+  EXPECT_EQ(proposal.tc->data.round, 1u);
+  EXPECT_EQ(proposal.block.round, 2u);
+}
+
+TEST(CleanNetwork, BothEnginesCommitTheSameChainWithValidCertificates) {
+  for (const bool use_hotstuff : {false, true}) {
+    const auto run = testing::run_clean(kN, 20, [&](EngineConfig c) -> std::unique_ptr<Engine> {
+      if (use_hotstuff) return std::make_unique<HotStuffEngine>(std::move(c));
+      return std::make_unique<ibft::IbftEngine>(std::move(c));
+    });
+    CachingVerifier v;
+    for (std::size_t i = 0; i < kN; ++i) {
+      ASSERT_GE(run.commits[i].size(), 20u) << (use_hotstuff ? "hotstuff" : "ibft") << " validator " << i;
+      core::Hash32 parent = genesis_block(test_chain_id()).id();
+      for (std::size_t h = 0; h < 20; ++h) {
+        const CommitBlock& c = run.commits[i][h];
+        EXPECT_EQ(c.block.height, h + 1);
+        EXPECT_EQ(c.block.parent_id, parent);
+        EXPECT_EQ(c.block_id, run.commits[0][h].block_id);
+        const auto& target = c.certificate.data.commit;
+        ASSERT_TRUE(target);
+        EXPECT_TRUE(verify_commit_certificate(c.certificate, target->height, target->block_id, testing::validator_set(kN),
+                                              test_chain_id(), v)
+                        .ok());
+        parent = c.block_id;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace metanode::consensus::hotstuff
