@@ -33,6 +33,8 @@ void HotStuffEngine::start(const EngineStart& start, Actions& out) {
   if (start.persisted) {
     auto restored = core::decode<SafetyState>(*start.persisted);
     if (restored.ok()) safety_ = SafetyRules(*restored);
+    const auto& saved = safety_.state().high_qc;
+    if (saved && saved->data.round > high_qc_.data.round && check_qc(*saved).ok()) high_qc_ = *saved;
   }
   for (const Block& b : start.stored_blocks) {
     const core::Hash32 id = b.id();
@@ -151,6 +153,7 @@ void HotStuffEngine::try_vote(const core::Hash32& id, Actions& out) {
   if (parent != blocks_.end()) target = SafetyRules::commit_target(b, parent->second);
   out.push_back(StoreBlock{b, id});
   safety_.record_vote(b.round);
+  safety_.record_high_qc(high_qc_);
   persist(out);
   SignedVote vote;
   vote.data = VoteData{VoteKind::kHotStuff, b.height, b.round, id, target};
@@ -241,6 +244,7 @@ void HotStuffEngine::on_payload(std::uint64_t height, core::Bytes payload, std::
   p.signature = VoteSignature{cfg_.self, cfg_.key->sign_digest(Proposal::signing_digest(cfg_.chain_id, id))};
   out.push_back(StoreBlock{p.block, id});
   safety_.record_proposal(view);
+  safety_.record_high_qc(high_qc_);
   persist(out);
   broadcast(p, out);
   (void)on_proposal(cfg_.self, std::move(p), out);

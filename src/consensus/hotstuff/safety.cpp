@@ -7,6 +7,8 @@ void SafetyState::encode(core::Writer& w) const {
   w.u64(locked_view);
   w.array(locked_block_id);
   w.u64(last_proposed_view);
+  w.boolean(high_qc.has_value());
+  if (high_qc) high_qc->encode(w);
 }
 
 core::Result<SafetyState> SafetyState::decode(core::Reader& r) {
@@ -15,7 +17,16 @@ core::Result<SafetyState> SafetyState::decode(core::Reader& r) {
   MN_TRY_ASSIGN(s.locked_view, r.u64());
   MN_TRY_ASSIGN(s.locked_block_id, r.array<32>());
   MN_TRY_ASSIGN(s.last_proposed_view, r.u64());
+  MN_TRY_ASSIGN(bool has_qc, r.boolean());
+  if (has_qc) {
+    MN_TRY_ASSIGN(auto qc, QuorumCert::decode(r));
+    s.high_qc = std::move(qc);
+  }
   return s;
+}
+
+void SafetyRules::record_high_qc(const QuorumCert& qc) {
+  if (!state_.high_qc || qc.data.round > state_.high_qc->data.round) state_.high_qc = qc;
 }
 
 bool SafetyRules::safe_to_vote(const Block& proposal, bool extends_lock, bool ignore_lock_for_testing) const {

@@ -24,6 +24,10 @@ struct SafetyState {
   std::uint64_t locked_view = 0;        // b_lock
   core::Hash32 locked_block_id{};
   std::uint64_t last_proposed_view = 0; // a leader proposes once per view
+  // The highest QC known when this was written (always above the lock). Without it, validators
+  // that all restart keep their locks but forget every QC that could unlock them: no proposal
+  // would ever be safe to vote for again.
+  std::optional<QuorumCert> high_qc;
 
   bool operator==(const SafetyState&) const = default;
   void encode(core::Writer& w) const;
@@ -40,6 +44,7 @@ class SafetyRules {
   // Voting rule. `extends_lock`: b* descends from b_lock (the engine walks the tree).
   bool safe_to_vote(const Block& proposal, bool extends_lock, bool ignore_lock_for_testing) const;
   void record_vote(std::uint64_t view) { state_.last_voted_view = view; }
+  void record_high_qc(const QuorumCert& qc);
   bool may_propose(std::uint64_t view) const { return view > state_.last_proposed_view; }
   void record_proposal(std::uint64_t view) { state_.last_proposed_view = view; }
 

@@ -31,7 +31,7 @@ Block block_at(std::uint64_t height, std::uint64_t view, std::uint64_t justify_v
 }
 
 TEST(HotStuffSafety, VotingRule) {
-  SafetyRules rules(SafetyState{5, 3, core::Hash32{3}, 0});
+  SafetyRules rules(SafetyState{5, 3, core::Hash32{3}, 0, std::nullopt});
   const Block b = block_at(9, 6, 2, core::Hash32{8});
   EXPECT_FALSE(rules.safe_to_vote(block_at(9, 5, 4, core::Hash32{8}), true, false));  // not above last voted view
   EXPECT_TRUE(rules.safe_to_vote(b, /*extends_lock=*/true, false));                  // safety branch
