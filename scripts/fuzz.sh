@@ -8,8 +8,8 @@ if ! command -v clang++ >/dev/null 2>&1; then
   echo "fuzz: clang++ not found; skipping the fuzz run" >&2
   exit 0
 fi
-"$root/scripts/build.sh" fuzz codec_fuzz
-for target in codec_fuzz; do
+"$root/scripts/build.sh" fuzz codec_fuzz consensus_fuzz
+for target in codec_fuzz consensus_fuzz; do
   corpus="$root/build-fuzz/corpus/$target"
   mkdir -p "$corpus"
   echo "fuzz: $target for ${seconds}s"

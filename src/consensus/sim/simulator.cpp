@@ -103,6 +103,7 @@ struct Instance {
   std::uint64_t timed_out_at_gst = 0;
   // Byzantine memory: block ids seen per (height, round).
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::vector<core::Hash32>> seen_blocks;
+  std::map<std::uint64_t, QuorumCert> seen_qcs;  // HotStuff: QCs by view, for stale proposals
   bool honest() const { return role == Role::kHonest; }
 };
 
@@ -445,6 +446,7 @@ void Simulation::remember_block(std::size_t i, const core::Bytes& bytes) {
     auto m = hotstuff::decode_message(bytes);
     if (m.ok()) {
       if (auto* p = std::get_if<hotstuff::Proposal>(&*m)) {
+        if (p->block.justify && inst.seen_qcs.size() < 4096) inst.seen_qcs.emplace(p->block.justify->data.round, *p->block.justify);
         auto& ids = inst.seen_blocks[{p->block.height, p->block.round}];
         const core::Hash32 id = p->block.id();
         if (std::find(ids.begin(), ids.end(), id) == ids.end() && ids.size() < 8) ids.push_back(id);
@@ -513,6 +515,19 @@ void Simulation::send_byzantine(std::size_t from, std::optional<ValidatorIndex> 
   if (auto* p = std::get_if<hotstuff::Proposal>(&*m); p && inst.role == Role::kEquivocate && !to) {
     hotstuff::Proposal other = *p;
     mutate_payload(other.block.payload);
+    // Half the time the second proposal also forks off an older certified block: a stale QC
+    // that honest validators' locks must refuse (only a timeout certificate lets a proposal skip
+    // views, so this needs a view entered by one).
+    const std::uint64_t justify_view = p->block.justify ? p->block.justify->data.round : 0;
+    if (p->tc && justify_view >= 3 && chance(1, 2)) {
+      auto stale = inst.seen_qcs.lower_bound(justify_view - 2);  // three views back: below what it committed
+      if (stale != inst.seen_qcs.begin()) {
+        --stale;
+        other.block.justify = stale->second;
+        other.block.parent_id = stale->second.data.block_id;
+        other.block.height = stale->second.data.height + 1;
+      }
+    }
     const core::Hash32 id = other.block.id();
     other.signature.signature = key.sign_digest(hotstuff::Proposal::signing_digest(chain_id_, id));
     auto other_bytes = std::make_shared<const core::Bytes>(hotstuff::encode_message(other));
