@@ -113,7 +113,7 @@ int run_sim(Io& io, const SimOptions& o) {
 
   consensus::sim::FaultCounts faults;
   std::vector<std::uint64_t> heights, recovery, rounds;
-  std::uint64_t messages = 0, sim_ms = 0;
+  std::uint64_t messages = 0, sim_ms = 0, verified = 0;
   double latency_sum = 0;
   std::vector<const SimResult*> failed;
   for (const auto& r : results) {
@@ -121,6 +121,7 @@ int run_sim(Io& io, const SimOptions& o) {
     heights.push_back(r.committed_height);
     messages += r.messages;
     sim_ms += r.sim_time_ms;
+    verified += r.signatures_verified;
     latency_sum += r.mean_commit_latency_ms;
     if (r.ok) {
       recovery.push_back(r.recovery_ms);
@@ -151,9 +152,12 @@ int run_sim(Io& io, const SimOptions& o) {
   }
   std::uint64_t total_heights = 0;
   for (auto h : heights) total_heights += h;
-  io.out << fmt::format("  work                {} messages delivered, {} blocks committed, {:.1f} s simulated\n", messages,
-                        total_heights, static_cast<double>(sim_ms) / 1000.0);
-  io.out << fmt::format("  wall time           {:.1f} s ({:.0f} seeds/s, {:.0f} committed blocks/s, {:.0f} messages/s)\n",
+  io.out << fmt::format("  work                {} messages delivered, {} blocks committed, {} signatures verified "
+                        "({:.1f} per block), {:.1f} s simulated\n",
+                        messages, total_heights, verified,
+                        total_heights ? static_cast<double>(verified) / static_cast<double>(total_heights) : 0.0,
+                        static_cast<double>(sim_ms) / 1000.0);
+  io.out << fmt::format("  wall time           {:.1f} s ({:.1f} seeds/s, {:.0f} committed blocks/s, {:.0f} messages/s)\n",
                         wall_s, static_cast<double>(o.seeds) / wall_s, static_cast<double>(total_heights) / wall_s,
                         static_cast<double>(messages) / wall_s);
   for (std::size_t i = 0; i < failed.size() && i < 10; ++i) {

@@ -875,6 +875,7 @@ SimResult Simulation::run() {
       result_.rounds_timed_out = std::max(result_.rounds_timed_out, inst.engine->status().rounds_timed_out - inst.timed_out_at_gst);
     }
   }
+  result_.signatures_verified = verifier_->verified();
   if (latency_count_ > 0) result_.mean_commit_latency_ms = static_cast<double>(latency_sum_ms_) / static_cast<double>(latency_count_);
   result_.replay_command = "metanode sim --engine " + std::string(engine_name(cfg_.engine)) + " --validators " +
                            std::to_string(cfg_.validators) + " --seed " + std::to_string(cfg_.seed) +

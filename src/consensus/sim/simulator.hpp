@@ -67,6 +67,7 @@ struct SimResult {
   std::uint64_t recovery_ms = 0;        // GST to the last honest validator's progress
   std::uint64_t rounds_timed_out = 0;   // rounds / views that timed out, all honest validators
   double mean_commit_latency_ms = 0;    // clean runs: proposal to first commit, per height
+  std::uint64_t signatures_verified = 0;  // Ed25519 verifications (shared cache: each vote once)
   FaultCounts faults;
   std::vector<std::string> trace;
   std::string replay_command;
