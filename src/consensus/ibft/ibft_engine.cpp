@@ -333,10 +333,12 @@ core::Status IbftEngine::on_round_change(ValidatorIndex from, RoundChange m, Act
     for (const auto& [signer, rc] : it->second) highest_by_signer[signer] = it->first;
   }
   const std::size_t f1 = cfg_.validators.max_faulty() + 1;
-  // A round nobody joined has no quorum to wait for: follow a validator one round up. (After
-  // restarts, the others may never come back down to it, and f+1 of them may not exist.)
-  if (!round_started_ && highest_by_signer.size() < f1 && round_changes_.contains(round_ + 1)) {
-    enter_round(round_ + 1, /*started=*/false, out);
+  // A round nobody joined has no quorum to wait for: follow a validator to the next round anyone
+  // is in. (After restarts, the others may never come back down to it, and f+1 of them may not
+  // exist.) Moving up is always safe; a Byzantine validator can only make waiting nodes wait
+  // somewhere else.
+  if (!round_started_ && highest_by_signer.size() < f1 && !highest_by_signer.empty()) {
+    enter_round(round_changes_.upper_bound(round_)->first, /*started=*/false, out);
     send_round_change(out);
     return {};
   }
