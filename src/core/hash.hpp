@@ -38,7 +38,8 @@ namespace metanode::core {
   X(ConsensusBlock, "consensus-block")        \
   X(ConsensusPayload, "consensus-payload")    \
   X(ConsensusMessage, "consensus-message")    \
-  X(SignatureCache, "signature-cache")
+  X(SignatureCache, "signature-cache")        \
+  X(XtmpKeys, "xtmp-keys")
 
 enum class Domain : std::uint8_t {
 #define METANODE_DOMAIN_ENUM(name, text) name,
