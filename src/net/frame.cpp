@@ -63,6 +63,7 @@ core::Result<std::optional<Frame>> FrameReader::next() {
                                                           std::to_string(body_bytes_max_));
     return *failed_;
   }
+  if (available < 5) return std::optional<Frame>{};  // the type byte has not arrived yet
   if (!known_type(p[4])) {
     failed_ = make_error(ErrorCode::kDecodeInvalidValue, "unknown frame type " + std::to_string(p[4]));
     return *failed_;

@@ -93,3 +93,23 @@ TEST(Frame, EmptyPayloadAndLargestAllowedFrame) {
 
 }  // namespace
 }  // namespace metanode::net
+
+namespace metanode::net {
+namespace {
+
+// Every prefix of a valid stream is either "need more" or frames: never a read past the bytes
+// fed (this found an out-of-bounds read of the type byte under ASan).
+TEST(Frame, EveryPrefixIsSafe) {
+  core::Bytes wire;
+  append_frame(wire, FrameType::kConsensus, 3, core::Bytes{1, 2, 3});
+  for (std::size_t cut = 0; cut <= wire.size(); ++cut) {
+    FrameReader reader;
+    reader.feed(core::ByteView(wire.data(), cut));
+    auto next = reader.next();
+    ASSERT_TRUE(next.ok()) << cut;
+    EXPECT_EQ(next->has_value(), cut == wire.size()) << cut;
+  }
+}
+
+}  // namespace
+}  // namespace metanode::net
