@@ -7,19 +7,19 @@ namespace metanode::consensus {
 namespace {
 using core::ErrorCode;
 using core::make_error;
+}  // namespace
 
-void encode_vote_signature(core::Writer& w, const VoteSignature& s) {
-  w.u32(s.signer);
-  s.signature.encode(w);
+void VoteSignature::encode(core::Writer& w) const {
+  w.u32(signer);
+  signature.encode(w);
 }
 
-core::Result<VoteSignature> decode_vote_signature(core::Reader& r) {
+core::Result<VoteSignature> VoteSignature::decode(core::Reader& r) {
   VoteSignature s;
   MN_TRY_ASSIGN(s.signer, r.u32());
   MN_TRY_ASSIGN(s.signature, crypto::Signature::decode(r));
   return s;
 }
-}  // namespace
 
 core::Result<ValidatorSet> ValidatorSet::create(std::vector<crypto::PublicKey> keys) {
   if (keys.empty()) return make_error(ErrorCode::kInvalidArgument, "validator set is empty");
@@ -103,25 +103,25 @@ core::Result<VoteData> VoteData::decode(core::Reader& r) {
 
 void SignedVote::encode(core::Writer& w) const {
   data.encode(w);
-  encode_vote_signature(w, signature);
+  signature.encode(w);
 }
 
 core::Result<SignedVote> SignedVote::decode(core::Reader& r) {
   SignedVote v;
   MN_TRY_ASSIGN(v.data, VoteData::decode(r));
-  MN_TRY_ASSIGN(v.signature, decode_vote_signature(r));
+  MN_TRY_ASSIGN(v.signature, VoteSignature::decode(r));
   return v;
 }
 
 void QuorumCert::encode(core::Writer& w) const {
   data.encode(w);
-  w.vector(signatures, kValidatorsMax, encode_vote_signature);
+  w.vector(signatures, kValidatorsMax, [](core::Writer& out, const VoteSignature& sig) { sig.encode(out); });
 }
 
 core::Result<QuorumCert> QuorumCert::decode(core::Reader& r) {
   QuorumCert qc;
   MN_TRY_ASSIGN(qc.data, VoteData::decode(r));
-  MN_TRY_ASSIGN(qc.signatures, r.vector<VoteSignature>(kValidatorsMax, decode_vote_signature));
+  MN_TRY_ASSIGN(qc.signatures, r.vector<VoteSignature>(kValidatorsMax, VoteSignature::decode));
   return qc;
 }
 

@@ -92,6 +92,8 @@ struct VoteSignature {
   ValidatorIndex signer = 0;
   crypto::Signature signature;
   bool operator==(const VoteSignature&) const = default;
+  void encode(core::Writer& w) const;
+  static core::Result<VoteSignature> decode(core::Reader& r);
 };
 
 struct SignedVote {

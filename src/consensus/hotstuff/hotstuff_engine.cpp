@@ -38,7 +38,7 @@ void HotStuffEngine::start(const EngineStart& start, Actions& out) {
   }
   for (const Block& b : start.stored_blocks) {
     const core::Hash32 id = b.id();
-    if (b.height <= root_height_ || blocks_.contains(id) || !check_block(b, id).ok()) continue;
+    if (b.height <= root_height_ || blocks_.contains(id) || !check_block(b).ok()) continue;
     blocks_.emplace(id, b);
     children_[b.parent_id].push_back(id);
   }
@@ -78,8 +78,7 @@ core::Status HotStuffEngine::check_qc(const QuorumCert& qc) const {
   return verify_quorum_cert(qc, cfg_.validators, cfg_.chain_id, *cfg_.verifier);
 }
 
-core::Status HotStuffEngine::check_block(const Block& b, const core::Hash32& id) const {
-  (void)id;
+core::Status HotStuffEngine::check_block(const Block& b) const {
   if (!b.justify) return make_error(ErrorCode::kConsensusInvalidMessage, "block without a justify QC");
   const QuorumCert& qc = *b.justify;
   if (b.parent_id != qc.data.block_id || b.height != qc.data.height + 1 || b.round <= qc.data.round) {
@@ -97,7 +96,7 @@ core::Status HotStuffEngine::on_proposal(ValidatorIndex from, Proposal p, Action
   if (!cfg_.verifier->verify(cfg_.validators.key(from), Proposal::signing_digest(cfg_.chain_id, id), p.signature.signature)) {
     return make_error(ErrorCode::kBadSignature, "proposal signature does not verify");
   }
-  MN_TRY(check_block(b, id));
+  MN_TRY(check_block(b));
   if (b.justify->data.round + 1 != b.round) {
     // The leader skipped views: only a timeout certificate of the view before allows that.
     const VoteData expected{VoteKind::kTimeout, 0, b.round - 1, core::Hash32{}, std::nullopt};
@@ -436,7 +435,7 @@ core::Status HotStuffEngine::on_block_response(ValidatorIndex from, Block block,
   const core::Hash32 id = block.id();
   if (requested_.erase(id) == 0) return {};  // unsolicited
   if (block.height <= root_height_) return {};
-  MN_TRY(check_block(block, id));
+  MN_TRY(check_block(block));
   const core::Hash32 parent = block.parent_id;
   process_qc(*block.justify, out);
   insert_block(id, std::move(block), out);

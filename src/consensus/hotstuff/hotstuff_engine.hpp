@@ -43,7 +43,7 @@ class HotStuffEngine final : public Engine {
   core::Status on_block_response(ValidatorIndex from, Block block, Actions& out);
 
   core::Status check_qc(const QuorumCert& qc) const;
-  core::Status check_block(const Block& b, const core::Hash32& id) const;
+  core::Status check_block(const Block& b) const;
   void process_qc(const QuorumCert& qc, Actions& out);
   void process_tc(const QuorumCert& tc, Actions& out);
   void enter_view(std::uint64_t view, bool after_qc, Actions& out);

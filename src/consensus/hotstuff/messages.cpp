@@ -5,17 +5,6 @@ namespace {
 using core::ErrorCode;
 using core::make_error;
 
-void encode_signature(core::Writer& w, const VoteSignature& s) {
-  w.u32(s.signer);
-  s.signature.encode(w);
-}
-
-core::Result<VoteSignature> decode_signature(core::Reader& r) {
-  VoteSignature s;
-  MN_TRY_ASSIGN(s.signer, r.u32());
-  MN_TRY_ASSIGN(s.signature, crypto::Signature::decode(r));
-  return s;
-}
 }  // namespace
 
 core::Hash32 Proposal::signing_digest(const core::Hash32& chain_id, const core::Hash32& block_id) {
@@ -30,7 +19,7 @@ void Proposal::encode(core::Writer& w) const {
   block.encode(w);
   w.boolean(tc.has_value());
   if (tc) tc->encode(w);
-  encode_signature(w, signature);
+  signature.encode(w);
 }
 
 core::Result<Proposal> Proposal::decode(core::Reader& r) {
@@ -41,7 +30,7 @@ core::Result<Proposal> Proposal::decode(core::Reader& r) {
     MN_TRY_ASSIGN(auto tc, QuorumCert::decode(r));
     p.tc = std::move(tc);
   }
-  MN_TRY_ASSIGN(p.signature, decode_signature(r));
+  MN_TRY_ASSIGN(p.signature, VoteSignature::decode(r));
   return p;
 }
 

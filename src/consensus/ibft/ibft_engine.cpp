@@ -20,23 +20,6 @@ std::uint64_t message_height(const Message& m) {
       },
       m);
 }
-
-void encode_claim(core::Writer& w, const std::optional<PreparedClaim>& c) {
-  w.boolean(c.has_value());
-  if (c) {
-    w.u64(c->round);
-    w.array(c->block_id);
-  }
-}
-
-core::Result<std::optional<PreparedClaim>> decode_claim(core::Reader& r) {
-  MN_TRY_ASSIGN(bool present, r.boolean());
-  if (!present) return std::optional<PreparedClaim>{};
-  PreparedClaim c;
-  MN_TRY_ASSIGN(c.round, r.u64());
-  MN_TRY_ASSIGN(c.block_id, r.array<32>());
-  return std::optional<PreparedClaim>{c};
-}
 }  // namespace
 
 void SafetyState::encode(core::Writer& w) const {

@@ -5,35 +5,6 @@ namespace {
 using core::ErrorCode;
 using core::make_error;
 
-void encode_signature(core::Writer& w, const VoteSignature& s) {
-  w.u32(s.signer);
-  s.signature.encode(w);
-}
-
-core::Result<VoteSignature> decode_signature(core::Reader& r) {
-  VoteSignature s;
-  MN_TRY_ASSIGN(s.signer, r.u32());
-  MN_TRY_ASSIGN(s.signature, crypto::Signature::decode(r));
-  return s;
-}
-
-void encode_claim(core::Writer& w, const std::optional<PreparedClaim>& claim) {
-  w.boolean(claim.has_value());
-  if (claim) {
-    w.u64(claim->round);
-    w.array(claim->block_id);
-  }
-}
-
-core::Result<std::optional<PreparedClaim>> decode_claim(core::Reader& r) {
-  MN_TRY_ASSIGN(bool present, r.boolean());
-  if (!present) return std::optional<PreparedClaim>{};
-  PreparedClaim c;
-  MN_TRY_ASSIGN(c.round, r.u64());
-  MN_TRY_ASSIGN(c.block_id, r.array<32>());
-  return std::optional<PreparedClaim>{c};
-}
-
 template <typename T>
 void encode_optional(core::Writer& w, const std::optional<T>& v) {
   w.boolean(v.has_value());
@@ -54,6 +25,23 @@ std::string vote_text(const char* name, const SignedVote& v) {
 }
 }  // namespace
 
+void encode_claim(core::Writer& w, const std::optional<PreparedClaim>& claim) {
+  w.boolean(claim.has_value());
+  if (claim) {
+    w.u64(claim->round);
+    w.array(claim->block_id);
+  }
+}
+
+core::Result<std::optional<PreparedClaim>> decode_claim(core::Reader& r) {
+  MN_TRY_ASSIGN(bool present, r.boolean());
+  if (!present) return std::optional<PreparedClaim>{};
+  PreparedClaim c;
+  MN_TRY_ASSIGN(c.round, r.u64());
+  MN_TRY_ASSIGN(c.block_id, r.array<32>());
+  return std::optional<PreparedClaim>{c};
+}
+
 core::Hash32 RoundChange::signing_digest(const core::Hash32& chain_id) const {
   core::Writer w(96);
   w.array(chain_id);
@@ -73,7 +61,7 @@ void RoundChange::encode(core::Writer& w) const {
   w.u64(height);
   w.u64(round);
   encode_claim(w, prepared);
-  encode_signature(w, signature);
+  signature.encode(w);
   encode_optional(w, prepared_qc);
   encode_optional(w, prepared_block);
 }
@@ -83,7 +71,7 @@ core::Result<RoundChange> RoundChange::decode(core::Reader& r) {
   MN_TRY_ASSIGN(m.height, r.u64());
   MN_TRY_ASSIGN(m.round, r.u64());
   MN_TRY_ASSIGN(m.prepared, decode_claim(r));
-  MN_TRY_ASSIGN(m.signature, decode_signature(r));
+  MN_TRY_ASSIGN(m.signature, VoteSignature::decode(r));
   MN_TRY_ASSIGN(m.prepared_qc, decode_optional<QuorumCert>(r));
   MN_TRY_ASSIGN(m.prepared_block, decode_optional<Block>(r));
   return m;
@@ -105,7 +93,7 @@ void PrePrepare::encode(core::Writer& w) const {
   block.encode(w);
   w.vector(justification, kValidatorsMax, [](core::Writer& out, const RoundChange& rc) { rc.encode(out); });
   encode_optional(w, prepared_qc);
-  encode_signature(w, signature);
+  signature.encode(w);
 }
 
 core::Result<PrePrepare> PrePrepare::decode(core::Reader& r) {
@@ -115,7 +103,7 @@ core::Result<PrePrepare> PrePrepare::decode(core::Reader& r) {
   MN_TRY_ASSIGN(m.block, Block::decode(r));
   MN_TRY_ASSIGN(m.justification, r.vector<RoundChange>(kValidatorsMax, RoundChange::decode));
   MN_TRY_ASSIGN(m.prepared_qc, decode_optional<QuorumCert>(r));
-  MN_TRY_ASSIGN(m.signature, decode_signature(r));
+  MN_TRY_ASSIGN(m.signature, VoteSignature::decode(r));
   return m;
 }
 

@@ -20,6 +20,11 @@ struct PreparedClaim {
   bool operator==(const PreparedClaim&) const = default;
 };
 
+// An optional claim's canonical form (flag, then round and block id): in ROUND-CHANGEs and in
+// the persisted safety state.
+void encode_claim(core::Writer& w, const std::optional<PreparedClaim>& claim);
+core::Result<std::optional<PreparedClaim>> decode_claim(core::Reader& r);
+
 // ROUND-CHANGE(height, round, prepared). The signature covers height, round and the claim; the
 // proof of the claim (the PREPARE quorum and the block) travels alongside when broadcast and is
 // left out when the message is carried as justification inside a PRE-PREPARE.
