@@ -16,6 +16,7 @@
 #include "ledger/genesis.hpp"
 #include "node/config.hpp"
 #include "modules/bank.hpp"
+#include "node/finality.hpp"
 #include "node/ledger_node.hpp"
 
 namespace metanode::cli {
@@ -136,9 +137,11 @@ int run_node(Io& io, const NodeOptions& opts) {
   if (!node.ok()) return fail(io, node.error());
   if (auto st = (*node)->start(); !st.ok()) return fail(io, st.error());
   const auto head = (*node)->chain().head();
-  io.out << "metanode node: chain " << genesis->chain_id << " at height " << head.height << "\n"
+  io.out << "metanode node: chain " << genesis->chain_id << " at height " << head.height << " (" << genesis->consensus
+         << ", " << genesis->validators.size() << " validators)\n"
          << "  ledger API  http://" << config->listen_address << ":" << (*node)->ledger_port() << "\n"
          << "  events      ws://" << config->listen_address << ":" << (*node)->ledger_port() << "/v1/events\n"
+         << "  XTMP        " << config->xtmp_listen << ":" << (*node)->xtmp_port() << " (TLS 1.3 + ML-KEM-768)\n"
          << "  data        " << config->resolve(config->data_dir).string() << "\n"
          << "Ctrl-C stops it." << std::endl;
   int signal_number = 0;
@@ -153,7 +156,8 @@ struct VerifyOptions {
 };
 
 // Offline audit of a stopped node's data: every block decodes and hashes right, links to its
-// parent, carries a valid commit, and re-executing all of them from genesis gives the stored
+// parent, carries a valid commit (a quorum certificate of the validators, checked signature by
+// signature), and re-executing all of them from genesis gives the stored
 // state root.
 int run_verify(Io& io, const VerifyOptions& opts) {
   auto config = node::NodeConfig::load(opts.config_file);
@@ -165,7 +169,13 @@ int run_verify(Io& io, const VerifyOptions& opts) {
   if (!chain.ok()) return fail(io, chain.error());
   const auto head = (*chain)->head();
   io.out << "verifying " << head.height << " blocks of " << genesis->chain_id << "…" << std::endl;
-  auto checked = (*chain)->verify_all();
+  auto validators = consensus::ValidatorSet::create(genesis->validator_keys());
+  if (!validators.ok()) return fail(io, validators.error());
+  auto block0 = (*chain)->block(0);
+  if (!block0.ok() || !block0->has_value()) return fail(io, core::make_error(core::ErrorCode::kBlockCorrupt, "block 0 is missing"));
+  node::FinalityChecker finality(*validators, node::consensus_chain_id((*block0)->block.hash()),
+                                 std::make_shared<consensus::CachingVerifier>());
+  auto checked = (*chain)->verify_all([&finality](const ledger::StoredBlock& b) { return finality.check(b); });
   if (!checked.ok()) return fail(io, checked.error());
   io.out << "ok: " << *checked << " blocks re-executed from genesis; head " << core::to_hex(head.block_hash)
          << ", state root " << core::to_hex(head.state_root) << "\n";

@@ -49,12 +49,14 @@ core::Result<ChainHead> ChainHead::decode(core::Reader& r) {
 void StoredBlock::encode(core::Writer& w) const {
   block.encode(w);
   commit.encode(w);
+  w.bytes(finality, kFinalityBytesMax);
 }
 
 core::Result<StoredBlock> StoredBlock::decode(core::Reader& r) {
   StoredBlock s;
   MN_TRY_ASSIGN(s.block, Block::decode(r));
   MN_TRY_ASSIGN(s.commit, CommitCertificate::decode(r));
+  MN_TRY_ASSIGN(s.finality, r.bytes(kFinalityBytesMax));
   return s;
 }
 
@@ -248,11 +250,26 @@ core::Result<std::optional<TxRecord>> Chain::find_tx(const core::Hash32& tx_hash
 
 core::Result<ProducedBlock> Chain::produce_block(std::vector<Transaction> candidates, std::int64_t now_unix_ms,
                                                  const crypto::KeyPair& proposer, bool signatures_verified) {
+  return build_and_store(std::move(candidates), now_unix_ms, proposer.public_key(), &proposer, {}, signatures_verified);
+}
+
+core::Result<ProducedBlock> Chain::apply_committed(std::vector<Transaction> txs, std::int64_t timestamp_unix_ms,
+                                                   const crypto::PublicKey& proposer, core::Bytes finality,
+                                                   bool signatures_verified) {
+  if (finality.empty() || finality.size() > kFinalityBytesMax) {
+    return core::make_error(core::ErrorCode::kInvalidArgument, "a committed block needs a finality proof");
+  }
+  return build_and_store(std::move(txs), timestamp_unix_ms, proposer, nullptr, std::move(finality), signatures_verified);
+}
+
+core::Result<ProducedBlock> Chain::build_and_store(std::vector<Transaction> candidates, std::int64_t now_unix_ms,
+                                                   const crypto::PublicKey& proposer, const crypto::KeyPair* signer,
+                                                   core::Bytes finality, bool signatures_verified) {
   const ChainHead parent = head();
   BlockParams params;
   params.chain_id = genesis_.chain_id;
   params.base_fee = parent.base_fee_next;
-  params.proposer = crypto::Address::from_public_key(proposer.public_key());
+  params.proposer = crypto::Address::from_public_key(proposer);
   params.verify_signatures = !signatures_verified;
   // The head is the parent while we build (single producer), so the cached head state serves.
   const AccountReader& state = *this;
@@ -270,7 +287,7 @@ core::Result<ProducedBlock> Chain::produce_block(std::vector<Transaction> candid
   h.parent_hash = parent.block_hash;
   // Block time never goes backwards, even if the wall clock does.
   h.timestamp_unix_ms = std::max(now_unix_ms, parent.timestamp_unix_ms + 1);
-  h.proposer = proposer.public_key();
+  h.proposer = proposer;
   // Each receipt carries its transaction's hash: build the tx root from those rather than
   // re-encoding and re-hashing every transaction of the block.
   std::vector<core::Hash32> tx_leaves;
@@ -285,8 +302,11 @@ core::Result<ProducedBlock> Chain::produce_block(std::vector<Transaction> candid
   stored.block.txs = std::move(executed.txs);
   stored.commit.height = h.height;
   stored.commit.block_hash = h.hash();
-  stored.commit.signatures.push_back(
-      crypto::SignerSignature{proposer.public_key(), proposer.sign_digest(stored.commit.signing_digest())});
+  if (signer != nullptr) {
+    stored.commit.signatures.push_back(
+        crypto::SignerSignature{signer->public_key(), signer->sign_digest(stored.commit.signing_digest())});
+  }
+  stored.finality = std::move(finality);
 
   batch.put(storage::Column::kBlocks, storage::height_key(h.height), core::encode(stored));
   for (std::uint32_t i = 0; i < stored.block.txs.size(); ++i) {
@@ -315,7 +335,7 @@ core::Result<ProducedBlock> Chain::produce_block(std::vector<Transaction> candid
   return produced;
 }
 
-core::Result<std::uint64_t> Chain::verify_all() const {
+core::Result<std::uint64_t> Chain::verify_all(const FinalityCheck& finality_check) const {
   const ChainHead last = head();
   merkle::MemoryNodeStore nodes;
   MN_TRY_ASSIGN(const StoredBlock expected0, genesis_block(genesis_, nodes));
@@ -333,7 +353,15 @@ core::Result<std::uint64_t> Chain::verify_all() const {
     const std::string at = "block " + std::to_string(height) + ": ";
     if (h.parent_hash != parent_hash) return corrupt(at + "parent hash does not link");
     if (h.base_fee != base_fee) return corrupt(at + "base fee differs from the fee rule");
-    if (auto st = verify_commit(stored->commit, validators, quorum); !st.ok()) return corrupt(at + st.error().message);
+    if (stored->commit.height != height || stored->commit.block_hash != stored->block.hash()) {
+      return corrupt(at + "commit names another block");
+    }
+    if (!stored->finality.empty()) {
+      if (!finality_check) return corrupt(at + "carries a consensus finality proof and no consensus verifier was given");
+      if (auto st = finality_check(*stored); !st.ok()) return corrupt(at + st.error().message);
+    } else if (auto st = verify_commit(stored->commit, validators, quorum); !st.ok()) {
+      return corrupt(at + st.error().message);
+    }
     BlockParams params;
     params.chain_id = genesis_.chain_id;
     params.base_fee = h.base_fee;

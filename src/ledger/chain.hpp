@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -36,9 +37,17 @@ struct ChainHead {
   static core::Result<ChainHead> decode(core::Reader& r);
 };
 
+// A finality proof holds a consensus block (with its payload) and a certificate.
+inline constexpr std::size_t kFinalityBytesMax = 20u << 20;
+
 struct StoredBlock {
   Block block;
+  // Single producer: the producer's signature over the block hash. Under BFT consensus its
+  // signature list is empty and `finality` carries the proof instead.
   CommitCertificate commit;
+  // The consensus layer's proof that this block is final (opaque here: the node layer encodes
+  // the consensus block whose payload this block executed, and the quorum certificate).
+  core::Bytes finality;
 
   void encode(core::Writer& w) const;
   static core::Result<StoredBlock> decode(core::Reader& r);
@@ -100,15 +109,30 @@ class Chain final : public AccountReader {
   core::Result<ProducedBlock> produce_block(std::vector<Transaction> candidates, std::int64_t now_unix_ms,
                                             const crypto::KeyPair& proposer, bool signatures_verified);
 
+  // Consensus: executes the transactions of a committed consensus payload on the head (invalid
+  // ones are left out and reported, the same way on every node) and persists the block with
+  // `finality`. Deterministic: every node that applies the same payload on the same head gets
+  // the same block hash.
+  core::Result<ProducedBlock> apply_committed(std::vector<Transaction> txs, std::int64_t timestamp_unix_ms,
+                                              const crypto::PublicKey& proposer, core::Bytes finality,
+                                              bool signatures_verified);
+
+  // Checks a block's `finality` proof (the consensus layer supplies it; called in height order).
+  using FinalityCheck = std::function<core::Status(const StoredBlock&)>;
+
   // Re-executes every block from genesis in memory and checks links, roots and commits against
-  // what is stored. Returns the number of blocks checked.
-  core::Result<std::uint64_t> verify_all() const;
+  // what is stored. Blocks with a finality proof need `finality_check`. Returns the number of
+  // blocks checked.
+  core::Result<std::uint64_t> verify_all(const FinalityCheck& finality_check = {}) const;
 
   storage::CueDb& db() { return *db_; }
 
  private:
   Chain(std::unique_ptr<storage::CueDb> db, Genesis genesis, const PayloadHandler& handler);
   core::Status initialise_or_check_genesis();
+  core::Result<ProducedBlock> build_and_store(std::vector<Transaction> candidates, std::int64_t timestamp_unix_ms,
+                                              const crypto::PublicKey& proposer, const crypto::KeyPair* signer,
+                                              core::Bytes finality, bool signatures_verified);
   static core::Result<StoredBlock> genesis_block(const Genesis& genesis, merkle::NodeWriter& out);
 
   std::unique_ptr<storage::CueDb> db_;

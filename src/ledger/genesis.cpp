@@ -24,6 +24,9 @@ core::Status Genesis::validate() const {
       return invalid("chain_id '" + chain_id + "' may hold only a-z, 0-9 and '-'");
     }
   }
+  if (consensus != "ibft" && consensus != "hotstuff") {
+    return invalid("consensus must be \"ibft\" or \"hotstuff\", not \"" + consensus + "\"");
+  }
   if (validators.empty()) return invalid("no validators");
   if (validators.size() > kValidatorsMax) return invalid("more than " + std::to_string(kValidatorsMax) + " validators");
   if (base_fee_min == 0 || base_fee_initial < base_fee_min) return invalid("base fee must be at least base_fee_min >= 1");
@@ -65,6 +68,7 @@ std::string Genesis::to_json() const {
   doc["base_fee_initial"] = base_fee_initial;
   doc["base_fee_min"] = base_fee_min;
   doc["block_txs_target"] = block_txs_target;
+  doc["consensus"] = consensus;
   doc["validators"] = json::array();
   for (const auto& v : validators) {
     doc["validators"].push_back({{"name", v.name},
@@ -87,6 +91,7 @@ core::Result<Genesis> Genesis::from_json(std::string_view text) {
     g.base_fee_initial = doc.value("base_fee_initial", std::uint64_t{1});
     g.base_fee_min = doc.value("base_fee_min", std::uint64_t{1});
     g.block_txs_target = doc.value("block_txs_target", std::uint32_t{5'000});
+    g.consensus = doc.value("consensus", std::string("ibft"));
     for (const auto& v : doc.at("validators")) {
       GenesisValidator gv;
       gv.name = v.at("name").get<std::string>();

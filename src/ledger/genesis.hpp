@@ -33,10 +33,13 @@ struct Genesis {
   std::uint64_t base_fee_initial = 1;
   std::uint64_t base_fee_min = 1;
   std::uint32_t block_txs_target = 5'000;  // the base fee rises above this fullness, falls below
+  // The BFT engine every validator runs: "ibft" (immediate finality, QBFT rounds) or "hotstuff"
+  // (chained HotStuff, linear messages per view).
+  std::string consensus = "ibft";
   std::vector<GenesisValidator> validators;
   std::vector<GenesisAccount> accounts;
 
-  // Non-empty chain id of [a-z0-9-], at least one validator, no duplicate validators or
+  // Non-empty chain id of [a-z0-9-], a known consensus engine, at least one validator, no duplicate validators or
   // accounts, total supply without overflow.
   core::Status validate() const;
   core::Hash32 validator_set_hash() const;

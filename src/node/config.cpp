@@ -16,8 +16,10 @@ core::Status read_int(const toml::table& table, std::string_view section, std::s
   if (!node) return {};
   const auto value = node.value<std::int64_t>();
   if (!value || *value < static_cast<std::int64_t>(min) || static_cast<std::uint64_t>(*value) > static_cast<std::uint64_t>(max)) {
-    return bad(file, "[" + std::string(section) + "] " + std::string(key) + " must be an integer in " +
-                         std::to_string(min) + ".." + std::to_string(max));
+    std::string why = "[";
+    why.append(section).append("] ").append(key).append(" must be an integer in ");
+    why.append(std::to_string(min)).append("..").append(std::to_string(max));
+    return bad(file, why);
   }
   out = static_cast<T>(*value);
   return {};
@@ -52,6 +54,25 @@ core::Result<NodeConfig> NodeConfig::load(const std::filesystem::path& file) {
   MN_TRY(read_int<std::size_t>(table, "mempool", "per_sender_max", c.mempool.per_sender_max, 1, 1'000'000, file));
   MN_TRY(read_int<std::uint64_t>(table, "mempool", "bid_min", c.mempool.bid_min, 0, std::uint64_t{1} << 62, file));
   MN_TRY(read_int<std::uint32_t>(table, "mempool", "replace_bump_percent", c.mempool.replace_bump_percent, 0, 1000, file));
+  if (auto v = table["network"]["listen"].value<std::string>()) c.xtmp_listen = *v;
+  for (const std::string_view key : {std::string_view("peers"), std::string_view("full_nodes")}) {
+    const auto node = table["network"][key];
+    if (!node) continue;
+    std::string not_strings = "[network] ";
+    not_strings.append(key).append(" must be an array of strings");
+    const auto* array = node.as_array();
+    if (array == nullptr) return bad(file, not_strings);
+    auto& out = key == "peers" ? c.peers : c.full_nodes;
+    for (const auto& item : *array) {
+      const auto text = item.value<std::string>();
+      if (!text) return bad(file, not_strings);
+      out.push_back(*text);
+    }
+  }
+  MN_TRY(read_int<std::uint32_t>(table, "consensus", "round_timeout_ms", c.round_timeout_ms, 50, 600'000, file));
+  MN_TRY(read_int<std::uint32_t>(table, "consensus", "round_timeout_cap_ms", c.round_timeout_cap_ms, 50, 3'600'000, file));
+  if (c.round_timeout_cap_ms < c.round_timeout_ms) return bad(file, "[consensus] round_timeout_cap_ms is below round_timeout_ms");
+  if (auto v = table["network"]["post_quantum"].value<bool>()) c.post_quantum = *v;
   return c;
 }
 
@@ -80,7 +101,20 @@ std::string NodeConfig::to_toml() const {
       << "bytes_max = " << mempool.bytes_max << "\n"
       << "per_sender_max = " << mempool.per_sender_max << "\n"
       << "bid_min = " << mempool.bid_min << "\n"
-      << "replace_bump_percent = " << mempool.replace_bump_percent << "\n";
+      << "replace_bump_percent = " << mempool.replace_bump_percent << "\n\n"
+      << "[consensus]\n"
+      << "round_timeout_ms = " << round_timeout_ms << "       # doubles per failed round, up to the cap\n"
+      << "round_timeout_cap_ms = " << round_timeout_cap_ms << "\n\n"
+      << "[network]\n"
+      << "# XTMP (TLS 1.3 with validator-key certificates + ML-KEM-768) on port_base + 4.\n"
+      << "listen = \"" << xtmp_listen << "\"\n"
+      << "post_quantum = " << (post_quantum ? "true" : "false") << "\n"
+      << "# Validators to link with: \"<ed25519 key hex>@host:port\".\n"
+      << "peers = [";
+  for (std::size_t i = 0; i < peers.size(); ++i) out << (i ? ",\n  " : "\n  ") << "\"" << peers[i] << "\"";
+  out << (peers.empty() ? "]\n" : "\n]\n") << "# Full nodes and clients allowed to connect (ed25519 key hex).\nfull_nodes = [";
+  for (std::size_t i = 0; i < full_nodes.size(); ++i) out << (i ? ", " : "") << "\"" << full_nodes[i] << "\"";
+  out << "]\n";
   return out.str();
 }
 

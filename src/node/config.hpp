@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 #include "mempool/auction_mempool.hpp"
@@ -30,9 +31,25 @@ struct NodeConfig {
 
   mempool::MempoolConfig mempool;
 
+  // BFT consensus (the engine is genesis.consensus). XTMP listens on port_base + 4.
+  std::string xtmp_listen = "127.0.0.1";
+  // Validators to keep links with: "<ed25519 public key hex>@host:port". Validators not
+  // listed may still connect in.
+  std::vector<std::string> peers;
+  // Keys of full nodes and clients allowed to connect besides the validators (hex).
+  std::vector<std::string> full_nodes;
+  std::uint32_t round_timeout_ms = 2000;      // first round / view timer; doubles per failed round
+  std::uint32_t round_timeout_cap_ms = 8000;
+  bool post_quantum = true;                   // ML-KEM-768 inner layer on every link
+
+  // Tests only: blocks are made by this node alone (produce_once or the interval), without
+  // consensus or networking.
+  bool single_producer = false;
+
   bool ephemeral_ports = false;    // tests: listen on free ports the OS picks (see LedgerNode::ledger_port)
 
   std::uint16_t ledger_port() const { return ephemeral_ports ? 0 : static_cast<std::uint16_t>(port_base + 1); }
+  std::uint16_t xtmp_port() const { return ephemeral_ports ? 0 : static_cast<std::uint16_t>(port_base + 4); }
   std::filesystem::path resolve(const std::filesystem::path& p) const { return p.is_absolute() ? p : config_dir / p; }
 
   static core::Result<NodeConfig> load(const std::filesystem::path& file);

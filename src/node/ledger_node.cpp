@@ -1,6 +1,7 @@
 #include "node/ledger_node.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <sstream>
@@ -43,8 +44,63 @@ core::Status LedgerNode::start() {
       io_.run();
     });
   }
-  producer_ = std::thread([this] { producer_loop(); });
+  if (config_.single_producer) {
+    producer_ = std::thread([this] { producer_loop(); });
+    return {};
+  }
+  MN_TRY_ASSIGN(auto runtime_config, this->runtime_config());
+  MN_TRY_ASSIGN(auto validators, consensus::ValidatorSet::create(chain_->genesis().validator_keys()));
+  runtime_ = std::make_unique<ConsensusRuntime>(std::move(runtime_config), static_cast<RuntimeHost&>(*this), *chain_, validator_key_, std::move(validators));
+  if (auto st = runtime_->start(); !st.ok()) {
+    stop();
+    return st;
+  }
   return {};
+}
+
+core::Result<RuntimeConfig> LedgerNode::runtime_config() const {
+  const auto bad = [](std::string why) { return core::make_error(core::ErrorCode::kInvalidArgument, std::move(why)); };
+  RuntimeConfig rc;
+  rc.engine = chain_->genesis().consensus;
+  rc.timers.base_ms = config_.round_timeout_ms;
+  rc.timers.cap_ms = config_.round_timeout_cap_ms;
+  // An idle leader proposes its empty block well before anyone's round timer gives up on it.
+  rc.idle_block_ms = std::min(config_.block_interval_ms, config_.round_timeout_ms / 2);
+  net::TransportConfig& t = rc.transport;
+  t.seed = validator_key_.seed();
+  t.listen_host = config_.xtmp_listen;
+  t.listen_port = config_.xtmp_port();
+  t.post_quantum = config_.post_quantum;
+  for (const auto& key : chain_->genesis().validator_keys()) t.allowed.insert(key);
+  for (const auto& text : config_.full_nodes) {
+    auto key = crypto::PublicKey::from_hex(text);
+    if (!key.ok()) return bad("[network] full_nodes: '" + text + "': " + key.error().message);
+    t.allowed.insert(*key);
+  }
+  for (const auto& text : config_.peers) {
+    const auto at = text.find('@');
+    const auto colon = text.rfind(':');
+    if (at == std::string::npos || colon == std::string::npos || colon < at) {
+      return bad("[network] peers: '" + text + "' is not <key hex>@host:port");
+    }
+    auto key = crypto::PublicKey::from_hex(text.substr(0, at));
+    if (!key.ok()) return bad("[network] peers: '" + text + "': " + key.error().message);
+    if (!t.allowed.contains(*key)) return bad("[network] peers: " + text.substr(0, 16) + "… is not a validator in genesis");
+    if (*key == validator_key_.public_key()) continue;
+    net::PeerEndpoint peer;
+    peer.key = *key;
+    peer.host = text.substr(at + 1, colon - at - 1);
+    int port = 0;
+    try {
+      port = std::stoi(text.substr(colon + 1));
+    } catch (const std::exception&) {
+      port = 0;
+    }
+    if (port <= 0 || port > 65535) return bad("[network] peers: '" + text + "' has no valid port");
+    peer.port = static_cast<std::uint16_t>(port);
+    t.peers.push_back(std::move(peer));
+  }
+  return rc;
 }
 
 void LedgerNode::stop() {
@@ -53,6 +109,7 @@ void LedgerNode::stop() {
   stopping_ = true;
   producer_wake_.notify_all();
   if (producer_.joinable()) producer_.join();
+  if (runtime_) runtime_->stop();
   if (server_) server_->stop();
   io_.stop();
   for (auto& t : io_threads_) t.join();
@@ -67,6 +124,18 @@ core::Result<mempool::AdmitResult> LedgerNode::submit(ledger::Transaction tx) {
 
 std::vector<core::Result<mempool::AdmitResult>> LedgerNode::submit_batch(std::vector<ledger::Transaction> txs) {
   txs_submitted_.fetch_add(txs.size(), std::memory_order_relaxed);
+  return admit_batch(std::move(txs), /*from_peer=*/false);
+}
+
+void LedgerNode::admit_from_peer(std::vector<ledger::Transaction> txs) {
+  txs_gossiped_in_.fetch_add(txs.size(), std::memory_order_relaxed);
+  admit_batch(std::move(txs), /*from_peer=*/true);
+}
+
+void LedgerNode::post_work(std::function<void()> work) { boost::asio::post(io_, std::move(work)); }
+
+std::vector<core::Result<mempool::AdmitResult>> LedgerNode::admit_batch(std::vector<ledger::Transaction> txs,
+                                                                        bool from_peer) {
   std::vector<core::Result<mempool::AdmitResult>> results;
   results.reserve(txs.size());
   // Signatures are checked here, on the HTTP threads (in parallel), outside the mempool lock;
@@ -76,15 +145,27 @@ std::vector<core::Result<mempool::AdmitResult>> LedgerNode::submit_batch(std::ve
     if (auto st = txs[i].check_stateless(chain_->genesis().chain_id); !st.ok()) stateless[i] = std::move(st).error();
   }
   const std::uint64_t base_fee = chain_->head().base_fee_next;
-  std::lock_guard lock(mempool_mutex_);
-  for (std::size_t i = 0; i < txs.size(); ++i) {
-    if (stateless[i]) {
-      txs_rejected_.fetch_add(1, std::memory_order_relaxed);
-      results.emplace_back(std::move(*stateless[i]));
-      continue;
+  // Admitted transactions go on to the other validators (not those a peer sent: it sent them to
+  // everyone already).
+  std::vector<ledger::Transaction> admitted;
+  {
+    std::lock_guard lock(mempool_mutex_);
+    for (std::size_t i = 0; i < txs.size(); ++i) {
+      if (stateless[i]) {
+        if (!from_peer) txs_rejected_.fetch_add(1, std::memory_order_relaxed);
+        results.emplace_back(std::move(*stateless[i]));
+        continue;
+      }
+      if (!runtime_ || from_peer) {
+        results.push_back(admit_locked(std::move(txs[i]), base_fee));
+        continue;
+      }
+      ledger::Transaction copy = txs[i];
+      results.push_back(admit_locked(std::move(txs[i]), base_fee));
+      if (results.back().ok()) admitted.push_back(std::move(copy));
     }
-    results.push_back(admit_locked(std::move(txs[i]), base_fee));
   }
+  if (runtime_) runtime_->on_admitted(admitted);
   return results;
 }
 
@@ -160,10 +241,25 @@ std::string LedgerNode::metrics_text() const {
   gauge("mempool_size", "Pending transactions.", "gauge", pending);
   gauge("mempool_bytes", "Bytes of pending transactions.", "gauge", bytes);
   gauge("event_subscribers", "WebSocket subscribers of /v1/events.", "gauge", events_.subscribers());
+  gauge("txs_gossiped_in_total", "Transactions received from peers.", "counter", txs_gossiped_in_.load());
+  if (runtime_) {
+    const auto rs = runtime_->status();
+    gauge("consensus_round", "Current IBFT round or HotStuff view.", "gauge", rs.round);
+    gauge("consensus_rounds_timed_out_total", "Rounds or views that timed out.", "counter", rs.rounds_timed_out);
+    gauge("consensus_messages_refused_total", "Consensus messages refused (bad signature, malformed, ...).", "counter",
+          rs.messages_refused);
+    gauge("sync_replies_refused_total", "Block sync replies refused (e.g. a forged certificate).", "counter",
+          rs.syncs_refused);
+    gauge("peers_connected", "Authenticated XTMP links.", "gauge", rs.peers_connected);
+    gauge("consensus_failed", "1 when storage failed and the validator stopped voting.", "gauge", rs.failed ? 1 : 0);
+  }
   return out.str();
 }
 
 core::Result<std::optional<ledger::ProducedBlock>> LedgerNode::produce_once() {
+  if (!config_.single_producer) {
+    return core::make_error(core::ErrorCode::kInvalidArgument, "blocks are decided by consensus on this node");
+  }
   std::lock_guard produce_lock(produce_mutex_);
   const auto head = chain_->head();
   std::vector<ledger::Transaction> candidates;
@@ -174,12 +270,19 @@ core::Result<std::optional<ledger::ProducedBlock>> LedgerNode::produce_once() {
   if (candidates.empty() && !config_.empty_blocks) return std::optional<ledger::ProducedBlock>{};
   MN_TRY_ASSIGN(auto produced, chain_->produce_block(std::move(candidates), core::SystemClock().now_unix_ms(),
                                                      validator_key_, /*signatures_verified=*/true));
+  on_applied(produced);
+  return std::optional<ledger::ProducedBlock>{std::move(produced)};
+}
+
+void LedgerNode::on_applied(const ledger::ProducedBlock& produced) {
   {
     std::lock_guard lock(mempool_mutex_);
     mempool_->remove_committed(produced.stored.block.txs, *chain_);
     // Candidates the executor left out (say, a fee the balance no longer covers) leave the pool
-    // with their reason, so submitters can see why.
+    // with their reason, so submitters can see why. A nonce gap is not final: under consensus
+    // a proposal may skip a sender's earlier transaction, which a later block includes.
     for (const auto& [hash, error] : produced.rejected) {
+      if (error.code == core::ErrorCode::kTxNonceGap) continue;
       mempool_->remove(hash);
       remember_dropped(hash, error);
     }
@@ -195,7 +298,22 @@ core::Result<std::optional<ledger::ProducedBlock>> LedgerNode::produce_once() {
                           {"state_root", core::to_hex(h.state_root)},
                           {"base_fee", h.base_fee}};
   events_.publish(event.dump());
-  return std::optional<ledger::ProducedBlock>{std::move(produced)};
+}
+
+std::vector<ledger::Transaction> LedgerNode::propose(const ledger::AccountReader& state) {
+  const std::uint64_t base_fee = chain_->head().base_fee_next;
+  std::lock_guard lock(mempool_mutex_);
+  return mempool_->propose(config_.block_txs_max, config_.block_bytes_max, state, base_fee);
+}
+
+bool LedgerNode::has_pending() const {
+  std::lock_guard lock(mempool_mutex_);
+  return mempool_->size() > 0;
+}
+
+bool LedgerNode::verified(const core::Hash32& tx_hash) const {
+  std::lock_guard lock(mempool_mutex_);
+  return mempool_->contains(tx_hash);
 }
 
 void LedgerNode::producer_loop() {

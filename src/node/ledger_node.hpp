@@ -1,6 +1,7 @@
-// A single-producer ledger node: the chain on disk, the auction mempool, a block producer on
-// its own thread and the ledger API on port base+1. (Consensus replaces the single producer in
-// a later step; everything else here stays.)
+// A ledger node: the chain on disk, the auction mempool, the ledger API on port base+1, and the
+// consensus runtime (node/consensus_runtime.hpp) with its XTMP links on base+4, which decides
+// the blocks together with the other validators. Tests may instead run it as a single producer
+// (NodeConfig::single_producer) and make blocks by hand with produce_once().
 #pragma once
 
 #include <atomic>
@@ -19,10 +20,11 @@
 #include "mempool/auction_mempool.hpp"
 #include "modules/bank.hpp"
 #include "node/config.hpp"
+#include "node/consensus_runtime.hpp"
 
 namespace metanode::node {
 
-class LedgerNode final : public api::LedgerBackend {
+class LedgerNode final : public api::LedgerBackend, private RuntimeHost {
  public:
   static core::Result<std::unique_ptr<LedgerNode>> open(NodeConfig config, ledger::Genesis genesis,
                                                          crypto::KeyPair validator_key);
@@ -34,6 +36,9 @@ class LedgerNode final : public api::LedgerBackend {
   void stop();
 
   std::uint16_t ledger_port() const { return server_ ? server_->port() : 0; }
+  std::uint16_t xtmp_port() const { return runtime_ ? runtime_->xtmp_port() : 0; }
+  // Consensus and link status (zeros for a single producer).
+  RuntimeStatus runtime_status() const { return runtime_ ? runtime_->status() : RuntimeStatus{}; }
   const NodeConfig& config() const { return config_; }
 
   // api::LedgerBackend
@@ -54,6 +59,16 @@ class LedgerNode final : public api::LedgerBackend {
   LedgerNode(NodeConfig config, crypto::KeyPair validator_key);
   void producer_loop();
   void remember_dropped(const core::Hash32& hash, core::Error error);
+  std::vector<core::Result<mempool::AdmitResult>> admit_batch(std::vector<ledger::Transaction> txs, bool from_peer);
+  core::Result<RuntimeConfig> runtime_config() const;
+
+  // RuntimeHost
+  std::vector<ledger::Transaction> propose(const ledger::AccountReader& state) override;
+  bool has_pending() const override;
+  bool verified(const core::Hash32& tx_hash) const override;
+  void on_applied(const ledger::ProducedBlock& produced) override;
+  void admit_from_peer(std::vector<ledger::Transaction> txs) override;
+  void post_work(std::function<void()> work) override;
   // Admits a transaction whose stateless checks passed; the mempool lock is held.
   core::Result<mempool::AdmitResult> admit_locked(ledger::Transaction tx, std::uint64_t base_fee);
 
@@ -73,6 +88,7 @@ class LedgerNode final : public api::LedgerBackend {
   api::HttpMetrics http_metrics_;
   api::EventHub events_;
   std::unique_ptr<api::HttpServer> server_;
+  std::unique_ptr<ConsensusRuntime> runtime_;
   std::vector<std::thread> io_threads_;
   std::thread producer_;
   std::mutex producer_mutex_;
@@ -87,6 +103,7 @@ class LedgerNode final : public api::LedgerBackend {
   std::atomic<std::uint64_t> txs_submitted_{0};
   std::atomic<std::uint64_t> txs_rejected_{0};
   std::atomic<std::uint64_t> blocks_produced_{0};
+  std::atomic<std::uint64_t> txs_gossiped_in_{0};
 };
 
 }  // namespace metanode::node

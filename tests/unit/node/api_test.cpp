@@ -155,6 +155,7 @@ class ApiTest : public ::testing::Test {
     NodeConfig config;
     config.config_dir = dir_;
     config.ephemeral_ports = true;
+    config.single_producer = true;
     config.block_interval_ms = block_interval_ms;
     config.http_threads = 2;
     auto node = LedgerNode::open(config, genesis_, validator_);

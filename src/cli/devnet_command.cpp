@@ -1,0 +1,352 @@
+#include "cli/devnet_command.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <memory>
+#include <ostream>
+#include <sstream>
+#include <thread>
+
+#include "cli/http_client.hpp"
+#include "core/clock.hpp"
+#include "crypto/keystore.hpp"
+#include "crypto/random.hpp"
+#include "ledger/genesis.hpp"
+#include "node/config.hpp"
+
+extern char** environ;
+
+namespace metanode::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+int fail(Io& io, const core::Error& error) {
+  io.err << "metanode: error[" << error.code_name() << "]: " << error.message << "\n";
+  return kExitFailed;
+}
+
+struct UpOptions {
+  std::size_t validators = 4;
+  std::string consensus = "ibft";
+  std::string dir = "./devnet";
+  std::uint16_t port_base = 9000;
+  std::uint64_t dev_balance = 1'000'000'000'000'000ull;
+  std::string log_level = "info";
+  bool init_only = false;
+  std::uint32_t status_interval_ms = 1000;
+};
+
+fs::path node_dir(const fs::path& root, std::size_t i) { return root / ("node" + std::to_string(i)); }
+
+std::uint16_t port_base_of(const UpOptions& opts, std::size_t i) {
+  return static_cast<std::uint16_t>(opts.port_base + 100 * i);
+}
+
+// Keys, genesis and one config per validator, on the first run.
+core::Status create_devnet(Io& io, const UpOptions& opts, const fs::path& root) {
+  std::error_code ec;
+  fs::create_directories(root, ec);
+  if (ec) return core::make_error(core::ErrorCode::kIo, "cannot create " + root.string() + ": " + ec.message());
+  // One generated passphrase protects every key of the devnet; each node home holds a copy
+  // (mode 0600), which the CLI finds with --home.
+  const std::string passphrase = core::to_hex(crypto::random_array<16>());
+  for (std::size_t i = 0; i < opts.validators; ++i) {
+    fs::create_directories(node_dir(root, i), ec);
+    const fs::path file = node_dir(root, i) / "passphrase";
+    std::ofstream out(file, std::ios::trunc);
+    out << passphrase << "\n";
+    if (!out.flush()) return core::make_error(core::ErrorCode::kIo, "cannot write " + file.string());
+    ::chmod(file.c_str(), 0600);
+  }
+
+  const std::int64_t now = core::SystemClock().now_unix_ms();
+  ledger::Genesis genesis;
+  genesis.chain_id = "metanode-devnet";
+  genesis.genesis_time_unix_ms = now;
+  genesis.consensus = opts.consensus;
+  std::vector<std::string> peers;
+  for (std::size_t i = 0; i < opts.validators; ++i) {
+    crypto::Keystore store(node_dir(root, i) / "keys");
+    io.out << "  creating validator " << i << " key…" << std::endl;
+    MN_TRY_ASSIGN(auto key, store.create("validator", passphrase, now));
+    genesis.validators.push_back({"validator-" + std::to_string(i), key.ed25519_public_key, key.mldsa_public_key});
+    peers.push_back(key.ed25519_public_key.to_hex() + "@127.0.0.1:" + std::to_string(port_base_of(opts, i) + 4));
+  }
+  // The funded account lives in node 0's key store: `metanode tx … --home DIR/node0`.
+  crypto::Keystore store0(node_dir(root, 0) / "keys");
+  MN_TRY_ASSIGN(auto dev, store0.create("dev", passphrase, now));
+  genesis.accounts.push_back({dev.address, opts.dev_balance});
+  MN_TRY(genesis.validate());
+  MN_TRY(genesis.save(root / "genesis.json"));
+  for (std::size_t i = 0; i < opts.validators; ++i) {
+    node::NodeConfig config;
+    config.genesis_file = "../genesis.json";
+    config.passphrase_file = "passphrase";
+    config.port_base = port_base_of(opts, i);
+    config.peers = peers;
+    std::ofstream out(node_dir(root, i) / "config.toml", std::ios::trunc);
+    out << config.to_toml();
+    if (!out.flush()) return core::make_error(core::ErrorCode::kIo, "cannot write config.toml of node " + std::to_string(i));
+  }
+  io.out << "created a " << opts.validators << "-validator " << opts.consensus << " devnet in " << root.string()
+         << " (dev key: " << dev.address.to_string() << ")\n";
+  return {};
+}
+
+// Checks that an existing devnet matches what was asked for.
+core::Result<ledger::Genesis> existing_devnet(const UpOptions& opts, const fs::path& root, bool consensus_given) {
+  MN_TRY_ASSIGN(auto genesis, ledger::Genesis::load(root / "genesis.json"));
+  if (genesis.validators.size() != opts.validators) {
+    return core::make_error(core::ErrorCode::kInvalidArgument,
+                            root.string() + " holds a devnet of " + std::to_string(genesis.validators.size()) +
+                                " validators; pass --validators " + std::to_string(genesis.validators.size()) +
+                                " or use another --dir");
+  }
+  if (consensus_given && genesis.consensus != opts.consensus) {
+    return core::make_error(core::ErrorCode::kInvalidArgument,
+                            root.string() + " runs " + genesis.consensus + "; use another --dir for " + opts.consensus);
+  }
+  for (std::size_t i = 0; i < opts.validators; ++i) {
+    if (!fs::exists(node_dir(root, i) / "config.toml")) {
+      return core::make_error(core::ErrorCode::kNotFound, (node_dir(root, i) / "config.toml").string() + " is missing");
+    }
+  }
+  return genesis;
+}
+
+struct Child {
+  pid_t pid = -1;
+  bool running = false;
+  int exit_status = 0;
+};
+
+core::Result<pid_t> spawn_node(const fs::path& self, const fs::path& dir, const std::string& log_level) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  const std::string log = (dir / "node.log").string();
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  // The children start with the default signal mask: they handle SIGINT/SIGTERM themselves.
+  sigset_t empty;
+  sigemptyset(&empty);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  // Their own process group: a terminal's Ctrl-C reaches only `up`, which stops them in order.
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
+  const std::string exe = self.string();
+  const std::string config = (dir / "config.toml").string();
+  std::vector<const char*> argv = {exe.c_str(), "node", "--config", config.c_str(), "--log-level", log_level.c_str(), nullptr};
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, exe.c_str(), &actions, &attr, const_cast<char* const*>(argv.data()), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return core::make_error(core::ErrorCode::kIo, "cannot start " + exe + ": " + std::strerror(rc));
+  return pid;
+}
+
+// The few numbers the status line shows, from a node's /metrics.
+struct NodeMetrics {
+  bool up = false;
+  std::uint64_t height = 0;
+  std::uint64_t txs_committed = 0;
+  std::uint64_t peers = 0;
+  std::uint64_t round = 0;
+};
+
+NodeMetrics read_metrics(std::uint16_t api_port) {
+  NodeMetrics m;
+  auto reply = http_request("http://127.0.0.1:" + std::to_string(api_port), "GET", "/metrics", "", "application/json",
+                            std::chrono::milliseconds(500));
+  if (!reply.ok() || reply->status != 200) return m;
+  m.up = true;
+  std::istringstream in(reply->body);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string name;
+    double value = 0;
+    if (!(fields >> name >> value)) continue;
+    const auto v = static_cast<std::uint64_t>(value);
+    if (name == "metanode_block_height") m.height = v;
+    if (name == "metanode_txs_committed_total") m.txs_committed = v;
+    if (name == "metanode_peers_connected") m.peers = v;
+    if (name == "metanode_consensus_round") m.round = v;
+  }
+  return m;
+}
+
+int run_up(Io& io, const UpOptions& opts, bool consensus_given) {
+  if (opts.validators < 1 || opts.validators > 64) {
+    return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "--validators must be 1..64"));
+  }
+  if (static_cast<std::size_t>(opts.port_base) + 100 * opts.validators + 10 > 65535) {
+    return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "--port-base too high for that many validators"));
+  }
+  const fs::path root = fs::absolute(opts.dir);
+  if (!fs::exists(root / "genesis.json")) {
+    if (auto st = create_devnet(io, opts, root); !st.ok()) return fail(io, st.error());
+  } else {
+    auto existing = existing_devnet(opts, root, consensus_given);
+    if (!existing.ok()) return fail(io, existing.error());
+    io.out << "resuming the " << opts.validators << "-validator " << existing->consensus << " devnet in " << root.string()
+           << "\n";
+  }
+  if (opts.init_only) return kExitOk;
+  std::vector<std::uint16_t> api_ports;
+  for (std::size_t i = 0; i < opts.validators; ++i) {
+    auto config = node::NodeConfig::load(node_dir(root, i) / "config.toml");
+    if (!config.ok()) return fail(io, config.error());
+    api_ports.push_back(static_cast<std::uint16_t>(config->port_base + 1));
+    io.out << "  node " << i << "  ledger API http://127.0.0.1:" << config->port_base + 1 << "  events ws://127.0.0.1:"
+           << config->port_base + 1 << "/v1/events  XTMP 127.0.0.1:" << config->port_base + 4 << "  log "
+           << (node_dir(root, i) / "node.log").string() << "\n";
+  }
+  io.out << "  dev key  --home " << node_dir(root, 0).string() << " (try: metanode bench --home "
+         << node_dir(root, 0).string() << ")\n"
+         << "Ctrl-C stops every node." << std::endl;
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return fail(io, core::make_error(core::ErrorCode::kIo, "cannot find the metanode executable: " + ec.message()));
+  std::vector<Child> children(opts.validators);
+  for (std::size_t i = 0; i < opts.validators; ++i) {
+    auto pid = spawn_node(self, node_dir(root, i), opts.log_level);
+    if (!pid.ok()) {
+      for (auto& c : children) {
+        if (c.running) ::kill(c.pid, SIGTERM);
+      }
+      return fail(io, pid.error());
+    }
+    children[i] = Child{*pid, true, 0};
+  }
+
+  const bool tty = ::isatty(STDOUT_FILENO) != 0;
+  std::uint64_t last_txs = 0;
+  auto last_time = std::chrono::steady_clock::now();
+  auto last_print = last_time - std::chrono::hours(1);
+  bool stopping = false;
+  while (!stopping) {
+    timespec wait{0, static_cast<long>(opts.status_interval_ms) * 1'000'000L};
+    if (opts.status_interval_ms >= 1000) wait = {static_cast<time_t>(opts.status_interval_ms / 1000), 0};
+    if (sigtimedwait(&stop_signals, nullptr, &wait) > 0) {
+      stopping = true;
+      break;
+    }
+    for (std::size_t i = 0; i < children.size(); ++i) {
+      Child& c = children[i];
+      if (!c.running) continue;
+      int status = 0;
+      if (::waitpid(c.pid, &status, WNOHANG) == c.pid) {
+        c.running = false;
+        c.exit_status = status;
+        io.out << (tty ? "\n" : "") << "node " << i << " exited ("
+               << (WIFEXITED(status) ? "status " + std::to_string(WEXITSTATUS(status))
+                                     : "signal " + std::to_string(WTERMSIG(status)))
+               << "); see " << (node_dir(root, i) / "node.log").string() << std::endl;
+      }
+    }
+    std::uint64_t height = 0;
+    std::uint64_t txs = 0;
+    std::uint64_t round = 0;
+    std::ostringstream peers;
+    std::size_t up = 0;
+    for (std::size_t i = 0; i < api_ports.size(); ++i) {
+      const NodeMetrics m = read_metrics(api_ports[i]);
+      if (m.up) {
+        ++up;
+        height = std::max(height, m.height);
+        txs = std::max(txs, m.txs_committed);
+        round = std::max(round, m.round);
+      }
+      peers << (i ? " " : "") << (m.up ? std::to_string(m.peers) : "-");
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const double seconds = std::chrono::duration<double>(now - last_time).count();
+    const double tps = seconds > 0 && txs >= last_txs ? static_cast<double>(txs - last_txs) / seconds : 0.0;
+    last_txs = txs;
+    last_time = now;
+    std::ostringstream line;
+    line << "height " << height << " | " << std::fixed << std::setprecision(0) << tps << " tx/s | round " << round
+         << " | nodes up " << up << "/" << children.size() << " | peers " << peers.str();
+    if (tty) {
+      io.out << "\r" << line.str() << "\033[K" << std::flush;
+    } else if (now - last_print >= std::chrono::seconds(5)) {
+      io.out << line.str() << std::endl;
+      last_print = now;
+    }
+  }
+  io.out << (tty ? "\n" : "") << "stopping " << children.size() << " nodes…" << std::endl;
+  for (auto& c : children) {
+    if (c.running) ::kill(c.pid, SIGTERM);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  for (std::size_t i = 0; i < children.size(); ++i) {
+    Child& c = children[i];
+    while (c.running) {
+      int status = 0;
+      const pid_t r = ::waitpid(c.pid, &status, WNOHANG);
+      if (r == c.pid || r < 0) {
+        c.running = false;
+        break;
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        io.out << "node " << i << " did not stop in 15 s: killed" << std::endl;
+        ::kill(c.pid, SIGKILL);
+        ::waitpid(c.pid, &status, 0);
+        c.running = false;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  io.out << "stopped; `metanode up --validators " << opts.validators << " --dir " << opts.dir << "` resumes from disk"
+         << std::endl;
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_devnet_command(CLI::App& app, Io& io, std::function<int()>& dispatch) {
+  auto opts = std::make_shared<UpOptions>();
+  CLI::App* up = app.add_subcommand(
+      "up", "Run a local multi-validator devnet: creates keys, genesis and configs on the first run, starts one node "
+            "process per validator, shows a status line, stops them all on Ctrl-C, resumes from disk next time");
+  up->add_option("--validators", opts->validators, "Number of validators (1..64)")->capture_default_str();
+  auto* consensus = up->add_option("--consensus", opts->consensus, "Consensus engine of a new devnet")
+                        ->check(CLI::IsMember({"ibft", "hotstuff"}))
+                        ->capture_default_str();
+  up->add_option("--dir", opts->dir, "Devnet directory (node0/, node1/, …, genesis.json)")->capture_default_str();
+  up->add_option("--port-base", opts->port_base, "Node i uses port base + 100*i (API +1, XTMP +4)")->capture_default_str();
+  up->add_option("--log-level", opts->log_level, "Log level of the nodes (their logs are DIR/nodeI/node.log)")
+      ->capture_default_str();
+  up->add_option("--status-interval-ms", opts->status_interval_ms, "How often the status line refreshes")
+      ->capture_default_str();
+  up->add_flag("--init-only", opts->init_only, "Create (or check) the devnet files and exit without starting nodes");
+  up->callback([&io, &dispatch, opts, consensus] {
+    const bool given = consensus->count() > 0;
+    dispatch = [&io, opts, given] { return run_up(io, *opts, given); };
+  });
+}
+
+}  // namespace metanode::cli

@@ -1,0 +1,159 @@
+// The node runtime of a validator: drives the consensus engine genesis chose (IBFT or HotStuff)
+// with real timers over XTMP links, and connects it to the ledger.
+//
+// One thread (the consensus thread) owns the engine. Engine actions are carried out in order;
+// PersistState and StoreBlock are written to CueDB in one synced batch before any later send,
+// so a vote never leaves before the state that forbids a second one is on disk. Payloads come
+// from the auction mempool; proposed payloads are checked (decoding, limits, signatures not
+// seen before) before the engine votes; committed payloads go through the executor into CueDB
+// with their finality proof. A node that is behind fetches committed consensus blocks with
+// their certificates from a peer, and the engine verifies them before anything is applied.
+// Admitted transactions are gossiped to every validator in batches, so any node accepts
+// submissions.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "consensus/engine.hpp"
+#include "ledger/chain.hpp"
+#include "net/transport.hpp"
+#include "node/finality.hpp"
+
+namespace metanode::node {
+
+// What the runtime needs from the node that hosts it (the mempool and the API side).
+class RuntimeHost {
+ public:
+  virtual ~RuntimeHost() = default;
+  // The mempool's best transactions for a block on `state` (committed state with the nonces of
+  // uncommitted ancestors applied).
+  virtual std::vector<ledger::Transaction> propose(const ledger::AccountReader& state) = 0;
+  virtual bool has_pending() const = 0;
+  // True when this exact transaction's signatures were verified here already (it is pending).
+  virtual bool verified(const core::Hash32& tx_hash) const = 0;
+  // A block was applied: clean the mempool, publish the event, count.
+  virtual void on_applied(const ledger::ProducedBlock& produced) = 0;
+  // Transactions a peer gossiped: check and admit them like a submission, without gossiping.
+  virtual void admit_from_peer(std::vector<ledger::Transaction> txs) = 0;
+  // Runs `work` on the node's worker threads (signature checks, sync replies).
+  virtual void post_work(std::function<void()> work) = 0;
+};
+
+struct RuntimeConfig {
+  std::string engine = "ibft";        // genesis.consensus
+  consensus::TimerPolicy timers;
+  net::TransportConfig transport;     // listen address, peers, allowed keys
+  std::uint32_t idle_block_ms = 1000;  // with nothing to include, propose an empty block after this
+  std::size_t sync_blocks_max = 64;    // per sync reply
+  std::size_t sync_bytes_max = 8u << 20;
+};
+
+struct RuntimeStatus {
+  std::uint64_t committed_height = 0;
+  std::uint64_t round = 0;
+  std::uint64_t rounds_timed_out = 0;
+  std::size_t peers_connected = 0;
+  std::uint64_t messages_refused = 0;
+  std::uint64_t syncs_applied = 0;
+  std::uint64_t syncs_refused = 0;
+  bool failed = false;  // storage failed: the node stopped voting
+};
+
+class ConsensusRuntime {
+ public:
+  ConsensusRuntime(RuntimeConfig config, RuntimeHost& host, ledger::Chain& chain, crypto::KeyPair key,
+                   consensus::ValidatorSet validators);
+  ~ConsensusRuntime();
+
+  core::Status start();
+  void stop();
+
+  std::uint16_t xtmp_port() const;
+  RuntimeStatus status() const;
+  const core::Hash32& chain_id() const { return chain_id_; }
+
+  // Thread-safe: new transactions are pending (a waiting proposal may go now), and these
+  // admitted transactions go to the other validators.
+  void on_admitted(const std::vector<ledger::Transaction>& txs);
+
+ private:
+  struct Inflight {
+    std::uint64_t height = 0;
+    core::Hash32 parent_id{};
+    std::vector<std::pair<crypto::Address, std::uint64_t>> nonces;  // sender, nonce
+  };
+
+  std::uint64_t now_ms() const;
+  void on_frame(const crypto::PublicKey& peer, net::Frame frame);
+  void process(consensus::Actions& actions);
+  bool flush_writes(storage::WriteBatch& batch);
+  void arm_timer(std::uint64_t deadline_ms);
+  void try_payload();
+  void validate_payload(const consensus::ValidatePayload& v);
+  void apply_commit(const consensus::CommitBlock& c);
+  void request_sync(consensus::ValidatorIndex peer, std::uint64_t peer_height);
+  void answer_sync(const crypto::PublicKey& peer, std::uint32_t stream, core::ByteView request);
+  void on_sync_reply(const crypto::PublicKey& peer, core::ByteView reply);
+  void answer_client(const crypto::PublicKey& peer, std::uint32_t stream, core::ByteView request);
+  void flush_gossip();
+  Inflight inflight_of(std::uint64_t height, const core::Hash32& parent_id, const ConsensusPayload& payload) const;
+  core::Result<consensus::EngineStart> load_start();
+
+  RuntimeConfig config_;
+  RuntimeHost& host_;
+  ledger::Chain& chain_;
+  std::shared_ptr<const crypto::KeyPair> key_;
+  consensus::ValidatorSet validators_;
+  core::Hash32 chain_id_{};
+  std::shared_ptr<consensus::CachingVerifier> verifier_;
+  std::unique_ptr<consensus::Engine> engine_;
+  std::unique_ptr<net::Transport> transport_;
+
+  boost::asio::io_context ctx_;
+  boost::asio::steady_timer engine_timer_;
+  boost::asio::steady_timer payload_timer_;
+  boost::asio::steady_timer gossip_timer_;
+  std::thread thread_;
+  bool started_ = false;
+  std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
+
+  // Consensus thread only.
+  std::optional<consensus::RequestPayload> payload_request_;
+  std::uint64_t payload_requested_ms_ = 0;
+  std::map<core::Hash32, Inflight> validated_;          // uncommitted proposals we checked, by block id
+  std::map<std::uint64_t, Inflight> own_proposals_;     // uncommitted payloads we proposed, by height
+  std::map<core::Hash32, std::uint64_t> stored_blocks_;  // StoreBlock ids on disk -> height
+  std::unordered_set<core::Hash32, consensus::Hash32Hash> verified_txs_;  // bounded
+  std::deque<core::Hash32> verified_order_;
+  std::uint64_t sync_sent_ms_ = 0;
+  bool sync_outstanding_ = false;
+  bool failed_ = false;
+
+  // Gossip queue, filled from API threads.
+  std::mutex gossip_mutex_;
+  std::vector<ledger::Transaction> gossip_queue_;
+  bool gossip_scheduled_ = false;
+  std::atomic<bool> payload_poke_pending_{false};
+
+  // Status, written on the consensus thread.
+  std::atomic<std::uint64_t> committed_height_{0};
+  std::atomic<std::uint64_t> round_{0};
+  std::atomic<std::uint64_t> rounds_timed_out_{0};
+  std::atomic<std::uint64_t> messages_refused_{0};
+  std::atomic<std::uint64_t> syncs_applied_{0};
+  std::atomic<std::uint64_t> syncs_refused_{0};
+  std::atomic<bool> failed_flag_{false};
+};
+
+}  // namespace metanode::node

@@ -1,0 +1,60 @@
+// What ties the ledger to consensus. A consensus payload is a proposer's timestamp and the
+// transactions it proposes; every validator executes a committed payload on its head and gets
+// the same ledger block. The ledger block then stores a finality proof: the consensus block
+// (with its payload) and the quorum certificate that committed it or, under HotStuff, a
+// descendant committed with it. Anyone holding the validator set can check it offline.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "consensus/types.hpp"
+#include "core/result.hpp"
+#include "ledger/block.hpp"
+#include "ledger/chain.hpp"
+#include "ledger/genesis.hpp"
+
+namespace metanode::node {
+
+inline constexpr std::size_t kPayloadTxsMax = ledger::kBlockTxsMax;
+
+struct ConsensusPayload {
+  std::int64_t timestamp_unix_ms = 0;
+  std::vector<ledger::Transaction> txs;
+
+  void encode(core::Writer& w) const;
+  static core::Result<ConsensusPayload> decode(core::Reader& r);
+};
+
+struct Finality {
+  consensus::Block block;
+  consensus::QuorumCert cert;
+
+  void encode(core::Writer& w) const;
+  static core::Result<Finality> decode(core::Reader& r);
+};
+
+// The consensus chain id of a ledger: the hash of its block 0, so two chains with different
+// genesis files never accept each other's votes.
+core::Hash32 consensus_chain_id(const core::Hash32& genesis_block_hash);
+
+// Checks the finality proofs of consecutive ledger blocks, from height 1 up (verify_all, and a
+// node catching up). Stateful: it follows the consensus parent links, and a certificate that
+// commits a descendant is remembered until that descendant's height is checked.
+class FinalityChecker {
+ public:
+  FinalityChecker(consensus::ValidatorSet validators, const core::Hash32& chain_id,
+                  std::shared_ptr<consensus::SignatureVerifier> verifier);
+  core::Status check(const ledger::StoredBlock& stored);
+
+ private:
+  consensus::ValidatorSet validators_;
+  core::Hash32 chain_id_;
+  std::shared_ptr<consensus::SignatureVerifier> verifier_;
+  core::Hash32 parent_id_{};
+  std::map<std::uint64_t, core::Hash32> expected_;  // height -> id a descendant's certificate committed
+};
+
+}  // namespace metanode::node
