@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -38,6 +39,9 @@ using Clock = std::chrono::steady_clock;
 struct BenchOptions {
   std::string home;
   std::string node_url;
+  std::string nodes;     // comma-separated API URLs: submissions go round-robin across them
+  std::string devnet;    // a `metanode up` directory: home = DIR/node0, nodes = every node's API
+  std::string report;    // JSON file: every transfer with whether and where it was reported committed
   std::string from = "dev";
   std::size_t txs = 20'000;
   std::size_t senders = 200;
@@ -91,12 +95,30 @@ int run_bench(Io& io, BenchOptions opts) {
   if (opts.txs == 0 || opts.senders == 0 || opts.concurrency == 0 || opts.batch == 0 || opts.batch > api::kBatchTxsMax) {
     return fail(io, "--txs, --senders, --concurrency must be positive and --batch 1.." + std::to_string(api::kBatchTxsMax));
   }
+  std::vector<std::string> submit_urls;
+  if (!opts.devnet.empty()) {
+    if (opts.home.empty()) opts.home = (fs::path(opts.devnet) / "node0").string();
+    for (std::size_t i = 0; fs::exists(fs::path(opts.devnet) / ("node" + std::to_string(i)) / "config.toml"); ++i) {
+      auto config = node::NodeConfig::load(fs::path(opts.devnet) / ("node" + std::to_string(i)) / "config.toml");
+      if (!config.ok()) return fail(io, config.error().to_string());
+      submit_urls.push_back("http://" + config->listen_address + ":" + std::to_string(config->ledger_port()));
+    }
+    if (submit_urls.empty()) return fail(io, "no node0/config.toml under " + opts.devnet);
+  }
+  if (opts.home.empty()) return fail(io, "give --home (the funding key's home) or --devnet");
+  for (std::size_t start = 0; start < opts.nodes.size();) {
+    const std::size_t comma = std::min(opts.nodes.find(',', start), opts.nodes.size());
+    if (comma > start) submit_urls.push_back(opts.nodes.substr(start, comma - start));
+    start = comma + 1;
+  }
   std::string url = opts.node_url;
+  if (url.empty() && !submit_urls.empty()) url = submit_urls.front();
   if (url.empty()) {
     auto config = node::NodeConfig::load(fs::path(opts.home) / "config.toml");
     if (!config.ok()) return fail(io, config.error().to_string());
     url = "http://" + config->listen_address + ":" + std::to_string(config->ledger_port());
   }
+  if (submit_urls.empty()) submit_urls.push_back(url);
   // The funding key (dev) from the home's key store.
   PassphraseSource source;
   if (fs::exists(fs::path(opts.home) / "passphrase")) source.file = (fs::path(opts.home) / "passphrase").string();
@@ -120,7 +142,8 @@ int run_bench(Io& io, BenchOptions opts) {
 
   // Senders: fresh keys, funded by one batch from the funder.
   io.out << fmt::format("bench: {} transfers from {} senders to {} ({} concurrent, batches of {})\n", opts.txs,
-                        opts.senders, url, opts.concurrency, opts.batch)
+                        opts.senders, submit_urls.size() == 1 ? url : std::to_string(submit_urls.size()) + " nodes",
+                        opts.concurrency, opts.batch)
          << std::flush;
   std::vector<crypto::KeyPair> senders;
   senders.reserve(opts.senders);
@@ -206,6 +229,7 @@ int run_bench(Io& io, BenchOptions opts) {
   for (std::size_t i = 0; i < hashes.size(); ++i) index_of[hashes[i]] = i;
   std::vector<Clock::time_point> submitted_at(hashes.size());
   std::vector<Clock::time_point> committed_at(hashes.size());
+  std::vector<std::uint64_t> committed_height(hashes.size(), 0);
   std::vector<char> committed(hashes.size(), 0);
   std::atomic<std::size_t> committed_count{0};
   std::atomic<std::size_t> rejected_count{0};
@@ -217,44 +241,68 @@ int run_bench(Io& io, BenchOptions opts) {
   std::string follower_error;
 
   // Follow commits: the event stream announces blocks; their tx hashes come from the API.
-  auto parts = split_url(url);
+  // Follows node after node: when the one followed goes down, the next one takes over, and the
+  // blocks announced meanwhile are read from the API (every height after the last one seen).
+  std::uint64_t start_height = 0;
+  if (auto head = get_json(**control, "/v1/blocks/latest"); head.ok()) start_height = (*head)["header"]["height"].get<std::uint64_t>();
   std::thread follower([&] {
     namespace beast = boost::beast;
     namespace websocket = beast::websocket;
-    try {
-      boost::asio::io_context ioc;
-      boost::asio::ip::tcp::resolver resolver(ioc);
-      websocket::stream<beast::tcp_stream> ws(ioc);
-      beast::get_lowest_layer(ws).connect(resolver.resolve(parts->first, parts->second));
-      ws.handshake(parts->first, "/v1/events");
-      follower_socket = beast::get_lowest_layer(ws).socket().native_handle();
-      auto reader = HttpConnection::connect(url, std::chrono::seconds(30));
-      if (!reader.ok()) throw std::runtime_error(reader.error().to_string());
-      beast::flat_buffer buffer;
-      while (!done) {
-        beast::error_code ec;
-        ws.read(buffer, ec);
-        if (done) break;
-        if (ec) throw beast::system_error(ec);
-        const auto now = Clock::now();
-        const json event = json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
-        buffer.consume(buffer.size());
-        if (event.is_discarded() || event.value("tx_count", 0) == 0) continue;
-        auto block = get_json(**reader, "/v1/blocks/" + std::to_string(event["height"].get<std::uint64_t>()));
-        if (!block.ok()) throw std::runtime_error(block.error().to_string());
-        for (const auto& h : (*block)["tx_hashes"]) {
-          auto hash = core::array_from_hex<32>(h.get<std::string>());
-          if (!hash.ok()) continue;
-          auto it = index_of.find(*hash);
-          if (it == index_of.end() || committed[it->second]) continue;
-          committed[it->second] = 1;
-          committed_at[it->second] = now;
-          committed_count.fetch_add(1);
+    std::uint64_t seen_height = start_height;
+    std::vector<std::string> follow_urls = {url};
+    for (const auto& u : submit_urls) {
+      if (u != url) follow_urls.push_back(u);
+    }
+    const auto give_up = Clock::now() + std::chrono::seconds(opts.timeout_s + 600);
+    for (std::size_t k = 0; !done; k = (k + 1) % follow_urls.size()) {
+      try {
+        const auto follow = split_url(follow_urls[k]);
+        if (!follow.ok()) throw std::runtime_error(follow.error().to_string());
+        boost::asio::io_context ioc;
+        boost::asio::ip::tcp::resolver resolver(ioc);
+        websocket::stream<beast::tcp_stream> ws(ioc);
+        beast::get_lowest_layer(ws).connect(resolver.resolve(follow->first, follow->second));
+        ws.handshake(follow->first, "/v1/events");
+        follower_socket = beast::get_lowest_layer(ws).socket().native_handle();
+        auto reader = HttpConnection::connect(follow_urls[k], std::chrono::seconds(30));
+        if (!reader.ok()) throw std::runtime_error(reader.error().to_string());
+        beast::flat_buffer buffer;
+        while (!done) {
+          beast::error_code ec;
+          ws.read(buffer, ec);
+          if (done) break;
+          if (ec) throw beast::system_error(ec);
+          const auto now = Clock::now();
+          const json event = json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
+          buffer.consume(buffer.size());
+          if (event.is_discarded() || !event.contains("height")) continue;
+          const std::uint64_t height = event["height"].get<std::uint64_t>();
+          for (std::uint64_t h = seen_height + 1; h <= height; ++h) {
+            auto block = get_json(**reader, "/v1/blocks/" + std::to_string(h));
+            if (!block.ok()) throw std::runtime_error(block.error().to_string());
+            for (const auto& tx_hash : (*block)["tx_hashes"]) {
+              auto hash = core::array_from_hex<32>(tx_hash.get<std::string>());
+              if (!hash.ok()) continue;
+              auto it = index_of.find(*hash);
+              if (it == index_of.end() || committed[it->second]) continue;
+              committed[it->second] = 1;
+              committed_at[it->second] = now;
+              committed_height[it->second] = h;
+              committed_count.fetch_add(1);
+            }
+          }
+          seen_height = std::max(seen_height, height);
         }
+      } catch (const std::exception& e) {
+        follower_socket = -1;
+        if (done) break;
+        if (follow_urls.size() == 1 || Clock::now() > give_up) {
+          follower_error = e.what();
+          follower_failed = true;
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }
-    } catch (const std::exception& e) {
-      follower_error = e.what();
-      follower_failed = true;
     }
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // subscribed before the first block
@@ -264,14 +312,12 @@ int run_bench(Io& io, BenchOptions opts) {
   std::atomic<std::size_t> next_batch{0};
   const std::size_t batch_count = (opts.txs + opts.batch - 1) / opts.batch;
   std::vector<std::thread> submitters;
+  std::vector<char> accepted(hashes.size(), 0);
   for (std::size_t c = 0; c < opts.concurrency; ++c) {
-    submitters.emplace_back([&] {
-      auto conn = HttpConnection::connect(url, std::chrono::seconds(30));
-      if (!conn.ok()) {
-        std::lock_guard lock(rejection_mutex);
-        if (first_rejection.empty()) first_rejection = conn.error().to_string();
-        return;
-      }
+    submitters.emplace_back([&, c] {
+      // One kept-alive connection per node, made on first use and again after a failure.
+      std::vector<std::unique_ptr<HttpConnection>> conns(submit_urls.size());
+      std::size_t target = c % submit_urls.size();
       for (std::size_t b = next_batch++; b < batch_count; b = next_batch++) {
         const std::size_t from = b * opts.batch;
         const std::size_t to = std::min(opts.txs, from + opts.batch);
@@ -280,9 +326,27 @@ int run_bench(Io& io, BenchOptions opts) {
                                          std::chrono::duration<double>(static_cast<double>(from) / opts.rate_tps));
           std::this_thread::sleep_until(due);
         }
-        const auto now = Clock::now();
-        for (std::size_t i = from; i < to; ++i) submitted_at[i] = now;
-        auto reply = (*conn)->request("POST", "/v1/txs/batch", encode_batch(encoded, from, to), "application/octet-stream");
+        // Each batch to the next node; a node that is down is skipped for this batch's retry.
+        target = (target + 1) % submit_urls.size();
+        core::Result<HttpReply> reply = core::make_error(core::ErrorCode::kIo, "no node reachable");
+        for (std::size_t attempt = 0; attempt < submit_urls.size(); ++attempt) {
+          auto& conn = conns[target];
+          if (!conn) {
+            auto connected = HttpConnection::connect(submit_urls[target], std::chrono::seconds(5));
+            if (!connected.ok()) {
+              reply = std::move(connected).error();
+              target = (target + 1) % submit_urls.size();
+              continue;
+            }
+            conn = std::move(connected).value();
+          }
+          const auto now = Clock::now();
+          for (std::size_t i = from; i < to; ++i) submitted_at[i] = now;
+          reply = conn->request("POST", "/v1/txs/batch", encode_batch(encoded, from, to), "application/octet-stream");
+          if (reply.ok()) break;
+          conn.reset();
+          target = (target + 1) % submit_urls.size();
+        }
         if (!reply.ok()) {
           rejected_count += to - from;
           std::lock_guard lock(rejection_mutex);
@@ -296,7 +360,11 @@ int run_bench(Io& io, BenchOptions opts) {
           if (first_rejection.empty()) first_rejection = reply->body.substr(0, 300);
           continue;
         }
+        for (std::size_t i = from; i < to; ++i) accepted[i] = 1;
         if (!doc["rejected"].empty()) {
+          for (const auto& r : doc["rejected"]) {
+            if (r.contains("index") && r["index"].is_number_unsigned()) accepted[from + r["index"].get<std::size_t>()] = 0;
+          }
           rejected_count += doc["rejected"].size();
           std::lock_guard lock(rejection_mutex);
           if (first_rejection.empty()) first_rejection = doc["rejected"][0].dump();
@@ -348,6 +416,18 @@ int run_bench(Io& io, BenchOptions opts) {
                           p.p99, p.max);
   }
   if (!first_rejection.empty()) io.err << "bench: first rejection: " << first_rejection << "\n";
+  if (!opts.report.empty()) {
+    json txs = json::array();
+    for (std::size_t i = 0; i < hashes.size(); ++i) {
+      json t = {{"hash", core::to_hex(hashes[i])}, {"accepted", accepted[i] != 0}, {"committed", committed[i] != 0}};
+      if (committed[i]) t["height"] = committed_height[i];
+      txs.push_back(std::move(t));
+    }
+    std::ofstream out(opts.report, std::ios::trunc);
+    out << json{{"committed_tps", tps}, {"committed", done_count}, {"rejected", rejected_count.load()}, {"txs", txs}}.dump()
+        << "\n";
+    if (!out.flush()) return fail(io, "cannot write " + opts.report);
+  }
   if (done_count < expected) return fail(io, fmt::format("{} accepted transfers not committed within {} s",
                                                          expected - done_count, opts.timeout_s));
   return kExitOk;
@@ -358,9 +438,11 @@ int run_bench(Io& io, BenchOptions opts) {
 void add_bench_command(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   auto opts = std::make_shared<BenchOptions>();
   CLI::App* bench = app.add_subcommand("bench", "Load-test a running node: committed TPS and commit latency");
-  bench->add_option("--home", opts->home, "Home of the node (from `metanode init`): funding key and API address")
-      ->required();
-  bench->add_option("--node", opts->node_url, "Node API URL (default: from the home's config)");
+  bench->add_option("--home", opts->home, "Home of the node (from `metanode init`): funding key and API address");
+  bench->add_option("--node", opts->node_url, "Node API URL to follow commits on (default: the first of --nodes, else from the home's config)");
+  bench->add_option("--nodes", opts->nodes, "Comma-separated node API URLs: batches go round-robin across them");
+  bench->add_option("--devnet", opts->devnet, "A `metanode up` directory: funds from node0's dev key, submits to every node");
+  bench->add_option("--report", opts->report, "Write every transfer's hash and whether (and at what height) it committed, as JSON");
   bench->add_option("--from", opts->from, "Key that funds the senders")->capture_default_str();
   bench->add_option("--txs", opts->txs, "Transfers to submit")->capture_default_str();
   bench->add_option("--senders", opts->senders, "Distinct sending accounts")->capture_default_str();
