@@ -190,7 +190,7 @@ NodeMetrics read_metrics(std::uint16_t api_port) {
   return m;
 }
 
-int run_up(Io& io, const UpOptions& opts, bool consensus_given) {
+int run_up(Io& io, UpOptions opts, bool consensus_given, bool validators_given) {
   if (opts.validators < 1 || opts.validators > 64) {
     return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "--validators must be 1..64"));
   }
@@ -198,7 +198,18 @@ int run_up(Io& io, const UpOptions& opts, bool consensus_given) {
     return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "--port-base too high for that many validators"));
   }
   const fs::path root = fs::absolute(opts.dir);
+  if (!validators_given && fs::exists(root / "genesis.json")) {
+    // Resuming: the devnet's own size unless one was asked for.
+    auto genesis = ledger::Genesis::load(root / "genesis.json");
+    if (!genesis.ok()) return fail(io, genesis.error());
+    opts.validators = genesis->validators.size();
+  }
   if (!fs::exists(root / "genesis.json")) {
+    if (fs::exists(node_dir(root, 0))) {
+      return fail(io, core::make_error(core::ErrorCode::kAlreadyExists,
+                                       node_dir(root, 0).string() + " exists but " + (root / "genesis.json").string() +
+                                           " does not: not a devnet made by `metanode up`; use another --dir"));
+    }
     if (auto st = create_devnet(io, opts, root); !st.ok()) return fail(io, st.error());
   } else {
     auto existing = existing_devnet(opts, root, consensus_given);
@@ -332,7 +343,7 @@ void add_devnet_command(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   CLI::App* up = app.add_subcommand(
       "up", "Run a local multi-validator devnet: creates keys, genesis and configs on the first run, starts one node "
             "process per validator, shows a status line, stops them all on Ctrl-C, resumes from disk next time");
-  up->add_option("--validators", opts->validators, "Number of validators (1..64)")->capture_default_str();
+  auto* validators = up->add_option("--validators", opts->validators, "Number of validators (1..64; default 4, or the size of the existing devnet)");
   auto* consensus = up->add_option("--consensus", opts->consensus, "Consensus engine of a new devnet")
                         ->check(CLI::IsMember({"ibft", "hotstuff"}))
                         ->capture_default_str();
@@ -343,9 +354,12 @@ void add_devnet_command(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   up->add_option("--status-interval-ms", opts->status_interval_ms, "How often the status line refreshes")
       ->capture_default_str();
   up->add_flag("--init-only", opts->init_only, "Create (or check) the devnet files and exit without starting nodes");
-  up->callback([&io, &dispatch, opts, consensus] {
-    const bool given = consensus->count() > 0;
-    dispatch = [&io, opts, given] { return run_up(io, *opts, given); };
+  up->callback([&io, &dispatch, opts, consensus, validators] {
+    const bool consensus_given = consensus->count() > 0;
+    const bool validators_given = validators->count() > 0;
+    dispatch = [&io, opts, consensus_given, validators_given] {
+      return run_up(io, *opts, consensus_given, validators_given);
+    };
   });
 }
 

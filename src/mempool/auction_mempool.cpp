@@ -349,6 +349,11 @@ std::optional<ledger::Transaction> AuctionMempool::get(const core::Hash32& hash)
   return it->second.tx;
 }
 
+bool AuctionMempool::holds(const ledger::Transaction& tx, const core::Hash32& hash) const {
+  const auto it = entries_.find(hash);
+  return it != entries_.end() && it->second.tx == tx;
+}
+
 core::Result<std::uint64_t> AuctionMempool::next_nonce(const crypto::Address& sender,
                                                        const ledger::AccountReader& state) const {
   MN_TRY_ASSIGN(const ledger::Account account, state.account(sender));

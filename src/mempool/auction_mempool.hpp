@@ -101,6 +101,10 @@ class AuctionMempool {
   std::size_t sender_count() const { return senders_.size(); }
   bool contains(const core::Hash32& hash) const { return entries_.contains(hash); }
   std::optional<ledger::Transaction> get(const core::Hash32& hash) const;
+  // This very transaction, signatures included, is pending (`hash` is tx.hash()). A hash alone
+  // does not say so: signatures are outside it, so a copy with other signature bytes has the
+  // same hash.
+  bool holds(const ledger::Transaction& tx, const core::Hash32& hash) const;
 
   // The nonce the sender's next transaction should carry: the account nonce plus the pending
   // transactions that continue it without a gap, so a client can fire many transactions in a

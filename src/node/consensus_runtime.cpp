@@ -13,7 +13,6 @@ namespace {
 
 constexpr std::string_view kStateKey = "consensus/state";
 constexpr std::string_view kStoredBlockPrefix = "consensus/block/";
-constexpr std::size_t kVerifiedRemembered = 400'000;
 constexpr std::size_t kGossipBatchMax = 2'000;
 constexpr std::uint64_t kSyncRetryMs = 500;
 constexpr std::size_t kSyncRunsMax = 1'024;
@@ -69,6 +68,25 @@ core::Result<std::vector<SyncRun>> decode_sync_reply(core::ByteView bytes) {
 }
 
 }  // namespace
+
+core::Hash32 VerifiedTxs::key_of(const ledger::Transaction& tx) {
+  return core::hash(core::Domain::SignatureCache, core::encode(tx));
+}
+
+bool VerifiedTxs::contains(const core::Hash32& key) const {
+  std::lock_guard lock(mutex_);
+  return set_.contains(key);
+}
+
+void VerifiedTxs::insert(const core::Hash32& key) {
+  std::lock_guard lock(mutex_);
+  if (!set_.insert(key).second) return;
+  order_.push_back(key);
+  if (order_.size() > kRemembered) {
+    set_.erase(order_.front());
+    order_.pop_front();
+  }
+}
 
 ConsensusRuntime::ConsensusRuntime(RuntimeConfig config, RuntimeHost& host, ledger::Chain& chain, crypto::KeyPair key,
                                    consensus::ValidatorSet validators)
@@ -434,20 +452,19 @@ void ConsensusRuntime::validate_payload(const consensus::ValidatePayload& v) {
     const std::string& chain = chain_.genesis().chain_id;
     for (const auto& tx : payload->txs) {
       const core::Hash32 h = tx.hash();
-      const bool known = verified_txs_.contains(h) || host_.verified(h);
+      bool known = host_.verified(tx, h);
+      core::Hash32 key{};
+      if (!known) {
+        key = VerifiedTxs::key_of(tx);
+        known = verified_txs_.contains(key);
+      }
       auto st = known ? tx.check_stateless_without_signatures(chain) : tx.check_stateless(chain);
       if (!st.ok()) {
         valid = false;
         why = "transaction " + core::to_hex(h).substr(0, 16) + ": " + st.error().message;
         break;
       }
-      if (!known) {
-        if (verified_txs_.size() >= kVerifiedRemembered && !verified_order_.empty()) {
-          verified_txs_.erase(verified_order_.front());
-          verified_order_.pop_front();
-        }
-        if (verified_txs_.insert(h).second) verified_order_.push_back(h);
-      }
+      if (!known) verified_txs_.insert(key);
     }
   }
   if (valid) {
@@ -493,8 +510,7 @@ void ConsensusRuntime::apply_commit(const consensus::CommitBlock& c) {
   }
   bool all_verified = true;
   for (const auto& tx : txs.txs) {
-    const core::Hash32 h = tx.hash();
-    if (!verified_txs_.contains(h) && !host_.verified(h)) {
+    if (!host_.verified(tx, tx.hash()) && !verified_txs_.contains(VerifiedTxs::key_of(tx))) {
       all_verified = false;
       break;
     }

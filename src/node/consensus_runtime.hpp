@@ -40,8 +40,9 @@ class RuntimeHost {
   // uncommitted ancestors applied).
   virtual std::vector<ledger::Transaction> propose(const ledger::AccountReader& state) = 0;
   virtual bool has_pending() const = 0;
-  // True when this exact transaction's signatures were verified here already (it is pending).
-  virtual bool verified(const core::Hash32& tx_hash) const = 0;
+  // True when this exact transaction, signatures included, is pending here (so they were
+  // verified on admission). `hash` is tx.hash().
+  virtual bool verified(const ledger::Transaction& tx, const core::Hash32& hash) const = 0;
   // A block was applied: clean the mempool, publish the event, count.
   virtual void on_applied(const ledger::ProducedBlock& produced) = 0;
   // Transactions a peer gossiped: check and admit them like a submission, without gossiping.
@@ -57,6 +58,21 @@ struct RuntimeConfig {
   std::uint32_t idle_block_ms = 1000;  // with nothing to include, propose an empty block after this
   std::size_t sync_blocks_max = 64;    // per sync reply
   std::size_t sync_bytes_max = 8u << 20;
+};
+
+// Transactions whose signatures this node verified, keyed by the hash of their whole encoding
+// (signatures included: the transaction hash leaves them out). Bounded; thread-safe.
+class VerifiedTxs {
+ public:
+  static core::Hash32 key_of(const ledger::Transaction& tx);
+  bool contains(const core::Hash32& key) const;
+  void insert(const core::Hash32& key);
+
+ private:
+  static constexpr std::size_t kRemembered = 400'000;
+  mutable std::mutex mutex_;
+  std::unordered_set<core::Hash32, consensus::Hash32Hash> set_;
+  std::deque<core::Hash32> order_;
 };
 
 struct RuntimeStatus {
@@ -82,6 +98,9 @@ class ConsensusRuntime {
   std::uint16_t xtmp_port() const;
   RuntimeStatus status() const;
   const core::Hash32& chain_id() const { return chain_id_; }
+
+  // Thread-safe: this exact transaction's signatures were verified (in a proposal) here.
+  bool verified(const ledger::Transaction& tx) const { return verified_txs_.contains(VerifiedTxs::key_of(tx)); }
 
   // Thread-safe: new transactions are pending (a waiting proposal may go now), and these
   // admitted transactions go to the other validators.
@@ -134,8 +153,7 @@ class ConsensusRuntime {
   std::map<core::Hash32, Inflight> validated_;          // uncommitted proposals we checked, by block id
   std::map<std::uint64_t, Inflight> own_proposals_;     // uncommitted payloads we proposed, by height
   std::map<core::Hash32, std::uint64_t> stored_blocks_;  // StoreBlock ids on disk -> height
-  std::unordered_set<core::Hash32, consensus::Hash32Hash> verified_txs_;  // bounded
-  std::deque<core::Hash32> verified_order_;
+  VerifiedTxs verified_txs_;
   std::uint64_t sync_sent_ms_ = 0;
   bool sync_outstanding_ = false;
   bool failed_ = false;

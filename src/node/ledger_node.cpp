@@ -139,10 +139,33 @@ std::vector<core::Result<mempool::AdmitResult>> LedgerNode::admit_batch(std::vec
   std::vector<core::Result<mempool::AdmitResult>> results;
   results.reserve(txs.size());
   // Signatures are checked here, on the HTTP threads (in parallel), outside the mempool lock;
-  // the mempool and the block producer then trust them.
+  // the mempool and the block producer then trust them. Each transaction's signatures are
+  // verified once per node: not again when the very same transaction is pending already or was
+  // verified in a proposal (gossip often arrives after the proposal that carries it), and not at
+  // all for a nonce that is used already (it would be refused anyway).
+  const std::string& chain_id = chain_->genesis().chain_id;
+  std::vector<core::Hash32> hashes(txs.size());
+  std::vector<char> known(txs.size(), 0);
+  for (std::size_t i = 0; i < txs.size(); ++i) hashes[i] = txs[i].hash();
+  {
+    std::lock_guard lock(mempool_mutex_);
+    for (std::size_t i = 0; i < txs.size(); ++i) known[i] = mempool_->holds(txs[i], hashes[i]) ? 1 : 0;
+  }
   std::vector<std::optional<core::Error>> stateless(txs.size());
   for (std::size_t i = 0; i < txs.size(); ++i) {
-    if (auto st = txs[i].check_stateless(chain_->genesis().chain_id); !st.ok()) stateless[i] = std::move(st).error();
+    const ledger::Transaction& tx = txs[i];
+    if (!known[i] && runtime_ && runtime_->verified(tx)) known[i] = 1;
+    if (!known[i]) {
+      const auto account = chain_->account(tx.sender());
+      if (account.ok() && account->nonce > tx.nonce) {
+        stateless[i] = core::make_error(core::ErrorCode::kTxNonceTooLow,
+                                        "nonce " + std::to_string(tx.nonce) + " is used already: account nonce is " +
+                                            std::to_string(account->nonce));
+        continue;
+      }
+    }
+    auto st = known[i] ? tx.check_stateless_without_signatures(chain_id) : tx.check_stateless(chain_id);
+    if (!st.ok()) stateless[i] = std::move(st).error();
   }
   const std::uint64_t base_fee = chain_->head().base_fee_next;
   // Admitted transactions go on to the other validators (not those a peer sent: it sent them to
@@ -311,9 +334,9 @@ bool LedgerNode::has_pending() const {
   return mempool_->size() > 0;
 }
 
-bool LedgerNode::verified(const core::Hash32& tx_hash) const {
+bool LedgerNode::verified(const ledger::Transaction& tx, const core::Hash32& hash) const {
   std::lock_guard lock(mempool_mutex_);
-  return mempool_->contains(tx_hash);
+  return mempool_->holds(tx, hash);
 }
 
 void LedgerNode::producer_loop() {
