@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "consensus/finality.hpp"
 #include "modules/bank.hpp"
 
 namespace metanode::api {
@@ -194,6 +195,37 @@ json block_to_json(const ledger::StoredBlock& stored, bool full) {
   doc["hash"] = core::to_hex(stored.block.hash());
   doc["header"] = to_json(stored.block.header);
   doc["commit"] = to_json(stored.commit);
+  if (!stored.finality.empty()) {
+    // The consensus proof: which consensus block this is, and the quorum that finalised it.
+    auto finality = core::decode<consensus::Finality>(stored.finality);
+    if (finality.ok()) {
+      const auto& b = finality->block;
+      const auto& cert = finality->cert;
+      json signers = json::array();
+      for (const auto& sig : cert.signatures) {
+        signers.push_back({{"validator", sig.signer}, {"signature", sig.signature.to_hex()}});
+      }
+      json target = nullptr;
+      if (cert.data.commit) {
+        target = {{"height", cert.data.commit->height}, {"block_id", core::to_hex(cert.data.commit->block_id)}};
+      }
+      doc["finality"] = {{"consensus_block_id", core::to_hex(b.id())},
+                         {"round", b.round},
+                         {"parent_id", core::to_hex(b.parent_id)},
+                         {"proposer_index", b.proposer},
+                         {"payload_bytes", b.payload.size()},
+                         {"certificate",
+                          {{"kind", consensus::vote_kind_name(cert.data.kind)},
+                           {"height", cert.data.height},
+                           {"round", cert.data.round},
+                           {"block_id", core::to_hex(cert.data.block_id)},
+                           {"commits", target},
+                           {"signatures", signers}}},
+                         {"encoded", core::to_hex(stored.finality)}};
+    } else {
+      doc["finality"] = {{"error", finality.error().message}, {"encoded", core::to_hex(stored.finality)}};
+    }
+  }
   json txs = json::array();
   for (const auto& tx : stored.block.txs) {
     if (full) {

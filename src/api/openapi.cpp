@@ -110,8 +110,16 @@ nlohmann::json build() {
         {"signatures", {{"type", "array"}, {"items", {{"type", "object"}}}}}}}};
   doc["components"]["schemas"]["Block"] = {
       {"type", "object"},
-      {"properties", {{"hash", {{"type", "string"}}}, {"header", {{"type", "object"}}}, {"commit", {{"type", "object"}}},
-                      {"tx_hashes", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}};
+      {"properties",
+       {{"hash", {{"type", "string"}}},
+        {"header", {{"type", "object"}}},
+        {"commit", {{"type", "object"}}},
+        {"finality",
+         {{"type", "object"},
+          {"description",
+           "Consensus proof: the consensus block id, round and proposer, and the quorum certificate (vote kind, "
+           "height, round, the block it commits, one signature per validator index); `encoded` is the canonical bytes"}}},
+        {"tx_hashes", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}};
   return doc;
 }
 

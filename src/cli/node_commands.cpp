@@ -16,7 +16,7 @@
 #include "ledger/genesis.hpp"
 #include "node/config.hpp"
 #include "modules/bank.hpp"
-#include "node/finality.hpp"
+#include "consensus/finality.hpp"
 #include "node/ledger_node.hpp"
 
 namespace metanode::cli {
@@ -173,7 +173,7 @@ int run_verify(Io& io, const VerifyOptions& opts) {
   if (!validators.ok()) return fail(io, validators.error());
   auto block0 = (*chain)->block(0);
   if (!block0.ok() || !block0->has_value()) return fail(io, core::make_error(core::ErrorCode::kBlockCorrupt, "block 0 is missing"));
-  node::FinalityChecker finality(*validators, node::consensus_chain_id((*block0)->block.hash()),
+  consensus::FinalityChecker finality(*validators, consensus::consensus_chain_id((*block0)->block.hash()),
                                  std::make_shared<consensus::CachingVerifier>());
   auto checked = (*chain)->verify_all([&finality](const ledger::StoredBlock& b) { return finality.check(b); });
   if (!checked.ok()) return fail(io, checked.error());

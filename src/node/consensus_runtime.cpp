@@ -11,6 +11,9 @@
 namespace metanode::node {
 namespace {
 
+using consensus::ConsensusPayload;
+using consensus::Finality;
+
 constexpr std::string_view kStateKey = "consensus/state";
 constexpr std::string_view kStoredBlockPrefix = "consensus/block/";
 constexpr std::size_t kGossipBatchMax = 2'000;
@@ -100,7 +103,7 @@ ConsensusRuntime::ConsensusRuntime(RuntimeConfig config, RuntimeHost& host, ledg
       payload_timer_(ctx_),
       gossip_timer_(ctx_) {
   auto block0 = chain_.block(0);
-  chain_id_ = consensus_chain_id(block0.ok() && block0->has_value() ? (*block0)->block.hash() : core::Hash32{});
+  chain_id_ = consensus::consensus_chain_id(block0.ok() && block0->has_value() ? (*block0)->block.hash() : core::Hash32{});
 }
 
 ConsensusRuntime::~ConsensusRuntime() { stop(); }

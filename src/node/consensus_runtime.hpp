@@ -28,7 +28,7 @@
 #include "consensus/engine.hpp"
 #include "ledger/chain.hpp"
 #include "net/transport.hpp"
-#include "node/finality.hpp"
+#include "consensus/finality.hpp"
 
 namespace metanode::node {
 
@@ -126,7 +126,7 @@ class ConsensusRuntime {
   void on_sync_reply(const crypto::PublicKey& peer, core::ByteView reply);
   void answer_client(const crypto::PublicKey& peer, std::uint32_t stream, core::ByteView request);
   void flush_gossip();
-  Inflight inflight_of(std::uint64_t height, const core::Hash32& parent_id, const ConsensusPayload& payload) const;
+  Inflight inflight_of(std::uint64_t height, const core::Hash32& parent_id, const consensus::ConsensusPayload& payload) const;
   core::Result<consensus::EngineStart> load_start();
 
   RuntimeConfig config_;

@@ -16,7 +16,7 @@
 #include "ledger/chain.hpp"
 #include "ledger/genesis.hpp"
 
-namespace metanode::node {
+namespace metanode::consensus {
 
 inline constexpr std::size_t kPayloadTxsMax = ledger::kBlockTxsMax;
 
@@ -29,8 +29,8 @@ struct ConsensusPayload {
 };
 
 struct Finality {
-  consensus::Block block;
-  consensus::QuorumCert cert;
+  Block block;
+  QuorumCert cert;
 
   void encode(core::Writer& w) const;
   static core::Result<Finality> decode(core::Reader& r);
@@ -45,16 +45,16 @@ core::Hash32 consensus_chain_id(const core::Hash32& genesis_block_hash);
 // commits a descendant is remembered until that descendant's height is checked.
 class FinalityChecker {
  public:
-  FinalityChecker(consensus::ValidatorSet validators, const core::Hash32& chain_id,
-                  std::shared_ptr<consensus::SignatureVerifier> verifier);
+  FinalityChecker(ValidatorSet validators, const core::Hash32& chain_id,
+                  std::shared_ptr<SignatureVerifier> verifier);
   core::Status check(const ledger::StoredBlock& stored);
 
  private:
-  consensus::ValidatorSet validators_;
+  ValidatorSet validators_;
   core::Hash32 chain_id_;
-  std::shared_ptr<consensus::SignatureVerifier> verifier_;
+  std::shared_ptr<SignatureVerifier> verifier_;
   core::Hash32 parent_id_{};
   std::map<std::uint64_t, core::Hash32> expected_;  // height -> id a descendant's certificate committed
 };
 
-}  // namespace metanode::node
+}  // namespace metanode::consensus

@@ -1,8 +1,8 @@
-#include "node/finality.hpp"
+#include "consensus/finality.hpp"
 
 #include <unordered_set>
 
-namespace metanode::node {
+namespace metanode::consensus {
 
 void ConsensusPayload::encode(core::Writer& w) const {
   w.i64(timestamp_unix_ms);
@@ -25,8 +25,8 @@ void Finality::encode(core::Writer& w) const {
 
 core::Result<Finality> Finality::decode(core::Reader& r) {
   Finality f;
-  MN_TRY_ASSIGN(f.block, consensus::Block::decode(r));
-  MN_TRY_ASSIGN(f.cert, consensus::QuorumCert::decode(r));
+  MN_TRY_ASSIGN(f.block, Block::decode(r));
+  MN_TRY_ASSIGN(f.cert, QuorumCert::decode(r));
   return f;
 }
 
@@ -34,18 +34,18 @@ core::Hash32 consensus_chain_id(const core::Hash32& genesis_block_hash) {
   return core::hash(core::Domain::ConsensusMessage, genesis_block_hash);
 }
 
-FinalityChecker::FinalityChecker(consensus::ValidatorSet validators, const core::Hash32& chain_id,
-                                 std::shared_ptr<consensus::SignatureVerifier> verifier)
+FinalityChecker::FinalityChecker(ValidatorSet validators, const core::Hash32& chain_id,
+                                 std::shared_ptr<SignatureVerifier> verifier)
     : validators_(std::move(validators)),
       chain_id_(chain_id),
       verifier_(std::move(verifier)),
-      parent_id_(consensus::genesis_block(chain_id).id()) {}
+      parent_id_(genesis_block(chain_id).id()) {}
 
 core::Status FinalityChecker::check(const ledger::StoredBlock& stored) {
   const auto bad = [](std::string why) { return core::make_error(core::ErrorCode::kBlockInvalid, "finality: " + why); };
   auto finality = core::decode<Finality>(stored.finality);
   if (!finality.ok()) return bad("does not decode: " + finality.error().message);
-  const consensus::Block& block = finality->block;
+  const Block& block = finality->block;
   const ledger::Header& header = stored.block.header;
   const core::Hash32 id = block.id();
   if (block.height != header.height) return bad("consensus height differs from the ledger height");
@@ -66,7 +66,7 @@ core::Status FinalityChecker::check(const ledger::StoredBlock& stored) {
   }
   const auto& target = finality->cert.data.commit;
   if (!target || target->height < block.height) return bad("certificate does not cover this height");
-  if (auto st = consensus::verify_commit_certificate(finality->cert, target->height, target->block_id, validators_, chain_id_,
+  if (auto st = verify_commit_certificate(finality->cert, target->height, target->block_id, validators_, chain_id_,
                                                      *verifier_);
       !st.ok()) {
     return bad(st.error().message);
@@ -81,4 +81,4 @@ core::Status FinalityChecker::check(const ledger::StoredBlock& stored) {
   return {};
 }
 
-}  // namespace metanode::node
+}  // namespace metanode::consensus
