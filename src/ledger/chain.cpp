@@ -86,7 +86,40 @@ core::Result<Account> StateAtRoot::account(const crypto::Address& address) const
 }
 
 Chain::Chain(std::unique_ptr<storage::CueDb> db, Genesis genesis, const PayloadHandler& handler)
-    : db_(std::move(db)), genesis_(std::move(genesis)), executor_(handler) {}
+    : db_(std::move(db)), nodes_(std::make_unique<StateNodeCache>(*db_)), genesis_(std::move(genesis)), executor_(handler) {}
+
+core::Result<std::optional<core::Bytes>> StateNodeCache::get_node(const core::Hash32& id) const {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = nodes_.find(id); it != nodes_.end()) return std::optional<core::Bytes>{it->second};
+  }
+  MN_TRY_ASSIGN(auto node, base_.get_node(id));
+  if (node) remember(id, *node);
+  return node;
+}
+
+void StateNodeCache::remember(const core::Hash32& id, core::ByteView encoded) const {
+  std::lock_guard lock(mutex_);
+  if (nodes_.size() >= kNodesMax) nodes_.clear();
+  nodes_.try_emplace(id, encoded.begin(), encoded.end());
+}
+
+namespace {
+// Writes state nodes into the block's batch and into the cache (harmless if the batch then
+// fails: a node is correct for its id whether or not it was persisted).
+class CachingNodeWriter final : public merkle::NodeWriter {
+ public:
+  CachingNodeWriter(storage::WriteBatch& batch, const StateNodeCache& cache) : batch_(batch), cache_(cache) {}
+  void put_node(const core::Hash32& id, core::ByteView encoded) override {
+    batch_.put_node(id, encoded);
+    cache_.remember(id, encoded);
+  }
+
+ private:
+  storage::WriteBatch& batch_;
+  const StateNodeCache& cache_;
+};
+}  // namespace
 
 core::Result<std::unique_ptr<Chain>> Chain::open(const std::filesystem::path& dir, const Genesis& genesis,
                                                  const PayloadHandler& handler) {
@@ -167,7 +200,7 @@ core::Result<Account> Chain::account(const crypto::Address& address) const {
     root = head_.state_root;
     height = head_.height;
   }
-  MN_TRY_ASSIGN(Account account, StateAtRoot(*db_, root).account(address));
+  MN_TRY_ASSIGN(Account account, StateAtRoot(*nodes_, root).account(address));
   std::lock_guard lock(head_mutex_);
   if (head_.height == height) {  // still the head it was read at: safe to cache
     if (account_cache_.size() >= kAccountCacheEntriesMax) account_cache_.clear();
@@ -178,7 +211,7 @@ core::Result<Account> Chain::account(const crypto::Address& address) const {
 
 core::Result<AccountRecord> Chain::account_with_proof(const crypto::Address& address) const {
   const ChainHead h = head();
-  merkle::SparseMerkleTree tree(*db_);
+  merkle::SparseMerkleTree tree(*nodes_);
   AccountRecord record;
   record.height = h.height;
   record.state_root = h.state_root;
@@ -276,9 +309,10 @@ core::Result<ProducedBlock> Chain::build_and_store(std::vector<Transaction> cand
   MN_TRY_ASSIGN(ExecutionResult executed, executor_.execute(state, std::move(candidates), params, ExecutionMode::kBuild));
 
   storage::WriteBatch batch;
-  merkle::SparseMerkleTree tree(*db_);
+  merkle::SparseMerkleTree tree(*nodes_);
   const auto updates = state_updates(executed.changed);
-  MN_TRY_ASSIGN(const core::Hash32 state_root, tree.apply(parent.state_root, updates, batch));
+  CachingNodeWriter node_writer(batch, *nodes_);
+  MN_TRY_ASSIGN(const core::Hash32 state_root, tree.apply(parent.state_root, updates, node_writer));
 
   ProducedBlock produced;
   StoredBlock& stored = produced.stored;

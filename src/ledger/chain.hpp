@@ -84,6 +84,22 @@ struct AddressHasher {
   }
 };
 
+// Recently written and read state-tree nodes in memory, in front of CueDB. Nodes are
+// content-addressed (the id is the hash of the bytes), so a cached node is never stale.
+// Bounded by count: cleared when full. Thread-safe.
+class StateNodeCache final : public merkle::NodeReader {
+ public:
+  explicit StateNodeCache(const merkle::NodeReader& base) : base_(base) {}
+  core::Result<std::optional<core::Bytes>> get_node(const core::Hash32& id) const override;
+  void remember(const core::Hash32& id, core::ByteView encoded) const;
+
+ private:
+  static constexpr std::size_t kNodesMax = 1 << 20;
+  const merkle::NodeReader& base_;
+  mutable std::mutex mutex_;
+  mutable std::unordered_map<core::Hash32, core::Bytes, merkle::NodeIdHasher> nodes_;
+};
+
 class Chain final : public AccountReader {
  public:
   // Opens (or creates, writing block 0 from `genesis`) the chain under `dir`. Refuses a
@@ -136,6 +152,7 @@ class Chain final : public AccountReader {
   static core::Result<StoredBlock> genesis_block(const Genesis& genesis, merkle::NodeWriter& out);
 
   std::unique_ptr<storage::CueDb> db_;
+  std::unique_ptr<StateNodeCache> nodes_;
   Genesis genesis_;
   Executor executor_;
   mutable std::mutex head_mutex_;

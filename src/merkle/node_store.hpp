@@ -11,6 +11,15 @@
 
 namespace metanode::merkle {
 
+// Node ids are hashes: any 8 of their bytes are uniform.
+struct NodeIdHasher {
+  std::size_t operator()(const core::Hash32& id) const noexcept {
+    std::size_t h = 0;
+    for (std::size_t i = 0; i < sizeof h; ++i) h |= static_cast<std::size_t>(id[i]) << (8 * i);
+    return h;
+  }
+};
+
 class NodeReader {
  public:
   virtual ~NodeReader() = default;
