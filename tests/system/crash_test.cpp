@@ -88,24 +88,30 @@ std::uint64_t seed_of_run() {
   return (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
 }
 
-// A TCP port nothing listens on right now (the OS picks it; it stays free with high odds).
+// True when a listener could bind 127.0.0.1:port right now.
+bool port_free(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// A port for the ledger API (port_base + 1) whose XTMP port (port_base + 4) is free too. Taken
+// below Linux's ephemeral range (32768+), so an outgoing connection elsewhere on the machine
+// cannot be holding it by the time the node binds.
 std::uint16_t free_port() {
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) break;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof(addr);
-    std::uint16_t port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port = ntohs(addr.sin_port);
-    }
-    ::close(fd);
-    // The node listens on port_base + 1 and config.toml allows port_base up to 65000.
-    if (port > 1024 && port <= 65001) return port;
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> pick(20'000, 32'000);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const auto port = static_cast<std::uint16_t>(pick(rng));
+    if (port_free(port) && port_free(static_cast<std::uint16_t>(port + 3))) return port;
   }
   return 0;
 }
@@ -429,6 +435,17 @@ class NodeProcessTest : public ::testing::Test {
         attempted_ = std::max(attempted_, next_submit_ + 1);
         const Reply r = http(url_, "POST", "/v1/txs", binary ? s.binary : s.json_text,
                              binary ? "application/octet-stream" : "application/json");
+        if (r.reached && r.status == 409 && r.body.contains("error") &&
+            r.body["error"].value("code", "") == "tx_nonce_too_low") {
+          // Consensus keeps a proposal that was prepared before the kill and commits it after
+          // the restart: its transactions are committed although the mempool started empty.
+          const Reply status = http(url_, "GET", "/v1/txs/" + s.hash);
+          if (status.reached && status.status == 200 && status.body.value("status", "") == "committed") {
+            ++next_submit_;
+            ++committed_from_prepared_;
+            continue;
+          }
+        }
         if (!r.reached || r.status != 202) return ended(r, "submit nonce " + std::to_string(s.tx.nonce));
         EXPECT_EQ(r.body.value("hash", ""), s.hash);
         ++next_submit_;
@@ -572,7 +589,10 @@ class NodeProcessTest : public ::testing::Test {
       }
       ++blocks_;
     }
-    ASSERT_EQ(next_nonce, reported_.size()) << "every committed transaction was recorded in check_after_restart";
+    ASSERT_GE(next_nonce, reported_.size()) << "every recorded commit is on the chain";
+    // Beyond those: only transactions of a proposal prepared before the last kill, which
+    // consensus committed after check_after_restart had read the account.
+    ASSERT_LE(next_nonce, attempted_) << "more transactions committed than were ever sent";
 
     auto balance_of = [&](const crypto::Address& address) -> std::uint64_t {
       const Reply r = http(url_, "GET", "/v1/accounts/" + address.to_string());
@@ -629,6 +649,7 @@ class NodeProcessTest : public ::testing::Test {
   std::uint64_t lost_ = 0;
   std::uint64_t commits_rechecked_ = 0;
   std::uint64_t committed_unreported_ = 0;
+  std::uint64_t committed_from_prepared_ = 0;
   std::uint64_t blocks_ = 0;
 };
 
@@ -656,12 +677,13 @@ TEST_F(NodeProcessTest, EveryReportedCommitSurvivesSigkill) {
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   std::printf("[ summary  ] seed %llu: %zu kills (%zu on a fresh report), %zu starts, %llu submissions, "
               "%llu commits reported, %llu rechecked after a kill, %llu committed unseen before a kill, "
-              "%llu lost from the mempool and resubmitted, %llu blocks, verify ok, %.1f s\n",
+              "%llu lost from the mempool and resubmitted (%llu of them committed from a proposal prepared before "
+              "the kill), %llu blocks, verify ok, %.1f s\n",
               static_cast<unsigned long long>(seed_), kKills, kills_on_report, starts_,
               static_cast<unsigned long long>(submissions_), static_cast<unsigned long long>(confirmed_),
               static_cast<unsigned long long>(commits_rechecked_),
               static_cast<unsigned long long>(committed_unreported_), static_cast<unsigned long long>(lost_),
-              static_cast<unsigned long long>(blocks_), seconds);
+              static_cast<unsigned long long>(committed_from_prepared_), static_cast<unsigned long long>(blocks_), seconds);
 }
 
 TEST_F(NodeProcessTest, SigtermExitsZeroAndKeepsReportedCommits) {
