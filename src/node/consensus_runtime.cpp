@@ -560,6 +560,7 @@ void ConsensusRuntime::request_sync(consensus::ValidatorIndex peer, std::uint64_
   w.u64(from);
   if (transport_->send(validators_.key(peer), net::FrameType::kSyncRequest, 0, w.data())) {
     sync_outstanding_ = true;
+    sync_peer_ = validators_.key(peer);
     sync_sent_ms_ = now;
     spdlog::info("behind: fetching committed blocks from height {} from validator {} (at {})", from, peer, peer_height);
   }
@@ -596,6 +597,11 @@ void ConsensusRuntime::answer_sync(const crypto::PublicKey& peer, std::uint32_t 
 }
 
 void ConsensusRuntime::on_sync_reply(const crypto::PublicKey& peer, core::ByteView reply) {
+  if (!sync_outstanding_ || peer != sync_peer_) {
+    ++syncs_refused_;
+    spdlog::warn("sync reply from {}, which was not asked: ignored", peer.to_hex().substr(0, 12));
+    return;
+  }
   sync_outstanding_ = false;
   if (failed_) return;
   auto runs = decode_sync_reply(reply);
@@ -616,7 +622,7 @@ void ConsensusRuntime::on_sync_reply(const crypto::PublicKey& peer, core::ByteVi
     ++syncs_applied_;
     process(out);
   }
-  if (runs->empty()) return;
+  if (runs->empty() || runs->back().blocks.empty() || chain_.head().height < runs->back().blocks.back().height) return;
   spdlog::info("synced to height {}", chain_.head().height);
   // A full reply: there may be more.
   if (const auto index = validators_.index_of(peer)) request_sync(*index, 0);

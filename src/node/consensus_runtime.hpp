@@ -156,6 +156,7 @@ class ConsensusRuntime {
   VerifiedTxs verified_txs_;
   std::uint64_t sync_sent_ms_ = 0;
   bool sync_outstanding_ = false;
+  crypto::PublicKey sync_peer_;
   bool failed_ = false;
 
   // Gossip queue, filled from API threads.

@@ -129,7 +129,18 @@ std::vector<core::Result<mempool::AdmitResult>> LedgerNode::submit_batch(std::ve
 
 void LedgerNode::admit_from_peer(std::vector<ledger::Transaction> txs) {
   txs_gossiped_in_.fetch_add(txs.size(), std::memory_order_relaxed);
-  admit_batch(std::move(txs), /*from_peer=*/true);
+  const auto results = admit_batch(std::move(txs), /*from_peer=*/true);
+  // Refusals that say a peer sent something no honest node admits (not merely a transaction
+  // committed or pending already) are counted and logged.
+  for (const auto& r : results) {
+    if (r.ok()) continue;
+    const auto code = r.error().code;
+    if (code == core::ErrorCode::kMempoolDuplicate || code == core::ErrorCode::kTxNonceTooLow) continue;
+    txs_gossip_refused_.fetch_add(1, std::memory_order_relaxed);
+    if (code == core::ErrorCode::kBadSignature || code == core::ErrorCode::kTxMalformed || code == core::ErrorCode::kTxWrongChain) {
+      spdlog::warn("gossiped transaction refused: {}", r.error().to_string());
+    }
+  }
 }
 
 void LedgerNode::post_work(std::function<void()> work) { boost::asio::post(io_, std::move(work)); }
@@ -265,6 +276,8 @@ std::string LedgerNode::metrics_text() const {
   gauge("mempool_bytes", "Bytes of pending transactions.", "gauge", bytes);
   gauge("event_subscribers", "WebSocket subscribers of /v1/events.", "gauge", events_.subscribers());
   gauge("txs_gossiped_in_total", "Transactions received from peers.", "counter", txs_gossiped_in_.load());
+  gauge("txs_gossip_refused_total", "Gossiped transactions refused (bad signature, malformed, mempool full, ...).",
+        "counter", txs_gossip_refused_.load());
   if (runtime_) {
     const auto rs = runtime_->status();
     gauge("consensus_round", "Current IBFT round or HotStuff view.", "gauge", rs.round);

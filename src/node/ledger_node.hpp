@@ -104,6 +104,7 @@ class LedgerNode final : public api::LedgerBackend, private RuntimeHost {
   std::atomic<std::uint64_t> txs_rejected_{0};
   std::atomic<std::uint64_t> blocks_produced_{0};
   std::atomic<std::uint64_t> txs_gossiped_in_{0};
+  std::atomic<std::uint64_t> txs_gossip_refused_{0};
 };
 
 }  // namespace metanode::node
