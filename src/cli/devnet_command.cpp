@@ -2,11 +2,12 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -23,8 +24,6 @@
 #include "crypto/random.hpp"
 #include "ledger/genesis.hpp"
 #include "node/config.hpp"
-
-extern char** environ;
 
 namespace metanode::cli {
 namespace {
@@ -132,30 +131,31 @@ struct Child {
 };
 
 core::Result<pid_t> spawn_node(const fs::path& self, const fs::path& dir, const std::string& log_level) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  const std::string log = (dir / "node.log").string();
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  // The children start with the default signal mask: they handle SIGINT/SIGTERM themselves.
-  sigset_t empty;
-  sigemptyset(&empty);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  // Their own process group: a terminal's Ctrl-C reaches only `up`, which stops them in order.
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
   const std::string exe = self.string();
   const std::string config = (dir / "config.toml").string();
+  const std::string log = (dir / "node.log").string();
   std::vector<const char*> argv = {exe.c_str(), "node", "--config", config.c_str(), "--log-level", log_level.c_str(), nullptr};
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, exe.c_str(), &actions, &attr, const_cast<char* const*>(argv.data()), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return core::make_error(core::ErrorCode::kIo, "cannot start " + exe + ": " + std::strerror(rc));
-  return pid;
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) return core::make_error(core::ErrorCode::kIo, std::string("cannot start a node: ") + std::strerror(errno));
+  if (pid > 0) return pid;
+  // Child: async-signal-safe calls only until exec. A node stops (cleanly, SIGTERM) if `up`
+  // dies without stopping it, and runs in its own process group: a terminal's Ctrl-C reaches
+  // only `up`, which stops the nodes in order.
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (::getppid() != parent) ::_exit(126);
+  ::setpgid(0, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  const int in = ::open("/dev/null", O_RDONLY);
+  if (out < 0 || in < 0) ::_exit(125);
+  ::dup2(in, STDIN_FILENO);
+  ::dup2(out, STDOUT_FILENO);
+  ::dup2(out, STDERR_FILENO);
+  ::execv(exe.c_str(), const_cast<char* const*>(argv.data()));
+  ::_exit(127);
 }
 
 // The few numbers the status line shows, from a node's /metrics.

@@ -1,0 +1,152 @@
+// `metanode up` as a user runs it: the first run creates a 4-validator devnet and starts one
+// process per validator, the status line shows the chain growing with every node linked to the
+// other three, Ctrl-C (SIGINT) stops every node cleanly, and the next run resumes the same chain
+// from disk. Asking for another size on an existing devnet is refused with a clear message.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "cli/http_client.hpp"
+#include "system/process_support.hpp"
+
+namespace metanode {
+namespace {
+
+using namespace system_testing;
+using nlohmann::json;
+
+constexpr std::size_t kValidators = 4;
+constexpr milliseconds kProgressTimeout{60'000};
+constexpr milliseconds kStopTimeout{25'000};
+
+// A port base whose API (+1) and XTMP (+4) ports are free for every node (i*100 apart).
+std::uint16_t free_port_base() {
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> pick(200, 300);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const auto base = static_cast<std::uint16_t>(pick(rng) * 100);
+    bool free = true;
+    for (std::size_t i = 0; i < kValidators && free; ++i) {
+      free = port_free(static_cast<std::uint16_t>(base + 100 * i + 1)) && port_free(static_cast<std::uint16_t>(base + 100 * i + 4));
+    }
+    if (free) return base;
+  }
+  return 0;
+}
+
+std::optional<std::uint64_t> height_of(std::uint16_t api_port) {
+  auto reply = cli::http_request("http://127.0.0.1:" + std::to_string(api_port), "GET", "/health", "", "application/json",
+                                 milliseconds(2'000));
+  if (!reply.ok() || reply->status != 200) return std::nullopt;
+  const json doc = json::parse(reply->body, nullptr, false);
+  if (doc.is_discarded()) return std::nullopt;
+  return doc.value("height", std::uint64_t{0});
+}
+
+class DevnetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("metanode-devnet-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    base_ = free_port_base();
+    ASSERT_NE(base_, 0) << "no free ports";
+  }
+  void TearDown() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  std::vector<std::string> up_args(std::size_t validators) const {
+    return {METANODE_BINARY, "up",          "--validators", std::to_string(validators), "--dir", (dir_ / "net").string(),
+            "--port-base",   std::to_string(base_), "--status-interval-ms", "200", "--log-level", "info"};
+  }
+
+  // Runs `up` until every node reports a height past `beyond` and the status line shows all
+  // nodes up with 3 peers each; then stops it with SIGINT. Returns the height reached.
+  std::uint64_t run_until_progress(std::uint64_t beyond, const std::string& log_name) {
+    const fs::path log = dir_ / log_name;
+    pid_ = spawn(up_args(kValidators), log);
+    EXPECT_GT(pid_, 0);
+    const auto deadline = Clock::now() + kProgressTimeout;
+    std::uint64_t reached = 0;
+    const std::regex linked(R"(nodes up 4/4 \| peers 3 3 3 3)");
+    while (true) {
+      if (Clock::now() > deadline) {
+        ADD_FAILURE() << "no progress past height " << beyond << " with all links up:\n" << tail_of(log) << "\nnode0:\n"
+                      << tail_of(dir_ / "net" / "node0" / "node.log");
+        break;
+      }
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        ADD_FAILURE() << "up exited early (" << describe_status(status) << "):\n" << tail_of(log);
+        return 0;
+      }
+      std::uint64_t lowest = UINT64_MAX;
+      for (std::size_t i = 0; i < kValidators; ++i) {
+        const auto h = height_of(static_cast<std::uint16_t>(base_ + 100 * i + 1));
+        lowest = std::min(lowest, h.value_or(0));
+      }
+      if (lowest > beyond + 2 && std::regex_search(read_file(log), linked)) {
+        reached = lowest;
+        break;
+      }
+      std::this_thread::sleep_for(milliseconds(200));
+    }
+    ::kill(pid_, SIGINT);
+    const auto status = wait_exit(pid_, kStopTimeout);
+    EXPECT_TRUE(status.has_value()) << "up did not stop within " << kStopTimeout.count() << " ms of SIGINT";
+    if (status) {
+      pid_ = -1;
+      EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << describe_status(*status) << "\n" << tail_of(log);
+    }
+    const std::string out = read_file(log);
+    EXPECT_NE(out.find("stopped;"), std::string::npos) << tail_of(log);
+    // Every node is gone: its API no longer answers.
+    for (std::size_t i = 0; i < kValidators; ++i) {
+      EXPECT_FALSE(height_of(static_cast<std::uint16_t>(base_ + 100 * i + 1)).has_value()) << "node " << i << " still runs";
+      EXPECT_NE(read_file(dir_ / "net" / ("node" + std::to_string(i)) / "node.log").find("stopping (signal"),
+                std::string::npos)
+          << "node " << i << " did not stop cleanly";
+    }
+    return reached;
+  }
+
+  fs::path dir_;
+  std::uint16_t base_ = 0;
+  pid_t pid_ = -1;
+};
+
+TEST_F(DevnetTest, UpRunsFourValidatorsStopsOnCtrlCAndResumes) {
+  const std::uint64_t first = run_until_progress(0, "up1.log");
+  ASSERT_FALSE(HasFailure());
+  const std::string out1 = read_file(dir_ / "up1.log");
+  EXPECT_NE(out1.find("created a 4-validator ibft devnet"), std::string::npos) << out1;
+  for (std::size_t i = 0; i < kValidators; ++i) {
+    EXPECT_NE(out1.find("ledger API http://127.0.0.1:" + std::to_string(base_ + 100 * i + 1)), std::string::npos) << out1;
+    EXPECT_NE(out1.find("XTMP 127.0.0.1:" + std::to_string(base_ + 100 * i + 4)), std::string::npos) << out1;
+  }
+
+  // Resumes: same keys and chain, and the chain goes on from where it stopped.
+  const std::uint64_t second = run_until_progress(first, "up2.log");
+  ASSERT_FALSE(HasFailure());
+  EXPECT_GT(second, first);
+  EXPECT_NE(read_file(dir_ / "up2.log").find("resuming the 4-validator ibft devnet"), std::string::npos);
+
+  // Another size on the same directory is refused with what to do instead.
+  const auto refused = [&] {
+    const pid_t pid = spawn(up_args(3), dir_ / "up3.log");
+    return wait_exit(pid, milliseconds(20'000));
+  }();
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_TRUE(WIFEXITED(*refused) && WEXITSTATUS(*refused) == 1);
+  EXPECT_NE(read_file(dir_ / "up3.log").find("pass --validators 4"), std::string::npos) << read_file(dir_ / "up3.log");
+}
+
+}  // namespace
+}  // namespace metanode
