@@ -432,8 +432,11 @@ void ConsensusRuntime::try_payload() {
   payload_request_.reset();
   ConsensusPayload payload;
   payload.timestamp_unix_ms = core::SystemClock().now_unix_ms();
+  const std::size_t pipelined_senders = next_nonce.size();
   PipelineState state(chain_, std::move(next_nonce));
   payload.txs = host_.propose(state);
+  spdlog::debug("proposing height {}: {} txs ({} senders in uncommitted ancestors)", request.height, payload.txs.size(),
+                pipelined_senders);
   own_proposals_[request.height] = inflight_of(request.height, request.parent_id, payload);
   consensus::Actions out;
   engine_->on_payload(request.height, core::encode(payload), now, out);
