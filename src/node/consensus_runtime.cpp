@@ -445,42 +445,82 @@ void ConsensusRuntime::try_payload() {
 
 void ConsensusRuntime::validate_payload(const consensus::ValidatePayload& v) {
   if (failed_) return;
-  bool valid = true;
-  std::string why;
-  auto payload = core::decode<ConsensusPayload>(*v.payload);
-  if (!payload.ok()) {
-    valid = false;
-    why = payload.error().message;
-  } else if (payload->timestamp_unix_ms > core::SystemClock().now_unix_ms() + 10'000) {
-    valid = false;
-    why = "timestamp more than 10 s in the future";
-  } else {
-    const std::string& chain = chain_.genesis().chain_id;
-    for (const auto& tx : payload->txs) {
-      const core::Hash32 h = tx.hash();
-      bool known = host_.verified(tx, h);
-      core::Hash32 key{};
-      if (!known) {
-        key = VerifiedTxs::key_of(tx);
-        known = verified_txs_.contains(key);
-      }
-      auto st = known ? tx.check_stateless_without_signatures(chain) : tx.check_stateless(chain);
-      if (!st.ok()) {
-        valid = false;
-        why = "transaction " + core::to_hex(h).substr(0, 16) + ": " + st.error().message;
-        break;
-      }
-      if (!known) verified_txs_.insert(key);
-    }
-  }
-  if (valid) {
-    validated_[v.block_id] = inflight_of(v.height, v.parent_id, *payload);
-  } else {
+  const auto verdict = [this](const core::Hash32& block_id, bool valid) {
+    consensus::Actions out;
+    engine_->on_payload_verdict(block_id, valid, now_ms(), out);
+    process(out);
+  };
+  const auto refuse = [&](const std::string& why) {
     spdlog::warn("proposal for height {} refused: {}", v.height, why);
+    verdict(v.block_id, false);
+  };
+  auto decoded = core::decode<ConsensusPayload>(*v.payload);
+  if (!decoded.ok()) return refuse(decoded.error().message);
+  if (decoded->timestamp_unix_ms > core::SystemClock().now_unix_ms() + 10'000) {
+    return refuse("timestamp more than 10 s in the future");
   }
-  consensus::Actions out;
-  engine_->on_payload_verdict(v.block_id, valid, now_ms(), out);
-  process(out);
+  auto payload = std::make_shared<ConsensusPayload>(std::move(*decoded));
+  const auto& txs = payload->txs;
+  const std::string& chain = chain_.genesis().chain_id;
+  std::vector<core::Hash32> hashes(txs.size());
+  for (std::size_t i = 0; i < txs.size(); ++i) hashes[i] = txs[i].hash();
+  // Signatures this node verified already (pending here, or in an earlier proposal) are not
+  // checked again; the rest are checked on the worker threads, in parallel, while the
+  // consensus thread goes on with other messages.
+  std::vector<char> known = host_.pending_exact(txs, hashes);
+  auto unknown = std::make_shared<std::vector<std::pair<std::size_t, core::Hash32>>>();
+  for (std::size_t i = 0; i < txs.size(); ++i) {
+    if (auto st = txs[i].check_stateless_without_signatures(chain); !st.ok()) {
+      return refuse("transaction " + core::to_hex(hashes[i]).substr(0, 16) + ": " + st.error().message);
+    }
+    if (known[i]) continue;
+    const core::Hash32 key = VerifiedTxs::key_of(txs[i]);
+    if (!verified_txs_.contains(key)) unknown->emplace_back(i, key);
+  }
+  Inflight inflight = inflight_of(v.height, v.parent_id, *payload);
+  if (unknown->empty()) {
+    validated_[v.block_id] = std::move(inflight);
+    return verdict(v.block_id, true);
+  }
+  struct Job {
+    std::atomic<std::size_t> chunks_left{0};
+    std::atomic<bool> bad{false};
+    std::mutex mutex;
+    std::string why;
+  };
+  auto job = std::make_shared<Job>();
+  constexpr std::size_t kChunk = 128;
+  const std::size_t chunks = (unknown->size() + kChunk - 1) / kChunk;
+  job->chunks_left = chunks;
+  auto finish = [this, job, unknown, block_id = v.block_id, height = v.height, inflight = std::move(inflight)]() mutable {
+    if (failed_) return;
+    if (job->bad) {
+      spdlog::warn("proposal for height {} refused: {}", height, job->why);
+      consensus::Actions out;
+      engine_->on_payload_verdict(block_id, false, now_ms(), out);
+      process(out);
+      return;
+    }
+    for (const auto& [index, key] : *unknown) verified_txs_.insert(key);
+    validated_[block_id] = std::move(inflight);
+    consensus::Actions out;
+    engine_->on_payload_verdict(block_id, true, now_ms(), out);
+    process(out);
+  };
+  auto shared_finish = std::make_shared<decltype(finish)>(std::move(finish));
+  for (std::size_t c = 0; c < chunks; ++c) {
+    host_.post_work([this, job, unknown, payload, shared_finish, from = c * kChunk] {
+      const std::size_t to = std::min(unknown->size(), from + kChunk);
+      for (std::size_t k = from; k < to && !job->bad; ++k) {
+        const auto& tx = payload->txs[(*unknown)[k].first];
+        if (auto st = tx.check_signatures(); !st.ok()) {
+          std::lock_guard lock(job->mutex);
+          if (!job->bad.exchange(true)) job->why = "transaction " + core::to_hex(tx.hash()).substr(0, 16) + ": " + st.error().message;
+        }
+      }
+      if (job->chunks_left.fetch_sub(1) == 1) boost::asio::post(ctx_, [shared_finish] { (*shared_finish)(); });
+    });
+  }
 }
 
 void ConsensusRuntime::apply_commit(const consensus::CommitBlock& c) {
@@ -515,10 +555,12 @@ void ConsensusRuntime::apply_commit(const consensus::CommitBlock& c) {
     spdlog::error("committed payload at height {} does not decode ({}); applied as empty", height, payload.error().message);
   }
   bool all_verified = true;
-  for (const auto& tx : txs.txs) {
-    if (!host_.verified(tx, tx.hash()) && !verified_txs_.contains(VerifiedTxs::key_of(tx))) {
-      all_verified = false;
-      break;
+  {
+    std::vector<core::Hash32> hashes(txs.txs.size());
+    for (std::size_t i = 0; i < txs.txs.size(); ++i) hashes[i] = txs.txs[i].hash();
+    const std::vector<char> pending = host_.pending_exact(txs.txs, hashes);
+    for (std::size_t i = 0; i < txs.txs.size() && all_verified; ++i) {
+      all_verified = pending[i] || verified_txs_.contains(VerifiedTxs::key_of(txs.txs[i]));
     }
   }
   Finality finality{c.block, c.certificate};

@@ -40,9 +40,10 @@ class RuntimeHost {
   // uncommitted ancestors applied).
   virtual std::vector<ledger::Transaction> propose(const ledger::AccountReader& state) = 0;
   virtual bool has_pending() const = 0;
-  // True when this exact transaction, signatures included, is pending here (so they were
-  // verified on admission). `hash` is tx.hash().
-  virtual bool verified(const ledger::Transaction& tx, const core::Hash32& hash) const = 0;
+  // For each transaction: whether this exact transaction, signatures included, is pending here
+  // (so its signatures were verified on admission). hashes[i] is txs[i].hash().
+  virtual std::vector<char> pending_exact(const std::vector<ledger::Transaction>& txs,
+                                          const std::vector<core::Hash32>& hashes) const = 0;
   // A block was applied: clean the mempool, publish the event, count.
   virtual void on_applied(const ledger::ProducedBlock& produced) = 0;
   // Transactions a peer gossiped: check and admit them like a submission, without gossiping.

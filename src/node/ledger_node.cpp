@@ -156,12 +156,8 @@ std::vector<core::Result<mempool::AdmitResult>> LedgerNode::admit_batch(std::vec
   // all for a nonce that is used already (it would be refused anyway).
   const std::string& chain_id = chain_->genesis().chain_id;
   std::vector<core::Hash32> hashes(txs.size());
-  std::vector<char> known(txs.size(), 0);
   for (std::size_t i = 0; i < txs.size(); ++i) hashes[i] = txs[i].hash();
-  {
-    std::lock_guard lock(mempool_mutex_);
-    for (std::size_t i = 0; i < txs.size(); ++i) known[i] = mempool_->holds(txs[i], hashes[i]) ? 1 : 0;
-  }
+  std::vector<char> known = pending_exact(txs, hashes);
   std::vector<std::optional<core::Error>> stateless(txs.size());
   for (std::size_t i = 0; i < txs.size(); ++i) {
     const ledger::Transaction& tx = txs[i];
@@ -347,9 +343,12 @@ bool LedgerNode::has_pending() const {
   return mempool_->size() > 0;
 }
 
-bool LedgerNode::verified(const ledger::Transaction& tx, const core::Hash32& hash) const {
+std::vector<char> LedgerNode::pending_exact(const std::vector<ledger::Transaction>& txs,
+                                            const std::vector<core::Hash32>& hashes) const {
+  std::vector<char> out(txs.size(), 0);
   std::lock_guard lock(mempool_mutex_);
-  return mempool_->holds(tx, hash);
+  for (std::size_t i = 0; i < txs.size(); ++i) out[i] = mempool_->holds(txs[i], hashes[i]) ? 1 : 0;
+  return out;
 }
 
 void LedgerNode::producer_loop() {

@@ -65,7 +65,8 @@ class LedgerNode final : public api::LedgerBackend, private RuntimeHost {
   // RuntimeHost
   std::vector<ledger::Transaction> propose(const ledger::AccountReader& state) override;
   bool has_pending() const override;
-  bool verified(const ledger::Transaction& tx, const core::Hash32& hash) const override;
+  std::vector<char> pending_exact(const std::vector<ledger::Transaction>& txs,
+                                  const std::vector<core::Hash32>& hashes) const override;
   void on_applied(const ledger::ProducedBlock& produced) override;
   void admit_from_peer(std::vector<ledger::Transaction> txs) override;
   void post_work(std::function<void()> work) override;
