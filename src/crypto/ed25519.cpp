@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <atomic>
 #include <cstring>
 
 #include "crypto/random.hpp"
@@ -64,8 +65,15 @@ Signature KeyPair::sign_digest(const core::Hash32& digest) const {
   return signature;
 }
 
+namespace {
+std::atomic<std::uint64_t> verifications{0};
+}  // namespace
+
+std::uint64_t verifications_total() { return verifications.load(std::memory_order_relaxed); }
+
 bool verify_digest(const PublicKey& key, const core::Hash32& digest, const Signature& signature) {
   ensure_sodium();
+  verifications.fetch_add(1, std::memory_order_relaxed);
   return crypto_sign_ed25519_verify_detached(signature.bytes.data(), digest.data(), digest.size(),
                                              key.bytes.data()) == 0;
 }

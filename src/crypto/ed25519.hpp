@@ -59,6 +59,9 @@ class KeyPair {
 
 // Checks `signature` over hash(domain, message); kBadSignature when it does not verify.
 core::Status verify(const PublicKey& key, core::Domain domain, core::ByteView message, const Signature& signature);
+// Ed25519 verifications this process has done (a metric: each signature should be checked
+// once per node).
+std::uint64_t verifications_total();
 bool verify_digest(const PublicKey& key, const core::Hash32& digest, const Signature& signature);
 
 }  // namespace metanode::crypto

@@ -272,6 +272,8 @@ std::string LedgerNode::metrics_text() const {
   gauge("mempool_bytes", "Bytes of pending transactions.", "gauge", bytes);
   gauge("event_subscribers", "WebSocket subscribers of /v1/events.", "gauge", events_.subscribers());
   gauge("txs_gossiped_in_total", "Transactions received from peers.", "counter", txs_gossiped_in_.load());
+  gauge("ed25519_verifications_total", "Ed25519 signature verifications done by this process.", "counter",
+        crypto::verifications_total());
   gauge("txs_gossip_refused_total", "Gossiped transactions refused (bad signature, malformed, mempool full, ...).",
         "counter", txs_gossip_refused_.load());
   if (runtime_) {
