@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <array>
 #include <boost/asio.hpp>
@@ -1144,6 +1146,41 @@ TEST_F(BadPeerTest, ProposalWithBadSignatureTwinOfPendingTransactionIsRefused) {
     EXPECT_NE(finality->block.proposer, kByzantine) << "node " << i << " committed the Byzantine proposal";
   }
   expect_network_keeps_working(1, "a proposal with a bad signature twin");
+}
+
+}  // namespace
+}  // namespace metanode::node
+
+// ---- the client request/response path ----
+
+namespace metanode::node {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST_F(BadPeerTest, AuthenticatedClientGetsStatusOverXtmp) {
+  // A configured full node asks node 0 for its status over XTMP; the stream id pairs the answer
+  // with the question, and an unknown method gets an error, not a dropped link.
+  const std::uint16_t port = nodes_[0]->xtmp_port();
+  RawXtmpClient client;
+  ASSERT_TRUE(client.connect(port, full_node_key_.seed()));
+  client.send_sealed(net::FrameType::kRequest, 7, core::as_bytes(std::string_view("status")));
+  std::optional<net::Frame> reply;
+  for (int i = 0; i < 20 && !(reply && reply->type == net::FrameType::kResponse); ++i) reply = client.read_frame(1000ms);
+  ASSERT_TRUE(reply && reply->type == net::FrameType::kResponse) << "no response";
+  EXPECT_EQ(reply->stream, 7u);
+  const auto doc = nlohmann::json::parse(std::string(reply->payload.begin(), reply->payload.end()));
+  EXPECT_EQ(doc.at("chain_id").get<std::string>(), genesis_.chain_id);
+  EXPECT_GE(doc.at("height").get<std::uint64_t>(), 1u);
+  EXPECT_EQ(doc.at("block_hash").get<std::string>().size(), 64u);
+
+  client.send_sealed(net::FrameType::kRequest, 8, core::as_bytes(std::string_view("no-such-method")));
+  reply.reset();
+  for (int i = 0; i < 20 && !(reply && reply->type == net::FrameType::kResponse); ++i) reply = client.read_frame(1000ms);
+  ASSERT_TRUE(reply && reply->type == net::FrameType::kResponse);
+  EXPECT_EQ(reply->stream, 8u);
+  const auto error = nlohmann::json::parse(std::string(reply->payload.begin(), reply->payload.end()));
+  EXPECT_EQ(error.at("error").at("code").get<std::string>(), "invalid_argument");
 }
 
 }  // namespace
