@@ -89,7 +89,7 @@ struct AddressHasher {
 // Bounded by count: cleared when full. Thread-safe.
 class StateNodeCache final : public merkle::NodeReader {
  public:
-  explicit StateNodeCache(const merkle::NodeReader& base) : base_(base) {}
+  explicit StateNodeCache(const merkle::NodeReader& base) : base_(base) { nodes_.reserve(kNodesMax); }
   core::Result<std::optional<core::Bytes>> get_node(const core::Hash32& id) const override;
   void remember(const core::Hash32& id, core::ByteView encoded) const;
 
