@@ -198,6 +198,7 @@ void ConsensusRuntime::stop() {
   if (transport_) transport_->stop();
   ctx_.stop();
   if (thread_.joinable()) thread_.join();
+  verify_pool_.join();
 }
 
 std::uint16_t ConsensusRuntime::xtmp_port() const { return transport_ ? transport_->port() : 0; }
@@ -509,7 +510,7 @@ void ConsensusRuntime::validate_payload(const consensus::ValidatePayload& v) {
   };
   auto shared_finish = std::make_shared<decltype(finish)>(std::move(finish));
   for (std::size_t c = 0; c < chunks; ++c) {
-    host_.post_work([this, job, unknown, payload, shared_finish, from = c * kChunk] {
+    boost::asio::post(verify_pool_, [this, job, unknown, payload, shared_finish, from = c * kChunk] {
       const std::size_t to = std::min(unknown->size(), from + kChunk);
       for (std::size_t k = from; k < to && !job->bad; ++k) {
         const auto& tx = payload->txs[(*unknown)[k].first];

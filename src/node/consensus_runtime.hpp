@@ -17,6 +17,7 @@
 #include <functional>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -141,6 +142,9 @@ class ConsensusRuntime {
   std::unique_ptr<net::Transport> transport_;
 
   boost::asio::io_context ctx_;
+  // Signature checks of proposals run here, not behind the API's and gossip's queue of work: a
+  // proposal checked late times its round out.
+  boost::asio::thread_pool verify_pool_{2};
   boost::asio::steady_timer engine_timer_;
   boost::asio::steady_timer payload_timer_;
   boost::asio::steady_timer gossip_timer_;
