@@ -421,21 +421,25 @@ void ConsensusRuntime::try_payload() {
     cursor = f->parent_id;
   }
   const std::uint64_t now = now_ms();
-  if (!host_.has_pending() && !pipeline_busy && now < payload_requested_ms_ + config_.idle_block_ms) {
-    // Nothing to include: wait for transactions (on_admitted pokes) or the idle interval.
+  const bool idle_wait_left = !pipeline_busy && now < payload_requested_ms_ + config_.idle_block_ms;
+  // Nothing includable (an empty pool, or only transactions that must wait, say for a missing
+  // nonce): wait for transactions (on_admitted pokes) or the idle interval, so a pool holding
+  // only such transactions does not make a stream of empty blocks.
+  const auto wait_for_more = [&] {
     payload_timer_.expires_after(std::chrono::milliseconds(payload_requested_ms_ + config_.idle_block_ms - now));
     payload_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) try_payload();
     });
-    return;
-  }
-  payload_timer_.cancel();
-  payload_request_.reset();
+  };
+  if (idle_wait_left && !host_.has_pending()) return wait_for_more();
   ConsensusPayload payload;
   payload.timestamp_unix_ms = core::SystemClock().now_unix_ms();
   const std::size_t pipelined_senders = next_nonce.size();
   PipelineState state(chain_, std::move(next_nonce));
   payload.txs = host_.propose(state);
+  if (payload.txs.empty() && idle_wait_left) return wait_for_more();
+  payload_timer_.cancel();
+  payload_request_.reset();
   spdlog::debug("proposing height {}: {} txs ({} senders in uncommitted ancestors)", request.height, payload.txs.size(),
                 pipelined_senders);
   own_proposals_[request.height] = inflight_of(request.height, request.parent_id, payload);

@@ -10,9 +10,12 @@ bool Pacemaker::advance(std::uint64_t view, bool after_qc, std::uint64_t now_ms)
   if (after_qc) {
     consecutive_timeouts_ = 0;
   } else {
-    ++consecutive_timeouts_;
+    // A view left by a timeout certificate counts once: rearm() already counted it if our own
+    // timer expired in it (counting again would double the next view's timer twice).
+    if (!expired_in_view_) ++consecutive_timeouts_;
     ++views_timed_out_;
   }
+  expired_in_view_ = false;
   view_ = view;
   view_started_ms_ = now_ms;
   // Timeouts of views we left can no longer help.
@@ -22,6 +25,7 @@ bool Pacemaker::advance(std::uint64_t view, bool after_qc, std::uint64_t now_ms)
 
 void Pacemaker::rearm(std::uint64_t now_ms) {
   view_started_ms_ = now_ms;
+  expired_in_view_ = true;
   if (consecutive_timeouts_ < 64) ++consecutive_timeouts_;
 }
 

@@ -42,6 +42,7 @@ class Pacemaker {
   std::uint64_t view_ = 0;
   std::uint64_t view_started_ms_ = 0;
   std::uint64_t consecutive_timeouts_ = 0;
+  bool expired_in_view_ = false;  // our timer expired in the current view (rearm counted it)
   std::uint64_t views_timed_out_ = 0;
   std::map<std::uint64_t, VoteCollector> timeouts_;
   std::map<ValidatorIndex, std::uint64_t> highest_timeout_;
