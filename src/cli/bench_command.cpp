@@ -184,6 +184,18 @@ int run_bench(Io& io, BenchOptions opts) {
       if (Clock::now() > deadline) return fail(io, "funding transfers were not committed in time");
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+    // Every node that takes submissions must have applied the funding too, or the first
+    // transfers it gets would be refused for want of balance.
+    for (const auto& node_url : submit_urls) {
+      auto conn = HttpConnection::connect(node_url, std::chrono::seconds(10));
+      if (!conn.ok()) continue;  // a node that is down gets no batches until it is back
+      while (true) {
+        auto account = get_json(**conn, "/v1/accounts/" + funder_address.to_string());
+        if (account.ok() && (*account)["nonce"].get<std::uint64_t>() >= funding_nonce_end) break;
+        if (Clock::now() > deadline) return fail(io, node_url + " did not apply the funding transfers in time");
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
   }
 
   // Sign everything in advance, on every core; ordered round by round so each batch carries
