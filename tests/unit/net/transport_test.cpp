@@ -15,12 +15,14 @@
 #include "net/pq_channel.hpp"
 #include "net/tls.hpp"
 #include "net/transport.hpp"
+#include "unit/net/raw_xtmp_client.hpp"
 
 namespace metanode::net {
 namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
+using testing::RawXtmpClient;
 
 crypto::Seed seed_of(int i) {
   crypto::Seed s{};
@@ -155,110 +157,6 @@ struct Mesh {
   }
 };
 
-// ---- a raw client built from the transport's own pieces, to misbehave on purpose ----
-
-struct RawClient {
-  asio::io_context io;
-  std::optional<asio::ssl::context> ctx;
-  std::optional<asio::ssl::stream<tcp::socket>> ssl;
-  std::optional<SealedChannel> channel;
-  FrameReader reader;
-
-  // TLS 1.3 with `seed`'s certificate, then (post_quantum) the KEM exchange. False on failure.
-  bool connect(std::uint16_t port, const crypto::Seed& seed, bool post_quantum = true) {
-    auto id = make_tls_identity(seed, "raw");
-    if (!id.ok()) return false;
-    auto native = make_tls_context(*id, /*server=*/false);
-    if (!native.ok()) return false;
-    ctx.emplace(native->release());
-    ssl.emplace(io, *ctx);
-    boost::system::error_code ec;
-    ssl->next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
-    if (ec) return false;
-    ssl->handshake(asio::ssl::stream_base::client, ec);
-    if (ec) return false;
-    if (!post_quantum) return true;
-    KemInitiator kem;
-    write_frame(FrameType::kKemOffer, 0, kem.offer());
-    auto reply = read_frame(3000ms);
-    if (!reply || reply->type != FrameType::kKemReply) return false;
-    auto secret = export_session_secret(ssl->native_handle());
-    auto keys = kem.finish(reply->payload, *secret);
-    if (!keys.ok()) return false;
-    channel.emplace(*keys);
-    return true;
-  }
-  void write_bytes(core::ByteView bytes) {
-    boost::system::error_code ec;
-    asio::write(*ssl, asio::buffer(bytes.data(), bytes.size()), ec);
-  }
-  void write_frame(FrameType type, std::uint32_t stream, core::ByteView payload) {
-    core::Bytes out;
-    append_frame(out, type, stream, payload);
-    write_bytes(out);
-  }
-  void send_sealed(FrameType type, std::uint32_t stream, core::ByteView payload) {
-    write_frame(type, stream, channel->seal(type, stream, payload));
-  }
-  // Reads until one frame arrives (opened when keyed), the link ends, or the time is up.
-  std::optional<Frame> read_frame(std::chrono::milliseconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    for (;;) {
-      auto next = reader.next();
-      if (!next.ok()) return std::nullopt;
-      if (next->has_value()) {
-        Frame f = std::move(**next);
-        if (channel) {
-          auto plain = channel->open(f.type, f.stream, f.payload);
-          if (!plain.ok()) return std::nullopt;
-          f.payload = *plain;
-        }
-        return f;
-      }
-      if (closed_ || !read_some(end)) return std::nullopt;
-    }
-  }
-  // True when the other side ends the link within `limit` (whatever it sends before that is read
-  // and ignored).
-  bool closed_within(std::chrono::milliseconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (!closed_) {
-      if (!read_some(end) && !closed_) return false;
-    }
-    return true;
-  }
-
- private:
-  bool closed_ = false;
-  // One read with a deadline; false on timeout or end of stream.
-  bool read_some(std::chrono::steady_clock::time_point end) {
-    std::array<core::Byte, 65536> buf;
-    bool done = false;
-    boost::system::error_code result;
-    std::size_t got = 0;
-    ssl->async_read_some(asio::buffer(buf), [&](const boost::system::error_code& ec, std::size_t n) {
-      done = true;
-      result = ec;
-      got = n;
-    });
-    io.restart();
-    const auto left = end - std::chrono::steady_clock::now();
-    io.run_for(left > 0ms ? std::chrono::duration_cast<std::chrono::milliseconds>(left) : 0ms);
-    if (!done) {
-      boost::system::error_code ignored;
-      ssl->next_layer().cancel(ignored);
-      io.restart();
-      io.run();
-      if (!result || result == asio::error::operation_aborted) return false;
-    }
-    if (result) {
-      closed_ = true;
-      return false;
-    }
-    reader.feed(core::ByteView(buf.data(), got));
-    return true;
-  }
-};
 
 // ---- 1. mesh ----
 
@@ -381,7 +279,7 @@ TEST(XtmpTransport, GarbageAndTls12AreDroppedAndGoodPeersKeepWorking) {
     EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
   }
   {
-    RawClient old;
+    RawXtmpClient old;
     auto id = make_tls_identity(mesh.seeds[0], "old");
     auto native = make_tls_context(*id, false);
     SSL_CTX_set_min_proto_version(native->get(), TLS1_2_VERSION);
@@ -419,7 +317,7 @@ struct ServerWithClient {
 
 TEST(XtmpTransport, OversizedFrameEndsTheLink) {
   ServerWithClient s([](TransportConfig& c) { c.frame_body_max = 4096; });
-  RawClient raw;
+  RawXtmpClient raw;
   ASSERT_TRUE(raw.connect(s.server->port(), s.client_seed));
   // The control: the largest frame the limit allows arrives (a client outside `peers` is served).
   const std::size_t largest = 4096 - kFrameBodyMinBytes - crypto::kAesTagBytes;
@@ -445,7 +343,7 @@ TEST(XtmpTransport, OversizedFrameEndsTheLink) {
   EXPECT_EQ(s.inbox.count(), 1u);
   EXPECT_TRUE(eventually([&] { return s.inbox.disconnects() == 1 && s.server->connected_count() == 0; }));
   // Still serving: the same client comes back.
-  RawClient again;
+  RawXtmpClient again;
   ASSERT_TRUE(again.connect(s.server->port(), s.client_seed));
   again.send_sealed(FrameType::kRequest, 3, pattern(10, 4));
   EXPECT_TRUE(eventually([&] { return s.inbox.count() == 2; }));
@@ -453,7 +351,7 @@ TEST(XtmpTransport, OversizedFrameEndsTheLink) {
 
 TEST(XtmpTransport, FrameThatDoesNotOpenEndsTheLink) {
   ServerWithClient s;
-  RawClient raw;
+  RawXtmpClient raw;
   ASSERT_TRUE(raw.connect(s.server->port(), s.client_seed));
   raw.send_sealed(FrameType::kConsensus, 1, pattern(64, 1));
   ASSERT_TRUE(eventually([&] { return s.inbox.count() == 1; }));
@@ -464,12 +362,12 @@ TEST(XtmpTransport, FrameThatDoesNotOpenEndsTheLink) {
   EXPECT_EQ(s.inbox.count(), 1u);
 
   // A plain frame before keying is refused too.
-  RawClient unkeyed;
+  RawXtmpClient unkeyed;
   ASSERT_TRUE(unkeyed.connect(s.server->port(), s.client_seed, /*post_quantum=*/false));
   unkeyed.write_frame(FrameType::kConsensus, 1, pattern(64, 3));
   EXPECT_TRUE(unkeyed.closed_within(3000ms));
 
-  RawClient good;
+  RawXtmpClient good;
   ASSERT_TRUE(good.connect(s.server->port(), s.client_seed));
   good.send_sealed(FrameType::kConsensus, 4, pattern(64, 4));
   EXPECT_TRUE(eventually([&] { return s.inbox.count() == 2; }));
@@ -477,10 +375,10 @@ TEST(XtmpTransport, FrameThatDoesNotOpenEndsTheLink) {
 
 TEST(XtmpTransport, NewLinkFromTheSameKeyReplacesTheOld) {
   ServerWithClient s;
-  RawClient first;
+  RawXtmpClient first;
   ASSERT_TRUE(first.connect(s.server->port(), s.client_seed));
   ASSERT_TRUE(eventually([&] { return s.server->connected_count() == 1; }));
-  RawClient second;
+  RawXtmpClient second;
   ASSERT_TRUE(second.connect(s.server->port(), s.client_seed));
   EXPECT_TRUE(first.closed_within(3000ms));
   second.send_sealed(FrameType::kRequest, 9, pattern(30, 9));
@@ -519,7 +417,7 @@ TEST(XtmpTransport, PeerThatStopsReadingMeetsBackPressure) {
     c.queued_bytes_max = kQueueMax;
     c.idle_timeout_ms = 60000;  // this client is silent on purpose
   });
-  RawClient raw;
+  RawXtmpClient raw;
   ASSERT_TRUE(raw.connect(s.server->port(), s.client_seed));
   ASSERT_TRUE(eventually([&] { return s.server->connected_count() == 1; }));
   // The client never reads: kernel buffers fill, then the per-peer queue. Refusals that persist
@@ -559,7 +457,7 @@ TEST(XtmpTransport, SilentPeerIsDroppedWhilePingedLinksStayUp) {
     c.keepalive_ms = 40;
     c.idle_timeout_ms = 300;
   });
-  RawClient raw;
+  RawXtmpClient raw;
   ASSERT_TRUE(raw.connect(s.server->port(), s.client_seed));
   ASSERT_TRUE(eventually([&] { return s.server->connected_count() == 1; }));
   // The transport pings an idle link...

@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include "unit/net/raw_xtmp_client.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -232,106 +234,8 @@ struct ByzantineInbox {
   }
 };
 
-// ---- a raw XTMP client (TLS 1.3 with a given identity, then the ML-KEM exchange) ----
+using net::testing::RawXtmpClient;
 
-struct RawXtmpClient {
-  asio::io_context io;
-  std::optional<asio::ssl::context> ctx;
-  std::optional<asio::ssl::stream<tcp::socket>> ssl;
-  std::optional<net::SealedChannel> channel;
-  net::FrameReader reader;
-  bool closed = false;
-
-  bool connect(std::uint16_t port, const crypto::Seed& seed) {
-    auto id = net::make_tls_identity(seed, "raw");
-    if (!id.ok()) return false;
-    auto native = net::make_tls_context(*id, /*server=*/false);
-    if (!native.ok()) return false;
-    ctx.emplace(native->release());
-    ssl.emplace(io, *ctx);
-    boost::system::error_code ec;
-    ssl->next_layer().connect(tcp::endpoint(asio::ip::address_v4::loopback(), port), ec);
-    if (ec) return false;
-    ssl->handshake(asio::ssl::stream_base::client, ec);
-    if (ec) return false;
-    net::KemInitiator kem;
-    write_frame(net::FrameType::kKemOffer, 0, kem.offer());
-    auto reply = read_frame(3000ms);
-    if (!reply || reply->type != net::FrameType::kKemReply) return false;
-    auto secret = net::export_session_secret(ssl->native_handle());
-    if (!secret.ok()) return false;
-    auto keys = kem.finish(reply->payload, *secret);
-    if (!keys.ok()) return false;
-    channel.emplace(*keys);
-    return true;
-  }
-  void write_bytes(core::ByteView bytes) {
-    boost::system::error_code ec;
-    asio::write(*ssl, asio::buffer(bytes.data(), bytes.size()), ec);
-  }
-  void write_frame(net::FrameType type, std::uint32_t stream, core::ByteView payload) {
-    core::Bytes out;
-    net::append_frame(out, type, stream, payload);
-    write_bytes(out);
-  }
-  void send_sealed(net::FrameType type, std::uint32_t stream, core::ByteView payload) {
-    write_frame(type, stream, channel->seal(type, stream, payload));
-  }
-  std::optional<net::Frame> read_frame(std::chrono::milliseconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    for (;;) {
-      auto next = reader.next();
-      if (!next.ok()) return std::nullopt;
-      if (next->has_value()) {
-        net::Frame f = std::move(**next);
-        if (channel) {
-          auto plain = channel->open(f.type, f.stream, f.payload);
-          if (!plain.ok()) return std::nullopt;
-          f.payload = *plain;
-        }
-        return f;
-      }
-      if (closed || !read_some(end)) return std::nullopt;
-    }
-  }
-  // True when the other side ends the link within `limit` (what it sends meanwhile is ignored).
-  bool closed_within(std::chrono::milliseconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (!closed) {
-      if (!read_some(end) && !closed) return false;
-    }
-    return true;
-  }
-
- private:
-  bool read_some(std::chrono::steady_clock::time_point end) {
-    std::array<core::Byte, 65536> buf;
-    bool done = false;
-    boost::system::error_code result;
-    std::size_t got = 0;
-    ssl->async_read_some(asio::buffer(buf), [&](const boost::system::error_code& ec, std::size_t n) {
-      done = true;
-      result = ec;
-      got = n;
-    });
-    io.restart();
-    const auto left = end - std::chrono::steady_clock::now();
-    io.run_for(left > 0ms ? std::chrono::duration_cast<std::chrono::milliseconds>(left) : 0ms);
-    if (!done) {
-      boost::system::error_code ignored;
-      ssl->next_layer().cancel(ignored);
-      io.restart();
-      io.run();
-      if (!result || result == asio::error::operation_aborted) return false;
-    }
-    if (result) {
-      closed = true;
-      return false;
-    }
-    reader.feed(core::ByteView(buf.data(), got));
-    return true;
-  }
-};
 
 // True when the peer ends a plain TCP or TLS stream within `limit` (reads and discards meanwhile).
 template <typename Stream>
