@@ -506,7 +506,6 @@ void ConsensusRuntime::validate_payload(const consensus::ValidatePayload& v) {
       process(out);
       return;
     }
-    for (const auto& [index, key] : *unknown) verified_txs_.insert(key);
     validated_[block_id] = std::move(inflight);
     consensus::Actions out;
     engine_->on_payload_verdict(block_id, true, now_ms(), out);
@@ -517,10 +516,14 @@ void ConsensusRuntime::validate_payload(const consensus::ValidatePayload& v) {
     boost::asio::post(verify_pool_, [this, job, unknown, payload, shared_finish, from = c * kChunk] {
       const std::size_t to = std::min(unknown->size(), from + kChunk);
       for (std::size_t k = from; k < to && !job->bad; ++k) {
-        const auto& tx = payload->txs[(*unknown)[k].first];
+        const auto& [index, key] = (*unknown)[k];
+        if (verified_txs_.contains(key)) continue;  // admission verified it meanwhile
+        const auto& tx = payload->txs[index];
         if (auto st = tx.check_signatures(); !st.ok()) {
           std::lock_guard lock(job->mutex);
           if (!job->bad.exchange(true)) job->why = "transaction " + core::to_hex(tx.hash()).substr(0, 16) + ": " + st.error().message;
+        } else {
+          verified_txs_.insert(key);
         }
       }
       if (job->chunks_left.fetch_sub(1) == 1) boost::asio::post(ctx_, [shared_finish] { (*shared_finish)(); });

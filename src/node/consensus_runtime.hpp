@@ -101,8 +101,12 @@ class ConsensusRuntime {
   RuntimeStatus status() const;
   const core::Hash32& chain_id() const { return chain_id_; }
 
-  // Thread-safe: this exact transaction's signatures were verified (in a proposal) here.
-  bool verified(const ledger::Transaction& tx) const { return verified_txs_.contains(VerifiedTxs::key_of(tx)); }
+  // Thread-safe: this exact transaction's signatures were verified here (on admission or in a
+  // proposal); `key` is VerifiedTxs::key_of(tx). Admission and proposal checks consult this just
+  // before each verification and record each success at once, so a transaction arriving by
+  // gossip and in a proposal at the same moment is verified once, not once per path.
+  bool verified(const core::Hash32& key) const { return verified_txs_.contains(key); }
+  void mark_verified(const core::Hash32& key) { verified_txs_.insert(key); }
 
   // Thread-safe: new transactions are pending (a waiting proposal may go now), and these
   // admitted transactions go to the other validators.

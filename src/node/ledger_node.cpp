@@ -161,7 +161,11 @@ std::vector<core::Result<mempool::AdmitResult>> LedgerNode::admit_batch(std::vec
   std::vector<std::optional<core::Error>> stateless(txs.size());
   for (std::size_t i = 0; i < txs.size(); ++i) {
     const ledger::Transaction& tx = txs[i];
-    if (!known[i] && runtime_ && runtime_->verified(tx)) known[i] = 1;
+    core::Hash32 key{};
+    if (!known[i] && runtime_) {
+      key = VerifiedTxs::key_of(tx);
+      if (runtime_->verified(key)) known[i] = 1;
+    }
     if (!known[i]) {
       const auto account = chain_->account(tx.sender());
       if (account.ok() && account->nonce > tx.nonce) {
@@ -171,7 +175,13 @@ std::vector<core::Result<mempool::AdmitResult>> LedgerNode::admit_batch(std::vec
         continue;
       }
     }
-    auto st = known[i] ? tx.check_stateless_without_signatures(chain_id) : tx.check_stateless(chain_id);
+    auto st = tx.check_stateless_without_signatures(chain_id);
+    // Looked up again just before verifying: a batch takes a while, and a proposal carrying
+    // the same transaction may have been checked in the meantime.
+    if (st.ok() && !known[i] && !(runtime_ && runtime_->verified(key))) {
+      st = tx.check_signatures();
+      if (st.ok() && runtime_) runtime_->mark_verified(key);
+    }
     if (!st.ok()) stateless[i] = std::move(st).error();
   }
   const std::uint64_t base_fee = chain_->head().base_fee_next;
