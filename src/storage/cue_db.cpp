@@ -99,6 +99,12 @@ rocksdb::ColumnFamilyOptions column_options(const OpenOptions& options, Column c
   cf.write_buffer_size = options.write_buffer_size_bytes;
   cf.compression = compression.upper;
   cf.bottommost_compression = compression.bottom;
+  if (column == Column::kStateNodes) {
+    // Two hashes, or a key hash and a short account: nothing to compress, so compressing every
+    // flush and compaction of the busiest column would only cost CPU.
+    cf.compression = rocksdb::kNoCompression;
+    cf.bottommost_compression = rocksdb::kNoCompression;
+  }
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;

@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <random>
 #include <string>
@@ -211,6 +212,44 @@ TEST(CueDb, LongShuffledBatchKeepsTheOrderOfOperationsOnEachKey) {
       EXPECT_EQ(read_text(*db, column, key), it == model.end() ? "<absent>" : it->second) << key;
     }
   }
+}
+
+// State nodes are hashes: their column is stored uncompressed (RocksDB records each column's
+// options in the OPTIONS file it writes on open).
+TEST(CueDb, StateNodesColumnIsNotCompressed) {
+  TempDir tmp;
+  {
+    auto db = open_ok(tmp.db());
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->close().ok());
+  }
+  std::filesystem::path newest;
+  for (const auto& entry : std::filesystem::directory_iterator(tmp.db())) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("OPTIONS-", 0) == 0 && (newest.empty() || name > newest.filename().string())) newest = entry.path();
+  }
+  ASSERT_FALSE(newest.empty());
+  std::ifstream in(newest);
+  std::map<std::string, std::map<std::string, std::string>> sections;
+  std::string line;
+  std::string section;
+  while (std::getline(in, line)) {
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos) continue;
+    line = line.substr(first);
+    if (line.front() == '[') {
+      section = line;
+      continue;
+    }
+    const auto eq = line.find('=');
+    if (eq != std::string::npos) sections[section][line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  const auto& nodes = sections["[CFOptions \"state_nodes\"]"];
+  ASSERT_FALSE(nodes.empty());
+  EXPECT_EQ(nodes.at("compression"), "kNoCompression");
+  EXPECT_EQ(nodes.at("bottommost_compression"), "kNoCompression");
+  // The control: blocks (encoded transactions) are compressed where the library can.
+  EXPECT_NE(sections["[CFOptions \"blocks\"]"].at("compression"), "kNoCompression");
 }
 
 TEST(CueDb, OversizedBatchIsRefusedWhole) {
