@@ -138,6 +138,12 @@ class Engine {
   virtual core::Status on_synced_blocks(const std::vector<Block>& blocks, const QuorumCert& cert, std::uint64_t now_ms,
                                         Actions& out) = 0;
   virtual EngineStatus status() const = 0;
+  // How many blocks must be proposed on top of a committed block before every validator has
+  // seen the certificate that commits it: 0 when commits are broadcast (IBFT's commit seals), 3
+  // in chained HotStuff (block b commits when QC(b+2) is seen, and that QC travels in b+3). A
+  // driver whose leader would wait for transactions keeps proposing that far past the last block
+  // with transactions, so their commits reach everyone without waiting for new load.
+  virtual std::uint64_t commit_spread_blocks() const = 0;
 };
 
 // One-line description of a wire message, for traces ("prepare h=3 r=1 b=ab12cd34 from 2").

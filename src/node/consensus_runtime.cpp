@@ -420,6 +420,10 @@ void ConsensusRuntime::try_payload() {
     }
     cursor = f->parent_id;
   }
+  // A committed block with transactions whose commit certificate has not travelled yet (HotStuff:
+  // it rides in the next blocks) counts too: waiting here would hold its commit back from every
+  // other validator, and from the clients watching them, until new load arrived.
+  pipeline_busy = pipeline_busy || (last_tx_height_ > 0 && request.height <= last_tx_height_ + engine_->commit_spread_blocks());
   const std::uint64_t now = now_ms();
   const bool idle_wait_left = !pipeline_busy && now < payload_requested_ms_ + config_.idle_block_ms;
   // Nothing includable (an empty pool, or only transactions that must wait, say for a missing
@@ -581,6 +585,7 @@ void ConsensusRuntime::apply_commit(const consensus::CommitBlock& c) {
     return;
   }
   committed_height_ = height;
+  if (produced->stored.block.header.tx_count > 0) last_tx_height_ = height;
   host_.on_applied(*produced);
   // Forget what this height settles.
   std::erase_if(validated_, [height](const auto& kv) { return kv.second.height <= height; });

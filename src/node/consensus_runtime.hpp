@@ -159,6 +159,7 @@ class ConsensusRuntime {
   // Consensus thread only.
   std::optional<consensus::RequestPayload> payload_request_;
   std::uint64_t payload_requested_ms_ = 0;
+  std::uint64_t last_tx_height_ = 0;                     // newest committed block with transactions
   std::map<core::Hash32, Inflight> validated_;          // uncommitted proposals we checked, by block id
   std::map<std::uint64_t, Inflight> own_proposals_;     // uncommitted payloads we proposed, by height
   std::map<core::Hash32, std::uint64_t> stored_blocks_;  // StoreBlock ids on disk -> height

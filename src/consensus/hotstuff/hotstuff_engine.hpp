@@ -27,6 +27,7 @@ class HotStuffEngine final : public Engine {
   core::Status on_synced_blocks(const std::vector<Block>& blocks, const QuorumCert& cert, std::uint64_t now_ms,
                                 Actions& out) override;
   EngineStatus status() const override;
+  std::uint64_t commit_spread_blocks() const override { return 3; }
 
  private:
   static constexpr std::size_t kBlocksMax = 8192;          // block tree, all forks together

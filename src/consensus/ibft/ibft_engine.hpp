@@ -44,6 +44,7 @@ class IbftEngine final : public Engine {
   core::Status on_synced_blocks(const std::vector<Block>& blocks, const QuorumCert& cert, std::uint64_t now_ms,
                                 Actions& out) override;
   EngineStatus status() const override;
+  std::uint64_t commit_spread_blocks() const override { return 0; }
 
  private:
   // Messages kept for the next height, so a node that decides late does not miss them.
