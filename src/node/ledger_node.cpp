@@ -159,12 +159,13 @@ std::vector<core::Result<mempool::AdmitResult>> LedgerNode::admit_batch(std::vec
   for (std::size_t i = 0; i < txs.size(); ++i) hashes[i] = txs[i].hash();
   std::vector<char> known = pending_exact(txs, hashes);
   std::vector<std::optional<core::Error>> stateless(txs.size());
+  std::vector<core::Hash32> keys(txs.size());
+  std::vector<std::size_t> to_verify;
   for (std::size_t i = 0; i < txs.size(); ++i) {
     const ledger::Transaction& tx = txs[i];
-    core::Hash32 key{};
     if (!known[i] && runtime_) {
-      key = VerifiedTxs::key_of(tx);
-      if (runtime_->verified(key)) known[i] = 1;
+      keys[i] = VerifiedTxs::key_of(tx);
+      if (runtime_->verified(keys[i])) known[i] = 1;
     }
     if (!known[i]) {
       const auto account = chain_->account(tx.sender());
@@ -175,14 +176,44 @@ std::vector<core::Result<mempool::AdmitResult>> LedgerNode::admit_batch(std::vec
         continue;
       }
     }
-    auto st = tx.check_stateless_without_signatures(chain_id);
-    // Looked up again just before verifying: a batch takes a while, and a proposal carrying
-    // the same transaction may have been checked in the meantime.
-    if (st.ok() && !known[i] && !(runtime_ && runtime_->verified(key))) {
-      st = tx.check_signatures();
-      if (st.ok() && runtime_) runtime_->mark_verified(key);
+    if (auto st = tx.check_stateless_without_signatures(chain_id); !st.ok()) {
+      stateless[i] = std::move(st).error();
+    } else if (!known[i]) {
+      to_verify.push_back(i);
     }
-    if (!st.ok()) stateless[i] = std::move(st).error();
+  }
+  // Signatures: a batch is split over the verification threads, so its transactions reach the
+  // mempool (and the other validators) in a fraction of the time one thread would take.
+  const auto verify_range = [&](std::size_t from, std::size_t to) {
+    for (std::size_t k = from; k < to; ++k) {
+      const std::size_t i = to_verify[k];
+      // Looked up again just before verifying: a proposal carrying the same transaction may have
+      // been checked in the meantime.
+      if (runtime_ && runtime_->verified(keys[i])) continue;
+      if (auto st = txs[i].check_signatures(); !st.ok()) {
+        stateless[i] = std::move(st).error();
+      } else if (runtime_) {
+        runtime_->mark_verified(keys[i]);
+      }
+    }
+  };
+  const std::size_t chunks = std::min<std::size_t>(kVerifyThreads, to_verify.size() / kVerifyChunkTxsMin);
+  if (chunks <= 1) {
+    verify_range(0, to_verify.size());
+  } else {
+    std::mutex done_mutex;
+    std::condition_variable done_cv;
+    std::size_t left = chunks;
+    const std::size_t per_chunk = (to_verify.size() + chunks - 1) / chunks;
+    for (std::size_t c = 0; c < chunks; ++c) {
+      boost::asio::post(verify_pool_, [&, c] {
+        verify_range(c * per_chunk, std::min(to_verify.size(), (c + 1) * per_chunk));
+        std::lock_guard lock(done_mutex);
+        if (--left == 0) done_cv.notify_one();
+      });
+    }
+    std::unique_lock lock(done_mutex);
+    done_cv.wait(lock, [&] { return left == 0; });
   }
   const std::uint64_t base_fee = chain_->head().base_fee_next;
   // Admitted transactions go on to the other validators (not those a peer sent: it sent them to

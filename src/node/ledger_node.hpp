@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -91,6 +92,11 @@ class LedgerNode final : public api::LedgerBackend, private RuntimeHost {
   std::unique_ptr<api::HttpServer> server_;
   std::unique_ptr<ConsensusRuntime> runtime_;
   std::vector<std::thread> io_threads_;
+  // Signature checks of submitted and gossiped batches (the threads that receive a batch wait
+  // for its chunks; nothing else runs here, so a chunk never waits behind a waiting thread).
+  static constexpr std::size_t kVerifyThreads = 2;
+  static constexpr std::size_t kVerifyChunkTxsMin = 16;
+  boost::asio::thread_pool verify_pool_{kVerifyThreads};
   std::thread producer_;
   std::mutex producer_mutex_;
   // Held for the whole of produce_once: two blocks built at once would both extend the same
