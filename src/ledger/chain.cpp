@@ -91,7 +91,13 @@ Chain::Chain(std::unique_ptr<storage::CueDb> db, Genesis genesis, const PayloadH
 core::Result<std::optional<core::Bytes>> StateNodeCache::get_node(const core::Hash32& id) const {
   {
     std::lock_guard lock(mutex_);
-    if (auto it = nodes_.find(id); it != nodes_.end()) return std::optional<core::Bytes>{it->second};
+    if (auto it = current_.find(id); it != current_.end()) return std::optional<core::Bytes>{it->second};
+    if (auto it = previous_.find(id); it != previous_.end()) {
+      core::Bytes node = std::move(it->second);
+      previous_.erase(it);
+      insert_locked(id, node);
+      return std::optional<core::Bytes>{std::move(node)};
+    }
   }
   MN_TRY_ASSIGN(auto node, base_.get_node(id));
   if (node) remember(id, *node);
@@ -100,8 +106,21 @@ core::Result<std::optional<core::Bytes>> StateNodeCache::get_node(const core::Ha
 
 void StateNodeCache::remember(const core::Hash32& id, core::ByteView encoded) const {
   std::lock_guard lock(mutex_);
-  if (nodes_.size() >= kNodesMax) nodes_.clear();
-  nodes_.try_emplace(id, encoded.begin(), encoded.end());
+  insert_locked(id, core::Bytes(encoded.begin(), encoded.end()));
+}
+
+void StateNodeCache::insert_locked(const core::Hash32& id, core::Bytes encoded) const {
+  if (current_.size() >= kNodesPerGenerationMax) {
+    previous_ = std::move(current_);
+    current_ = Nodes();
+    current_.reserve(kNodesPerGenerationMax);
+  }
+  current_.try_emplace(id, std::move(encoded));
+}
+
+std::size_t StateNodeCache::size() const {
+  std::lock_guard lock(mutex_);
+  return current_.size() + previous_.size();
 }
 
 namespace {

@@ -86,18 +86,30 @@ struct AddressHasher {
 
 // Recently written and read state-tree nodes in memory, in front of CueDB. Nodes are
 // content-addressed (the id is the hash of the bytes), so a cached node is never stale.
-// Bounded by count: cleared when full. Thread-safe.
+// Thread-safe. Bounded by count in two generations: when the current one is full it becomes the
+// previous one (the one before is dropped), and a node read from the previous generation moves
+// back into the current one. Every block rewrites the paths it touches, so most cached nodes
+// soon belong to no current tree: dropping the whole cache when full would also drop the live
+// tree, and the blocks after it would read their paths from disk; the generations keep what is
+// still being read.
 class StateNodeCache final : public merkle::NodeReader {
  public:
-  explicit StateNodeCache(const merkle::NodeReader& base) : base_(base) { nodes_.reserve(kNodesMax); }
+  static constexpr std::size_t kNodesPerGenerationMax = std::size_t{1} << 18;
+
+  explicit StateNodeCache(const merkle::NodeReader& base) : base_(base) { current_.reserve(kNodesPerGenerationMax); }
   core::Result<std::optional<core::Bytes>> get_node(const core::Hash32& id) const override;
   void remember(const core::Hash32& id, core::ByteView encoded) const;
+  // Nodes held in memory (both generations); for tests and metrics.
+  std::size_t size() const;
 
  private:
-  static constexpr std::size_t kNodesMax = 1 << 20;
+  using Nodes = std::unordered_map<core::Hash32, core::Bytes, merkle::NodeIdHasher>;
+  void insert_locked(const core::Hash32& id, core::Bytes encoded) const;
+
   const merkle::NodeReader& base_;
   mutable std::mutex mutex_;
-  mutable std::unordered_map<core::Hash32, core::Bytes, merkle::NodeIdHasher> nodes_;
+  mutable Nodes current_;
+  mutable Nodes previous_;
 };
 
 class Chain final : public AccountReader {

@@ -1,6 +1,7 @@
 #include "node/consensus_runtime.hpp"
 
 #include <boost/asio/post.hpp>
+#include <condition_variable>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -535,6 +536,36 @@ void ConsensusRuntime::validate_payload(const consensus::ValidatePayload& v) {
   }
 }
 
+bool ConsensusRuntime::verify_now(const std::vector<ledger::Transaction>& txs,
+                                  const std::vector<std::pair<std::size_t, core::Hash32>>& unknown) {
+  constexpr std::size_t kChunk = 128;
+  const std::size_t chunks = (unknown.size() + kChunk - 1) / kChunk;
+  std::mutex done_mutex;
+  std::condition_variable done_cv;
+  std::size_t left = chunks;
+  std::atomic<bool> bad{false};
+  // The verification threads never wait for this thread, so waiting here cannot deadlock.
+  for (std::size_t c = 0; c < chunks; ++c) {
+    boost::asio::post(verify_pool_, [&, from = c * kChunk] {
+      const std::size_t to = std::min(unknown.size(), from + kChunk);
+      for (std::size_t k = from; k < to && !bad; ++k) {
+        const auto& [index, key] = unknown[k];
+        if (verified_txs_.contains(key)) continue;
+        if (txs[index].check_signatures().ok()) {
+          verified_txs_.insert(key);
+        } else {
+          bad = true;
+        }
+      }
+      std::lock_guard lock(done_mutex);
+      if (--left == 0) done_cv.notify_one();
+    });
+  }
+  std::unique_lock lock(done_mutex);
+  done_cv.wait(lock, [&] { return left == 0; });
+  return !bad;
+}
+
 void ConsensusRuntime::apply_commit(const consensus::CommitBlock& c) {
   const std::uint64_t height = c.block.height;
   const auto head = chain_.head();
@@ -571,9 +602,17 @@ void ConsensusRuntime::apply_commit(const consensus::CommitBlock& c) {
     std::vector<core::Hash32> hashes(txs.txs.size());
     for (std::size_t i = 0; i < txs.txs.size(); ++i) hashes[i] = txs.txs[i].hash();
     const std::vector<char> pending = host_.pending_exact(txs.txs, hashes);
-    for (std::size_t i = 0; i < txs.txs.size() && all_verified; ++i) {
-      all_verified = pending[i] || verified_txs_.contains(VerifiedTxs::key_of(txs.txs[i]));
+    std::vector<std::pair<std::size_t, core::Hash32>> unknown;
+    for (std::size_t i = 0; i < txs.txs.size(); ++i) {
+      if (pending[i]) continue;
+      core::Hash32 key = VerifiedTxs::key_of(txs.txs[i]);
+      if (!verified_txs_.contains(key)) unknown.emplace_back(i, key);
     }
+    // A quorum can commit a block before this node has finished checking it (or without it, if
+    // it was behind): check only the signatures not checked yet, in parallel, rather than have
+    // the executor check the whole block again on this thread. Should one fail, the executor
+    // checks every one and leaves the failures out, as it always has.
+    if (!unknown.empty()) all_verified = verify_now(txs.txs, unknown);
   }
   Finality finality{c.block, c.certificate};
   auto produced = chain_.apply_committed(std::move(txs.txs), txs.timestamp_unix_ms, validators_.key(c.block.proposer),

@@ -127,6 +127,10 @@ class ConsensusRuntime {
   void try_payload();
   void validate_payload(const consensus::ValidatePayload& v);
   void apply_commit(const consensus::CommitBlock& c);
+  // Verifies txs[i].signatures for each (i, key) on the verification threads and waits; true when
+  // every one verifies (each is recorded in verified_txs_).
+  bool verify_now(const std::vector<ledger::Transaction>& txs,
+                  const std::vector<std::pair<std::size_t, core::Hash32>>& unknown);
   void request_sync(consensus::ValidatorIndex peer, std::uint64_t peer_height);
   void answer_sync(const crypto::PublicKey& peer, std::uint32_t stream, core::ByteView request);
   void on_sync_reply(const crypto::PublicKey& peer, core::ByteView reply);
