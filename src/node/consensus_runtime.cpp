@@ -340,6 +340,13 @@ bool ConsensusRuntime::flush_writes(storage::WriteBatch& batch) {
 
 void ConsensusRuntime::process(consensus::Actions& actions) {
   storage::WriteBatch writes;
+  // Commits are applied after the batch, and after this node's own proposal when the batch asks
+  // for one: applying a block (execution, state tree, a synced write) takes milliseconds, and the
+  // next proposal does not need it (it continues each sender's nonces past the uncommitted
+  // ancestors, the committed one included until it is applied). Off the critical path, the
+  // next height starts while this one is written.
+  std::vector<const consensus::CommitBlock*> commits;
+  bool propose_now = false;
   for (auto& action : actions) {
     if (failed_) return;
     if (auto* persist = std::get_if<consensus::PersistState>(&action)) {
@@ -361,17 +368,22 @@ void ConsensusRuntime::process(consensus::Actions& actions) {
       payload_request_ = *request;
       payload_requested_ms_ = now_ms();
       // After this batch: the proposal may depend on writes still queued above.
-      boost::asio::post(ctx_, [this] { try_payload(); });
+      propose_now = true;
     } else if (auto* validate = std::get_if<consensus::ValidatePayload>(&action)) {
       boost::asio::post(ctx_, [this, v = *validate] { validate_payload(v); });
     } else if (auto* commit = std::get_if<consensus::CommitBlock>(&action)) {
       if (!flush_writes(writes)) return;
-      apply_commit(*commit);
+      commits.push_back(commit);
     } else if (auto* sync = std::get_if<consensus::SyncNeeded>(&action)) {
       request_sync(sync->peer, sync->height);
     }
   }
-  flush_writes(writes);
+  if (!flush_writes(writes)) return;
+  if (propose_now) try_payload();
+  for (const auto* commit : commits) {
+    if (failed_) return;
+    apply_commit(*commit);
+  }
   const auto s = engine_->status();
   round_ = s.round;
   rounds_timed_out_ = s.rounds_timed_out;
