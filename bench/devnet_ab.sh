@@ -15,14 +15,8 @@ work="$(mktemp -d /tmp/metanode-devnet-ab.XXXXXX)"
 up_pid=""
 cleanup() { [ -n "$up_pid" ] && kill -INT "$up_pid" 2>/dev/null && wait "$up_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-
-node_ticks() {
-  local total=0 pid
-  for pid in $(pgrep -f "metanode node --config $work/" || true); do
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$total"
-}
+# shellcheck source=bench/devnet_lib.sh
+source "$(dirname "$0")/devnet_lib.sh"
 
 for round in $(seq 1 "$rounds"); do
   for which in old new; do
@@ -31,23 +25,18 @@ for round in $(seq 1 "$rounds"); do
     "$bin" up --validators 4 --consensus "$engine" --dir "$work/net" --port-base 25000 --log-level warn \
       --status-interval-ms 5000 > "$work/up.log" 2>&1 &
     up_pid=$!
-    for _ in $(seq 1 120); do
-      ok=1
-      for i in 0 1 2 3; do curl -sf "http://127.0.0.1:$((25001 + 100 * i))/health" > /dev/null || ok=0; done
-      [ "$ok" = 1 ] && break
-      sleep 0.5
-    done
+    wait_healthy 25000 4
     sleep 2
     bench=("$bin" bench --devnet "$work/net" --txs "$txs" --senders 400 --batch 250 --concurrency 4 --rate "$rate" --timeout 180)
     "${bench[@]}" > /dev/null 2>&1  # warm-up: every recipient account is new
     for _ in $(seq 1 "$runs"); do
-      before=$(node_ticks)
+      before=$(node_ticks "$work")
       out=$("${bench[@]}" 2>&1)
-      after=$(node_ticks)
+      after=$(node_ticks "$work")
       tps=$(grep -oE '[0-9]+ TPS' <<< "$out" | cut -d' ' -f1)
       p50=$(grep -oE 'p50 [0-9]+' <<< "$out" | cut -d' ' -f2)
       p99=$(grep -oE 'p99 [0-9]+' <<< "$out" | cut -d' ' -f2)
-      cpu=$(( (after - before) * 1000000 / $(getconf CLK_TCK) / txs / 4 ))
+      cpu=$(cpu_us_per_tx_per_node "$before" "$after" "$txs" 4)
       echo "$engine rate=$rate $which round=$round tps=$tps p50_ms=$p50 p99_ms=$p99 node_cpu_us_per_tx_per_node=$cpu"
     done
     kill -INT "$up_pid"; wait "$up_pid" || true; up_pid=""

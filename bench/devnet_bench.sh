@@ -9,15 +9,8 @@ work="$(mktemp -d /tmp/metanode-devnet-bench.XXXXXX)"
 up_pid=""
 cleanup() { [ -n "$up_pid" ] && kill -INT "$up_pid" 2>/dev/null && wait "$up_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-
-# CPU time (user + system, clock ticks) of the devnet's node processes so far.
-node_ticks() {
-  local total=0 pid
-  for pid in $(pgrep -f "metanode node --config $1/" || true); do
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$total"
-}
+# shellcheck source=bench/devnet_lib.sh
+source "$(dirname "$0")/devnet_lib.sh"
 
 run_bench() {  # dir rate nodes -> "tps p50 p99 cpu_us_per_tx_per_node"
   local before after
@@ -32,7 +25,7 @@ print("%.0f %.0f %.0f" % (d["committed_tps"], d["latency_ms"]["p50"], d["latency
   after=$(node_ticks "$1")
   # Node CPU per committed transfer per node: the figure that sets the peak on a given machine
   # (less noisy than the rate itself when the machine is shared).
-  echo "$result $(( (after - before) * 1000000 / $(getconf CLK_TCK) / txs / $3 ))"
+  echo "$result $(cpu_us_per_tx_per_node "$before" "$after" "$txs" "$3")"
 }
 
 echo "| engine | validators | load | offered/s | committed TPS | p50 ms | p99 ms | node CPU µs per tx per node |"
@@ -43,13 +36,7 @@ for engine in ${ENGINES:-ibft hotstuff}; do
     "$bin" up --validators "$n" --consensus "$engine" --dir "$dir" --port-base 24000 --log-level warn \
       --status-interval-ms 5000 > "$work/up.log" 2>&1 &
     up_pid=$!
-    # Ready when every node answers and the chain has moved.
-    for _ in $(seq 1 120); do
-      ok=1
-      for i in $(seq 0 $((n - 1))); do curl -sf "http://127.0.0.1:$((24001 + 100 * i))/health" > /dev/null || ok=0; done
-      [ "$ok" = 1 ] && break
-      sleep 0.5
-    done
+    wait_healthy 24000 "$n"
     sleep 2
     # A first saturating run warms the devnet (every recipient account is new), then the peak
     # is the median of three.
