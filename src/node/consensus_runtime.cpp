@@ -1,13 +1,13 @@
 #include "node/consensus_runtime.hpp"
 
 #include <boost/asio/post.hpp>
-#include <condition_variable>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "consensus/hotstuff/hotstuff_engine.hpp"
 #include "consensus/ibft/ibft_engine.hpp"
 #include "core/clock.hpp"
+#include "node/parallel.hpp"
 
 namespace metanode::node {
 namespace {
@@ -552,29 +552,20 @@ bool ConsensusRuntime::verify_now(const std::vector<ledger::Transaction>& txs,
                                   const std::vector<std::pair<std::size_t, core::Hash32>>& unknown) {
   constexpr std::size_t kChunk = 128;
   const std::size_t chunks = (unknown.size() + kChunk - 1) / kChunk;
-  std::mutex done_mutex;
-  std::condition_variable done_cv;
-  std::size_t left = chunks;
   std::atomic<bool> bad{false};
-  // The verification threads never wait for this thread, so waiting here cannot deadlock.
-  for (std::size_t c = 0; c < chunks; ++c) {
-    boost::asio::post(verify_pool_, [&, from = c * kChunk] {
-      const std::size_t to = std::min(unknown.size(), from + kChunk);
-      for (std::size_t k = from; k < to && !bad; ++k) {
-        const auto& [index, key] = unknown[k];
-        if (verified_txs_.contains(key)) continue;
-        if (txs[index].check_signatures().ok()) {
-          verified_txs_.insert(key);
-        } else {
-          bad = true;
-        }
+  // The verification threads never wait for this (the consensus) thread.
+  run_chunks_and_wait(verify_pool_, chunks, [&](std::size_t c) {
+    const std::size_t to = std::min(unknown.size(), (c + 1) * kChunk);
+    for (std::size_t k = c * kChunk; k < to && !bad; ++k) {
+      const auto& [index, key] = unknown[k];
+      if (verified_txs_.contains(key)) continue;
+      if (txs[index].check_signatures().ok()) {
+        verified_txs_.insert(key);
+      } else {
+        bad = true;
       }
-      std::lock_guard lock(done_mutex);
-      if (--left == 0) done_cv.notify_one();
-    });
-  }
-  std::unique_lock lock(done_mutex);
-  done_cv.wait(lock, [&] { return left == 0; });
+    }
+  });
   return !bad;
 }
 

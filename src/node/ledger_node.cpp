@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/clock.hpp"
+#include "node/parallel.hpp"
 
 namespace metanode::node {
 
@@ -201,19 +202,10 @@ std::vector<core::Result<mempool::AdmitResult>> LedgerNode::admit_batch(std::vec
   if (chunks <= 1) {
     verify_range(0, to_verify.size());
   } else {
-    std::mutex done_mutex;
-    std::condition_variable done_cv;
-    std::size_t left = chunks;
     const std::size_t per_chunk = (to_verify.size() + chunks - 1) / chunks;
-    for (std::size_t c = 0; c < chunks; ++c) {
-      boost::asio::post(verify_pool_, [&, c] {
-        verify_range(c * per_chunk, std::min(to_verify.size(), (c + 1) * per_chunk));
-        std::lock_guard lock(done_mutex);
-        if (--left == 0) done_cv.notify_one();
-      });
-    }
-    std::unique_lock lock(done_mutex);
-    done_cv.wait(lock, [&] { return left == 0; });
+    run_chunks_and_wait(verify_pool_, chunks, [&](std::size_t c) {
+      verify_range(c * per_chunk, std::min(to_verify.size(), (c + 1) * per_chunk));
+    });
   }
   const std::uint64_t base_fee = chain_->head().base_fee_next;
   // Admitted transactions go on to the other validators (not those a peer sent: it sent them to
