@@ -344,8 +344,9 @@ void ConsensusRuntime::process(consensus::Actions& actions) {
   // for one: applying a block (execution, state tree, a synced write) takes milliseconds, and the
   // next proposal does not need it (it continues each sender's nonces past the uncommitted
   // ancestors, the committed one included until it is applied). Off the critical path, the
-  // next height starts while this one is written.
-  std::vector<const consensus::CommitBlock*> commits;
+  // next height starts while this one is written. They wait in one queue, drained in order by
+  // whichever process() call gets there first, so a commit that the proposal itself produces (a
+  // nested call) can never be applied before the ones queued here.
   bool propose_now = false;
   for (auto& action : actions) {
     if (failed_) return;
@@ -373,16 +374,17 @@ void ConsensusRuntime::process(consensus::Actions& actions) {
       boost::asio::post(ctx_, [this, v = *validate] { validate_payload(v); });
     } else if (auto* commit = std::get_if<consensus::CommitBlock>(&action)) {
       if (!flush_writes(writes)) return;
-      commits.push_back(commit);
+      commit_queue_.push_back(std::move(*commit));
     } else if (auto* sync = std::get_if<consensus::SyncNeeded>(&action)) {
       request_sync(sync->peer, sync->height);
     }
   }
   if (!flush_writes(writes)) return;
   if (propose_now) try_payload();
-  for (const auto* commit : commits) {
-    if (failed_) return;
-    apply_commit(*commit);
+  while (!commit_queue_.empty() && !failed_) {
+    const consensus::CommitBlock commit = std::move(commit_queue_.front());
+    commit_queue_.pop_front();
+    apply_commit(commit);
   }
   const auto s = engine_->status();
   round_ = s.round;

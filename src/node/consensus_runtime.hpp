@@ -164,6 +164,7 @@ class ConsensusRuntime {
   std::optional<consensus::RequestPayload> payload_request_;
   std::uint64_t payload_requested_ms_ = 0;
   std::uint64_t last_tx_height_ = 0;                     // newest committed block with transactions
+  std::deque<consensus::CommitBlock> commit_queue_;      // committed, not yet applied (see process)
   std::map<core::Hash32, Inflight> validated_;          // uncommitted proposals we checked, by block id
   std::map<std::uint64_t, Inflight> own_proposals_;     // uncommitted payloads we proposed, by height
   std::map<core::Hash32, std::uint64_t> stored_blocks_;  // StoreBlock ids on disk -> height
