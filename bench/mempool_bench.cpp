@@ -12,6 +12,7 @@
 #include "ledger/account.hpp"
 #include "ledger/transaction.hpp"
 #include "mempool/auction_mempool.hpp"
+#include "modules/bank.hpp"
 
 namespace {
 
@@ -56,7 +57,7 @@ Workload make_workload(std::size_t senders, std::size_t per_sender) {
       tx.nonce = nonce;
       tx.bid = rng() % 10'000;
       tx.max_fee = tx.bid + 1'000;
-      tx.payload = ledger::TransferPayload{to, 1 + rng() % 1'000};
+      tx.payload = modules::transfer_payload(to, 1 + rng() % 1'000);
       tx.sign_single(key);
       w.txs.push_back(std::move(tx));
     }

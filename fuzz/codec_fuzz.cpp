@@ -13,6 +13,7 @@
 #include "ledger/transaction.hpp"
 #include "merkle/merkle_tree.hpp"
 #include "merkle/sparse_merkle_tree.hpp"
+#include "modules/bank.hpp"
 #include "support/sample_transfer.hpp"
 
 namespace {
@@ -39,5 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check<metanode::merkle::InclusionProof>(input);
   check<metanode::merkle::ConsistencyProof>(input);
   check<metanode::merkle::SmtProof>(input);
+  check<metanode::modules::Transfer>(input);
+  check<metanode::modules::TransferEvent>(input);
   return 0;
 }

@@ -33,6 +33,11 @@ void add_version_command(CLI::App& app, Io& io, std::function<int()>& dispatch) 
 }
 }  // namespace
 
+int fail(Io& io, const core::Error& error) {
+  io.err << "metanode: error[" << error.code_name() << "]: " << error.message << "\n";
+  return kExitFailed;
+}
+
 int run(int argc, const char* const* argv, Io& io) {
   CLI::App app{"metanode: a permissioned BFT ledger node and its control plane", "metanode"};
   app.require_subcommand(1);

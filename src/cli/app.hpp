@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "core/result.hpp"
+
 namespace metanode::cli {
 
 inline constexpr int kExitOk = 0;
@@ -23,5 +25,9 @@ struct Io {
 };
 
 int run(int argc, const char* const* argv, Io& io);
+
+// Prints "metanode: error[<code>]: <message>" on io.err and returns kExitFailed: how every
+// subcommand reports a failure.
+int fail(Io& io, const core::Error& error);
 
 }  // namespace metanode::cli

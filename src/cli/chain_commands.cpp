@@ -8,22 +8,19 @@
 #include <ostream>
 #include <thread>
 
-#include "api/ledger_json.hpp"
+#include "services/ledger/ledger_json.hpp"
 #include "cli/http_client.hpp"
 #include "cli/passphrase.hpp"
 #include "crypto/keystore.hpp"
 #include "node/config.hpp"
+#include "modules/bank.hpp"
+#include "modules/module_set.hpp"
 
 namespace metanode::cli {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-int fail(Io& io, const core::Error& error) {
-  io.err << "metanode: error[" << error.code_name() << "]: " << error.message << "\n";
-  return kExitFailed;
-}
 
 struct ClientOptions {
   std::string node_url;
@@ -74,6 +71,8 @@ struct TransferOptions {
   std::uint32_t wait_timeout_s = 60;
 };
 
+// Longer than a screen: resolve the node, unlock the key, build and sign, submit, then (--wait)
+// poll and print; each step is a few lines of error handling.
 int run_transfer(Io& io, TransferOptions opts) {
   auto to = crypto::Address::parse(opts.to);
   if (!to.ok()) return fail(io, core::make_error(to.error().code, "--to: " + to.error().message));
@@ -118,10 +117,10 @@ int run_transfer(Io& io, TransferOptions opts) {
     tx.max_fee = 2 * (*mempool)["base_fee"].get<std::uint64_t>() + opts.bid;
   }
   tx.bid = opts.bid;
-  tx.payload = ledger::TransferPayload{*to, opts.amount};
+  tx.payload = modules::transfer_payload(*to, opts.amount);
   tx.memo = opts.memo;
   tx.sign_single(secrets->ed25519());
-  auto submitted = call(url, "POST", "/v1/txs", api::to_json(tx).dump());
+  auto submitted = call(url, "POST", "/v1/txs", services::to_json(tx, modules::standard_modules()).dump());
   if (!submitted.ok()) return fail(io, submitted.error());
   const std::string hash = (*submitted)["hash"].get<std::string>();
   if (!opts.wait) {

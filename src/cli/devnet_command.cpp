@@ -30,11 +30,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-int fail(Io& io, const core::Error& error) {
-  io.err << "metanode: error[" << error.code_name() << "]: " << error.message << "\n";
-  return kExitFailed;
-}
-
 struct UpOptions {
   std::size_t validators = 4;
   std::string consensus = "ibft";
@@ -190,6 +185,9 @@ NodeMetrics read_metrics(std::uint16_t api_port) {
   return m;
 }
 
+// Longer than a screen: the devnet's life in order (create or resume, start every node, wait for
+// health, status lines until Ctrl-C, stop); the next issue (the console) splits it when `up`
+// also starts BPCI.
 int run_up(Io& io, UpOptions opts, bool consensus_given, bool validators_given) {
   if (opts.validators < 1 || opts.validators > 64) {
     return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "--validators must be 1..64"));

@@ -21,11 +21,6 @@ struct KeysOptions {
   std::string out_file;
 };
 
-int fail(Io& io, const core::Error& error) {
-  io.err << "metanode: error[" << error.code_name() << "]: " << error.message << "\n";
-  return kExitFailed;
-}
-
 std::string iso_time(std::int64_t unix_ms) {
   const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
   std::tm tm{};
@@ -70,6 +65,8 @@ std::string default_keystore_dir(Io& io) {
   return ".metanode/keys";
 }
 
+// Longer than a screen: CLI11 wiring of the five key subcommands, declarative; each callback is a
+// few lines and the options sit beside the command they belong to.
 void add_keys_command(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   auto opts = std::make_shared<KeysOptions>();
   CLI::App* keys = app.add_subcommand("keys", "Create and inspect keys in the encrypted key store");

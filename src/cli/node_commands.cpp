@@ -15,19 +15,14 @@
 #include "crypto/random.hpp"
 #include "ledger/genesis.hpp"
 #include "node/config.hpp"
-#include "modules/bank.hpp"
+#include "modules/module_set.hpp"
 #include "consensus/finality.hpp"
-#include "node/ledger_node.hpp"
+#include "node/node.hpp"
 
 namespace metanode::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-int fail(Io& io, const core::Error& error) {
-  io.err << "metanode: error[" << error.code_name() << "]: " << error.message << "\n";
-  return kExitFailed;
-}
 
 struct InitOptions {
   std::string dir;
@@ -133,7 +128,7 @@ int run_node(Io& io, const NodeOptions& opts) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto node = node::LedgerNode::open(*config, *genesis, secrets->ed25519());
+  auto node = node::Node::open(*config, *genesis, secrets->ed25519());
   if (!node.ok()) return fail(io, node.error());
   if (auto st = (*node)->start(); !st.ok()) return fail(io, st.error());
   const auto head = (*node)->chain().head();
@@ -164,8 +159,7 @@ int run_verify(Io& io, const VerifyOptions& opts) {
   if (!config.ok()) return fail(io, config.error());
   auto genesis = ledger::Genesis::load(config->resolve(config->genesis_file));
   if (!genesis.ok()) return fail(io, genesis.error());
-  modules::Bank bank;
-  auto chain = ledger::Chain::open(config->resolve(config->data_dir), *genesis, bank);
+  auto chain = ledger::Chain::open(config->resolve(config->data_dir), *genesis, modules::standard_modules());
   if (!chain.ok()) return fail(io, chain.error());
   const auto head = (*chain)->head();
   io.out << "verifying " << head.height << " blocks of " << genesis->chain_id << "…" << std::endl;

@@ -42,6 +42,8 @@ std::uint64_t median(std::vector<std::uint64_t> v) {
   return v[v.size() / 2];
 }
 
+// Longer than a screen: option checks, the seed sweep and its report in order; mostly output
+// formatting.
 int run_sim(Io& io, const SimOptions& o) {
   SimConfig base;
   if (!consensus::sim::parse_engine(o.engine, base.engine)) {

@@ -28,6 +28,7 @@ namespace metanode::core {
   X(Receipt, "receipt")                       \
   X(StateLeaf, "state-leaf")                  \
   X(StateNode, "state-node")                  \
+  X(StateKey, "state-key")                    \
   X(Proposal, "proposal")                     \
   X(Timeout, "timeout")                       \
   X(ValidatorSet, "validator-set")            \

@@ -44,6 +44,7 @@ namespace metanode::core {
   X(kStorageNewerFormat, 72, "storage_newer_format")    \
   X(kStorageCorrupt, 73, "storage_corrupt")             \
   X(kStorageBatchTooLarge, 74, "storage_batch_too_large") \
+  X(kStorageOlderFormat, 75, "storage_older_format")   \
   X(kTxMalformed, 80, "tx_malformed")                   \
   X(kTxWrongChain, 81, "tx_wrong_chain")                \
   X(kTxNonceTooLow, 82, "tx_nonce_too_low")             \
@@ -53,6 +54,7 @@ namespace metanode::core {
   X(kTxAmountOverflow, 86, "tx_amount_overflow")        \
   X(kTxUnknownAccount, 87, "tx_unknown_account")        \
   X(kTxTooLarge, 88, "tx_too_large")                    \
+  X(kTxUnknownPayload, 89, "tx_unknown_payload")        \
   X(kBlockInvalid, 90, "block_invalid")                 \
   X(kBlockCorrupt, 91, "block_corrupt")                 \
   X(kGenesisInvalid, 92, "genesis_invalid")             \

@@ -1,5 +1,6 @@
-// Account state: balance and the next nonce, stored in the sparse Merkle tree under the
-// account's 32-byte address.
+// Account state: balance and the next nonce of one address. Accounts are entries of the
+// accounts module (bank) in keyed state, under the address's 32 bytes; the executor and the
+// mempool read them through AccountReader, the bank module writes them.
 #pragma once
 
 #include <cstdint>
@@ -7,8 +8,13 @@
 #include "core/codec.hpp"
 #include "core/result.hpp"
 #include "crypto/address.hpp"
+#include "ledger/state.hpp"
 
 namespace metanode::ledger {
+
+// The namespace accounts live in. Fixed because every node, client and proof checker must find
+// an account at the same tree key (account_tree_key).
+inline constexpr std::string_view kAccountsModule = "bank";
 
 struct Account {
   std::uint64_t balance = 0;
@@ -27,11 +33,29 @@ struct Account {
   }
 };
 
+inline core::Hash32 account_tree_key(const crypto::Address& address) {
+  return state_tree_key(kAccountsModule, address.bytes);
+}
+
+// The account at `address` in `state` (an absent account reads as balance 0, nonce 0);
+// kStateCorrupt when the stored record does not decode.
+core::Result<Account> read_account(const StateReader& state, const crypto::Address& address);
+
 // Read access to committed account state (an absent account reads as balance 0, nonce 0).
 class AccountReader {
  public:
   virtual ~AccountReader() = default;
   virtual core::Result<Account> account(const crypto::Address& address) const = 0;
+};
+
+// Accounts as read from keyed state.
+class AccountsView final : public AccountReader {
+ public:
+  explicit AccountsView(const StateReader& state) : state_(state) {}
+  core::Result<Account> account(const crypto::Address& address) const override { return read_account(state_, address); }
+
+ private:
+  const StateReader& state_;
 };
 
 }  // namespace metanode::ledger

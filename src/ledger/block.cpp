@@ -53,13 +53,15 @@ core::Result<Block> Block::decode(core::Reader& r) {
 }
 
 void Event::encode(core::Writer& w) const {
-  w.string(kind, 32);
+  w.string(module, kModuleNameBytesMax);
+  w.string(kind, kPayloadKindBytesMax);
   w.bytes(data, kEventDataBytesMax);
 }
 
 core::Result<Event> Event::decode(core::Reader& r) {
   Event e;
-  MN_TRY_ASSIGN(e.kind, r.string(32));
+  MN_TRY_ASSIGN(e.module, r.string(kModuleNameBytesMax));
+  MN_TRY_ASSIGN(e.kind, r.string(kPayloadKindBytesMax));
   MN_TRY_ASSIGN(e.data, r.bytes(kEventDataBytesMax));
   return e;
 }

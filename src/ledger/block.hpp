@@ -50,7 +50,8 @@ struct Block {
 };
 
 struct Event {
-  std::string kind;   // "transfer", "fee", ...
+  std::string module;  // the module that emitted it ("bank", ...)
+  std::string kind;    // "transfer", "fee", ... (the module's own names)
   core::Bytes data;   // canonical encoding, defined per kind
 
   bool operator==(const Event&) const = default;

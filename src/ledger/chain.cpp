@@ -17,14 +17,18 @@ core::Bytes receipt_key(std::uint64_t height, std::uint32_t index) {
 
 core::Error corrupt(std::string why) { return core::make_error(core::ErrorCode::kBlockCorrupt, std::move(why)); }
 
-std::vector<merkle::SmtUpdate> state_updates(const std::map<crypto::Address, Account>& changed) {
+std::vector<merkle::SmtUpdate> state_updates(const StateChanges& changed) {
   std::vector<merkle::SmtUpdate> updates;
   updates.reserve(changed.size());
-  for (const auto& [address, account] : changed) {
-    updates.push_back(merkle::SmtUpdate{address.bytes, core::encode(account)});
-  }
+  for (const auto& [tree_key, value] : changed) updates.push_back(merkle::SmtUpdate{tree_key, value});
   return updates;
 }
+
+// An empty state: what the genesis hooks write over.
+class EmptyState final : public StateReader {
+ public:
+  core::Result<std::optional<core::Bytes>> get(const core::Hash32&) const override { return std::optional<core::Bytes>{}; }
+};
 
 }  // namespace
 
@@ -74,19 +78,11 @@ core::Hash32 receipts_root_of(const std::vector<Receipt>& receipts) {
   return merkle::root_of(leaves);
 }
 
-core::Result<Account> StateAtRoot::account(const crypto::Address& address) const {
-  MN_TRY_ASSIGN(auto value, tree_.get(root_, address.bytes));
-  if (!value.has_value()) return Account{};
-  auto account = core::decode<Account>(*value);
-  if (!account.ok()) {
-    return core::make_error(core::ErrorCode::kStateCorrupt, "account " + address.to_string() + ": " +
-                                                                account.error().to_string());
-  }
-  return account;
-}
-
-Chain::Chain(std::unique_ptr<storage::CueDb> db, Genesis genesis, const PayloadHandler& handler)
-    : db_(std::move(db)), nodes_(std::make_unique<StateNodeCache>(*db_)), genesis_(std::move(genesis)), executor_(handler) {}
+Chain::Chain(std::unique_ptr<storage::CueDb> db, Genesis genesis, ModuleSet modules)
+    : db_(std::move(db)),
+      nodes_(std::make_unique<StateNodeCache>(*db_)),
+      genesis_(std::move(genesis)),
+      executor_(std::move(modules)) {}
 
 core::Result<std::optional<core::Bytes>> StateNodeCache::get_node(const core::Hash32& id) const {
   {
@@ -141,22 +137,36 @@ class CachingNodeWriter final : public merkle::NodeWriter {
 }  // namespace
 
 core::Result<std::unique_ptr<Chain>> Chain::open(const std::filesystem::path& dir, const Genesis& genesis,
-                                                 const PayloadHandler& handler) {
+                                                 ModuleSet modules) {
   MN_TRY(genesis.validate());
+  for (const auto& [name, section] : genesis.modules) {
+    if (modules.find(name) == nullptr) {
+      return core::make_error(core::ErrorCode::kGenesisInvalid, "the genesis file has a section for module '" + name +
+                                                                    "', which this node does not run");
+    }
+  }
   storage::OpenOptions options;
   options.chain_id = genesis.chain_id;
   MN_TRY_ASSIGN(auto db, storage::CueDb::open(dir, options));
-  std::unique_ptr<Chain> chain(new Chain(std::move(db), genesis, handler));
+  std::unique_ptr<Chain> chain(new Chain(std::move(db), genesis, std::move(modules)));
   MN_TRY(chain->initialise_or_check_genesis());
   return chain;
 }
 
-core::Result<StoredBlock> Chain::genesis_block(const Genesis& genesis, merkle::NodeWriter& out) {
-  std::map<crypto::Address, Account> accounts;
-  for (const auto& a : genesis.accounts) accounts[a.address] = Account{a.balance, 0};
+core::Result<StoredBlock> Chain::genesis_block(const Genesis& genesis, const ModuleSet& modules,
+                                               merkle::NodeWriter& out) {
+  const EmptyState nothing;
+  StateOverlay state(nothing);
+  for (const auto& module : modules.all()) {
+    ModuleState module_state(module->name(), state);
+    if (auto st = module->init_genesis(genesis, module_state); !st.ok()) {
+      return core::make_error(core::ErrorCode::kGenesisInvalid,
+                              "module " + std::string(module->name()) + ": " + st.error().message);
+    }
+  }
   merkle::MemoryNodeStore empty;
   merkle::SparseMerkleTree tree(empty);
-  const auto updates = state_updates(accounts);
+  const auto updates = state_updates(state.changes());
   MN_TRY_ASSIGN(const core::Hash32 state_root, tree.apply(merkle::SparseMerkleTree::empty_root(), updates, out));
   StoredBlock genesis_block;
   Header& h = genesis_block.block.header;
@@ -178,7 +188,7 @@ core::Status Chain::initialise_or_check_genesis() {
     auto head = core::decode<ChainHead>(*stored_head);
     if (!head.ok()) return corrupt("stored chain head: " + head.error().to_string());
     merkle::MemoryNodeStore scratch;
-    MN_TRY_ASSIGN(const StoredBlock expected, genesis_block(genesis_, scratch));
+    MN_TRY_ASSIGN(const StoredBlock expected, genesis_block(genesis_, modules(), scratch));
     MN_TRY_ASSIGN(auto block0, block(0));
     if (!block0.has_value() || block0->block.hash() != expected.block.hash()) {
       return core::make_error(core::ErrorCode::kGenesisInvalid,
@@ -189,7 +199,7 @@ core::Status Chain::initialise_or_check_genesis() {
     return {};
   }
   storage::WriteBatch batch;
-  MN_TRY_ASSIGN(const StoredBlock block0, genesis_block(genesis_, batch));
+  MN_TRY_ASSIGN(const StoredBlock block0, genesis_block(genesis_, modules(), batch));
   const auto key = storage::height_key(0);
   batch.put(storage::Column::kBlocks, key, core::encode(block0));
   ChainHead head;
@@ -210,38 +220,72 @@ ChainHead Chain::head() const {
   return head_;
 }
 
-core::Result<Account> Chain::account(const crypto::Address& address) const {
+core::Result<std::optional<core::Bytes>> Chain::get(const core::Hash32& tree_key) const {
   core::Hash32 root;
   std::uint64_t height = 0;
   {
     std::lock_guard lock(head_mutex_);
-    if (auto it = account_cache_.find(address); it != account_cache_.end()) return it->second;
+    if (auto it = state_cache_.find(tree_key); it != state_cache_.end()) return it->second;
     root = head_.state_root;
     height = head_.height;
   }
-  MN_TRY_ASSIGN(Account account, StateAtRoot(*nodes_, root).account(address));
+  MN_TRY_ASSIGN(auto value, StateAtRoot(*nodes_, root).get(tree_key));
   std::lock_guard lock(head_mutex_);
   if (head_.height == height) {  // still the head it was read at: safe to cache
-    if (account_cache_.size() >= kAccountCacheEntriesMax) account_cache_.clear();
-    account_cache_.emplace(address, account);
+    if (state_cache_.size() >= kStateCacheEntriesMax) state_cache_.clear();
+    state_cache_.emplace(tree_key, value);
   }
-  return account;
+  return value;
+}
+
+core::Result<Account> Chain::account(const crypto::Address& address) const { return read_account(*this, address); }
+
+core::Result<StateRecord> Chain::entry_with_proof(std::string_view module, core::ByteView key,
+                                                  std::optional<std::uint64_t> height) const {
+  if (key.size() > kStateKeyBytesMax) {
+    return core::make_error(core::ErrorCode::kInvalidArgument, "a state key is at most " +
+                                                                   std::to_string(kStateKeyBytesMax) + " bytes");
+  }
+  if (!is_valid_name(module, kModuleNameBytesMax)) {
+    return core::make_error(core::ErrorCode::kInvalidArgument, "module name is not 1-32 of [a-z0-9_]");
+  }
+  StateRecord record;
+  record.module = std::string(module);
+  record.key.assign(key.begin(), key.end());
+  record.tree_key = state_tree_key(module, key);
+  const ChainHead h = head();
+  if (height.has_value() && *height != h.height) {
+    if (*height > h.height) {
+      return core::make_error(core::ErrorCode::kNotFound, "height " + std::to_string(*height) +
+                                                              " is beyond the head " + std::to_string(h.height));
+    }
+    MN_TRY_ASSIGN(auto stored, block(*height));
+    if (!stored.has_value()) return corrupt("block " + std::to_string(*height) + " is missing");
+    record.height = *height;
+    record.state_root = stored->block.header.state_root;
+  } else {
+    record.height = h.height;
+    record.state_root = h.state_root;
+  }
+  merkle::SparseMerkleTree tree(*nodes_);
+  MN_TRY_ASSIGN(record.value, tree.get(record.state_root, record.tree_key));
+  MN_TRY_ASSIGN(record.proof, tree.prove(record.state_root, record.tree_key));
+  return record;
 }
 
 core::Result<AccountRecord> Chain::account_with_proof(const crypto::Address& address) const {
-  const ChainHead h = head();
-  merkle::SparseMerkleTree tree(*nodes_);
+  MN_TRY_ASSIGN(StateRecord entry, entry_with_proof(kAccountsModule, address.bytes));
   AccountRecord record;
-  record.height = h.height;
-  record.state_root = h.state_root;
-  MN_TRY_ASSIGN(auto value, tree.get(h.state_root, address.bytes));
-  if (value.has_value()) {
-    auto account = core::decode<Account>(*value);
+  record.height = entry.height;
+  record.state_root = entry.state_root;
+  record.tree_key = entry.tree_key;
+  record.proof = std::move(entry.proof);
+  if (entry.value.has_value()) {
+    auto account = core::decode<Account>(*entry.value);
     if (!account.ok()) return core::make_error(core::ErrorCode::kStateCorrupt, account.error().to_string());
     record.account = *account;
     record.exists = true;
   }
-  MN_TRY_ASSIGN(record.proof, tree.prove(h.state_root, address.bytes));
   return record;
 }
 
@@ -318,13 +362,16 @@ core::Result<ProducedBlock> Chain::build_and_store(std::vector<Transaction> cand
                                                    const crypto::PublicKey& proposer, const crypto::KeyPair* signer,
                                                    core::Bytes finality, bool signatures_verified) {
   const ChainHead parent = head();
-  BlockParams params;
+  BlockContext params;
   params.chain_id = genesis_.chain_id;
+  params.height = parent.height + 1;
+  // Block time never goes backwards, even if the wall clock does.
+  params.timestamp_unix_ms = std::max(now_unix_ms, parent.timestamp_unix_ms + 1);
   params.base_fee = parent.base_fee_next;
   params.proposer = crypto::Address::from_public_key(proposer);
   params.verify_signatures = !signatures_verified;
   // The head is the parent while we build (single producer), so the cached head state serves.
-  const AccountReader& state = *this;
+  const StateReader& state = *this;
   MN_TRY_ASSIGN(ExecutionResult executed, executor_.execute(state, std::move(candidates), params, ExecutionMode::kBuild));
 
   storage::WriteBatch batch;
@@ -338,8 +385,7 @@ core::Result<ProducedBlock> Chain::build_and_store(std::vector<Transaction> cand
   Header& h = stored.block.header;
   h.height = parent.height + 1;
   h.parent_hash = parent.block_hash;
-  // Block time never goes backwards, even if the wall clock does.
-  h.timestamp_unix_ms = std::max(now_unix_ms, parent.timestamp_unix_ms + 1);
+  h.timestamp_unix_ms = params.timestamp_unix_ms;
   h.proposer = proposer;
   // Each receipt carries its transaction's hash: build the tx root from those rather than
   // re-encoding and re-hashing every transaction of the block.
@@ -374,14 +420,14 @@ core::Result<ProducedBlock> Chain::build_and_store(std::vector<Transaction> cand
   next.block_hash = stored.commit.block_hash;
   next.state_root = state_root;
   next.timestamp_unix_ms = h.timestamp_unix_ms;
-  next.base_fee_next = base_fee_next(h.base_fee, h.tx_count, genesis_);
+  next.base_fee_next = modules().accounts().base_fee_next(h.base_fee, h.tx_count, genesis_);
   batch.put(storage::Column::kMeta, core::as_bytes(kHeadKey), core::encode(next));
   MN_TRY(db_->write(std::move(batch), /*sync=*/true));
   {
     std::lock_guard lock(head_mutex_);
     head_ = next;
-    if (account_cache_.size() + executed.changed.size() > kAccountCacheEntriesMax) account_cache_.clear();
-    for (const auto& [address, account] : executed.changed) account_cache_.insert_or_assign(address, account);
+    if (state_cache_.size() + executed.changed.size() > kStateCacheEntriesMax) state_cache_.clear();
+    for (auto& [tree_key, value] : executed.changed) state_cache_.insert_or_assign(tree_key, std::move(value));
   }
   produced.receipts = std::move(executed.receipts);
   produced.rejected = std::move(executed.rejected);
@@ -391,7 +437,7 @@ core::Result<ProducedBlock> Chain::build_and_store(std::vector<Transaction> cand
 core::Result<std::uint64_t> Chain::verify_all(const FinalityCheck& finality_check) const {
   const ChainHead last = head();
   merkle::MemoryNodeStore nodes;
-  MN_TRY_ASSIGN(const StoredBlock expected0, genesis_block(genesis_, nodes));
+  MN_TRY_ASSIGN(const StoredBlock expected0, genesis_block(genesis_, modules(), nodes));
   MN_TRY_ASSIGN(auto block0, block(0));
   if (!block0.has_value() || block0->block.hash() != expected0.block.hash()) return corrupt("block 0 is not the genesis");
   core::Hash32 parent_hash = expected0.block.hash();
@@ -415,8 +461,10 @@ core::Result<std::uint64_t> Chain::verify_all(const FinalityCheck& finality_chec
     } else if (auto st = verify_commit(stored->commit, validators, quorum); !st.ok()) {
       return corrupt(at + st.error().message);
     }
-    BlockParams params;
+    BlockContext params;
     params.chain_id = genesis_.chain_id;
+    params.height = h.height;
+    params.timestamp_unix_ms = h.timestamp_unix_ms;
     params.base_fee = h.base_fee;
     params.proposer = crypto::Address::from_public_key(h.proposer);
     StateAtRoot state(nodes, state_root);
@@ -429,7 +477,7 @@ core::Result<std::uint64_t> Chain::verify_all(const FinalityCheck& finality_chec
     MN_TRY_ASSIGN(state_root, tree.apply(state_root, updates, nodes));
     if (state_root != h.state_root) return corrupt(at + "recomputed state root differs from the stored one");
     parent_hash = stored->block.hash();
-    base_fee = base_fee_next(h.base_fee, h.tx_count, genesis_);
+    base_fee = modules().accounts().base_fee_next(h.base_fee, h.tx_count, genesis_);
   }
   if (parent_hash != last.block_hash || state_root != last.state_root) return corrupt("chain head does not match the last block");
   return last.height;

@@ -1,5 +1,5 @@
-// The chain on disk: blocks, transactions, receipts and account state in CueDB, with the state
-// in a sparse Merkle tree. A block is visible only after its one atomic, synced batch (block,
+// The chain on disk: blocks, transactions, receipts and keyed module state in CueDB, with the
+// state in a sparse Merkle tree. A block is visible only after its one atomic, synced batch (block,
 // tx index, receipts, state nodes, head) is written, so a crash at any instant leaves either
 // the whole block or none of it.
 #pragma once
@@ -19,6 +19,8 @@
 #include "ledger/block.hpp"
 #include "ledger/executor.hpp"
 #include "ledger/genesis.hpp"
+#include "ledger/module.hpp"
+#include "ledger/state.hpp"
 #include "merkle/merkle_tree.hpp"
 #include "merkle/sparse_merkle_tree.hpp"
 #include "storage/cue_db.hpp"
@@ -62,26 +64,30 @@ struct TxRecord {
   merkle::InclusionProof proof;  // leaf = merkle::leaf_hash(tx hash), in the block's tx_root
 };
 
+// One module entry (or its absence) at one height, with its proof against that block's state root.
+struct StateRecord {
+  std::string module;
+  core::Bytes key;
+  core::Hash32 tree_key{};  // state_tree_key(module, key): the key the proof is for
+  std::optional<core::Bytes> value;
+  std::uint64_t height = 0;
+  core::Hash32 state_root{};
+  merkle::SmtProof proof;  // of tree_key holding value (or absent)
+};
+
 struct AccountRecord {
   Account account;
   bool exists = false;
   std::uint64_t height = 0;
   core::Hash32 state_root{};
-  merkle::SmtProof proof;  // of key = address bytes, value = encoded account (or absence)
+  core::Hash32 tree_key{};  // account_tree_key(address)
+  merkle::SmtProof proof;  // of tree_key, value = encoded account (or absence)
 };
 
 struct ProducedBlock {
   StoredBlock stored;
   std::vector<Receipt> receipts;
   std::vector<std::pair<core::Hash32, core::Error>> rejected;
-};
-
-struct AddressHasher {
-  std::size_t operator()(const crypto::Address& address) const noexcept {
-    std::size_t h = 0;
-    std::memcpy(&h, address.bytes.data(), sizeof h);  // addresses are hashes: any 8 bytes do
-    return h;
-  }
 };
 
 // Recently written and read state-tree nodes in memory, in front of CueDB. Nodes are
@@ -112,19 +118,26 @@ class StateNodeCache final : public merkle::NodeReader {
   mutable Nodes previous_;
 };
 
-class Chain final : public AccountReader {
+class Chain final : public StateReader, public AccountReader {
  public:
-  // Opens (or creates, writing block 0 from `genesis`) the chain under `dir`. Refuses a
-  // directory that holds another chain or another genesis.
+  // Opens (or creates, writing block 0 from `genesis` through the modules' genesis hooks) the
+  // chain under `dir`. Refuses a directory that holds another chain or another genesis.
   static core::Result<std::unique_ptr<Chain>> open(const std::filesystem::path& dir, const Genesis& genesis,
-                                                   const PayloadHandler& handler);
+                                                   ModuleSet modules);
 
   const Genesis& genesis() const { return genesis_; }
+  const ModuleSet& modules() const { return executor_.modules(); }
   ChainHead head() const;
 
+  // Keyed state at the head, through the head-state cache.
+  core::Result<std::optional<core::Bytes>> get(const core::Hash32& tree_key) const override;
   // Account state at the head (absent accounts read as zero).
   core::Result<Account> account(const crypto::Address& address) const override;
   core::Result<AccountRecord> account_with_proof(const crypto::Address& address) const;
+  // A module entry with its proof, at the head or at `height` (kNotFound beyond the head;
+  // kInvalidArgument for a key over kStateKeyBytesMax).
+  core::Result<StateRecord> entry_with_proof(std::string_view module, core::ByteView key,
+                                             std::optional<std::uint64_t> height = std::nullopt) const;
 
   // kBlockCorrupt when the stored bytes do not decode or do not hash to what they claim.
   core::Result<std::optional<StoredBlock>> block(std::uint64_t height) const;
@@ -156,12 +169,13 @@ class Chain final : public AccountReader {
   storage::CueDb& db() { return *db_; }
 
  private:
-  Chain(std::unique_ptr<storage::CueDb> db, Genesis genesis, const PayloadHandler& handler);
+  Chain(std::unique_ptr<storage::CueDb> db, Genesis genesis, ModuleSet modules);
   core::Status initialise_or_check_genesis();
   core::Result<ProducedBlock> build_and_store(std::vector<Transaction> candidates, std::int64_t timestamp_unix_ms,
                                               const crypto::PublicKey& proposer, const crypto::KeyPair* signer,
                                               core::Bytes finality, bool signatures_verified);
-  static core::Result<StoredBlock> genesis_block(const Genesis& genesis, merkle::NodeWriter& out);
+  static core::Result<StoredBlock> genesis_block(const Genesis& genesis, const ModuleSet& modules,
+                                                 merkle::NodeWriter& out);
 
   std::unique_ptr<storage::CueDb> db_;
   std::unique_ptr<StateNodeCache> nodes_;
@@ -169,22 +183,12 @@ class Chain final : public AccountReader {
   Executor executor_;
   mutable std::mutex head_mutex_;
   ChainHead head_;
-  // Accounts at the head, so admission, proposals and execution do not walk the state tree on
-  // disk for every transaction. Written through on every block under head_mutex_; a value read
-  // from the tree is cached only if the head did not move meanwhile. Bounded: cleared when full.
-  static constexpr std::size_t kAccountCacheEntriesMax = 1 << 20;
-  mutable std::unordered_map<crypto::Address, Account, AddressHasher> account_cache_;
-};
-
-// Account state in the sparse Merkle tree at one root.
-class StateAtRoot final : public AccountReader {
- public:
-  StateAtRoot(const merkle::NodeReader& nodes, const core::Hash32& root) : tree_(nodes), root_(root) {}
-  core::Result<Account> account(const crypto::Address& address) const override;
-
- private:
-  merkle::SparseMerkleTree tree_;
-  core::Hash32 root_;
+  // State entries at the head (accounts above all), so admission, proposals and execution do
+  // not walk the state tree on disk for every transaction. Written through on every block under
+  // head_mutex_; a value read from the tree is cached only if the head did not move meanwhile.
+  // Bounded: cleared when full.
+  static constexpr std::size_t kStateCacheEntriesMax = 1 << 20;
+  mutable std::unordered_map<core::Hash32, std::optional<core::Bytes>, merkle::NodeIdHasher> state_cache_;
 };
 
 // Roots committed in a header.

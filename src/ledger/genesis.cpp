@@ -7,6 +7,7 @@
 
 #include "core/codec.hpp"
 #include "core/hash.hpp"
+#include "ledger/transaction.hpp"
 
 namespace metanode::ledger {
 namespace {
@@ -35,6 +36,10 @@ core::Status Genesis::validate() const {
   for (const auto& v : validators) {
     if (!keys.insert(v.ed25519_public_key).second) return invalid("validator key listed twice: " + v.name);
   }
+  for (const auto& [name, section] : modules) {
+    if (!is_valid_name(name, kModuleNameBytesMax)) return invalid("module section name '" + name + "' is not 1-32 of [a-z0-9_]");
+    if (!json::accept(section)) return invalid("module section " + name + " is not JSON");
+  }
   std::set<crypto::Address> addresses;
   std::uint64_t supply = 0;
   for (const auto& a : accounts) {
@@ -53,6 +58,13 @@ core::Hash32 Genesis::validator_set_hash() const {
     v.mldsa_public_key.encode(out);
   });
   return core::hash(core::Domain::ValidatorSet, w.data());
+}
+
+bool Genesis::module_section(std::string_view module, json& out) const {
+  const auto it = modules.find(std::string(module));
+  if (it == modules.end()) return false;
+  out = json::parse(it->second);
+  return true;
 }
 
 std::vector<crypto::PublicKey> Genesis::validator_keys() const {
@@ -77,6 +89,10 @@ std::string Genesis::to_json() const {
   }
   doc["accounts"] = json::array();
   for (const auto& a : accounts) doc["accounts"].push_back({{"address", a.address.to_string()}, {"balance", a.balance}});
+  if (!modules.empty()) {
+    doc["modules"] = json::object();
+    for (const auto& [name, section] : modules) doc["modules"][name] = json::parse(section);
+  }
   return doc.dump(2) + "\n";
 }
 
@@ -111,6 +127,12 @@ core::Result<Genesis> Genesis::from_json(std::string_view text) {
       ga.balance = a.at("balance").get<std::uint64_t>();
       g.accounts.push_back(ga);
     }
+    const json sections = doc.value("modules", json::object());
+    if (!sections.is_object()) return invalid("modules must be a JSON object");
+    for (const auto& [name, section] : sections.items()) {
+      if (!section.is_object()) return invalid("modules." + name + " must be a JSON object");
+      g.modules[name] = section.dump();
+    }
   } catch (const json::exception& e) {
     return invalid(std::string("missing or mistyped field: ") + e.what());
   }
@@ -133,24 +155,6 @@ core::Status Genesis::save(const std::filesystem::path& file) const {
     return core::make_error(core::ErrorCode::kIo, "cannot write genesis file " + file.string());
   }
   return {};
-}
-
-std::uint64_t base_fee_next(std::uint64_t base_fee, std::uint32_t tx_count, const Genesis& genesis) {
-  const std::uint64_t target = genesis.block_txs_target;
-  // delta = base_fee * |used - target| / target / 8, at least 1 either way.
-  __extension__ typedef unsigned __int128 U128;  // base_fee * 50,000 may exceed 64 bits
-  const U128 fee = base_fee;
-  std::uint64_t next = base_fee;
-  if (tx_count > target) {
-    const auto delta = static_cast<std::uint64_t>(fee * (tx_count - target) / target / 8);
-    next = base_fee + std::max<std::uint64_t>(delta, 1);
-    if (next < base_fee) next = std::numeric_limits<std::uint64_t>::max();
-  } else if (tx_count < target) {
-    const auto delta = static_cast<std::uint64_t>(fee * (target - tx_count) / target / 8);
-    // At least 1, as on the way up, so small fees can still fall back to the minimum.
-    next = base_fee - std::min(std::max<std::uint64_t>(delta, 1), base_fee);
-  }
-  return std::max(next, genesis.base_fee_min);
 }
 
 }  // namespace metanode::ledger

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,12 @@ struct Genesis {
   std::string consensus = "ibft";
   std::vector<GenesisValidator> validators;
   std::vector<GenesisAccount> accounts;
+  // Sections for the modules' genesis hooks: module name -> its JSON object, kept as compact
+  // JSON text (the "modules" object of the file; a module reads its own).
+  std::map<std::string, std::string> modules;
+
+  // The section of `module` parsed into `out`; false when the file has none.
+  bool module_section(std::string_view module, nlohmann::json& out) const;
 
   // Non-empty chain id of [a-z0-9-], a known consensus engine, at least one validator, no duplicate validators or
   // accounts, total supply without overflow.
@@ -50,8 +58,5 @@ struct Genesis {
   static core::Result<Genesis> load(const std::filesystem::path& file);
   core::Status save(const std::filesystem::path& file) const;
 };
-
-// EIP-1559-shaped base fee update: moves by up to 1/8 per block toward the target fullness.
-std::uint64_t base_fee_next(std::uint64_t base_fee, std::uint32_t tx_count, const Genesis& genesis);
 
 }  // namespace metanode::ledger

@@ -4,10 +4,16 @@
 
 namespace metanode::ledger {
 namespace {
-constexpr std::uint8_t kPayloadTransfer = 0;
-
 core::Error malformed(std::string why) { return core::make_error(core::ErrorCode::kTxMalformed, std::move(why)); }
 }  // namespace
+
+bool is_valid_name(std::string_view name, std::size_t bytes_max) {
+  if (name.empty() || name.size() > bytes_max) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
 
 crypto::Address Transaction::sender() const {
   return sender_kind == SenderKind::kSingle ? crypto::Address::from_public_key(sender_key) : sender_policy.address();
@@ -24,16 +30,9 @@ void Transaction::encode_body(core::Writer& w) const {
   w.u64(nonce);
   w.u64(max_fee);
   w.u64(bid);
-  std::visit(
-      [&w](const auto& p) {
-        using P = std::decay_t<decltype(p)>;
-        if constexpr (std::is_same_v<P, TransferPayload>) {
-          w.u8(kPayloadTransfer);
-          p.to.encode(w);
-          w.u64(p.amount);
-        }
-      },
-      payload);
+  w.string(payload.module, kModuleNameBytesMax);
+  w.string(payload.kind, kPayloadKindBytesMax);
+  w.bytes(payload.data, kPayloadDataBytesMax);
   w.string(memo, kMemoBytesMax);
 }
 
@@ -70,16 +69,15 @@ core::Result<Transaction> Transaction::decode(core::Reader& r) {
   MN_TRY_ASSIGN(tx.nonce, r.u64());
   MN_TRY_ASSIGN(tx.max_fee, r.u64());
   MN_TRY_ASSIGN(tx.bid, r.u64());
-  MN_TRY_ASSIGN(const std::uint8_t payload_kind, r.u8());
-  if (payload_kind == kPayloadTransfer) {
-    TransferPayload p;
-    MN_TRY_ASSIGN(p.to, crypto::Address::decode(r));
-    MN_TRY_ASSIGN(p.amount, r.u64());
-    tx.payload = p;
-  } else {
-    return core::make_error(core::ErrorCode::kDecodeInvalidValue,
-                            "payload kind " + std::to_string(payload_kind) + " is unknown");
+  MN_TRY_ASSIGN(tx.payload.module, r.string(kModuleNameBytesMax));
+  if (!is_valid_name(tx.payload.module, kModuleNameBytesMax)) {
+    return core::make_error(core::ErrorCode::kDecodeInvalidValue, "payload module name is not 1-32 of [a-z0-9_]");
   }
+  MN_TRY_ASSIGN(tx.payload.kind, r.string(kPayloadKindBytesMax));
+  if (!is_valid_name(tx.payload.kind, kPayloadKindBytesMax)) {
+    return core::make_error(core::ErrorCode::kDecodeInvalidValue, "payload kind name is not 1-32 of [a-z0-9_]");
+  }
+  MN_TRY_ASSIGN(tx.payload.data, r.bytes(kPayloadDataBytesMax));
   MN_TRY_ASSIGN(tx.memo, r.string(kMemoBytesMax));
   if (tx.sender_kind == SenderKind::kSingle) {
     MN_TRY_ASSIGN(tx.signature, crypto::Signature::decode(r));
@@ -124,9 +122,12 @@ core::Status Transaction::check_stateless_without_signatures(std::string_view ex
   if (bid > max_fee) {
     return malformed("bid " + std::to_string(bid) + " exceeds max_fee " + std::to_string(max_fee));
   }
-  if (const auto* transfer = std::get_if<TransferPayload>(&payload)) {
-    if (transfer->amount == 0) return malformed("transfer amount is zero");
-    if (transfer->to == sender()) return malformed("transfer to the sender itself");
+  if (!is_valid_name(payload.module, kModuleNameBytesMax) || !is_valid_name(payload.kind, kPayloadKindBytesMax)) {
+    return malformed("payload module and kind must be 1-32 of [a-z0-9_]");
+  }
+  if (payload.data.size() > kPayloadDataBytesMax) {
+    return malformed("payload of " + std::to_string(payload.data.size()) + " bytes exceeds " +
+                     std::to_string(kPayloadDataBytesMax));
   }
   if (sender_kind == SenderKind::kMultisig) MN_TRY(sender_policy.validate());
   return {};

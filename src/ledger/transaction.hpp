@@ -23,14 +23,26 @@ inline constexpr std::size_t kChainIdBytesMax = 64;
 inline constexpr std::size_t kMemoBytesMax = 256;
 inline constexpr std::size_t kTxBytesMax = 4096;  // an encoded transaction, signatures included
 
-struct TransferPayload {
-  crypto::Address to;
-  std::uint64_t amount = 0;
-  bool operator==(const TransferPayload&) const = default;
-};
+// Names of modules and of their payload and event kinds: 1-32 bytes of [a-z0-9_]. One byte
+// form per name, so the encoding stays canonical and names read well in URLs and JSON.
+inline constexpr std::size_t kModuleNameBytesMax = 32;
+inline constexpr std::size_t kPayloadKindBytesMax = 32;
+// A payload's own bytes; the rest of the transaction (sender, fees, memo, signatures) fits in
+// what kTxBytesMax leaves.
+inline constexpr std::size_t kPayloadDataBytesMax = 3072;
 
-// Payload kinds are encoded as a u8 tag: 0 = transfer. New kinds take new tags.
-using Payload = std::variant<TransferPayload>;
+// Whether `name` is a valid module or kind name.
+bool is_valid_name(std::string_view name, std::size_t bytes_max);
+
+// What a transaction does: the module that runs it, which of its kinds, and the kind's own
+// canonical bytes (the module decodes and checks them; see ledger/module.hpp).
+struct Payload {
+  std::string module;
+  std::string kind;
+  core::Bytes data;
+
+  bool operator==(const Payload&) const = default;
+};
 
 enum class SenderKind : std::uint8_t { kSingle = 0, kMultisig = 1 };
 
@@ -61,12 +73,12 @@ struct Transaction {
   // Adds one policy member's signature (sender_kind must be kMultisig).
   void add_multisig_signature(const crypto::KeyPair& member);
 
-  // Stateless checks: chain id, sizes, payload sanity and signatures. kBadSignature,
-  // kTxWrongChain, kTxMalformed. Equals check_stateless_without_signatures, then
-  // check_signatures.
+  // The stateless checks every transaction has whatever its payload: chain id, sizes, the
+  // multisig policy and the signatures. kBadSignature, kTxWrongChain, kTxMalformed. The
+  // payload's own checks belong to its module: ModuleSet::check_stateless runs both.
   core::Status check_stateless(std::string_view expected_chain_id) const;
-  // Every stateless check but the signatures, for callers that verified them already (a batch
-  // verifier, or a peer path that checked them once): kTxWrongChain, kTxMalformed.
+  // The same without the signatures, for callers that verified them already (a batch verifier,
+  // or a peer path that checked them once): kTxWrongChain, kTxMalformed.
   core::Status check_stateless_without_signatures(std::string_view expected_chain_id) const;
   core::Status check_signatures() const;
 

@@ -39,11 +39,13 @@ AuctionMempool::AuctionMempool(MempoolConfig config) : config_(std::move(config)
   assert(config_.bytes_max >= ledger::kTxBytesMax);
 }
 
+// Longer than a screen on purpose: the admission checks in the order that matters (cheapest first,
+// the signature last, nothing changed before every check passed), each with its own message.
 core::Result<AdmitResult> AuctionMempool::admit(ledger::Transaction tx, const ledger::AccountReader& state,
                                                 std::uint64_t base_fee, bool signature_verified) {
   // Cheapest checks first; the signature (the one expensive check, ~46 µs) comes last, after
   // every check that could refuse the transaction for free, and before anything changes.
-  MN_TRY(tx.check_stateless_without_signatures(config_.chain_id));
+  MN_TRY(config_.modules.check_stateless(tx, config_.chain_id, /*verify_signatures=*/false));
   // The encoder asserts its field limits (a decoded transaction always meets them); a
   // transaction built in memory is held to them here before it is encoded.
   if (tx.memo.size() > ledger::kMemoBytesMax) {

@@ -19,12 +19,16 @@
 #include "core/result.hpp"
 #include "crypto/address.hpp"
 #include "ledger/account.hpp"
+#include "ledger/module.hpp"
 #include "ledger/transaction.hpp"
 
 namespace metanode::mempool {
 
 struct MempoolConfig {
   std::string chain_id;
+  // The chain's modules: admission runs each payload's module checks (a set without a module
+  // for a payload refuses it with tx_unknown_payload).
+  ledger::ModuleSet modules;
   std::size_t count_max = 100'000;              // transactions held, all senders together
   std::size_t bytes_max = 64 * 1024 * 1024;     // encoded bytes held, signatures included
   std::size_t per_sender_max = 1'000;           // transactions held for one sender

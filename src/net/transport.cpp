@@ -99,6 +99,7 @@ struct Transport::Impl {
 
   const TransportConfig config;
   const TransportHandler handler;
+  std::atomic<std::uint64_t> frames_unhandled{0};
   const crypto::PublicKey self;
   const PeerPolicy policy;
 
@@ -410,9 +411,14 @@ struct Transport::Impl {
         return;
       case FrameType::kPong:
         return;
-      default:
+      default: {
         ++link->counters->frames_received;
-        if (handler.on_frame) handler.on_frame(link->key, std::move(frame));
+        if (auto it = handler.by_type.find(frame.type); it != handler.by_type.end()) return it->second(link->key, std::move(frame));
+        if (handler.on_frame) return handler.on_frame(link->key, std::move(frame));
+        ++frames_unhandled;
+        spdlog::debug("xtmp: {} frame from {} has no handler: dropped", frame_type_name(frame.type),
+                      link->key.to_hex().substr(0, 12));
+      }
     }
   }
 
@@ -606,6 +612,8 @@ std::vector<PeerStatus> Transport::peers() const {
   }
   return out;
 }
+
+std::uint64_t Transport::frames_unhandled() const { return impl_->frames_unhandled.load(); }
 
 std::size_t Transport::connected_count() const {
   std::lock_guard lock(impl_->counters_mutex);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -55,9 +56,14 @@ struct PeerStatus {
   std::uint64_t reconnects = 0;  // links that came up after the first one
 };
 
+using FrameHandler = std::function<void(const crypto::PublicKey& peer, Frame frame)>;
+
 struct TransportHandler {
-  // On the transport thread, in order per link. kPing/kPong/kKem* are handled internally.
-  std::function<void(const crypto::PublicKey& peer, Frame frame)> on_frame;
+  // On the transport thread, in order per link. kPing/kPong/kKem* are handled internally. Each
+  // part of a node registers the frame types it handles (consensus, gossip, sync, client
+  // requests); a frame of a type nobody registered goes to on_frame, or is counted and dropped.
+  std::map<FrameType, FrameHandler> by_type;
+  FrameHandler on_frame;  // optional
   std::function<void(const crypto::PublicKey& peer)> on_connected;     // optional
   std::function<void(const crypto::PublicKey& peer)> on_disconnected;  // optional
 };
@@ -85,6 +91,8 @@ class Transport {
 
   std::vector<PeerStatus> peers() const;
   std::size_t connected_count() const;
+  // Frames that arrived with a type no handler takes.
+  std::uint64_t frames_unhandled() const;
 
  private:
   struct Impl;

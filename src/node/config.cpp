@@ -1,5 +1,6 @@
 #include "node/config.hpp"
 
+#include <algorithm>
 #include <sstream>
 #include <toml++/toml.h>
 
@@ -45,6 +46,19 @@ core::Result<NodeConfig> NodeConfig::load(const std::filesystem::path& file) {
   if (auto v = table["api"]["listen"].value<std::string>()) c.listen_address = *v;
   MN_TRY(read_int<std::uint16_t>(table, "api", "port_base", c.port_base, 0, 65000, file));
   MN_TRY(read_int<std::size_t>(table, "api", "http_threads", c.http_threads, 1, 64, file));
+  if (const auto node = table["api"]["services"]) {
+    const auto* array = node.as_array();
+    if (array == nullptr) return bad(file, "[api] services must be an array of service names");
+    c.services.clear();
+    for (const auto& item : *array) {
+      const auto name = item.value<std::string>();
+      if (!name) return bad(file, "[api] services must be an array of service names");
+      if (std::find(c.services.begin(), c.services.end(), *name) != c.services.end()) {
+        return bad(file, "[api] services lists '" + *name + "' twice");
+      }
+      c.services.push_back(*name);
+    }
+  }
   MN_TRY(read_int<std::uint32_t>(table, "blocks", "interval_ms", c.block_interval_ms, 10, 600'000, file));
   if (auto v = table["blocks"]["empty_blocks"].value<bool>()) c.empty_blocks = *v;
   MN_TRY(read_int<std::size_t>(table, "blocks", "txs_max", c.block_txs_max, 1, 50'000, file));
@@ -89,8 +103,11 @@ std::string NodeConfig::to_toml() const {
       << "passphrase_file = \"" << passphrase_file.string() << "\"\n\n"
       << "[api]\n"
       << "listen = \"" << listen_address << "\"\n"
-      << "port_base = " << port_base << "   # ledger API on port_base + 1\n"
-      << "http_threads = " << http_threads << "\n\n"
+      << "port_base = " << port_base << "   # each service on port_base + its offset (ledger + 1)\n"
+      << "http_threads = " << http_threads << "\n"
+      << "services = [";
+  for (std::size_t i = 0; i < services.size(); ++i) out << (i ? ", " : "") << "\"" << services[i] << "\"";
+  out << "]\n\n"
       << "[blocks]\n"
       << "interval_ms = " << block_interval_ms << "\n"
       << "empty_blocks = " << (empty_blocks ? "true" : "false") << "\n"

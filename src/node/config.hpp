@@ -21,7 +21,8 @@ struct NodeConfig {
   std::filesystem::path passphrase_file;  // empty: METANODE_PASSPHRASE or a prompt
 
   std::string listen_address = "127.0.0.1";
-  std::uint16_t port_base = 9000;  // ledger API on base+1
+  std::uint16_t port_base = 9000;  // each service on base + its offset (ledger base+1)
+  std::vector<std::string> services = {"ledger"};  // the HTTP services this node serves
   std::size_t http_threads = 2;
 
   std::uint32_t block_interval_ms = 1000;
@@ -42,13 +43,16 @@ struct NodeConfig {
   std::uint32_t round_timeout_cap_ms = 8000;
   bool post_quantum = true;                   // ML-KEM-768 inner layer on every link
 
-  // Tests only: blocks are made by this node alone (produce_once or the interval), without
-  // consensus or networking.
-  bool single_producer = false;
+  // False only in tests: the node serves its APIs over the chain but runs no consensus and no
+  // XTMP; the test makes blocks itself (tests/support/single_producer.hpp).
+  bool run_consensus = true;
 
-  bool ephemeral_ports = false;    // tests: listen on free ports the OS picks (see LedgerNode::ledger_port)
+  bool ephemeral_ports = false;    // tests: listen on free ports the OS picks (see Node::service_port)
 
-  std::uint16_t ledger_port() const { return ephemeral_ports ? 0 : static_cast<std::uint16_t>(port_base + 1); }
+  std::uint16_t ledger_port() const { return service_port(1); }
+  std::uint16_t service_port(std::uint16_t offset) const {
+    return ephemeral_ports ? 0 : static_cast<std::uint16_t>(port_base + offset);
+  }
   std::uint16_t xtmp_port() const { return ephemeral_ports ? 0 : static_cast<std::uint16_t>(port_base + 4); }
   std::filesystem::path resolve(const std::filesystem::path& p) const { return p.is_absolute() ? p : config_dir / p; }
 

@@ -239,6 +239,14 @@ core::Status check_or_init_meta(DbState& state) {
     return core::make_error(core::ErrorCode::kStorageCorrupt,
                             "data directory " + dir + " has invalid format version 0");
   }
+  if (version < kFormatVersion) {
+    return core::make_error(core::ErrorCode::kStorageOlderFormat,
+                            "data directory " + dir + " uses storage format " + std::to_string(version) +
+                                ", older than format " + std::to_string(kFormatVersion) +
+                                " of this metanode, and cannot be upgraded in place (its blocks and state are in the "
+                                "old layout): move it aside and start the node on an empty data directory, or "
+                                "re-create a devnet with `metanode up --dir NEW_DIR`");
+  }
   if (!chain_bytes) {
     return core::make_error(core::ErrorCode::kStorageCorrupt, "data directory " + dir + " has no chain id");
   }

@@ -51,12 +51,14 @@
 #include <variant>
 #include <vector>
 
-#include "api/ledger_json.hpp"
+#include "services/ledger/ledger_json.hpp"
 #include "cli/http_client.hpp"
 #include "crypto/keystore.hpp"
 #include "ledger/genesis.hpp"
 #include "ledger/transaction.hpp"
 #include "system/process_support.hpp"
+#include "modules/bank.hpp"
+#include "modules/module_set.hpp"
 
 namespace metanode {
 namespace {
@@ -222,12 +224,12 @@ class NodeProcessTest : public ::testing::Test {
       s.tx.nonce = stream_.size();
       s.tx.bid = bid(rng_);
       s.tx.max_fee = s.tx.bid + kMaxFeeOverBid;
-      s.tx.payload = ledger::TransferPayload{recipients_[to(rng_)], amount(rng_)};
+      s.tx.payload = modules::transfer_payload(recipients_[to(rng_)], amount(rng_));
       s.tx.memo = "crash " + std::to_string(s.tx.nonce);
       s.tx.sign_single(*dev_key_);
       s.hash = core::to_hex(s.tx.hash());
       s.binary = std::string(core::as_chars(core::encode(s.tx)));
-      s.json_text = api::to_json(s.tx).dump();
+      s.json_text = services::to_json(s.tx, modules::standard_modules()).dump();
       stream_.push_back(std::move(s));
     }
   }
@@ -494,7 +496,7 @@ class NodeProcessTest : public ::testing::Test {
         if (auto it = reported_.find(nonce); it != reported_.end()) {
           ASSERT_EQ(it->second.height, height) << "nonce " << nonce << " reported at another height";
         }
-        const auto& transfer = std::get<ledger::TransferPayload>(stream_[nonce].tx.payload);
+        const auto transfer = modules::transfer_of(stream_[nonce].tx.payload).value();
         received[transfer.to.to_string()] += transfer.amount;
         const auto fee = ledger::fee_for(stream_[nonce].tx, base_fee);
         ASSERT_TRUE(fee.has_value());

@@ -236,6 +236,8 @@ void Simulation::setup() {
   }
 }
 
+// Longer than a screen: the seeded fault plan (crashes, restarts, partitions, Byzantine roles)
+// drawn in one place so a seed replays exactly.
 void Simulation::plan_faults() {
   FaultCounts& fc = result_.faults;
   if (!cfg_.faults) {
@@ -457,6 +459,8 @@ void Simulation::remember_block(std::size_t i, const core::Bytes& bytes) {
 
 // Byzantine behaviour is a rewrite of what the (real) engine wanted to send, signed with the
 // validator's own key, so every lie is well-formed and correctly signed.
+// Longer than a screen: one case per Byzantine behaviour (equivocation, double votes, silence,
+// twins), each building its messages by hand.
 void Simulation::send_byzantine(std::size_t from, std::optional<ValidatorIndex> to, const SharedBytes& bytes) {
   Instance& inst = instances_[from];
   const crypto::KeyPair& key = *keys_[inst.index];
@@ -686,6 +690,8 @@ std::uint64_t Simulation::honest_max_height() const {
   return h;
 }
 
+// Longer than a screen: one switch over the simulator's event kinds, each case a few lines, kept
+// together so the order of delivery, crash and restart handling reads in one place.
 void Simulation::handle_event(const Event& e) {
   switch (e.type) {
     case EventType::kDeliver: {

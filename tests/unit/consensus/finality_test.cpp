@@ -9,6 +9,7 @@
 
 #include "consensus_test_support.hpp"
 #include "modules/bank.hpp"
+#include "modules/module_set.hpp"
 
 namespace metanode::consensus {
 namespace {
@@ -31,7 +32,7 @@ class FinalityTest : public ::testing::Test {
       genesis_.validators.push_back({"v" + std::to_string(i), validator_key(i)->public_key(), mldsa_.public_key()});
     }
     genesis_.accounts.push_back({crypto::Address::from_public_key(alice_.public_key()), 1'000'000});
-    chain_ = ledger::Chain::open(dir_, genesis_, bank_).value();
+    chain_ = ledger::Chain::open(dir_, genesis_, modules::standard_modules()).value();
     chain_id_ = consensus_chain_id(chain_->block(0).value()->block.hash());
     parent_id_ = genesis_block(chain_id_).id();
   }
@@ -46,7 +47,7 @@ class FinalityTest : public ::testing::Test {
     tx.nonce = nonce;
     tx.max_fee = 100;
     tx.bid = 5;
-    tx.payload = ledger::TransferPayload{bob_, 10};
+    tx.payload = modules::transfer_payload(bob_, 10);
     tx.sign_single(alice_);
     return tx;
   }
@@ -93,7 +94,6 @@ class FinalityTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  modules::Bank bank_;
   ledger::Genesis genesis_;
   crypto::MldsaKeyPair mldsa_ = crypto::MldsaKeyPair::generate();
   crypto::KeyPair alice_ = crypto::KeyPair::generate();
@@ -118,8 +118,7 @@ TEST_F(FinalityTest, AppliedChainVerifiesOfflineAndSameInputsGiveSameBlock) {
   const auto other_dir = dir_.string() + "-other";
   fs::remove_all(other_dir);
   {
-    modules::Bank bank;
-    auto other = ledger::Chain::open(other_dir, genesis_, bank).value();
+    auto other = ledger::Chain::open(other_dir, genesis_, modules::standard_modules()).value();
     for (std::uint64_t h = 1; h <= 2; ++h) {
       const auto mine = chain_->block(h).value().value();
       auto f = core::decode<Finality>(mine.finality).value();

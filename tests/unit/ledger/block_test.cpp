@@ -1,4 +1,5 @@
 #include "ledger/block.hpp"
+#include "modules/bank.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,7 +19,7 @@ Block sample_block(const crypto::KeyPair& proposer, int txs) {
     tx.chain_id = "c";
     tx.nonce = static_cast<std::uint64_t>(i);
     tx.max_fee = 10;
-    tx.payload = TransferPayload{crypto::Address::from_public_key(proposer.public_key()), 1};
+    tx.payload = modules::transfer_payload(crypto::Address::from_public_key(proposer.public_key()), 1);
     tx.sign_single(sender);
     b.txs.push_back(tx);
   }
@@ -52,7 +53,7 @@ TEST(Receipt, CodecRoundTrip) {
   r.fee_paid = 12;
   r.error_code = static_cast<std::uint16_t>(core::ErrorCode::kTxInsufficientBalance);
   r.error_message = "too poor";
-  r.events.push_back(Event{"transfer", core::Bytes{1, 2}});
+  r.events.push_back(Event{"bank", "transfer", core::Bytes{1, 2}});
   auto back = core::decode<Receipt>(core::encode(r));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, r);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 namespace metanode::ledger {
 namespace {
 
@@ -50,16 +52,22 @@ TEST(Genesis, RejectsInvalid) {
   EXPECT_EQ(Genesis::from_json(text).error().code, core::ErrorCode::kGenesisInvalid);
 }
 
-TEST(Genesis, BaseFeeFollowsFullness) {
+TEST(Genesis, ModuleSectionsRoundTripAndAreChecked) {
   Genesis g = sample();
-  g.block_txs_target = 1000;
-  g.base_fee_min = 1;
-  EXPECT_EQ(base_fee_next(800, 1000, g), 800u);   // at target: unchanged
-  EXPECT_EQ(base_fee_next(800, 2000, g), 900u);   // full: +1/8
-  EXPECT_EQ(base_fee_next(800, 0, g), 700u);      // empty: -1/8
-  EXPECT_EQ(base_fee_next(1, 0, g), 1u);          // never below the minimum
-  EXPECT_EQ(base_fee_next(2, 999, g), 1u);        // falls by at least 1 below target
-  EXPECT_EQ(base_fee_next(1, 1001, g), 2u);       // rises by at least 1 above target
+  g.modules["kv"] = R"({"entries":{"6869":"7468657265"}})";
+  auto back = Genesis::from_json(g.to_json());
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  EXPECT_EQ(back->modules, g.modules);
+  nlohmann::json section;
+  ASSERT_TRUE(back->module_section("kv", section));
+  EXPECT_EQ(section["entries"]["6869"], "7468657265");
+  EXPECT_FALSE(back->module_section("oracle", section));
+  g.modules.clear();
+  g.modules["Not A Name"] = "{}";
+  EXPECT_EQ(g.validate().error().code, core::ErrorCode::kGenesisInvalid);
+  std::string text = sample().to_json();
+  text.insert(text.rfind('}'), R"(, "modules": {"kv": 5})");
+  EXPECT_EQ(Genesis::from_json(text).error().code, core::ErrorCode::kGenesisInvalid);
 }
 
 }  // namespace

@@ -1,4 +1,6 @@
 #include "ledger/transaction.hpp"
+#include "modules/bank.hpp"
+#include "modules/module_set.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +13,7 @@ Transaction transfer(const crypto::KeyPair& key, std::uint64_t nonce = 0) {
   tx.nonce = nonce;
   tx.max_fee = 100;
   tx.bid = 10;
-  tx.payload = TransferPayload{crypto::Address::from_public_key(crypto::KeyPair::generate().public_key()), 5};
+  tx.payload = modules::transfer_payload(crypto::Address::from_public_key(crypto::KeyPair::generate().public_key()), 5);
   tx.sign_single(key);
   return tx;
 }
@@ -52,21 +54,53 @@ TEST(Transaction, RejectsWrongChainBadSignatureAndMalformed) {
   bad_sig.signature.bytes[10] ^= 1;
   EXPECT_EQ(bad_sig.check_stateless("test-chain").error().code, core::ErrorCode::kBadSignature);
   EXPECT_TRUE(bad_sig.check_stateless_without_signatures("test-chain").ok());
+  const crypto::Address to = modules::transfer_of(tx.payload).value().to;
   Transaction altered = tx;
-  std::get<TransferPayload>(altered.payload).amount = 6;  // signed amount was 5
+  altered.payload = modules::transfer_payload(to, 6);  // signed amount was 5
   EXPECT_EQ(altered.check_stateless("test-chain").error().code, core::ErrorCode::kBadSignature);
+  // The payload's own checks are its module's: the set runs both.
+  const ModuleSet set = modules::standard_modules();
+  EXPECT_TRUE(set.check_stateless(tx, "test-chain").ok());
+  EXPECT_EQ(set.check_stateless(altered, "test-chain").error().code, core::ErrorCode::kBadSignature);
   Transaction zero = tx;
-  std::get<TransferPayload>(zero.payload).amount = 0;
+  zero.payload = modules::transfer_payload(to, 0);
   zero.sign_single(key);
-  EXPECT_EQ(zero.check_stateless("test-chain").error().code, core::ErrorCode::kTxMalformed);
+  EXPECT_TRUE(zero.check_stateless("test-chain").ok());
+  EXPECT_EQ(set.check_stateless(zero, "test-chain").error().code, core::ErrorCode::kTxMalformed);
   Transaction self = tx;
-  std::get<TransferPayload>(self.payload).to = tx.sender();
+  self.payload = modules::transfer_payload(tx.sender(), 5);
   self.sign_single(key);
-  EXPECT_EQ(self.check_stateless("test-chain").error().code, core::ErrorCode::kTxMalformed);
+  EXPECT_EQ(set.check_stateless(self, "test-chain").error().code, core::ErrorCode::kTxMalformed);
+  Transaction short_data = tx;
+  short_data.payload.data.pop_back();
+  short_data.sign_single(key);
+  EXPECT_EQ(set.check_stateless(short_data, "test-chain").error().code, core::ErrorCode::kTxMalformed);
+  Transaction unknown_module = tx;
+  unknown_module.payload.module = "mint";
+  unknown_module.sign_single(key);
+  EXPECT_EQ(set.check_stateless(unknown_module, "test-chain").error().code, core::ErrorCode::kTxUnknownPayload);
+  Transaction unknown_kind = tx;
+  unknown_kind.payload.kind = "mint";
+  unknown_kind.sign_single(key);
+  EXPECT_EQ(set.check_stateless(unknown_kind, "test-chain").error().code, core::ErrorCode::kTxUnknownPayload);
+  Transaction bad_name = tx;
+  bad_name.payload.module = "Bank";
+  EXPECT_EQ(bad_name.check_stateless_without_signatures("test-chain").error().code, core::ErrorCode::kTxMalformed);
   Transaction greedy = tx;
   greedy.bid = 101;
   greedy.sign_single(key);
   EXPECT_EQ(greedy.check_stateless("test-chain").error().code, core::ErrorCode::kTxMalformed);
+}
+
+TEST(Transaction, DecodeRefusesPayloadNamesThatAreNotCanonical) {
+  const auto key = crypto::KeyPair::generate();
+  Transaction tx = transfer(key);
+  tx.payload.kind = "Transfer";  // upper case: not a name
+  core::Writer w;
+  tx.encode(w);
+  const auto decoded = core::decode<Transaction>(w.data());
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().code, core::ErrorCode::kDecodeInvalidValue);
 }
 
 TEST(Transaction, MultisigSender) {
@@ -78,7 +112,7 @@ TEST(Transaction, MultisigSender) {
   tx.sender_policy.threshold = 2;
   for (const auto& m : members) tx.sender_policy.signers.push_back(m.public_key());
   tx.max_fee = 10;
-  tx.payload = TransferPayload{crypto::Address::from_public_key(crypto::KeyPair::generate().public_key()), 1};
+  tx.payload = modules::transfer_payload(crypto::Address::from_public_key(crypto::KeyPair::generate().public_key()), 1);
   tx.add_multisig_signature(members[0]);
   EXPECT_EQ(tx.check_stateless("test-chain").error().code, core::ErrorCode::kMultisigTooFewSignatures);
   tx.add_multisig_signature(members[2]);

@@ -7,6 +7,7 @@
 
 #include "mempool/auction_mempool.hpp"
 #include "mempool_test_support.hpp"
+#include "modules/bank.hpp"
 
 namespace metanode::mempool {
 namespace {
@@ -97,7 +98,7 @@ TEST(MempoolAdmit, RejectsTransactionsOverTheEncodingLimits) {
   multi.sender_policy.threshold = 1;
   multi.sender_policy.signers = {bob.key.public_key(), carol.key.public_key()};
   multi.max_fee = 100;
-  multi.payload = ledger::TransferPayload{testing::recipient(), 1};
+  multi.payload = modules::transfer_payload(testing::recipient(), 1);
   state.set(multi.sender(), kRich, 0);
   for (std::size_t i = 0; i <= crypto::kMultisigSignersMax; ++i) multi.add_multisig_signature(bob.key);
   EXPECT_EQ(code_of(pool.admit(multi, state, 0, true)), core::ErrorCode::kTxTooLarge);

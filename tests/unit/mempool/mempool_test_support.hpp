@@ -13,6 +13,8 @@
 #include "ledger/account.hpp"
 #include "ledger/transaction.hpp"
 #include "mempool/auction_mempool.hpp"
+#include "modules/bank.hpp"
+#include "modules/module_set.hpp"
 
 namespace metanode::mempool::testing {
 
@@ -65,7 +67,7 @@ inline ledger::Transaction make_tx(const Sender& sender, const TxSpec& spec) {
   tx.nonce = spec.nonce_;
   tx.bid = spec.bid_;
   tx.max_fee = spec.max_fee_;
-  tx.payload = ledger::TransferPayload{recipient(), 5};
+  tx.payload = modules::transfer_payload(recipient(), 5);
   tx.memo = spec.memo_;
   tx.sign_single(sender.key);
   return tx;
@@ -82,6 +84,7 @@ inline std::vector<core::Hash32> hashes_of(const std::vector<ledger::Transaction
 inline MempoolConfig test_config() {
   MempoolConfig config;
   config.chain_id = kChainId;
+  config.modules = modules::standard_modules();
   return config;
 }
 

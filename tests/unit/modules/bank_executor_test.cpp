@@ -4,6 +4,7 @@
 
 #include "ledger/executor.hpp"
 #include "modules/bank.hpp"
+#include "modules/module_set.hpp"
 
 namespace metanode::modules {
 namespace {
@@ -12,26 +13,36 @@ using ledger::Account;
 using ledger::ExecutionMode;
 using ledger::Transaction;
 
-class MapState final : public ledger::AccountReader {
+// Keyed state in a map, with accounts set through the bank's tree keys.
+class MapState final : public ledger::StateReader {
  public:
-  core::Result<Account> account(const crypto::Address& address) const override {
-    auto it = accounts.find(address);
-    return it == accounts.end() ? Account{} : it->second;
+  core::Result<std::optional<core::Bytes>> get(const core::Hash32& tree_key) const override {
+    auto it = entries.find(tree_key);
+    return it == entries.end() ? std::optional<core::Bytes>{} : std::optional<core::Bytes>{it->second};
   }
-  std::map<crypto::Address, Account> accounts;
+  void set(const crypto::Address& address, const Account& account) {
+    entries[ledger::account_tree_key(address)] = core::encode(account);
+  }
+  std::map<core::Hash32, core::Bytes> entries;
 };
 
+// The final state of an account the block wrote; nullopt when it did not write it.
+std::optional<Account> changed(const ledger::ExecutionResult& r, const crypto::Address& address) {
+  auto it = r.changed.find(ledger::account_tree_key(address));
+  if (it == r.changed.end() || !it->second.has_value()) return std::nullopt;
+  return core::decode<Account>(*it->second).value();
+}
+
 struct Chain {
-  Bank bank;
-  ledger::Executor executor{bank};
+  ledger::Executor executor{modules::standard_modules()};
   MapState state;
   crypto::KeyPair alice = crypto::KeyPair::generate();
   crypto::KeyPair proposer_key = crypto::KeyPair::generate();
   crypto::Address bob = crypto::Address::from_public_key(crypto::KeyPair::generate().public_key());
-  ledger::BlockParams params;
+  ledger::BlockContext params;
 
   Chain() {
-    state.accounts[addr(alice)] = Account{1000, 0};
+    state.set(addr(alice), Account{1000, 0});
     params.chain_id = "c";
     params.base_fee = 2;
     params.proposer = addr(proposer_key);
@@ -43,7 +54,7 @@ struct Chain {
     tx.nonce = nonce;
     tx.max_fee = 10;
     tx.bid = bid;
-    tx.payload = ledger::TransferPayload{bob, amount};
+    tx.payload = modules::transfer_payload(bob, amount);
     tx.sign_single(alice);
     return tx;
   }
@@ -56,10 +67,11 @@ TEST(Executor, TransferMovesBalanceChargesFeeAndPaysTip) {
   ASSERT_EQ(r->receipts.size(), 1u);
   EXPECT_EQ(r->receipts[0].status, ledger::ReceiptStatus::kSuccess);
   EXPECT_EQ(r->receipts[0].fee_paid, 5u);  // base 2 + bid 3
-  EXPECT_EQ(r->changed.at(Chain::addr(c.alice)), (Account{1000 - 100 - 5, 1}));
-  EXPECT_EQ(r->changed.at(c.bob), (Account{100, 0}));
-  EXPECT_EQ(r->changed.at(c.params.proposer), (Account{3, 0}));
-  EXPECT_EQ(r->fees_burned, 2u);
+  EXPECT_EQ(changed(*r, Chain::addr(c.alice)), (Account{1000 - 100 - 5, 1}));
+  EXPECT_EQ(changed(*r, c.bob), (Account{100, 0}));
+  EXPECT_EQ(changed(*r, c.params.proposer), (Account{3, 0}));
+  EXPECT_EQ(r->fees.burned, 2u);
+  EXPECT_EQ(r->fees.tips, 3u);
   ASSERT_EQ(r->receipts[0].events.size(), 1u);
   auto event = core::decode<TransferEvent>(r->receipts[0].events[0].data);
   ASSERT_TRUE(event.ok());
@@ -73,17 +85,17 @@ TEST(Executor, FailingPayloadConsumesFeeAndNonceOnly) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->receipts[0].status, ledger::ReceiptStatus::kFailed);
   EXPECT_EQ(r->receipts[0].error_code, static_cast<std::uint16_t>(core::ErrorCode::kTxInsufficientBalance));
-  EXPECT_EQ(r->changed.at(Chain::addr(c.alice)), (Account{995, 1}));
-  EXPECT_EQ(r->changed.count(c.bob), 0u);
+  EXPECT_EQ(changed(*r, Chain::addr(c.alice)), (Account{995, 1}));
+  EXPECT_FALSE(changed(*r, c.bob).has_value());
 }
 
 TEST(Executor, AmountOverflowFailsWithoutChanges) {
   Chain c;
-  c.state.accounts[c.bob] = Account{std::numeric_limits<std::uint64_t>::max() - 10, 0};
+  c.state.set(c.bob, Account{std::numeric_limits<std::uint64_t>::max() - 10, 0});
   auto r = c.executor.execute(c.state, {c.transfer(0, 50)}, c.params, ExecutionMode::kVerify);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->receipts[0].error_code, static_cast<std::uint16_t>(core::ErrorCode::kTxAmountOverflow));
-  EXPECT_EQ(r->changed.count(c.bob), 0u);
+  EXPECT_FALSE(changed(*r, c.bob).has_value());
 }
 
 TEST(Executor, SequentialNoncesInOneBlock) {
@@ -91,8 +103,8 @@ TEST(Executor, SequentialNoncesInOneBlock) {
   auto r = c.executor.execute(c.state, {c.transfer(0, 10), c.transfer(1, 10), c.transfer(2, 10)}, c.params,
                               ExecutionMode::kVerify);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
-  EXPECT_EQ(r->changed.at(Chain::addr(c.alice)).nonce, 3u);
-  EXPECT_EQ(r->changed.at(c.bob).balance, 30u);
+  EXPECT_EQ(changed(*r, Chain::addr(c.alice)).value().nonce, 3u);
+  EXPECT_EQ(changed(*r, c.bob).value().balance, 30u);
 }
 
 TEST(Executor, VerifyModeRejectsBlocksWithInvalidTransactions) {
@@ -109,12 +121,12 @@ TEST(Executor, VerifyModeRejectsBlocksWithInvalidTransactions) {
   Transaction stranger;
   stranger.chain_id = "c";
   stranger.max_fee = 10;
-  stranger.payload = ledger::TransferPayload{c.bob, 1};
+  stranger.payload = modules::transfer_payload(c.bob, 1);
   stranger.sign_single(crypto::KeyPair::generate());
   auto unknown = c.executor.execute(c.state, {stranger}, c.params, ExecutionMode::kVerify);
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.error().message.find("unknown account"), std::string::npos);
-  ledger::BlockParams expensive = c.params;
+  ledger::BlockContext expensive = c.params;
   expensive.base_fee = 11;
   EXPECT_NE(c.executor.execute(c.state, {c.transfer(0, 1)}, expensive, ExecutionMode::kVerify).error().message.find(
                 "tx_fee_too_low"),
@@ -143,15 +155,42 @@ TEST(Executor, MultisigAccountSpendsWithThresholdSignatures) {
   tx.sender_policy.threshold = 2;
   for (const auto& m : members) tx.sender_policy.signers.push_back(m.public_key());
   tx.max_fee = 10;
-  tx.payload = ledger::TransferPayload{c.bob, 40};
-  c.state.accounts[tx.sender_policy.address()] = Account{100, 0};
+  tx.payload = modules::transfer_payload(c.bob, 40);
+  c.state.set(tx.sender_policy.address(), Account{100, 0});
   tx.add_multisig_signature(members[1]);
   EXPECT_FALSE(c.executor.execute(c.state, {tx}, c.params, ExecutionMode::kVerify).ok());
   tx.add_multisig_signature(members[2]);
   auto r = c.executor.execute(c.state, {tx}, c.params, ExecutionMode::kVerify);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
-  EXPECT_EQ(r->changed.at(tx.sender_policy.address()), (Account{100 - 40 - 2, 1}));
-  EXPECT_EQ(r->changed.at(c.bob).balance, 40u);
+  EXPECT_EQ(changed(*r, tx.sender_policy.address()), (Account{100 - 40 - 2, 1}));
+  EXPECT_EQ(changed(*r, c.bob).value().balance, 40u);
+}
+
+TEST(Bank, BaseFeeFollowsFullness) {
+  ledger::Genesis g;
+  g.block_txs_target = 1000;
+  g.base_fee_min = 1;
+  EXPECT_EQ(base_fee_next(800, 1000, g), 800u);   // at target: unchanged
+  EXPECT_EQ(base_fee_next(800, 2000, g), 900u);   // full: +1/8
+  EXPECT_EQ(base_fee_next(800, 0, g), 700u);      // empty: -1/8
+  EXPECT_EQ(base_fee_next(1, 0, g), 1u);          // never below the minimum
+  EXPECT_EQ(base_fee_next(2, 999, g), 1u);        // falls by at least 1 below target
+  EXPECT_EQ(base_fee_next(1, 1001, g), 2u);       // rises by at least 1 above target
+}
+
+TEST(Bank, ChecksItsPayloadsStatelessly) {
+  const Bank bank;
+  const crypto::Address alice = crypto::Address::from_public_key(crypto::KeyPair::generate().public_key());
+  const crypto::Address bob = crypto::Address::from_public_key(crypto::KeyPair::generate().public_key());
+  EXPECT_TRUE(bank.check_payload(transfer_payload(bob, 1), alice).ok());
+  EXPECT_EQ(bank.check_payload(transfer_payload(bob, 0), alice).error().code, core::ErrorCode::kTxMalformed);
+  EXPECT_EQ(bank.check_payload(transfer_payload(alice, 1), alice).error().code, core::ErrorCode::kTxMalformed);
+  ledger::Payload trailing = transfer_payload(bob, 1);
+  trailing.data.push_back(0);
+  EXPECT_EQ(bank.check_payload(trailing, alice).error().code, core::ErrorCode::kTxMalformed);
+  ledger::Payload other = transfer_payload(bob, 1);
+  other.kind = "mint";
+  EXPECT_EQ(bank.check_payload(other, alice).error().code, core::ErrorCode::kTxUnknownPayload);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "modules/bank.hpp"
+#include "modules/module_set.hpp"
 #include "storage/keys.hpp"
 #include "storage/write_batch.hpp"
 
@@ -35,18 +36,17 @@ class ChainTest : public ::testing::Test {
     tx.nonce = nonce;
     tx.max_fee = 100;
     tx.bid = 5;
-    tx.payload = TransferPayload{bob_, amount};
+    tx.payload = modules::transfer_payload(bob_, amount);
     tx.sign_single(alice_);
     return tx;
   }
   std::unique_ptr<Chain> open() {
-    auto chain = Chain::open(dir_, genesis_, bank_);
+    auto chain = Chain::open(dir_, genesis_, modules::standard_modules());
     EXPECT_TRUE(chain.ok()) << chain.error().to_string();
     return chain.ok() ? std::move(chain).value() : nullptr;
   }
 
   fs::path dir_;
-  modules::Bank bank_;
   Genesis genesis_;
   crypto::KeyPair validator_ = crypto::KeyPair::generate();
   crypto::KeyPair alice_ = crypto::KeyPair::generate();
@@ -70,11 +70,11 @@ TEST_F(ChainTest, GenesisStateAndReopen) {
 TEST_F(ChainTest, AnotherGenesisIsRefused) {
   open();
   genesis_.accounts[0].balance = 5;
-  auto chain = Chain::open(dir_, genesis_, bank_);
+  auto chain = Chain::open(dir_, genesis_, modules::standard_modules());
   ASSERT_FALSE(chain.ok());
   EXPECT_EQ(chain.error().code, core::ErrorCode::kGenesisInvalid);
   genesis_.chain_id = "other-chain";
-  EXPECT_EQ(Chain::open(dir_, genesis_, bank_).error().code, core::ErrorCode::kStorageWrongChain);
+  EXPECT_EQ(Chain::open(dir_, genesis_, modules::standard_modules()).error().code, core::ErrorCode::kStorageWrongChain);
 }
 
 TEST_F(ChainTest, ProducedBlocksCarryProofs) {
@@ -100,14 +100,21 @@ TEST_F(ChainTest, ProducedBlocksCarryProofs) {
   ASSERT_TRUE(account.ok());
   EXPECT_EQ(account->account.balance, 60u);
   EXPECT_EQ(account->state_root, block.header.state_root);
-  EXPECT_TRUE(merkle::SparseMerkleTree::verify_proof(account->state_root, bob_.bytes, core::encode(account->account),
-                                                     account->proof)
+  // Accounts are the bank's entries: the proof is for the tree key hash(state-key, "bank" || address).
+  EXPECT_EQ(account->tree_key, account_tree_key(bob_));
+  EXPECT_EQ(account->tree_key, state_tree_key("bank", bob_.bytes));
+  EXPECT_TRUE(merkle::SparseMerkleTree::verify_proof(account->state_root, account->tree_key,
+                                                     core::encode(account->account), account->proof)
                   .ok());
+  EXPECT_FALSE(merkle::SparseMerkleTree::verify_proof(account->state_root, bob_.bytes, core::encode(account->account),
+                                                      account->proof)
+                   .ok());
   const crypto::Address nobody = crypto::Address::from_public_key(crypto::KeyPair::generate().public_key());
   auto absent = chain->account_with_proof(nobody);
   ASSERT_TRUE(absent.ok());
   EXPECT_FALSE(absent->exists);
-  EXPECT_TRUE(merkle::SparseMerkleTree::verify_proof(absent->state_root, nobody.bytes, std::nullopt, absent->proof).ok());
+  EXPECT_TRUE(
+      merkle::SparseMerkleTree::verify_proof(absent->state_root, account_tree_key(nobody), std::nullopt, absent->proof).ok());
 
   EXPECT_EQ(chain->receipts(1)->size(), 3u);
   EXPECT_EQ(chain->verify_all().value(), 1u);

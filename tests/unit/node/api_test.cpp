@@ -19,15 +19,18 @@
 #include <string>
 #include <thread>
 
-#include "api/ledger_json.hpp"
-#include "api/ledger_service.hpp"
+#include "services/ledger/ledger_json.hpp"
+#include "services/ledger/ledger_service.hpp"
 #include "core/codec.hpp"
 #include "crypto/mldsa.hpp"
 #include "ledger/chain.hpp"
 #include "merkle/merkle_tree.hpp"
 #include "merkle/sparse_merkle_tree.hpp"
 #include "modules/bank.hpp"
-#include "node/ledger_node.hpp"
+#include "modules/module_set.hpp"
+#include "support/kv_module.hpp"
+#include "support/single_producer.hpp"
+#include "node/node.hpp"
 #include "storage/keys.hpp"
 #include "storage/write_batch.hpp"
 
@@ -127,6 +130,14 @@ Reply request(std::uint16_t port, http::verb method, const std::string& target, 
 
 std::string as_string(const core::Bytes& bytes) { return std::string(core::as_chars(bytes)); }
 
+bool can_connect(std::uint16_t port) {
+  asio::io_context io;
+  tcp::socket socket(io);
+  beast::error_code ec;
+  socket.connect(tcp::endpoint(asio::ip::address_v4::loopback(), port), ec);
+  return !ec;
+}
+
 crypto::Address address_of(const crypto::KeyPair& key) { return crypto::Address::from_public_key(key.public_key()); }
 
 class ApiTest : public ::testing::Test {
@@ -145,29 +156,41 @@ class ApiTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    node_.reset();
+    stop_node();
     std::error_code ignored;
     fs::remove_all(dir_, ignored);
   }
 
-  // With the default interval, blocks are made only when a test calls produce_once().
+  // With the default interval, blocks are made only when a test calls produce().
+  void stop_node() {
+    producer_.reset();
+    node_.reset();
+  }
   void start_node(std::uint32_t block_interval_ms = 600'000) {
     NodeConfig config;
     config.config_dir = dir_;
     config.ephemeral_ports = true;
-    config.single_producer = true;
+    config.run_consensus = false;
     config.block_interval_ms = block_interval_ms;
     config.http_threads = 2;
-    auto node = LedgerNode::open(config, genesis_, validator_);
+    NodePlugins plugins;
+    plugins.modules = modules_;
+    plugins.extra_services = extra_services_;
+    auto node = Node::open(config, genesis_, validator_, std::move(plugins));
     ASSERT_TRUE(node.ok()) << node.error().to_string();
     node_ = std::move(node).value();
     auto started = node_->start();
     ASSERT_TRUE(started.ok()) << started.error().to_string();
+    producer_ = std::make_unique<testing::SingleProducer>(*node_);
+    if (block_interval_ms < 600'000) producer_->start(std::chrono::milliseconds(block_interval_ms));
     port_ = node_->ledger_port();
     ASSERT_NE(port_, 0);
   }
 
   Reply get(const std::string& target) { return request(port_, http::verb::get, target); }
+  // The chain's modules and extra services (a test may add its own before starting a node).
+  ledger::ModuleSet modules_ = modules::standard_modules();
+  std::vector<std::shared_ptr<services::Service>> extra_services_;
   Reply submit_json(const json& doc) { return request(port_, http::verb::post, "/v1/txs", doc.dump()); }
   Reply submit_text(const std::string& body) { return request(port_, http::verb::post, "/v1/txs", body); }
   Reply submit_binary(const std::string& body) {
@@ -181,7 +204,7 @@ class ApiTest : public ::testing::Test {
     tx.nonce = nonce;
     tx.max_fee = kMaxFee;
     tx.bid = kBid;
-    tx.payload = ledger::TransferPayload{to, amount};
+    tx.payload = modules::transfer_payload(to, amount);
     tx.memo = "api test";
     tx.sign_single(from);
     return tx;
@@ -201,7 +224,7 @@ class ApiTest : public ::testing::Test {
     return r.doc.is_object() ? r.doc.value("pending", std::uint64_t{999}) : 999;
   }
   std::optional<ledger::ProducedBlock> produce() {
-    auto produced = node_->produce_once();
+    auto produced = producer_->produce_once();
     EXPECT_TRUE(produced.ok()) << produced.error().to_string();
     return produced.ok() ? std::move(produced).value() : std::nullopt;
   }
@@ -239,7 +262,8 @@ class ApiTest : public ::testing::Test {
   crypto::KeyPair validator_ = crypto::KeyPair::generate();
   crypto::KeyPair alice_ = crypto::KeyPair::generate();
   crypto::Address bob_ = address_of(crypto::KeyPair::generate());
-  std::unique_ptr<LedgerNode> node_;
+  std::unique_ptr<Node> node_;
+  std::unique_ptr<testing::SingleProducer> producer_;  // after node_: destroyed first
   std::uint16_t port_ = 0;
 };
 
@@ -250,7 +274,7 @@ TEST_F(ApiTest, JsonSubmissionIsCommittedWithProofsThatVerify) {
   const ledger::Transaction tx = alice_to_bob(0, 1'234);
   const std::string hash = core::to_hex(tx.hash());
 
-  const Reply submitted = submit_json(api::to_json(tx));
+  const Reply submitted = submit_json(services::to_json(tx, modules::standard_modules()));
   ASSERT_EQ(submitted.status, 202u) << submitted.body;
   EXPECT_EQ(submitted.doc.value("hash", ""), hash);
   EXPECT_EQ(submitted.doc.value("status", ""), "pending");
@@ -306,10 +330,12 @@ TEST_F(ApiTest, JsonSubmissionIsCommittedWithProofsThatVerify) {
   auto smt_proof = core::decode<merkle::SmtProof>(*smt_bytes);
   ASSERT_TRUE(smt_proof.ok()) << smt_proof.error().to_string();
   const ledger::Account bob_account{1'234, 0};
-  EXPECT_TRUE(
-      merkle::SparseMerkleTree::verify_proof(*state_root, bob_.bytes, core::encode(bob_account), *smt_proof).ok());
+  // Accounts are the bank module's entries: tree key = hash(state-key, "bank" || address).
+  const core::Hash32 bob_key = ledger::state_tree_key("bank", bob_.bytes);
+  EXPECT_EQ(to.value("tree_key", ""), core::to_hex(bob_key));
+  EXPECT_TRUE(merkle::SparseMerkleTree::verify_proof(*state_root, bob_key, core::encode(bob_account), *smt_proof).ok());
   const ledger::Account forged{1'235, 0};
-  EXPECT_FALSE(merkle::SparseMerkleTree::verify_proof(*state_root, bob_.bytes, core::encode(forged), *smt_proof).ok());
+  EXPECT_FALSE(merkle::SparseMerkleTree::verify_proof(*state_root, bob_key, core::encode(forged), *smt_proof).ok());
 
   const json alice = account(address_of(alice_));
   EXPECT_EQ(alice.value("balance", std::uint64_t{0}), kAliceBalance - 1'234 - kFee);
@@ -333,7 +359,7 @@ TEST_F(ApiTest, BinarySubmissionIsCommitted) {
 
 TEST_F(ApiTest, MalformedJsonIsRefusedAsTxMalformed) {
   const Snapshot before = snapshot();
-  const json valid = api::to_json(alice_to_bob(0, 10));
+  const json valid = services::to_json(alice_to_bob(0, 10), modules::standard_modules());
   auto without = [&](const std::string& field) {
     json doc = valid;
     doc.erase(field);
@@ -375,7 +401,9 @@ TEST_F(ApiTest, MalformedJsonIsRefusedAsTxMalformed) {
       {"amount far beyond u64", with_amount_literal("1e30")},
       {"bad sender_key hex", with([](json& d) { d["sender_key"] = "zz"; })},
       {"bad recipient address", with([](json& d) { d["payload"]["to"] = "mn1notanaddress"; })},
-      {"unknown payload type", with([](json& d) { d["payload"]["type"] = "mint"; })},
+      {"payload module not a name", with([](json& d) { d["payload"]["module"] = "Bank!"; })},
+      {"missing payload kind", with([](json& d) { d["payload"].erase("kind"); })},
+      {"payload data not hex", with([](json& d) { d["payload"]["data"] = "zz"; })},
   };
   for (const auto& [what, body] : cases) {
     SCOPED_TRACE(what);
@@ -384,6 +412,9 @@ TEST_F(ApiTest, MalformedJsonIsRefusedAsTxMalformed) {
   }
   // The splice itself yields the valid document when given the valid amount.
   ASSERT_EQ(json::parse(with_amount_literal("10")), valid);
+  // A module or kind this chain does not run has its own code.
+  expect_refused(submit_text(with([](json& d) { d["payload"]["kind"] = "mint"; })), 400, "tx_unknown_payload");
+  expect_refused(submit_text(with([](json& d) { d["payload"]["module"] = "mint"; })), 400, "tx_unknown_payload");
   expect_nothing_applied(before);
 }
 
@@ -411,7 +442,7 @@ TEST_F(ApiTest, TruncatedOrPaddedBinaryIsRefused) {
 
 TEST_F(ApiTest, OversizedBodyIs413AndOversizedHeaderIs431) {
   const Snapshot before = snapshot();
-  const std::string big(api::kSubmitBodyBytesMax + 1, 'a');
+  const std::string big(services::kSubmitBodyBytesMax + 1, 'a');
   expect_refused(submit_binary(big), 413, "body_too_large");
   expect_refused(submit_text(big), 413, "body_too_large");
 
@@ -431,12 +462,12 @@ TEST_F(ApiTest, BadSignatureIsRefused) {
   const Snapshot before = snapshot();
   ledger::Transaction tx = alice_to_bob(0, 10);
   tx.signature.bytes[3] ^= 1;
-  expect_refused(submit_json(api::to_json(tx)), 400, "bad_signature");
+  expect_refused(submit_json(services::to_json(tx, modules::standard_modules())), 400, "bad_signature");
   expect_refused(submit_binary(as_string(core::encode(tx))), 400, "bad_signature");
   // A changed field under a valid signature is a bad signature too.
   ledger::Transaction altered = alice_to_bob(0, 10);
-  altered.payload = ledger::TransferPayload{bob_, 10'000};
-  expect_refused(submit_json(api::to_json(altered)), 400, "bad_signature");
+  altered.payload = modules::transfer_payload(bob_, 10'000);
+  expect_refused(submit_json(services::to_json(altered, modules::standard_modules())), 400, "bad_signature");
   expect_nothing_applied(before);
 }
 
@@ -445,28 +476,28 @@ TEST_F(ApiTest, WrongChainIsRefused) {
   ledger::Transaction tx = alice_to_bob(0, 10);
   tx.chain_id = "other-chain";
   tx.sign_single(alice_);
-  expect_refused(submit_json(api::to_json(tx)), 400, "tx_wrong_chain");
+  expect_refused(submit_json(services::to_json(tx, modules::standard_modules())), 400, "tx_wrong_chain");
   expect_nothing_applied(before);
 }
 
 TEST_F(ApiTest, ReplayedTransactionIsRefusedAfterCommit) {
   const ledger::Transaction tx = alice_to_bob(0, 10);
-  ASSERT_EQ(submit_json(api::to_json(tx)).status, 202u);
+  ASSERT_EQ(submit_json(services::to_json(tx, modules::standard_modules())).status, 202u);
   ASSERT_TRUE(produce().has_value());
   const Snapshot before = snapshot();
   ASSERT_EQ(before.alice_nonce, 1u);
-  expect_refused(submit_json(api::to_json(tx)), 409, "tx_nonce_too_low");
+  expect_refused(submit_json(services::to_json(tx, modules::standard_modules())), 409, "tx_nonce_too_low");
   expect_refused(submit_binary(as_string(core::encode(tx))), 409, "tx_nonce_too_low");
   // A different transaction on the used nonce, too.
-  expect_refused(submit_json(api::to_json(alice_to_bob(0, 11))), 409, "tx_nonce_too_low");
+  expect_refused(submit_json(services::to_json(alice_to_bob(0, 11), modules::standard_modules())), 409, "tx_nonce_too_low");
   expect_nothing_applied(before);
   EXPECT_EQ(account(bob_).value("balance", std::uint64_t{0}), 10u);
 }
 
 TEST_F(ApiTest, DuplicatePendingSubmissionIsRefused) {
   const ledger::Transaction tx = alice_to_bob(0, 10);
-  ASSERT_EQ(submit_json(api::to_json(tx)).status, 202u);
-  expect_refused(submit_json(api::to_json(tx)), 409, "mempool_duplicate");
+  ASSERT_EQ(submit_json(services::to_json(tx, modules::standard_modules())).status, 202u);
+  expect_refused(submit_json(services::to_json(tx, modules::standard_modules())), 409, "mempool_duplicate");
   expect_refused(submit_binary(as_string(core::encode(tx))), 409, "mempool_duplicate");
   EXPECT_EQ(pending_count(), 1u);
   const auto produced = produce();
@@ -481,14 +512,14 @@ TEST_F(ApiTest, DuplicatePendingSubmissionIsRefused) {
 TEST_F(ApiTest, UnfundedSenderIsRefused) {
   const Snapshot before = snapshot();
   const crypto::KeyPair carol = crypto::KeyPair::generate();
-  expect_refused(submit_json(api::to_json(transfer(carol, 0, 1, bob_))), 400, "tx_insufficient_balance");
+  expect_refused(submit_json(services::to_json(transfer(carol, 0, 1, bob_), modules::standard_modules())), 400, "tx_insufficient_balance");
   EXPECT_FALSE(account(address_of(carol)).value("exists", true));
   expect_nothing_applied(before);
 }
 
 TEST_F(ApiTest, AmountAboveBalanceFailsInItsReceiptAndPaysOnlyTheFee) {
   const ledger::Transaction tx = alice_to_bob(0, kAliceBalance * 2);
-  const Reply submitted = submit_json(api::to_json(tx));
+  const Reply submitted = submit_json(services::to_json(tx, modules::standard_modules()));
   ASSERT_EQ(submitted.status, 202u) << submitted.body;  // the fee is covered, so it is admitted
   const auto produced = produce();
   ASSERT_TRUE(produced.has_value());
@@ -549,7 +580,7 @@ TEST_F(ApiTest, HealthMetricsAndOpenApi) {
   EXPECT_EQ(health.doc.value("chain_id", ""), "api-test");
   EXPECT_EQ(health.doc.value("height", std::uint64_t{9}), 0u);
 
-  ASSERT_EQ(submit_json(api::to_json(alice_to_bob(0, 1))).status, 202u);
+  ASSERT_EQ(submit_json(services::to_json(alice_to_bob(0, 1), modules::standard_modules())).status, 202u);
   ASSERT_TRUE(produce().has_value());
   EXPECT_EQ(get("/health").doc.value("height", std::uint64_t{0}), 1u);
 
@@ -619,7 +650,7 @@ TEST_F(ApiTest, EventStreamAnnouncesEachBlock) {
   // Submitted before subscribing, and the block made right after the handshake: a subscriber
   // whose handshake has completed must see the very next block.
   const ledger::Transaction tx = alice_to_bob(0, 10);
-  ASSERT_EQ(submit_json(api::to_json(tx)).status, 202u);
+  ASSERT_EQ(submit_json(services::to_json(tx, modules::standard_modules())).status, 202u);
   EventClient client(port_);
   ASSERT_TRUE(client.connect());
   const auto produced = produce();
@@ -633,7 +664,7 @@ TEST_F(ApiTest, EventStreamAnnouncesEachBlock) {
   EXPECT_EQ(event.value("tx_count", std::uint64_t{0}), 1u);
   EXPECT_EQ(event.value("hash", ""), get("/v1/blocks/1").doc.value("hash", "(none)"));
 
-  ASSERT_EQ(submit_json(api::to_json(alice_to_bob(1, 10))).status, 202u);
+  ASSERT_EQ(submit_json(services::to_json(alice_to_bob(1, 10), modules::standard_modules())).status, 202u);
   ASSERT_TRUE(produce().has_value());
   ASSERT_TRUE(client.read(event));
   EXPECT_EQ(event.value("height", std::uint64_t{0}), 2u);
@@ -663,15 +694,14 @@ TEST_F(ApiTest, WebSocketUpgradeElsewhereIs404) {
 
 TEST_F(ApiTest, CorruptStoredBlockIsA500WithBlockCorrupt) {
   const ledger::Transaction tx = alice_to_bob(0, 10);
-  ASSERT_EQ(submit_json(api::to_json(tx)).status, 202u);
+  ASSERT_EQ(submit_json(services::to_json(tx, modules::standard_modules())).status, 202u);
   ASSERT_TRUE(produce().has_value());
   ASSERT_EQ(get("/v1/blocks/1").status, 200u);
   node_->stop();
-  node_.reset();
+  stop_node();
   {
     // Alter one byte of block 1 as stored, inside its parent hash (after the 8-byte height).
-    modules::Bank bank;
-    auto chain = ledger::Chain::open(dir_ / "data", genesis_, bank);
+    auto chain = ledger::Chain::open(dir_ / "data", genesis_, modules::standard_modules());
     ASSERT_TRUE(chain.ok()) << chain.error().to_string();
     auto raw = (*chain)->db().get(storage::Column::kBlocks, storage::height_key(1));
     ASSERT_TRUE(raw.ok() && raw->has_value());
@@ -697,19 +727,20 @@ TEST_F(ApiTest, CorruptStoredBlockIsA500WithBlockCorrupt) {
 // produce_once() from outside while the producer thread runs
 
 TEST_F(ApiTest, ProduceOnceAlongsideTheProducerKeepsTheChainValid) {
-  node_.reset();
+  stop_node();
   start_node(/*block_interval_ms=*/1);
   constexpr std::uint64_t kTxs = 60;
   std::vector<std::string> hashes;
   for (std::uint64_t nonce = 0; nonce < kTxs; ++nonce) {
     const ledger::Transaction tx = alice_to_bob(nonce, 3);
-    const Reply r = submit_json(api::to_json(tx));
+    const Reply r = submit_json(services::to_json(tx, modules::standard_modules()));
     ASSERT_EQ(r.status, 202u) << r.body;
     hashes.push_back(core::to_hex(tx.hash()));
-    ASSERT_TRUE(node_->produce_once().ok());
+    ASSERT_TRUE(producer_->produce_once().ok());
   }
   for (int i = 0; i < 1'000 && pending_count() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  node_->stop();  // no more blocks while checking
+  producer_->stop();  // no more blocks while checking
+  node_->stop();
   auto verified = node_->chain().verify_all();
   ASSERT_TRUE(verified.ok()) << verified.error().to_string();
   EXPECT_EQ(*verified, node_->chain().head().height);
@@ -722,6 +753,263 @@ TEST_F(ApiTest, ProduceOnceAlongsideTheProducerKeepsTheChainValid) {
     ASSERT_TRUE(record.ok()) << record.error().to_string();
     EXPECT_TRUE(record->has_value()) << hash;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. A module registered only here (tests/support/kv_module.hpp) goes through the whole node:
+//     submitted as JSON and as bytes, executed, proven and queried, with no change to the
+//     executor, mempool, API or CLI.
+
+class KvModuleTest : public ApiTest {
+ protected:
+  void SetUp() override {
+    ApiTest::SetUp();
+    stop_node();
+    fs::remove_all(dir_ / "data");
+    genesis_.modules["kv"] = R"({"entries": {"seeded": "from genesis"}})";
+    auto set = modules::standard_modules_with({std::make_shared<testing::KvModule>()});
+    ASSERT_TRUE(set.ok()) << set.error().to_string();
+    modules_ = *set;
+    start_node();
+  }
+
+  ledger::Transaction kv_tx(std::uint64_t nonce, ledger::Payload payload) const {
+    ledger::Transaction tx;
+    tx.chain_id = genesis_.chain_id;
+    tx.nonce = nonce;
+    tx.max_fee = kMaxFee;
+    tx.bid = kBid;
+    tx.payload = std::move(payload);
+    tx.sign_single(alice_);
+    return tx;
+  }
+
+  static std::string hex_of(std::string_view text) { return core::to_hex(core::as_bytes(text)); }
+
+  // The entry's proof checked here, independently of the node: tree key recomputed, proof
+  // decoded from its bytes, against the state root of the block the node names.
+  void expect_proven(const json& entry, std::string_view key, const std::optional<std::string>& value) {
+    ASSERT_EQ(entry.at("tree_key"), core::to_hex(ledger::state_tree_key("kv", core::as_bytes(key))));
+    const Reply block = get("/v1/blocks/" + std::to_string(entry.at("height").get<std::uint64_t>()));
+    ASSERT_EQ(block.status, 200u) << block.body;
+    const std::string root_hex = block.doc.at("header").at("state_root").get<std::string>();
+    ASSERT_EQ(entry.at("state_root"), root_hex);
+    const auto root = core::array_from_hex<32>(root_hex).value();
+    const auto proof_bytes = core::from_hex(entry.at("proof").at("encoded").get<std::string>()).value();
+    const auto proof = core::decode<merkle::SmtProof>(proof_bytes).value();
+    std::optional<core::Bytes> expected;
+    if (value) expected = core::Bytes(value->begin(), value->end());
+    EXPECT_TRUE(merkle::SparseMerkleTree::verify_proof(root, ledger::state_tree_key("kv", core::as_bytes(key)),
+                                                       expected, proof)
+                    .ok());
+    // The same proof does not stand for another value.
+    EXPECT_FALSE(merkle::SparseMerkleTree::verify_proof(root, ledger::state_tree_key("kv", core::as_bytes(key)),
+                                                        core::Bytes{'x'}, proof)
+                     .ok());
+  }
+};
+
+TEST_F(KvModuleTest, SubmittedExecutedProvenAndQueriedEndToEnd) {
+  // JSON: the module's own fields, written by its mapping and parsed back by the node.
+  const ledger::Transaction put = kv_tx(0, testing::KvModule::put("greeting", "hello"));
+  const json put_json = services::to_json(put, modules_);
+  EXPECT_EQ(put_json["payload"], (json{{"module", "kv"}, {"kind", "put"}, {"key", "greeting"}, {"value", "hello"}}));
+  ASSERT_EQ(submit_json(put_json).status, 202u);
+  // Binary: the canonical bytes.
+  const ledger::Transaction erase = kv_tx(1, testing::KvModule::erase("seeded"));
+  ASSERT_EQ(submit_binary(as_string(core::encode(erase))).status, 202u);
+  // Stateless checks are the module's: an empty key is refused at admission.
+  expect_refused(submit_json(services::to_json(kv_tx(2, testing::KvModule::put("", "x")), modules_)), 400, "tx_malformed");
+  const auto produced = produce();
+  ASSERT_TRUE(produced.has_value());
+  ASSERT_EQ(produced->stored.block.txs.size(), 2u);
+
+  const Reply tx = get("/v1/txs/" + core::to_hex(put.hash()));
+  ASSERT_EQ(tx.status, 200u) << tx.body;
+  EXPECT_EQ(tx.doc["receipt"]["status"], "success");
+  EXPECT_EQ(tx.doc["receipt"]["events"],
+            json::array({json{{"module", "kv"}, {"kind", "put"}, {"key", "greeting"}}}));
+  EXPECT_EQ(tx.doc["tx"]["payload"]["value"], "hello");
+  EXPECT_EQ(get("/v1/txs/" + core::to_hex(erase.hash())).doc["receipt"]["status"], "success");
+
+  const Reply greeting = get("/v1/state/kv/" + hex_of("greeting"));
+  ASSERT_EQ(greeting.status, 200u) << greeting.body;
+  EXPECT_TRUE(greeting.doc["exists"].get<bool>());
+  EXPECT_EQ(greeting.doc["height"], 1u);
+  EXPECT_EQ(greeting.doc["value"]["text"], "hello");
+  EXPECT_EQ(greeting.doc["value_hex"], hex_of("hello"));
+  expect_proven(greeting.doc, "greeting", "hello");
+
+  // At block 0 the genesis entry is there and the new one is not; at the head, the reverse.
+  const Reply seeded_then = get("/v1/state/kv/" + hex_of("seeded") + "?height=0");
+  ASSERT_EQ(seeded_then.status, 200u) << seeded_then.body;
+  EXPECT_EQ(seeded_then.doc["value"]["text"], "from genesis");
+  expect_proven(seeded_then.doc, "seeded", "from genesis");
+  const Reply seeded_now = get("/v1/state/kv/" + hex_of("seeded"));
+  EXPECT_FALSE(seeded_now.doc["exists"].get<bool>());
+  expect_proven(seeded_now.doc, "seeded", std::nullopt);
+  const Reply greeting_then = get("/v1/state/kv/" + hex_of("greeting") + "?height=0");
+  EXPECT_FALSE(greeting_then.doc["exists"].get<bool>());
+  expect_proven(greeting_then.doc, "greeting", std::nullopt);
+
+  // The end-block hook ran once per block.
+  const Reply blocks = get("/v1/state/kv/" + hex_of("#blocks"));
+  EXPECT_EQ(blocks.doc["value_hex"], "0100000000000000");
+
+  // Accounts are the bank's entries, in the same route.
+  const Reply alice = get("/v1/state/bank/" + address_of(alice_).to_string());
+  ASSERT_EQ(alice.status, 200u) << alice.body;
+  EXPECT_EQ(alice.doc["value"]["nonce"], 2u);
+  EXPECT_EQ(alice.doc["value"]["balance"], account(address_of(alice_))["balance"]);
+  EXPECT_EQ(alice.doc["tree_key"], account(address_of(alice_))["tree_key"]);
+}
+
+TEST_F(KvModuleTest, StateRouteRefusesBadInput) {
+  expect_refused(get("/v1/state/kv/zz"), 400, "invalid_argument");
+  expect_refused(get("/v1/state/kv/" + std::string(2 * (ledger::kStateKeyBytesMax + 1), 'a')), 400, "invalid_argument");
+  expect_refused(get("/v1/state/oracle/00"), 404, "not_found");
+  expect_refused(get("/v1/state/kv/00?height=99"), 404, "not_found");
+  expect_refused(get("/v1/state/kv/00?height=abc"), 400, "invalid_argument");
+  expect_refused(get("/v1/state/kv/00?height="), 400, "invalid_argument");
+  expect_refused(get("/v1/state/kv/00?height=-1"), 400, "invalid_argument");
+  expect_refused(get("/v1/state/bank/mn1notanaddress"), 400, "invalid_argument");
+}
+
+TEST_F(KvModuleTest, ChainVerifiesOfflineAndANodeWithoutTheModuleRefusesItsGenesis) {
+  ASSERT_EQ(submit_json(services::to_json(kv_tx(0, testing::KvModule::put("k", "v")), modules_)).status, 202u);
+  ASSERT_TRUE(produce().has_value());
+  node_->stop();
+  stop_node();
+  {
+    auto chain = ledger::Chain::open(dir_ / "data", genesis_, modules_);
+    ASSERT_TRUE(chain.ok()) << chain.error().to_string();
+    auto verified = (*chain)->verify_all();
+    ASSERT_TRUE(verified.ok()) << verified.error().to_string();
+    EXPECT_EQ(*verified, 1u);
+  }
+  auto without = ledger::Chain::open(dir_ / "data", genesis_, modules::standard_modules());
+  ASSERT_FALSE(without.ok());
+  EXPECT_EQ(without.error().code, core::ErrorCode::kGenesisInvalid);
+  EXPECT_NE(without.error().message.find("'kv'"), std::string::npos) << without.error().message;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11. A second service on its own port: the node serves what it is given, each service with
+//     /health, /metrics and /v1/openapi.json, and the middleware chain runs before its routes.
+
+// A service defined only here: GET /v1/echo/{word} answers the word and the request's id.
+class EchoService final : public services::Service {
+ public:
+  std::string_view name() const override { return "echo"; }
+  std::uint16_t port_offset() const override { return 50; }
+  std::string_view description() const override { return "Answers what it is given (a test service)."; }
+  void add_routes(api::Router& router) override {
+    router.add("GET", "/v1/echo/{word}", [this](const api::Request& req) {
+      ++echoes_;
+      const json body = {{"word", req.params.at("word")},
+                         {"request_id", req.request_id},
+                         {"remote_address", req.remote_address},
+                         {"x_test", std::string(req.header("X-Test").value_or(""))}};
+      return api::Response{200, "application/json", body.dump(), {}};
+    });
+  }
+  json openapi_paths() const override {
+    json paths;
+    paths["/v1/echo/{word}"]["get"] = {{"summary", "Echo"}};
+    return paths;
+  }
+  json health() const override { return {{"status", "ok"}, {"echoes", echoes_.load()}}; }
+  std::string metrics_text() const override { return "metanode_echoes_total " + std::to_string(echoes_.load()) + "\n"; }
+
+ private:
+  std::atomic<std::uint64_t> echoes_{0};
+};
+
+TEST_F(ApiTest, ASecondServiceAnswersOnItsOwnPortWithTheCommonRoutes) {
+  stop_node();
+  extra_services_.push_back(std::make_shared<EchoService>());
+  start_node();
+  const std::uint16_t echo_port = node_->service_port("echo");
+  ASSERT_NE(echo_port, 0);
+  ASSERT_NE(echo_port, port_);
+
+  const Reply health = request(echo_port, http::verb::get, "/health");
+  ASSERT_EQ(health.status, 200u) << health.body;
+  EXPECT_EQ(health.doc["service"], "echo");
+  EXPECT_EQ(health.doc["status"], "ok");
+  EXPECT_EQ(get("/health").doc["service"], "ledger");
+
+  http::request<http::string_body> req(http::verb::get, "/v1/echo/hello", 11);
+  req.set("X-Test", "one");
+  const Reply echoed = exchange(echo_port, std::move(req));
+  ASSERT_EQ(echoed.status, 200u) << echoed.body;
+  EXPECT_EQ(echoed.doc["word"], "hello");
+  EXPECT_EQ(echoed.doc["x_test"], "one");
+  EXPECT_EQ(echoed.doc["remote_address"], "127.0.0.1");
+  EXPECT_GT(echoed.doc["request_id"].get<std::uint64_t>(), 0u);
+  // The ledger's routes are not on the echo port, nor the echo's on the ledger's.
+  EXPECT_EQ(request(echo_port, http::verb::get, "/v1/mempool").status, 404u);
+  EXPECT_EQ(get("/v1/echo/hello").status, 404u);
+
+  const Reply openapi = request(echo_port, http::verb::get, "/v1/openapi.json");
+  ASSERT_EQ(openapi.status, 200u);
+  EXPECT_EQ(openapi.doc["info"]["title"], "Metanode echo API");
+  EXPECT_TRUE(openapi.doc["paths"].contains("/v1/echo/{word}"));
+  EXPECT_TRUE(openapi.doc["paths"].contains("/health"));
+  EXPECT_TRUE(openapi.doc["components"]["schemas"].contains("Error"));
+  const Reply metrics = request(echo_port, http::verb::get, "/metrics");
+  EXPECT_NE(metrics.body.find("metanode_echoes_total 1"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("route=\"/v1/echo/{word}\""), std::string::npos) << metrics.body;
+
+  // A clean stop closes both listeners.
+  node_->stop();
+  EXPECT_FALSE(can_connect(echo_port));
+  EXPECT_FALSE(can_connect(port_));
+}
+
+TEST(Router, MiddlewareRunsInOrderBeforeTheRouteAndCanRefuse) {
+  api::Router router;
+  std::vector<std::string> seen;
+  router.add("GET", "/v1/things/{id}", [&seen](const api::Request& req) {
+    seen.push_back("handler " + req.params.at("id"));
+    return api::Response{200, "text/plain", "thing", {}};
+  });
+  router.use([&seen](api::Request& req, const api::Next& next) {
+    seen.push_back("first " + req.route);
+    api::Response res = next(req);
+    res.headers.emplace_back("X-First", "yes");
+    return res;
+  });
+  router.use([&seen](api::Request& req, const api::Next& next) {
+    seen.push_back("second");
+    if (req.header("authorization") != std::optional<std::string_view>("let-me-in")) {
+      return api::error_response(401, "unauthenticated", "no");
+    }
+    return next(req);
+  });
+  api::Request ok;
+  ok.method = "GET";
+  ok.path = "/v1/things/7";
+  ok.headers["authorization"] = "let-me-in";
+  const api::Response allowed = router.dispatch(ok);
+  EXPECT_EQ(allowed.status, 200u);
+  EXPECT_EQ(seen, (std::vector<std::string>{"first /v1/things/{id}", "second", "handler 7"}));
+  ASSERT_EQ(allowed.headers.size(), 1u);
+  EXPECT_EQ(allowed.headers[0].first, "X-First");
+
+  seen.clear();
+  api::Request refused = ok;
+  refused.headers.clear();
+  EXPECT_EQ(router.dispatch(refused).status, 401u);
+  EXPECT_EQ(seen, (std::vector<std::string>{"first /v1/things/{id}", "second"}));
+
+  // Unmatched paths go through the chain too, and get their 404 from it.
+  seen.clear();
+  api::Request missing = ok;
+  missing.path = "/v1/nothing";
+  EXPECT_EQ(router.dispatch(missing).status, 404u);
+  EXPECT_EQ(missing.route, "unmatched");
+  EXPECT_EQ(seen, (std::vector<std::string>{"first unmatched", "second"}));
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Bad peers against the node runtime, over real XTMP links on loopback. Four validators are in
-// genesis: three run as LedgerNodes, and the test holds the fourth key and speaks XTMP itself
+// genesis: three run as Nodes, and the test holds the fourth key and speaks XTMP itself
 // through a net::Transport, so it is an authenticated validator that misbehaves. Strangers,
 // garbage, bad certificates, oversized frames, votes with bad signatures, sync replies with
 // forged certificates, gossiped transactions with bad signatures and a proposal carrying one
@@ -49,7 +49,8 @@
 #include "net/pq_channel.hpp"
 #include "net/tls.hpp"
 #include "net/transport.hpp"
-#include "node/ledger_node.hpp"
+#include "node/node.hpp"
+#include "modules/bank.hpp"
 
 namespace metanode::node {
 namespace {
@@ -370,7 +371,6 @@ class BadPeerTest : public ::testing::Test {
       fs::create_directories(config.config_dir);
       config.port_base = bases_[i];
       config.ephemeral_ports = false;
-      config.single_producer = false;
       config.round_timeout_ms = 300;
       config.round_timeout_cap_ms = 1200;
       config.http_threads = 2;
@@ -380,7 +380,7 @@ class BadPeerTest : public ::testing::Test {
       config.peers.push_back(byzantine_key().public_key().to_hex() + "@127.0.0.1:" + std::to_string(byzantine_port_));
       // Node 0 also serves one full node (the raw client of the garbage test).
       if (i == 0) config.full_nodes.push_back(full_node_key_.public_key().to_hex());
-      auto node = LedgerNode::open(config, genesis_, validator_keys_[i]);
+      auto node = Node::open(config, genesis_, validator_keys_[i]);
       ASSERT_TRUE(node.ok()) << node.error().to_string();
       nodes_.push_back(std::move(node).value());
     }
@@ -437,7 +437,7 @@ class BadPeerTest : public ::testing::Test {
     tx.nonce = nonce;
     tx.max_fee = kMaxFee;
     tx.bid = kBid;
-    tx.payload = ledger::TransferPayload{to, amount};
+    tx.payload = modules::transfer_payload(to, amount);
     tx.memo = std::move(memo);
     tx.sign_single(from);
     return tx;
@@ -502,10 +502,10 @@ class BadPeerTest : public ::testing::Test {
       return true;
     })) << context << ": blocks stopped: " << describe();
 
-    auto next = nodes_[via]->next_nonce(address_of(alice_));
+    auto next = nodes_[via]->backend().next_nonce(address_of(alice_));
     ASSERT_TRUE(next.ok());
     const auto tx = transfer(alice_, *next, 17, address_of(bob_), "good after " + context);
-    auto admitted = nodes_[via]->submit(tx);
+    auto admitted = nodes_[via]->backend().submit(tx);
     ASSERT_TRUE(admitted.ok()) << context << ": " << admitted.error().to_string();
     EXPECT_TRUE(eventually([&] {
       for (std::size_t i = 0; i < nodes_.size(); ++i) {
@@ -535,10 +535,10 @@ class BadPeerTest : public ::testing::Test {
   std::uint16_t byzantine_port_ = 0;
   ByzantineInbox byzantine_inbox_;
   std::unique_ptr<net::Transport> byzantine_;
-  std::vector<std::unique_ptr<LedgerNode>> nodes_;
+  std::vector<std::unique_ptr<Node>> nodes_;
 };
 
-std::vector<std::uint64_t> refused_counts(const std::vector<std::unique_ptr<LedgerNode>>& nodes) {
+std::vector<std::uint64_t> refused_counts(const std::vector<std::unique_ptr<Node>>& nodes) {
   std::vector<std::uint64_t> out;
   for (const auto& node : nodes) out.push_back(node->runtime_status().messages_refused);
   return out;
@@ -919,9 +919,9 @@ TEST_F(BadPeerTest, GossipedTransactionWithBadSignatureIsNotAdmitted) {
   bad.encode(w);
   control.encode(w);
   ASSERT_TRUE(send_from_byzantine(target, net::FrameType::kTxGossip, 0, w.data()));
-  ASSERT_TRUE(eventually([&] { return nodes_[target]->pending(control.hash()) || find_tx(target, control.hash()); }))
+  ASSERT_TRUE(eventually([&] { return nodes_[target]->backend().pending(control.hash()) || find_tx(target, control.hash()); }))
       << "the gossiped control transaction was not admitted";
-  EXPECT_FALSE(nodes_[target]->pending(bad.hash()).has_value());
+  EXPECT_FALSE(nodes_[target]->backend().pending(bad.hash()).has_value());
   EXPECT_EQ(http_get_status(api_port(target), "/v1/txs/" + core::to_hex(bad.hash())), 404u);
 
   // Malformed gossip (a count beyond the batch limit; a truncated transaction) is dropped and logged.
@@ -947,14 +947,14 @@ TEST_F(BadPeerTest, GossipedTransactionWithBadSignatureIsNotAdmitted) {
     return true;
   }));
   for (std::size_t i = 0; i < kHonest; ++i) {
-    EXPECT_FALSE(nodes_[i]->pending(bad.hash()).has_value()) << "node " << i;
+    EXPECT_FALSE(nodes_[i]->backend().pending(bad.hash()).has_value()) << "node " << i;
     EXPECT_FALSE(find_tx(i, bad.hash()).has_value()) << "node " << i;
   }
   EXPECT_EQ(committed_nonce(target, alice_), alice_nonce) << "the bad transaction used Alice's nonce";
 
   // The refused copy leaves nothing behind under its hash: the correctly signed twin, submitted
   // now, is admitted and commits everywhere with its own signature.
-  auto admitted = nodes_[target]->submit(twin);
+  auto admitted = nodes_[target]->backend().submit(twin);
   ASSERT_TRUE(admitted.ok()) << admitted.error().to_string();
   EXPECT_TRUE(eventually([&] {
     for (std::size_t i = 0; i < kHonest; ++i) {
@@ -996,13 +996,13 @@ TEST_F(BadPeerTest, ProposalWithBadSignatureTwinOfPendingTransactionIsRefused) {
     })) << describe();
     height = head + 1;
     // A good transaction, pending everywhere while the honest nodes wait for the leader.
-    auto nonce = nodes_[0]->next_nonce(address_of(alice_));
+    auto nonce = nodes_[0]->backend().next_nonce(address_of(alice_));
     ASSERT_TRUE(nonce.ok());
     good = transfer(alice_, *nonce, 33, address_of(bob_), "pending when the twin is proposed");
-    ASSERT_TRUE(nodes_[0]->submit(good).ok());
+    ASSERT_TRUE(nodes_[0]->backend().submit(good).ok());
     ASSERT_TRUE(eventually([&] {
       for (const auto& node : nodes_) {
-        if (!node->pending(good.hash())) return false;
+        if (!node->backend().pending(good.hash())) return false;
       }
       return true;
     }, 2000ms));

@@ -307,6 +307,24 @@ TEST(CueDb, RefusesNewerFormatEvenWithColumnsItDoesNotKnow) {
   }
 }
 
+TEST(CueDb, RefusesOlderFormatWithWhatToDo) {
+  TempDir tmp;
+  ASSERT_TRUE(open_ok(tmp.db()));
+  static_assert(kFormatVersion >= 2);
+  raw_put_meta(tmp.db(), kMetaFormatVersionKey, u32_bytes(kFormatVersion - 1));
+  for (bool read_only : {false, true}) {
+    OpenOptions options = options_for();
+    options.read_only = read_only;
+    auto db = CueDb::open(tmp.db(), options);
+    ASSERT_FALSE(db.ok());
+    EXPECT_EQ(db.error().code, core::ErrorCode::kStorageOlderFormat) << db.error().to_string();
+    EXPECT_NE(db.error().message.find("older than format " + std::to_string(kFormatVersion)), std::string::npos)
+        << db.error().message;
+    EXPECT_NE(db.error().message.find("empty data directory"), std::string::npos) << db.error().message;
+    EXPECT_NE(db.error().message.find(tmp.db().string()), std::string::npos) << db.error().message;
+  }
+}
+
 TEST(CueDb, RefusesMalformedFormatVersion) {
   TempDir tmp;
   ASSERT_TRUE(open_ok(tmp.db()));

@@ -10,9 +10,14 @@
 // their certificates from a peer, and the engine verifies them before anything is applied.
 // Admitted transactions are gossiped to every validator in batches, so any node accepts
 // submissions.
+//
+// One class, one file per job under src/node/runtime/: driver.cpp (engine, actions, timers,
+// frame-handler registration), proposer.cpp, proposal_checks.cpp, committer.cpp, tx_gossip.cpp,
+// block_sync.cpp, client_answers.cpp. They share the consensus thread's state below.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <boost/asio/io_context.hpp>
@@ -30,6 +35,7 @@
 #include "ledger/chain.hpp"
 #include "net/transport.hpp"
 #include "consensus/finality.hpp"
+#include "node/signature_checks.hpp"
 
 namespace metanode::node {
 
@@ -62,21 +68,6 @@ struct RuntimeConfig {
   std::size_t sync_bytes_max = 8u << 20;
 };
 
-// Transactions whose signatures this node verified, keyed by the hash of their whole encoding
-// (signatures included: the transaction hash leaves them out). Bounded; thread-safe.
-class VerifiedTxs {
- public:
-  static core::Hash32 key_of(const ledger::Transaction& tx);
-  bool contains(const core::Hash32& key) const;
-  void insert(const core::Hash32& key);
-
- private:
-  static constexpr std::size_t kRemembered = 400'000;
-  mutable std::mutex mutex_;
-  std::unordered_set<core::Hash32, consensus::Hash32Hash> set_;
-  std::deque<core::Hash32> order_;
-};
-
 struct RuntimeStatus {
   std::uint64_t committed_height = 0;
   std::uint64_t round = 0;
@@ -90,8 +81,8 @@ struct RuntimeStatus {
 
 class ConsensusRuntime {
  public:
-  ConsensusRuntime(RuntimeConfig config, RuntimeHost& host, ledger::Chain& chain, crypto::KeyPair key,
-                   consensus::ValidatorSet validators);
+  ConsensusRuntime(RuntimeConfig config, RuntimeHost& host, ledger::Chain& chain, SignatureChecks& signatures,
+                   crypto::KeyPair key, consensus::ValidatorSet validators);
   ~ConsensusRuntime();
 
   core::Status start();
@@ -100,13 +91,6 @@ class ConsensusRuntime {
   std::uint16_t xtmp_port() const;
   RuntimeStatus status() const;
   const core::Hash32& chain_id() const { return chain_id_; }
-
-  // Thread-safe: this exact transaction's signatures were verified here (on admission or in a
-  // proposal); `key` is VerifiedTxs::key_of(tx). Admission and proposal checks consult this just
-  // before each verification and record each success at once, so a transaction arriving by
-  // gossip and in a proposal at the same moment is verified once, not once per path.
-  bool verified(const core::Hash32& key) const { return verified_txs_.contains(key); }
-  void mark_verified(const core::Hash32& key) { verified_txs_.insert(key); }
 
   // Thread-safe: new transactions are pending (a waiting proposal may go now), and these
   // admitted transactions go to the other validators.
@@ -120,17 +104,21 @@ class ConsensusRuntime {
   };
 
   std::uint64_t now_ms() const;
-  void on_frame(const crypto::PublicKey& peer, net::Frame frame);
+  // Frame handlers, registered with the transport per frame type (driver.cpp, tx_gossip.cpp).
+  void on_consensus_frame(const crypto::PublicKey& peer, net::Frame frame);
+  void on_gossip_frame(const crypto::PublicKey& peer, net::Frame frame);
+  // New transactions may let a waiting proposal go: try it once on the consensus thread.
+  void poke_proposer();
   void process(consensus::Actions& actions);
   bool flush_writes(storage::WriteBatch& batch);
   void arm_timer(std::uint64_t deadline_ms);
   void try_payload();
   void validate_payload(const consensus::ValidatePayload& v);
   void apply_commit(const consensus::CommitBlock& c);
-  // Verifies txs[i].signatures for each (i, key) on the verification threads and waits; true when
-  // every one verifies (each is recorded in verified_txs_).
-  bool verify_now(const std::vector<ledger::Transaction>& txs,
-                  const std::vector<std::pair<std::size_t, core::Hash32>>& unknown);
+  // Verifies the signatures of a committed block this node has not checked yet; true when all do.
+  bool verify_unchecked(const std::vector<ledger::Transaction>& txs);
+  // Forgets the proposals and stored consensus blocks that `height` settles.
+  void forget_settled(std::uint64_t height);
   void request_sync(consensus::ValidatorIndex peer, std::uint64_t peer_height);
   void answer_sync(const crypto::PublicKey& peer, std::uint32_t stream, core::ByteView request);
   void on_sync_reply(const crypto::PublicKey& peer, core::ByteView reply);
@@ -142,6 +130,7 @@ class ConsensusRuntime {
   RuntimeConfig config_;
   RuntimeHost& host_;
   ledger::Chain& chain_;
+  SignatureChecks& signatures_;
   std::shared_ptr<const crypto::KeyPair> key_;
   consensus::ValidatorSet validators_;
   core::Hash32 chain_id_{};
@@ -150,9 +139,10 @@ class ConsensusRuntime {
   std::unique_ptr<net::Transport> transport_;
 
   boost::asio::io_context ctx_;
-  // Signature checks of proposals run here, not behind the API's and gossip's queue of work: a
-  // proposal checked late times its round out.
-  boost::asio::thread_pool verify_pool_{2};
+  // Proposal signature checks in flight on the consensus lane (stop() waits for them).
+  std::mutex async_checks_mutex_;
+  std::condition_variable async_checks_done_;
+  std::size_t async_checks_ = 0;
   boost::asio::steady_timer engine_timer_;
   boost::asio::steady_timer payload_timer_;
   boost::asio::steady_timer gossip_timer_;
@@ -168,7 +158,6 @@ class ConsensusRuntime {
   std::map<core::Hash32, Inflight> validated_;          // uncommitted proposals we checked, by block id
   std::map<std::uint64_t, Inflight> own_proposals_;     // uncommitted payloads we proposed, by height
   std::map<core::Hash32, std::uint64_t> stored_blocks_;  // StoreBlock ids on disk -> height
-  VerifiedTxs verified_txs_;
   std::uint64_t sync_sent_ms_ = 0;
   bool sync_outstanding_ = false;
   crypto::PublicKey sync_peer_;

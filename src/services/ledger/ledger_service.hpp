@@ -1,16 +1,16 @@
-// The ledger service's HTTP API (port base+1): submit transactions, read blocks, transactions,
-// accounts with proofs, the mempool's bid ladder, health, metrics, an event stream and the
-// OpenAPI document that describes all of it.
+// The ledger service (port base+1): submit transactions, read blocks, transactions, accounts
+// and any module's state with proofs, the mempool's bid ladder, and a stream of new blocks.
 #pragma once
 
 #include <optional>
 #include <string>
 
-#include "api/http_server.hpp"
+#include "api/http/http_server.hpp"
+#include "services/service.hpp"
 #include "ledger/chain.hpp"
 #include "mempool/auction_mempool.hpp"
 
-namespace metanode::api {
+namespace metanode::services {
 
 struct MempoolStatus {
   std::size_t pending = 0;
@@ -43,10 +43,34 @@ inline constexpr std::size_t kSubmitBodyBytesMax = 64 * 1024;
 inline constexpr std::size_t kBatchTxsMax = 10'000;
 inline constexpr std::size_t kBatchBodyBytesMax = 16 << 20;
 
-// Adds the ledger routes to `router`; `metrics` is rendered at /metrics with the backend's gauges.
-void add_ledger_routes(Router& router, LedgerBackend& backend, const HttpMetrics& metrics);
+// The OpenAPI 3 paths and schemas of the ledger routes.
+nlohmann::json ledger_openapi_paths();
+nlohmann::json ledger_openapi_schemas();
 
-// The OpenAPI 3 document of the ledger service.
-const std::string& ledger_openapi_json();
+class LedgerService final : public Service {
+ public:
+  explicit LedgerService(LedgerBackend& backend) : backend_(backend) {}
 
-}  // namespace metanode::api
+  std::string_view name() const override { return "ledger"; }
+  std::uint16_t port_offset() const override { return kLedgerPortOffset; }
+  std::string_view description() const override {
+    return "Submit signed transactions, read blocks, transactions, accounts and module state with Merkle proofs, "
+           "watch the fee auction and stream new blocks.";
+  }
+  void add_routes(api::Router& router) override;
+  void add_websockets(api::HttpServer& server) override { server.add_websocket("/v1/events", events_); }
+  api::HttpLimits limits() const override;
+  nlohmann::json openapi_paths() const override { return ledger_openapi_paths(); }
+  nlohmann::json openapi_schemas() const override { return ledger_openapi_schemas(); }
+  nlohmann::json health() const override;
+  std::string metrics_text() const override;
+
+  // Subscribers of GET /v1/events (WebSocket): one JSON message per committed block.
+  api::EventHub& events() { return events_; }
+
+ private:
+  LedgerBackend& backend_;
+  api::EventHub events_;
+};
+
+}  // namespace metanode::services

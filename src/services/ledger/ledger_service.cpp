@@ -1,16 +1,21 @@
-#include "api/ledger_service.hpp"
+#include "services/ledger/ledger_service.hpp"
 
 #include <charconv>
+#include <sstream>
 
-#include "api/ledger_json.hpp"
+#include "services/ledger/ledger_json.hpp"
 
-namespace metanode::api {
+namespace metanode::services {
+
+using api::error_response;
+using api::Request;
+using api::Response;
 
 using nlohmann::json;
 
 namespace {
 
-Response ok_json(const json& doc, unsigned status = 200) { return Response{status, "application/json", doc.dump()}; }
+Response ok_json(const json& doc, unsigned status = 200) { return Response{status, "application/json", doc.dump(), {}}; }
 
 core::Result<core::Hash32> hash_param(const Request& req, const std::string& name) {
   auto h = core::array_from_hex<32>(req.params.at(name));
@@ -18,7 +23,7 @@ core::Result<core::Hash32> hash_param(const Request& req, const std::string& nam
   return h;
 }
 
-core::Result<ledger::Transaction> parse_submission(const Request& req) {
+core::Result<ledger::Transaction> parse_submission(const Request& req, const ledger::ModuleSet& modules) {
   if (req.body.size() > kSubmitBodyBytesMax) {
     return core::make_error(core::ErrorCode::kTxTooLarge, "body larger than " + std::to_string(kSubmitBodyBytesMax));
   }
@@ -33,7 +38,7 @@ core::Result<ledger::Transaction> parse_submission(const Request& req) {
   }
   json doc = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return core::make_error(core::ErrorCode::kTxMalformed, "body is not valid JSON");
-  MN_TRY_ASSIGN(ledger::Transaction tx, transaction_from_json(doc));
+  MN_TRY_ASSIGN(ledger::Transaction tx, transaction_from_json(doc, modules));
   if (core::encode(tx).size() > ledger::kTxBytesMax) {
     return core::make_error(core::ErrorCode::kTxTooLarge, "transaction larger than " +
                                                               std::to_string(ledger::kTxBytesMax) + " bytes");
@@ -42,7 +47,7 @@ core::Result<ledger::Transaction> parse_submission(const Request& req) {
 }
 
 Response submit(LedgerBackend& backend, const Request& req) {
-  auto tx = parse_submission(req);
+  auto tx = parse_submission(req, backend.chain().modules());
   if (!tx.ok()) return error_response(tx.error());
   auto admitted = backend.submit(std::move(tx).value());
   if (!admitted.ok()) return error_response(admitted.error());
@@ -98,7 +103,8 @@ Response get_tx(LedgerBackend& backend, const Request& req) {
   // transactions from the pool, so a transaction absent from the pool here is either on the
   // chain already (found below) or not coming. Asking the chain first left a window (chain not
   // yet, pool no longer) in which a transaction being committed answered 404.
-  if (auto pending = backend.pending(*hash)) return ok_json({{"status", "pending"}, {"tx", to_json(*pending)}});
+  const ledger::ModuleSet& modules = backend.chain().modules();
+  if (auto pending = backend.pending(*hash)) return ok_json({{"status", "pending"}, {"tx", to_json(*pending, modules)}});
   auto record = backend.chain().find_tx(*hash);
   if (!record.ok()) return error_response(record.error());
   if (record->has_value()) {
@@ -106,8 +112,8 @@ Response get_tx(LedgerBackend& backend, const Request& req) {
     return ok_json({{"status", "committed"},
                     {"height", r.height},
                     {"index", r.index},
-                    {"tx", to_json(r.tx)},
-                    {"receipt", to_json(r.receipt)},
+                    {"tx", to_json(r.tx, modules)},
+                    {"receipt", to_json(r.receipt, modules)},
                     {"tx_root", core::to_hex(r.tx_root)},
                     {"inclusion_proof", to_json(r.proof)}});
   }
@@ -137,12 +143,12 @@ Response get_block(LedgerBackend& backend, const Request& req) {
                                                 std::to_string(backend.chain().head().height) + ")");
   }
   const bool full = req.query_param("full").value_or("") == "true";
-  json doc = block_to_json(**block, full);
+  json doc = block_to_json(**block, full, backend.chain().modules());
   if (req.query_param("receipts").value_or("") == "true") {
     auto receipts = backend.chain().receipts(height);
     if (!receipts.ok()) return error_response(receipts.error());
     json list = json::array();
-    for (const auto& r : *receipts) list.push_back(to_json(r));
+    for (const auto& r : *receipts) list.push_back(to_json(r, backend.chain().modules()));
     doc["receipts"] = list;
   }
   return ok_json(doc);
@@ -162,7 +168,34 @@ Response get_account(LedgerBackend& backend, const Request& req) {
                   {"next_nonce", *next},
                   {"height", record->height},
                   {"state_root", core::to_hex(record->state_root)},
+                  {"tree_key", core::to_hex(record->tree_key)},
                   {"proof", to_json(record->proof)}});
+}
+
+// GET /v1/state/{module}/{key}[?height=H]: one module entry and its proof. The key is in the
+// module's text form (hex by default; the bank takes addresses).
+Response get_state(LedgerBackend& backend, const Request& req) {
+  const std::string& name = req.params.at("module");
+  const ledger::Module* module = backend.chain().modules().find(name);
+  if (module == nullptr) return error_response(404, "not_found", "no module '" + name + "' on this chain");
+  auto key = module->key_from_text(req.params.at("key"));
+  if (!key.ok()) return error_response(400, "invalid_argument", "key: " + key.error().message);
+  if (key->size() > ledger::kStateKeyBytesMax) {
+    return error_response(400, "invalid_argument", "a state key is at most " + std::to_string(ledger::kStateKeyBytesMax) +
+                                                       " bytes");
+  }
+  std::optional<std::uint64_t> height;
+  if (auto h = req.query_param("height")) {
+    std::uint64_t value = 0;
+    const auto [ptr, ec] = std::from_chars(h->data(), h->data() + h->size(), value);
+    if (h->empty() || ec != std::errc() || ptr != h->data() + h->size()) {
+      return error_response(400, "invalid_argument", "height must be a block height");
+    }
+    height = value;
+  }
+  auto record = backend.chain().entry_with_proof(name, *key, height);
+  if (!record.ok()) return error_response(record.error());
+  return ok_json(to_json(*record, *module));
 }
 
 Response get_mempool(LedgerBackend& backend, const Request& req) {
@@ -180,22 +213,37 @@ Response get_mempool(LedgerBackend& backend, const Request& req) {
 
 }  // namespace
 
-void add_ledger_routes(Router& router, LedgerBackend& backend, const HttpMetrics& metrics) {
+void LedgerService::add_routes(api::Router& router) {
+  LedgerBackend& backend = backend_;
   router.add("POST", "/v1/txs", [&backend](const Request& req) { return submit(backend, req); });
   router.add("POST", "/v1/txs/batch", [&backend](const Request& req) { return submit_batch(backend, req); });
   router.add("GET", "/v1/txs/{hash}", [&backend](const Request& req) { return get_tx(backend, req); });
   router.add("GET", "/v1/blocks/{height}", [&backend](const Request& req) { return get_block(backend, req); });
   router.add("GET", "/v1/accounts/{address}", [&backend](const Request& req) { return get_account(backend, req); });
+  router.add("GET", "/v1/state/{module}/{key}", [&backend](const Request& req) { return get_state(backend, req); });
   router.add("GET", "/v1/mempool", [&backend](const Request& req) { return get_mempool(backend, req); });
-  router.add("GET", "/v1/openapi.json", [](const Request&) { return Response{200, "application/json", ledger_openapi_json()}; });
-  router.add("GET", "/health", [&backend](const Request&) {
-    const auto head = backend.chain().head();
-    return ok_json({{"status", "ok"}, {"chain_id", backend.chain().genesis().chain_id}, {"height", head.height},
-                    {"block_hash", core::to_hex(head.block_hash)}});
-  });
-  router.add("GET", "/metrics", [&backend, &metrics](const Request&) {
-    return Response{200, "text/plain; version=0.0.4", backend.metrics_text() + metrics.render("metanode")};
-  });
 }
 
-}  // namespace metanode::api
+api::HttpLimits LedgerService::limits() const {
+  api::HttpLimits limits;
+  limits.body_bytes_max = kSubmitBodyBytesMax;
+  limits.body_bytes_max_by_path["/v1/txs/batch"] = kBatchBodyBytesMax;
+  return limits;
+}
+
+json LedgerService::health() const {
+  const auto head = backend_.chain().head();
+  return {{"status", "ok"}, {"chain_id", backend_.chain().genesis().chain_id}, {"height", head.height},
+          {"block_hash", core::to_hex(head.block_hash)}};
+}
+
+std::string LedgerService::metrics_text() const {
+  std::ostringstream out;
+  out << backend_.metrics_text();
+  out << "# HELP metanode_event_subscribers WebSocket subscribers of /v1/events.\n"
+      << "# TYPE metanode_event_subscribers gauge\n"
+      << "metanode_event_subscribers " << events_.subscribers() << "\n";
+  return out.str();
+}
+
+}  // namespace metanode::services

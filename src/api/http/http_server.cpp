@@ -1,4 +1,4 @@
-#include "api/http_server.hpp"
+#include "api/http/http_server.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -6,6 +6,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <cctype>
 #include <deque>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -20,6 +21,14 @@ using tcp = asio::ip::tcp;
 
 // ---------------------------------------------------------------------------------------------
 // Requests, responses, errors
+
+std::optional<std::string_view> Request::header(std::string_view name) const {
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto it = headers.find(lower);
+  if (it == headers.end()) return std::nullopt;
+  return std::string_view(it->second);
+}
 
 std::optional<std::string> Request::query_param(std::string_view name) const {
   std::string_view rest = query;
@@ -65,13 +74,13 @@ unsigned http_status_for(core::ErrorCode code) {
 
 Response error_response(unsigned status, std::string_view code, std::string_view message) {
   nlohmann::json doc = {{"error", {{"code", code}, {"message", message}}}};
-  return Response{status, "application/json", doc.dump()};
+  return Response{status, "application/json", doc.dump(), {}};
 }
 
 Response error_response(const core::Error& error) {
   nlohmann::json doc = {
       {"error", {{"code", error.code_name()}, {"number", static_cast<int>(error.code)}, {"message", error.message}}}};
-  return Response{http_status_for(error.code), "application/json", doc.dump()};
+  return Response{http_status_for(error.code), "application/json", doc.dump(), {}};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -97,7 +106,15 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
   routes_.push_back(std::move(route));
 }
 
-Response Router::dispatch(Request& request, std::string& route_label) const {
+void Router::use(Middleware middleware) { middlewares_.push_back(std::move(middleware)); }
+
+std::vector<std::pair<std::string, std::string>> Router::routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& route : routes_) out.emplace_back(route.method, route.pattern);
+  return out;
+}
+
+const Router::Route* Router::match(Request& request, Response& no_match) const {
   const auto segments = split_path(request.path);
   bool path_matched = false;
   for (const auto& route : routes_) {
@@ -115,13 +132,28 @@ Response Router::dispatch(Request& request, std::string& route_label) const {
     if (!match) continue;
     path_matched = true;
     if (route.method != request.method) continue;
-    route_label = route.pattern;
+    request.route = route.pattern;
     request.params = std::move(params);
-    return route.handler(request);
+    return &route;
   }
-  route_label = "unmatched";
-  if (path_matched) return error_response(405, "method_not_allowed", request.method + " is not allowed on " + request.path);
-  return error_response(404, "not_found", "no route for " + request.path);
+  request.route = "unmatched";
+  no_match = path_matched
+                 ? error_response(405, "method_not_allowed", request.method + " is not allowed on " + request.path)
+                 : error_response(404, "not_found", "no route for " + request.path);
+  return nullptr;
+}
+
+Response Router::dispatch(Request& request) const {
+  Response no_match;
+  const Route* route = match(request, no_match);
+  // The chain, innermost first: the handler (or the 404/405), then each middleware around it.
+  std::size_t index = 0;
+  Next next = [&](Request& req) -> Response {
+    if (index == middlewares_.size()) return route != nullptr ? route->handler(req) : no_match;
+    const Middleware& middleware = middlewares_[index++];
+    return middleware(req, next);
+  };
+  return next(request);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,13 +319,15 @@ namespace {
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(tcp::socket&& socket, Router& router, const HttpLimits& limits, HttpMetrics& metrics,
-              const std::map<std::string, EventHub*>& websockets, std::shared_ptr<std::atomic<std::size_t>> connections)
+              const std::map<std::string, EventHub*>& websockets, std::shared_ptr<std::atomic<std::size_t>> connections,
+              std::shared_ptr<std::atomic<std::uint64_t>> next_request_id)
       : stream_(std::move(socket)),
         router_(router),
         limits_(limits),
         metrics_(metrics),
         websockets_(websockets),
-        connections_(std::move(connections)) {}
+        connections_(std::move(connections)),
+        next_request_id_(std::move(next_request_id)) {}
 
   ~HttpSession() {
     if (!handed_over_) connections_->fetch_sub(1);
@@ -363,6 +397,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return;
     }
 
+    Request request = to_request(req);
+    Response response;
+    try {
+      response = router_.dispatch(request);
+    } catch (const std::exception& e) {
+      // Handlers return errors as values; an exception here is a bug, answered as 500.
+      response = error_response(500, "internal", e.what());
+    }
+    reply(std::move(response), req.keep_alive(), request.route, started, request.request_id);
+  }
+
+  Request to_request(http::request<http::string_body>& req) {
     Request request;
     request.method = std::string(req.method_string());
     const std::string_view target(req.target().data(), req.target().size());
@@ -370,24 +416,30 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     request.path = std::string(target.substr(0, q));
     if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
     request.content_type = std::string(req[http::field::content_type]);
-    request.body = std::move(req.body());
-    std::string route;
-    Response response;
-    try {
-      response = router_.dispatch(request, route);
-    } catch (const std::exception& e) {
-      // Handlers return errors as values; an exception here is a bug, answered as 500.
-      response = error_response(500, "internal", e.what());
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string& value = request.headers[name];
+      if (!value.empty()) value += ", ";
+      value.append(field.value().data(), field.value().size());
     }
-    reply(std::move(response), req.keep_alive(), route, started);
+    beast::error_code ec;
+    const auto remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) request.remote_address = remote.address().to_string();
+    request.request_id = next_request_id_->fetch_add(1);
+    request.body = std::move(req.body());
+    return request;
   }
 
-  void reply(Response response, bool keep_alive, const std::string& route, std::chrono::steady_clock::time_point started) {
+  void reply(Response response, bool keep_alive, const std::string& route, std::chrono::steady_clock::time_point started,
+             std::uint64_t request_id = 0) {
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), 11);
     res->set(http::field::server, "metanode");
     res->set(http::field::content_type, response.content_type);
     res->set(http::field::cache_control, "no-store");
     res->set("X-Content-Type-Options", "nosniff");
+    if (request_id != 0) res->set("X-Request-Id", std::to_string(request_id));
+    for (const auto& [name, value] : response.headers) res->set(name, value);
     res->keep_alive(keep_alive);
     res->body() = std::move(response.body);
     res->prepare_payload();
@@ -418,6 +470,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   HttpMetrics& metrics_;
   const std::map<std::string, EventHub*>& websockets_;
   std::shared_ptr<std::atomic<std::size_t>> connections_;
+  std::shared_ptr<std::atomic<std::uint64_t>> next_request_id_;
   bool handed_over_ = false;
 };
 
@@ -459,7 +512,9 @@ void HttpServer::accept() {
         socket.close(ignored);  // over the limit: refuse rather than queue without bound
       } else {
         connections_->fetch_add(1);
-        std::make_shared<HttpSession>(std::move(socket), router_, limits_, metrics_, websockets_, connections_)->start();
+        std::make_shared<HttpSession>(std::move(socket), router_, limits_, metrics_, websockets_, connections_,
+                                      next_request_id_)
+            ->start();
       }
     }
     accept();

@@ -1,6 +1,8 @@
-// The HTTP Cage's core: a Boost.Beast HTTP/1.1 server with hard limits on header size, body
-// size, request time and connections, a small router, request metrics, and WebSocket event
-// streams. Every service's listener is one of these; the routes are the service's own.
+// The HTTP library every service listens with: a Boost.Beast HTTP/1.1 server with hard limits on
+// header size, body size, request time and connections; requests that carry their headers, the
+// client's address and a request id; a router with a middleware chain that runs before every
+// route (the Cage fills it: authentication, roles, rate limits, audit); request metrics; and
+// WebSocket event streams. Depends on core and Boost only, so any layer above can serve HTTP.
 #pragma once
 
 #include <atomic>
@@ -37,16 +39,24 @@ struct Request {
   std::string query;   // after '?', raw
   std::string content_type;
   std::string body;
+  // Header fields by lower-case name; a repeated field's values joined with ", " (RFC 9110).
+  std::map<std::string, std::string> headers;
+  std::string remote_address;  // the client's IP address
+  std::uint64_t request_id = 0;  // unique per server; answered in X-Request-Id
+  std::string route;  // the matched route pattern ("/v1/txs/{hash}"), or "unmatched"
   std::map<std::string, std::string> params;  // from "{name}" segments of the route
 
   // The value of `name` in the query string ("a=1&b=2"), if present.
   std::optional<std::string> query_param(std::string_view name) const;
+  // The header field `name` (any case), if present.
+  std::optional<std::string_view> header(std::string_view name) const;
 };
 
 struct Response {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra fields (name, value)
 };
 
 // JSON error body {"error":{"code":"...","number":N,"message":"..."}} with an HTTP status that
@@ -56,14 +66,23 @@ Response error_response(unsigned status, std::string_view code, std::string_view
 unsigned http_status_for(core::ErrorCode code);
 
 using Handler = std::function<Response(const Request&)>;
+// Middleware sees every request after its route is matched (request.route, request.params) and
+// before the handler; it answers itself (refusing, say) or calls `next` and may change what
+// comes back. Middlewares run in the order they were added.
+using Next = std::function<Response(Request&)>;
+using Middleware = std::function<Response(Request&, const Next& next)>;
 
 class Router {
  public:
   // `pattern` is a path whose segments may be "{name}" placeholders ("/v1/txs/{hash}").
   void add(std::string method, std::string pattern, Handler handler);
-  // The response of the matching route; 404 or 405 as JSON errors otherwise. `route_label`
-  // receives the matched pattern (for metrics), or "unmatched".
-  Response dispatch(Request& request, std::string& route_label) const;
+  void use(Middleware middleware);
+  // Matches the route (setting request.route and request.params), then runs the middleware
+  // chain and the route's handler; 404 or 405 as JSON errors when nothing matches (the chain
+  // runs for those too, so a refusal is the same whatever the path).
+  Response dispatch(Request& request) const;
+  // Every route's method and pattern, in the order added.
+  std::vector<std::pair<std::string, std::string>> routes() const;
 
  private:
   struct Route {
@@ -72,7 +91,11 @@ class Router {
     std::vector<std::string> segments;
     Handler handler;
   };
+  // The route for the request, or the 404/405 answer.
+  const Route* match(Request& request, Response& no_match) const;
+
   std::vector<Route> routes_;
+  std::vector<Middleware> middlewares_;
 };
 
 // Request counts and latency histograms per route, in Prometheus text format.
@@ -135,6 +158,7 @@ class HttpServer {
   std::map<std::string, EventHub*> websockets_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   std::shared_ptr<std::atomic<std::size_t>> connections_ = std::make_shared<std::atomic<std::size_t>>(0);
+  std::shared_ptr<std::atomic<std::uint64_t>> next_request_id_ = std::make_shared<std::atomic<std::uint64_t>>(1);
   std::uint16_t port_ = 0;
 };
 

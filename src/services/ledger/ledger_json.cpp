@@ -1,16 +1,41 @@
-#include "api/ledger_json.hpp"
-
-#include <charconv>
+#include "services/ledger/ledger_json.hpp"
 
 #include "consensus/finality.hpp"
-#include "modules/bank.hpp"
 
-namespace metanode::api {
+namespace metanode::services {
 
 using nlohmann::json;
 
 namespace {
 core::Error malformed(std::string why) { return core::make_error(core::ErrorCode::kTxMalformed, std::move(why)); }
+
+// {"module": "...", "kind": "...", ...the kind's fields}, or {"module", "kind", "data": hex} for
+// a payload given as its raw bytes (what a client uses for a module it has no mapping for).
+core::Result<ledger::Payload> payload_from_json(const json& doc, const ledger::ModuleSet& modules) {
+  if (!doc.is_object()) return malformed("payload must be a JSON object");
+  if (!doc.contains("module") || !doc.at("module").is_string()) return malformed("payload.module must be a string");
+  if (!doc.contains("kind") || !doc.at("kind").is_string()) return malformed("payload.kind must be a string");
+  ledger::Payload payload;
+  payload.module = doc.at("module").get<std::string>();
+  payload.kind = doc.at("kind").get<std::string>();
+  if (!ledger::is_valid_name(payload.module, ledger::kModuleNameBytesMax) ||
+      !ledger::is_valid_name(payload.kind, ledger::kPayloadKindBytesMax)) {
+    return malformed("payload.module and payload.kind must be 1-32 of [a-z0-9_]");
+  }
+  MN_TRY_ASSIGN(const ledger::Module* module, modules.module_for(payload));
+  if (doc.contains("data")) {
+    if (!doc.at("data").is_string()) return malformed("payload.data must be hex");
+    auto data = core::from_hex(doc.at("data").get<std::string>());
+    if (!data.ok()) return malformed("payload.data: " + data.error().message);
+    payload.data = std::move(data).value();
+  } else {
+    MN_TRY_ASSIGN(payload.data, module->payload_from_json(payload.kind, doc));
+  }
+  if (payload.data.size() > ledger::kPayloadDataBytesMax) {
+    return malformed("payload data exceeds " + std::to_string(ledger::kPayloadDataBytesMax) + " bytes");
+  }
+  return payload;
+}
 
 std::vector<std::string> hex_list(const std::vector<core::Hash32>& hashes) {
   std::vector<std::string> out;
@@ -20,27 +45,7 @@ std::vector<std::string> hex_list(const std::vector<core::Hash32>& hashes) {
 }
 }  // namespace
 
-core::Result<std::uint64_t> u64_from_json(const json& value, std::string_view field) {
-  if (value.is_number_unsigned()) return value.get<std::uint64_t>();
-  if (value.is_number_integer()) {
-    if (value.get<std::int64_t>() < 0) return malformed(std::string(field) + " is negative");
-    return value.get<std::uint64_t>();
-  }
-  if (value.is_string()) {
-    const auto& text = value.get_ref<const std::string&>();
-    std::uint64_t out = 0;
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-    if (ec == std::errc::result_out_of_range) return malformed(std::string(field) + " overflows 64 bits");
-    if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) {
-      return malformed(std::string(field) + " is not a decimal number");
-    }
-    return out;
-  }
-  if (value.is_number_float()) return malformed(std::string(field) + " must be a whole number (and at most 2^64-1)");
-  return malformed(std::string(field) + " must be a number");
-}
-
-json to_json(const ledger::Transaction& tx) {
+json to_json(const ledger::Transaction& tx, const ledger::ModuleSet& modules) {
   json doc;
   doc["hash"] = core::to_hex(tx.hash());
   doc["chain_id"] = tx.chain_id;
@@ -57,9 +62,13 @@ json to_json(const ledger::Transaction& tx) {
   doc["nonce"] = tx.nonce;
   doc["max_fee"] = tx.max_fee;
   doc["bid"] = tx.bid;
-  if (const auto* t = std::get_if<ledger::TransferPayload>(&tx.payload)) {
-    doc["payload"] = {{"type", "transfer"}, {"to", t->to.to_string()}, {"amount", t->amount}};
+  json payload = {{"module", tx.payload.module}, {"kind", tx.payload.kind}};
+  if (const ledger::Module* module = modules.find(tx.payload.module)) {
+    payload.update(module->payload_to_json(tx.payload));
+  } else {
+    payload["data"] = core::to_hex(tx.payload.data);
   }
+  doc["payload"] = std::move(payload);
   doc["memo"] = tx.memo;
   if (tx.sender_kind == ledger::SenderKind::kSingle) {
     doc["signature"] = tx.signature.to_hex();
@@ -73,7 +82,7 @@ json to_json(const ledger::Transaction& tx) {
   return doc;
 }
 
-core::Result<ledger::Transaction> transaction_from_json(const json& doc) {
+core::Result<ledger::Transaction> transaction_from_json(const json& doc, const ledger::ModuleSet& modules) {
   if (!doc.is_object()) return malformed("a transaction must be a JSON object");
   ledger::Transaction tx;
   try {
@@ -110,15 +119,10 @@ core::Result<ledger::Transaction> transaction_from_json(const json& doc) {
     } else {
       return malformed("sender_kind must be 'single' or 'multisig'");
     }
-    MN_TRY_ASSIGN(tx.nonce, u64_from_json(doc.at("nonce"), "nonce"));
-    MN_TRY_ASSIGN(tx.max_fee, u64_from_json(doc.at("max_fee"), "max_fee"));
-    MN_TRY_ASSIGN(tx.bid, u64_from_json(doc.at("bid"), "bid"));
-    const json& payload = doc.at("payload");
-    if (payload.at("type").get<std::string>() != "transfer") return malformed("payload.type must be 'transfer'");
-    auto to = crypto::Address::parse(payload.at("to").get<std::string>());
-    if (!to.ok()) return malformed("payload.to: " + to.error().message);
-    MN_TRY_ASSIGN(const std::uint64_t amount, u64_from_json(payload.at("amount"), "payload.amount"));
-    tx.payload = ledger::TransferPayload{*to, amount};
+    MN_TRY_ASSIGN(tx.nonce, ledger::u64_from_json(doc.at("nonce"), "nonce"));
+    MN_TRY_ASSIGN(tx.max_fee, ledger::u64_from_json(doc.at("max_fee"), "max_fee"));
+    MN_TRY_ASSIGN(tx.bid, ledger::u64_from_json(doc.at("bid"), "bid"));
+    MN_TRY_ASSIGN(tx.payload, payload_from_json(doc.at("payload"), modules));
     tx.memo = doc.value("memo", std::string());
     if (tx.memo.size() > ledger::kMemoBytesMax) return malformed("memo longer than 256 bytes");
   } catch (const json::exception& e) {
@@ -127,7 +131,7 @@ core::Result<ledger::Transaction> transaction_from_json(const json& doc) {
   return tx;
 }
 
-json to_json(const ledger::Receipt& receipt) {
+json to_json(const ledger::Receipt& receipt, const ledger::ModuleSet& modules) {
   json doc;
   doc["tx_hash"] = core::to_hex(receipt.tx_hash);
   doc["status"] = receipt.status == ledger::ReceiptStatus::kSuccess ? "success" : "failed";
@@ -139,13 +143,9 @@ json to_json(const ledger::Receipt& receipt) {
   }
   json events = json::array();
   for (const auto& e : receipt.events) {
-    json ev = {{"kind", e.kind}};
-    if (e.kind == "transfer") {
-      if (auto t = core::decode<modules::TransferEvent>(e.data); t.ok()) {
-        ev["from"] = t->from.to_string();
-        ev["to"] = t->to.to_string();
-        ev["amount"] = t->amount;
-      }
+    json ev = {{"module", e.module}, {"kind", e.kind}};
+    if (const ledger::Module* module = modules.find(e.module)) {
+      ev.update(module->event_to_json(e));
     } else {
       ev["data"] = core::to_hex(e.data);
     }
@@ -190,7 +190,26 @@ json to_json(const merkle::SmtProof& p) {
   return doc;
 }
 
-json block_to_json(const ledger::StoredBlock& stored, bool full) {
+json to_json(const ledger::StateRecord& record, const ledger::Module& module) {
+  json doc;
+  doc["module"] = record.module;
+  doc["key"] = core::to_hex(record.key);
+  doc["tree_key"] = core::to_hex(record.tree_key);
+  doc["exists"] = record.value.has_value();
+  doc["height"] = record.height;
+  doc["state_root"] = core::to_hex(record.state_root);
+  if (record.value.has_value()) {
+    doc["value_hex"] = core::to_hex(*record.value);
+    doc["value"] = module.value_to_json(record.key, *record.value);
+  } else {
+    doc["value_hex"] = nullptr;
+    doc["value"] = nullptr;
+  }
+  doc["proof"] = to_json(record.proof);
+  return doc;
+}
+
+json block_to_json(const ledger::StoredBlock& stored, bool full, const ledger::ModuleSet& modules) {
   json doc;
   doc["hash"] = core::to_hex(stored.block.hash());
   doc["header"] = to_json(stored.block.header);
@@ -229,7 +248,7 @@ json block_to_json(const ledger::StoredBlock& stored, bool full) {
   json txs = json::array();
   for (const auto& tx : stored.block.txs) {
     if (full) {
-      txs.push_back(to_json(tx));
+      txs.push_back(to_json(tx, modules));
     } else {
       txs.push_back(core::to_hex(tx.hash()));
     }
@@ -238,4 +257,4 @@ json block_to_json(const ledger::StoredBlock& stored, bool full) {
   return doc;
 }
 
-}  // namespace metanode::api
+}  // namespace metanode::services

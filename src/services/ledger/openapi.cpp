@@ -1,27 +1,24 @@
-// The ledger service's OpenAPI 3 document, served at GET /v1/openapi.json.
+// The ledger service's OpenAPI 3 paths and schemas (the host adds the common routes).
 #include <nlohmann/json.hpp>
 
-#include "api/ledger_service.hpp"
+#include "services/ledger/ledger_service.hpp"
+#include "services/service.hpp"
 
-namespace metanode::api {
+namespace metanode::services {
 namespace {
 
-nlohmann::json error_schema_ref() { return {{"$ref", "#/components/schemas/Error"}}; }
-
 nlohmann::json json_response(const std::string& description, const nlohmann::json& schema) {
-  return {{"description", description}, {"content", {{"application/json", {{"schema", schema}}}}}};
+  return openapi_json_response(description, schema);
 }
 
+// Longer than a screen on purpose: one declarative document, read top to bottom like the API it
+// describes; splitting it would scatter each route from its neighbours.
 nlohmann::json build() {
   using nlohmann::json;
-  const json err = json_response("error with a stable code", error_schema_ref());
+  const json err = openapi_error_response();
   const json hash_param = {{"name", "hash"}, {"in", "path"}, {"required", true},
                            {"schema", {{"type", "string"}, {"pattern", "^[0-9a-f]{64}$"}}}};
   json doc;
-  doc["openapi"] = "3.0.3";
-  doc["info"] = {{"title", "Metanode ledger API"}, {"version", "1"},
-                 {"description", "Submit signed transactions, read blocks, transactions and accounts with Merkle "
-                                 "proofs, watch the fee auction and stream new blocks."}};
   doc["paths"] = json::object();
   doc["paths"]["/v1/txs"]["post"] = {
       {"summary", "Submit a signed transaction"},
@@ -70,6 +67,23 @@ nlohmann::json build() {
       {"parameters", json::array({{{"name", "address"}, {"in", "path"}, {"required", true},
                                    {"schema", {{"type", "string"}, {"pattern", "^mn1"}}}}})},
       {"responses", {{"200", json_response("the account", {{"type", "object"}})}, {"400", err}}}};
+  doc["paths"]["/v1/state/{module}/{key}"]["get"] = {
+      {"summary", "One module's state entry (or its absence) with a sparse Merkle proof of tree_key = "
+                  "hash(state-key, module || key) against the state root at that height"},
+      {"parameters",
+       json::array({{{"name", "module"}, {"in", "path"}, {"required", true},
+                     {"schema", {{"type", "string"}, {"pattern", "^[a-z0-9_]{1,32}$"}}}},
+                    {{"name", "key"}, {"in", "path"}, {"required", true},
+                     {"description", "hex bytes, or the module's own text form (bank: an address)"},
+                     {"schema", {{"type", "string"}}}},
+                    {{"name", "height"}, {"in", "query"}, {"description", "default: the latest block"},
+                     {"schema", {{"type", "integer"}, {"minimum", 0}}}}})},
+      {"responses",
+       {{"200", json_response("the entry: module, key, tree_key, exists, value_hex, value (the module's JSON form), "
+                              "height, state_root, proof",
+                              {{"type", "object"}})},
+        {"400", err},
+        {"404", err}}}};
   doc["paths"]["/v1/mempool"]["get"] = {
       {"summary", "Pending count, base fee and the current bid ladder"},
       {"parameters", json::array({{{"name", "levels"}, {"in", "query"}, {"schema", {{"type", "integer"}}}}})},
@@ -77,19 +91,6 @@ nlohmann::json build() {
   doc["paths"]["/v1/events"]["get"] = {
       {"summary", "WebSocket: one JSON message per committed block"},
       {"responses", {{"101", {{"description", "switching protocols"}}}}}};
-  doc["paths"]["/v1/openapi.json"]["get"] = {{"summary", "This document"},
-                                             {"responses", {{"200", {{"description", "OpenAPI 3"}}}}}};
-  doc["paths"]["/health"]["get"] = {{"summary", "Liveness and head"},
-                                    {"responses", {{"200", {{"description", "ok"}}}}}};
-  doc["paths"]["/metrics"]["get"] = {{"summary", "Prometheus metrics"},
-                                     {"responses", {{"200", {{"description", "text exposition format"}}}}}};
-  doc["components"]["schemas"]["Error"] = {
-      {"type", "object"},
-      {"properties",
-       {{"error",
-         {{"type", "object"},
-          {"properties", {{"code", {{"type", "string"}}}, {"number", {{"type", "integer"}}},
-                          {"message", {{"type", "string"}}}}}}}}}};
   doc["components"]["schemas"]["Transaction"] = {
       {"type", "object"},
       {"required", json::array({"chain_id", "nonce", "max_fee", "bid", "payload"})},
@@ -103,8 +104,12 @@ nlohmann::json build() {
         {"bid", {{"type", "integer"}}},
         {"payload",
          {{"type", "object"},
-          {"properties", {{"type", {{"type", "string"}, {"enum", json::array({"transfer"})}}},
-                          {"to", {{"type", "string"}}}, {"amount", {{"type", "integer"}}}}}}},
+          {"description", "module and kind name what the transaction does; the other fields are the kind's "
+                          "(bank/transfer: to, amount), or data: the payload's canonical bytes in hex"},
+          {"required", json::array({"module", "kind"})},
+          {"properties", {{"module", {{"type", "string"}}}, {"kind", {{"type", "string"}}},
+                          {"data", {{"type", "string"}}}, {"to", {{"type", "string"}}},
+                          {"amount", {{"type", "integer"}}}}}}},
         {"memo", {{"type", "string"}, {"maxLength", 256}}},
         {"signature", {{"type", "string"}}},
         {"signatures", {{"type", "array"}, {"items", {{"type", "object"}}}}}}}};
@@ -125,9 +130,7 @@ nlohmann::json build() {
 
 }  // namespace
 
-const std::string& ledger_openapi_json() {
-  static const std::string text = build().dump(2);
-  return text;
-}
+nlohmann::json ledger_openapi_paths() { return build()["paths"]; }
+nlohmann::json ledger_openapi_schemas() { return build()["components"]["schemas"]; }
 
-}  // namespace metanode::api
+}  // namespace metanode::services

@@ -1,0 +1,135 @@
+// The Module interface and the module set. A module is a plain, stateless object (everything it
+// knows is in its namespace of keyed state) that declares the payload kinds it runs, how its
+// genesis section seeds its state, what it does at the start and end of every block, the events
+// it emits and the JSON forms of all of these. The executor, the mempool, the submission API and
+// CLI signing know only this interface, so adding a module changes none of them: the module's
+// folder under src/modules/ and one line in modules/module_set.cpp.
+//
+// Consensus-critical: check_payload, apply, init_genesis, begin_block and end_block must be
+// deterministic functions of their inputs (no clocks, randomness, I/O or iteration over
+// unordered containers). The JSON functions are presentation only.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "crypto/address.hpp"
+#include "ledger/block.hpp"
+#include "ledger/genesis.hpp"
+#include "ledger/state.hpp"
+#include "ledger/transaction.hpp"
+
+namespace metanode::ledger {
+
+// Reads a u64 given as a JSON number or a decimal string (JSON numbers lose precision above
+// 2^53 in many clients); kTxMalformed naming `field` otherwise. For modules' JSON mappings.
+core::Result<std::uint64_t> u64_from_json(const nlohmann::json& value, std::string_view field);
+
+// The block being executed, as modules see it.
+struct BlockContext {
+  std::string chain_id;
+  std::uint64_t height = 0;
+  std::int64_t timestamp_unix_ms = 0;
+  std::uint64_t base_fee = 0;
+  crypto::Address proposer;  // the block's proposer (receives tips)
+  // False only for transactions whose signatures were checked at admission (not for modules).
+  bool verify_signatures = true;
+};
+
+// One transaction whose fee is paid, as the module that runs its payload sees it.
+struct TxContext {
+  const Transaction& tx;
+  const crypto::Address& sender;
+  std::uint64_t fee = 0;
+  const BlockContext& block;
+};
+
+// Where one block's fees went (for metrics and the economics issue's distribution).
+struct FeeTotals {
+  std::uint64_t burned = 0;
+  std::uint64_t tips = 0;
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+
+  // The module's id: unique in a set, 1-32 of [a-z0-9_]; its namespace in state, and the
+  // `module` of its payloads and events.
+  virtual std::string_view name() const = 0;
+  // The payload kinds it runs (for documentation and error messages).
+  virtual std::vector<std::string_view> payload_kinds() const = 0;
+
+  // Stateless checks of one payload addressed to this module: the kind exists
+  // (kTxUnknownPayload otherwise), the data decodes canonically with no trailing bytes and
+  // makes sense without state (kTxMalformed).
+  virtual core::Status check_payload(const Payload& payload, const crypto::Address& sender) const = 0;
+  // Runs a payload that passed check_payload, after the fee was taken. An error fails only the
+  // payload: its writes are dropped and the receipt records the error; the fee stands.
+  virtual core::Status apply(const TxContext& tx, ModuleState& state, std::vector<Event>& events) const = 0;
+
+  // Block 0: the module's initial entries from the genesis file (its section, if any, is
+  // genesis.module_section(name())).
+  virtual core::Status init_genesis(const Genesis& genesis, ModuleState& state) const;
+  // Before the first and after the last transaction of every block (height >= 1). An error
+  // makes the block invalid: a hook must fail only on a storage error or a broken invariant.
+  virtual core::Status begin_block(const BlockContext& block, ModuleState& state) const;
+  virtual core::Status end_block(const BlockContext& block, ModuleState& state) const;
+
+  // JSON: the fields of a payload of `kind` (beside "module" and "kind") to its bytes
+  // (kTxMalformed naming the field), and back.
+  virtual core::Result<core::Bytes> payload_from_json(std::string_view kind, const nlohmann::json& fields) const = 0;
+  virtual nlohmann::json payload_to_json(const Payload& payload) const = 0;
+  // The fields of one of its events (default: {"data": hex}).
+  virtual nlohmann::json event_to_json(const Event& event) const;
+  // A state key as written in a URL (default: hex), and a stored value as JSON (default: null,
+  // and the API shows the value's hex only).
+  virtual core::Result<core::Bytes> key_from_text(std::string_view text) const;
+  virtual nlohmann::json value_to_json(core::ByteView key, core::ByteView value) const;
+};
+
+// The module that owns accounts: the nonce that orders a sender's transactions and the fee every
+// transaction pays, whatever module runs its payload. Exactly one per set (bank), since an
+// account's balance and nonce are one record.
+class AccountsModule : public Module {
+ public:
+  // Block validity of the sender's side: the nonce is the account's next, max_fee covers the
+  // base fee, the balance pays the fee. Returns the fee (kTxNonceTooLow, kTxNonceGap,
+  // kTxFeeTooLow, kTxInsufficientBalance).
+  virtual core::Result<std::uint64_t> check_sender(const Transaction& tx, const crypto::Address& sender,
+                                                   const BlockContext& block, const StateReader& state) const = 0;
+  // Takes the fee, consumes the nonce and splits the fee (check_sender passed on this state).
+  virtual core::Status charge(const Transaction& tx, const crypto::Address& sender, std::uint64_t fee,
+                              const BlockContext& block, ModuleState& state, FeeTotals& totals) const = 0;
+  // The base fee of the block after one with `base_fee` and `tx_count` transactions.
+  virtual std::uint64_t base_fee_next(std::uint64_t base_fee, std::uint32_t tx_count, const Genesis& genesis) const = 0;
+};
+
+// The modules a chain runs: the accounts module first, then the others in a fixed order (the
+// order their block hooks run in). Copies share the modules.
+class ModuleSet {
+ public:
+  // kInvalidArgument for an invalid or repeated name.
+  static core::Result<ModuleSet> create(std::shared_ptr<const AccountsModule> accounts,
+                                        std::vector<std::shared_ptr<const Module>> others);
+
+  const AccountsModule& accounts() const { return *accounts_; }
+  const std::vector<std::shared_ptr<const Module>>& all() const { return all_; }
+  // nullptr when no module has that name.
+  const Module* find(std::string_view name) const;
+  // The module of a payload; kTxUnknownPayload naming the modules there are.
+  core::Result<const Module*> module_for(const Payload& payload) const;
+
+  // Every stateless check of a transaction: Transaction::check_stateless (or, when
+  // verify_signatures is false, without the signatures) and then its module's check_payload.
+  core::Status check_stateless(const Transaction& tx, std::string_view chain_id, bool verify_signatures = true) const;
+
+ private:
+  std::shared_ptr<const AccountsModule> accounts_;
+  std::vector<std::shared_ptr<const Module>> all_;
+};
+
+}  // namespace metanode::ledger

@@ -1,0 +1,22 @@
+#include "modules/module_set.hpp"
+
+#include <cassert>
+
+#include "modules/bank.hpp"
+
+namespace metanode::modules {
+
+core::Result<ledger::ModuleSet> standard_modules_with(std::vector<std::shared_ptr<const ledger::Module>> extra) {
+  std::vector<std::shared_ptr<const ledger::Module>> others;
+  // A new module: one line here, in the order its block hooks should run.
+  for (auto& module : extra) others.push_back(std::move(module));
+  return ledger::ModuleSet::create(std::make_shared<Bank>(), std::move(others));
+}
+
+ledger::ModuleSet standard_modules() {
+  auto set = standard_modules_with({});
+  assert(set.ok() && "the standard module set is valid");
+  return std::move(set).value();
+}
+
+}  // namespace metanode::modules

@@ -1,0 +1,88 @@
+// A running node: the parts it owns and nothing of its own (after Bitcoin Core's NodeContext and
+// CometBFT's node/setup.go). Each part is built by one small function in node/setup.cpp, which
+// also wires them: the chain on disk, the one signature-check path, the transaction pool, the
+// block listeners, the ledger backend the services read through, the HTTP services on
+// base + offset, and the consensus runtime with its XTMP links on base + 4.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "crypto/ed25519.hpp"
+#include "ledger/chain.hpp"
+#include "modules/module_set.hpp"
+#include "node/block_listeners.hpp"
+#include "node/config.hpp"
+#include "node/ledger_backend.hpp"
+#include "node/runtime/consensus_runtime.hpp"
+#include "node/signature_checks.hpp"
+#include "node/tx_pool.hpp"
+#include "services/ledger/ledger_service.hpp"
+#include "services/service.hpp"
+
+namespace metanode::node {
+
+// What a node runs besides the standard parts: the chain's module set (the standard one, or one
+// with test modules added) and services beyond those the config names.
+struct NodePlugins {
+  ledger::ModuleSet modules = modules::standard_modules();
+  std::vector<std::shared_ptr<services::Service>> extra_services;
+};
+
+class NodeRuntimeHost;
+
+class Node {
+ public:
+  // Opens the chain and builds every part (setup.cpp); nothing listens yet.
+  static core::Result<std::unique_ptr<Node>> open(NodeConfig config, ledger::Genesis genesis,
+                                                   crypto::KeyPair validator_key, NodePlugins plugins = {});
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Starts the services, then (unless config.run_consensus is false) the consensus runtime.
+  core::Status start();
+  // Stops the runtime, then the services, and joins every thread. Idempotent.
+  void stop();
+
+  const NodeConfig& config() const { return config_; }
+  const crypto::KeyPair& validator_key() const { return validator_key_; }
+  ledger::Chain& chain() { return *chain_; }
+  const ledger::Chain& chain() const { return *chain_; }
+  TxPool& tx_pool() { return *tx_pool_; }
+  BlockListeners& block_listeners() { return block_listeners_; }
+  NodeLedgerBackend& backend() { return *backend_; }
+
+  // The port a running service listens on; 0 when it does not run.
+  std::uint16_t service_port(std::string_view name) const;
+  std::uint16_t ledger_port() const { return service_port("ledger"); }
+  std::uint16_t xtmp_port() const { return runtime_ ? runtime_->xtmp_port() : 0; }
+  // Consensus and link status (zeros without a runtime).
+  RuntimeStatus runtime_status() const { return runtime_ ? runtime_->status() : RuntimeStatus{}; }
+
+ private:
+  Node(NodeConfig config, crypto::KeyPair validator_key);
+  friend struct NodeSetup;
+
+  NodeConfig config_;
+  crypto::KeyPair validator_key_;
+  std::unique_ptr<ledger::Chain> chain_;
+  // Before the pool and the runtime, which run checks on its threads: it outlives both.
+  SignatureChecks signatures_;
+  BlockListeners block_listeners_;
+  std::unique_ptr<TxPool> tx_pool_;
+  std::unique_ptr<NodeLedgerBackend> backend_;
+  boost::asio::io_context io_;  // HTTP sessions and background work (sync answers, gossip)
+  std::vector<std::thread> io_threads_;
+  std::shared_ptr<services::LedgerService> ledger_service_;
+  std::vector<std::shared_ptr<services::Service>> services_;  // what start() serves, in order
+  std::vector<std::unique_ptr<services::ServiceHost>> service_hosts_;
+  std::unique_ptr<NodeRuntimeHost> runtime_host_;
+  std::unique_ptr<ConsensusRuntime> runtime_;
+  bool started_ = false;
+};
+
+}  // namespace metanode::node

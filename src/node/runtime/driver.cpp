@@ -1,0 +1,260 @@
+// The engine driver: owns the engine on the consensus thread, loads its start from disk, carries
+// out its actions in order (persisting before any send), arms its timer, and registers every
+// job's XTMP frame handlers with the transport.
+#include "node/runtime/consensus_runtime.hpp"
+#include "node/runtime/internal.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "consensus/hotstuff/hotstuff_engine.hpp"
+#include "consensus/ibft/ibft_engine.hpp"
+
+namespace metanode::node {
+
+using consensus::ConsensusPayload;
+using consensus::Finality;
+using namespace runtime_internal;
+
+ConsensusRuntime::ConsensusRuntime(RuntimeConfig config, RuntimeHost& host, ledger::Chain& chain,
+                                   SignatureChecks& signatures, crypto::KeyPair key, consensus::ValidatorSet validators)
+    : config_(std::move(config)),
+      host_(host),
+      chain_(chain),
+      signatures_(signatures),
+      key_(std::make_shared<const crypto::KeyPair>(std::move(key))),
+      validators_(std::move(validators)),
+      verifier_(std::make_shared<consensus::CachingVerifier>(1 << 18)),
+      engine_timer_(ctx_),
+      payload_timer_(ctx_),
+      gossip_timer_(ctx_) {
+  auto block0 = chain_.block(0);
+  chain_id_ = consensus::consensus_chain_id(block0.ok() && block0->has_value() ? (*block0)->block.hash() : core::Hash32{});
+}
+
+ConsensusRuntime::~ConsensusRuntime() { stop(); }
+
+std::uint64_t ConsensusRuntime::now_ms() const {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - epoch_).count());
+}
+
+core::Result<consensus::EngineStart> ConsensusRuntime::load_start() {
+  consensus::EngineStart start;
+  start.now_ms = now_ms();
+  start.committed = consensus::genesis_block(chain_id_);
+  // The engine starts from the newest block whose certificate names it; blocks applied after it
+  // (a HotStuff batch cut short by a crash) come back as commits, which apply_commit skips.
+  for (std::uint64_t h = chain_.head().height; h > 0; --h) {
+    MN_TRY_ASSIGN(auto stored, chain_.block(h));
+    if (!stored) return core::make_error(core::ErrorCode::kBlockCorrupt, "block " + std::to_string(h) + " is missing");
+    auto finality = core::decode<Finality>(stored->finality);
+    if (!finality.ok()) {
+      return core::make_error(core::ErrorCode::kBlockCorrupt,
+                              "block " + std::to_string(h) + " has no consensus finality proof (was this chain made by a single producer?)");
+    }
+    if (finality->cert.data.commit && finality->cert.data.commit->height == h) {
+      start.committed = finality->block;
+      start.committed_cert = finality->cert;
+      break;
+    }
+  }
+  MN_TRY_ASSIGN(start.persisted, chain_.db().get(storage::Column::kMeta, core::as_bytes(kStateKey)));
+  const core::Bytes prefix(kStoredBlockPrefix.begin(), kStoredBlockPrefix.end());
+  std::optional<core::Error> bad;
+  MN_TRY(chain_.db().for_each_prefix(storage::Column::kMeta, prefix, [&](core::ByteView, core::ByteView value) {
+    auto block = core::decode<consensus::Block>(value);
+    if (!block.ok()) {
+      bad = block.error();
+      return false;
+    }
+    stored_blocks_[block->id()] = block->height;
+    start.stored_blocks.push_back(std::move(*block));
+    return true;
+  }));
+  if (bad) return core::make_error(core::ErrorCode::kStorageCorrupt, "stored consensus block: " + bad->message);
+  return start;
+}
+
+core::Status ConsensusRuntime::start() {
+  consensus::EngineConfig ec;
+  ec.chain_id = chain_id_;
+  ec.validators = validators_;
+  const auto self = validators_.index_of(key_->public_key());
+  if (!self) return core::make_error(core::ErrorCode::kInvalidArgument, "this node's key is not in the validator set");
+  ec.self = *self;
+  ec.key = key_;
+  ec.verifier = verifier_;
+  ec.timers = config_.timers;
+  if (config_.engine == "ibft") {
+    engine_ = std::make_unique<consensus::ibft::IbftEngine>(std::move(ec));
+  } else if (config_.engine == "hotstuff") {
+    engine_ = std::make_unique<consensus::hotstuff::HotStuffEngine>(std::move(ec));
+  } else {
+    return core::make_error(core::ErrorCode::kInvalidArgument, "unknown consensus engine '" + config_.engine + "'");
+  }
+  MN_TRY_ASSIGN(auto start, load_start());
+  committed_height_ = start.committed.height;
+
+  // Each job registers the frames it handles.
+  net::TransportHandler handler;
+  handler.by_type[net::FrameType::kConsensus] = [this](const crypto::PublicKey& peer, net::Frame frame) {
+    on_consensus_frame(peer, std::move(frame));
+  };
+  handler.by_type[net::FrameType::kTxGossip] = [this](const crypto::PublicKey& peer, net::Frame frame) {
+    on_gossip_frame(peer, std::move(frame));
+  };
+  handler.by_type[net::FrameType::kSyncRequest] = [this](const crypto::PublicKey& peer, net::Frame frame) {
+    host_.post_work([this, peer, stream = frame.stream, bytes = std::move(frame.payload)] { answer_sync(peer, stream, bytes); });
+  };
+  handler.by_type[net::FrameType::kSyncResponse] = [this](const crypto::PublicKey& peer, net::Frame frame) {
+    boost::asio::post(ctx_, [this, peer, bytes = std::move(frame.payload)] { on_sync_reply(peer, bytes); });
+  };
+  handler.by_type[net::FrameType::kRequest] = [this](const crypto::PublicKey& peer, net::Frame frame) {
+    host_.post_work([this, peer, stream = frame.stream, bytes = std::move(frame.payload)] { answer_client(peer, stream, bytes); });
+  };
+  handler.on_connected = [](const crypto::PublicKey& peer) { spdlog::info("xtmp: linked with {}", peer.to_hex().substr(0, 12)); };
+  handler.on_disconnected = [](const crypto::PublicKey& peer) {
+    spdlog::info("xtmp: link to {} closed", peer.to_hex().substr(0, 12));
+  };
+  transport_ = std::make_unique<net::Transport>(config_.transport, std::move(handler));
+  MN_TRY(transport_->start());
+  started_ = true;
+  boost::asio::post(ctx_, [this, start = std::move(start)] {
+    consensus::Actions out;
+    engine_->start(start, out);
+    process(out);
+  });
+  thread_ = std::thread([this] {
+    auto guard = boost::asio::make_work_guard(ctx_);
+    ctx_.run();
+  });
+  return {};
+}
+
+void ConsensusRuntime::stop() {
+  if (!started_) return;
+  started_ = false;
+  // Links first: no frame arrives after the consensus thread is gone.
+  if (transport_) transport_->stop();
+  ctx_.stop();
+  if (thread_.joinable()) thread_.join();
+  // Proposal checks still running post their verdicts into ctx_: wait for them before ctx_ can go.
+  std::unique_lock lock(async_checks_mutex_);
+  async_checks_done_.wait(lock, [this] { return async_checks_ == 0; });
+}
+
+std::uint16_t ConsensusRuntime::xtmp_port() const { return transport_ ? transport_->port() : 0; }
+
+RuntimeStatus ConsensusRuntime::status() const {
+  RuntimeStatus s;
+  s.committed_height = committed_height_.load();
+  s.round = round_.load();
+  s.rounds_timed_out = rounds_timed_out_.load();
+  s.peers_connected = transport_ ? transport_->connected_count() : 0;
+  s.messages_refused = messages_refused_.load();
+  s.syncs_applied = syncs_applied_.load();
+  s.syncs_refused = syncs_refused_.load();
+  s.failed = failed_flag_.load();
+  return s;
+}
+
+void ConsensusRuntime::on_consensus_frame(const crypto::PublicKey& peer, net::Frame frame) {
+  const auto from = validators_.index_of(peer);
+  if (!from) {
+    ++messages_refused_;
+    spdlog::warn("consensus message from {}, which is not a validator: dropped", peer.to_hex().substr(0, 12));
+    return;
+  }
+  boost::asio::post(ctx_, [this, from = *from, bytes = std::move(frame.payload)] {
+    if (failed_) return;
+    consensus::Actions out;
+    auto st = engine_->on_message(from, bytes, now_ms(), out);
+    if (!st.ok()) {
+      ++messages_refused_;
+      spdlog::debug("consensus message from validator {} refused: {}", from, st.error().to_string());
+    }
+    process(out);
+  });
+}
+
+bool ConsensusRuntime::flush_writes(storage::WriteBatch& batch) {
+  if (batch.empty()) return true;
+  auto st = chain_.db().write(std::move(batch), /*sync=*/true);
+  batch = storage::WriteBatch();
+  if (!st.ok()) {
+    // Sending a vote whose safety state is not on disk could make this validator equivocate
+    // after a restart: stop taking part instead.
+    spdlog::critical("consensus state could not be persisted ({}); this validator stops voting", st.error().to_string());
+    failed_ = true;
+    failed_flag_ = true;
+    return false;
+  }
+  return true;
+}
+
+void ConsensusRuntime::process(consensus::Actions& actions) {
+  storage::WriteBatch writes;
+  // Commits are applied after the batch, and after this node's own proposal when the batch asks
+  // for one: applying a block (execution, state tree, a synced write) takes milliseconds, and the
+  // next proposal does not need it (it continues each sender's nonces past the uncommitted
+  // ancestors, the committed one included until it is applied). Off the critical path, the
+  // next height starts while this one is written. They wait in one queue, drained in order by
+  // whichever process() call gets there first, so a commit that the proposal itself produces (a
+  // nested call) can never be applied before the ones queued here.
+  bool propose_now = false;
+  for (auto& action : actions) {
+    if (failed_) return;
+    if (auto* persist = std::get_if<consensus::PersistState>(&action)) {
+      writes.put(storage::Column::kMeta, core::as_bytes(kStateKey), persist->state);
+    } else if (auto* store = std::get_if<consensus::StoreBlock>(&action)) {
+      writes.put(storage::Column::kMeta, stored_block_key(store->block_id), core::encode(store->block));
+      stored_blocks_[store->block_id] = store->block.height;
+    } else if (auto* send = std::get_if<consensus::SendTo>(&action)) {
+      if (!flush_writes(writes)) return;
+      transport_->send(validators_.key(send->to), net::FrameType::kConsensus, 0, *send->message);
+    } else if (auto* bcast = std::get_if<consensus::Broadcast>(&action)) {
+      if (!flush_writes(writes)) return;
+      transport_->broadcast(net::FrameType::kConsensus, 0, *bcast->message);
+    } else if (auto* timer = std::get_if<consensus::SetTimer>(&action)) {
+      arm_timer(timer->deadline_ms);
+    } else if (std::get_if<consensus::CancelTimer>(&action)) {
+      engine_timer_.cancel();
+    } else if (auto* request = std::get_if<consensus::RequestPayload>(&action)) {
+      payload_request_ = *request;
+      payload_requested_ms_ = now_ms();
+      // After this batch: the proposal may depend on writes still queued above.
+      propose_now = true;
+    } else if (auto* validate = std::get_if<consensus::ValidatePayload>(&action)) {
+      boost::asio::post(ctx_, [this, v = *validate] { validate_payload(v); });
+    } else if (auto* commit = std::get_if<consensus::CommitBlock>(&action)) {
+      if (!flush_writes(writes)) return;
+      commit_queue_.push_back(std::move(*commit));
+    } else if (auto* sync = std::get_if<consensus::SyncNeeded>(&action)) {
+      request_sync(sync->peer, sync->height);
+    }
+  }
+  if (!flush_writes(writes)) return;
+  if (propose_now) try_payload();
+  while (!commit_queue_.empty() && !failed_) {
+    const consensus::CommitBlock commit = std::move(commit_queue_.front());
+    commit_queue_.pop_front();
+    apply_commit(commit);
+  }
+  const auto s = engine_->status();
+  round_ = s.round;
+  rounds_timed_out_ = s.rounds_timed_out;
+}
+
+void ConsensusRuntime::arm_timer(std::uint64_t deadline_ms) {
+  const std::uint64_t now = now_ms();
+  engine_timer_.expires_after(std::chrono::milliseconds(deadline_ms > now ? deadline_ms - now : 0));
+  engine_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || failed_) return;
+    consensus::Actions out;
+    engine_->on_tick(now_ms(), out);
+    process(out);
+  });
+}
+
+}  // namespace metanode::node

@@ -1,0 +1,24 @@
+// What the runtime's files share: the keys its consensus state is stored under, and limits.
+#pragma once
+
+#include <string_view>
+
+#include "core/codec.hpp"
+#include "core/hash.hpp"
+
+namespace metanode::node::runtime_internal {
+
+inline constexpr std::string_view kStateKey = "consensus/state";
+inline constexpr std::string_view kStoredBlockPrefix = "consensus/block/";
+inline constexpr std::size_t kGossipBatchMax = 2'000;
+inline constexpr std::uint64_t kSyncRetryMs = 500;
+inline constexpr std::size_t kSyncRunsMax = 1'024;
+
+inline core::Bytes stored_block_key(const core::Hash32& id) {
+  core::Writer w(kStoredBlockPrefix.size() + id.size());
+  w.fixed(core::as_bytes(kStoredBlockPrefix));
+  w.fixed(id);
+  return std::move(w).take();
+}
+
+}  // namespace metanode::node::runtime_internal

@@ -1,0 +1,86 @@
+// Transaction gossip: admitted transactions go to every validator in batches a few milliseconds
+// wide; gossiped batches from peers are admitted like submissions.
+#include "node/runtime/consensus_runtime.hpp"
+#include "node/runtime/internal.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+namespace metanode::node {
+
+using consensus::ConsensusPayload;
+using consensus::Finality;
+using namespace runtime_internal;
+
+void ConsensusRuntime::on_admitted(const std::vector<ledger::Transaction>& txs) {
+  if (!started_) return;
+  bool schedule = false;
+  {
+    std::lock_guard lock(gossip_mutex_);
+    if (validators_.size() > 1) gossip_queue_.insert(gossip_queue_.end(), txs.begin(), txs.end());
+    if (!gossip_scheduled_ && !gossip_queue_.empty()) {
+      gossip_scheduled_ = true;
+      schedule = true;
+    }
+  }
+  if (schedule) {
+    // A few milliseconds of batching: one frame carries many transactions.
+    boost::asio::post(ctx_, [this] {
+      gossip_timer_.expires_after(std::chrono::milliseconds(5));
+      gossip_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) flush_gossip();
+      });
+    });
+  }
+  poke_proposer();
+}
+
+void ConsensusRuntime::flush_gossip() {
+  std::vector<ledger::Transaction> txs;
+  {
+    std::lock_guard lock(gossip_mutex_);
+    txs.swap(gossip_queue_);
+    gossip_scheduled_ = false;
+  }
+  for (std::size_t i = 0; i < txs.size(); i += kGossipBatchMax) {
+    const std::size_t end = std::min(txs.size(), i + kGossipBatchMax);
+    core::Writer w;
+    w.u32(static_cast<std::uint32_t>(end - i));
+    for (std::size_t k = i; k < end; ++k) txs[k].encode(w);
+    transport_->broadcast(net::FrameType::kTxGossip, 0, w.data());
+  }
+}
+
+void ConsensusRuntime::on_gossip_frame(const crypto::PublicKey& peer, net::Frame frame) {
+  host_.post_work([this, peer, bytes = std::move(frame.payload)] {
+    core::Reader r(bytes);
+    auto count = r.u32();
+    if (!count.ok() || *count > kGossipBatchMax) {
+      spdlog::warn("tx gossip from {} malformed: dropped", peer.to_hex().substr(0, 12));
+      return;
+    }
+    std::vector<ledger::Transaction> txs;
+    txs.reserve(*count);
+    for (std::uint32_t i = 0; i < *count; ++i) {
+      auto tx = ledger::Transaction::decode(r);
+      if (!tx.ok()) {
+        spdlog::warn("tx gossip from {} malformed: {}", peer.to_hex().substr(0, 12), tx.error().message);
+        break;
+      }
+      txs.push_back(std::move(*tx));
+    }
+    host_.admit_from_peer(std::move(txs));
+    poke_proposer();
+  });
+}
+
+void ConsensusRuntime::poke_proposer() {
+  if (!payload_poke_pending_.exchange(true)) {
+    boost::asio::post(ctx_, [this] {
+      payload_poke_pending_ = false;
+      try_payload();
+    });
+  }
+}
+
+}  // namespace metanode::node

@@ -1,0 +1,228 @@
+// Builds a Node: one small function per part, and the wiring between them. The only place that
+// knows how the parts fit together.
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "node/node.hpp"
+
+namespace metanode::node {
+
+// The runtime's view of the node: the pool proposes and admits gossip, listeners hear of applied
+// blocks, background work runs on the node's io threads.
+class NodeRuntimeHost final : public RuntimeHost {
+ public:
+  NodeRuntimeHost(TxPool& pool, const BlockListeners& listeners, boost::asio::io_context& io)
+      : pool_(pool), listeners_(listeners), io_(io) {}
+  std::vector<ledger::Transaction> propose(const ledger::AccountReader& state) override { return pool_.propose(state); }
+  bool has_pending() const override { return pool_.has_pending(); }
+  std::vector<char> pending_exact(const std::vector<ledger::Transaction>& txs,
+                                  const std::vector<core::Hash32>& hashes) const override {
+    return pool_.pending_exact(txs, hashes);
+  }
+  void on_applied(const ledger::ProducedBlock& produced) override { listeners_.notify(produced); }
+  void admit_from_peer(std::vector<ledger::Transaction> txs) override {
+    pool_.admit(std::move(txs), TxPool::Source::kPeer);
+  }
+  void post_work(std::function<void()> work) override { boost::asio::post(io_, std::move(work)); }
+
+ private:
+  TxPool& pool_;
+  const BlockListeners& listeners_;
+  boost::asio::io_context& io_;
+};
+
+struct NodeSetup {
+  static core::Status check_validator(const Node& node, const ledger::Genesis& genesis) {
+    const auto keys = genesis.validator_keys();
+    if (std::find(keys.begin(), keys.end(), node.validator_key_.public_key()) == keys.end()) {
+      return core::make_error(core::ErrorCode::kInvalidArgument,
+                              "key '" + node.config_.validator_key + "' is not a validator in the genesis file");
+    }
+    return {};
+  }
+
+  static core::Status open_chain(Node& node, const ledger::Genesis& genesis, ledger::ModuleSet modules) {
+    node.config_.mempool.chain_id = genesis.chain_id;
+    node.config_.mempool.modules = modules;
+    MN_TRY_ASSIGN(node.chain_, ledger::Chain::open(node.config_.resolve(node.config_.data_dir), genesis, std::move(modules)));
+    return {};
+  }
+
+  static void make_tx_pool(Node& node) {
+    TxPoolLimits limits;
+    limits.block_txs_max = node.config_.block_txs_max;
+    limits.block_bytes_max = node.config_.block_bytes_max;
+    node.tx_pool_ = std::make_unique<TxPool>(node.config_.mempool, limits, *node.chain_, node.signatures_);
+  }
+
+  static void make_backend(Node& node) {
+    node.backend_ = std::make_unique<NodeLedgerBackend>(
+        *node.chain_, *node.tx_pool_, [&node] { return node.runtime_status(); }, node.config_.run_consensus);
+  }
+
+  static core::Status make_services(Node& node, std::vector<std::shared_ptr<services::Service>> extra) {
+    node.ledger_service_ = std::make_shared<services::LedgerService>(*node.backend_);
+    for (const auto& name : node.config_.services) {
+      // A new service: its name here, and the object that serves it.
+      if (name == "ledger") {
+        node.services_.push_back(node.ledger_service_);
+      } else {
+        return core::make_error(core::ErrorCode::kInvalidArgument,
+                                "[api] services: no service '" + name + "' in this build (there is: ledger)");
+      }
+    }
+    for (auto& service : extra) node.services_.push_back(std::move(service));
+    return {};
+  }
+
+  static void subscribe_listeners(Node& node) {
+    node.block_listeners_.subscribe("tx pool", [&pool = *node.tx_pool_](const ledger::ProducedBlock& b) { pool.on_block(b); });
+    node.block_listeners_.subscribe("counters", [&backend = *node.backend_](const ledger::ProducedBlock& b) {
+      backend.on_block(b);
+    });
+    node.block_listeners_.subscribe("events", [&service = *node.ledger_service_](const ledger::ProducedBlock& b) {
+      const auto& h = b.stored.block.header;
+      const nlohmann::json event = {{"type", "block"},
+                                    {"height", h.height},
+                                    {"hash", core::to_hex(b.stored.commit.block_hash)},
+                                    {"tx_count", h.tx_count},
+                                    {"timestamp_unix_ms", h.timestamp_unix_ms},
+                                    {"state_root", core::to_hex(h.state_root)},
+                                    {"base_fee", h.base_fee}};
+      service.events().publish(event.dump());
+    });
+  }
+
+  static core::Result<RuntimeConfig> runtime_config(const Node& node);
+
+  static core::Status make_runtime(Node& node) {
+    MN_TRY_ASSIGN(auto runtime_config, NodeSetup::runtime_config(node));
+    MN_TRY_ASSIGN(auto validators, consensus::ValidatorSet::create(node.chain_->genesis().validator_keys()));
+    node.runtime_host_ = std::make_unique<NodeRuntimeHost>(*node.tx_pool_, node.block_listeners_, node.io_);
+    node.runtime_ = std::make_unique<ConsensusRuntime>(std::move(runtime_config), *node.runtime_host_, *node.chain_,
+                                                       node.signatures_, node.validator_key_, std::move(validators));
+    // Admitted submissions go to the other validators, and may let a waiting proposal go.
+    node.tx_pool_->set_on_admitted([&runtime = *node.runtime_](const std::vector<ledger::Transaction>& txs) {
+      runtime.on_admitted(txs);
+    });
+    return {};
+  }
+
+  static core::Status start_services(Node& node) {
+    for (const auto& service : node.services_) {
+      auto host = std::make_unique<services::ServiceHost>(node.io_, service);
+      if (auto st = host->listen(node.config_.listen_address, node.config_.service_port(service->port_offset()));
+          !st.ok()) {
+        for (auto& started : node.service_hosts_) started->stop();
+        node.service_hosts_.clear();
+        return st;
+      }
+      node.service_hosts_.push_back(std::move(host));
+    }
+    for (std::size_t i = 0; i < node.config_.http_threads; ++i) {
+      node.io_threads_.emplace_back([&io = node.io_] {
+        auto guard = boost::asio::make_work_guard(io);
+        io.run();
+      });
+    }
+    return {};
+  }
+};
+
+Node::Node(NodeConfig config, crypto::KeyPair validator_key)
+    : config_(std::move(config)), validator_key_(std::move(validator_key)) {}
+
+Node::~Node() { stop(); }
+
+core::Result<std::unique_ptr<Node>> Node::open(NodeConfig config, ledger::Genesis genesis,
+                                               crypto::KeyPair validator_key, NodePlugins plugins) {
+  std::unique_ptr<Node> node(new Node(std::move(config), std::move(validator_key)));
+  MN_TRY(NodeSetup::check_validator(*node, genesis));
+  MN_TRY(NodeSetup::open_chain(*node, genesis, std::move(plugins.modules)));
+  NodeSetup::make_tx_pool(*node);
+  NodeSetup::make_backend(*node);
+  MN_TRY(NodeSetup::make_services(*node, std::move(plugins.extra_services)));
+  NodeSetup::subscribe_listeners(*node);
+  return node;
+}
+
+core::Status Node::start() {
+  // The runtime is built (and the pool told where admitted transactions go) before any request
+  // can arrive; it starts once the services listen.
+  if (config_.run_consensus) MN_TRY(NodeSetup::make_runtime(*this));
+  MN_TRY(NodeSetup::start_services(*this));
+  started_ = true;
+  if (!runtime_) return {};
+  if (auto st = runtime_->start(); !st.ok()) {
+    stop();
+    return st;
+  }
+  return {};
+}
+
+void Node::stop() {
+  if (!started_) return;
+  started_ = false;
+  if (runtime_) runtime_->stop();
+  for (auto& host : service_hosts_) host->stop();
+  io_.stop();
+  for (auto& t : io_threads_) t.join();
+  io_threads_.clear();
+  service_hosts_.clear();
+}
+
+std::uint16_t Node::service_port(std::string_view name) const {
+  for (const auto& host : service_hosts_) {
+    if (host->service().name() == name) return host->port();
+  }
+  return 0;
+}
+
+core::Result<RuntimeConfig> NodeSetup::runtime_config(const Node& node) {
+  const auto bad = [](std::string why) { return core::make_error(core::ErrorCode::kInvalidArgument, std::move(why)); };
+  RuntimeConfig rc;
+  rc.engine = node.chain_->genesis().consensus;
+  rc.timers.base_ms = node.config_.round_timeout_ms;
+  rc.timers.cap_ms = node.config_.round_timeout_cap_ms;
+  // An idle leader proposes its empty block well before anyone's round timer gives up on it.
+  rc.idle_block_ms = std::min(node.config_.block_interval_ms, node.config_.round_timeout_ms / 2);
+  net::TransportConfig& t = rc.transport;
+  t.seed = node.validator_key_.seed();
+  t.listen_host = node.config_.xtmp_listen;
+  t.listen_port = node.config_.xtmp_port();
+  t.post_quantum = node.config_.post_quantum;
+  for (const auto& key : node.chain_->genesis().validator_keys()) t.allowed.insert(key);
+  for (const auto& text : node.config_.full_nodes) {
+    auto key = crypto::PublicKey::from_hex(text);
+    if (!key.ok()) return bad("[network] full_nodes: '" + text + "': " + key.error().message);
+    t.allowed.insert(*key);
+  }
+  for (const auto& text : node.config_.peers) {
+    const auto at = text.find('@');
+    const auto colon = text.rfind(':');
+    if (at == std::string::npos || colon == std::string::npos || colon < at) {
+      return bad("[network] peers: '" + text + "' is not <key hex>@host:port");
+    }
+    auto key = crypto::PublicKey::from_hex(text.substr(0, at));
+    if (!key.ok()) return bad("[network] peers: '" + text + "': " + key.error().message);
+    if (!t.allowed.contains(*key)) return bad("[network] peers: " + text.substr(0, 16) + "… is not a validator in genesis");
+    if (*key == node.validator_key_.public_key()) continue;
+    net::PeerEndpoint peer;
+    peer.key = *key;
+    peer.host = text.substr(at + 1, colon - at - 1);
+    int port = 0;
+    try {
+      port = std::stoi(text.substr(colon + 1));
+    } catch (const std::exception&) {
+      port = 0;
+    }
+    if (port <= 0 || port > 65535) return bad("[network] peers: '" + text + "' has no valid port");
+    peer.port = static_cast<std::uint16_t>(port);
+    t.peers.push_back(std::move(peer));
+  }
+  return rc;
+}
+
+}  // namespace metanode::node

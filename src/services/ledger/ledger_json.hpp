@@ -1,0 +1,33 @@
+// JSON forms of ledger objects for the HTTP API and the CLI. Amounts are JSON numbers (u64);
+// hashes and keys are lower-case hex; addresses are bech32m text.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.hpp"
+#include "ledger/chain.hpp"
+#include "ledger/module.hpp"
+#include "merkle/merkle_tree.hpp"
+#include "merkle/sparse_merkle_tree.hpp"
+
+namespace metanode::services {
+
+// Payloads and events take their fields from their module's JSON mapping.
+nlohmann::json to_json(const ledger::Transaction& tx, const ledger::ModuleSet& modules);
+nlohmann::json to_json(const ledger::Receipt& receipt, const ledger::ModuleSet& modules);
+nlohmann::json to_json(const ledger::Header& header);
+nlohmann::json to_json(const ledger::CommitCertificate& commit);
+nlohmann::json to_json(const merkle::InclusionProof& proof);
+nlohmann::json to_json(const merkle::SmtProof& proof);
+// Header, hash, commit, and either the transaction hashes or (full) the transactions.
+nlohmann::json block_to_json(const ledger::StoredBlock& block, bool full, const ledger::ModuleSet& modules);
+// A module entry with its proof (GET /v1/state/{module}/{key}); `value` is the module's JSON
+// form of the value, when it has one.
+nlohmann::json to_json(const ledger::StateRecord& record, const ledger::Module& module);
+
+// Parses the JSON form of a transaction (as to_json writes it; "hash" is ignored). Errors are
+// kTxMalformed with the offending field named, kTxUnknownPayload for a module or kind the chain
+// does not have.
+core::Result<ledger::Transaction> transaction_from_json(const nlohmann::json& doc, const ledger::ModuleSet& modules);
+
+}  // namespace metanode::services

@@ -1,0 +1,72 @@
+#include "services/service.hpp"
+
+namespace metanode::services {
+
+using nlohmann::json;
+
+json openapi_json_response(const std::string& description, const json& schema) {
+  return {{"description", description}, {"content", {{"application/json", {{"schema", schema}}}}}};
+}
+
+json openapi_error_response() {
+  return openapi_json_response("error with a stable code", {{"$ref", "#/components/schemas/Error"}});
+}
+
+json openapi_document(const Service& service) {
+  json doc;
+  doc["openapi"] = "3.0.3";
+  doc["info"] = {{"title", "Metanode " + std::string(service.name()) + " API"},
+                 {"version", "1"},
+                 {"description", std::string(service.description())}};
+  doc["paths"] = service.openapi_paths();
+  doc["paths"]["/v1/openapi.json"]["get"] = {{"summary", "This document"},
+                                             {"responses", {{"200", {{"description", "OpenAPI 3"}}}}}};
+  doc["paths"]["/health"]["get"] = {
+      {"summary", "Liveness: status and what the service depends on"},
+      {"responses", {{"200", openapi_json_response("ok", {{"type", "object"}})}}}};
+  doc["paths"]["/metrics"]["get"] = {{"summary", "Prometheus metrics"},
+                                     {"responses", {{"200", {{"description", "text exposition format"}}}}}};
+  doc["components"]["schemas"] = service.openapi_schemas();
+  doc["components"]["schemas"]["Error"] = {
+      {"type", "object"},
+      {"properties",
+       {{"error",
+         {{"type", "object"},
+          {"properties", {{"code", {{"type", "string"}}}, {"number", {{"type", "integer"}}},
+                          {"message", {{"type", "string"}}}}}}}}}};
+  return doc;
+}
+
+ServiceHost::ServiceHost(boost::asio::io_context& io, std::shared_ptr<Service> service)
+    : io_(io), service_(std::move(service)), openapi_text_(openapi_document(*service_).dump()) {
+  service_->add_routes(router_);
+  router_.add("GET", "/v1/openapi.json", [this](const api::Request&) {
+    return api::Response{200, "application/json", openapi_text_, {}};
+  });
+  router_.add("GET", "/health", [this](const api::Request&) {
+    json body = service_->health();
+    body["service"] = std::string(service_->name());
+    return api::Response{200, "application/json", body.dump(), {}};
+  });
+  router_.add("GET", "/metrics", [this](const api::Request&) {
+    return api::Response{200, "text/plain; version=0.0.4", service_->metrics_text() + metrics_.render("metanode"), {}};
+  });
+}
+
+ServiceHost::~ServiceHost() { stop(); }
+
+core::Status ServiceHost::listen(const std::string& address, std::uint16_t port) {
+  server_ = std::make_unique<api::HttpServer>(io_, router_, service_->limits(), metrics_);
+  service_->add_websockets(*server_);
+  if (auto st = server_->listen(address, port); !st.ok()) {
+    server_.reset();
+    return core::make_error(st.error().code, std::string(service_->name()) + " service: " + st.error().message);
+  }
+  return {};
+}
+
+void ServiceHost::stop() {
+  if (server_) server_->stop();
+}
+
+}  // namespace metanode::services
