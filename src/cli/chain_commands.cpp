@@ -56,27 +56,35 @@ core::Result<json> call(const std::string& url, const std::string& method, const
   return core::make_error(core::ErrorCode::kInternal, "node answered HTTP " + std::to_string(reply.status));
 }
 
-struct TransferOptions {
+// What every signed submission takes, whatever its payload.
+struct SendOptions {
   ClientOptions client;
   std::string from = "dev";
   std::string keystore;
   PassphraseSource passphrase;
-  std::string to;
-  std::uint64_t amount = 0;
   std::uint64_t bid = 0;
   std::optional<std::uint64_t> max_fee;
   std::optional<std::uint64_t> nonce;
   std::string memo;
   bool wait = false;
   std::uint32_t wait_timeout_s = 60;
+  // tx send: the payload as its module's JSON fields, or as raw canonical bytes.
+  std::string module;
+  std::string kind;
+  std::string fields_json;
+  std::string data_hex;
+};
+
+struct TransferOptions {
+  SendOptions send;
+  std::string to;
+  std::uint64_t amount = 0;
 };
 
 // Longer than a screen: resolve the node, unlock the key, build and sign, submit, then (--wait)
-// poll and print; each step is a few lines of error handling.
-int run_transfer(Io& io, TransferOptions opts) {
-  auto to = crypto::Address::parse(opts.to);
-  if (!to.ok()) return fail(io, core::make_error(to.error().code, "--to: " + to.error().message));
-  if (opts.amount == 0) return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "--amount must be positive"));
+// poll and print; each step is a few lines of error handling. Any module's payload: the CLI signs
+// what the module set maps from JSON, or raw bytes for a module it does not know.
+int run_send(Io& io, SendOptions opts, ledger::Payload payload) {
   const std::string url = node_url_of(opts.client);
   const fs::path home = opts.client.home.empty() ? fs::path() : fs::path(opts.client.home);
   std::string keystore_dir = opts.keystore;
@@ -117,7 +125,7 @@ int run_transfer(Io& io, TransferOptions opts) {
     tx.max_fee = 2 * (*mempool)["base_fee"].get<std::uint64_t>() + opts.bid;
   }
   tx.bid = opts.bid;
-  tx.payload = modules::transfer_payload(*to, opts.amount);
+  tx.payload = std::move(payload);
   tx.memo = opts.memo;
   tx.sign_single(secrets->ed25519());
   auto submitted = call(url, "POST", "/v1/txs", services::to_json(tx, modules::standard_modules()).dump());
@@ -171,6 +179,53 @@ void add_client_options(CLI::App* cmd, ClientOptions& opts) {
   cmd->add_option("--home", opts.home, "Node home directory (from `metanode init`)");
   cmd->add_flag("--json", opts.json_output, "Print the node's JSON answer");
 }
+
+int run_transfer(Io& io, TransferOptions opts) {
+  auto to = crypto::Address::parse(opts.to);
+  if (!to.ok()) return fail(io, core::make_error(to.error().code, "--to: " + to.error().message));
+  if (opts.amount == 0) return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "--amount must be positive"));
+  return run_send(io, std::move(opts.send), modules::transfer_payload(*to, opts.amount));
+}
+
+// tx send: --fields is the kind's JSON fields (mapped by the module, as POST /v1/txs does), --data
+// the payload's canonical bytes in hex (for a module this CLI has no mapping for).
+core::Result<ledger::Payload> payload_of(const SendOptions& opts) {
+  json doc = json::object();
+  if (!opts.fields_json.empty()) {
+    doc = json::parse(opts.fields_json, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+      return core::make_error(core::ErrorCode::kInvalidArgument, "--fields must be a JSON object");
+    }
+  }
+  if (!opts.data_hex.empty() && !opts.fields_json.empty()) {
+    return core::make_error(core::ErrorCode::kInvalidArgument, "give --fields or --data, not both");
+  }
+  doc["module"] = opts.module;
+  doc["kind"] = opts.kind;
+  if (!opts.data_hex.empty()) doc["data"] = opts.data_hex;
+  return services::payload_from_json(doc, modules::standard_modules());
+}
+
+int run_generic_send(Io& io, SendOptions opts) {
+  auto payload = payload_of(opts);
+  if (!payload.ok()) return fail(io, payload.error());
+  return run_send(io, std::move(opts), std::move(payload).value());
+}
+
+void add_send_options(CLI::App* cmd, SendOptions& o) {
+  add_client_options(cmd, o.client);
+  cmd->add_option("--from", o.from, "Key name to sign with")->capture_default_str();
+  cmd->add_option("--keystore", o.keystore, "Key store directory (default HOME/keys)");
+  cmd->add_option("--passphrase-file", o.passphrase.file,
+                  "Passphrase file (default HOME/passphrase if present, else METANODE_PASSPHRASE, else a prompt)");
+  cmd->add_option("--bid", o.bid, "Tip offered to the proposer; the auction orders by it")->required();
+  cmd->add_option("--max-fee", o.max_fee, "Most this transaction may pay (default 2 × base fee + bid)");
+  cmd->add_option("--nonce", o.nonce, "Nonce (default: the account's next, counting pending ones)");
+  cmd->add_option("--memo", o.memo, "Memo, up to 256 bytes");
+  cmd->add_flag("--wait", o.wait, "Wait until the transaction is committed and print its height");
+  cmd->add_option("--wait-timeout", o.wait_timeout_s, "Seconds to wait with --wait")->capture_default_str();
+}
+
 
 int run_query_account(Io& io, const ClientOptions& opts, const std::string& address_text) {
   auto address = crypto::Address::parse(address_text);
@@ -254,20 +309,19 @@ void add_chain_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   tx->require_subcommand(1);
   auto t = std::make_shared<TransferOptions>();
   CLI::App* transfer = tx->add_subcommand("transfer", "Transfer tokens, signed with a key from the key store");
-  add_client_options(transfer, t->client);
-  transfer->add_option("--from", t->from, "Key name to sign with")->capture_default_str();
-  transfer->add_option("--keystore", t->keystore, "Key store directory (default HOME/keys)");
-  transfer->add_option("--passphrase-file", t->passphrase.file,
-                       "Passphrase file (default HOME/passphrase if present, else METANODE_PASSPHRASE, else a prompt)");
+  add_send_options(transfer, t->send);
   transfer->add_option("--to", t->to, "Recipient address (mn1…)")->required();
   transfer->add_option("--amount", t->amount, "Amount to send")->required();
-  transfer->add_option("--bid", t->bid, "Tip offered to the proposer; the auction orders by it")->required();
-  transfer->add_option("--max-fee", t->max_fee, "Most this transaction may pay (default 2 × base fee + bid)");
-  transfer->add_option("--nonce", t->nonce, "Nonce (default: the account's next, counting pending ones)");
-  transfer->add_option("--memo", t->memo, "Memo, up to 256 bytes");
-  transfer->add_flag("--wait", t->wait, "Wait until the transaction is committed and print its height");
-  transfer->add_option("--wait-timeout", t->wait_timeout_s, "Seconds to wait with --wait")->capture_default_str();
   transfer->callback([&io, &dispatch, t] { dispatch = [&io, t] { return run_transfer(io, *t); }; });
+  auto g = std::make_shared<SendOptions>();
+  CLI::App* send = tx->add_subcommand(
+      "send", "Sign and submit any module's payload: --module M --kind K with --fields JSON or --data HEX");
+  add_send_options(send, *g);
+  send->add_option("--module", g->module, "Module that runs the payload (bank, ...)")->required();
+  send->add_option("--kind", g->kind, "Payload kind of that module (bank: transfer)")->required();
+  send->add_option("--fields", g->fields_json, "The kind's fields as a JSON object, e.g. '{\"to\":\"mn1…\",\"amount\":5}'");
+  send->add_option("--data", g->data_hex, "The payload's canonical bytes in hex (for a module this CLI does not map)");
+  send->callback([&io, &dispatch, g] { dispatch = [&io, g] { return run_generic_send(io, *g); }; });
 
   CLI::App* query = app.add_subcommand("query", "Read accounts, transactions and blocks from a node");
   query->require_subcommand(1);

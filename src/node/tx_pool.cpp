@@ -6,39 +6,6 @@
 
 namespace metanode::node {
 
-Refusal refusal_of(core::ErrorCode code) {
-  using core::ErrorCode;
-  switch (code) {
-    case ErrorCode::kTxMalformed:
-    case ErrorCode::kTxWrongChain:
-    case ErrorCode::kTxUnknownPayload:
-    case ErrorCode::kTxTooLarge:
-    case ErrorCode::kDecodeTruncated:
-    case ErrorCode::kDecodeOverLimit:
-    case ErrorCode::kDecodeTrailingBytes:
-    case ErrorCode::kDecodeInvalidValue:
-    case ErrorCode::kMultisigInvalidPolicy:
-      return {"stateless", "consensus"};
-    case ErrorCode::kTxNonceTooLow:
-      return {"nonce", "consensus"};
-    case ErrorCode::kBadSignature:
-    case ErrorCode::kInvalidKey:
-    case ErrorCode::kMultisigDuplicateSigner:
-    case ErrorCode::kMultisigUnknownSigner:
-    case ErrorCode::kMultisigTooFewSignatures:
-      return {"signature", "consensus"};
-    case ErrorCode::kTxFeeTooLow:  // below this block's base fee: no block would take it now
-      return {"pool", "consensus"};
-    case ErrorCode::kStorageIo:
-    case ErrorCode::kStorageCorrupt:
-    case ErrorCode::kStateCorrupt:
-    case ErrorCode::kInternal:
-      return {"pool", "internal"};
-    default:  // room, bids, quotas, replacement, how far ahead a nonce may be, what is reserved
-      return {"pool", "policy"};
-  }
-}
-
 TxPool::TxPool(mempool::MempoolConfig config, TxPoolLimits limits, const ledger::Chain& chain,
                SignatureChecks& signatures)
     : config_(config), limits_(limits), chain_(chain), signatures_(signatures), mempool_(std::move(config)) {}
@@ -124,7 +91,7 @@ void TxPool::count_peer_refusals(const std::vector<core::Result<mempool::AdmitRe
     const auto code = r.error().code;
     if (code == core::ErrorCode::kMempoolDuplicate || code == core::ErrorCode::kTxNonceTooLow) continue;
     gossip_refused_.fetch_add(1, std::memory_order_relaxed);
-    if (refusal_of(code).rule == "consensus" && code != core::ErrorCode::kTxFeeTooLow) {
+    if (mempool::refusal_of(code).rule == "consensus" && code != core::ErrorCode::kTxFeeTooLow) {
       spdlog::warn("gossiped transaction refused: {}", r.error().to_string());
     }
   }

@@ -24,16 +24,10 @@
 
 #include "ledger/chain.hpp"
 #include "mempool/auction_mempool.hpp"
+#include "mempool/refusal.hpp"
 #include "node/signature_checks.hpp"
 
 namespace metanode::node {
-
-// Where a refusal came from: the admission stage and the kind of rule.
-struct Refusal {
-  std::string_view stage;  // "stateless", "nonce", "signature", "pool"
-  std::string_view rule;   // "consensus" or "policy"
-};
-Refusal refusal_of(core::ErrorCode code);
 
 struct TxPoolLimits {
   std::size_t block_txs_max = 20'000;       // a proposal's transactions

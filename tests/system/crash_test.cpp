@@ -646,6 +646,26 @@ TEST_F(NodeProcessTest, TwentyCliTransfersInARowAllCommit) {
   const std::string log = read_file(home_ / "cli.log");
   EXPECT_NE(log.find("committed "), std::string::npos) << log;
 
+  // Any module's payload through `tx send`: as the module's JSON fields, and as raw bytes.
+  const std::string fields = "{\"to\":\"" + to + "\",\"amount\":2}";
+  const std::string data = core::to_hex(core::encode(modules::Transfer{recipients_[0], 3}));
+  for (const std::vector<std::string>& send :
+       {std::vector<std::string>{METANODE_BINARY, "tx", "send", "--home", home, "--module", "bank", "--kind", "transfer",
+                                 "--fields", fields, "--bid", "1", "--wait"},
+        std::vector<std::string>{METANODE_BINARY, "tx", "send", "--home", home, "--module", "bank", "--kind", "transfer",
+                                 "--data", data, "--bid", "1", "--wait"}}) {
+    const auto status = run_command(send, home_ / "send.log");
+    ASSERT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << tail_of(home_ / "send.log");
+  }
+  EXPECT_EQ(http(url_, "GET", "/v1/accounts/" + to).body["balance"].get<std::uint64_t>(), 25u);
+  // A module this chain does not run is refused by the node, with its code.
+  const auto unknown = run_command({METANODE_BINARY, "tx", "send", "--home", home, "--module", "oracle", "--kind",
+                                    "report", "--data", "00", "--bid", "1"},
+                                   home_ / "unknown.log");
+  ASSERT_TRUE(unknown && WIFEXITED(*unknown));
+  EXPECT_EQ(WEXITSTATUS(*unknown), 1);
+  EXPECT_NE(read_file(home_ / "unknown.log").find("tx_unknown_payload"), std::string::npos) << read_file(home_ / "unknown.log");
+
   for (const std::vector<std::string>& query :
        {std::vector<std::string>{METANODE_BINARY, "query", "account", to, "--home", home},
         std::vector<std::string>{METANODE_BINARY, "query", "block", "latest", "--home", home, "--json"}}) {

@@ -1,4 +1,5 @@
 #include "consensus/sim/simulator.hpp"
+#include "consensus/sync.hpp"
 
 #include <algorithm>
 #include <map>
@@ -79,14 +80,9 @@ struct Committed {
   QuorumCert cert;
 };
 
-// Driver-level block sync (the node runtime does the same over the network).
-struct SyncRun {
-  std::vector<Block> blocks;
-  QuorumCert cert;
-};
-struct SyncReply {
-  std::vector<SyncRun> runs;
-};
+// Block sync is the node's own (consensus/sync.hpp): requests and replies cross the fake network
+// as the bytes the node sends over XTMP.
+constexpr std::uint64_t kSyncRetryMs = 300;
 
 struct Instance {
   ValidatorIndex index = 0;
@@ -98,8 +94,7 @@ struct Instance {
   std::vector<Committed> chain;
   std::uint64_t timer_generation = 0;
   std::map<std::uint64_t, core::Hash32> expected_targets;  // height -> id a certificate promised
-  std::uint64_t sync_sent_ms = 0;
-  bool sync_outstanding = false;
+  SyncClient sync{kSyncRetryMs};
   std::uint64_t timed_out_at_gst = 0;
   // Byzantine memory: block ids seen per (height, round).
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::vector<core::Hash32>> seen_blocks;
@@ -119,7 +114,6 @@ struct Event {
   std::uint64_t number = 0;  // timer generation, height, or sync start height
   core::Hash32 id{};
   bool valid = true;
-  std::shared_ptr<const SyncReply> reply;
   std::vector<int> groups;
 };
 
@@ -341,7 +335,7 @@ void Simulation::start_instance(std::size_t i) {
   Instance& inst = instances_[i];
   inst.engine = make_engine(inst.index);
   inst.up = true;
-  inst.sync_outstanding = false;
+  inst.sync.reset();
   EngineStart start;
   start.now_ms = now_;
   if (inst.chain.empty()) {
@@ -606,16 +600,14 @@ void Simulation::process(std::size_t i, Actions& actions) {
     } else if (auto* commit = std::get_if<CommitBlock>(&action)) {
       on_commit(i, *commit);
     } else if (auto* sync = std::get_if<SyncNeeded>(&action)) {
-      if (inst.sync_outstanding && now_ < inst.sync_sent_ms + 300) continue;
-      inst.sync_outstanding = true;
-      inst.sync_sent_ms = now_;
+      if (!inst.sync.should_request(sync->peer, sync->height, inst.chain.size(), now_)) continue;
       trace("n" + std::to_string(i) + " sync from " + std::to_string(sync->peer) + " (it is at " + std::to_string(sync->height) + ")");
       for (std::size_t j = 0; j < instances_.size(); ++j) {
         if (instances_[j].index != sync->peer || j == i) continue;
         Event e;
         e.type = EventType::kSyncRequest;
         e.from = static_cast<ValidatorIndex>(i);  // instance, not validator: the reply goes back here
-        e.number = inst.chain.size() + 1;
+        e.bytes = std::make_shared<const core::Bytes>(encode_sync_request(inst.chain.size() + 1));
         link(i, j, std::move(e));
         break;
       }
@@ -786,45 +778,32 @@ void Simulation::handle_event(const Event& e) {
     case EventType::kSyncRequest: {
       const Instance& inst = instances_[e.inst];
       if (!inst.up) return;
-      auto reply = std::make_shared<SyncReply>();
-      std::uint64_t h = e.number;
-      std::size_t blocks = 0;
-      while (h <= inst.chain.size() && blocks < 64) {
-        SyncRun run;
-        while (h <= inst.chain.size()) {
-          const Committed& c = inst.chain[h - 1];
-          run.blocks.push_back(c.block);
-          ++blocks;
-          ++h;
-          if (c.cert.data.commit && c.cert.data.commit->height == c.block.height) {
-            run.cert = c.cert;
-            break;
-          }
-        }
-        if (!run.cert.data.commit) break;  // the rest waits for its certificate
-        reply->runs.push_back(std::move(run));
-      }
+      auto from = decode_sync_request(*e.bytes);
+      if (!from.ok()) return violate("a sync request does not decode: " + from.error().to_string());
+      const auto committed_at = [&inst](std::uint64_t h) -> std::optional<CommittedBlock> {
+        if (h == 0 || h > inst.chain.size()) return std::nullopt;
+        return CommittedBlock{inst.chain[h - 1].block, inst.chain[h - 1].cert};
+      };
       Event r;
       r.type = EventType::kSyncReply;
-      r.reply = std::move(reply);
-      link(e.inst, e.from, std::move(r));
+      r.bytes = std::make_shared<const core::Bytes>(
+          encode_sync_reply(answer_sync(*from, inst.chain.size(), committed_at, SyncLimits{})));
+      const std::size_t asker = e.from;
+      r.from = inst.index;  // the validator that answers, as the asker checks
+      link(e.inst, asker, std::move(r));
       return;
     }
     case EventType::kSyncReply: {
       Instance& inst = instances_[e.inst];
-      if (!inst.up) return;
-      inst.sync_outstanding = false;
-      for (const SyncRun& run : e.reply->runs) {
-        if (run.blocks.front().height != inst.chain.size() + 1) continue;
-        Actions actions;
-        auto st = inst.engine->on_synced_blocks(run.blocks, run.cert, now_, actions);
-        if (!st.ok()) {
-          trace("n" + std::to_string(e.inst) + " sync refused: " + st.error().to_string());
-          break;
-        }
-        trace("n" + std::to_string(e.inst) + " synced to height " + std::to_string(run.blocks.back().height));
-        process(e.inst, actions);
-      }
+      if (!inst.up || !inst.sync.take_reply(e.from)) return;
+      auto runs = decode_sync_reply(*e.bytes);
+      if (!runs.ok()) return violate("a sync reply does not decode: " + runs.error().to_string());
+      const std::uint64_t before = inst.chain.size();
+      const auto outcome = SyncClient::apply(
+          *inst.engine, *runs, [&inst] { return static_cast<std::uint64_t>(inst.chain.size()); }, now_,
+          [this, &e](Actions& actions) { process(e.inst, actions); });
+      if (outcome.refused) trace("n" + std::to_string(e.inst) + " sync refused: " + outcome.refused->to_string());
+      if (inst.chain.size() > before) trace("n" + std::to_string(e.inst) + " synced to height " + std::to_string(inst.chain.size()));
       return;
     }
   }

@@ -35,6 +35,7 @@
 #include "ledger/chain.hpp"
 #include "net/transport.hpp"
 #include "consensus/finality.hpp"
+#include "consensus/sync.hpp"
 #include "node/signature_checks.hpp"
 
 namespace metanode::node {
@@ -158,9 +159,8 @@ class ConsensusRuntime {
   std::map<core::Hash32, Inflight> validated_;          // uncommitted proposals we checked, by block id
   std::map<std::uint64_t, Inflight> own_proposals_;     // uncommitted payloads we proposed, by height
   std::map<core::Hash32, std::uint64_t> stored_blocks_;  // StoreBlock ids on disk -> height
-  std::uint64_t sync_sent_ms_ = 0;
-  bool sync_outstanding_ = false;
-  crypto::PublicKey sync_peer_;
+  static constexpr std::uint64_t kSyncRetryMs = 500;  // an unanswered sync request is sent again after this
+  consensus::SyncClient sync_{kSyncRetryMs};
   bool failed_ = false;
 
   // Gossip queue, filled from API threads.

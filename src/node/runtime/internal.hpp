@@ -11,8 +11,6 @@ namespace metanode::node::runtime_internal {
 inline constexpr std::string_view kStateKey = "consensus/state";
 inline constexpr std::string_view kStoredBlockPrefix = "consensus/block/";
 inline constexpr std::size_t kGossipBatchMax = 2'000;
-inline constexpr std::uint64_t kSyncRetryMs = 500;
-inline constexpr std::size_t kSyncRunsMax = 1'024;
 
 inline core::Bytes stored_block_key(const core::Hash32& id) {
   core::Writer w(kStoredBlockPrefix.size() + id.size());

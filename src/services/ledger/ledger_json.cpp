@@ -8,9 +8,8 @@ using nlohmann::json;
 
 namespace {
 core::Error malformed(std::string why) { return core::make_error(core::ErrorCode::kTxMalformed, std::move(why)); }
+}  // namespace
 
-// {"module": "...", "kind": "...", ...the kind's fields}, or {"module", "kind", "data": hex} for
-// a payload given as its raw bytes (what a client uses for a module it has no mapping for).
 core::Result<ledger::Payload> payload_from_json(const json& doc, const ledger::ModuleSet& modules) {
   if (!doc.is_object()) return malformed("payload must be a JSON object");
   if (!doc.contains("module") || !doc.at("module").is_string()) return malformed("payload.module must be a string");
@@ -22,13 +21,14 @@ core::Result<ledger::Payload> payload_from_json(const json& doc, const ledger::M
       !ledger::is_valid_name(payload.kind, ledger::kPayloadKindBytesMax)) {
     return malformed("payload.module and payload.kind must be 1-32 of [a-z0-9_]");
   }
-  MN_TRY_ASSIGN(const ledger::Module* module, modules.module_for(payload));
   if (doc.contains("data")) {
+    // Raw bytes need no mapping: whoever runs the module checks them.
     if (!doc.at("data").is_string()) return malformed("payload.data must be hex");
     auto data = core::from_hex(doc.at("data").get<std::string>());
     if (!data.ok()) return malformed("payload.data: " + data.error().message);
     payload.data = std::move(data).value();
   } else {
+    MN_TRY_ASSIGN(const ledger::Module* module, modules.module_for(payload));
     MN_TRY_ASSIGN(payload.data, module->payload_from_json(payload.kind, doc));
   }
   if (payload.data.size() > ledger::kPayloadDataBytesMax) {
@@ -36,6 +36,8 @@ core::Result<ledger::Payload> payload_from_json(const json& doc, const ledger::M
   }
   return payload;
 }
+
+namespace {
 
 std::vector<std::string> hex_list(const std::vector<core::Hash32>& hashes) {
   std::vector<std::string> out;

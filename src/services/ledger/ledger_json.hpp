@@ -30,4 +30,8 @@ nlohmann::json to_json(const ledger::StateRecord& record, const ledger::Module& 
 // does not have.
 core::Result<ledger::Transaction> transaction_from_json(const nlohmann::json& doc, const ledger::ModuleSet& modules);
 
+// A payload: {"module", "kind", ...the kind's fields (mapped by the module)} or {"module", "kind",
+// "data": hex} (the canonical bytes; the module need not be in `modules`, the node checks them).
+core::Result<ledger::Payload> payload_from_json(const nlohmann::json& doc, const ledger::ModuleSet& modules);
+
 }  // namespace metanode::services

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <sstream>
 
+#include "mempool/refusal.hpp"
 #include "services/ledger/ledger_json.hpp"
 
 namespace metanode::services {
@@ -46,11 +47,23 @@ core::Result<ledger::Transaction> parse_submission(const Request& req, const led
   return tx;
 }
 
+// An admission refusal: the error, plus the stage that refused it and whether a consensus rule
+// or this node's policy did.
+Response refusal_response(const core::Error& error) {
+  Response res = error_response(error);
+  json doc = json::parse(res.body);
+  const mempool::Refusal refusal = mempool::refusal_of(error.code);
+  doc["error"]["stage"] = refusal.stage;
+  doc["error"]["rule"] = refusal.rule;
+  res.body = doc.dump();
+  return res;
+}
+
 Response submit(LedgerBackend& backend, const Request& req) {
   auto tx = parse_submission(req, backend.chain().modules());
   if (!tx.ok()) return error_response(tx.error());
   auto admitted = backend.submit(std::move(tx).value());
-  if (!admitted.ok()) return error_response(admitted.error());
+  if (!admitted.ok()) return refusal_response(admitted.error());
   json doc = {{"hash", core::to_hex(admitted->hash)}, {"status", "pending"}};
   if (admitted->replaced) doc["replaced"] = core::to_hex(*admitted->replaced);
   if (!admitted->evicted.empty()) {
@@ -88,9 +101,12 @@ Response submit_batch(LedgerBackend& backend, const Request& req) {
     if (results[k].ok()) {
       ++accepted;
     } else {
+      const mempool::Refusal refusal = mempool::refusal_of(results[k].error().code);
       rejected.push_back({{"index", index_of[k]},
                           {"code", results[k].error().code_name()},
-                          {"message", results[k].error().message}});
+                          {"message", results[k].error().message},
+                          {"stage", refusal.stage},
+                          {"rule", refusal.rule}});
     }
   }
   return ok_json({{"accepted", accepted}, {"rejected", rejected}}, 202);

@@ -462,7 +462,10 @@ TEST_F(ApiTest, BadSignatureIsRefused) {
   const Snapshot before = snapshot();
   ledger::Transaction tx = alice_to_bob(0, 10);
   tx.signature.bytes[3] ^= 1;
-  expect_refused(submit_json(services::to_json(tx, modules::standard_modules())), 400, "bad_signature");
+  const Reply forged = submit_json(services::to_json(tx, modules::standard_modules()));
+  expect_refused(forged, 400, "bad_signature");
+  EXPECT_EQ(forged.doc["error"]["stage"], "signature") << forged.body;
+  EXPECT_EQ(forged.doc["error"]["rule"], "consensus") << forged.body;
   expect_refused(submit_binary(as_string(core::encode(tx))), 400, "bad_signature");
   // A changed field under a valid signature is a bad signature too.
   ledger::Transaction altered = alice_to_bob(0, 10);
@@ -489,7 +492,11 @@ TEST_F(ApiTest, ReplayedTransactionIsRefusedAfterCommit) {
   expect_refused(submit_json(services::to_json(tx, modules::standard_modules())), 409, "tx_nonce_too_low");
   expect_refused(submit_binary(as_string(core::encode(tx))), 409, "tx_nonce_too_low");
   // A different transaction on the used nonce, too.
-  expect_refused(submit_json(services::to_json(alice_to_bob(0, 11), modules::standard_modules())), 409, "tx_nonce_too_low");
+  const Reply reused = submit_json(services::to_json(alice_to_bob(0, 11), modules::standard_modules()));
+  expect_refused(reused, 409, "tx_nonce_too_low");
+  // The error says which admission stage refused it, and that a consensus rule did.
+  EXPECT_EQ(reused.doc["error"]["stage"], "nonce") << reused.body;
+  EXPECT_EQ(reused.doc["error"]["rule"], "consensus") << reused.body;
   expect_nothing_applied(before);
   EXPECT_EQ(account(bob_).value("balance", std::uint64_t{0}), 10u);
 }
@@ -497,7 +504,10 @@ TEST_F(ApiTest, ReplayedTransactionIsRefusedAfterCommit) {
 TEST_F(ApiTest, DuplicatePendingSubmissionIsRefused) {
   const ledger::Transaction tx = alice_to_bob(0, 10);
   ASSERT_EQ(submit_json(services::to_json(tx, modules::standard_modules())).status, 202u);
-  expect_refused(submit_json(services::to_json(tx, modules::standard_modules())), 409, "mempool_duplicate");
+  const Reply duplicate = submit_json(services::to_json(tx, modules::standard_modules()));
+  expect_refused(duplicate, 409, "mempool_duplicate");
+  EXPECT_EQ(duplicate.doc["error"]["stage"], "pool") << duplicate.body;
+  EXPECT_EQ(duplicate.doc["error"]["rule"], "policy") << duplicate.body;
   expect_refused(submit_binary(as_string(core::encode(tx))), 409, "mempool_duplicate");
   EXPECT_EQ(pending_count(), 1u);
   const auto produced = produce();
