@@ -2,10 +2,10 @@
 
 namespace metanode::ledger {
 
-core::Result<std::uint64_t> Executor::check_valid(const Transaction& tx, const StateReader& state,
-                                                  const BlockContext& block) const {
-  MN_TRY(modules_.check_stateless(tx, block.chain_id, block.verify_signatures));
-  return modules_.accounts().check_sender(tx, tx.sender(), block, state);
+core::Result<std::uint64_t> Executor::check_valid(const Transaction& tx, const crypto::Address& sender,
+                                                  const StateReader& state, const BlockContext& block) const {
+  MN_TRY(modules_.check_stateless(tx, sender, block.chain_id, block.verify_signatures));
+  return modules_.accounts().check_sender(tx, sender, block, state);
 }
 
 core::Status Executor::run_block_hooks(bool begin, const BlockContext& block, StateOverlay& state) const {
@@ -21,9 +21,8 @@ core::Status Executor::run_block_hooks(bool begin, const BlockContext& block, St
   return {};
 }
 
-core::Result<Receipt> Executor::apply_one(const Transaction& tx, std::uint64_t fee, const BlockContext& block,
-                                          StateOverlay& block_state, FeeTotals& fees) const {
-  const crypto::Address sender = tx.sender();
+core::Result<Receipt> Executor::apply_one(const Transaction& tx, const crypto::Address& sender, std::uint64_t fee,
+                                          const BlockContext& block, StateOverlay& block_state, FeeTotals& fees) const {
   const AccountsModule& accounts = modules_.accounts();
   // Fee and nonce first: they stand even when the payload fails.
   ModuleState accounts_state(accounts.name(), block_state);
@@ -67,7 +66,8 @@ core::Result<ExecutionResult> Executor::execute(const StateReader& state, std::v
   StateOverlay block_state(state);
   MN_TRY(run_block_hooks(/*begin=*/true, block, block_state));
   for (auto& tx : txs) {
-    auto fee = check_valid(tx, block_state, block);
+    const crypto::Address sender = tx.sender();  // a hash: once per transaction
+    auto fee = check_valid(tx, sender, block_state, block);
     if (!fee.ok()) {
       if (mode == ExecutionMode::kVerify) {
         return core::make_error(core::ErrorCode::kBlockInvalid, "transaction " + core::to_hex(tx.hash()) +
@@ -76,7 +76,7 @@ core::Result<ExecutionResult> Executor::execute(const StateReader& state, std::v
       result.rejected.emplace_back(tx.hash(), std::move(fee).error());
       continue;
     }
-    MN_TRY_ASSIGN(Receipt receipt, apply_one(tx, *fee, block, block_state, result.fees));
+    MN_TRY_ASSIGN(Receipt receipt, apply_one(tx, sender, *fee, block, block_state, result.fees));
     result.receipts.push_back(std::move(receipt));
     result.txs.push_back(std::move(tx));
   }

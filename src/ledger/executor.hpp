@@ -44,13 +44,18 @@ class Executor {
 
   // Block validity of one transaction against `state` (what kBuild filters on); the fee it pays.
   core::Result<std::uint64_t> check_valid(const Transaction& tx, const StateReader& state,
-                                          const BlockContext& block) const;
+                                          const BlockContext& block) const {
+    return check_valid(tx, tx.sender(), state, block);
+  }
 
   const ModuleSet& modules() const { return modules_; }
 
  private:
+  core::Result<std::uint64_t> check_valid(const Transaction& tx, const crypto::Address& sender,
+                                          const StateReader& state, const BlockContext& block) const;
   // Fee, nonce and payload of one valid transaction; its receipt.
-  core::Result<Receipt> apply_one(const Transaction& tx, std::uint64_t fee, const BlockContext& block,
+  core::Result<Receipt> apply_one(const Transaction& tx, const crypto::Address& sender, std::uint64_t fee,
+                                  const BlockContext& block,
                                   StateOverlay& block_state, FeeTotals& fees) const;
   core::Status run_block_hooks(bool begin, const BlockContext& block, StateOverlay& state) const;
 

@@ -76,10 +76,11 @@ core::Result<const Module*> ModuleSet::module_for(const Payload& payload) const 
                           "no module '" + payload.module + "' on this chain (modules: " + known + ")");
 }
 
-core::Status ModuleSet::check_stateless(const Transaction& tx, std::string_view chain_id, bool verify_signatures) const {
+core::Status ModuleSet::check_stateless(const Transaction& tx, const crypto::Address& sender, std::string_view chain_id,
+                                       bool verify_signatures) const {
   MN_TRY(tx.check_stateless_without_signatures(chain_id));
   MN_TRY_ASSIGN(const Module* module, module_for(tx.payload));
-  MN_TRY(module->check_payload(tx.payload, tx.sender()));
+  MN_TRY(module->check_payload(tx.payload, sender));
   if (verify_signatures) MN_TRY(tx.check_signatures());
   return {};
 }

@@ -125,7 +125,12 @@ class ModuleSet {
 
   // Every stateless check of a transaction: Transaction::check_stateless (or, when
   // verify_signatures is false, without the signatures) and then its module's check_payload.
-  core::Status check_stateless(const Transaction& tx, std::string_view chain_id, bool verify_signatures = true) const;
+  core::Status check_stateless(const Transaction& tx, std::string_view chain_id, bool verify_signatures = true) const {
+    return check_stateless(tx, tx.sender(), chain_id, verify_signatures);
+  }
+  // The same for a caller that has the sender's address already (hashing it is not free).
+  core::Status check_stateless(const Transaction& tx, const crypto::Address& sender, std::string_view chain_id,
+                               bool verify_signatures) const;
 
  private:
   std::shared_ptr<const AccountsModule> accounts_;

@@ -22,7 +22,6 @@ class BlockListeners {
   void notify(const ledger::ProducedBlock& produced) const {
     for (const auto& [name, listener] : listeners_) listener(produced);
   }
-  std::size_t size() const { return listeners_.size(); }
 
  private:
   std::vector<std::pair<std::string, Listener>> listeners_;

@@ -27,14 +27,15 @@ std::vector<std::optional<core::Error>> TxPool::check_before_pool(const std::vec
       key = SignatureChecks::key_of(tx);
       known[i] = signatures_.verified(key) ? 1 : 0;
     }
+    const crypto::Address sender = tx.sender();
     // Stage "stateless".
-    if (auto st = chain_.modules().check_stateless(tx, chain_id, /*verify_signatures=*/false); !st.ok()) {
+    if (auto st = chain_.modules().check_stateless(tx, sender, chain_id, /*verify_signatures=*/false); !st.ok()) {
       refused[i] = std::move(st).error();
       continue;
     }
     if (known[i]) continue;
     // Stage "nonce": a used nonce would be refused anyway; refuse it before the signature work.
-    const auto account = chain_.account(tx.sender());
+    const auto account = chain_.account(sender);
     if (account.ok() && account->nonce > tx.nonce) {
       refused[i] = core::make_error(core::ErrorCode::kTxNonceTooLow, "nonce " + std::to_string(tx.nonce) +
                                                                          " is used already: account nonce is " +

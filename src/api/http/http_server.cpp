@@ -108,12 +108,6 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
 
 void Router::use(Middleware middleware) { middlewares_.push_back(std::move(middleware)); }
 
-std::vector<std::pair<std::string, std::string>> Router::routes() const {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& route : routes_) out.emplace_back(route.method, route.pattern);
-  return out;
-}
-
 const Router::Route* Router::match(Request& request, Response& no_match) const {
   const auto segments = split_path(request.path);
   bool path_matched = false;

@@ -81,8 +81,6 @@ class Router {
   // chain and the route's handler; 404 or 405 as JSON errors when nothing matches (the chain
   // runs for those too, so a refusal is the same whatever the path).
   Response dispatch(Request& request) const;
-  // Every route's method and pattern, in the order added.
-  std::vector<std::pair<std::string, std::string>> routes() const;
 
  private:
   struct Route {

@@ -50,13 +50,14 @@ core::Result<ledger::Transaction> parse_submission(const Request& req, const led
 // An admission refusal: the error, plus the stage that refused it and whether a consensus rule
 // or this node's policy did.
 Response refusal_response(const core::Error& error) {
-  Response res = error_response(error);
-  json doc = json::parse(res.body);
   const mempool::Refusal refusal = mempool::refusal_of(error.code);
-  doc["error"]["stage"] = refusal.stage;
-  doc["error"]["rule"] = refusal.rule;
-  res.body = doc.dump();
-  return res;
+  const json doc = {{"error",
+                     {{"code", error.code_name()},
+                      {"number", static_cast<int>(error.code)},
+                      {"message", error.message},
+                      {"stage", refusal.stage},
+                      {"rule", refusal.rule}}}};
+  return Response{api::http_status_for(error.code), "application/json", doc.dump(), {}};
 }
 
 Response submit(LedgerBackend& backend, const Request& req) {
