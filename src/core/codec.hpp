@@ -4,6 +4,7 @@
 // against the bytes left and the maximum before allocating, and rejects trailing bytes.
 #pragma once
 
+#include <array>
 #include <cassert>
 #include <cstdint>
 #include <cstring>
@@ -62,7 +63,9 @@ class Writer {
   template <typename U>
   void put_le(U v) {
     static_assert(std::is_unsigned_v<U>);
-    for (std::size_t i = 0; i < sizeof(U); ++i) out_.push_back(static_cast<Byte>(v >> (8 * i)));
+    std::array<Byte, sizeof(U)> le{};
+    for (std::size_t i = 0; i < sizeof(U); ++i) le[i] = static_cast<Byte>(v >> (8 * i));
+    out_.insert(out_.end(), le.begin(), le.end());
   }
 
   Bytes out_;
@@ -137,9 +140,13 @@ class Reader {
 
 // A type is codec-ready when it has `void encode(Writer&) const` and
 // `static Result<T> decode(Reader&)`. These wrap a whole-buffer encode and a strict decode.
+// A type may declare `static constexpr std::size_t kEncodeReserveBytes` (its usual encoded
+// size) so that encoding it allocates once instead of through a doubling series; without it the
+// writer starts empty (right for small records that are kept, e.g. in a state cache).
 template <typename T>
 Bytes encode(const T& value) {
   Writer w;
+  if constexpr (requires { T::kEncodeReserveBytes; }) w = Writer(T::kEncodeReserveBytes);
   value.encode(w);
   return std::move(w).take();
 }

@@ -40,6 +40,8 @@ inline core::Hash32 account_tree_key(const crypto::Address& address) {
 // The account at `address` in `state` (an absent account reads as balance 0, nonce 0);
 // kStateCorrupt when the stored record does not decode.
 core::Result<Account> read_account(const StateReader& state, const crypto::Address& address);
+// The account an entry's stored value holds (nullopt: absent, balance 0, nonce 0).
+core::Result<Account> decode_account(const std::optional<core::Bytes>& value, const crypto::Address& address);
 
 // Read access to committed account state (an absent account reads as balance 0, nonce 0).
 class AccountReader {

@@ -238,7 +238,17 @@ core::Result<std::optional<core::Bytes>> Chain::get(const core::Hash32& tree_key
   return value;
 }
 
-core::Result<Account> Chain::account(const crypto::Address& address) const { return read_account(*this, address); }
+core::Result<Account> Chain::account(const crypto::Address& address) const {
+  const core::Hash32 tree_key = account_tree_key(address);
+  {
+    // The hot path (admission and proposals read the senders' accounts): decode straight from
+    // the cached bytes instead of copying them out first.
+    std::lock_guard lock(head_mutex_);
+    if (auto it = state_cache_.find(tree_key); it != state_cache_.end()) return decode_account(it->second, address);
+  }
+  MN_TRY_ASSIGN(const auto value, get(tree_key));
+  return decode_account(value, address);
+}
 
 core::Result<StateRecord> Chain::entry_with_proof(std::string_view module, core::ByteView key,
                                                   std::optional<std::uint64_t> height) const {

@@ -64,6 +64,7 @@ core::Result<ExecutionResult> Executor::execute(const StateReader& state, std::v
   result.txs.reserve(txs.size());
   result.receipts.reserve(txs.size());
   StateOverlay block_state(state);
+  block_state.reserve(2 * txs.size());  // a transfer writes two accounts
   MN_TRY(run_block_hooks(/*begin=*/true, block, block_state));
   for (auto& tx : txs) {
     const crypto::Address sender = tx.sender();  // a hash: once per transaction

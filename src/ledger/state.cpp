@@ -1,15 +1,30 @@
 #include "ledger/state.hpp"
 
+#include <array>
+#include <cassert>
+#include <cstring>
+
 #include "ledger/account.hpp"
 #include "ledger/transaction.hpp"
 
 namespace metanode::ledger {
 
 core::Hash32 state_tree_key(std::string_view module, core::ByteView key) {
-  core::Writer w(2 * sizeof(std::uint32_t) + module.size() + key.size());
-  w.string(module, kModuleNameBytesMax);
-  w.bytes(key, kStateKeyBytesMax);
-  return core::hash(core::Domain::StateKey, w.data());
+  // The codec's form of (string module, bytes key), built on the stack: this runs for every
+  // state access (several per transaction).
+  assert(module.size() <= kModuleNameBytesMax && key.size() <= kStateKeyBytesMax);
+  std::array<core::Byte, 2 * sizeof(std::uint32_t) + kModuleNameBytesMax + kStateKeyBytesMax> buffer{};
+  std::size_t at = 0;
+  const auto put_length = [&](std::size_t n) {
+    for (std::size_t i = 0; i < sizeof(std::uint32_t); ++i) buffer[at++] = static_cast<core::Byte>(n >> (8 * i));
+  };
+  put_length(module.size());
+  std::memcpy(buffer.data() + at, module.data(), module.size());
+  at += module.size();
+  put_length(key.size());
+  if (!key.empty()) std::memcpy(buffer.data() + at, key.data(), key.size());
+  at += key.size();
+  return core::hash(core::Domain::StateKey, core::ByteView(buffer.data(), at));
 }
 
 core::Result<std::optional<core::Bytes>> StateOverlay::get(const core::Hash32& tree_key) const {
@@ -17,8 +32,9 @@ core::Result<std::optional<core::Bytes>> StateOverlay::get(const core::Hash32& t
   return base_.get(tree_key);
 }
 
-void StateOverlay::merge_into(StateOverlay& parent) const {
-  for (const auto& [key, value] : changes_) parent.put(key, value);
+void StateOverlay::merge_into(StateOverlay& parent) {
+  for (auto& [key, value] : changes_) parent.put(key, std::move(value));
+  changes_.clear();
 }
 
 core::Result<std::optional<core::Bytes>> StateAtRoot::get(const core::Hash32& tree_key) const {
@@ -61,8 +77,7 @@ core::Error ModuleState::corrupt(core::ByteView key, const core::Error& why) con
                                                               core::to_hex(key) + ": " + why.to_string());
 }
 
-core::Result<Account> read_account(const StateReader& state, const crypto::Address& address) {
-  MN_TRY_ASSIGN(auto value, state.get(account_tree_key(address)));
+core::Result<Account> decode_account(const std::optional<core::Bytes>& value, const crypto::Address& address) {
   if (!value.has_value()) return Account{};
   auto account = core::decode<Account>(*value);
   if (!account.ok()) {
@@ -70,6 +85,11 @@ core::Result<Account> read_account(const StateReader& state, const crypto::Addre
                                                                 account.error().to_string());
   }
   return account;
+}
+
+core::Result<Account> read_account(const StateReader& state, const crypto::Address& address) {
+  MN_TRY_ASSIGN(const auto value, state.get(account_tree_key(address)));
+  return decode_account(value, address);
 }
 
 }  // namespace metanode::ledger

@@ -5,7 +5,7 @@
 // has inclusion and non-inclusion proofs against a block's state root.
 #pragma once
 
-#include <map>
+#include <unordered_map>
 #include <optional>
 #include <string_view>
 
@@ -13,6 +13,7 @@
 #include "core/codec.hpp"
 #include "core/hash.hpp"
 #include "core/result.hpp"
+#include "merkle/node_store.hpp"
 #include "merkle/sparse_merkle_tree.hpp"
 
 namespace metanode::ledger {
@@ -31,8 +32,9 @@ class StateReader {
   virtual core::Result<std::optional<core::Bytes>> get(const core::Hash32& tree_key) const = 0;
 };
 
-// Writes by tree key: a value, or nullopt for a deletion.
-using StateChanges = std::map<core::Hash32, std::optional<core::Bytes>>;
+// Writes by tree key: a value, or nullopt for a deletion. Unordered: whoever needs an order (the
+// tree applies them sorted by key) sorts.
+using StateChanges = std::unordered_map<core::Hash32, std::optional<core::Bytes>, merkle::NodeIdHasher>;
 
 // Reads through a base state plus buffered writes; a child overlay lets a payload's writes be
 // dropped when it fails.
@@ -46,8 +48,11 @@ class StateOverlay final : public StateReader {
 
   core::Result<std::optional<core::Bytes>> get(const core::Hash32& tree_key) const override;
   void put(const core::Hash32& tree_key, std::optional<core::Bytes> value) { changes_[tree_key] = std::move(value); }
-  // Moves this overlay's writes into `parent` (the overlay this one reads through).
-  void merge_into(StateOverlay& parent) const;
+  // Room for `entries` writes without rehashing (a block's overlay: a few per transaction).
+  void reserve(std::size_t entries) { changes_.reserve(entries); }
+  // Moves this overlay's writes into `parent` (the overlay this one reads through); this one is
+  // left empty.
+  void merge_into(StateOverlay& parent);
   const StateChanges& changes() const { return changes_; }
   StateChanges take_changes() { return std::move(changes_); }
 

@@ -47,6 +47,8 @@ struct Payload {
 enum class SenderKind : std::uint8_t { kSingle = 0, kMultisig = 1 };
 
 struct Transaction {
+  static constexpr std::size_t kEncodeReserveBytes = 256;  // a transfer is about 205 bytes
+
   std::string chain_id;
   SenderKind sender_kind = SenderKind::kSingle;
   crypto::PublicKey sender_key;           // kSingle

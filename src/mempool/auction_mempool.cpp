@@ -353,7 +353,9 @@ std::optional<ledger::Transaction> AuctionMempool::get(const core::Hash32& hash)
 
 bool AuctionMempool::holds(const ledger::Transaction& tx, const core::Hash32& hash) const {
   const auto it = entries_.find(hash);
-  return it != entries_.end() && it->second.tx == tx;
+  // Equal hashes mean equal bodies: only the signatures, which the hash does not cover, remain.
+  return it != entries_.end() && it->second.tx.signature == tx.signature &&
+         it->second.tx.multisig_signatures == tx.multisig_signatures;
 }
 
 core::Result<std::uint64_t> AuctionMempool::next_nonce(const crypto::Address& sender,

@@ -44,7 +44,7 @@ void ConsensusRuntime::flush_gossip() {
   }
   for (std::size_t i = 0; i < txs.size(); i += kGossipBatchMax) {
     const std::size_t end = std::min(txs.size(), i + kGossipBatchMax);
-    core::Writer w;
+    core::Writer w(sizeof(std::uint32_t) + (end - i) * ledger::Transaction::kEncodeReserveBytes);
     w.u32(static_cast<std::uint32_t>(end - i));
     for (std::size_t k = i; k < end; ++k) txs[k].encode(w);
     transport_->broadcast(net::FrameType::kTxGossip, 0, w.data());
