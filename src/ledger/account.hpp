@@ -17,6 +17,8 @@ namespace metanode::ledger {
 inline constexpr std::string_view kAccountsModule = "bank";
 
 struct Account {
+  static constexpr std::size_t kEncodeReserveBytes = 16;  // one allocation per encoding
+
   std::uint64_t balance = 0;
   std::uint64_t nonce = 0;  // the nonce the account's next transaction must carry
 
