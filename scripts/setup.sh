@@ -55,9 +55,11 @@ if [ ! -f "$pq_dir/.complete" ]; then
   touch "$pq_dir/.complete"
 fi
 
-# The independent ML-DSA / ML-KEM implementation for the interop tests (lock file pins it).
+# The independent implementations for the interop tests (ML-DSA / ML-KEM; the light client's
+# BLAKE3 and Ed25519), pinned by the lock file; installed again when the lock file changes.
 interop="$root/tests/interop"
-if [ -f "$interop/package-lock.json" ] && [ ! -f "$interop/node_modules/.package-lock.json" ]; then
+if [ -f "$interop/package-lock.json" ] && { [ ! -f "$interop/node_modules/.package-lock.json" ] ||
+    [ "$interop/package-lock.json" -nt "$interop/node_modules/.package-lock.json" ]; }; then
   echo "setup: installing the interop test's npm packages (package-lock.json)"
   (cd "$interop" && npm ci --silent --no-audit --no-fund)
 fi

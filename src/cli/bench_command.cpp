@@ -20,6 +20,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "cli/json_u64.hpp"
 #include "services/ledger/ledger_json.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "cli/http_client.hpp"
@@ -143,7 +144,7 @@ core::Result<ChainFacts> read_chain(HttpConnection& control) {
   MN_TRY_ASSIGN(json mempool_status, get_json(control, "/v1/mempool?levels=0"));
   ChainFacts facts;
   facts.chain_id = health["chain_id"].get<std::string>();
-  facts.max_fee = 4 * mempool_status["base_fee"].get<std::uint64_t>() + 1'000;
+  facts.max_fee = 4 * u64_of(mempool_status["base_fee"]) + 1'000;
   return facts;
 }
 
@@ -152,7 +153,7 @@ core::Status wait_for_nonce(HttpConnection& conn, const crypto::Address& account
                             Clock::time_point deadline, const std::string& what) {
   while (true) {
     auto doc = get_json(conn, "/v1/accounts/" + account.to_string());
-    if (doc.ok() && (*doc)["nonce"].get<std::uint64_t>() >= nonce_end) return {};
+    if (doc.ok() && u64_of((*doc)["nonce"]) >= nonce_end) return {};
     if (Clock::now() > deadline) return io_error(what + " did not apply the funding transfers in time");
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -166,7 +167,7 @@ core::Status fund_senders(HttpConnection& control, const crypto::KeyPair& funder
                           std::uint32_t timeout_s) {
   const crypto::Address funder_address = crypto::Address::from_public_key(funder.public_key());
   MN_TRY_ASSIGN(json funder_account, get_json(control, "/v1/accounts/" + funder_address.to_string()));
-  std::uint64_t nonce = funder_account["next_nonce"].get<std::uint64_t>();
+  std::uint64_t nonce = u64_of(funder_account["next_nonce"]);
   const std::uint64_t nonce_end = nonce + senders.size();
   std::vector<core::Bytes> funding;
   for (const auto& s : senders) {

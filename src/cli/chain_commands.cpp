@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -10,7 +11,9 @@
 
 #include "services/ledger/ledger_json.hpp"
 #include "cli/http_client.hpp"
+#include "cli/json_u64.hpp"
 #include "cli/passphrase.hpp"
+#include "cli/proof_check.hpp"
 #include "crypto/keystore.hpp"
 #include "node/config.hpp"
 #include "modules/bank.hpp"
@@ -26,7 +29,30 @@ struct ClientOptions {
   std::string node_url;
   std::string home;
   bool json_output = false;
+  bool verify = false;       // query: check the answer's proofs against a signed header
+  std::string genesis_file;  // what --verify trusts (default: the home's genesis)
 };
+
+// The genesis --verify trusts: --genesis, else the one --home's config names.
+core::Result<ledger::Genesis> trusted_genesis(const ClientOptions& opts) {
+  if (!opts.genesis_file.empty()) return ledger::Genesis::load(opts.genesis_file);
+  if (!opts.home.empty()) {
+    MN_TRY_ASSIGN(auto config, node::NodeConfig::load(fs::path(opts.home) / "config.toml"));
+    return ledger::Genesis::load(config.resolve(config.genesis_file));
+  }
+  return core::make_error(core::ErrorCode::kInvalidArgument, "--verify needs --genesis FILE (or --home)");
+}
+
+// --verify: prints what was proven; a proof that fails is the command's failure.
+int print_verification(Io& io, const ClientOptions& opts,
+                       const std::function<core::Result<std::string>(const ledger::Genesis&)>& check) {
+  auto genesis = trusted_genesis(opts);
+  if (!genesis.ok()) return fail(io, genesis.error());
+  auto line = check(*genesis);
+  if (!line.ok()) return fail(io, core::make_error(line.error().code, "does not verify: " + line.error().message));
+  io.out << *line << "\n";
+  return kExitOk;
+}
 
 // --node, else the home's config (its listen address and port), else the seed's default port.
 std::string node_url_of(const ClientOptions& opts) {
@@ -114,7 +140,7 @@ int run_send(Io& io, SendOptions opts, ledger::Payload payload) {
     // next_nonce counts this sender's pending transactions, so back-to-back transfers chain.
     auto account = call(url, "GET", "/v1/accounts/" + info->address.to_string());
     if (!account.ok()) return fail(io, account.error());
-    tx.nonce = (*account)["next_nonce"].get<std::uint64_t>();
+    tx.nonce = u64_of((*account)["next_nonce"]);
   }
   if (opts.max_fee) {
     tx.max_fee = *opts.max_fee;
@@ -122,7 +148,7 @@ int run_send(Io& io, SendOptions opts, ledger::Payload payload) {
     auto mempool = call(url, "GET", "/v1/mempool?levels=0");
     if (!mempool.ok()) return fail(io, mempool.error());
     // Room for the base fee to double before inclusion, plus the bid.
-    tx.max_fee = 2 * (*mempool)["base_fee"].get<std::uint64_t>() + opts.bid;
+    tx.max_fee = 2 * u64_of((*mempool)["base_fee"]) + opts.bid;
   }
   tx.bid = opts.bid;
   tx.payload = std::move(payload);
@@ -151,7 +177,7 @@ int run_send(Io& io, SendOptions opts, ledger::Payload payload) {
           io.out << status->dump(2) << "\n";
         } else {
           io.out << "committed " << hash << " at height " << (*status)["height"].get<std::uint64_t>() << " ("
-                 << receipt["status"].get<std::string>() << ", fee " << receipt["fee_paid"].get<std::uint64_t>()
+                 << receipt["status"].get<std::string>() << ", fee " << u64_of(receipt["fee_paid"])
                  << ")\n";
         }
         if (receipt["status"] != "success") {
@@ -178,6 +204,12 @@ void add_client_options(CLI::App* cmd, ClientOptions& opts) {
   cmd->add_option("--node", opts.node_url, "Node API URL (default: from --home's config, else http://127.0.0.1:9001)");
   cmd->add_option("--home", opts.home, "Node home directory (from `metanode init`)");
   cmd->add_flag("--json", opts.json_output, "Print the node's JSON answer");
+}
+
+void add_verify_options(CLI::App* cmd, ClientOptions& opts) {
+  cmd->add_flag("--verify", opts.verify,
+                "Check the answer's proofs against a block header signed by a quorum of the genesis validators");
+  cmd->add_option("--genesis", opts.genesis_file, "Genesis file --verify trusts (default: --home's)");
 }
 
 int run_transfer(Io& io, TransferOptions opts) {
@@ -230,30 +262,33 @@ void add_send_options(CLI::App* cmd, SendOptions& o) {
 int run_query_account(Io& io, const ClientOptions& opts, const std::string& address_text) {
   auto address = crypto::Address::parse(address_text);
   if (!address.ok()) return fail(io, address.error());
-  auto doc = call(node_url_of(opts), "GET", "/v1/accounts/" + address->to_string());
+  // --verify: at the newest block whose header certificate is gathered (the head's may still be).
+  auto doc = call(node_url_of(opts), "GET", "/v1/accounts/" + address->to_string() + (opts.verify ? "?height=certified" : ""));
   if (!doc.ok()) return fail(io, doc.error());
-  if (opts.json_output) {
-    io.out << doc->dump(2) << "\n";
-    return kExitOk;
-  }
+  if (opts.json_output) io.out << doc->dump(2) << "\n";
+  const auto verify = [&](const ledger::Genesis& g) { return verify_account_answer(*doc, *address, g); };
+  if (opts.json_output) return opts.verify ? print_verification(io, opts, verify) : kExitOk;
   const json& d = *doc;
   io.out << fmt::format("address     {}\n", d["address"].get<std::string>())
-         << fmt::format("balance     {}\n", d["balance"].get<std::uint64_t>())
-         << fmt::format("nonce       {} (next with pending: {})\n", d["nonce"].get<std::uint64_t>(),
-                        d["next_nonce"].get<std::uint64_t>())
+         << fmt::format("balance     {}\n", u64_of(d["balance"]))
+         << fmt::format("nonce       {} (next with pending: {})\n", u64_of(d["nonce"]),
+                        u64_of(d["next_nonce"]))
          << fmt::format("exists      {}\n", d["exists"].get<bool>() ? "yes" : "no")
          << fmt::format("at height   {} (state root {})\n", d["height"].get<std::uint64_t>(),
                         d["state_root"].get<std::string>())
          << fmt::format("proof       {} siblings\n", d["proof"]["siblings"].size());
-  return kExitOk;
+  return opts.verify ? print_verification(io, opts, verify) : kExitOk;
 }
 
 int run_query_tx(Io& io, const ClientOptions& opts, const std::string& hash) {
+  auto tx_hash = core::array_from_hex<32>(hash);
+  if (!tx_hash.ok()) return fail(io, core::make_error(tx_hash.error().code, "transaction hash: " + tx_hash.error().message));
   auto doc = call(node_url_of(opts), "GET", "/v1/txs/" + hash);
   if (!doc.ok()) return fail(io, doc.error());
+  const auto verify = [&](const ledger::Genesis& g) { return verify_tx_answer(*doc, *tx_hash, g); };
   if (opts.json_output) {
     io.out << doc->dump(2) << "\n";
-    return kExitOk;
+    return opts.verify ? print_verification(io, opts, verify) : kExitOk;
   }
   const json& d = *doc;
   const std::string status = d["status"].get<std::string>();
@@ -261,16 +296,18 @@ int run_query_tx(Io& io, const ClientOptions& opts, const std::string& hash) {
   if (d.contains("tx")) {
     const json& tx = d["tx"];
     io.out << "hash        " << tx["hash"].get<std::string>() << "\n"
-           << "from        " << tx["sender"].get<std::string>() << " (nonce " << tx["nonce"].get<std::uint64_t>() << ")\n"
-           << "to          " << tx["payload"]["to"].get<std::string>() << "\n"
-           << "amount      " << tx["payload"]["amount"].get<std::uint64_t>() << "\n"
-           << "bid         " << tx["bid"].get<std::uint64_t>() << " (max fee " << tx["max_fee"].get<std::uint64_t>()
+           << "from        " << tx["sender"].get<std::string>() << " (nonce " << u64_of(tx["nonce"]) << ")\n"
+           << "payload     " << tx["payload"]["module"].get<std::string>() << "/" << tx["payload"]["kind"].get<std::string>()
+           << "\n";
+    if (tx["payload"].contains("to")) io.out << "to          " << tx["payload"]["to"].get<std::string>() << "\n";
+    if (tx["payload"].contains("amount")) io.out << "amount      " << tx["payload"]["amount"].dump() << "\n";
+    io.out << "bid         " << u64_of(tx["bid"]) << " (max fee " << u64_of(tx["max_fee"])
            << ")\n";
   }
   if (status == "committed") {
     const json& r = d["receipt"];
     io.out << "height      " << d["height"].get<std::uint64_t>() << " (index " << d["index"].get<std::uint32_t>() << ")\n"
-           << "result      " << r["status"].get<std::string>() << ", fee paid " << r["fee_paid"].get<std::uint64_t>()
+           << "result      " << r["status"].get<std::string>() << ", fee paid " << u64_of(r["fee_paid"])
            << "\n";
     if (r.contains("error")) io.out << "error       " << r["error"]["message"].get<std::string>() << "\n";
     io.out << "proof       " << d["inclusion_proof"]["path"].size() << " hashes to tx root "
@@ -279,15 +316,16 @@ int run_query_tx(Io& io, const ClientOptions& opts, const std::string& hash) {
     io.out << "error       " << d["error"]["code"].get<std::string>() << ": " << d["error"]["message"].get<std::string>()
            << "\n";
   }
-  return kExitOk;
+  return opts.verify ? print_verification(io, opts, verify) : kExitOk;
 }
 
 int run_query_block(Io& io, const ClientOptions& opts, const std::string& which) {
   auto doc = call(node_url_of(opts), "GET", "/v1/blocks/" + which);
   if (!doc.ok()) return fail(io, doc.error());
+  const auto verify = [&](const ledger::Genesis& g) { return verify_block_answer(*doc, g); };
   if (opts.json_output) {
     io.out << doc->dump(2) << "\n";
-    return kExitOk;
+    return opts.verify ? print_verification(io, opts, verify) : kExitOk;
   }
   const json& h = (*doc)["header"];
   io.out << "height      " << h["height"].get<std::uint64_t>() << "\n"
@@ -295,11 +333,15 @@ int run_query_block(Io& io, const ClientOptions& opts, const std::string& which)
          << "parent      " << h["parent_hash"].get<std::string>() << "\n"
          << "time        " << h["timestamp_unix_ms"].get<std::int64_t>() << " (unix ms)\n"
          << "txs         " << h["tx_count"].get<std::uint32_t>() << "\n"
-         << "base fee    " << h["base_fee"].get<std::uint64_t>() << "\n"
+         << "base fee    " << u64_of(h["base_fee"]) << "\n"
          << "state root  " << h["state_root"].get<std::string>() << "\n"
          << "tx root     " << h["tx_root"].get<std::string>() << "\n"
-         << "commit      " << (*doc)["commit"]["signatures"].size() << " validator signature(s)\n";
-  return kExitOk;
+         << "certificate "
+         << ((*doc)["certificate"].is_null() ? std::string("not gathered yet")
+                                               : std::to_string((*doc)["certificate"]["signatures"].size()) +
+                                                     " validator signature(s) over this header")
+         << "\n";
+  return opts.verify ? print_verification(io, opts, verify) : kExitOk;
 }
 
 }  // namespace
@@ -330,14 +372,17 @@ void add_chain_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   CLI::App* account = query->add_subcommand("account", "Balance, nonce and state proof of an account");
   account->add_option("address", *arg, "Address (mn1…)")->required();
   add_client_options(account, *q);
+  add_verify_options(account, *q);
   account->callback([&io, &dispatch, q, arg] { dispatch = [&io, q, arg] { return run_query_account(io, *q, *arg); }; });
   CLI::App* txq = query->add_subcommand("tx", "A transaction: receipt, height and inclusion proof");
   txq->add_option("hash", *arg, "Transaction hash (hex)")->required();
   add_client_options(txq, *q);
+  add_verify_options(txq, *q);
   txq->callback([&io, &dispatch, q, arg] { dispatch = [&io, q, arg] { return run_query_tx(io, *q, *arg); }; });
   CLI::App* block = query->add_subcommand("block", "A block by height, or latest");
   block->add_option("height", *arg, "Height or 'latest'")->required();
   add_client_options(block, *q);
+  add_verify_options(block, *q);
   block->callback([&io, &dispatch, q, arg] { dispatch = [&io, q, arg] { return run_query_block(io, *q, *arg); }; });
 }
 

@@ -168,7 +168,8 @@ int run_verify(Io& io, const VerifyOptions& opts) {
   auto block0 = (*chain)->block(0);
   if (!block0.ok() || !block0->has_value()) return fail(io, core::make_error(core::ErrorCode::kBlockCorrupt, "block 0 is missing"));
   consensus::FinalityChecker finality(*validators, consensus::consensus_chain_id((*block0)->block.hash()),
-                                 std::make_shared<consensus::CachingVerifier>());
+                                      std::make_shared<consensus::CachingVerifier>(),
+                                      (*block0)->block.header.timestamp_unix_ms);
   auto checked = (*chain)->verify_all([&finality](const ledger::StoredBlock& b) { return finality.check(b); });
   if (!checked.ok()) return fail(io, checked.error());
   io.out << "ok: " << *checked << " blocks re-executed from genesis; head " << core::to_hex(head.block_hash)

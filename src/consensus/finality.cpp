@@ -1,5 +1,6 @@
 #include "consensus/finality.hpp"
 
+#include <algorithm>
 #include <unordered_set>
 
 namespace metanode::consensus {
@@ -35,11 +36,12 @@ core::Hash32 consensus_chain_id(const core::Hash32& genesis_block_hash) {
 }
 
 FinalityChecker::FinalityChecker(ValidatorSet validators, const core::Hash32& chain_id,
-                                 std::shared_ptr<SignatureVerifier> verifier)
+                                 std::shared_ptr<SignatureVerifier> verifier, std::int64_t genesis_timestamp_unix_ms)
     : validators_(std::move(validators)),
       chain_id_(chain_id),
       verifier_(std::move(verifier)),
-      parent_id_(genesis_block(chain_id).id()) {}
+      parent_id_(genesis_block(chain_id).id()),
+      parent_timestamp_unix_ms_(genesis_timestamp_unix_ms) {}
 
 core::Status FinalityChecker::check(const ledger::StoredBlock& stored) {
   const auto bad = [](std::string why) { return core::make_error(core::ErrorCode::kBlockInvalid, "finality: " + why); };
@@ -55,7 +57,13 @@ core::Status FinalityChecker::check(const ledger::StoredBlock& stored) {
   }
   auto payload = core::decode<ConsensusPayload>(block.payload);
   if (!payload.ok()) return bad("payload does not decode: " + payload.error().message);
-  if (header.timestamp_unix_ms < payload->timestamp_unix_ms) return bad("timestamp earlier than the payload's");
+  // The ledger's rule (Chain::apply_committed): the payload's time, but never at or before the
+  // parent's, so block time never goes backwards.
+  const std::int64_t expected_timestamp = std::max(payload->timestamp_unix_ms, parent_timestamp_unix_ms_ + 1);
+  if (header.timestamp_unix_ms != expected_timestamp) {
+    return bad("timestamp " + std::to_string(header.timestamp_unix_ms) + " is not max(payload time, parent time + 1) = " +
+               std::to_string(expected_timestamp));
+  }
   // The block holds the payload's transactions that executed, in payload order.
   std::size_t next = 0;
   for (const auto& tx : stored.block.txs) {
@@ -78,6 +86,7 @@ core::Status FinalityChecker::check(const ledger::StoredBlock& stored) {
     expected_.erase(it);
   }
   parent_id_ = id;
+  parent_timestamp_unix_ms_ = header.timestamp_unix_ms;
   return {};
 }
 

@@ -45,8 +45,10 @@ core::Hash32 consensus_chain_id(const core::Hash32& genesis_block_hash);
 // commits a descendant is remembered until that descendant's height is checked.
 class FinalityChecker {
  public:
+  // `genesis_timestamp_unix_ms` is block 0's (the genesis time): the first block's timestamp
+  // rule counts from it.
   FinalityChecker(ValidatorSet validators, const core::Hash32& chain_id,
-                  std::shared_ptr<SignatureVerifier> verifier);
+                  std::shared_ptr<SignatureVerifier> verifier, std::int64_t genesis_timestamp_unix_ms);
   core::Status check(const ledger::StoredBlock& stored);
 
  private:
@@ -54,6 +56,7 @@ class FinalityChecker {
   core::Hash32 chain_id_;
   std::shared_ptr<SignatureVerifier> verifier_;
   core::Hash32 parent_id_{};
+  std::int64_t parent_timestamp_unix_ms_ = 0;
   std::map<std::uint64_t, core::Hash32> expected_;  // height -> id a descendant's certificate committed
 };
 

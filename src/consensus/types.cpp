@@ -31,7 +31,7 @@ core::Result<ValidatorSet> ValidatorSet::create(std::vector<crypto::PublicKey> k
   if (unique.size() != keys.size()) return make_error(ErrorCode::kInvalidArgument, "validator set has a duplicate key");
   ValidatorSet set;
   set.keys_ = std::move(keys);
-  set.quorum_ = 2 * set.keys_.size() / 3 + 1;
+  set.quorum_ = 2 * set.keys_.size() / 3 + 1;  // ledger::quorum_of is the same rule
   return set;
 }
 

@@ -40,7 +40,8 @@ namespace metanode::core {
   X(ConsensusPayload, "consensus-payload")    \
   X(ConsensusMessage, "consensus-message")    \
   X(SignatureCache, "signature-cache")        \
-  X(XtmpKeys, "xtmp-keys")
+  X(XtmpKeys, "xtmp-keys")                    \
+  X(Genesis, "genesis")
 
 enum class Domain : std::uint8_t {
 #define METANODE_DOMAIN_ENUM(name, text) name,

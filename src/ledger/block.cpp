@@ -88,10 +88,22 @@ core::Result<Receipt> Receipt::decode(core::Reader& r) {
   return rc;
 }
 
-core::Hash32 Receipt::hash() const { return core::hash(core::Domain::Receipt, core::encode(*this)); }
+core::Hash32 Receipt::hash() const {
+  // Everything but the error message: the code is the outcome; the English text is for people
+  // and may change between versions without changing any root.
+  core::Writer w(128);
+  w.array(tx_hash);
+  w.u8(static_cast<std::uint8_t>(status));
+  w.u64(fee_paid);
+  w.u16(error_code);
+  w.vector(events, kEventsPerReceiptMax, [](core::Writer& out, const Event& e) { e.encode(out); });
+  return core::hash(core::Domain::Receipt, w.data());
+}
 
-core::Hash32 CommitCertificate::signing_digest() const {
-  core::Writer w(40);
+core::Hash32 CommitCertificate::signing_digest(const core::Hash32& genesis_digest, std::uint64_t height,
+                                               const core::Hash32& block_hash) {
+  core::Writer w(72);
+  w.array(genesis_digest);
   w.u64(height);
   w.array(block_hash);
   return core::hash(core::Domain::Vote, w.data());
@@ -100,20 +112,20 @@ core::Hash32 CommitCertificate::signing_digest() const {
 void CommitCertificate::encode(core::Writer& w) const {
   w.u64(height);
   w.array(block_hash);
-  crypto::encode_signer_signatures(w, signatures);
+  w.vector(signatures, kCertificateSignersMax, [](core::Writer& out, const crypto::SignerSignature& s) { s.encode(out); });
 }
 
 core::Result<CommitCertificate> CommitCertificate::decode(core::Reader& r) {
   CommitCertificate c;
   MN_TRY_ASSIGN(c.height, r.u64());
   MN_TRY_ASSIGN(c.block_hash, r.array<32>());
-  MN_TRY_ASSIGN(c.signatures, crypto::decode_signer_signatures(r));
+  MN_TRY_ASSIGN(c.signatures, r.vector<crypto::SignerSignature>(kCertificateSignersMax, crypto::SignerSignature::decode));
   return c;
 }
 
-core::Status verify_commit(const CommitCertificate& cert, const std::vector<crypto::PublicKey>& validators,
-                           std::size_t quorum) {
-  const core::Hash32 digest = cert.signing_digest();
+core::Status verify_commit(const CommitCertificate& cert, const core::Hash32& genesis_digest,
+                           const std::vector<crypto::PublicKey>& validators, std::size_t quorum) {
+  const core::Hash32 digest = cert.signing_digest(genesis_digest);
   std::set<crypto::PublicKey> signers;
   for (const auto& s : cert.signatures) {
     if (std::find(validators.begin(), validators.end(), s.signer) == validators.end()) {

@@ -20,6 +20,7 @@ inline constexpr std::size_t kBlockTxsMax = 50'000;
 inline constexpr std::size_t kEventsPerReceiptMax = 16;
 inline constexpr std::size_t kEventDataBytesMax = 1024;
 inline constexpr std::size_t kErrorMessageBytesMax = 256;
+inline constexpr std::size_t kCertificateSignersMax = 256;  // one per validator at most
 
 struct Header {
   std::uint64_t height = 0;
@@ -70,28 +71,43 @@ struct Receipt {
   std::vector<Event> events;
 
   bool operator==(const Receipt&) const = default;
-  // Leaf data of the receipts tree.
+  // Leaf data of the receipts tree: hash(Domain::Receipt, tx_hash || status || fee_paid ||
+  // error_code || events), the encoding without error_message. The receipts root commits to the
+  // stable error code, not to the English text another implementation could not reproduce.
   core::Hash32 hash() const;
   void encode(core::Writer& w) const;
   static core::Result<Receipt> decode(core::Reader& r);
 };
 
-// Validators' signatures over a block hash: the proof that a block is final. With one
-// validator it carries one signature; consensus supplies quorum certificates of the same shape.
+// Validators' signatures over a ledger header: with a quorum of them, one header (and through its
+// roots every transaction, receipt and state entry) is proven without replaying the chain. A
+// single producer signs its blocks as it stores them; under BFT every validator signs the header
+// it computed after applying a committed block, and the node gathers a quorum of equal ones
+// (header_certs.hpp) and stores them beside the block.
 struct CommitCertificate {
   std::uint64_t height = 0;
-  core::Hash32 block_hash{};
+  core::Hash32 block_hash{};  // the header's hash
   std::vector<crypto::SignerSignature> signatures;
 
   bool operator==(const CommitCertificate&) const = default;
-  // The digest validators sign: hash(Domain::Vote, height || block_hash).
-  core::Hash32 signing_digest() const;
+  // What each validator signs: hash(Domain::Vote, genesis digest || height || block_hash). The
+  // genesis digest binds the signature to one chain (Genesis::digest).
+  static core::Hash32 signing_digest(const core::Hash32& genesis_digest, std::uint64_t height,
+                                     const core::Hash32& block_hash);
+  core::Hash32 signing_digest(const core::Hash32& genesis_digest) const {
+    return signing_digest(genesis_digest, height, block_hash);
+  }
   void encode(core::Writer& w) const;
   static core::Result<CommitCertificate> decode(core::Reader& r);
 };
 
-// Checks that at least `quorum` distinct members of `validators` signed; kBlockInvalid otherwise.
-core::Status verify_commit(const CommitCertificate& cert, const std::vector<crypto::PublicKey>& validators,
-                           std::size_t quorum);
+// The quorum of a validator set of n: floor(2n/3)+1, so any two quorums share an honest member
+// (consensus::ValidatorSet uses the same).
+inline constexpr std::size_t quorum_of(std::size_t n) { return 2 * n / 3 + 1; }
+
+// Checks that at least `quorum` distinct members of `validators` signed the certificate's digest
+// for the chain `genesis_digest`; kBlockInvalid otherwise.
+core::Status verify_commit(const CommitCertificate& cert, const core::Hash32& genesis_digest,
+                           const std::vector<crypto::PublicKey>& validators, std::size_t quorum);
 
 }  // namespace metanode::ledger

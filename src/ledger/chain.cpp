@@ -7,6 +7,15 @@ namespace metanode::ledger {
 namespace {
 
 constexpr std::string_view kHeadKey = "chain/head";
+constexpr std::string_view kCertificatePrefix = "chain/cert/";
+
+core::Bytes certificate_key(std::uint64_t height) {
+  const auto h = storage::height_key(height);
+  core::Writer w(kCertificatePrefix.size() + h.size());
+  w.fixed(core::as_bytes(kCertificatePrefix));
+  w.fixed(h);
+  return std::move(w).take();
+}
 
 core::Bytes receipt_key(std::uint64_t height, std::uint32_t index) {
   const auto h = storage::height_key(height);
@@ -82,6 +91,8 @@ Chain::Chain(std::unique_ptr<storage::CueDb> db, Genesis genesis, ModuleSet modu
     : db_(std::move(db)),
       nodes_(std::make_unique<StateNodeCache>(*db_)),
       genesis_(std::move(genesis)),
+      genesis_digest_(genesis_.digest()),
+      validators_(genesis_.validator_keys()),
       executor_(std::move(modules)) {}
 
 core::Result<std::optional<core::Bytes>> StateNodeCache::get_node(const core::Hash32& id) const {
@@ -171,6 +182,7 @@ core::Result<StoredBlock> Chain::genesis_block(const Genesis& genesis, const Mod
   StoredBlock genesis_block;
   Header& h = genesis_block.block.header;
   h.height = 0;
+  h.parent_hash = genesis.digest();  // block 0 (and so the chain) commits to the whole genesis
   h.timestamp_unix_ms = genesis.genesis_time_unix_ms;
   h.tx_root = merkle::root_of({});
   h.receipts_root = merkle::root_of({});
@@ -283,8 +295,9 @@ core::Result<StateRecord> Chain::entry_with_proof(std::string_view module, core:
   return record;
 }
 
-core::Result<AccountRecord> Chain::account_with_proof(const crypto::Address& address) const {
-  MN_TRY_ASSIGN(StateRecord entry, entry_with_proof(kAccountsModule, address.bytes));
+core::Result<AccountRecord> Chain::account_with_proof(const crypto::Address& address,
+                                                      std::optional<std::uint64_t> height) const {
+  MN_TRY_ASSIGN(StateRecord entry, entry_with_proof(kAccountsModule, address.bytes, height));
   AccountRecord record;
   record.height = entry.height;
   record.state_root = entry.state_root;
@@ -413,7 +426,7 @@ core::Result<ProducedBlock> Chain::build_and_store(std::vector<Transaction> cand
   stored.commit.block_hash = h.hash();
   if (signer != nullptr) {
     stored.commit.signatures.push_back(
-        crypto::SignerSignature{signer->public_key(), signer->sign_digest(stored.commit.signing_digest())});
+        crypto::SignerSignature{signer->public_key(), signer->sign_digest(stored.commit.signing_digest(genesis_digest_))});
   }
   stored.finality = std::move(finality);
 
@@ -444,6 +457,42 @@ core::Result<ProducedBlock> Chain::build_and_store(std::vector<Transaction> cand
   return produced;
 }
 
+core::Result<std::optional<CommitCertificate>> Chain::stored_certificate(std::uint64_t height) const {
+  MN_TRY_ASSIGN(auto bytes, db_->get(storage::Column::kMeta, certificate_key(height)));
+  if (!bytes.has_value()) return std::optional<CommitCertificate>{};
+  auto cert = core::decode<CommitCertificate>(*bytes);
+  if (!cert.ok() || cert->height != height) {
+    return corrupt("header certificate of block " + std::to_string(height) + " does not decode");
+  }
+  return std::optional<CommitCertificate>{std::move(cert).value()};
+}
+
+core::Result<std::optional<CommitCertificate>> Chain::certificate(std::uint64_t height) const {
+  MN_TRY_ASSIGN(auto stored, stored_certificate(height));
+  if (stored.has_value()) return stored;
+  MN_TRY_ASSIGN(auto block_at, block(height));
+  // A single producer signs the block as it stores it.
+  if (block_at.has_value() && !block_at->commit.signatures.empty()) return std::optional<CommitCertificate>{block_at->commit};
+  return std::optional<CommitCertificate>{};
+}
+
+core::Status Chain::store_certificate(const CommitCertificate& cert, bool signatures_verified) {
+  MN_TRY_ASSIGN(auto stored, block(cert.height));
+  if (!stored.has_value()) {
+    return core::make_error(core::ErrorCode::kNotFound, "no block " + std::to_string(cert.height) + " to certify");
+  }
+  if (!signatures_verified) MN_TRY(verify_commit(cert, genesis_digest_, validators_, quorum_of(validators_.size())));
+  if (stored->block.hash() != cert.block_hash) {
+    return core::make_error(core::ErrorCode::kStateCorrupt,
+                            "a quorum of validators certified block " + std::to_string(cert.height) + " as " +
+                                core::to_hex(cert.block_hash) + "; this node holds " + core::to_hex(stored->block.hash()));
+  }
+  storage::WriteBatch batch;
+  batch.put(storage::Column::kMeta, certificate_key(cert.height), core::encode(cert));
+  // Not synced: a certificate lost in a crash is gathered again from the peers.
+  return db_->write(std::move(batch), /*sync=*/false);
+}
+
 core::Result<std::uint64_t> Chain::verify_all(const FinalityCheck& finality_check) const {
   const ChainHead last = head();
   merkle::MemoryNodeStore nodes;
@@ -452,24 +501,39 @@ core::Result<std::uint64_t> Chain::verify_all(const FinalityCheck& finality_chec
   if (!block0.has_value() || block0->block.hash() != expected0.block.hash()) return corrupt("block 0 is not the genesis");
   core::Hash32 parent_hash = expected0.block.hash();
   core::Hash32 state_root = expected0.block.header.state_root;
+  std::int64_t parent_timestamp = expected0.block.header.timestamp_unix_ms;
   std::uint64_t base_fee = genesis_.base_fee_initial;
-  const auto validators = genesis_.validator_keys();
-  const std::size_t quorum = validators.size() * 2 / 3 + 1;
+  const core::Hash32 validator_set_hash = genesis_.validator_set_hash();
   for (std::uint64_t height = 1; height <= last.height; ++height) {
     MN_TRY_ASSIGN(auto stored, block(height));
     if (!stored.has_value()) return corrupt("block " + std::to_string(height) + " is missing");
     const Header& h = stored->block.header;
     const std::string at = "block " + std::to_string(height) + ": ";
     if (h.parent_hash != parent_hash) return corrupt(at + "parent hash does not link");
+    if (h.height != height) return corrupt(at + "header names height " + std::to_string(h.height));
+    // Block time never goes backwards (a consensus chain's exact rule is the finality check's).
+    if (h.timestamp_unix_ms <= parent_timestamp) return corrupt(at + "timestamp is not after the parent's");
     if (h.base_fee != base_fee) return corrupt(at + "base fee differs from the fee rule");
+    if (h.validator_set_hash != validator_set_hash) return corrupt(at + "validator set hash differs from the genesis's");
+    if (h.tx_count != stored->block.txs.size()) return corrupt(at + "tx_count differs from the transactions it holds");
+    if (h.tx_root != tx_root_of(stored->block.txs)) return corrupt(at + "transaction root differs");
     if (stored->commit.height != height || stored->commit.block_hash != stored->block.hash()) {
       return corrupt(at + "commit names another block");
     }
     if (!stored->finality.empty()) {
       if (!finality_check) return corrupt(at + "carries a consensus finality proof and no consensus verifier was given");
       if (auto st = finality_check(*stored); !st.ok()) return corrupt(at + st.error().message);
-    } else if (auto st = verify_commit(stored->commit, validators, quorum); !st.ok()) {
+    } else if (auto st = verify_commit(stored->commit, genesis_digest_, validators_, quorum_of(validators_.size()));
+               !st.ok()) {
       return corrupt(at + st.error().message);
+    }
+    // A header certificate gathered after the block was applied, when there is one.
+    MN_TRY_ASSIGN(const auto certificate, stored_certificate(height));
+    if (certificate.has_value()) {
+      if (certificate->block_hash != stored->block.hash()) return corrupt(at + "header certificate names another block");
+      if (auto st = verify_commit(*certificate, genesis_digest_, validators_, quorum_of(validators_.size())); !st.ok()) {
+        return corrupt(at + "header certificate: " + st.error().message);
+      }
     }
     BlockContext params;
     params.chain_id = genesis_.chain_id;
@@ -487,6 +551,7 @@ core::Result<std::uint64_t> Chain::verify_all(const FinalityCheck& finality_chec
     MN_TRY_ASSIGN(state_root, tree.apply(state_root, updates, nodes));
     if (state_root != h.state_root) return corrupt(at + "recomputed state root differs from the stored one");
     parent_hash = stored->block.hash();
+    parent_timestamp = h.timestamp_unix_ms;
     base_fee = modules().accounts().base_fee_next(h.base_fee, h.tx_count, genesis_);
   }
   if (parent_hash != last.block_hash || state_root != last.state_root) return corrupt("chain head does not match the last block");

@@ -133,7 +133,9 @@ class Chain final : public StateReader, public AccountReader {
   core::Result<std::optional<core::Bytes>> get(const core::Hash32& tree_key) const override;
   // Account state at the head (absent accounts read as zero).
   core::Result<Account> account(const crypto::Address& address) const override;
-  core::Result<AccountRecord> account_with_proof(const crypto::Address& address) const;
+  // At the head, or at `height` (any stored height: kNotFound beyond the head).
+  core::Result<AccountRecord> account_with_proof(const crypto::Address& address,
+                                                 std::optional<std::uint64_t> height = std::nullopt) const;
   // A module entry with its proof, at the head or at `height` (kNotFound beyond the head;
   // kInvalidArgument for a key over kStateKeyBytesMax).
   core::Result<StateRecord> entry_with_proof(std::string_view module, core::ByteView key,
@@ -141,6 +143,16 @@ class Chain final : public StateReader, public AccountReader {
 
   // kBlockCorrupt when the stored bytes do not decode or do not hash to what they claim.
   core::Result<std::optional<StoredBlock>> block(std::uint64_t height) const;
+  // The header certificate of block `height`: a quorum of the genesis validators' signatures
+  // over its hash (verify_header checks one with only the genesis). nullopt while not gathered.
+  core::Result<std::optional<CommitCertificate>> certificate(std::uint64_t height) const;
+  // Stores a block's header certificate after checking it against the genesis validators
+  // (kBlockInvalid; skipped when the caller verified every signature) and the block this node
+  // holds at that height: kStateCorrupt when a valid quorum certified another block, i.e. this
+  // node's chain is not the network's.
+  core::Status store_certificate(const CommitCertificate& cert, bool signatures_verified = false);
+  // Genesis::digest() of this chain's genesis: what every header signature is bound to.
+  const core::Hash32& genesis_digest() const { return genesis_digest_; }
   core::Result<std::optional<TxRecord>> find_tx(const core::Hash32& tx_hash) const;
   core::Result<std::vector<Receipt>> receipts(std::uint64_t height) const;
 
@@ -176,10 +188,13 @@ class Chain final : public StateReader, public AccountReader {
                                               core::Bytes finality, bool signatures_verified);
   static core::Result<StoredBlock> genesis_block(const Genesis& genesis, const ModuleSet& modules,
                                                  merkle::NodeWriter& out);
+  core::Result<std::optional<CommitCertificate>> stored_certificate(std::uint64_t height) const;
 
   std::unique_ptr<storage::CueDb> db_;
   std::unique_ptr<StateNodeCache> nodes_;
   Genesis genesis_;
+  core::Hash32 genesis_digest_;
+  std::vector<crypto::PublicKey> validators_;
   Executor executor_;
   mutable std::mutex head_mutex_;
   ChainHead head_;

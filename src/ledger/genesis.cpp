@@ -60,6 +60,8 @@ core::Hash32 Genesis::validator_set_hash() const {
   return core::hash(core::Domain::ValidatorSet, w.data());
 }
 
+core::Hash32 Genesis::digest() const { return core::hash(core::Domain::Genesis, core::as_bytes(to_json())); }
+
 bool Genesis::module_section(std::string_view module, json& out) const {
   const auto it = modules.find(std::string(module));
   if (it == modules.end()) return false;

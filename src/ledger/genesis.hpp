@@ -51,6 +51,11 @@ struct Genesis {
   // accounts, total supply without overflow.
   core::Status validate() const;
   core::Hash32 validator_set_hash() const;
+  // hash(Domain::Genesis, to_json()): the whole file in its canonical form (the form `save`
+  // writes; a reformatted copy of the same content has the same digest). Block 0 carries it as
+  // its parent hash, so block 0's hash, the consensus chain id and every signature bound to
+  // either commit to every field of the genesis.
+  core::Hash32 digest() const;
   std::vector<crypto::PublicKey> validator_keys() const;
 
   std::string to_json() const;

@@ -26,6 +26,8 @@ core::Result<std::uint64_t> u64_from_json(const nlohmann::json& value, std::stri
   return malformed("must be a number");
 }
 
+nlohmann::json u64_to_json(std::uint64_t value) { return std::to_string(value); }
+
 core::Status Module::init_genesis(const Genesis&, ModuleState&) const { return {}; }
 core::Status Module::begin_block(const BlockContext&, ModuleState&) const { return {}; }
 core::Status Module::end_block(const BlockContext&, ModuleState&) const { return {}; }

@@ -27,6 +27,10 @@ namespace metanode::ledger {
 // Reads a u64 given as a JSON number or a decimal string (JSON numbers lose precision above
 // 2^53 in many clients); kTxMalformed naming `field` otherwise. For modules' JSON mappings.
 core::Result<std::uint64_t> u64_from_json(const nlohmann::json& value, std::string_view field);
+// A u64 as JSON writes it: a decimal string, so a JavaScript client's JSON.parse cannot round
+// it (2^53 and above). Amounts, balances, fees and nonces go out this way; u64_from_json takes
+// either form.
+nlohmann::json u64_to_json(std::uint64_t value);
 
 // The block being executed, as modules see it.
 struct BlockContext {

@@ -1,5 +1,7 @@
 #include "ledger/transaction.hpp"
 
+#include "core/utf8.hpp"
+
 #include <limits>
 
 namespace metanode::ledger {
@@ -116,9 +118,12 @@ core::Status Transaction::check_stateless(std::string_view expected_chain_id) co
 
 core::Status Transaction::check_stateless_without_signatures(std::string_view expected_chain_id) const {
   if (chain_id != expected_chain_id) {
+    // The chain id came from the sender: quote it only when it is text.
+    const std::string named = core::is_valid_utf8(chain_id) ? "'" + chain_id + "'" : "(not UTF-8 text)";
     return core::make_error(core::ErrorCode::kTxWrongChain,
-                            "transaction is for chain '" + chain_id + "', this is '" + std::string(expected_chain_id) + "'");
+                            "transaction is for chain " + named + ", this is '" + std::string(expected_chain_id) + "'");
   }
+  if (!core::is_valid_utf8(memo)) return malformed("memo is not valid UTF-8");
   if (bid > max_fee) {
     return malformed("bid " + std::to_string(bid) + " exceeds max_fee " + std::to_string(max_fee));
   }

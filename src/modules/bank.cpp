@@ -171,13 +171,13 @@ core::Result<core::Bytes> Bank::payload_from_json(std::string_view kind, const n
 nlohmann::json Bank::payload_to_json(const ledger::Payload& payload) const {
   auto transfer = transfer_of(payload);
   if (!transfer.ok()) return {{"data", core::to_hex(payload.data)}};
-  return {{"to", transfer->to.to_string()}, {"amount", transfer->amount}};
+  return {{"to", transfer->to.to_string()}, {"amount", ledger::u64_to_json(transfer->amount)}};
 }
 
 nlohmann::json Bank::event_to_json(const ledger::Event& event) const {
   if (event.kind == "transfer") {
     if (auto t = core::decode<TransferEvent>(event.data); t.ok()) {
-      return {{"from", t->from.to_string()}, {"to", t->to.to_string()}, {"amount", t->amount}};
+      return {{"from", t->from.to_string()}, {"to", t->to.to_string()}, {"amount", ledger::u64_to_json(t->amount)}};
     }
   }
   return Module::event_to_json(event);
@@ -192,7 +192,7 @@ core::Result<core::Bytes> Bank::key_from_text(std::string_view text) const {
 nlohmann::json Bank::value_to_json(core::ByteView, core::ByteView value) const {
   auto account = core::decode<ledger::Account>(value);
   if (!account.ok()) return nullptr;
-  return {{"balance", account->balance}, {"nonce", account->nonce}};
+  return {{"balance", ledger::u64_to_json(account->balance)}, {"nonce", ledger::u64_to_json(account->nonce)}};
 }
 
 }  // namespace metanode::modules

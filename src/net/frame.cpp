@@ -7,7 +7,7 @@ namespace {
 using core::ErrorCode;
 using core::make_error;
 
-bool known_type(std::uint8_t t) { return t >= 1 && t <= 10; }
+bool known_type(std::uint8_t t) { return t >= 1 && t <= 13; }
 }  // namespace
 
 std::string_view frame_type_name(FrameType type) {
@@ -22,6 +22,9 @@ std::string_view frame_type_name(FrameType type) {
     case FrameType::kResponse: return "response";
     case FrameType::kPing: return "ping";
     case FrameType::kPong: return "pong";
+    case FrameType::kHeaderSignatures: return "header-signatures";
+    case FrameType::kCertRequest: return "cert-request";
+    case FrameType::kCertReply: return "cert-reply";
   }
   return "unknown";
 }

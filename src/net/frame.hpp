@@ -24,6 +24,9 @@ enum class FrameType : std::uint8_t {
   kResponse = 8,
   kPing = 9,           // keep-alive
   kPong = 10,
+  kHeaderSignatures = 11,  // validators' signatures over the ledger headers they computed
+  kCertRequest = 12,       // header certificates of these heights, please
+  kCertReply = 13,
 };
 std::string_view frame_type_name(FrameType type);
 

@@ -54,7 +54,14 @@ std::string NodeLedgerBackend::metrics_text() const {
     gauge("sync_replies_refused_total", "Block sync replies refused (e.g. a forged certificate).", "counter",
           rs.syncs_refused);
     gauge("peers_connected", "Authenticated XTMP links.", "gauge", rs.peers_connected);
-    gauge("consensus_failed", "1 when storage failed and the validator stopped voting.", "gauge", rs.failed ? 1 : 0);
+    gauge("consensus_failed", "1 when storage failed or this node's state differs from a quorum's, and the validator stopped voting.",
+          "gauge", rs.failed ? 1 : 0);
+    gauge("certified_height", "Newest block with a header certificate (a quorum's signatures over its header).", "gauge",
+          rs.certified_height);
+    gauge("header_certificates_total", "Header certificates gathered or fetched by this node.", "counter",
+          rs.certificates_gathered);
+    gauge("header_signatures_refused_total", "Header signatures or certificates refused (forged, unknown signer, ...).",
+          "counter", rs.header_signatures_refused);
   }
   return out.str();
 }

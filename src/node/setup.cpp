@@ -7,6 +7,8 @@
 
 #include "node/node.hpp"
 
+#include "ledger/module.hpp"
+
 namespace metanode::node {
 
 // The runtime's view of the node: the pool proposes and admits gossip, listeners hear of applied
@@ -90,7 +92,7 @@ struct NodeSetup {
                                     {"tx_count", h.tx_count},
                                     {"timestamp_unix_ms", h.timestamp_unix_ms},
                                     {"state_root", core::to_hex(h.state_root)},
-                                    {"base_fee", h.base_fee}};
+                                    {"base_fee", ledger::u64_to_json(h.base_fee)}};
       service.events().publish(event.dump());
     });
   }

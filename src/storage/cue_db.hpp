@@ -23,8 +23,10 @@ namespace metanode::storage {
 // The layout this build writes and reads. A data directory records its version at creation;
 // a newer one is refused (storage_newer_format) and an older one too (storage_older_format),
 // rather than misread. Version 2: keyed module state (accounts under the bank's namespace),
-// payloads as (module, kind, bytes), events naming their module.
-inline constexpr std::uint32_t kFormatVersion = 2;
+// payloads as (module, kind, bytes), events naming their module. Version 3: block 0 commits to
+// the genesis digest, header certificates stored beside blocks, receipts hashed without their
+// message, transaction memos valid UTF-8.
+inline constexpr std::uint32_t kFormatVersion = 3;
 inline constexpr std::size_t kChainIdSizeBytesMax = 64;
 
 // Meta keys CueDB owns (under kReservedMetaPrefix). format_version is a u32 in the canonical

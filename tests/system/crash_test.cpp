@@ -56,6 +56,7 @@
 #include "crypto/keystore.hpp"
 #include "ledger/genesis.hpp"
 #include "ledger/transaction.hpp"
+#include "support/json_u64.hpp"
 #include "system/process_support.hpp"
 #include "modules/bank.hpp"
 #include "modules/module_set.hpp"
@@ -276,7 +277,7 @@ class NodeProcessTest : public ::testing::Test {
     r.height = doc.at("height").get<std::uint64_t>();
     r.tx_root = doc.at("tx_root").get<std::string>();
     EXPECT_EQ(doc.at("receipt").at("status"), "success") << doc.dump();
-    EXPECT_EQ(doc.at("tx").at("nonce").get<std::uint64_t>(), nonce);
+    EXPECT_EQ(testing::u64_field(doc.at("tx"), "nonce", 0), nonce);
     const auto it = root_at_height_.emplace(r.height, r.tx_root).first;
     EXPECT_EQ(it->second, r.tx_root) << "two tx roots reported for height " << r.height;
     reported_max_height_ = std::max(reported_max_height_, r.height);
@@ -436,9 +437,9 @@ class NodeProcessTest : public ::testing::Test {
 
     const Reply account = http(url_, "GET", "/v1/accounts/" + dev_address_.to_string());
     ASSERT_TRUE(account.reached && account.status == 200) << account.text;
-    const std::uint64_t nonce = account.body.at("nonce").get<std::uint64_t>();
+    const std::uint64_t nonce = testing::u64_field(account.body, "nonce", 0);
     // The mempool starts empty, so the next nonce is the committed one.
-    ASSERT_EQ(account.body.at("next_nonce").get<std::uint64_t>(), nonce);
+    ASSERT_EQ(testing::u64_field(account.body, "next_nonce", 0), nonce);
     ASSERT_GE(nonce, confirmed_) << "the dev account's nonce went back below reported commits";
     ASSERT_LE(nonce, attempted_) << "more transactions committed than were ever sent";
 
@@ -485,11 +486,11 @@ class NodeProcessTest : public ::testing::Test {
     for (std::uint64_t height = 1; height <= head; ++height) {
       const Reply r = http(url_, "GET", "/v1/blocks/" + std::to_string(height) + "?full=true");
       ASSERT_TRUE(r.reached && r.status == 200) << "block " << height << ": " << r.text;
-      const std::uint64_t base_fee = r.body.at("header").at("base_fee").get<std::uint64_t>();
+      const std::uint64_t base_fee = testing::u64_field(r.body.at("header"), "base_fee", 0);
       const json& txs = r.body.at("txs");
       ASSERT_EQ(txs.size(), r.body.at("header").at("tx_count").get<std::size_t>());
       for (const json& tx : txs) {
-        const std::uint64_t nonce = tx.at("nonce").get<std::uint64_t>();
+        const std::uint64_t nonce = testing::u64_field(tx, "nonce", UINT64_MAX);
         ASSERT_EQ(nonce, next_nonce) << "block " << height << ": the stream is not on the chain in nonce order";
         ASSERT_LT(nonce, stream_.size());
         ASSERT_EQ(tx.at("hash").get<std::string>(), stream_[nonce].hash) << "nonce " << nonce;
@@ -514,7 +515,7 @@ class NodeProcessTest : public ::testing::Test {
     auto balance_of = [&](const crypto::Address& address) -> std::uint64_t {
       const Reply r = http(url_, "GET", "/v1/accounts/" + address.to_string());
       EXPECT_TRUE(r.reached && r.status == 200) << r.text;
-      return r.body.value("balance", std::uint64_t{0});
+      return testing::u64_field(r.body, "balance", 0);
     };
     std::uint64_t total = balance_of(dev_address_) + balance_of(validator_address_) + burned;
     for (const auto& recipient : recipients_) {
@@ -640,9 +641,9 @@ TEST_F(NodeProcessTest, TwentyCliTransfersInARowAllCommit) {
   // nonce order, so they are committed too.
   const Reply dev = http(url_, "GET", "/v1/accounts/" + dev_address_.to_string());
   ASSERT_EQ(dev.status, 200u) << dev.text;
-  EXPECT_EQ(dev.body["nonce"].get<std::uint64_t>(), 20u);
+  EXPECT_EQ(testing::u64_field(dev.body, "nonce", 0), 20u);
   const Reply recipient = http(url_, "GET", "/v1/accounts/" + to);
-  EXPECT_EQ(recipient.body["balance"].get<std::uint64_t>(), 20u);
+  EXPECT_EQ(testing::u64_field(recipient.body, "balance", 0), 20u);
   const std::string log = read_file(home_ / "cli.log");
   EXPECT_NE(log.find("committed "), std::string::npos) << log;
 
@@ -657,7 +658,7 @@ TEST_F(NodeProcessTest, TwentyCliTransfersInARowAllCommit) {
     const auto status = run_command(send, home_ / "send.log");
     ASSERT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << tail_of(home_ / "send.log");
   }
-  EXPECT_EQ(http(url_, "GET", "/v1/accounts/" + to).body["balance"].get<std::uint64_t>(), 25u);
+  EXPECT_EQ(testing::u64_field(http(url_, "GET", "/v1/accounts/" + to).body, "balance", 0), 25u);
   // A module this chain does not run is refused by the node, with its code.
   const auto unknown = run_command({METANODE_BINARY, "tx", "send", "--home", home, "--module", "oracle", "--kind",
                                     "report", "--data", "00", "--bid", "1"},

@@ -72,15 +72,20 @@ unsigned http_status_for(core::ErrorCode code) {
   }
 }
 
+namespace {
+// Never throws on text that is not UTF-8 (it is replaced): an answer must always be writable.
+std::string json_text(const nlohmann::json& doc) { return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+}  // namespace
+
 Response error_response(unsigned status, std::string_view code, std::string_view message) {
   nlohmann::json doc = {{"error", {{"code", code}, {"message", message}}}};
-  return Response{status, "application/json", doc.dump(), {}};
+  return Response{status, "application/json", json_text(doc), {}};
 }
 
 Response error_response(const core::Error& error) {
   nlohmann::json doc = {
       {"error", {{"code", error.code_name()}, {"number", static_cast<int>(error.code)}, {"message", error.message}}}};
-  return Response{http_status_for(error.code), "application/json", doc.dump(), {}};
+  return Response{http_status_for(error.code), "application/json", json_text(doc), {}};
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ void ConsensusRuntime::apply_commit(const consensus::CommitBlock& c) {
   }
   committed_height_ = height;
   if (produced->stored.block.header.tx_count > 0) last_tx_height_ = height;
+  certify_applied(height, produced->stored.block.hash());
   host_.on_applied(*produced);
   forget_settled(height);
   const auto& h = produced->stored.block.header;

@@ -33,6 +33,7 @@
 
 #include "consensus/engine.hpp"
 #include "ledger/chain.hpp"
+#include "ledger/header_certs.hpp"
 #include "net/transport.hpp"
 #include "consensus/finality.hpp"
 #include "consensus/sync.hpp"
@@ -77,7 +78,10 @@ struct RuntimeStatus {
   std::uint64_t messages_refused = 0;
   std::uint64_t syncs_applied = 0;
   std::uint64_t syncs_refused = 0;
-  bool failed = false;  // storage failed: the node stopped voting
+  bool failed = false;  // storage failed, or this node's state differs from a quorum's: it stopped voting
+  std::uint64_t certified_height = 0;  // newest block with a header certificate
+  std::uint64_t certificates_gathered = 0;
+  std::uint64_t header_signatures_refused = 0;
 };
 
 class ConsensusRuntime {
@@ -125,6 +129,15 @@ class ConsensusRuntime {
   void on_sync_reply(const crypto::PublicKey& peer, core::ByteView reply);
   void answer_client(const crypto::PublicKey& peer, std::uint32_t stream, core::ByteView request);
   void flush_gossip();
+  // Header certificates (certifier.cpp).
+  void start_certifier();
+  void certify_applied(std::uint64_t height, const core::Hash32& block_hash);
+  void handle_certifier(const core::Result<ledger::HeaderCertCollector::Outcome>& outcome);
+  void on_header_signatures(const crypto::PublicKey& peer, net::Frame frame);
+  void arm_certifier_timer();
+  void request_missing_certificates();
+  void answer_cert_request(const crypto::PublicKey& peer, std::uint32_t stream, core::ByteView request);
+  void on_cert_reply(const crypto::PublicKey& peer, core::ByteView reply);
   Inflight inflight_of(std::uint64_t height, const core::Hash32& parent_id, const consensus::ConsensusPayload& payload) const;
   core::Result<consensus::EngineStart> load_start();
 
@@ -147,6 +160,7 @@ class ConsensusRuntime {
   boost::asio::steady_timer engine_timer_;
   boost::asio::steady_timer payload_timer_;
   boost::asio::steady_timer gossip_timer_;
+  boost::asio::steady_timer certifier_timer_;
   std::thread thread_;
   bool started_ = false;
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
@@ -162,6 +176,8 @@ class ConsensusRuntime {
   static constexpr std::uint64_t kSyncRetryMs = 500;  // an unanswered sync request is sent again after this
   consensus::SyncClient sync_{kSyncRetryMs};
   bool failed_ = false;
+  std::optional<ledger::HeaderCertCollector> certifier_;
+  std::size_t cert_request_peer_ = 0;
 
   // Gossip queue, filled from API threads.
   std::mutex gossip_mutex_;
@@ -177,6 +193,9 @@ class ConsensusRuntime {
   std::atomic<std::uint64_t> syncs_applied_{0};
   std::atomic<std::uint64_t> syncs_refused_{0};
   std::atomic<bool> failed_flag_{false};
+  std::atomic<std::uint64_t> certified_height_{0};
+  std::atomic<std::uint64_t> certificates_gathered_{0};
+  std::atomic<std::uint64_t> header_signatures_refused_{0};
 };
 
 }  // namespace metanode::node

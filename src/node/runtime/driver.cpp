@@ -27,7 +27,8 @@ ConsensusRuntime::ConsensusRuntime(RuntimeConfig config, RuntimeHost& host, ledg
       verifier_(std::make_shared<consensus::CachingVerifier>(1 << 18)),
       engine_timer_(ctx_),
       payload_timer_(ctx_),
-      gossip_timer_(ctx_) {
+      gossip_timer_(ctx_),
+      certifier_timer_(ctx_) {
   auto block0 = chain_.block(0);
   chain_id_ = consensus::consensus_chain_id(block0.ok() && block0->has_value() ? (*block0)->block.hash() : core::Hash32{});
 }
@@ -113,6 +114,17 @@ core::Status ConsensusRuntime::start() {
   handler.by_type[net::FrameType::kRequest] = [this](const crypto::PublicKey& peer, net::Frame frame) {
     host_.post_work([this, peer, stream = frame.stream, bytes = std::move(frame.payload)] { answer_client(peer, stream, bytes); });
   };
+  handler.by_type[net::FrameType::kHeaderSignatures] = [this](const crypto::PublicKey& peer, net::Frame frame) {
+    on_header_signatures(peer, std::move(frame));
+  };
+  handler.by_type[net::FrameType::kCertRequest] = [this](const crypto::PublicKey& peer, net::Frame frame) {
+    host_.post_work([this, peer, stream = frame.stream, bytes = std::move(frame.payload)] {
+      answer_cert_request(peer, stream, bytes);
+    });
+  };
+  handler.by_type[net::FrameType::kCertReply] = [this](const crypto::PublicKey& peer, net::Frame frame) {
+    boost::asio::post(ctx_, [this, peer, bytes = std::move(frame.payload)] { on_cert_reply(peer, bytes); });
+  };
   handler.on_connected = [](const crypto::PublicKey& peer) { spdlog::info("xtmp: linked with {}", peer.to_hex().substr(0, 12)); };
   handler.on_disconnected = [](const crypto::PublicKey& peer) {
     spdlog::info("xtmp: link to {} closed", peer.to_hex().substr(0, 12));
@@ -121,6 +133,7 @@ core::Status ConsensusRuntime::start() {
   MN_TRY(transport_->start());
   started_ = true;
   boost::asio::post(ctx_, [this, start = std::move(start)] {
+    start_certifier();
     consensus::Actions out;
     engine_->start(start, out);
     process(out);
@@ -156,6 +169,9 @@ RuntimeStatus ConsensusRuntime::status() const {
   s.syncs_applied = syncs_applied_.load();
   s.syncs_refused = syncs_refused_.load();
   s.failed = failed_flag_.load();
+  s.certified_height = certified_height_.load();
+  s.certificates_gathered = certificates_gathered_.load();
+  s.header_signatures_refused = header_signatures_refused_.load();
   return s;
 }
 

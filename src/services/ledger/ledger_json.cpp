@@ -61,9 +61,9 @@ json to_json(const ledger::Transaction& tx, const ledger::ModuleSet& modules) {
     for (const auto& key : tx.sender_policy.signers) signers.push_back(key.to_hex());
     doc["sender_policy"] = {{"threshold", tx.sender_policy.threshold}, {"signers", signers}};
   }
-  doc["nonce"] = tx.nonce;
-  doc["max_fee"] = tx.max_fee;
-  doc["bid"] = tx.bid;
+  doc["nonce"] = ledger::u64_to_json(tx.nonce);
+  doc["max_fee"] = ledger::u64_to_json(tx.max_fee);
+  doc["bid"] = ledger::u64_to_json(tx.bid);
   json payload = {{"module", tx.payload.module}, {"kind", tx.payload.kind}};
   if (const ledger::Module* module = modules.find(tx.payload.module)) {
     payload.update(module->payload_to_json(tx.payload));
@@ -72,6 +72,7 @@ json to_json(const ledger::Transaction& tx, const ledger::ModuleSet& modules) {
   }
   doc["payload"] = std::move(payload);
   doc["memo"] = tx.memo;
+  doc["encoded"] = core::to_hex(core::encode(tx));  // the canonical bytes, signatures included
   if (tx.sender_kind == ledger::SenderKind::kSingle) {
     doc["signature"] = tx.signature.to_hex();
   } else {
@@ -137,7 +138,7 @@ json to_json(const ledger::Receipt& receipt, const ledger::ModuleSet& modules) {
   json doc;
   doc["tx_hash"] = core::to_hex(receipt.tx_hash);
   doc["status"] = receipt.status == ledger::ReceiptStatus::kSuccess ? "success" : "failed";
-  doc["fee_paid"] = receipt.fee_paid;
+  doc["fee_paid"] = ledger::u64_to_json(receipt.fee_paid);
   if (receipt.status == ledger::ReceiptStatus::kFailed) {
     doc["error"] = {{"code", core::error_code_name(static_cast<core::ErrorCode>(receipt.error_code))},
                     {"number", receipt.error_code},
@@ -154,6 +155,9 @@ json to_json(const ledger::Receipt& receipt, const ledger::ModuleSet& modules) {
     events.push_back(ev);
   }
   doc["events"] = events;
+  doc["encoded"] = core::to_hex(core::encode(receipt));
+  // What the receipts tree commits to (without the message): its leaf is leaf_hash(this).
+  doc["hash"] = core::to_hex(receipt.hash());
   return doc;
 }
 
@@ -166,14 +170,18 @@ json to_json(const ledger::Header& h) {
           {"receipts_root", core::to_hex(h.receipts_root)},
           {"state_root", core::to_hex(h.state_root)},
           {"validator_set_hash", core::to_hex(h.validator_set_hash)},
-          {"base_fee", h.base_fee},
-          {"tx_count", h.tx_count}};
+          {"base_fee", ledger::u64_to_json(h.base_fee)},
+          {"tx_count", h.tx_count},
+          {"encoded", core::to_hex(core::encode(h))}};
 }
 
 json to_json(const ledger::CommitCertificate& c) {
   json sigs = json::array();
   for (const auto& s : c.signatures) sigs.push_back({{"signer", s.signer.to_hex()}, {"signature", s.signature.to_hex()}});
-  return {{"height", c.height}, {"block_hash", core::to_hex(c.block_hash)}, {"signatures", sigs}};
+  return {{"height", c.height},
+          {"block_hash", core::to_hex(c.block_hash)},
+          {"signatures", sigs},
+          {"encoded", core::to_hex(core::encode(c))}};
 }
 
 json to_json(const merkle::InclusionProof& p) {

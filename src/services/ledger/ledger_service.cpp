@@ -16,7 +16,12 @@ using nlohmann::json;
 
 namespace {
 
-Response ok_json(const json& doc, unsigned status = 200) { return Response{status, "application/json", doc.dump(), {}}; }
+// Never throws on text that is not UTF-8 (it is replaced): an answer must always be writable.
+std::string json_text(const json& doc) { return doc.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+Response ok_json(const json& doc, unsigned status = 200) {
+  return Response{status, "application/json", json_text(doc), {}};
+}
 
 core::Result<core::Hash32> hash_param(const Request& req, const std::string& name) {
   auto h = core::array_from_hex<32>(req.params.at(name));
@@ -57,7 +62,7 @@ Response refusal_response(const core::Error& error) {
                       {"message", error.message},
                       {"stage", refusal.stage},
                       {"rule", refusal.rule}}}};
-  return Response{api::http_status_for(error.code), "application/json", doc.dump(), {}};
+  return Response{api::http_status_for(error.code), "application/json", json_text(doc), {}};
 }
 
 Response submit(LedgerBackend& backend, const Request& req) {
@@ -113,6 +118,47 @@ Response submit_batch(LedgerBackend& backend, const Request& req) {
   return ok_json({{"accepted", accepted}, {"rejected", rejected}}, 202);
 }
 
+// The newest block with a header certificate (the head's may still be gathering its signatures).
+// Looks back at most kCertifiedLookbackMax blocks.
+constexpr std::uint64_t kCertifiedLookbackMax = 256;
+core::Result<std::uint64_t> newest_certified(const ledger::Chain& chain) {
+  const std::uint64_t head = chain.head().height;
+  for (std::uint64_t h = head; h + kCertifiedLookbackMax > head; --h) {
+    MN_TRY_ASSIGN(auto cert, chain.certificate(h));
+    if (cert.has_value() || h == 0) return h;
+  }
+  return core::make_error(core::ErrorCode::kNotFound, "no block of the last " + std::to_string(kCertifiedLookbackMax) +
+                                                          " has a header certificate yet");
+}
+
+// ?height=H: a block height, or "certified" for the newest block with a header certificate
+// (nullopt when absent: the head).
+core::Result<std::optional<std::uint64_t>> height_param(const Request& req, const ledger::Chain& chain) {
+  auto h = req.query_param("height");
+  if (!h) return std::optional<std::uint64_t>{};
+  if (*h == "certified") {
+    MN_TRY_ASSIGN(const std::uint64_t certified, newest_certified(chain));
+    return std::optional<std::uint64_t>{certified};
+  }
+  std::uint64_t value = 0;
+  const auto [ptr, ec] = std::from_chars(h->data(), h->data() + h->size(), value);
+  if (h->empty() || ec != std::errc() || ptr != h->data() + h->size()) {
+    return core::make_error(core::ErrorCode::kInvalidArgument, "height must be a block height or 'certified'");
+  }
+  return std::optional<std::uint64_t>{value};
+}
+
+// The header of block `height` and its certificate (null while the validators' signatures are
+// still being gathered): what a light client checks a proof against (ledger/light_client.hpp).
+core::Result<json> signed_header(const ledger::Chain& chain, std::uint64_t height) {
+  MN_TRY_ASSIGN(auto stored, chain.block(height));
+  if (!stored.has_value()) return core::make_error(core::ErrorCode::kNotFound, "no block " + std::to_string(height));
+  MN_TRY_ASSIGN(auto certificate, chain.certificate(height));
+  return json{{"hash", core::to_hex(stored->block.hash())},
+              {"header", to_json(stored->block.header)},
+              {"certificate", certificate.has_value() ? to_json(*certificate) : json(nullptr)}};
+}
+
 Response get_tx(LedgerBackend& backend, const Request& req) {
   auto hash = hash_param(req, "hash");
   if (!hash.ok()) return error_response(hash.error());
@@ -126,13 +172,24 @@ Response get_tx(LedgerBackend& backend, const Request& req) {
   if (!record.ok()) return error_response(record.error());
   if (record->has_value()) {
     const ledger::TxRecord& r = **record;
+    auto block = signed_header(backend.chain(), r.height);
+    if (!block.ok()) return error_response(block.error());
+    auto receipts = backend.chain().receipts(r.height);
+    if (!receipts.ok()) return error_response(receipts.error());
+    std::vector<core::Hash32> leaves;
+    leaves.reserve(receipts->size());
+    for (const auto& receipt : *receipts) leaves.push_back(merkle::leaf_hash(receipt.hash()));
+    auto receipt_proof = merkle::inclusion_proof(leaves, r.index);
+    if (!receipt_proof.ok()) return error_response(receipt_proof.error());
     return ok_json({{"status", "committed"},
                     {"height", r.height},
                     {"index", r.index},
                     {"tx", to_json(r.tx, modules)},
                     {"receipt", to_json(r.receipt, modules)},
                     {"tx_root", core::to_hex(r.tx_root)},
-                    {"inclusion_proof", to_json(r.proof)}});
+                    {"inclusion_proof", to_json(r.proof)},
+                    {"receipt_proof", to_json(*receipt_proof)},
+                    {"block", *block}});
   }
   if (auto dropped = backend.dropped(*hash)) {
     return ok_json({{"status", "dropped"},
@@ -161,6 +218,9 @@ Response get_block(LedgerBackend& backend, const Request& req) {
   }
   const bool full = req.query_param("full").value_or("") == "true";
   json doc = block_to_json(**block, full, backend.chain().modules());
+  auto certificate = backend.chain().certificate(height);
+  if (!certificate.ok()) return error_response(certificate.error());
+  doc["certificate"] = certificate->has_value() ? to_json(**certificate) : json(nullptr);
   if (req.query_param("receipts").value_or("") == "true") {
     auto receipts = backend.chain().receipts(height);
     if (!receipts.ok()) return error_response(receipts.error());
@@ -174,19 +234,25 @@ Response get_block(LedgerBackend& backend, const Request& req) {
 Response get_account(LedgerBackend& backend, const Request& req) {
   auto address = crypto::Address::parse(req.params.at("address"));
   if (!address.ok()) return error_response(address.error());
-  auto record = backend.chain().account_with_proof(*address);
+  auto height = height_param(req, backend.chain());
+  if (!height.ok()) return error_response(height.error());
+  auto record = backend.chain().account_with_proof(*address, *height);
   if (!record.ok()) return error_response(record.error());
   auto next = backend.next_nonce(*address);
   if (!next.ok()) return error_response(next.error());
+  auto block = signed_header(backend.chain(), record->height);
+  if (!block.ok()) return error_response(block.error());
   return ok_json({{"address", address->to_string()},
                   {"exists", record->exists},
-                  {"balance", record->account.balance},
-                  {"nonce", record->account.nonce},
-                  {"next_nonce", *next},
+                  {"balance", ledger::u64_to_json(record->account.balance)},
+                  {"nonce", ledger::u64_to_json(record->account.nonce)},
+                  {"next_nonce", ledger::u64_to_json(*next)},
                   {"height", record->height},
                   {"state_root", core::to_hex(record->state_root)},
                   {"tree_key", core::to_hex(record->tree_key)},
-                  {"proof", to_json(record->proof)}});
+                  {"proof", to_json(record->proof)},
+                  {"value", record->exists ? json(core::to_hex(core::encode(record->account))) : json(nullptr)},
+                  {"block", *block}});
 }
 
 // GET /v1/state/{module}/{key}[?height=H]: one module entry and its proof. The key is in the
@@ -201,18 +267,15 @@ Response get_state(LedgerBackend& backend, const Request& req) {
     return error_response(400, "invalid_argument", "a state key is at most " + std::to_string(ledger::kStateKeyBytesMax) +
                                                        " bytes");
   }
-  std::optional<std::uint64_t> height;
-  if (auto h = req.query_param("height")) {
-    std::uint64_t value = 0;
-    const auto [ptr, ec] = std::from_chars(h->data(), h->data() + h->size(), value);
-    if (h->empty() || ec != std::errc() || ptr != h->data() + h->size()) {
-      return error_response(400, "invalid_argument", "height must be a block height");
-    }
-    height = value;
-  }
-  auto record = backend.chain().entry_with_proof(name, *key, height);
+  auto height = height_param(req, backend.chain());
+  if (!height.ok()) return error_response(height.error());
+  auto record = backend.chain().entry_with_proof(name, *key, *height);
   if (!record.ok()) return error_response(record.error());
-  return ok_json(to_json(*record, *module));
+  auto block = signed_header(backend.chain(), record->height);
+  if (!block.ok()) return error_response(block.error());
+  json doc = to_json(*record, *module);
+  doc["block"] = *block;
+  return ok_json(doc);
 }
 
 Response get_mempool(LedgerBackend& backend, const Request& req) {
@@ -223,8 +286,9 @@ Response get_mempool(LedgerBackend& backend, const Request& req) {
   }
   const MempoolStatus s = backend.mempool_status(levels);
   json ladder = json::array();
-  for (const auto& level : s.ladder) ladder.push_back({{"bid", level.bid}, {"count", level.count}});
-  return ok_json({{"pending", s.pending}, {"bytes", s.bytes}, {"base_fee", s.base_fee}, {"bid_min", s.bid_min},
+  for (const auto& level : s.ladder) ladder.push_back({{"bid", ledger::u64_to_json(level.bid)}, {"count", level.count}});
+  return ok_json({{"pending", s.pending}, {"bytes", s.bytes}, {"base_fee", ledger::u64_to_json(s.base_fee)},
+                  {"bid_min", ledger::u64_to_json(s.bid_min)},
                   {"bid_ladder", ladder}});
 }
 

@@ -55,7 +55,9 @@ class LedgerService final : public Service {
   std::uint16_t port_offset() const override { return kLedgerPortOffset; }
   std::string_view description() const override {
     return "Submit signed transactions, read blocks, transactions, accounts and module state with Merkle proofs, "
-           "watch the fee auction and stream new blocks.";
+           "watch the fee auction and stream new blocks. Amounts, balances, fees and nonces (u64) are decimal "
+           "strings, so no JSON parser rounds them; heights, counts and times are numbers. Every transaction, "
+           "header, receipt, certificate and proof also comes as its canonical bytes (`encoded`, hex).";
   }
   void add_routes(api::Router& router) override;
   void add_websockets(api::HttpServer& server) override { server.add_websocket("/v1/events", events_); }

@@ -51,6 +51,12 @@ nlohmann::json build() {
         {"400", err}, {"413", err}, {"415", err}}}};
   doc["paths"]["/v1/txs/{hash}"]["get"] = {
       {"summary", "A transaction: committed (with receipt, height and inclusion proof), pending or dropped"},
+      {"description",
+       "A committed transaction comes with everything a light client needs, holding only the genesis file: "
+       "`tx.encoded` and `receipt.encoded` (canonical bytes), `inclusion_proof` (leaf_hash(tx hash) in the "
+       "header's tx_root) and `receipt_proof` (leaf_hash(receipt hash) in its receipts_root, same index), and "
+       "`block` (SignedHeader) whose certificate a quorum of the genesis validators signed. Both proofs are for "
+       "a tree of exactly header.tx_count leaves."},
       {"parameters", json::array({hash_param})},
       {"responses", {{"200", json_response("found", {{"type", "object"}})}, {"400", err}, {"404", err}}}};
   doc["paths"]["/v1/blocks/{height}"]["get"] = {
@@ -64,9 +70,14 @@ nlohmann::json build() {
                      {"404", err}}}};
   doc["paths"]["/v1/accounts/{address}"]["get"] = {
       {"summary", "Balance and nonce of an account, with a sparse Merkle proof against the state root"},
+      {"description",
+       "`value` is the proven record's canonical bytes (u64le balance, u64le nonce; null: proven absent) and "
+       "`block` the SignedHeader of `height`, so the proof checks against a header signed by a quorum."},
       {"parameters", json::array({{{"name", "address"}, {"in", "path"}, {"required", true},
-                                   {"schema", {{"type", "string"}, {"pattern", "^mn1"}}}}})},
-      {"responses", {{"200", json_response("the account", {{"type", "object"}})}, {"400", err}}}};
+                                   {"schema", {{"type", "string"}, {"pattern", "^mn1"}}}},
+                                  {{"name", "height"}, {"in", "query"}, {"description", "a block height, or 'certified': the newest block with a header certificate (default: the latest block)"},
+                                   {"schema", {{"type", "string"}}}}})},
+      {"responses", {{"200", json_response("the account", {{"type", "object"}})}, {"400", err}, {"404", err}}}};
   doc["paths"]["/v1/state/{module}/{key}"]["get"] = {
       {"summary", "One module's state entry (or its absence) with a sparse Merkle proof of tree_key = "
                   "hash(state-key, module || key) against the state root at that height"},
@@ -76,11 +87,11 @@ nlohmann::json build() {
                     {{"name", "key"}, {"in", "path"}, {"required", true},
                      {"description", "hex bytes, or the module's own text form (bank: an address)"},
                      {"schema", {{"type", "string"}}}},
-                    {{"name", "height"}, {"in", "query"}, {"description", "default: the latest block"},
-                     {"schema", {{"type", "integer"}, {"minimum", 0}}}}})},
+                    {{"name", "height"}, {"in", "query"}, {"description", "a block height, or 'certified': the newest block with a header certificate (default: the latest block)"},
+                     {"schema", {{"type", "string"}}}}})},
       {"responses",
        {{"200", json_response("the entry: module, key, tree_key, exists, value_hex, value (the module's JSON form), "
-                              "height, state_root, proof",
+                              "height, state_root, proof, and block (the SignedHeader of that height)",
                               {{"type", "object"}})},
         {"400", err},
         {"404", err}}}};
@@ -99,9 +110,9 @@ nlohmann::json build() {
         {"sender_kind", {{"type", "string"}, {"enum", json::array({"single", "multisig"})}}},
         {"sender_key", {{"type", "string"}}},
         {"sender_policy", {{"type", "object"}}},
-        {"nonce", {{"type", "integer"}}},
-        {"max_fee", {{"type", "integer"}}},
-        {"bid", {{"type", "integer"}}},
+        {"nonce", {{"type", "string"}, {"pattern", "^[0-9]{1,20}$"}, {"description", "u64 as a decimal string (a JSON number is accepted on input)"}}},
+        {"max_fee", {{"type", "string"}, {"pattern", "^[0-9]{1,20}$"}, {"description", "u64 as a decimal string (a JSON number is accepted on input)"}}},
+        {"bid", {{"type", "string"}, {"pattern", "^[0-9]{1,20}$"}, {"description", "u64 as a decimal string (a JSON number is accepted on input)"}}},
         {"payload",
          {{"type", "object"},
           {"description", "module and kind name what the transaction does; the other fields are the kind's "
@@ -109,22 +120,43 @@ nlohmann::json build() {
           {"required", json::array({"module", "kind"})},
           {"properties", {{"module", {{"type", "string"}}}, {"kind", {{"type", "string"}}},
                           {"data", {{"type", "string"}}}, {"to", {{"type", "string"}}},
-                          {"amount", {{"type", "integer"}}}}}}},
-        {"memo", {{"type", "string"}, {"maxLength", 256}}},
+                          {"amount", {{"type", "string"}, {"pattern", "^[0-9]{1,20}$"}, {"description", "u64 as a decimal string (a JSON number is accepted on input)"}}}}}}},
+        {"memo", {{"type", "string"}, {"maxLength", 256}, {"description", "UTF-8 text, at most 256 bytes"}}},
+        {"encoded", {{"type", "string"}, {"description", "read only: the canonical bytes (hex), signatures included"}}},
         {"signature", {{"type", "string"}}},
         {"signatures", {{"type", "array"}, {"items", {{"type", "object"}}}}}}}};
   doc["components"]["schemas"]["Block"] = {
       {"type", "object"},
       {"properties",
        {{"hash", {{"type", "string"}}},
-        {"header", {{"type", "object"}}},
+        {"header", {{"type", "object"}, {"description", "its fields, and `encoded`: the canonical bytes it hashes to"}}},
         {"commit", {{"type", "object"}}},
+        {"certificate", {{"$ref", "#/components/schemas/Certificate"}}},
         {"finality",
          {{"type", "object"},
           {"description",
            "Consensus proof: the consensus block id, round and proposer, and the quorum certificate (vote kind, "
            "height, round, the block it commits, one signature per validator index); `encoded` is the canonical bytes"}}},
         {"tx_hashes", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}};
+  doc["components"]["schemas"]["Certificate"] = {
+      {"type", "object"},
+      {"nullable", true},
+      {"description",
+       "A quorum (floor(2n/3)+1) of the genesis validators' Ed25519 signatures over "
+       "BLAKE3-derive-key(\"metanode/v1/vote\", genesis_digest || u64le(height) || block_hash), where genesis_digest = "
+       "BLAKE3-derive-key(\"metanode/v1/genesis\", the genesis file in its canonical form) and block_hash is the "
+       "header's hash. Null while the signatures are being gathered (a moment after the block is applied)."},
+      {"properties",
+       {{"height", {{"type", "integer"}}},
+        {"block_hash", {{"type", "string"}}},
+        {"signatures", {{"type", "array"}, {"items", {{"type", "object"}}}}},
+        {"encoded", {{"type", "string"}}}}}};
+  doc["components"]["schemas"]["SignedHeader"] = {
+      {"type", "object"},
+      {"properties",
+       {{"hash", {{"type", "string"}}},
+        {"header", {{"type", "object"}}},
+        {"certificate", {{"$ref", "#/components/schemas/Certificate"}}}}}};
   return doc;
 }
 

@@ -89,7 +89,8 @@ class FinalityTest : public ::testing::Test {
   }
 
   core::Result<std::uint64_t> verify() const {
-    FinalityChecker checker(testing::validator_set(kValidators), chain_id_, std::make_shared<CachingVerifier>());
+    FinalityChecker checker(testing::validator_set(kValidators), chain_id_, std::make_shared<CachingVerifier>(),
+                            genesis_.genesis_time_unix_ms);
     return chain_->verify_all([&checker](const ledger::StoredBlock& b) { return checker.check(b); });
   }
 

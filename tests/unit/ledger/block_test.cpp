@@ -67,24 +67,29 @@ TEST(CommitCertificate, VerifiesQuorumOfDistinctValidators) {
                                        crypto::KeyPair::generate(), crypto::KeyPair::generate()};
   std::vector<crypto::PublicKey> validators;
   for (const auto& k : keys) validators.push_back(k.public_key());
+  core::Hash32 chain{};
+  chain.fill(7);  // the genesis digest the signatures are bound to
   CommitCertificate cert;
   cert.height = 5;
   cert.block_hash.fill(3);
   for (int i = 0; i < 3; ++i) {
-    cert.signatures.push_back({keys[i].public_key(), keys[i].sign_digest(cert.signing_digest())});
+    cert.signatures.push_back({keys[i].public_key(), keys[i].sign_digest(cert.signing_digest(chain))});
   }
-  EXPECT_TRUE(verify_commit(cert, validators, 3).ok());
-  EXPECT_FALSE(verify_commit(cert, validators, 4).ok());
+  EXPECT_TRUE(verify_commit(cert, chain, validators, 3).ok());
+  EXPECT_FALSE(verify_commit(cert, chain, validators, 4).ok());
   CommitCertificate dup = cert;
   dup.signatures[2] = dup.signatures[0];
-  EXPECT_FALSE(verify_commit(dup, validators, 2).ok());
+  EXPECT_FALSE(verify_commit(dup, chain, validators, 2).ok());
   CommitCertificate forged = cert;
   forged.block_hash[0] ^= 1;  // signatures were over another block
-  EXPECT_FALSE(verify_commit(forged, validators, 1).ok());
+  EXPECT_FALSE(verify_commit(forged, chain, validators, 1).ok());
   const auto outsider = crypto::KeyPair::generate();
   CommitCertificate foreign = cert;
-  foreign.signatures.push_back({outsider.public_key(), outsider.sign_digest(cert.signing_digest())});
-  EXPECT_FALSE(verify_commit(foreign, validators, 3).ok());
+  foreign.signatures.push_back({outsider.public_key(), outsider.sign_digest(cert.signing_digest(chain))});
+  EXPECT_FALSE(verify_commit(foreign, chain, validators, 3).ok());
+  core::Hash32 other_chain = chain;
+  other_chain[0] ^= 1;
+  EXPECT_FALSE(verify_commit(cert, other_chain, validators, 3).ok());  // no replay onto another chain
   auto back = core::decode<CommitCertificate>(core::encode(cert));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, cert);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 
 namespace metanode::ledger {
@@ -25,6 +26,31 @@ TEST(Genesis, JsonRoundTrip) {
   EXPECT_EQ(back->validators, g.validators);
   EXPECT_EQ(back->accounts, g.accounts);
   EXPECT_EQ(back->validator_set_hash(), g.validator_set_hash());
+}
+
+TEST(Genesis, TheDigestCommitsToEveryFieldAndNotToFormatting) {
+  const Genesis g = sample();
+  const core::Hash32 digest = g.digest();
+  // The same content, reformatted, is the same chain.
+  const auto reformatted = Genesis::from_json(nlohmann::json::parse(g.to_json()).dump());
+  ASSERT_TRUE(reformatted.ok());
+  EXPECT_EQ(reformatted->digest(), digest);
+  const std::vector<std::function<void(Genesis&)>> changes = {
+      [](Genesis& x) { x.chain_id += "x"; },
+      [](Genesis& x) { x.genesis_time_unix_ms += 1; },
+      [](Genesis& x) { x.base_fee_initial += 1; },
+      [](Genesis& x) { x.base_fee_min += 1; },
+      [](Genesis& x) { x.block_txs_target += 1; },
+      [](Genesis& x) { x.consensus = "hotstuff"; },
+      [](Genesis& x) { x.validators[0].name += "x"; },
+      [](Genesis& x) { x.accounts[0].balance += 1; },
+      [](Genesis& x) { x.modules["kv"] = "{}"; },
+  };
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    Genesis changed = g;
+    changes[i](changed);
+    EXPECT_NE(changed.digest(), digest) << "change " << i << " left the digest as it was";
+  }
 }
 
 TEST(Genesis, RejectsInvalid) {

@@ -25,6 +25,19 @@ TEST(Transaction, SignedTransferPassesStatelessChecks) {
   EXPECT_EQ(tx.sender(), crypto::Address::from_public_key(key.public_key()));
 }
 
+TEST(Transaction, AMemoMustBeUtf8Text) {
+  const auto key = crypto::KeyPair::generate();
+  Transaction tx = transfer(key);
+  tx.memo = "r\xc3\xa9" "f\xc3\xa9" "rence \xe2\x84\x96 7";
+  tx.sign_single(key);
+  EXPECT_TRUE(tx.check_stateless("test-chain").ok());
+  tx.memo = std::string("\xff\xfe", 2);
+  tx.sign_single(key);
+  const auto st = tx.check_stateless("test-chain");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, core::ErrorCode::kTxMalformed);
+}
+
 TEST(Transaction, CodecRoundTripAndHashExcludesSignature) {
   const auto key = crypto::KeyPair::generate();
   const Transaction tx = transfer(key, 3);

@@ -85,7 +85,7 @@ TEST_F(ChainTest, ProducedBlocksCarryProofs) {
   EXPECT_EQ(block.header.height, 1u);
   EXPECT_EQ(block.header.tx_count, 3u);
   EXPECT_EQ(block.header.base_fee, 2u);
-  EXPECT_TRUE(verify_commit(produced->stored.commit, genesis_.validator_keys(), 1).ok());
+  EXPECT_TRUE(verify_commit(produced->stored.commit, genesis_.digest(), genesis_.validator_keys(), 1).ok());
 
   auto record = chain->find_tx(block.txs[1].hash());
   ASSERT_TRUE(record.ok() && record->has_value());
@@ -173,6 +173,65 @@ TEST_F(ChainTest, BaseFeeFollowsTheRule) {
   ASSERT_TRUE(chain->produce_block({}, 5'000, validator_, false).ok());  // empty: fee falls to the minimum
   EXPECT_EQ(chain->head().base_fee_next, 1u);
   EXPECT_EQ(chain->verify_all().value(), 1u);
+}
+
+}  // namespace
+}  // namespace metanode::ledger
+
+namespace metanode::ledger {
+namespace {
+
+TEST_F(ChainTest, BlockZeroCommitsToTheWholeGenesis) {
+  auto chain = open();
+  const auto block0 = chain->block(0).value();
+  ASSERT_TRUE(block0.has_value());
+  EXPECT_EQ(block0->block.header.parent_hash, genesis_.digest());
+  EXPECT_EQ(chain->genesis_digest(), genesis_.digest());
+  chain.reset();
+  // A genesis that differs only in a parameter the old block 0 did not cover is another chain.
+  fs::remove_all(dir_);
+  genesis_.block_txs_target += 1;
+  auto other = open();
+  EXPECT_NE(other->block(0).value()->block.hash(), block0->block.hash());
+}
+
+TEST_F(ChainTest, HeaderCertificatesAreCheckedAgainstTheGenesisAndTheHeldBlock) {
+  std::vector<crypto::KeyPair> keys{crypto::KeyPair::generate(), crypto::KeyPair::generate(),
+                                    crypto::KeyPair::generate(), crypto::KeyPair::generate()};
+  genesis_.validators.clear();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    genesis_.validators.push_back({"v" + std::to_string(i), keys[i].public_key(), crypto::MldsaKeyPair::generate().public_key()});
+  }
+  auto chain = open();
+  auto produced = chain->apply_committed({transfer(0, 10)}, 5'000, keys[0].public_key(), core::Bytes{1}, false);
+  ASSERT_TRUE(produced.ok()) << produced.error().to_string();
+  const core::Hash32 hash = produced->stored.block.hash();
+  EXPECT_FALSE(chain->certificate(1).value().has_value());  // consensus blocks are certified afterwards
+
+  const auto cert_by = [&](std::vector<int> signers, const core::Hash32& block_hash, const core::Hash32& chain_digest) {
+    CommitCertificate cert{1, block_hash, {}};
+    for (int i : signers) {
+      cert.signatures.push_back({keys[i].public_key(), keys[i].sign_digest(cert.signing_digest(chain_digest))});
+    }
+    return cert;
+  };
+  EXPECT_EQ(chain->store_certificate(cert_by({0, 1}, hash, genesis_.digest())).error().code, core::ErrorCode::kBlockInvalid);
+  core::Hash32 other_chain = genesis_.digest();
+  other_chain[5] ^= 1;
+  EXPECT_EQ(chain->store_certificate(cert_by({0, 1, 2}, hash, other_chain)).error().code, core::ErrorCode::kBlockInvalid);
+  core::Hash32 other_block = hash;
+  other_block[0] ^= 1;
+  // A valid quorum for another block: this node's chain is not the network's.
+  EXPECT_EQ(chain->store_certificate(cert_by({0, 1, 2}, other_block, genesis_.digest())).error().code,
+            core::ErrorCode::kStateCorrupt);
+  EXPECT_EQ(chain->store_certificate(CommitCertificate{7, hash, {}}).error().code, core::ErrorCode::kNotFound);
+
+  const CommitCertificate good = cert_by({3, 1, 2}, hash, genesis_.digest());
+  ASSERT_TRUE(chain->store_certificate(good).ok());
+  EXPECT_EQ(chain->certificate(1).value(), good);
+  chain.reset();
+  chain = open();
+  EXPECT_EQ(chain->certificate(1).value(), good);  // kept across a restart
 }
 
 }  // namespace

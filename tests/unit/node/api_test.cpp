@@ -16,9 +16,11 @@
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <thread>
 
+#include "cli/proof_check.hpp"
 #include "services/ledger/ledger_json.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "core/codec.hpp"
@@ -28,6 +30,7 @@
 #include "merkle/sparse_merkle_tree.hpp"
 #include "modules/bank.hpp"
 #include "modules/module_set.hpp"
+#include "support/json_u64.hpp"
 #include "support/kv_module.hpp"
 #include "support/single_producer.hpp"
 #include "node/node.hpp"
@@ -237,7 +240,7 @@ class ApiTest : public ::testing::Test {
   };
   Snapshot snapshot() {
     const json a = account(address_of(alice_));
-    return {node_->chain().head().height, a.value("balance", std::uint64_t{0}), a.value("nonce", std::uint64_t{0}),
+    return {node_->chain().head().height, testing::u64_field(a, "balance", 0), testing::u64_field(a, "nonce", 0),
             pending_count()};
   }
   // For refusals made with an empty mempool: the pool stays empty, so a block attempt makes no
@@ -283,7 +286,7 @@ TEST_F(ApiTest, JsonSubmissionIsCommittedWithProofsThatVerify) {
   ASSERT_EQ(pending.status, 200u) << pending.body;
   EXPECT_EQ(pending.doc.value("status", ""), "pending");
   EXPECT_EQ(pending_count(), 1u);
-  EXPECT_EQ(account(address_of(alice_)).value("next_nonce", std::uint64_t{0}), 1u);
+  EXPECT_EQ(testing::u64_field(account(address_of(alice_)), "next_nonce", 0), 1u);
 
   const auto produced = produce();
   ASSERT_TRUE(produced.has_value());
@@ -295,7 +298,7 @@ TEST_F(ApiTest, JsonSubmissionIsCommittedWithProofsThatVerify) {
   EXPECT_EQ(c.value("status", ""), "committed");
   EXPECT_EQ(c.value("height", std::uint64_t{0}), 1u);
   EXPECT_EQ(c["receipt"].value("status", ""), "success");
-  EXPECT_EQ(c["receipt"].value("fee_paid", std::uint64_t{0}), kFee);
+  EXPECT_EQ(testing::u64_field(c["receipt"], "fee_paid", 0), kFee);
   EXPECT_EQ(c["tx"].value("hash", ""), hash);
 
   // The inclusion proof verifies against the tx_root the block (read over HTTP) commits to.
@@ -320,7 +323,7 @@ TEST_F(ApiTest, JsonSubmissionIsCommittedWithProofsThatVerify) {
   // The recipient's account, with a state proof against the block's state root.
   const json to = account(bob_);
   EXPECT_TRUE(to.value("exists", false));
-  EXPECT_EQ(to.value("balance", std::uint64_t{0}), 1'234u);
+  EXPECT_EQ(testing::u64_field(to, "balance", 0), 1'234u);
   EXPECT_EQ(to.value("height", std::uint64_t{0}), 1u);
   EXPECT_EQ(to.value("state_root", ""), block.doc["header"].value("state_root", ""));
   auto state_root = core::array_from_hex<32>(to.value("state_root", ""));
@@ -338,8 +341,8 @@ TEST_F(ApiTest, JsonSubmissionIsCommittedWithProofsThatVerify) {
   EXPECT_FALSE(merkle::SparseMerkleTree::verify_proof(*state_root, bob_key, core::encode(forged), *smt_proof).ok());
 
   const json alice = account(address_of(alice_));
-  EXPECT_EQ(alice.value("balance", std::uint64_t{0}), kAliceBalance - 1'234 - kFee);
-  EXPECT_EQ(alice.value("nonce", std::uint64_t{9}), 1u);
+  EXPECT_EQ(testing::u64_field(alice, "balance", 0), kAliceBalance - 1'234 - kFee);
+  EXPECT_EQ(testing::u64_field(alice, "nonce", 9), 1u);
   EXPECT_EQ(pending_count(), 0u);
 }
 
@@ -351,7 +354,7 @@ TEST_F(ApiTest, BinarySubmissionIsCommitted) {
   ASSERT_TRUE(produce().has_value());
   const Reply committed = get("/v1/txs/" + core::to_hex(tx.hash()));
   EXPECT_EQ(committed.doc.value("status", ""), "committed") << committed.body;
-  EXPECT_EQ(account(bob_).value("balance", std::uint64_t{0}), 77u);
+  EXPECT_EQ(testing::u64_field(account(bob_), "balance", 0), 77u);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -410,8 +413,10 @@ TEST_F(ApiTest, MalformedJsonIsRefusedAsTxMalformed) {
     const Reply r = submit_text(body);
     expect_refused(r, 400, "tx_malformed");
   }
-  // The splice itself yields the valid document when given the valid amount.
-  ASSERT_EQ(json::parse(with_amount_literal("10")), valid);
+  // The splice itself yields the valid document when given the valid amount (a decimal string,
+  // as the API writes u64 values).
+  ASSERT_EQ(json::parse(with_amount_literal("\"10\"")), valid);
+  ASSERT_EQ(valid["payload"]["amount"], "10");
   // A module or kind this chain does not run has its own code.
   expect_refused(submit_text(with([](json& d) { d["payload"]["kind"] = "mint"; })), 400, "tx_unknown_payload");
   expect_refused(submit_text(with([](json& d) { d["payload"]["module"] = "mint"; })), 400, "tx_unknown_payload");
@@ -483,6 +488,130 @@ TEST_F(ApiTest, WrongChainIsRefused) {
   expect_nothing_applied(before);
 }
 
+TEST_F(ApiTest, AMemoThatIsNotUtf8IsRefusedOverTheBinaryPath) {
+  const Snapshot before = snapshot();
+  ledger::Transaction tx = alice_to_bob(0, 10);
+  tx.memo = std::string("caf\xc3", 4);  // a truncated two-byte sequence
+  tx.sign_single(alice_);
+  expect_refused(submit_binary(as_string(core::encode(tx))), 400, "tx_malformed");
+  ledger::Transaction wrong_chain = alice_to_bob(0, 10);
+  wrong_chain.chain_id = std::string("\xff\xfe", 2);
+  wrong_chain.sign_single(alice_);
+  const Reply r = submit_binary(as_string(core::encode(wrong_chain)));
+  expect_refused(r, 400, "tx_wrong_chain");  // and the message that names it is still JSON
+  expect_nothing_applied(before);
+}
+
+// Random transactions in over the binary path (valid and invalid text, names, sizes), each read
+// back over every JSON route that can include it: no answer is ever a 5xx.
+TEST_F(ApiTest, RandomBinaryTransactionsNeverMakeAJsonAnswerFail) {
+  std::mt19937_64 rng(20261130);
+  const auto random_bytes = [&rng](std::size_t n) {
+    std::string out(n, '\0');
+    for (auto& c : out) c = static_cast<char>(rng() & 0xff);
+    return out;
+  };
+  const std::vector<std::string> names{"bank", "transfer", "kv", "x", "Bank", std::string(33, 'a'), "", "\xc3\xa9"};
+  std::vector<std::string> hashes;
+  std::uint64_t nonce = 0;
+  std::size_t accepted = 0;
+  for (std::uint64_t i = 0; i < 150; ++i) {
+    ledger::Transaction tx = alice_to_bob(nonce, 1 + rng() % 50);
+    switch (rng() % 4) {
+      case 0: tx.memo = random_bytes(rng() % 40); break;                   // mostly not UTF-8
+      case 1: tx.memo = "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80"; break;  // valid UTF-8
+      case 2: tx.payload.module = names[rng() % names.size()]; tx.payload.kind = names[rng() % names.size()]; break;
+      default: tx.payload.data = core::to_bytes(core::as_bytes(random_bytes(rng() % 80))); break;
+    }
+    tx.sign_single(alice_);
+    const Reply submitted = submit_binary(as_string(core::encode(tx)));
+    ASSERT_LT(submitted.status, 500u) << submitted.body;
+    if (submitted.status == 202) ++nonce, ++accepted;
+    hashes.push_back(core::to_hex(tx.hash()));
+    ASSERT_LT(get("/v1/txs/" + hashes.back()).status, 500u);
+    if (i % 10 == 9) produce();
+  }
+  produce();
+  const std::uint64_t head = node_->chain().head().height;
+  for (std::uint64_t h = 0; h <= head; ++h) {
+    const Reply block = get("/v1/blocks/" + std::to_string(h) + "?full=true&receipts=true");
+    ASSERT_EQ(block.status, 200u) << block.body;
+    ASSERT_FALSE(block.doc.is_discarded()) << block.body;
+  }
+  for (const auto& hash : hashes) {
+    const Reply r = get("/v1/txs/" + hash);
+    ASSERT_LT(r.status, 500u) << r.body;
+    ASSERT_FALSE(r.doc.is_discarded()) << r.body;
+  }
+  EXPECT_LT(get("/v1/accounts/" + address_of(alice_).to_string()).status, 500u);
+  EXPECT_GT(accepted, 10u);  // the valid ones went through and were committed
+  EXPECT_EQ(testing::u64_field(account(address_of(alice_)), "nonce", 0), nonce);
+}
+
+// What a light client does with only the genesis: every answer carries the canonical bytes, the
+// block header and the header's certificate, and each proof checks against them; a tampered
+// answer, or another chain's genesis, does not.
+TEST_F(ApiTest, AnswersVerifyAgainstASignedHeaderWithOnlyTheGenesis) {
+  const ledger::Transaction ok_tx = alice_to_bob(0, 1'000);
+  const ledger::Transaction failing = alice_to_bob(1, kAliceBalance * 2);  // fails in its receipt
+  ASSERT_EQ(submit_binary(as_string(core::encode(ok_tx))).status, 202u);
+  ASSERT_EQ(submit_binary(as_string(core::encode(failing))).status, 202u);
+  ASSERT_TRUE(produce().has_value());
+
+  for (const auto* tx : {&ok_tx, &failing}) {
+    const Reply r = get("/v1/txs/" + core::to_hex(tx->hash()));
+    ASSERT_EQ(r.status, 200u) << r.body;
+    const auto line = cli::verify_tx_answer(r.doc, tx->hash(), genesis_);
+    ASSERT_TRUE(line.ok()) << line.error().to_string();
+    EXPECT_NE(line->find("signed by 1 of 1"), std::string::npos) << *line;
+    EXPECT_FALSE(cli::verify_tx_answer(r.doc, alice_to_bob(5, 1).hash(), genesis_).ok());
+    json tampered = r.doc;
+    auto receipt = core::decode<ledger::Receipt>(core::from_hex(tampered["receipt"]["encoded"].get<std::string>()).value()).value();
+    receipt.status = receipt.status == ledger::ReceiptStatus::kSuccess ? ledger::ReceiptStatus::kFailed
+                                                                        : ledger::ReceiptStatus::kSuccess;
+    tampered["receipt"]["encoded"] = core::to_hex(core::encode(receipt));
+    EXPECT_FALSE(cli::verify_tx_answer(tampered, tx->hash(), genesis_).ok());
+    tampered = r.doc;
+    tampered["receipt_proof"]["encoded"] = tampered["inclusion_proof"]["encoded"];  // the tx's path, not the receipt's
+    EXPECT_FALSE(cli::verify_tx_answer(tampered, tx->hash(), genesis_).ok());
+  }
+
+  const Reply bob = get("/v1/accounts/" + bob_.to_string());
+  ASSERT_EQ(bob.status, 200u) << bob.body;
+  ASSERT_TRUE(cli::verify_account_answer(bob.doc, bob_, genesis_).ok());
+  json richer = bob.doc;
+  richer["balance"] = "1000000";
+  EXPECT_FALSE(cli::verify_account_answer(richer, bob_, genesis_).ok());
+  json forged_value = bob.doc;
+  forged_value["value"] = core::to_hex(core::encode(ledger::Account{5'000, 0}));
+  forged_value["balance"] = "5000";
+  EXPECT_FALSE(cli::verify_account_answer(forged_value, bob_, genesis_).ok());
+  const crypto::Address nobody = address_of(crypto::KeyPair::generate());
+  const Reply absent = get("/v1/accounts/" + nobody.to_string());
+  ASSERT_TRUE(cli::verify_account_answer(absent.doc, nobody, genesis_).ok());  // proven absent
+
+  // At an earlier height: bob held nothing at block 0.
+  const Reply then = get("/v1/accounts/" + bob_.to_string() + "?height=0");
+  ASSERT_EQ(then.status, 200u) << then.body;
+  EXPECT_EQ(testing::u64_field(then.doc, "balance", 9), 0u);
+  EXPECT_EQ(get("/v1/accounts/" + bob_.to_string() + "?height=99").status, 404u);
+  const Reply certified = get("/v1/accounts/" + bob_.to_string() + "?height=certified");
+  ASSERT_EQ(certified.status, 200u) << certified.body;
+  EXPECT_EQ(certified.doc.value("height", std::uint64_t{0}), 1u);  // a single producer signs as it stores
+  EXPECT_EQ(get("/v1/accounts/" + bob_.to_string() + "?height=x").status, 400u);
+
+  const Reply block = get("/v1/blocks/1");
+  ASSERT_TRUE(cli::verify_block_answer(block.doc, genesis_).ok());
+  ledger::Genesis other = genesis_;
+  other.block_txs_target += 1;  // one field differs: another chain, whose signatures these are not
+  EXPECT_FALSE(cli::verify_block_answer(block.doc, other).ok());
+  json forged_header = block.doc;
+  auto header = core::decode<ledger::Header>(core::from_hex(forged_header["header"]["encoded"].get<std::string>()).value()).value();
+  header.state_root[0] ^= 1;
+  forged_header["header"]["encoded"] = core::to_hex(core::encode(header));
+  EXPECT_FALSE(cli::verify_block_answer(forged_header, genesis_).ok());
+}
+
 TEST_F(ApiTest, ReplayedTransactionIsRefusedAfterCommit) {
   const ledger::Transaction tx = alice_to_bob(0, 10);
   ASSERT_EQ(submit_json(services::to_json(tx, modules::standard_modules())).status, 202u);
@@ -498,7 +627,7 @@ TEST_F(ApiTest, ReplayedTransactionIsRefusedAfterCommit) {
   EXPECT_EQ(reused.doc["error"]["stage"], "nonce") << reused.body;
   EXPECT_EQ(reused.doc["error"]["rule"], "consensus") << reused.body;
   expect_nothing_applied(before);
-  EXPECT_EQ(account(bob_).value("balance", std::uint64_t{0}), 10u);
+  EXPECT_EQ(testing::u64_field(account(bob_), "balance", 0), 10u);
 }
 
 TEST_F(ApiTest, DuplicatePendingSubmissionIsRefused) {
@@ -514,9 +643,9 @@ TEST_F(ApiTest, DuplicatePendingSubmissionIsRefused) {
   ASSERT_TRUE(produced.has_value());
   EXPECT_EQ(produced->stored.block.txs.size(), 1u);
   const json alice = account(address_of(alice_));
-  EXPECT_EQ(alice.value("nonce", std::uint64_t{0}), 1u);
-  EXPECT_EQ(alice.value("balance", std::uint64_t{0}), kAliceBalance - 10 - kFee);
-  EXPECT_EQ(account(bob_).value("balance", std::uint64_t{0}), 10u);
+  EXPECT_EQ(testing::u64_field(alice, "nonce", 0), 1u);
+  EXPECT_EQ(testing::u64_field(alice, "balance", 0), kAliceBalance - 10 - kFee);
+  EXPECT_EQ(testing::u64_field(account(bob_), "balance", 0), 10u);
 }
 
 TEST_F(ApiTest, UnfundedSenderIsRefused) {
@@ -541,17 +670,17 @@ TEST_F(ApiTest, AmountAboveBalanceFailsInItsReceiptAndPaysOnlyTheFee) {
   const json& receipt = r.doc["receipt"];
   EXPECT_EQ(receipt.value("status", ""), "failed");
   EXPECT_EQ(receipt["error"].value("code", ""), "tx_insufficient_balance");
-  EXPECT_EQ(receipt.value("fee_paid", std::uint64_t{0}), kFee);
+  EXPECT_EQ(testing::u64_field(receipt, "fee_paid", 0), kFee);
   EXPECT_TRUE(receipt["events"].empty()) << receipt.dump();
 
   const json alice = account(address_of(alice_));
-  EXPECT_EQ(alice.value("balance", std::uint64_t{0}), kAliceBalance - kFee);
-  EXPECT_EQ(alice.value("nonce", std::uint64_t{0}), 1u);
+  EXPECT_EQ(testing::u64_field(alice, "balance", 0), kAliceBalance - kFee);
+  EXPECT_EQ(testing::u64_field(alice, "nonce", 0), 1u);
   const json bob = account(bob_);
   EXPECT_FALSE(bob.value("exists", true));
-  EXPECT_EQ(bob.value("balance", std::uint64_t{1}), 0u);
+  EXPECT_EQ(testing::u64_field(bob, "balance", 1), 0u);
   // The tip went to the proposer; the base fee was burned.
-  EXPECT_EQ(account(address_of(validator_)).value("balance", std::uint64_t{0}), kBid);
+  EXPECT_EQ(testing::u64_field(account(address_of(validator_)), "balance", 0), kBid);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -869,7 +998,7 @@ TEST_F(KvModuleTest, SubmittedExecutedProvenAndQueriedEndToEnd) {
   // Accounts are the bank's entries, in the same route.
   const Reply alice = get("/v1/state/bank/" + address_of(alice_).to_string());
   ASSERT_EQ(alice.status, 200u) << alice.body;
-  EXPECT_EQ(alice.doc["value"]["nonce"], 2u);
+  EXPECT_EQ(alice.doc["value"]["nonce"], "2");
   EXPECT_EQ(alice.doc["value"]["balance"], account(address_of(alice_))["balance"]);
   EXPECT_EQ(alice.doc["tree_key"], account(address_of(alice_))["tree_key"]);
 }
