@@ -245,7 +245,8 @@ if (!verified) process.exit(1);
 
 const header = clone(answer); header.block.header.encoded = flip(header.block.header.encoded, 100);
 refuse('a header with another state root', () => verifyTx(header, txHash));
-const cert = clone(answer); cert.block.certificate.encoded = flip(cert.block.certificate.encoded, 50);
+// Byte 86: inside the first signature (u64 height, 32-byte hash, u32 count, 32-byte signer, then 64 bytes).
+const cert = clone(answer); cert.block.certificate.encoded = flip(cert.block.certificate.encoded, 86);
 refuse('a certificate with a forged signature', () => verifyTx(cert, txHash));
 const tx = clone(answer); tx.tx.encoded = flip(tx.tx.encoded, tx.tx.encoded.length / 2 - 80);
 refuse('a transaction with another amount', () => verifyTx(tx, txHash));
