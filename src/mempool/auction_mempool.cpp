@@ -42,10 +42,11 @@ AuctionMempool::AuctionMempool(MempoolConfig config) : config_(std::move(config)
 // Longer than a screen on purpose: the admission checks in the order that matters (cheapest first,
 // the signature last, nothing changed before every check passed), each with its own message.
 core::Result<AdmitResult> AuctionMempool::admit(ledger::Transaction tx, const ledger::AccountReader& state,
-                                                std::uint64_t base_fee, bool signature_verified) {
+                                                std::uint64_t base_fee, bool signature_verified,
+                                                bool stateless_checked) {
   // Cheapest checks first; the signature (the one expensive check, ~46 µs) comes last, after
   // every check that could refuse the transaction for free, and before anything changes.
-  MN_TRY(config_.modules.check_stateless(tx, config_.chain_id, /*verify_signatures=*/false));
+  if (!stateless_checked) MN_TRY(config_.modules.check_stateless(tx, config_.chain_id, /*verify_signatures=*/false));
   // The encoder asserts its field limits (a decoded transaction always meets them); a
   // transaction built in memory is held to them here before it is encoded.
   if (tx.memo.size() > ledger::kMemoBytesMax) {

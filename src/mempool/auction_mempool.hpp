@@ -77,10 +77,12 @@ class AuctionMempool {
   AuctionMempool& operator=(AuctionMempool&&) noexcept = default;
 
   // Admits a transaction or says precisely why not. Pass signature_verified = true only when the
-  // caller verified the signatures of exactly this transaction already. On an error nothing
-  // changed; on success the result names what was replaced or evicted.
+  // caller verified the signatures of exactly this transaction already, and stateless_checked =
+  // true only when it ran the module set's stateless checks on it (node::TxPool's stateless stage
+  // does both). On an error nothing changed; on success the result names what was replaced or
+  // evicted.
   core::Result<AdmitResult> admit(ledger::Transaction tx, const ledger::AccountReader& state, std::uint64_t base_fee,
-                                  bool signature_verified = false);
+                                  bool signature_verified = false, bool stateless_checked = false);
 
   // The best transactions for a block: highest bid first among each sender's next includable
   // transaction (its chain must start exactly at the account nonce and be contiguous), ties by

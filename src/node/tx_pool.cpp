@@ -99,7 +99,8 @@ void TxPool::count_peer_refusals(const std::vector<core::Result<mempool::AdmitRe
 }
 
 core::Result<mempool::AdmitResult> TxPool::admit_locked(ledger::Transaction tx, std::uint64_t base_fee) {
-  auto admitted = mempool_.admit(std::move(tx), chain_, base_fee, /*signature_verified=*/true);
+  // check_before_pool ran the stateless stage and the signatures on every transaction that gets here.
+  auto admitted = mempool_.admit(std::move(tx), chain_, base_fee, /*signature_verified=*/true, /*stateless_checked=*/true);
   if (!admitted.ok()) {
     rejected_.fetch_add(1, std::memory_order_relaxed);
     return admitted;

@@ -56,6 +56,21 @@ TEST(MempoolAdmit, RejectsWrongChainEvenWhenSignatureVerified) {
   EXPECT_EQ(pool.size(), 0u);
 }
 
+// The node's pool runs the module set's stateless checks in its own stage first and says so; the
+// mempool then does not run them a second time (and trusts that caller, as the flag documents).
+TEST(MempoolAdmit, SkipsTheStatelessChecksOnlyWhenTheCallerRanThem) {
+  AuctionMempool pool(testing::test_config());
+  MapState state;
+  Sender alice;
+  state.set(alice.address(), kRich, 0);
+  auto tx = make_tx(alice, TxSpec());
+  tx.payload.kind = "mint";  // no such kind: the stateless checks refuse it
+  tx.sign_single(alice.key);
+  EXPECT_EQ(code_of(pool.admit(tx, state, 0, /*signature_verified=*/true)), core::ErrorCode::kTxUnknownPayload);
+  EXPECT_TRUE(pool.admit(tx, state, 0, /*signature_verified=*/true, /*stateless_checked=*/true).ok());
+  EXPECT_EQ(pool.size(), 1u);
+}
+
 TEST(MempoolAdmit, RejectsMalformedEvenWhenSignatureVerified) {
   AuctionMempool pool(testing::test_config());
   MapState state;
