@@ -429,6 +429,9 @@ core::Result<ProducedBlock> Chain::build_and_store(std::vector<Transaction> cand
         crypto::SignerSignature{signer->public_key(), signer->sign_digest(stored.commit.signing_digest(genesis_digest_))});
   }
   stored.finality = std::move(finality);
+  // A single producer's signature is the block's certificate at once (quorum 1): stored where a
+  // consensus block's gathered certificate goes, so readers look in one place.
+  if (signer != nullptr) batch.put(storage::Column::kMeta, certificate_key(h.height), core::encode(stored.commit));
 
   batch.put(storage::Column::kBlocks, storage::height_key(h.height), core::encode(stored));
   for (std::uint32_t i = 0; i < stored.block.txs.size(); ++i) {
@@ -468,12 +471,8 @@ core::Result<std::optional<CommitCertificate>> Chain::stored_certificate(std::ui
 }
 
 core::Result<std::optional<CommitCertificate>> Chain::certificate(std::uint64_t height) const {
-  MN_TRY_ASSIGN(auto stored, stored_certificate(height));
-  if (stored.has_value()) return stored;
-  MN_TRY_ASSIGN(auto block_at, block(height));
-  // A single producer signs the block as it stores it.
-  if (block_at.has_value() && !block_at->commit.signatures.empty()) return std::optional<CommitCertificate>{block_at->commit};
-  return std::optional<CommitCertificate>{};
+  // One place for every certificate: a single producer stores its own beside the block too.
+  return stored_certificate(height);
 }
 
 core::Status Chain::store_certificate(const CommitCertificate& cert, bool signatures_verified) {
@@ -529,7 +528,7 @@ core::Result<std::uint64_t> Chain::verify_all(const FinalityCheck& finality_chec
     }
     // A header certificate gathered after the block was applied, when there is one.
     MN_TRY_ASSIGN(const auto certificate, stored_certificate(height));
-    if (certificate.has_value()) {
+    if (certificate.has_value() && *certificate != stored->commit) {  // a single producer's: checked above
       if (certificate->block_hash != stored->block.hash()) return corrupt(at + "header certificate names another block");
       if (auto st = verify_commit(*certificate, genesis_digest_, validators_, quorum_of(validators_.size())); !st.ok()) {
         return corrupt(at + "header certificate: " + st.error().message);
