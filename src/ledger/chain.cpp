@@ -312,6 +312,15 @@ core::Result<AccountRecord> Chain::account_with_proof(const crypto::Address& add
   return record;
 }
 
+core::Result<std::optional<Header>> Chain::header(std::uint64_t height) const {
+  MN_TRY_ASSIGN(auto bytes, db_->get(storage::Column::kBlocks, storage::height_key(height)));
+  if (!bytes.has_value()) return std::optional<Header>{};
+  core::Reader r(*bytes);
+  auto h = Header::decode(r);
+  if (!h.ok() || h->height != height) return corrupt("block " + std::to_string(height) + "'s header does not decode");
+  return std::optional<Header>{std::move(h).value()};
+}
+
 core::Result<std::optional<StoredBlock>> Chain::block(std::uint64_t height) const {
   MN_TRY_ASSIGN(auto bytes, db_->get(storage::Column::kBlocks, storage::height_key(height)));
   if (!bytes.has_value()) return std::optional<StoredBlock>{};

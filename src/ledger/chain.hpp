@@ -143,6 +143,10 @@ class Chain final : public StateReader, public AccountReader {
 
   // kBlockCorrupt when the stored bytes do not decode or do not hash to what they claim.
   core::Result<std::optional<StoredBlock>> block(std::uint64_t height) const;
+  // Only the header of block `height` (the stored block begins with it): for answers that need
+  // the header and not the transactions, without decoding and re-hashing every transaction.
+  // The header's integrity is what its certificate proves. kBlockCorrupt when it does not decode.
+  core::Result<std::optional<Header>> header(std::uint64_t height) const;
   // The header certificate of block `height`: a quorum of the genesis validators' signatures
   // over its hash (verify_header checks one with only the genesis). nullopt while not gathered.
   core::Result<std::optional<CommitCertificate>> certificate(std::uint64_t height) const;

@@ -151,11 +151,11 @@ core::Result<std::optional<std::uint64_t>> height_param(const Request& req, cons
 // The header of block `height` and its certificate (null while the validators' signatures are
 // still being gathered): what a light client checks a proof against (ledger/light_client.hpp).
 core::Result<json> signed_header(const ledger::Chain& chain, std::uint64_t height) {
-  MN_TRY_ASSIGN(auto stored, chain.block(height));
-  if (!stored.has_value()) return core::make_error(core::ErrorCode::kNotFound, "no block " + std::to_string(height));
+  MN_TRY_ASSIGN(auto header, chain.header(height));
+  if (!header.has_value()) return core::make_error(core::ErrorCode::kNotFound, "no block " + std::to_string(height));
   MN_TRY_ASSIGN(auto certificate, chain.certificate(height));
-  return json{{"hash", core::to_hex(stored->block.hash())},
-              {"header", to_json(stored->block.header)},
+  return json{{"hash", core::to_hex(header->hash())},
+              {"header", to_json(*header)},
               {"certificate", certificate.has_value() ? to_json(*certificate) : json(nullptr)}};
 }
 

@@ -85,6 +85,8 @@ TEST_F(ChainTest, ProducedBlocksCarryProofs) {
   EXPECT_EQ(block.header.height, 1u);
   EXPECT_EQ(block.header.tx_count, 3u);
   EXPECT_EQ(block.header.base_fee, 2u);
+  EXPECT_EQ(chain->header(1).value(), block.header);  // the header alone, as stored
+  EXPECT_FALSE(chain->header(9).value().has_value());
   EXPECT_TRUE(verify_commit(produced->stored.commit, genesis_.digest(), genesis_.validator_keys(), 1).ok());
 
   auto record = chain->find_tx(block.txs[1].hash());
