@@ -19,6 +19,7 @@ namespace {
 using namespace metanode;
 
 constexpr const char* kBenchChainId = "bench-chain";
+const core::Hash32 kBenchGenesisDigest = core::hash(core::Domain::Test, core::as_bytes("bench-chain genesis"));
 
 class BenchState final : public ledger::AccountReader {
  public:
@@ -58,7 +59,7 @@ Workload make_workload(std::size_t senders, std::size_t per_sender) {
       tx.bid = rng() % 10'000;
       tx.max_fee = tx.bid + 1'000;
       tx.payload = modules::transfer_payload(to, 1 + rng() % 1'000);
-      tx.sign_single(key);
+      tx.sign_single(key, kBenchGenesisDigest);
       w.txs.push_back(std::move(tx));
     }
   }
@@ -67,7 +68,7 @@ Workload make_workload(std::size_t senders, std::size_t per_sender) {
 
 mempool::MempoolConfig bench_config() {
   mempool::MempoolConfig config;
-  config.chain_id = kBenchChainId;
+  config.chain = {kBenchChainId, kBenchGenesisDigest};
   return config;
 }
 

@@ -136,6 +136,7 @@ core::Result<crypto::KeyPair> unlock_funder(Io& io, const BenchOptions& opts) {
 
 struct ChainFacts {
   std::string chain_id;
+  core::Hash32 genesis_digest{};  // what the transfers' signatures bind
   std::uint64_t max_fee = 0;  // what every bench transfer offers: far above the base fee
 };
 
@@ -144,6 +145,9 @@ core::Result<ChainFacts> read_chain(HttpConnection& control) {
   MN_TRY_ASSIGN(json mempool_status, get_json(control, "/v1/mempool?levels=0"));
   ChainFacts facts;
   facts.chain_id = health["chain_id"].get<std::string>();
+  auto digest = core::array_from_hex<32>(health.value("genesis_digest", std::string()));
+  if (!digest.ok()) return io_error("the node's /health has no genesis_digest");
+  facts.genesis_digest = *digest;
   facts.max_fee = 4 * u64_of(mempool_status["base_fee"]) + 1'000;
   return facts;
 }
@@ -178,7 +182,7 @@ core::Status fund_senders(HttpConnection& control, const crypto::KeyPair& funder
     tx.bid = 1;
     tx.payload = modules::transfer_payload(crypto::Address::from_public_key(s.public_key()),
                                            static_cast<std::uint64_t>(per_sender) * (chain.max_fee + 10));
-    tx.sign_single(funder);
+    tx.sign_single(funder, chain.genesis_digest);
     funding.push_back(core::encode(tx));
   }
   for (std::size_t from = 0; from < funding.size(); from += services::kBatchTxsMax) {
@@ -228,7 +232,7 @@ SignedLoad sign_transfers(Io& io, const ChainFacts& chain, const std::vector<cry
         for (int b = 0; b < 8; ++b) to.bytes[static_cast<std::size_t>(b)] = static_cast<core::Byte>(recipient >> (8 * b));
         to.bytes[31] = 0xbe;
         tx.payload = modules::transfer_payload(to, 1 + rng() % 5);
-        tx.sign_single(senders[i % senders.size()]);
+        tx.sign_single(senders[i % senders.size()], chain.genesis_digest);
         load.hashes[i] = tx.hash();
         load.encoded[i] = core::encode(tx);
       }

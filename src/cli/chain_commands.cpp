@@ -40,7 +40,30 @@ core::Result<ledger::Genesis> trusted_genesis(const ClientOptions& opts) {
     MN_TRY_ASSIGN(auto config, node::NodeConfig::load(fs::path(opts.home) / "config.toml"));
     return ledger::Genesis::load(config.resolve(config.genesis_file));
   }
-  return core::make_error(core::ErrorCode::kInvalidArgument, "--verify needs --genesis FILE (or --home)");
+  return core::make_error(core::ErrorCode::kInvalidArgument, "give --genesis FILE (or --home)");
+}
+
+// The chain a transaction is signed for: the node's chain id and genesis digest (from /health),
+// checked against the genesis this CLI trusts when it has one (--genesis, or --home's), so a node
+// cannot make the key sign for a chain other than the one its owner means.
+core::Result<ledger::ChainBinding> chain_to_sign_for(const ClientOptions& opts, const json& health) {
+  ledger::ChainBinding chain;
+  chain.chain_id = health.value("chain_id", std::string());
+  auto digest = core::array_from_hex<32>(health.value("genesis_digest", std::string()));
+  if (!digest.ok()) {
+    return core::make_error(core::ErrorCode::kInternal, "the node's /health has no genesis_digest (an older node?)");
+  }
+  chain.genesis_digest = *digest;
+  const bool home_has_config = !opts.home.empty() && fs::exists(fs::path(opts.home) / "config.toml");
+  if (opts.genesis_file.empty() && !home_has_config) return chain;
+  MN_TRY_ASSIGN(const ledger::Genesis trusted, trusted_genesis(opts));
+  if (trusted.chain_id != chain.chain_id || trusted.digest() != chain.genesis_digest) {
+    return core::make_error(core::ErrorCode::kTxWrongChain,
+                            "the node serves chain '" + chain.chain_id + "' with genesis digest " +
+                                core::to_hex(chain.genesis_digest) + ", but the trusted genesis is '" + trusted.chain_id +
+                                "' with digest " + core::to_hex(trusted.digest()) + ": not signing");
+  }
+  return chain;
 }
 
 // --verify: prints what was proven; a proof that fails is the command's failure.
@@ -132,8 +155,10 @@ int run_send(Io& io, SendOptions opts, ledger::Payload payload) {
 
   auto health = call(url, "GET", "/health");
   if (!health.ok()) return fail(io, health.error());
+  auto chain = chain_to_sign_for(opts.client, *health);
+  if (!chain.ok()) return fail(io, chain.error());
   ledger::Transaction tx;
-  tx.chain_id = (*health)["chain_id"].get<std::string>();
+  tx.chain_id = chain->chain_id;
   if (opts.nonce) {
     tx.nonce = *opts.nonce;
   } else {
@@ -153,7 +178,7 @@ int run_send(Io& io, SendOptions opts, ledger::Payload payload) {
   tx.bid = opts.bid;
   tx.payload = std::move(payload);
   tx.memo = opts.memo;
-  tx.sign_single(secrets->ed25519());
+  tx.sign_single(secrets->ed25519(), chain->genesis_digest);
   auto submitted = call(url, "POST", "/v1/txs", services::to_json(tx, modules::standard_modules()).dump());
   if (!submitted.ok()) return fail(io, submitted.error());
   const std::string hash = (*submitted)["hash"].get<std::string>();
@@ -212,6 +237,11 @@ void add_verify_options(CLI::App* cmd, ClientOptions& opts) {
   cmd->add_option("--genesis", opts.genesis_file, "Genesis file --verify trusts (default: --home's)");
 }
 
+void add_signing_genesis_option(CLI::App* cmd, ClientOptions& opts) {
+  cmd->add_option("--genesis", opts.genesis_file,
+                  "Genesis file of the chain to sign for; the node's must match (default: --home's, if given)");
+}
+
 int run_transfer(Io& io, TransferOptions opts) {
   auto to = crypto::Address::parse(opts.to);
   if (!to.ok()) return fail(io, core::make_error(to.error().code, "--to: " + to.error().message));
@@ -246,6 +276,7 @@ int run_generic_send(Io& io, SendOptions opts) {
 
 void add_send_options(CLI::App* cmd, SendOptions& o) {
   add_client_options(cmd, o.client);
+  add_signing_genesis_option(cmd, o.client);
   cmd->add_option("--from", o.from, "Key name to sign with")->capture_default_str();
   cmd->add_option("--keystore", o.keystore, "Key store directory (default HOME/keys)");
   cmd->add_option("--passphrase-file", o.passphrase.file,

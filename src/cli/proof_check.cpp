@@ -57,6 +57,9 @@ core::Result<std::string> verify_tx_answer(const json& answer, const core::Hash3
   MN_TRY_ASSIGN(auto verified, verify_block(answer.value("block", json()), genesis));
   MN_TRY_ASSIGN(auto tx, decode_field<ledger::Transaction>(answer, "tx"));
   if (tx.hash() != tx_hash) return invalid("the answer's transaction has another hash");
+  if (auto st = tx.check_signatures(genesis.digest()); !st.ok()) {
+    return invalid("the transaction's signatures do not sign it for this genesis: " + st.error().message);
+  }
   MN_TRY_ASSIGN(auto proof, decode_field<merkle::InclusionProof>(answer, "inclusion_proof"));
   MN_TRY(ledger::verify_tx_inclusion(verified.header, tx_hash, proof));
   MN_TRY_ASSIGN(auto receipt, decode_field<ledger::Receipt>(answer, "receipt"));
@@ -64,7 +67,7 @@ core::Result<std::string> verify_tx_answer(const json& answer, const core::Hash3
   MN_TRY_ASSIGN(auto receipt_proof, decode_field<merkle::InclusionProof>(answer, "receipt_proof"));
   if (receipt_proof.index != proof.index) return invalid("the receipt proof is for another position in the block");
   MN_TRY(ledger::verify_receipt_inclusion(verified.header, receipt, receipt_proof));
-  return "verified: transaction and its receipt (" +
+  return "verified: transaction (signed by its sender for this chain) and its receipt (" +
          std::string(receipt.status == ledger::ReceiptStatus::kSuccess ? "success" : "failed") + ") are in " +
          verified.line;
 }

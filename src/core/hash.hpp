@@ -41,7 +41,8 @@ namespace metanode::core {
   X(ConsensusMessage, "consensus-message")    \
   X(SignatureCache, "signature-cache")        \
   X(XtmpKeys, "xtmp-keys")                    \
-  X(Genesis, "genesis")
+  X(Genesis, "genesis")                      \
+  X(TxSignature, "tx-signature")
 
 enum class Domain : std::uint8_t {
 #define METANODE_DOMAIN_ENUM(name, text) name,

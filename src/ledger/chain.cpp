@@ -395,7 +395,7 @@ core::Result<ProducedBlock> Chain::build_and_store(std::vector<Transaction> cand
                                                    core::Bytes finality, bool signatures_verified) {
   const ChainHead parent = head();
   BlockContext params;
-  params.chain_id = genesis_.chain_id;
+  params.chain = binding();
   params.height = parent.height + 1;
   // Block time never goes backwards, even if the wall clock does.
   params.timestamp_unix_ms = std::max(now_unix_ms, parent.timestamp_unix_ms + 1);
@@ -544,7 +544,7 @@ core::Result<std::uint64_t> Chain::verify_all(const FinalityCheck& finality_chec
       }
     }
     BlockContext params;
-    params.chain_id = genesis_.chain_id;
+    params.chain = binding();
     params.height = h.height;
     params.timestamp_unix_ms = h.timestamp_unix_ms;
     params.base_fee = h.base_fee;

@@ -157,6 +157,8 @@ class Chain final : public StateReader, public AccountReader {
   core::Status store_certificate(const CommitCertificate& cert, bool signatures_verified = false);
   // Genesis::digest() of this chain's genesis: what every header signature is bound to.
   const core::Hash32& genesis_digest() const { return genesis_digest_; }
+  // The chain id and genesis digest a transaction must carry and sign to be valid here.
+  ChainBinding binding() const { return {genesis_.chain_id, genesis_digest_}; }
   core::Result<std::optional<TxRecord>> find_tx(const core::Hash32& tx_hash) const;
   core::Result<std::vector<Receipt>> receipts(std::uint64_t height) const;
 

@@ -4,7 +4,7 @@ namespace metanode::ledger {
 
 core::Result<std::uint64_t> Executor::check_valid(const Transaction& tx, const crypto::Address& sender,
                                                   const StateReader& state, const BlockContext& block) const {
-  MN_TRY(modules_.check_stateless(tx, sender, block.chain_id, block.verify_signatures));
+  MN_TRY(modules_.check_stateless(tx, sender, block.chain, block.verify_signatures));
   return modules_.accounts().check_sender(tx, sender, block, state);
 }
 

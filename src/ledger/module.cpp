@@ -78,12 +78,12 @@ core::Result<const Module*> ModuleSet::module_for(const Payload& payload) const 
                           "no module '" + payload.module + "' on this chain (modules: " + known + ")");
 }
 
-core::Status ModuleSet::check_stateless(const Transaction& tx, const crypto::Address& sender, std::string_view chain_id,
+core::Status ModuleSet::check_stateless(const Transaction& tx, const crypto::Address& sender, const ChainBinding& chain,
                                        bool verify_signatures) const {
-  MN_TRY(tx.check_stateless_without_signatures(chain_id));
+  MN_TRY(tx.check_stateless_without_signatures(chain.chain_id));
   MN_TRY_ASSIGN(const Module* module, module_for(tx.payload));
   MN_TRY(module->check_payload(tx.payload, sender));
-  if (verify_signatures) MN_TRY(tx.check_signatures());
+  if (verify_signatures) MN_TRY(tx.check_signatures(chain.genesis_digest));
   return {};
 }
 

@@ -34,7 +34,7 @@ nlohmann::json u64_to_json(std::uint64_t value);
 
 // The block being executed, as modules see it.
 struct BlockContext {
-  std::string chain_id;
+  ChainBinding chain;  // the name transactions carry and the genesis digest they sign
   std::uint64_t height = 0;
   std::int64_t timestamp_unix_ms = 0;
   std::uint64_t base_fee = 0;
@@ -129,11 +129,11 @@ class ModuleSet {
 
   // Every stateless check of a transaction: Transaction::check_stateless (or, when
   // verify_signatures is false, without the signatures) and then its module's check_payload.
-  core::Status check_stateless(const Transaction& tx, std::string_view chain_id, bool verify_signatures = true) const {
-    return check_stateless(tx, tx.sender(), chain_id, verify_signatures);
+  core::Status check_stateless(const Transaction& tx, const ChainBinding& chain, bool verify_signatures = true) const {
+    return check_stateless(tx, tx.sender(), chain, verify_signatures);
   }
   // The same for a caller that has the sender's address already (hashing it is not free).
-  core::Status check_stateless(const Transaction& tx, const crypto::Address& sender, std::string_view chain_id,
+  core::Status check_stateless(const Transaction& tx, const crypto::Address& sender, const ChainBinding& chain,
                                bool verify_signatures) const;
 
  private:

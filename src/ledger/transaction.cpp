@@ -46,6 +46,10 @@ core::Bytes Transaction::body() const {
 
 core::Hash32 Transaction::hash() const { return core::hash(core::Domain::Tx, body()); }
 
+core::Hash32 Transaction::signing_digest(const core::Hash32& genesis_digest) const {
+  return core::hash(core::Domain::TxSignature, genesis_digest, hash());
+}
+
 void Transaction::encode(core::Writer& w) const {
   encode_body(w);
   if (sender_kind == SenderKind::kSingle) {
@@ -89,18 +93,19 @@ core::Result<Transaction> Transaction::decode(core::Reader& r) {
   return tx;
 }
 
-void Transaction::sign_single(const crypto::KeyPair& key) {
+void Transaction::sign_single(const crypto::KeyPair& key, const core::Hash32& genesis_digest) {
   sender_kind = SenderKind::kSingle;
   sender_key = key.public_key();
-  signature = key.sign_digest(hash());
+  signature = key.sign_digest(signing_digest(genesis_digest));
 }
 
-void Transaction::add_multisig_signature(const crypto::KeyPair& member) {
-  multisig_signatures.push_back(crypto::SignerSignature{member.public_key(), member.sign_digest(hash())});
+void Transaction::add_multisig_signature(const crypto::KeyPair& member, const core::Hash32& genesis_digest) {
+  multisig_signatures.push_back(
+      crypto::SignerSignature{member.public_key(), member.sign_digest(signing_digest(genesis_digest))});
 }
 
-core::Status Transaction::check_signatures() const {
-  const core::Hash32 digest = hash();
+core::Status Transaction::check_signatures(const core::Hash32& genesis_digest) const {
+  const core::Hash32 digest = signing_digest(genesis_digest);
   if (sender_kind == SenderKind::kSingle) {
     if (!crypto::verify_digest(sender_key, digest, signature)) {
       return core::make_error(core::ErrorCode::kBadSignature, "transaction signature does not verify for sender " +
@@ -111,9 +116,9 @@ core::Status Transaction::check_signatures() const {
   return crypto::verify_multisig_digest(sender_policy, digest, multisig_signatures);
 }
 
-core::Status Transaction::check_stateless(std::string_view expected_chain_id) const {
-  MN_TRY(check_stateless_without_signatures(expected_chain_id));
-  return check_signatures();
+core::Status Transaction::check_stateless(const ChainBinding& chain) const {
+  MN_TRY(check_stateless_without_signatures(chain.chain_id));
+  return check_signatures(chain.genesis_digest);
 }
 
 core::Status Transaction::check_stateless_without_signatures(std::string_view expected_chain_id) const {

@@ -1,7 +1,8 @@
 // Transactions: who sends (one Ed25519 key or an m-of-n multisig policy), the nonce that orders
 // a sender's transactions, what the sender will pay (max fee and the bid that competes in the
-// auction), a typed payload, and the signature(s). The transaction hash covers everything but
-// the signatures, and it is the digest the signatures sign (domain "tx").
+// auction), a typed payload, and the signature(s). The transaction hash (domain "tx") covers
+// everything but the signatures and is the transaction's id; the signatures sign
+// hash("tx-signature", genesis digest || transaction hash), so they hold on one chain only.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +45,15 @@ struct Payload {
   bool operator==(const Payload&) const = default;
 };
 
+// The chain a transaction is for: the name it carries (checked against chain_id) and the digest
+// of the chain's whole genesis file (Genesis::digest()), which every signature of the transaction
+// binds. A transaction signed for one chain verifies on no chain whose genesis differs in any
+// field, even one with the same name.
+struct ChainBinding {
+  std::string chain_id;
+  core::Hash32 genesis_digest{};
+};
+
 enum class SenderKind : std::uint8_t { kSingle = 0, kMultisig = 1 };
 
 struct Transaction {
@@ -65,24 +75,28 @@ struct Transaction {
   bool operator==(const Transaction&) const = default;
 
   crypto::Address sender() const;
-  // hash(Domain::Tx, body): the transaction's id and the digest its signatures sign.
+  // hash(Domain::Tx, body): the transaction's id.
   core::Hash32 hash() const;
+  // hash(Domain::TxSignature, genesis_digest || hash()): what the signatures sign.
+  core::Hash32 signing_digest(const core::Hash32& genesis_digest) const;
   // Canonical bytes of everything but the signatures.
   core::Bytes body() const;
 
-  // Signs as a single-key sender (sets sender_key and signature).
-  void sign_single(const crypto::KeyPair& key);
+  // Signs as a single-key sender for the chain of that genesis (sets sender_key and signature).
+  void sign_single(const crypto::KeyPair& key, const core::Hash32& genesis_digest);
   // Adds one policy member's signature (sender_kind must be kMultisig).
-  void add_multisig_signature(const crypto::KeyPair& member);
+  void add_multisig_signature(const crypto::KeyPair& member, const core::Hash32& genesis_digest);
 
   // The stateless checks every transaction has whatever its payload: chain id, sizes, the
   // multisig policy and the signatures. kBadSignature, kTxWrongChain, kTxMalformed. The
   // payload's own checks belong to its module: ModuleSet::check_stateless runs both.
-  core::Status check_stateless(std::string_view expected_chain_id) const;
+  core::Status check_stateless(const ChainBinding& chain) const;
   // The same without the signatures, for callers that verified them already (a batch verifier,
   // or a peer path that checked them once): kTxWrongChain, kTxMalformed.
   core::Status check_stateless_without_signatures(std::string_view expected_chain_id) const;
-  core::Status check_signatures() const;
+  // kBadSignature (or a multisig code) unless the signatures sign this transaction for the chain
+  // of that genesis.
+  core::Status check_signatures(const core::Hash32& genesis_digest) const;
 
   void encode(core::Writer& w) const;
   static core::Result<Transaction> decode(core::Reader& r);

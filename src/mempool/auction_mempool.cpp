@@ -46,7 +46,7 @@ core::Result<AdmitResult> AuctionMempool::admit(ledger::Transaction tx, const le
                                                 bool stateless_checked) {
   // Cheapest checks first; the signature (the one expensive check, ~46 µs) comes last, after
   // every check that could refuse the transaction for free, and before anything changes.
-  if (!stateless_checked) MN_TRY(config_.modules.check_stateless(tx, config_.chain_id, /*verify_signatures=*/false));
+  if (!stateless_checked) MN_TRY(config_.modules.check_stateless(tx, config_.chain, /*verify_signatures=*/false));
   // The encoder asserts its field limits (a decoded transaction always meets them); a
   // transaction built in memory is held to them here before it is encoded.
   if (tx.memo.size() > ledger::kMemoBytesMax) {
@@ -129,7 +129,7 @@ core::Result<AdmitResult> AuctionMempool::admit(ledger::Transaction tx, const le
   const std::size_t bytes_needed = bytes_ - (replaced == nullptr ? 0 : replaced->size_bytes) + size_bytes;
   MN_TRY_ASSIGN(const std::vector<const Entry*> victims, select_victims(count_needed, bytes_needed, sender, tx.bid));
 
-  if (!signature_verified) MN_TRY(tx.check_signatures());
+  if (!signature_verified) MN_TRY(tx.check_signatures(config_.chain.genesis_digest));
 
   AdmitResult result;
   result.hash = hash;

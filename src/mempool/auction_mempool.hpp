@@ -25,7 +25,7 @@
 namespace metanode::mempool {
 
 struct MempoolConfig {
-  std::string chain_id;
+  ledger::ChainBinding chain;  // the chain id transactions carry and the genesis digest they sign
   // The chain's modules: admission runs each payload's module checks (a set without a module
   // for a payload refuses it with tx_unknown_payload).
   ledger::ModuleSet modules;

@@ -46,7 +46,7 @@ struct NodeSetup {
   }
 
   static core::Status open_chain(Node& node, const ledger::Genesis& genesis, ledger::ModuleSet modules) {
-    node.config_.mempool.chain_id = genesis.chain_id;
+    node.config_.mempool.chain = ledger::ChainBinding{genesis.chain_id, genesis.digest()};
     node.config_.mempool.modules = modules;
     MN_TRY_ASSIGN(node.chain_, ledger::Chain::open(node.config_.resolve(node.config_.data_dir), genesis, std::move(modules)));
     return {};

@@ -40,14 +40,15 @@ std::size_t SignatureChecks::chunk_size(std::size_t items) {
   return std::clamp(per_thread, kChunkTxsMin, kChunkTxsMax);
 }
 
-std::vector<core::Status> SignatureChecks::verify_and_wait(Lane lane, const std::vector<ledger::Transaction>& txs,
+std::vector<core::Status> SignatureChecks::verify_and_wait(Lane lane, const core::Hash32& genesis_digest,
+                                                           const std::vector<ledger::Transaction>& txs,
                                                            const std::vector<Item>& items) {
   std::vector<core::Status> results(items.size());
   const auto check_range = [&](std::size_t from, std::size_t to) {
     for (std::size_t k = from; k < to; ++k) {
       const Item& item = items[k];
       if (verified(item.key)) continue;  // another path verified it meanwhile
-      results[k] = txs[item.index].check_signatures();
+      results[k] = txs[item.index].check_signatures(genesis_digest);
       if (results[k].ok()) mark_verified(item.key);
     }
   };
@@ -64,8 +65,9 @@ std::vector<core::Status> SignatureChecks::verify_and_wait(Lane lane, const std:
   return results;
 }
 
-void SignatureChecks::verify_async(Lane lane, std::shared_ptr<const std::vector<ledger::Transaction>> txs,
-                                   std::vector<Item> items, std::function<void(const std::string& first_failure)> done) {
+void SignatureChecks::verify_async(Lane lane, const core::Hash32& genesis_digest,
+                                   std::shared_ptr<const std::vector<ledger::Transaction>> txs, std::vector<Item> items,
+                                   std::function<void(const std::string& first_failure)> done) {
   struct Job {
     std::vector<Item> items;
     std::shared_ptr<const std::vector<ledger::Transaction>> txs;
@@ -87,12 +89,13 @@ void SignatureChecks::verify_async(Lane lane, std::shared_ptr<const std::vector<
   }
   job->chunks_left = chunks;
   for (std::size_t c = 0; c < chunks; ++c) {
-    boost::asio::post(pool(lane), [this, job, from = c * chunk, to = std::min(job->items.size(), (c + 1) * chunk)] {
+    boost::asio::post(pool(lane), [this, job, genesis_digest, from = c * chunk,
+                                   to = std::min(job->items.size(), (c + 1) * chunk)] {
       for (std::size_t k = from; k < to && !job->bad; ++k) {
         const Item& item = job->items[k];
         if (verified(item.key)) continue;
         const ledger::Transaction& tx = (*job->txs)[item.index];
-        if (auto st = tx.check_signatures(); !st.ok()) {
+        if (auto st = tx.check_signatures(genesis_digest); !st.ok()) {
           std::lock_guard lock(job->mutex);
           if (!job->bad.exchange(true)) {
             job->why = "transaction " + core::to_hex(tx.hash()).substr(0, 16) + ": " + st.error().message;

@@ -55,14 +55,17 @@ class SignatureChecks {
   };
 
   // Checks txs[item.index] for every item on `lane`'s threads and waits; results[k] is item k's
-  // outcome. The caller must not be a verification thread.
-  std::vector<core::Status> verify_and_wait(Lane lane, const std::vector<ledger::Transaction>& txs,
+  // outcome. Signatures must sign for the chain of genesis_digest (Transaction::check_signatures).
+  // The caller must not be a verification thread.
+  std::vector<core::Status> verify_and_wait(Lane lane, const core::Hash32& genesis_digest,
+                                            const std::vector<ledger::Transaction>& txs,
                                             const std::vector<Item>& items);
 
   // The same without waiting: `done` runs once, on a verification thread, after the last chunk,
   // with an empty string when every signature verified or the first failure otherwise (checks
   // stop at the first failure).
-  void verify_async(Lane lane, std::shared_ptr<const std::vector<ledger::Transaction>> txs, std::vector<Item> items,
+  void verify_async(Lane lane, const core::Hash32& genesis_digest,
+                    std::shared_ptr<const std::vector<ledger::Transaction>> txs, std::vector<Item> items,
                     std::function<void(const std::string& first_failure)> done);
 
  private:

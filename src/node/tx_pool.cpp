@@ -19,7 +19,7 @@ std::vector<std::optional<core::Error>> TxPool::check_before_pool(const std::vec
   std::vector<char> known = pending_exact(txs, hashes);
   std::vector<std::optional<core::Error>> refused(txs.size());
   std::vector<SignatureChecks::Item> to_verify;
-  const std::string& chain_id = chain_.genesis().chain_id;
+  const ledger::ChainBinding chain = chain_.binding();
   for (std::size_t i = 0; i < txs.size(); ++i) {
     const ledger::Transaction& tx = txs[i];
     core::Hash32 key{};
@@ -29,7 +29,7 @@ std::vector<std::optional<core::Error>> TxPool::check_before_pool(const std::vec
     }
     const crypto::Address sender = tx.sender();
     // Stage "stateless".
-    if (auto st = chain_.modules().check_stateless(tx, sender, chain_id, /*verify_signatures=*/false); !st.ok()) {
+    if (auto st = chain_.modules().check_stateless(tx, sender, chain, /*verify_signatures=*/false); !st.ok()) {
       refused[i] = std::move(st).error();
       continue;
     }
@@ -46,7 +46,7 @@ std::vector<std::optional<core::Error>> TxPool::check_before_pool(const std::vec
   }
   // Stage "signature": a batch is spread over the admission lane's threads, so its transactions
   // reach the mempool (and the other validators) in a fraction of the time one thread takes.
-  const auto verified = signatures_.verify_and_wait(SignatureChecks::Lane::kAdmission, txs, to_verify);
+  const auto verified = signatures_.verify_and_wait(SignatureChecks::Lane::kAdmission, chain_.genesis_digest(), txs, to_verify);
   for (std::size_t k = 0; k < to_verify.size(); ++k) {
     if (!verified[k].ok()) refused[to_verify[k].index] = verified[k].error();
   }

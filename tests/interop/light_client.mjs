@@ -150,7 +150,10 @@ function verifyTx(answer, txHash) {
   r.end();
   const hash = H('tx', body);
   if (!equal(hash, txHash)) throw new Error('the transaction has another hash');
-  if (!ed25519.verify(signature, hash, senderKey)) throw new Error("the sender's signature does not verify");
+  // The sender signed for this chain: H(tx-signature, genesis digest || transaction hash).
+  if (!ed25519.verify(signature, H('tx-signature', genesisDigest, hash), senderKey)) {
+    throw new Error("the sender's signature does not verify for this genesis");
+  }
   const proof = decodeInclusionProof(unhex(answer.inclusion_proof.encoded));
   verifyInclusion(hash, proof, header.txRoot, header);
 

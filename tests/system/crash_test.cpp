@@ -181,6 +181,7 @@ class NodeProcessTest : public ::testing::Test {
     auto genesis = ledger::Genesis::load(home_ / "node" / "genesis.json");
     ASSERT_TRUE(genesis.ok()) << genesis.error().to_string();
     chain_id_ = genesis->chain_id;
+    genesis_digest_ = genesis->digest();
     for (const auto& account : genesis->accounts) supply_ += account.balance;
 
     std::string passphrase = read_file(home_ / "node" / "passphrase");
@@ -228,7 +229,7 @@ class NodeProcessTest : public ::testing::Test {
       s.tx.max_fee = s.tx.bid + kMaxFeeOverBid;
       s.tx.payload = modules::transfer_payload(recipients_[to(rng_)], amount(rng_));
       s.tx.memo = "crash " + std::to_string(s.tx.nonce);
-      s.tx.sign_single(*dev_key_);
+      s.tx.sign_single(*dev_key_, genesis_digest_);
       s.hash = core::to_hex(s.tx.hash());
       s.binary = std::string(core::as_chars(core::encode(s.tx)));
       s.json_text = services::to_json(s.tx, modules::standard_modules()).dump();
@@ -550,6 +551,7 @@ class NodeProcessTest : public ::testing::Test {
   std::string url_;
   pid_t pid_ = -1;
   std::string chain_id_;
+  core::Hash32 genesis_digest_{};
   std::uint64_t supply_ = 0;
   std::optional<crypto::KeyPair> dev_key_;
   crypto::Address dev_address_;
@@ -672,6 +674,20 @@ TEST_F(NodeProcessTest, TwentyCliTransfersInARowAllCommit) {
   ASSERT_TRUE(unknown && WIFEXITED(*unknown));
   EXPECT_EQ(WEXITSTATUS(*unknown), 1);
   EXPECT_NE(read_file(home_ / "unknown.log").find("tx_unknown_payload"), std::string::npos) << read_file(home_ / "unknown.log");
+
+  // --genesis names the chain the key signs for: a node that serves another genesis (here one that
+  // differs in one field) gets nothing signed.
+  auto twin = ledger::Genesis::load(home_ / "node" / "genesis.json");
+  ASSERT_TRUE(twin.ok()) << twin.error().to_string();
+  twin->block_txs_target += 1;
+  ASSERT_TRUE(twin->save(home_ / "twin-genesis.json").ok());
+  const auto refused = run_command({METANODE_BINARY, "tx", "transfer", "--home", home, "--genesis",
+                                    (home_ / "twin-genesis.json").string(), "--to", to, "--amount", "1", "--bid", "1"},
+                                   home_ / "twin.log");
+  ASSERT_TRUE(refused && WIFEXITED(*refused));
+  EXPECT_EQ(WEXITSTATUS(*refused), 1);
+  EXPECT_NE(read_file(home_ / "twin.log").find("not signing"), std::string::npos) << read_file(home_ / "twin.log");
+  EXPECT_EQ(testing::u64_field(http(url_, "GET", "/v1/accounts/" + to).body, "balance", 0), 25u);
 
   for (const std::vector<std::string>& query :
        {std::vector<std::string>{METANODE_BINARY, "query", "account", to, "--home", home},

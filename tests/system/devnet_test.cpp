@@ -171,7 +171,7 @@ class DevnetTest : public ::testing::Test {
         if (!verified) std::this_thread::sleep_for(milliseconds(300));
       }
       EXPECT_TRUE(verified) << "node " << i << ": " << tail_of(dir_ / log);
-      EXPECT_NE(read_file(dir_ / log).find("verified: transaction and its receipt"), std::string::npos) << read_file(dir_ / log);
+      EXPECT_NE(read_file(dir_ / log).find("verified: transaction (signed by its sender for this chain) and its receipt"), std::string::npos) << read_file(dir_ / log);
     }
     ASSERT_EQ(std::system("command -v node >/dev/null 2>&1"), 0) << "node is required (scripts/setup.sh installs it)";
     const std::string url = "http://127.0.0.1:" + std::to_string(base_ + 201);

@@ -78,7 +78,7 @@ bool ConsensusRuntime::verify_unchecked(const std::vector<ledger::Transaction>& 
   // the executor check the whole block again on this thread. Should one fail, the executor
   // checks every one and leaves the failures out, as it always has.
   if (unknown.empty()) return true;
-  const auto results = signatures_.verify_and_wait(SignatureChecks::Lane::kConsensus, txs, unknown);
+  const auto results = signatures_.verify_and_wait(SignatureChecks::Lane::kConsensus, chain_.genesis_digest(), txs, unknown);
   return std::all_of(results.begin(), results.end(), [](const core::Status& st) { return st.ok(); });
 }
 

@@ -33,7 +33,7 @@ void ConsensusRuntime::validate_payload(const consensus::ValidatePayload& v) {
   }
   auto payload = std::make_shared<ConsensusPayload>(std::move(*decoded));
   const auto& txs = payload->txs;
-  const std::string& chain = chain_.genesis().chain_id;
+  const ledger::ChainBinding chain = chain_.binding();
   std::vector<core::Hash32> hashes(txs.size());
   for (std::size_t i = 0; i < txs.size(); ++i) hashes[i] = txs[i].hash();
   // Signatures this node verified already (pending here, or in an earlier proposal) are not
@@ -71,7 +71,7 @@ void ConsensusRuntime::validate_payload(const consensus::ValidatePayload& v) {
     std::lock_guard lock(async_checks_mutex_);
     ++async_checks_;
   }
-  signatures_.verify_async(SignatureChecks::Lane::kConsensus, checked, std::move(unknown),
+  signatures_.verify_async(SignatureChecks::Lane::kConsensus, chain_.genesis_digest(), checked, std::move(unknown),
                            [this, shared_finish](const std::string& why) {
                              boost::asio::post(ctx_, [shared_finish, why] { (*shared_finish)(why); });
                              std::lock_guard lock(async_checks_mutex_);

@@ -314,7 +314,8 @@ api::HttpLimits LedgerService::limits() const {
 
 json LedgerService::health() const {
   const auto head = backend_.chain().head();
-  return {{"status", "ok"}, {"chain_id", backend_.chain().genesis().chain_id}, {"height", head.height},
+  return {{"status", "ok"}, {"chain_id", backend_.chain().genesis().chain_id},
+          {"genesis_digest", core::to_hex(backend_.chain().genesis_digest())}, {"height", head.height},
           {"block_hash", core::to_hex(head.block_hash)}};
 }
 

@@ -22,6 +22,9 @@ nlohmann::json build() {
   doc["paths"] = json::object();
   doc["paths"]["/v1/txs"]["post"] = {
       {"summary", "Submit a signed transaction"},
+      {"description",
+       "Signatures sign BLAKE3-derive-key(\"metanode/v1/tx-signature\", genesis_digest || transaction hash); "
+       "genesis_digest is in GET /health. A signature for another chain is refused with bad_signature."},
       {"requestBody",
        {{"required", true},
         {"content",

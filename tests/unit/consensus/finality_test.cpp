@@ -48,7 +48,7 @@ class FinalityTest : public ::testing::Test {
     tx.max_fee = 100;
     tx.bid = 5;
     tx.payload = modules::transfer_payload(bob_, 10);
-    tx.sign_single(alice_);
+    tx.sign_single(alice_, genesis_.digest());
     return tx;
   }
 

@@ -20,7 +20,7 @@ Block sample_block(const crypto::KeyPair& proposer, int txs) {
     tx.nonce = static_cast<std::uint64_t>(i);
     tx.max_fee = 10;
     tx.payload = modules::transfer_payload(crypto::Address::from_public_key(proposer.public_key()), 1);
-    tx.sign_single(sender);
+    tx.sign_single(sender, core::hash(core::Domain::Test, core::as_bytes("c")));
     b.txs.push_back(tx);
   }
   b.header.tx_count = static_cast<std::uint32_t>(b.txs.size());

@@ -50,10 +50,24 @@ TEST(MempoolAdmit, RejectsWrongChainEvenWhenSignatureVerified) {
   state.set(alice.address(), kRich, 0);
   auto tx = make_tx(alice, TxSpec());
   tx.chain_id = "other-chain";
-  tx.sign_single(alice.key);
+  tx.sign_single(alice.key, testing::kGenesisDigest);
   EXPECT_EQ(code_of(pool.admit(tx, state, 0)), core::ErrorCode::kTxWrongChain);
   EXPECT_EQ(code_of(pool.admit(tx, state, 0, /*signature_verified=*/true)), core::ErrorCode::kTxWrongChain);
   EXPECT_EQ(pool.size(), 0u);
+}
+
+// A transaction signed for a chain of the same name but another genesis: its signature is refused.
+TEST(MempoolAdmit, RefusesASignatureForAnotherGenesis) {
+  AuctionMempool pool(testing::test_config());
+  MapState state;
+  Sender alice;
+  state.set(alice.address(), kRich, 0);
+  auto tx = make_tx(alice, TxSpec());
+  tx.sign_single(alice.key, core::hash(core::Domain::Test, core::as_bytes("another genesis")));
+  EXPECT_EQ(code_of(pool.admit(tx, state, 0)), core::ErrorCode::kBadSignature);
+  EXPECT_EQ(pool.size(), 0u);
+  tx.sign_single(alice.key, testing::kGenesisDigest);
+  EXPECT_TRUE(pool.admit(tx, state, 0).ok());
 }
 
 // The node's pool runs the module set's stateless checks in its own stage first and says so; the
@@ -65,7 +79,7 @@ TEST(MempoolAdmit, SkipsTheStatelessChecksOnlyWhenTheCallerRanThem) {
   state.set(alice.address(), kRich, 0);
   auto tx = make_tx(alice, TxSpec());
   tx.payload.kind = "mint";  // no such kind: the stateless checks refuse it
-  tx.sign_single(alice.key);
+  tx.sign_single(alice.key, testing::kGenesisDigest);
   EXPECT_EQ(code_of(pool.admit(tx, state, 0, /*signature_verified=*/true)), core::ErrorCode::kTxUnknownPayload);
   EXPECT_TRUE(pool.admit(tx, state, 0, /*signature_verified=*/true, /*stateless_checked=*/true).ok());
   EXPECT_EQ(pool.size(), 1u);
@@ -115,7 +129,7 @@ TEST(MempoolAdmit, RejectsTransactionsOverTheEncodingLimits) {
   multi.max_fee = 100;
   multi.payload = modules::transfer_payload(testing::recipient(), 1);
   state.set(multi.sender(), kRich, 0);
-  for (std::size_t i = 0; i <= crypto::kMultisigSignersMax; ++i) multi.add_multisig_signature(bob.key);
+  for (std::size_t i = 0; i <= crypto::kMultisigSignersMax; ++i) multi.add_multisig_signature(bob.key, testing::kGenesisDigest);
   EXPECT_EQ(code_of(pool.admit(multi, state, 0, true)), core::ErrorCode::kTxTooLarge);
   multi.multisig_signatures.resize(1);
   EXPECT_TRUE(pool.admit(multi, state, 0).ok());

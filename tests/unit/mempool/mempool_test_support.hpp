@@ -19,6 +19,8 @@
 namespace metanode::mempool::testing {
 
 inline constexpr const char* kChainId = "mempool-test";
+// The digest of the (notional) genesis the test transactions are signed for.
+inline const core::Hash32 kGenesisDigest = core::hash(core::Domain::Test, core::as_bytes("mempool-test genesis"));
 
 // Committed state as a map; an absent account reads as balance 0, nonce 0 (the interface's
 // contract). Addresses in `unreadable` fail as a storage error would.
@@ -69,7 +71,7 @@ inline ledger::Transaction make_tx(const Sender& sender, const TxSpec& spec) {
   tx.max_fee = spec.max_fee_;
   tx.payload = modules::transfer_payload(recipient(), 5);
   tx.memo = spec.memo_;
-  tx.sign_single(sender.key);
+  tx.sign_single(sender.key, kGenesisDigest);
   return tx;
 }
 
@@ -83,7 +85,7 @@ inline std::vector<core::Hash32> hashes_of(const std::vector<ledger::Transaction
 
 inline MempoolConfig test_config() {
   MempoolConfig config;
-  config.chain_id = kChainId;
+  config.chain = {kChainId, kGenesisDigest};
   config.modules = modules::standard_modules();
   return config;
 }

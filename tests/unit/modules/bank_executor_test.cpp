@@ -13,6 +13,9 @@ using ledger::Account;
 using ledger::ExecutionMode;
 using ledger::Transaction;
 
+// The digest of the (notional) genesis these transactions are signed for.
+const core::Hash32 kGenesisDigest = core::hash(core::Domain::Test, core::as_bytes("c genesis"));
+
 // Keyed state in a map, with accounts set through the bank's tree keys.
 class MapState final : public ledger::StateReader {
  public:
@@ -43,7 +46,7 @@ struct Chain {
 
   Chain() {
     state.set(addr(alice), Account{1000, 0});
-    params.chain_id = "c";
+    params.chain = {"c", kGenesisDigest};
     params.base_fee = 2;
     params.proposer = addr(proposer_key);
   }
@@ -55,7 +58,7 @@ struct Chain {
     tx.max_fee = 10;
     tx.bid = bid;
     tx.payload = modules::transfer_payload(bob, amount);
-    tx.sign_single(alice);
+    tx.sign_single(alice, kGenesisDigest);
     return tx;
   }
 };
@@ -122,7 +125,7 @@ TEST(Executor, VerifyModeRejectsBlocksWithInvalidTransactions) {
   stranger.chain_id = "c";
   stranger.max_fee = 10;
   stranger.payload = modules::transfer_payload(c.bob, 1);
-  stranger.sign_single(crypto::KeyPair::generate());
+  stranger.sign_single(crypto::KeyPair::generate(), kGenesisDigest);
   auto unknown = c.executor.execute(c.state, {stranger}, c.params, ExecutionMode::kVerify);
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.error().message.find("unknown account"), std::string::npos);
@@ -157,9 +160,9 @@ TEST(Executor, MultisigAccountSpendsWithThresholdSignatures) {
   tx.max_fee = 10;
   tx.payload = modules::transfer_payload(c.bob, 40);
   c.state.set(tx.sender_policy.address(), Account{100, 0});
-  tx.add_multisig_signature(members[1]);
+  tx.add_multisig_signature(members[1], kGenesisDigest);
   EXPECT_FALSE(c.executor.execute(c.state, {tx}, c.params, ExecutionMode::kVerify).ok());
-  tx.add_multisig_signature(members[2]);
+  tx.add_multisig_signature(members[2], kGenesisDigest);
   auto r = c.executor.execute(c.state, {tx}, c.params, ExecutionMode::kVerify);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(changed(*r, tx.sender_policy.address()), (Account{100 - 40 - 2, 1}));

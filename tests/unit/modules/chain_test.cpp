@@ -37,7 +37,7 @@ class ChainTest : public ::testing::Test {
     tx.max_fee = 100;
     tx.bid = 5;
     tx.payload = modules::transfer_payload(bob_, amount);
-    tx.sign_single(alice_);
+    tx.sign_single(alice_, genesis_.digest());
     return tx;
   }
   std::unique_ptr<Chain> open() {
@@ -128,7 +128,7 @@ TEST_F(ChainTest, InvalidCandidatesAreLeftOutAndNothingIsApplied) {
   bad_sig.signature.bytes[3] ^= 1;
   Transaction wrong_chain = transfer(0, 10);
   wrong_chain.chain_id = "elsewhere";
-  wrong_chain.sign_single(alice_);
+  wrong_chain.sign_single(alice_, genesis_.digest());
   auto produced = chain->produce_block({bad_sig, wrong_chain, transfer(1, 10)}, 5'000, validator_, false);
   ASSERT_TRUE(produced.ok());
   EXPECT_EQ(produced->stored.block.txs.size(), 0u);

@@ -209,7 +209,7 @@ class ApiTest : public ::testing::Test {
     tx.bid = kBid;
     tx.payload = modules::transfer_payload(to, amount);
     tx.memo = "api test";
-    tx.sign_single(from);
+    tx.sign_single(from, genesis_.digest());
     return tx;
   }
   ledger::Transaction alice_to_bob(std::uint64_t nonce, std::uint64_t amount) const {
@@ -483,20 +483,35 @@ TEST_F(ApiTest, WrongChainIsRefused) {
   const Snapshot before = snapshot();
   ledger::Transaction tx = alice_to_bob(0, 10);
   tx.chain_id = "other-chain";
-  tx.sign_single(alice_);
+  tx.sign_single(alice_, genesis_.digest());
   expect_refused(submit_json(services::to_json(tx, modules::standard_modules())), 400, "tx_wrong_chain");
   expect_nothing_applied(before);
+}
+
+// Same chain id, signed for a genesis that differs in one field: the signature does not hold here.
+TEST_F(ApiTest, ATransactionSignedForAnotherGenesisIsRefused) {
+  const Snapshot before = snapshot();
+  ledger::Genesis twin = genesis_;
+  twin.base_fee_min += 1;
+  ASSERT_EQ(twin.chain_id, genesis_.chain_id);
+  ledger::Transaction tx = alice_to_bob(0, 10);
+  tx.sign_single(alice_, twin.digest());
+  expect_refused(submit_json(services::to_json(tx, modules::standard_modules())), 400, "bad_signature");
+  expect_refused(submit_binary(as_string(core::encode(tx))), 400, "bad_signature");
+  expect_nothing_applied(before);
+  tx.sign_single(alice_, genesis_.digest());
+  EXPECT_EQ(submit_binary(as_string(core::encode(tx))).status, 202u);
 }
 
 TEST_F(ApiTest, AMemoThatIsNotUtf8IsRefusedOverTheBinaryPath) {
   const Snapshot before = snapshot();
   ledger::Transaction tx = alice_to_bob(0, 10);
   tx.memo = std::string("caf\xc3", 4);  // a truncated two-byte sequence
-  tx.sign_single(alice_);
+  tx.sign_single(alice_, genesis_.digest());
   expect_refused(submit_binary(as_string(core::encode(tx))), 400, "tx_malformed");
   ledger::Transaction wrong_chain = alice_to_bob(0, 10);
   wrong_chain.chain_id = std::string("\xff\xfe", 2);
-  wrong_chain.sign_single(alice_);
+  wrong_chain.sign_single(alice_, genesis_.digest());
   const Reply r = submit_binary(as_string(core::encode(wrong_chain)));
   expect_refused(r, 400, "tx_wrong_chain");  // and the message that names it is still JSON
   expect_nothing_applied(before);
@@ -524,7 +539,7 @@ TEST_F(ApiTest, RandomBinaryTransactionsNeverMakeAJsonAnswerFail) {
       case 2: tx.payload.module = names[rng() % names.size()]; tx.payload.kind = names[rng() % names.size()]; break;
       default: tx.payload.data = core::to_bytes(core::as_bytes(random_bytes(rng() % 80))); break;
     }
-    tx.sign_single(alice_);
+    tx.sign_single(alice_, genesis_.digest());
     const Reply submitted = submit_binary(as_string(core::encode(tx)));
     ASSERT_LT(submitted.status, 500u) << submitted.body;
     if (submitted.status == 202) ++nonce, ++accepted;
@@ -718,6 +733,7 @@ TEST_F(ApiTest, HealthMetricsAndOpenApi) {
   const Reply health = get("/health");
   ASSERT_EQ(health.status, 200u) << health.body;
   EXPECT_EQ(health.doc.value("chain_id", ""), "api-test");
+  EXPECT_EQ(health.doc.value("genesis_digest", ""), core::to_hex(genesis_.digest()));  // what transactions sign
   EXPECT_EQ(health.doc.value("height", std::uint64_t{9}), 0u);
 
   ASSERT_EQ(submit_json(services::to_json(alice_to_bob(0, 1), modules::standard_modules())).status, 202u);
@@ -920,7 +936,7 @@ class KvModuleTest : public ApiTest {
     tx.max_fee = kMaxFee;
     tx.bid = kBid;
     tx.payload = std::move(payload);
-    tx.sign_single(alice_);
+    tx.sign_single(alice_, genesis_.digest());
     return tx;
   }
 

@@ -439,7 +439,7 @@ class BadPeerTest : public ::testing::Test {
     tx.bid = kBid;
     tx.payload = modules::transfer_payload(to, amount);
     tx.memo = std::move(memo);
-    tx.sign_single(from);
+    tx.sign_single(from, genesis_.digest());
     return tx;
   }
   std::uint64_t committed_nonce(std::size_t node, const crypto::KeyPair& key) const {
@@ -908,7 +908,7 @@ TEST_F(BadPeerTest, GossipedTransactionWithBadSignatureIsNotAdmitted) {
   const ledger::Transaction twin = transfer(alice_, alice_nonce, 1'000, address_of(bob_), "twin");
   ledger::Transaction bad = twin;
   bad.signature.bytes[10] ^= 0x04;
-  ASSERT_FALSE(bad.check_stateless(genesis_.chain_id).ok());
+  ASSERT_FALSE(bad.check_stateless(ledger::ChainBinding{genesis_.chain_id, genesis_.digest()}).ok());
   ASSERT_EQ(bad.hash(), twin.hash());
   // The control, in the same frame after it: gossip itself works, and once the control is in,
   // the bad transaction before it was judged.

@@ -15,6 +15,8 @@
 namespace metanode::node {
 namespace {
 
+const core::Hash32 kGenesisDigest = core::hash(core::Domain::Test, core::as_bytes("sig-test genesis"));
+
 std::vector<ledger::Transaction> signed_transfers(std::size_t count) {
   const crypto::KeyPair key = crypto::KeyPair::generate();
   std::vector<ledger::Transaction> txs;
@@ -24,7 +26,7 @@ std::vector<ledger::Transaction> signed_transfers(std::size_t count) {
     tx.nonce = i;
     tx.max_fee = 10;
     tx.payload = modules::transfer_payload(crypto::Address::from_public_key(crypto::KeyPair::generate().public_key()), 1);
-    tx.sign_single(key);
+    tx.sign_single(key, kGenesisDigest);
     txs.push_back(std::move(tx));
   }
   return txs;
@@ -43,7 +45,7 @@ TEST(SignatureChecks, ABatchIsCheckedOnceWithEachFailureReportedAndEachSuccessRe
   txs[250].signature.bytes[5] ^= 1;
   const auto items = items_of(txs);
   const std::uint64_t before = crypto::verifications_total();
-  const auto results = checks.verify_and_wait(SignatureChecks::Lane::kAdmission, txs, items);
+  const auto results = checks.verify_and_wait(SignatureChecks::Lane::kAdmission, kGenesisDigest, txs, items);
   EXPECT_EQ(crypto::verifications_total() - before, 300u);
   for (std::size_t i = 0; i < txs.size(); ++i) {
     EXPECT_EQ(results[i].ok(), i != 7 && i != 250) << i;
@@ -52,8 +54,21 @@ TEST(SignatureChecks, ABatchIsCheckedOnceWithEachFailureReportedAndEachSuccessRe
   EXPECT_EQ(results[7].error().code, core::ErrorCode::kBadSignature);
   // Checked again: only the two that failed cost a verification.
   const std::uint64_t again = crypto::verifications_total();
-  checks.verify_and_wait(SignatureChecks::Lane::kConsensus, txs, items);
+  checks.verify_and_wait(SignatureChecks::Lane::kConsensus, kGenesisDigest, txs, items);
   EXPECT_EQ(crypto::verifications_total() - again, 2u);
+}
+
+TEST(SignatureChecks, SignaturesForAnotherGenesisAreRefused) {
+  SignatureChecks checks;
+  const auto txs = signed_transfers(40);
+  const auto items = items_of(txs);
+  const core::Hash32 other = core::hash(core::Domain::Test, core::as_bytes("another genesis"));
+  const auto results = checks.verify_and_wait(SignatureChecks::Lane::kAdmission, other, txs, items);
+  for (std::size_t i = 0; i < txs.size(); ++i) {
+    ASSERT_FALSE(results[i].ok()) << i;
+    EXPECT_EQ(results[i].error().code, core::ErrorCode::kBadSignature);
+    EXPECT_FALSE(checks.verified(items[i].key));
+  }
 }
 
 TEST(SignatureChecks, TheAsynchronousFormReportsTheFirstFailureOnce) {
@@ -64,7 +79,7 @@ TEST(SignatureChecks, TheAsynchronousFormReportsTheFirstFailureOnce) {
   std::condition_variable done;
   int calls = 0;
   std::string failure;
-  checks.verify_async(SignatureChecks::Lane::kConsensus, txs, items_of(*txs), [&](const std::string& why) {
+  checks.verify_async(SignatureChecks::Lane::kConsensus, kGenesisDigest, txs, items_of(*txs), [&](const std::string& why) {
     std::lock_guard lock(mutex);
     ++calls;
     failure = why;
@@ -79,7 +94,7 @@ TEST(SignatureChecks, TheAsynchronousFormReportsTheFirstFailureOnce) {
 
   // Nothing to check: done is still called, with no failure.
   std::atomic<bool> empty_done{false};
-  checks.verify_async(SignatureChecks::Lane::kAdmission, txs, {}, [&](const std::string& why) {
+  checks.verify_async(SignatureChecks::Lane::kAdmission, kGenesisDigest, txs, {}, [&](const std::string& why) {
     EXPECT_TRUE(why.empty());
     empty_done = true;
   });
