@@ -14,6 +14,11 @@ namespace metanode::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
+// `metanode node` stopped itself because it cannot trust its own state: a storage or I/O fault, or
+// its execution differs from what a quorum signed. Nothing was committed from the faulted work.
+inline constexpr int kExitFault = 3;
+// `metanode node` stopped itself because its disk is full; it runs again once space is freed.
+inline constexpr int kExitDiskFull = 4;
 
 struct Io {
   std::ostream& out;

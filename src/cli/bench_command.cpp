@@ -21,6 +21,7 @@
 #include <unordered_map>
 
 #include "cli/json_u64.hpp"
+#include "core/arith.hpp"
 #include "services/ledger/ledger_json.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "cli/http_client.hpp"
@@ -148,7 +149,7 @@ core::Result<ChainFacts> read_chain(HttpConnection& control) {
   auto digest = core::array_from_hex<32>(health.value("genesis_digest", std::string()));
   if (!digest.ok()) return io_error("the node's /health has no genesis_digest");
   facts.genesis_digest = *digest;
-  facts.max_fee = 4 * u64_of(mempool_status["base_fee"]) + 1'000;
+  facts.max_fee = core::saturating_add(core::saturating_mul(4, u64_of(mempool_status["base_fee"])), 1'000);
   return facts;
 }
 

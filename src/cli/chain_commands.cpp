@@ -11,6 +11,7 @@
 
 #include "services/ledger/ledger_json.hpp"
 #include "cli/http_client.hpp"
+#include "core/arith.hpp"
 #include "cli/json_u64.hpp"
 #include "cli/passphrase.hpp"
 #include "cli/proof_check.hpp"
@@ -173,7 +174,8 @@ int run_send(Io& io, SendOptions opts, ledger::Payload payload) {
     auto mempool = call(url, "GET", "/v1/mempool?levels=0");
     if (!mempool.ok()) return fail(io, mempool.error());
     // Room for the base fee to double before inclusion, plus the bid.
-    tx.max_fee = 2 * u64_of((*mempool)["base_fee"]) + opts.bid;
+    // Saturating: a bid near 2^64 means "pay what it takes", never a wrapped small cap.
+    tx.max_fee = core::saturating_add(core::saturating_mul(2, u64_of((*mempool)["base_fee"])), opts.bid);
   }
   tx.bid = opts.bid;
   tx.payload = std::move(payload);

@@ -1,5 +1,6 @@
 #include "cli/node_commands.hpp"
 
+#include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -126,10 +127,14 @@ int run_node(Io& io, const NodeOptions& opts) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGUSR1);  // sent by this process to itself on a fault (below)
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   auto node = node::Node::open(*config, *genesis, secrets->ed25519());
   if (!node.ok()) return fail(io, node.error());
+  // A fault wakes the wait below, which stops the node and exits with a code that says why.
+  const pthread_t main_thread = pthread_self();
+  (*node)->set_fault_handler([main_thread](const core::Error&) { pthread_kill(main_thread, SIGUSR1); });
   if (auto st = (*node)->start(); !st.ok()) return fail(io, st.error());
   const auto head = (*node)->chain().head();
   io.out << "metanode node: chain " << genesis->chain_id << " at height " << head.height << " (" << genesis->consensus
@@ -141,9 +146,17 @@ int run_node(Io& io, const NodeOptions& opts) {
          << "Ctrl-C stops it." << std::endl;
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  spdlog::info("stopping (signal {})", signal_number);
+  const auto fault = (*node)->fault();
+  if (!fault) spdlog::info("stopping (signal {})", signal_number);
   (*node)->stop();
-  return kExitOk;
+  if (!fault) return kExitOk;
+  const bool disk_full = fault->message.find("No space left on device") != std::string::npos;
+  fail(io, *fault);
+  io.err << (disk_full ? "metanode: the disk is full; the node stopped cleanly and runs again once space is freed\n"
+                       : "metanode: the node stopped because it cannot trust its own state; nothing was committed "
+                         "from the faulted work. Check the disk, run `metanode verify --config FILE`, and see "
+                         "`metanode node --help` for recovering\n");
+  return disk_full ? kExitDiskFull : kExitFault;
 }
 
 struct VerifyOptions {
@@ -204,6 +217,13 @@ void add_node_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
 
   auto node_opts = std::make_shared<NodeOptions>();
   CLI::App* node_cmd = app.add_subcommand("node", "Run a node from its config.toml until Ctrl-C");
+  node_cmd->footer(
+      "Exit codes: 0 stopped by Ctrl-C or SIGTERM; 1 could not start; 3 stopped itself because it cannot trust\n"
+      "its own state (a storage or I/O fault, or its execution differs from what a quorum signed: nothing is\n"
+      "committed from the faulted work); 4 stopped itself because the disk is full (start it again once space\n"
+      "is freed). After a 3: `metanode verify --config FILE` names the damage; a validator whose data is\n"
+      "damaged is recovered by moving its data directory aside and starting it again: it syncs every block\n"
+      "from its peers and checks each against its certificate.");
   node_cmd->add_option("--config", node_opts->config_file, "Path to config.toml")->required()->check(CLI::ExistingFile);
   node_cmd->add_option("--log-level", node_opts->log_level, "trace, debug, info, warn, error")->capture_default_str();
   node_cmd->callback([&io, &dispatch, node_opts] { dispatch = [&io, node_opts] { return run_node(io, *node_opts); }; });

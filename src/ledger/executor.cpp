@@ -1,6 +1,18 @@
 #include "ledger/executor.hpp"
 
+#include "core/fault.hpp"
+
 namespace metanode::ledger {
+namespace {
+
+// An environment fault met while executing `tx`: it aborts the whole block (keeping its code),
+// since another node executing the same block would not meet it.
+core::Error fault_in(const Transaction& tx, const core::Error& fault) {
+  return core::make_error(fault.code, "environment fault while executing transaction " +
+                                          core::to_hex(tx.hash()).substr(0, 16) + ": " + fault.message);
+}
+
+}  // namespace
 
 core::Result<std::uint64_t> Executor::check_valid(const Transaction& tx, const crypto::Address& sender,
                                                   const StateReader& state, const BlockContext& block) const {
@@ -37,6 +49,8 @@ core::Result<Receipt> Executor::apply_one(const Transaction& tx, const crypto::A
   ModuleState module_state(module->name(), tx_state);
   std::vector<Event> events;
   auto applied = module->apply(TxContext{tx, sender, fee, block}, module_state, events);
+  // A payload failure is the transaction's result; a storage fault is not, and stops the block.
+  if (!applied.ok() && core::is_environment_fault(applied.error().code)) return fault_in(tx, applied.error());
   if (applied.ok() && events.size() > kEventsPerReceiptMax) {
     applied = core::make_error(core::ErrorCode::kInternal, "module " + std::string(module->name()) + " emitted " +
                                                                std::to_string(events.size()) + " events, the limit is " +
@@ -69,6 +83,7 @@ core::Result<ExecutionResult> Executor::execute(const StateReader& state, std::v
   for (auto& tx : txs) {
     const crypto::Address sender = tx.sender();  // a hash: once per transaction
     auto fee = check_valid(tx, sender, block_state, block);
+    if (!fee.ok() && core::is_environment_fault(fee.error().code)) return fault_in(tx, fee.error());
     if (!fee.ok()) {
       if (mode == ExecutionMode::kVerify) {
         return core::make_error(core::ErrorCode::kBlockInvalid, "transaction " + core::to_hex(tx.hash()) +

@@ -6,7 +6,10 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -63,9 +66,16 @@ class Node {
   // Consensus and link status (zeros without a runtime).
   RuntimeStatus runtime_status() const { return runtime_ ? runtime_->status() : RuntimeStatus{}; }
 
+  // The fault that stopped this node's runtime (it cannot trust its own state), if one did.
+  std::optional<core::Error> fault() const;
+  // Called once, on a node thread, when such a fault happens: the process should stop the node.
+  // Set before start().
+  void set_fault_handler(std::function<void(const core::Error&)> handler) { fault_handler_ = std::move(handler); }
+
  private:
   Node(NodeConfig config, crypto::KeyPair validator_key);
   friend struct NodeSetup;
+  void report_fault(const core::Error& fault);
 
   NodeConfig config_;
   crypto::KeyPair validator_key_;
@@ -83,6 +93,9 @@ class Node {
   std::unique_ptr<NodeRuntimeHost> runtime_host_;
   std::unique_ptr<ConsensusRuntime> runtime_;
   bool started_ = false;
+  mutable std::mutex fault_mutex_;
+  std::optional<core::Error> fault_;
+  std::function<void(const core::Error&)> fault_handler_;
 };
 
 }  // namespace metanode::node

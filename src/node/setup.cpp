@@ -15,8 +15,9 @@ namespace metanode::node {
 // blocks, background work runs on the node's io threads.
 class NodeRuntimeHost final : public RuntimeHost {
  public:
-  NodeRuntimeHost(TxPool& pool, const BlockListeners& listeners, boost::asio::io_context& io)
-      : pool_(pool), listeners_(listeners), io_(io) {}
+  NodeRuntimeHost(TxPool& pool, const BlockListeners& listeners, boost::asio::io_context& io,
+                  std::function<void(const core::Error&)> on_fault)
+      : pool_(pool), listeners_(listeners), io_(io), on_fault_(std::move(on_fault)) {}
   std::vector<ledger::Transaction> propose(const ledger::AccountReader& state) override { return pool_.propose(state); }
   bool has_pending() const override { return pool_.has_pending(); }
   std::vector<char> pending_exact(const std::vector<ledger::Transaction>& txs,
@@ -28,11 +29,13 @@ class NodeRuntimeHost final : public RuntimeHost {
     pool_.admit(std::move(txs), TxPool::Source::kPeer);
   }
   void post_work(std::function<void()> work) override { boost::asio::post(io_, std::move(work)); }
+  void on_fault(const core::Error& fault) override { on_fault_(fault); }
 
  private:
   TxPool& pool_;
   const BlockListeners& listeners_;
   boost::asio::io_context& io_;
+  std::function<void(const core::Error&)> on_fault_;
 };
 
 struct NodeSetup {
@@ -102,7 +105,8 @@ struct NodeSetup {
   static core::Status make_runtime(Node& node) {
     MN_TRY_ASSIGN(auto runtime_config, NodeSetup::runtime_config(node));
     MN_TRY_ASSIGN(auto validators, consensus::ValidatorSet::create(node.chain_->genesis().validator_keys()));
-    node.runtime_host_ = std::make_unique<NodeRuntimeHost>(*node.tx_pool_, node.block_listeners_, node.io_);
+    node.runtime_host_ = std::make_unique<NodeRuntimeHost>(*node.tx_pool_, node.block_listeners_, node.io_,
+                                                           [&node](const core::Error& fault) { node.report_fault(fault); });
     node.runtime_ = std::make_unique<ConsensusRuntime>(std::move(runtime_config), *node.runtime_host_, *node.chain_,
                                                        node.signatures_, node.validator_key_, std::move(validators));
     // Admitted submissions go to the other validators, and may let a waiting proposal go.
@@ -137,6 +141,20 @@ Node::Node(NodeConfig config, crypto::KeyPair validator_key)
     : config_(std::move(config)), validator_key_(std::move(validator_key)) {}
 
 Node::~Node() { stop(); }
+
+std::optional<core::Error> Node::fault() const {
+  std::lock_guard lock(fault_mutex_);
+  return fault_;
+}
+
+void Node::report_fault(const core::Error& fault) {
+  {
+    std::lock_guard lock(fault_mutex_);
+    if (fault_) return;
+    fault_ = fault;
+  }
+  if (fault_handler_) fault_handler_(fault);
+}
 
 core::Result<std::unique_ptr<Node>> Node::open(NodeConfig config, ledger::Genesis genesis,
                                                crypto::KeyPair validator_key, NodePlugins plugins) {

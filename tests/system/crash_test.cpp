@@ -55,7 +55,12 @@
 #include "services/ledger/ledger_json.hpp"
 #include "cli/http_client.hpp"
 #include "crypto/keystore.hpp"
+#include "ledger/account.hpp"
+#include "ledger/chain.hpp"
 #include "ledger/genesis.hpp"
+#include "merkle/sparse_merkle_tree.hpp"
+#include "storage/cue_db.hpp"
+#include "storage/write_batch.hpp"
 #include "ledger/transaction.hpp"
 #include "support/json_u64.hpp"
 #include "system/process_support.hpp"
@@ -630,6 +635,90 @@ TEST_F(NodeProcessTest, SigtermExitsZeroAndKeepsReportedCommits) {
 }
 
 
+// A damaged state node (one flipped byte in the recipient's leaf, as a bad disk sector would do):
+// the transfer that reads it must not commit as a failed transaction. The node stops with exit
+// code 3, its chain is exactly as before, and once the byte is repaired it runs and commits again.
+TEST_F(NodeProcessTest, AStorageFaultStopsTheNodeWithNothingCommittedAndItRunsAgainOnceRepaired) {
+  const crypto::Address to = recipients_[1];
+  const auto transfer = [&](std::uint64_t nonce) {
+    ledger::Transaction tx;
+    tx.chain_id = chain_id_;
+    tx.nonce = nonce;
+    tx.bid = 1;
+    tx.max_fee = 1 + kMaxFeeOverBid;
+    tx.payload = modules::transfer_payload(to, 7);
+    tx.sign_single(*dev_key_, genesis_digest_);
+    return tx;
+  };
+  const auto submit = [&](const ledger::Transaction& tx) {
+    return http(url_, "POST", "/v1/txs", services::to_json(tx, modules::standard_modules()).dump());
+  };
+  const auto committed = [&](const ledger::Transaction& tx) {
+    const auto deadline = Clock::now() + milliseconds(15'000);
+    while (Clock::now() < deadline) {
+      const Reply r = http(url_, "GET", "/v1/txs/" + core::to_hex(tx.hash()));
+      if (r.reached && r.status == 200 && r.body.value("status", "") == "committed") return true;
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    return false;
+  };
+  ASSERT_NO_FATAL_FAILURE(start_node());
+  const ledger::Transaction first = transfer(0);
+  ASSERT_EQ(submit(first).status, 202u);
+  ASSERT_TRUE(committed(first)) << tail_of(node_log_);
+  ASSERT_NO_FATAL_FAILURE(stop_node_cleanly());
+
+  // Flip one byte of the recipient's stored leaf.
+  auto genesis = ledger::Genesis::load(home_ / "node" / "genesis.json");
+  ASSERT_TRUE(genesis.ok());
+  const fs::path data = home_ / "node" / "data";
+  core::Hash32 leaf_id{};
+  core::Bytes original;
+  std::uint64_t height_before = 0;
+  {
+    auto chain = ledger::Chain::open(data, *genesis, modules::standard_modules());
+    ASSERT_TRUE(chain.ok()) << chain.error().to_string();
+    height_before = (*chain)->head().height;
+    auto account = (*chain)->account(to);
+    ASSERT_TRUE(account.ok() && account->balance == 7);
+    leaf_id = merkle::SparseMerkleTree::leaf_hash(ledger::account_tree_key(to),
+                                                  merkle::SparseMerkleTree::value_hash(core::encode(*account)));
+    auto stored = (*chain)->db().get(storage::Column::kStateNodes, core::ByteView(leaf_id));
+    ASSERT_TRUE(stored.ok() && stored->has_value()) << "the recipient's leaf is not stored under its id";
+    original = **stored;
+    core::Bytes damaged = original;
+    damaged[damaged.size() / 2] ^= 0x10;
+    storage::WriteBatch batch;
+    batch.put(storage::Column::kStateNodes, core::ByteView(leaf_id), damaged);
+    ASSERT_TRUE((*chain)->db().write(std::move(batch), /*sync=*/true).ok());
+  }
+
+  ASSERT_NO_FATAL_FAILURE(start_node());
+  ASSERT_EQ(submit(transfer(1)).status, 202u);  // admission reads only the sender
+  const auto status = wait_exit(pid_, milliseconds(20'000));
+  ASSERT_TRUE(status.has_value()) << "the node did not stop on the fault:\n" << tail_of(node_log_);
+  pid_ = -1;
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 3) << describe_status(*status) << "\n" << tail_of(node_log_);
+  const std::string log = read_file(node_log_);
+  EXPECT_NE(log.find("environment fault"), std::string::npos) << tail_of(node_log_);
+  EXPECT_NE(log.find("state_corrupt"), std::string::npos) << tail_of(node_log_);
+  {
+    auto chain = ledger::Chain::open(data, *genesis, modules::standard_modules());
+    ASSERT_TRUE(chain.ok()) << chain.error().to_string();
+    EXPECT_EQ((*chain)->head().height, height_before) << "a block was committed from the faulted execution";
+    storage::WriteBatch batch;  // the repair: the byte as it was
+    batch.put(storage::Column::kStateNodes, core::ByteView(leaf_id), original);
+    ASSERT_TRUE((*chain)->db().write(std::move(batch), /*sync=*/true).ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(start_node());
+  const ledger::Transaction again = transfer(1);
+  ASSERT_EQ(submit(again).status, 202u);
+  ASSERT_TRUE(committed(again)) << tail_of(node_log_);
+  EXPECT_EQ(testing::u64_field(http(url_, "GET", "/v1/accounts/" + to.to_string()).body, "balance", 0), 14u);
+  ASSERT_NO_FATAL_FAILURE(stop_node_cleanly());
+  ASSERT_NO_FATAL_FAILURE(verify_offline());
+}
+
 // The CLI as a user runs it: twenty `metanode tx transfer` commands fired back to back from one
 // account all go through (each asks for the next nonce, which counts pending transactions),
 // and the query commands read the result.
@@ -674,6 +763,17 @@ TEST_F(NodeProcessTest, TwentyCliTransfersInARowAllCommit) {
   ASSERT_TRUE(unknown && WIFEXITED(*unknown));
   EXPECT_EQ(WEXITSTATUS(*unknown), 1);
   EXPECT_NE(read_file(home_ / "unknown.log").find("tx_unknown_payload"), std::string::npos) << read_file(home_ / "unknown.log");
+
+  // A bid at the top of u64: the default max fee saturates instead of wrapping to a small cap, so
+  // the node judges the fee the sender can pay, not a bid over a wrapped max fee.
+  const auto greedy = run_command({METANODE_BINARY, "tx", "transfer", "--home", home, "--to", to, "--amount", "1",
+                                   "--bid", "18446744073709551615"},
+                                  home_ / "greedy.log");
+  ASSERT_TRUE(greedy && WIFEXITED(*greedy));
+  EXPECT_EQ(WEXITSTATUS(*greedy), 1);
+  const std::string greedy_log = read_file(home_ / "greedy.log");
+  EXPECT_EQ(greedy_log.find("exceeds max_fee"), std::string::npos) << greedy_log;
+  EXPECT_NE(greedy_log.find("tx_insufficient_balance"), std::string::npos) << greedy_log;
 
   // --genesis names the chain the key signs for: a node that serves another genesis (here one that
   // differs in one field) gets nothing signed.

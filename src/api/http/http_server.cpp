@@ -10,6 +10,9 @@
 #include <deque>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <unordered_map>
+
+#include "api/http/framing.hpp"
 
 namespace metanode::api {
 
@@ -195,15 +198,72 @@ std::string HttpMetrics::render(std::string_view prefix) const {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Connection limits
+
+// Open connections, all together and per client address. A connection holds a Slot for as long
+// as it is open (an HTTP session hands its slot to the WebSocket session it upgrades to).
+class ConnectionTable : public std::enable_shared_from_this<ConnectionTable> {
+ public:
+  class Slot {
+   public:
+    Slot(std::shared_ptr<ConnectionTable> table, std::string address)
+        : table_(std::move(table)), address_(std::move(address)) {}
+    ~Slot() { table_->release(address_); }
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+
+   private:
+    std::shared_ptr<ConnectionTable> table_;
+    std::string address_;
+  };
+
+  // A slot for a connection from `address`, or nullptr when the listener is full or that
+  // address holds its share already.
+  std::unique_ptr<Slot> admit(const std::string& address, const HttpLimits& limits) {
+    std::lock_guard lock(mutex_);
+    std::size_t& held = by_address_[address];
+    if (total_ >= limits.connections_max || held >= limits.connections_per_address_max) {
+      if (held == 0) by_address_.erase(address);
+      ++refused_;
+      return nullptr;
+    }
+    ++held;
+    ++total_;
+    return std::make_unique<Slot>(shared_from_this(), address);
+  }
+
+  std::size_t total() const {
+    std::lock_guard lock(mutex_);
+    return total_;
+  }
+  std::uint64_t refused() const {
+    std::lock_guard lock(mutex_);
+    return refused_;
+  }
+
+ private:
+  void release(const std::string& address) {
+    std::lock_guard lock(mutex_);
+    --total_;
+    const auto it = by_address_.find(address);
+    if (it != by_address_.end() && --it->second == 0) by_address_.erase(it);
+  }
+
+  mutable std::mutex mutex_;
+  std::size_t total_ = 0;
+  std::uint64_t refused_ = 0;
+  std::unordered_map<std::string, std::size_t> by_address_;
+};
+
+using ConnectionSlot = std::unique_ptr<ConnectionTable::Slot>;
+
+// ---------------------------------------------------------------------------------------------
 // WebSocket sessions
 
 class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
  public:
-  WebSocketSession(tcp::socket&& socket, EventHub& hub, std::size_t queue_max,
-                   std::shared_ptr<std::atomic<std::size_t>> connections)
-      : ws_(std::move(socket)), hub_(hub), queue_max_(queue_max), connections_(std::move(connections)) {}
-
-  ~WebSocketSession() { connections_->fetch_sub(1); }
+  WebSocketSession(tcp::socket&& socket, EventHub& hub, std::size_t queue_max, ConnectionSlot slot)
+      : ws_(std::move(socket)), hub_(hub), queue_max_(queue_max), slot_(std::move(slot)) {}
 
   void start(http::request<http::string_body> upgrade) {
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
@@ -277,7 +337,7 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   websocket::stream<beast::tcp_stream> ws_;
   EventHub& hub_;
   std::size_t queue_max_;
-  std::shared_ptr<std::atomic<std::size_t>> connections_;
+  ConnectionSlot slot_;
   beast::flat_buffer read_buffer_;
   std::deque<std::shared_ptr<const std::string>> queue_;
   bool accepted_ = false;  // the handshake completed: writes may start
@@ -318,19 +378,15 @@ namespace {
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(tcp::socket&& socket, Router& router, const HttpLimits& limits, HttpMetrics& metrics,
-              const std::map<std::string, EventHub*>& websockets, std::shared_ptr<std::atomic<std::size_t>> connections,
+              const std::map<std::string, EventHub*>& websockets, ConnectionSlot slot,
               std::shared_ptr<std::atomic<std::uint64_t>> next_request_id)
       : stream_(std::move(socket)),
         router_(router),
         limits_(limits),
         metrics_(metrics),
         websockets_(websockets),
-        connections_(std::move(connections)),
+        slot_(std::move(slot)),
         next_request_id_(std::move(next_request_id)) {}
-
-  ~HttpSession() {
-    if (!handed_over_) connections_->fetch_sub(1);
-  }
 
   void start() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
@@ -347,6 +403,39 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     for (const auto& [path, limit] : limits_.body_bytes_max_by_path) widest = std::max(widest, limit);
     parser_->body_limit(widest);
     stream_.expires_after(limits_.request_timeout);
+    head_scanned_ = 0;
+    read_head();
+  }
+
+  // Reads until the whole head is buffered and checks its framing (api/http/framing.hpp) before
+  // Beast parses it: a head that breaks a rule is answered 400 and the connection closed, so
+  // none of its bytes is ever read as another request.
+  void read_head() {
+    // RFC 9112 §2.2: empty lines before a request line are ignored.
+    while (buffer_.size() >= 2 && std::string_view(static_cast<const char*>(buffer_.data().data()), 2) == "\r\n") {
+      buffer_.consume(2);
+    }
+    const std::string_view data(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    if (const auto end = request_head_end(data, head_scanned_)) {
+      if (auto framing = check_request_head(data.substr(0, *end)); !framing.ok()) {
+        return reply(error_response(400, "bad_request", "malformed HTTP request: " + framing.error().message), false,
+                     "rejected", std::chrono::steady_clock::now());
+      }
+      return read_parsed();
+    }
+    if (buffer_.size() > limits_.header_bytes_max) return on_read(http::error::header_limit);
+    head_scanned_ = buffer_.size();
+    stream_.async_read_some(buffer_.prepare(kHeadReadBytes),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
+                              if (ec) return self->on_read(ec);
+                              self->buffer_.commit(bytes);
+                              self->read_head();
+                            });
+  }
+
+  // The head is buffered and its framing sound: Beast parses it (without reading more) and then
+  // reads the body.
+  void read_parsed() {
     http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->on_read(ec);
       const std::size_t limit = self->body_limit_of(self->parser_->get().target());
@@ -388,10 +477,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       if (it == websockets_.end()) {
         return reply(error_response(404, "not_found", "no WebSocket stream at " + path), false, "unmatched", started);
       }
-      handed_over_ = true;  // the WebSocket session now owns the connection count
       stream_.expires_never();
+      // The WebSocket session holds the connection's slot from now on.
       std::make_shared<WebSocketSession>(stream_.release_socket(), *it->second, limits_.websocket_queue_max,
-                                         connections_)
+                                         std::move(slot_))
           ->start(std::move(req));
       return;
     }
@@ -461,24 +550,29 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
+  static constexpr std::size_t kHeadReadBytes = 4096;
+
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  std::size_t head_scanned_ = 0;  // how far read_head looked for the head's end
   std::optional<http::request_parser<http::string_body>> parser_;
   Router& router_;
   const HttpLimits& limits_;
   HttpMetrics& metrics_;
   const std::map<std::string, EventHub*>& websockets_;
-  std::shared_ptr<std::atomic<std::size_t>> connections_;
+  ConnectionSlot slot_;
   std::shared_ptr<std::atomic<std::uint64_t>> next_request_id_;
-  bool handed_over_ = false;
 };
 
 }  // namespace
 
 HttpServer::HttpServer(asio::io_context& io, Router& router, HttpLimits limits, HttpMetrics& metrics)
-    : io_(io), router_(router), limits_(limits), metrics_(metrics) {}
+    : io_(io), router_(router), limits_(limits), metrics_(metrics), connections_(std::make_shared<ConnectionTable>()) {}
 
 HttpServer::~HttpServer() { stop(); }
+
+std::size_t HttpServer::connections() const { return connections_->total(); }
+std::uint64_t HttpServer::connections_refused() const { return connections_->refused(); }
 
 void HttpServer::add_websocket(std::string path, EventHub& hub) { websockets_[std::move(path)] = &hub; }
 
@@ -506,12 +600,13 @@ void HttpServer::accept() {
   acceptor_->async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_ || !acceptor_->is_open()) return;
     if (!ec) {
-      if (connections_->load() >= limits_.connections_max) {
-        beast::error_code ignored;
-        socket.close(ignored);  // over the limit: refuse rather than queue without bound
+      beast::error_code ignored;
+      const auto remote = socket.remote_endpoint(ignored);
+      ConnectionSlot slot = ignored ? nullptr : connections_->admit(remote.address().to_string(), limits_);
+      if (!slot) {
+        socket.close(ignored);  // over a limit: refuse rather than queue without bound
       } else {
-        connections_->fetch_add(1);
-        std::make_shared<HttpSession>(std::move(socket), router_, limits_, metrics_, websockets_, connections_,
+        std::make_shared<HttpSession>(std::move(socket), router_, limits_, metrics_, websockets_, std::move(slot),
                                       next_request_id_)
             ->start();
       }

@@ -30,6 +30,9 @@ struct HttpLimits {
   std::map<std::string, std::size_t> body_bytes_max_by_path;
   std::chrono::milliseconds request_timeout{30'000};
   std::size_t connections_max = 1'024;
+  // No one client address holds more than this many (HTTP and WebSocket together), so one client
+  // cannot fill the listener: the rest stays open to everyone else.
+  std::size_t connections_per_address_max = 128;
   std::size_t websocket_queue_max = 256;  // messages queued for a slow subscriber before it is dropped
 };
 
@@ -131,6 +134,8 @@ class EventHub {
   std::set<std::shared_ptr<WebSocketSession>> sessions_;
 };
 
+class ConnectionTable;
+
 class HttpServer {
  public:
   HttpServer(boost::asio::io_context& io, Router& router, HttpLimits limits, HttpMetrics& metrics);
@@ -144,7 +149,9 @@ class HttpServer {
   std::uint16_t port() const { return port_; }
   void stop();
 
-  std::size_t connections() const { return connections_->load(); }
+  // Open connections, and those refused for the limits since the server started.
+  std::size_t connections() const;
+  std::uint64_t connections_refused() const;
 
  private:
   void accept();
@@ -155,7 +162,7 @@ class HttpServer {
   HttpMetrics& metrics_;
   std::map<std::string, EventHub*> websockets_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
-  std::shared_ptr<std::atomic<std::size_t>> connections_ = std::make_shared<std::atomic<std::size_t>>(0);
+  std::shared_ptr<ConnectionTable> connections_;
   std::shared_ptr<std::atomic<std::uint64_t>> next_request_id_ = std::make_shared<std::atomic<std::uint64_t>>(1);
   std::uint16_t port_ = 0;
 };

@@ -76,10 +76,8 @@ void ConsensusRuntime::handle_certifier(const core::Result<ledger::HeaderCertCol
     return;
   }
   if (outcome->diverged) {
-    spdlog::critical("{}: this node's state differs from a quorum of validators; it stops voting (run metanode verify)",
-                     *outcome->diverged);
-    failed_ = true;
-    failed_flag_ = true;
+    fail(core::make_error(core::ErrorCode::kStateCorrupt,
+                          *outcome->diverged + ": this node's state differs from a quorum of validators"));
     return;
   }
   if (!outcome->certified) return;
@@ -156,10 +154,8 @@ void ConsensusRuntime::on_cert_reply(const crypto::PublicKey& peer, core::ByteVi
     // Checked in full: the signatures, and that it names the block this node holds.
     if (auto st = chain_.store_certificate(cert); !st.ok()) {
       if (st.error().code == core::ErrorCode::kStateCorrupt) {
-        spdlog::critical("{}: this node's state differs from a quorum of validators; it stops voting (run metanode verify)",
-                         st.error().message);
-        failed_ = true;
-        failed_flag_ = true;
+        fail(core::make_error(core::ErrorCode::kStateCorrupt,
+                              st.error().message + ": this node's state differs from a quorum of validators"));
         return;
       }
       ++header_signatures_refused_;

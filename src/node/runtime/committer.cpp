@@ -22,18 +22,16 @@ void ConsensusRuntime::apply_commit(const consensus::CommitBlock& c) {
     if (stored.ok() && stored->has_value()) {
       auto finality = core::decode<Finality>((*stored)->finality);
       if (!finality.ok() || finality->block.id() != c.block_id) {
-        spdlog::critical("height {} committed as {} but this node applied another block: stopping", height,
-                         consensus::short_hex(c.block_id));
-        failed_ = true;
-        failed_flag_ = true;
+        fail(core::make_error(core::ErrorCode::kStateCorrupt,
+                              "height " + std::to_string(height) + " committed as " + consensus::short_hex(c.block_id) +
+                                  " but this node applied another block"));
       }
     }
     return;
   }
   if (height != head.height + 1) {
-    spdlog::critical("commit of height {} does not follow the head {}: stopping", height, head.height);
-    failed_ = true;
-    failed_flag_ = true;
+    fail(core::make_error(core::ErrorCode::kStateCorrupt, "commit of height " + std::to_string(height) +
+                                                              " does not follow the head " + std::to_string(head.height)));
     return;
   }
   auto payload = core::decode<ConsensusPayload>(c.block.payload);
@@ -49,9 +47,10 @@ void ConsensusRuntime::apply_commit(const consensus::CommitBlock& c) {
   auto produced = chain_.apply_committed(std::move(txs.txs), txs.timestamp_unix_ms, validators_.key(c.block.proposer),
                                          core::encode(finality), all_verified);
   if (!produced.ok()) {
-    spdlog::critical("applying committed height {} failed: {}; stopping", height, produced.error().to_string());
-    failed_ = true;
-    failed_flag_ = true;
+    // Nothing of it was committed (the block is one batch); the node stops rather than go on from
+    // a state it cannot trust.
+    fail(core::make_error(produced.error().code, "applying committed height " + std::to_string(height) +
+                                                     " failed: " + produced.error().message));
     return;
   }
   committed_height_ = height;

@@ -59,6 +59,10 @@ class RuntimeHost {
   virtual void admit_from_peer(std::vector<ledger::Transaction> txs) = 0;
   // Runs `work` on the node's worker threads (signature checks, sync replies).
   virtual void post_work(std::function<void()> work) = 0;
+  // The runtime stopped for good: this node cannot trust its own state (an environment fault
+  // while applying a block, consensus state it could not persist, or a state that differs from
+  // what a quorum signed). Called once, on the consensus thread; the node should stop.
+  virtual void on_fault(const core::Error& fault) = 0;
 };
 
 struct RuntimeConfig {
@@ -176,6 +180,8 @@ class ConsensusRuntime {
   static constexpr std::uint64_t kSyncRetryMs = 500;  // an unanswered sync request is sent again after this
   consensus::SyncClient sync_{kSyncRetryMs};
   bool failed_ = false;
+  // Stops this runtime for good (sets failed_) and tells the host, once.
+  void fail(core::Error why);
   std::optional<ledger::HeaderCertCollector> certifier_;
   std::size_t cert_request_peer_ = 0;
 

@@ -201,12 +201,19 @@ bool ConsensusRuntime::flush_writes(storage::WriteBatch& batch) {
   if (!st.ok()) {
     // Sending a vote whose safety state is not on disk could make this validator equivocate
     // after a restart: stop taking part instead.
-    spdlog::critical("consensus state could not be persisted ({}); this validator stops voting", st.error().to_string());
-    failed_ = true;
-    failed_flag_ = true;
+    fail(core::make_error(st.error().code, "consensus state could not be persisted: " + st.error().message));
     return false;
   }
   return true;
+}
+
+void ConsensusRuntime::fail(core::Error why) {
+  if (failed_) return;
+  failed_ = true;
+  failed_flag_ = true;
+  spdlog::critical("{}; this node stops (run `metanode verify`; `metanode node --help` says how to recover)",
+                   why.to_string());
+  host_.on_fault(why);
 }
 
 void ConsensusRuntime::process(consensus::Actions& actions) {

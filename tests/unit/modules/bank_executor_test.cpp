@@ -20,13 +20,18 @@ const core::Hash32 kGenesisDigest = core::hash(core::Domain::Test, core::as_byte
 class MapState final : public ledger::StateReader {
  public:
   core::Result<std::optional<core::Bytes>> get(const core::Hash32& tree_key) const override {
+    if (auto fault = faults.find(tree_key); fault != faults.end()) return core::make_error(fault->second, "injected fault");
     auto it = entries.find(tree_key);
     return it == entries.end() ? std::optional<core::Bytes>{} : std::optional<core::Bytes>{it->second};
   }
   void set(const crypto::Address& address, const Account& account) {
     entries[ledger::account_tree_key(address)] = core::encode(account);
   }
+  void fail_reads_of(const crypto::Address& address, core::ErrorCode code) {
+    faults[ledger::account_tree_key(address)] = code;
+  }
   std::map<core::Hash32, core::Bytes> entries;
+  std::map<core::Hash32, core::ErrorCode> faults;  // reads of these keys fail, as a damaged disk would
 };
 
 // The final state of an account the block wrote; nullopt when it did not write it.
@@ -90,6 +95,32 @@ TEST(Executor, FailingPayloadConsumesFeeAndNonceOnly) {
   EXPECT_EQ(r->receipts[0].error_code, static_cast<std::uint16_t>(core::ErrorCode::kTxInsufficientBalance));
   EXPECT_EQ(changed(*r, Chain::addr(c.alice)), (Account{995, 1}));
   EXPECT_FALSE(changed(*r, c.bob).has_value());
+}
+
+// A storage fault is the machine's, not the transaction's: it never becomes a failed receipt (which
+// would commit a state other nodes do not compute) but aborts the whole block, in every mode.
+TEST(Executor, AStorageFaultAbortsTheBlockInsteadOfFailingTheTransaction) {
+  for (const auto code : {core::ErrorCode::kStorageCorrupt, core::ErrorCode::kStorageIo, core::ErrorCode::kStateCorrupt}) {
+    for (const auto mode : {ExecutionMode::kVerify, ExecutionMode::kBuild}) {
+      Chain c;
+      c.state.fail_reads_of(c.bob, code);  // the payload reads the recipient
+      auto r = c.executor.execute(c.state, {c.transfer(0, 10)}, c.params, mode);
+      ASSERT_FALSE(r.ok()) << core::error_code_name(code);
+      EXPECT_EQ(r.error().code, code);
+      EXPECT_NE(r.error().message.find("environment fault"), std::string::npos) << r.error().message;
+
+      Chain s;
+      s.state.fail_reads_of(Chain::addr(s.alice), code);  // the fee check reads the sender
+      auto sender = s.executor.execute(s.state, {s.transfer(0, 10)}, s.params, mode);
+      ASSERT_FALSE(sender.ok()) << core::error_code_name(code);
+      EXPECT_EQ(sender.error().code, code);
+    }
+  }
+  // A deterministic payload failure is still a receipt.
+  Chain c;
+  auto r = c.executor.execute(c.state, {c.transfer(0, 999)}, c.params, ExecutionMode::kVerify);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->receipts[0].status, ledger::ReceiptStatus::kFailed);
 }
 
 TEST(Executor, AmountOverflowFailsWithoutChanges) {
