@@ -1,5 +1,9 @@
 #include "ledger/chain.hpp"
 
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
 #include "storage/keys.hpp"
 #include "storage/write_batch.hpp"
 
@@ -25,6 +29,64 @@ core::Bytes receipt_key(std::uint64_t height, std::uint32_t index) {
 }
 
 core::Error corrupt(std::string why) { return core::make_error(core::ErrorCode::kBlockCorrupt, std::move(why)); }
+
+// Writes tree nodes to an in-memory store and remembers which, so verify_all can compare each
+// new node with the one stored on disk under the same id.
+class RecordingNodeWriter final : public merkle::NodeWriter {
+ public:
+  explicit RecordingNodeWriter(merkle::MemoryNodeStore& store) : store_(store) {}
+  void put_node(const core::Hash32& id, core::ByteView encoded) override {
+    store_.put_node(id, encoded);
+    written_.push_back(id);
+  }
+  std::vector<core::Hash32> take() { return std::exchange(written_, {}); }
+
+ private:
+  merkle::MemoryNodeStore& store_;
+  std::vector<core::Hash32> written_;
+};
+
+// The head mark: the height and hash of the newest committed block, in a small file beside the
+// database, rewritten after each commit. RocksDB recovers its write-ahead log by dropping a torn
+// final record, which is right after a crash mid-write, but a damaged record at the end of the
+// log looks the same: the mark is what tells a node, at start-up, that it holds fewer blocks than
+// it committed (and may have reported), so it refuses to start instead of forking from them.
+constexpr const char* kHeadMarkFile = "metanode-head";
+
+void write_head_mark(const std::filesystem::path& dir, const ChainHead& head) {
+  const auto tmp = dir / (std::string(kHeadMarkFile) + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << head.height << " " << core::to_hex(head.block_hash) << "\n";
+    if (!out) return;  // best effort: the blocks themselves are synced already
+  }
+  std::error_code ignored;
+  std::filesystem::rename(tmp, dir / kHeadMarkFile, ignored);
+}
+
+core::Status check_head_mark(const std::filesystem::path& dir, const ChainHead& head,
+                             const std::function<core::Result<std::optional<core::Hash32>>(std::uint64_t)>& hash_at) {
+  std::ifstream in(dir / kHeadMarkFile);
+  std::uint64_t height = 0;
+  std::string hash_hex;
+  if (!in || !(in >> height >> hash_hex)) return {};  // none yet (or torn by a power cut): nothing to compare
+  const std::string where = "data directory " + dir.string();
+  const std::string advice =
+      "; restore it from a backup, or move it aside and start the node again to sync every block from its peers";
+  if (height > head.height) {
+    return core::make_error(core::ErrorCode::kStorageCorrupt,
+                            where + " holds blocks up to height " + std::to_string(head.height) + ", but this node had "
+                                "committed height " + std::to_string(height) + ": committed blocks were lost (a "
+                                "damaged write-ahead log or table)" + advice);
+  }
+  MN_TRY_ASSIGN(const auto stored, hash_at(height));
+  if (!stored.has_value() || core::to_hex(*stored) != hash_hex) {
+    return core::make_error(core::ErrorCode::kStorageCorrupt,
+                            where + " holds another block at height " + std::to_string(height) +
+                                " than the one this node committed" + advice);
+  }
+  return {};
+}
 
 std::vector<merkle::SmtUpdate> state_updates(const StateChanges& changed) {
   std::vector<merkle::SmtUpdate> updates;
@@ -206,6 +268,11 @@ core::Status Chain::initialise_or_check_genesis() {
       return core::make_error(core::ErrorCode::kGenesisInvalid,
                               "data directory " + db_->dir().string() + " was created from another genesis file");
     }
+    MN_TRY(check_head_mark(db_->dir(), *head, [this](std::uint64_t h) -> core::Result<std::optional<core::Hash32>> {
+      MN_TRY_ASSIGN(auto stored, block(h));
+      if (!stored.has_value()) return std::optional<core::Hash32>{};
+      return std::optional<core::Hash32>{stored->block.hash()};
+    }));
     std::lock_guard lock(head_mutex_);
     head_ = *head;
     return {};
@@ -222,6 +289,7 @@ core::Status Chain::initialise_or_check_genesis() {
   head.base_fee_next = genesis_.base_fee_initial;
   batch.put(storage::Column::kMeta, core::as_bytes(kHeadKey), core::encode(head));
   MN_TRY(db_->write(std::move(batch), /*sync=*/true));
+  if (!db_->read_only()) write_head_mark(db_->dir(), head);
   std::lock_guard lock(head_mutex_);
   head_ = head;
   return {};
@@ -458,6 +526,7 @@ core::Result<ProducedBlock> Chain::build_and_store(std::vector<Transaction> cand
   next.base_fee_next = modules().accounts().base_fee_next(h.base_fee, h.tx_count, genesis_);
   batch.put(storage::Column::kMeta, core::as_bytes(kHeadKey), core::encode(next));
   MN_TRY(db_->write(std::move(batch), /*sync=*/true));
+  write_head_mark(db_->dir(), next);
   {
     std::lock_guard lock(head_mutex_);
     head_ = next;
@@ -501,10 +570,48 @@ core::Status Chain::store_certificate(const CommitCertificate& cert, bool signat
   return db_->write(std::move(batch), /*sync=*/false);
 }
 
+// Every stored tree node written at `at` (by id) must be the node recomputed there, byte for byte.
+core::Status Chain::check_stored_nodes(const std::string& at, const merkle::MemoryNodeStore& recomputed,
+                                       const std::vector<core::Hash32>& ids) const {
+  for (const auto& id : ids) {
+    auto stored = db_->get(storage::Column::kStateNodes, core::ByteView(id));
+    if (!stored.ok()) return corrupt(at + "column state_nodes: " + stored.error().message);
+    const std::string node = "stored state node " + core::to_hex(id).substr(0, 16) + " (column state_nodes)";
+    if (!stored->has_value()) return corrupt(at + node + " is missing");
+    MN_TRY_ASSIGN(const auto expected, recomputed.get_node(id));
+    if (**stored != *expected) return corrupt(at + node + " differs from the recomputed one");
+  }
+  return {};
+}
+
+// The transaction index and the stored receipts of one block, against what re-execution gave.
+core::Status Chain::check_stored_index(const std::string& at, std::uint64_t height, const std::vector<Transaction>& txs,
+                                       const std::vector<Receipt>& receipts) const {
+  for (std::uint32_t i = 0; i < txs.size(); ++i) {
+    const std::string tx = "transaction " + std::to_string(i);
+    auto location = db_->get(storage::Column::kTxIndex, receipts[i].tx_hash);
+    if (!location.ok()) return corrupt(at + "column tx_index: " + location.error().message);
+    core::Writer expected(12);
+    expected.u64(height);
+    expected.u32(i);
+    if (!location->has_value() || **location != expected.data()) {
+      return corrupt(at + tx + ": its entry in the transaction index (column tx_index) is missing or names another place");
+    }
+    auto receipt = db_->get(storage::Column::kReceipts, receipt_key(height, i));
+    if (!receipt.ok()) return corrupt(at + "column receipts: " + receipt.error().message);
+    if (!receipt->has_value() || **receipt != core::encode(receipts[i])) {
+      return corrupt(at + tx + ": its stored receipt (column receipts) is missing or differs from the recomputed one");
+    }
+  }
+  return {};
+}
+
 core::Result<std::uint64_t> Chain::verify_all(const FinalityCheck& finality_check) const {
   const ChainHead last = head();
   merkle::MemoryNodeStore nodes;
-  MN_TRY_ASSIGN(const StoredBlock expected0, genesis_block(genesis_, modules(), nodes));
+  RecordingNodeWriter recorder(nodes);
+  MN_TRY_ASSIGN(const StoredBlock expected0, genesis_block(genesis_, modules(), recorder));
+  MN_TRY(check_stored_nodes("block 0: ", nodes, recorder.take()));
   MN_TRY_ASSIGN(auto block0, block(0));
   if (!block0.has_value() || block0->block.hash() != expected0.block.hash()) return corrupt("block 0 is not the genesis");
   core::Hash32 parent_hash = expected0.block.hash();
@@ -556,8 +663,11 @@ core::Result<std::uint64_t> Chain::verify_all(const FinalityCheck& finality_chec
     merkle::SparseMerkleTree tree(nodes);
     const auto updates = state_updates(executed->changed);
     // Content-addressed nodes: adding the new ones never changes what apply() reads.
-    MN_TRY_ASSIGN(state_root, tree.apply(state_root, updates, nodes));
+    MN_TRY_ASSIGN(state_root, tree.apply(state_root, updates, recorder));
     if (state_root != h.state_root) return corrupt(at + "recomputed state root differs from the stored one");
+    // What the node stored for this block, byte for byte: its tree nodes, index and receipts.
+    MN_TRY(check_stored_nodes(at, nodes, recorder.take()));
+    MN_TRY(check_stored_index(at, height, stored->block.txs, executed->receipts));
     parent_hash = stored->block.hash();
     parent_timestamp = h.timestamp_unix_ms;
     base_fee = modules().accounts().base_fee_next(h.base_fee, h.tx_count, genesis_);

@@ -180,8 +180,9 @@ class Chain final : public StateReader, public AccountReader {
   using FinalityCheck = std::function<core::Status(const StoredBlock&)>;
 
   // Re-executes every block from genesis in memory and checks links, roots and commits against
-  // what is stored. Blocks with a finality proof need `finality_check`. Returns the number of
-  // blocks checked.
+  // what is stored, and every stored byte it recomputes: each block's tree nodes, transaction
+  // index entries and receipts (block_corrupt naming the block and the column). Blocks with a
+  // finality proof need `finality_check`. Returns the number of blocks checked.
   core::Result<std::uint64_t> verify_all(const FinalityCheck& finality_check = {}) const;
 
   storage::CueDb& db() { return *db_; }
@@ -189,6 +190,11 @@ class Chain final : public StateReader, public AccountReader {
  private:
   Chain(std::unique_ptr<storage::CueDb> db, Genesis genesis, ModuleSet modules);
   core::Status initialise_or_check_genesis();
+  // verify_all's checks of what is stored against what re-execution recomputed.
+  core::Status check_stored_nodes(const std::string& at, const merkle::MemoryNodeStore& recomputed,
+                                  const std::vector<core::Hash32>& ids) const;
+  core::Status check_stored_index(const std::string& at, std::uint64_t height, const std::vector<Transaction>& txs,
+                                  const std::vector<Receipt>& receipts) const;
   core::Result<ProducedBlock> build_and_store(std::vector<Transaction> candidates, std::int64_t timestamp_unix_ms,
                                               const crypto::PublicKey& proposer, const crypto::KeyPair* signer,
                                               core::Bytes finality, bool signatures_verified);

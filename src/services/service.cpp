@@ -49,7 +49,17 @@ ServiceHost::ServiceHost(boost::asio::io_context& io, std::shared_ptr<Service> s
     return api::Response{200, "application/json", body.dump(), {}};
   });
   router_.add("GET", "/metrics", [this](const api::Request&) {
-    return api::Response{200, "text/plain; version=0.0.4", service_->metrics_text() + metrics_.render("metanode"), {}};
+    std::string text = service_->metrics_text() + metrics_.render("metanode");
+    if (server_) {
+      text += "# HELP metanode_http_connections Open HTTP and WebSocket connections of this listener.\n"
+              "# TYPE metanode_http_connections gauge\nmetanode_http_connections " +
+              std::to_string(server_->connections()) +
+              "\n# HELP metanode_http_connections_refused_total Connections closed at accept: the listener "
+              "was full or the client address held its share.\n"
+              "# TYPE metanode_http_connections_refused_total counter\nmetanode_http_connections_refused_total " +
+              std::to_string(server_->connections_refused()) + "\n";
+    }
+    return api::Response{200, "text/plain; version=0.0.4", std::move(text), {}};
   });
 }
 

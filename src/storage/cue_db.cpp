@@ -127,8 +127,12 @@ rocksdb::DBOptions db_options(const OpenOptions& options, const std::shared_ptr<
   // this size RocksDB flushes them so the WAL can be recycled.
   db.max_total_wal_size = std::uint64_t{256} << 20;
   // Every committed write is synced, so after kill -9 or power loss recovery replays the WAL
-  // up to the last complete record: exactly the synced batches.
-  db.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // up to the last complete record: exactly the synced batches. Only a torn final record (a
+  // write the crash cut short, never acknowledged) is dropped; a damaged record anywhere else
+  // fails the open with a corruption error instead of silently ending the log there, as
+  // point-in-time recovery would (dropping every committed block after it). A damaged final
+  // record of a synced write is caught by the chain's head mark (ledger/chain.cpp).
+  db.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   // Write back compaction output as it goes rather than in one large burst at file close.
   db.bytes_per_sync = std::uint64_t{1} << 20;
   db.keep_log_file_num = 5;
@@ -332,6 +336,41 @@ CueDb::~CueDb() {
 }
 
 core::Status CueDb::close() { return close_state(*state_); }
+
+core::Status CueDb::flush() {
+  DbState& state = *state_;
+  rocksdb::FlushOptions options;
+  options.wait = true;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles(state.columns.begin(), state.columns.end());
+  const rocksdb::Status status = state.db->Flush(options, handles);
+  if (!status.ok()) return storage_error(status, "flush of " + quoted(state.dir));
+  return {};
+}
+
+core::Status CueDb::verify_checksums() const {
+  const DbState& state = *state_;
+  rocksdb::ReadOptions read;
+  read.verify_checksums = true;
+  read.fill_cache = false;
+  const rocksdb::Status status = state.db->VerifyChecksum(read);
+  if (status.ok()) return {};
+  // RocksDB names the damaged file; say which column it belongs to.
+  const std::string message = status.ToString();
+  for (Column column : kAllColumns) {
+    rocksdb::ColumnFamilyMetaData meta;
+    state.db->GetColumnFamilyMetaData(state.handle(column), &meta);
+    for (const auto& level : meta.levels) {
+      for (const auto& file : level.files) {
+        const std::string name = file.name.substr(file.name.find_last_of('/') + 1);
+        if (!name.empty() && message.find(name) != std::string::npos) {
+          return core::make_error(core::ErrorCode::kStorageCorrupt, "column " + std::string(column_name(column)) +
+                                                                        ", file " + name + ": " + message);
+        }
+      }
+    }
+  }
+  return storage_error(status, "checksum verification of " + quoted(state.dir));
+}
 
 core::Result<std::unique_ptr<CueDb>> CueDb::open(const std::filesystem::path& dir, const OpenOptions& options) {
   if (options.chain_id.empty() || options.chain_id.size() > kChainIdSizeBytesMax) {

@@ -114,6 +114,13 @@ class CueDb final : public merkle::NodeReader {
 
   Snapshot snapshot() const;
 
+  // Reads every stored table file and checks every block's checksum (what `metanode verify` does
+  // first): storage_corrupt naming the column and the file when one does not match. Reads the
+  // whole database, so it takes as long as reading it from disk does.
+  core::Status verify_checksums() const;
+  // Writes every column's memtable to table files and waits (tests and tools; a node never needs to).
+  core::Status flush();
+
   // Syncs the WAL (making any unsynced writes durable) and closes RocksDB, reporting what the
   // destructor could only swallow. Every snapshot must be released first. Idempotent; after it
   // only destruction is allowed.

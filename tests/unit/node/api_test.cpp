@@ -747,6 +747,8 @@ TEST_F(ApiTest, HealthMetricsAndOpenApi) {
       << metrics.body;
   EXPECT_NE(metrics.body.find("metanode_http_requests_total{route=\"/v1/txs\",status=\"202\"} 1"), std::string::npos)
       << metrics.body;
+  EXPECT_NE(metrics.body.find("\nmetanode_http_connections "), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("\nmetanode_http_connections_refused_total 0\n"), std::string::npos) << metrics.body;
 
   const Reply openapi = get("/v1/openapi.json");
   ASSERT_EQ(openapi.status, 200u);
@@ -852,31 +854,47 @@ TEST_F(ApiTest, CorruptStoredBlockIsA500WithBlockCorrupt) {
   const ledger::Transaction tx = alice_to_bob(0, 10);
   ASSERT_EQ(submit_json(services::to_json(tx, modules::standard_modules())).status, 202u);
   ASSERT_TRUE(produce().has_value());
+  ASSERT_EQ(submit_json(services::to_json(alice_to_bob(1, 10), modules::standard_modules())).status, 202u);
+  ASSERT_TRUE(produce().has_value());  // block 2: the head, which start-up reads
   ASSERT_EQ(get("/v1/blocks/1").status, 200u);
   node_->stop();
   stop_node();
-  {
-    // Alter one byte of block 1 as stored, inside its parent hash (after the 8-byte height).
+  // Alter one byte of a stored block, inside its parent hash (after the 8-byte height).
+  const auto damage = [this](std::uint64_t height) {
     auto chain = ledger::Chain::open(dir_ / "data", genesis_, modules::standard_modules());
     ASSERT_TRUE(chain.ok()) << chain.error().to_string();
-    auto raw = (*chain)->db().get(storage::Column::kBlocks, storage::height_key(1));
+    auto raw = (*chain)->db().get(storage::Column::kBlocks, storage::height_key(height));
     ASSERT_TRUE(raw.ok() && raw->has_value());
     core::Bytes altered = **raw;
     altered[20] ^= 1;
     storage::WriteBatch batch;
-    batch.put(storage::Column::kBlocks, storage::height_key(1), altered);
+    batch.put(storage::Column::kBlocks, storage::height_key(height), altered);
     ASSERT_TRUE((*chain)->db().write(std::move(batch)).ok());
-  }
+  };
+  ASSERT_NO_FATAL_FAILURE(damage(1));
   start_node();
 
   const Reply block = get("/v1/blocks/1");
   expect_refused(block, 500, "block_corrupt");
   EXPECT_NE(block.message().find("block 1"), std::string::npos) << block.body;
-  expect_refused(get("/v1/blocks/latest?full=true"), 500, "block_corrupt");
+  expect_refused(get("/v1/blocks/1?full=true"), 500, "block_corrupt");
   expect_refused(get("/v1/txs/" + core::to_hex(tx.hash())), 500, "block_corrupt");
   // The rest of the node still answers.
   EXPECT_EQ(get("/v1/blocks/0").status, 200u);
+  EXPECT_EQ(get("/v1/blocks/2").status, 200u);
   EXPECT_EQ(get("/health").status, 200u);
+
+  // A damaged head block: the node refuses to start at all, naming it.
+  stop_node();
+  ASSERT_NO_FATAL_FAILURE(damage(2));
+  NodeConfig config;
+  config.config_dir = dir_;
+  config.ephemeral_ports = true;
+  config.run_consensus = false;
+  auto refused = Node::open(config, genesis_, validator_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, core::ErrorCode::kBlockCorrupt);
+  EXPECT_NE(refused.error().message.find("block 2"), std::string::npos) << refused.error().message;
 }
 
 // ---------------------------------------------------------------------------------------------
