@@ -3,6 +3,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
@@ -14,6 +15,9 @@
 #include <array>
 #include <atomic>
 #include <cassert>
+#include <cstdarg>
+#include <cstdio>
+#include <spdlog/spdlog.h>
 #include <system_error>
 #include <vector>
 
@@ -33,6 +37,10 @@ struct DbState {
   // Every handle opened (default, ours, and any a newer build added), destroyed on close.
   std::vector<rocksdb::ColumnFamilyHandle*> all_handles;
   std::atomic<int> live_snapshots{0};
+  // A write failed (a full disk, an I/O error): RocksDB's log writer is in an error state from
+  // then on, and syncing it again would trip RocksDB's own assertion (Debian builds it with
+  // assertions on) instead of closing cleanly. Every write acknowledged before it is synced already.
+  std::atomic<bool> write_failed{false};
 
   rocksdb::ColumnFamilyHandle* handle(Column column) const {
     assert(db && "CueDB used after close");
@@ -116,8 +124,29 @@ rocksdb::ColumnFamilyOptions column_options(const OpenOptions& options, Column c
   return cf;
 }
 
+// RocksDB's own messages go to the node's log (warnings and errors only) instead of a LOG file in
+// the data directory. A LOG file shares the data's disk: on a full disk its failed append leaves
+// RocksDB's logger in an error state, and the next message (at close) trips RocksDB's assertion,
+// aborting a node that was stopping cleanly.
+class NodeLogLogger final : public rocksdb::Logger {
+ public:
+  NodeLogLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel() || level == rocksdb::InfoLogLevel::HEADER_LEVEL) return;
+    char text[1024];
+    std::vsnprintf(text, sizeof text, format, ap);
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+      spdlog::error("rocksdb: {}", text);
+    } else {
+      spdlog::warn("rocksdb: {}", text);
+    }
+  }
+};
+
 rocksdb::DBOptions db_options(const OpenOptions& options, const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::DBOptions db;
+  db.info_log = std::make_shared<NodeLogLogger>();
   db.create_if_missing = true;  // open() has already decided whether creating is allowed
   db.create_missing_column_families = !options.read_only;
   db.max_open_files = options.max_open_files;
@@ -267,7 +296,7 @@ core::Status close_state(DbState& state) {
   assert(state.live_snapshots.load() == 0 && "CueDB closed while snapshots are alive");
   rocksdb::Status first_error;
   // Writes made with sync = false are made durable here, so a clean shutdown loses nothing.
-  if (!state.read_only) first_error = state.db->SyncWAL();
+  if (!state.read_only && !state.write_failed.load()) first_error = state.db->SyncWAL();
   for (rocksdb::ColumnFamilyHandle* handle : state.all_handles) {
     rocksdb::Status status = state.db->DestroyColumnFamilyHandle(handle);
     if (first_error.ok() && !status.ok()) first_error = status;
@@ -518,6 +547,7 @@ core::Status CueDb::write(WriteBatch&& batch, bool sync) {
   write_options.sync = sync;
   const rocksdb::Status status = state_->db->Write(write_options, &rocks_batch);
   if (!status.ok()) {
+    state_->write_failed = true;
     return storage_error(status, "write of " + std::to_string(consumed.count()) + " operations to " +
                                      quoted(state_->dir) + " failed");
   }

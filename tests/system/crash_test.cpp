@@ -25,6 +25,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -715,6 +716,61 @@ TEST_F(NodeProcessTest, AStorageFaultStopsTheNodeWithNothingCommittedAndItRunsAg
   ASSERT_EQ(submit(again).status, 202u);
   ASSERT_TRUE(committed(again)) << tail_of(node_log_);
   EXPECT_EQ(testing::u64_field(http(url_, "GET", "/v1/accounts/" + to.to_string()).body, "balance", 0), 14u);
+  ASSERT_NO_FATAL_FAILURE(stop_node_cleanly());
+  ASSERT_NO_FATAL_FAILURE(verify_offline());
+}
+
+// A full disk (the data directory on a 48 MB tmpfs, filled up under load): the node stops by
+// itself with exit code 4 and a clear message, without a RocksDB abort, and once space is freed it
+// starts again with every transaction it had answered "committed". Needs root to mount the tmpfs.
+TEST_F(NodeProcessTest, AFullDiskStopsTheNodeCleanlyAndNothingAcknowledgedIsLost) {
+  const fs::path data = home_ / "node" / "data";
+  fs::create_directories(data);
+  if (::geteuid() != 0 || ::mount("tmpfs", data.c_str(), "tmpfs", 0, "size=48m") != 0) {
+    GTEST_SKIP() << "cannot mount a small tmpfs here (needs root): " << std::strerror(errno);
+  }
+  struct Unmount {
+    fs::path at;
+    ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+  } unmount{data};
+  ASSERT_NO_FATAL_FAILURE(start_node());
+  // Transfers flow, each one the node answers "committed" recorded; after ten, the disk fills.
+  std::vector<std::string> committed;
+  const fs::path filler = data / "filler.bin";
+  std::optional<int> status;
+  for (std::size_t n = 0; n < stream_.size() && !status; ++n) {
+    if (committed.size() == 10 && !fs::exists(filler)) {
+      std::ofstream out(filler, std::ios::binary);
+      const std::string block(1 << 20, '\0');
+      while (out.write(block.data(), static_cast<std::streamsize>(block.size())) && out.flush()) {
+      }
+    }
+    if (http(url_, "POST", "/v1/txs", stream_[n].json_text).status == 202) {
+      for (int i = 0; i < 40; ++i) {
+        const Reply poll = http(url_, "GET", "/v1/txs/" + stream_[n].hash);
+        if (!poll.reached) break;
+        if (poll.status == 200 && poll.body.value("status", "") == "committed") {
+          committed.push_back(stream_[n].hash);
+          break;
+        }
+        std::this_thread::sleep_for(milliseconds(25));
+      }
+    }
+    status = wait_exit(pid_, milliseconds(1));
+  }
+  ASSERT_GE(committed.size(), 10u) << tail_of(node_log_);
+  if (!status) status = wait_exit(pid_, milliseconds(20'000));
+  ASSERT_TRUE(status.has_value()) << "the node kept running on a full disk:\n" << tail_of(node_log_);
+  pid_ = -1;
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 4) << describe_status(*status) << "\n" << tail_of(node_log_);
+  EXPECT_NE(read_file(node_log_).find("the disk is full"), std::string::npos) << tail_of(node_log_);
+
+  fs::remove(filler);
+  ASSERT_NO_FATAL_FAILURE(start_node());
+  for (const auto& hash : committed) {
+    const Reply r = http(url_, "GET", "/v1/txs/" + hash);
+    EXPECT_EQ(r.body.value("status", ""), "committed") << hash << " was answered committed before the disk filled";
+  }
   ASSERT_NO_FATAL_FAILURE(stop_node_cleanly());
   ASSERT_NO_FATAL_FAILURE(verify_offline());
 }
