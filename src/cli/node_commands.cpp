@@ -1,10 +1,14 @@
 #include "cli/node_commands.hpp"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -163,6 +167,56 @@ struct VerifyOptions {
   std::string config_file;
 };
 
+struct ResetOptions {
+  std::string config_file;
+  bool force = false;
+};
+
+// Whether a process holds the RocksDB lock of the data directory (a node runs on it).
+bool data_dir_in_use(const std::filesystem::path& data) {
+  const int fd = ::open((data / "LOCK").c_str(), O_RDWR);
+  if (fd < 0) return false;
+  struct flock lock {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  const bool held = ::fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK;
+  ::close(fd);
+  return held;
+}
+
+// `metanode reset`: how a validator whose data was damaged (it stopped with exit code 3, or
+// refuses to start) is recovered without touching files by hand. The data directory is moved
+// aside, never deleted; the node, started again, recreates block 0 from the genesis file and
+// syncs every block from its peers, each checked against its commit certificate.
+int run_reset(Io& io, const ResetOptions& opts) {
+  auto config = node::NodeConfig::load(opts.config_file);
+  if (!config.ok()) return fail(io, config.error());
+  const std::filesystem::path data = config->resolve(config->data_dir);
+  if (!std::filesystem::exists(data)) {
+    return fail(io, core::make_error(core::ErrorCode::kNotFound, "no data directory at " + data.string() + ": nothing to reset"));
+  }
+  if (config->peers.empty() && !opts.force) {
+    return fail(io, core::make_error(core::ErrorCode::kInvalidArgument,
+                                     "this node has no peers to sync from, so its blocks would be lost with its data "
+                                     "directory; restore it from a backup instead (or give --force to move it aside anyway)"));
+  }
+  if (data_dir_in_use(data)) {
+    return fail(io, core::make_error(core::ErrorCode::kInvalidArgument,
+                                     "a node is running on " + data.string() + ": stop it first"));
+  }
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", std::gmtime(&now));
+  const std::filesystem::path moved = data.string() + ".moved-" + stamp;
+  std::error_code ec;
+  std::filesystem::rename(data, moved, ec);
+  if (ec) return fail(io, core::make_error(core::ErrorCode::kIo, "cannot move " + data.string() + ": " + ec.message()));
+  io.out << "moved " << data.string() << " to " << moved.string() << "\n"
+         << "start the node again: it recreates block 0 from the genesis file and syncs every block from its peers,\n"
+         << "checking each against its commit certificate. Delete the moved directory once it has caught up.\n";
+  return kExitOk;
+}
+
 // Offline audit of a stopped node's data: every stored table block's checksum; every block
 // decodes and hashes right, links to its parent, carries a valid commit (a quorum certificate of
 // the validators, checked signature by signature); re-executing all of them from genesis gives the
@@ -223,9 +277,9 @@ void add_node_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
       "Exit codes: 0 stopped by Ctrl-C or SIGTERM; 1 could not start; 3 stopped itself because it cannot trust\n"
       "its own state (a storage or I/O fault, or its execution differs from what a quorum signed: nothing is\n"
       "committed from the faulted work); 4 stopped itself because the disk is full (start it again once space\n"
-      "is freed). After a 3: `metanode verify --config FILE` names the damage; a validator whose data is\n"
-      "damaged is recovered by moving its data directory aside and starting it again: it syncs every block\n"
-      "from its peers and checks each against its certificate.");
+      "is freed). After a 3: `metanode verify --config FILE` names the damage, and `metanode reset --config\n"
+      "FILE` recovers a validator: its data directory is moved aside and, started again, it syncs every block\n"
+      "from its peers, checking each against its commit certificate.");
   node_cmd->add_option("--config", node_opts->config_file, "Path to config.toml")->required()->check(CLI::ExistingFile);
   node_cmd->add_option("--log-level", node_opts->log_level, "trace, debug, info, warn, error")->capture_default_str();
   node_cmd->callback([&io, &dispatch, node_opts] { dispatch = [&io, node_opts] { return run_node(io, *node_opts); }; });
@@ -237,6 +291,17 @@ void add_node_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   verify->add_option("--config", verify_opts->config_file, "Path to config.toml")->required()->check(CLI::ExistingFile);
   verify->callback([&io, &dispatch, verify_opts] {
     dispatch = [&io, verify_opts] { return run_verify(io, *verify_opts); };
+  });
+
+  auto reset_opts = std::make_shared<ResetOptions>();
+  CLI::App* reset = app.add_subcommand(
+      "reset", "Move a stopped node's data directory aside so that it syncs every block from its peers again");
+  reset->add_option("--config", reset_opts->config_file, "Path to config.toml")->required()->check(CLI::ExistingFile);
+  reset->add_flag("--force", reset_opts->force, "Move it aside even if the node has no peers to sync from");
+  reset->footer("For a validator whose data is damaged: `metanode node` stopped with exit code 3, or refuses to\n"
+                "start naming the damage, or `metanode verify` fails. The directory is renamed, never deleted.");
+  reset->callback([&io, &dispatch, reset_opts] {
+    dispatch = [&io, reset_opts] { return run_reset(io, *reset_opts); };
   });
 }
 

@@ -152,6 +152,24 @@ def stop_fault(cluster, bench, rng, record):
           f"{target} in {catch_up_s:.1f} s")
 
 
+def resync_fault(cluster, bench, rng, record):
+    """A validator loses its data (as after exit code 3): SIGKILL, `metanode reset`, start it again
+    empty. It must rebuild its chain from its peers by block sync, under load, and keep up."""
+    require_load(bench, "the reset")
+    victim = rng.choice(range(1, VALIDATORS))
+    others = cluster.live(exclude=[victim])
+    cluster.sigkill(victim)
+    c.run([cluster.binary, "reset", "--config", cluster.nodes[victim].config], timeout_s=30)
+    reset_at = time.monotonic()
+    cluster.start(victim)
+    cluster.wait_healthy(victim)
+    target = cluster.max_height(others)
+    catch_up_s = cluster.wait_caught_up(victim, target)
+    record.append({"fault": "reset", "node": victim, "catch_up_to": target,
+                   "catch_up_s": round(time.monotonic() - reset_at, 1)})
+    c.log(f"fault: node {victim} reset (data moved aside) and restarted empty; synced to {target} in {catch_up_s:.1f} s")
+
+
 def main():
     args = parse_args()
     c.install_cleanup()
@@ -184,6 +202,8 @@ def main():
             kill_fault(cluster, bench, choice, rng, record)
             time.sleep(SETTLE_S)
         stop_fault(cluster, bench, rng, record)
+        time.sleep(SETTLE_S)
+        resync_fault(cluster, bench, rng, record)
         faults_done = time.monotonic()
         require_load(bench, "the faults ended")
 

@@ -845,6 +845,13 @@ TEST_F(NodeProcessTest, TwentyCliTransfersInARowAllCommit) {
   EXPECT_NE(read_file(home_ / "twin.log").find("not signing"), std::string::npos) << read_file(home_ / "twin.log");
   EXPECT_EQ(testing::u64_field(http(url_, "GET", "/v1/accounts/" + to).body, "balance", 0), 25u);
 
+  // `metanode reset` refuses while the node runs on the directory.
+  const auto reset = run_command({METANODE_BINARY, "reset", "--config", config_.string(), "--force"}, home_ / "reset.log");
+  ASSERT_TRUE(reset && WIFEXITED(*reset));
+  EXPECT_EQ(WEXITSTATUS(*reset), 1);
+  EXPECT_NE(read_file(home_ / "reset.log").find("a node is running"), std::string::npos) << read_file(home_ / "reset.log");
+  EXPECT_TRUE(fs::exists(home_ / "node" / "data"));
+
   for (const std::vector<std::string>& query :
        {std::vector<std::string>{METANODE_BINARY, "query", "account", to, "--home", home},
         std::vector<std::string>{METANODE_BINARY, "query", "block", "latest", "--home", home, "--json"}}) {

@@ -170,6 +170,31 @@ TEST_F(CliTest, DefaultKeystoreFollowsMetanodeHome) {
   EXPECT_TRUE(fs::exists(dir_ / "home/keys/dev.key.json"));
 }
 
+// `metanode reset` moves a data directory aside, never deletes it, and refuses when the node has no
+// peers to sync its blocks back from (unless --force).
+TEST_F(CliTest, ResetMovesTheDataDirectoryAsideAndRefusesWithoutPeers) {
+  Cli cli;
+  cli.env["METANODE_PASSPHRASE"] = "pw";
+  const fs::path home = dir_ / "node";
+  ASSERT_EQ(cli.run({"init", "--dir", home.string()}), kExitOk) << cli.err.str();
+  const std::string config = (home / "config.toml").string();
+  EXPECT_EQ(cli.run({"reset", "--config", config}), kExitFailed);
+  EXPECT_NE(cli.err.str().find("no data directory"), std::string::npos) << cli.err.str();
+  fs::create_directories(home / "data");
+  std::ofstream(home / "data" / "CURRENT") << "MANIFEST-000001\n";
+  EXPECT_EQ(cli.run({"reset", "--config", config}), kExitFailed);
+  EXPECT_NE(cli.err.str().find("no peers to sync from"), std::string::npos) << cli.err.str();
+  EXPECT_TRUE(fs::exists(home / "data" / "CURRENT"));
+  ASSERT_EQ(cli.run({"reset", "--config", config, "--force"}), kExitOk) << cli.err.str();
+  EXPECT_FALSE(fs::exists(home / "data"));
+  std::size_t moved = 0;
+  for (const auto& entry : fs::directory_iterator(home)) {
+    if (entry.path().filename().string().rfind("data.moved-", 0) == 0 && fs::exists(entry.path() / "CURRENT")) ++moved;
+  }
+  EXPECT_EQ(moved, 1u);
+  EXPECT_NE(cli.out.str().find("syncs every block from its peers"), std::string::npos) << cli.out.str();
+}
+
 // The real binary: exit codes as a shell sees them.
 TEST(CliBinary, ExitCodes) {
   const std::string bin = METANODE_BINARY;

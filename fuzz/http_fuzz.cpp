@@ -1,0 +1,56 @@
+// libFuzzer target for what an HTTP client controls: the request's framing, before any route
+// runs, and the JSON body of the route that takes one (POST /v1/txs). Run: scripts/fuzz.sh [seconds]
+//   - Framing: request_head_end and check_request_head never crash on any bytes; a head they
+//     accept is parsed by Beast without crashing, and never with two framings at once (chunked
+//     and a Content-Length), which is what request smuggling needs.
+//   - JSON body: transaction_from_json never crashes on any JSON; a transaction it accepts maps
+//     back to JSON (to_json) and parses to the very same transaction, so the JSON form is one to
+//     one with the canonical one.
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <cstdint>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "api/http/framing.hpp"
+#include "modules/module_set.hpp"
+#include "services/ledger/ledger_json.hpp"
+
+namespace {
+
+namespace http = boost::beast::http;
+using namespace metanode;
+
+void check_framing(std::string_view input) {
+  const auto end = api::request_head_end(input);
+  if (!end) return;
+  if (*end > input.size()) std::abort();
+  if (!api::check_request_head(input.substr(0, *end)).ok()) return;
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(8 * 1024);
+  parser.body_limit(64 * 1024);
+  parser.eager(true);
+  boost::beast::error_code ec;
+  parser.put(boost::asio::buffer(input.data(), input.size()), ec);
+  if (parser.is_header_done() && parser.chunked() && parser.content_length().has_value()) std::abort();
+}
+
+void check_json_body(std::string_view input) {
+  const nlohmann::json doc = nlohmann::json::parse(input, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return;
+  static const ledger::ModuleSet modules = modules::standard_modules();
+  const auto tx = services::transaction_from_json(doc, modules);
+  if (!tx.ok()) return;
+  const auto again = services::transaction_from_json(services::to_json(*tx, modules), modules);
+  if (!again.ok() || !(*again == *tx)) std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  check_framing(input);
+  check_json_body(input);
+  return 0;
+}
