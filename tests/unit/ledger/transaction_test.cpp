@@ -11,6 +11,18 @@ namespace {
 const ChainBinding kChain{"test-chain", core::hash(core::Domain::Test, core::as_bytes("genesis of test-chain"))};
 const ChainBinding kTwin{"test-chain", core::hash(core::Domain::Test, core::as_bytes("another genesis, same name"))};
 
+// A transfer from the threshold-of-n account of `members`, not signed yet.
+Transaction unsigned_multisig_transfer(const std::vector<crypto::KeyPair>& members, std::uint8_t threshold) {
+  Transaction tx;
+  tx.chain_id = "test-chain";
+  tx.sender_kind = SenderKind::kMultisig;
+  tx.sender_policy.threshold = threshold;
+  for (const auto& m : members) tx.sender_policy.signers.push_back(m.public_key());
+  tx.max_fee = 10;
+  tx.payload = modules::transfer_payload(crypto::Address::from_public_key(crypto::KeyPair::generate().public_key()), 1);
+  return tx;
+}
+
 Transaction transfer(const crypto::KeyPair& key, std::uint64_t nonce = 0) {
   Transaction tx;
   tx.chain_id = "test-chain";
@@ -123,13 +135,7 @@ TEST(Transaction, DecodeRefusesPayloadNamesThatAreNotCanonical) {
 TEST(Transaction, MultisigSender) {
   std::vector<crypto::KeyPair> members = {crypto::KeyPair::generate(), crypto::KeyPair::generate(),
                                           crypto::KeyPair::generate()};
-  Transaction tx;
-  tx.chain_id = "test-chain";
-  tx.sender_kind = SenderKind::kMultisig;
-  tx.sender_policy.threshold = 2;
-  for (const auto& m : members) tx.sender_policy.signers.push_back(m.public_key());
-  tx.max_fee = 10;
-  tx.payload = modules::transfer_payload(crypto::Address::from_public_key(crypto::KeyPair::generate().public_key()), 1);
+  Transaction tx = unsigned_multisig_transfer(members, 2);
   tx.add_multisig_signature(members[0], kChain.genesis_digest);
   EXPECT_EQ(tx.check_stateless(kChain).error().code, core::ErrorCode::kMultisigTooFewSignatures);
   tx.add_multisig_signature(members[2], kChain.genesis_digest);
@@ -182,13 +188,7 @@ TEST(Transaction, ASignatureHoldsOnlyOnTheChainOfItsGenesis) {
 
 TEST(Transaction, AMultisigApprovalHoldsOnlyOnTheChainOfItsGenesis) {
   std::vector<crypto::KeyPair> members = {crypto::KeyPair::generate(), crypto::KeyPair::generate()};
-  Transaction tx;
-  tx.chain_id = "test-chain";
-  tx.sender_kind = SenderKind::kMultisig;
-  tx.sender_policy.threshold = 2;
-  for (const auto& m : members) tx.sender_policy.signers.push_back(m.public_key());
-  tx.max_fee = 10;
-  tx.payload = modules::transfer_payload(crypto::Address::from_public_key(crypto::KeyPair::generate().public_key()), 1);
+  Transaction tx = unsigned_multisig_transfer(members, 2);
   tx.add_multisig_signature(members[0], kChain.genesis_digest);
   tx.add_multisig_signature(members[1], kTwin.genesis_digest);  // signed for the other chain
   EXPECT_FALSE(tx.check_stateless(kChain).ok());
