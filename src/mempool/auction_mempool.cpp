@@ -33,7 +33,7 @@ std::size_t Hash32Hasher::operator()(const core::Hash32& hash) const noexcept {
 }
 
 AuctionMempool::AuctionMempool(MempoolConfig config) : config_(std::move(config)) {
-  assert(!config_.chain_id.empty() && config_.chain_id.size() <= ledger::kChainIdBytesMax);
+  assert(!config_.chain.chain_id.empty() && config_.chain.chain_id.size() <= ledger::kChainIdBytesMax);
   assert(config_.count_max >= 1 && config_.per_sender_max >= 1);
   // Any single valid transaction must fit in an empty pool.
   assert(config_.bytes_max >= ledger::kTxBytesMax);
