@@ -35,6 +35,27 @@ core::Result<Header> Header::decode(core::Reader& r) {
 
 core::Hash32 Header::hash() const { return core::hash(core::Domain::BlockHeader, core::encode(*this)); }
 
+std::string header_differences(const Header& own, const Header& quorum) {
+  std::string out;
+  const auto add = [&out](std::string_view field, const std::string& theirs, const std::string& ours) {
+    if (theirs == ours) return;
+    if (!out.empty()) out += "; ";
+    out += std::string(field) + " (quorum " + theirs + ", this node " + ours + ")";
+  };
+  const auto hex = [](const core::Hash32& h) { return core::to_hex(h).substr(0, 16); };
+  add("height", std::to_string(quorum.height), std::to_string(own.height));
+  add("parent hash", hex(quorum.parent_hash), hex(own.parent_hash));
+  add("timestamp", std::to_string(quorum.timestamp_unix_ms), std::to_string(own.timestamp_unix_ms));
+  add("proposer", quorum.proposer.to_hex().substr(0, 16), own.proposer.to_hex().substr(0, 16));
+  add("transaction root", hex(quorum.tx_root), hex(own.tx_root));
+  add("receipts root", hex(quorum.receipts_root), hex(own.receipts_root));
+  add("state root", hex(quorum.state_root), hex(own.state_root));
+  add("validator set hash", hex(quorum.validator_set_hash), hex(own.validator_set_hash));
+  add("base fee", std::to_string(quorum.base_fee), std::to_string(own.base_fee));
+  add("transaction count", std::to_string(quorum.tx_count), std::to_string(own.tx_count));
+  return out;
+}
+
 void Block::encode(core::Writer& w) const {
   header.encode(w);
   w.vector(txs, kBlockTxsMax, [](core::Writer& out, const Transaction& tx) { tx.encode(out); });

@@ -40,6 +40,11 @@ struct Header {
   static core::Result<Header> decode(core::Reader& r);
 };
 
+// The fields in which two headers of one height differ, for a node that finds its own header is
+// not the one its quorum signed: "state root (quorum 1a2b3c4d5e6f7081, this node 9a8b7c6d5e4f3021);
+// receipts root (...)". Empty when they are equal.
+std::string header_differences(const Header& own, const Header& quorum);
+
 struct Block {
   Header header;
   std::vector<Transaction> txs;

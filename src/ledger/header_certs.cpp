@@ -108,8 +108,14 @@ HeaderCertCollector::Outcome HeaderCertCollector::settle(std::uint64_t height, P
   for (auto& [hash, signatures] : pending.by_hash) {
     if (signatures.size() < quorum_) continue;
     if (hash != *pending.own) {
-      outcome.diverged = std::to_string(signatures.size()) + " validators signed header " + core::to_hex(hash) +
-                         " at height " + std::to_string(height) + "; this node computed " + core::to_hex(*pending.own);
+      Divergence d;
+      d.height = height;
+      d.quorum_hash = hash;
+      d.own_hash = *pending.own;
+      for (const auto& s : signatures) d.signers.push_back(s.signer);
+      d.message = std::to_string(signatures.size()) + " validators signed header " + core::to_hex(hash) + " at height " +
+                  std::to_string(height) + "; this node computed " + core::to_hex(*pending.own);
+      outcome.diverged = std::move(d);
       return outcome;
     }
     CommitCertificate cert;

@@ -56,9 +56,17 @@ class HeaderCertCollector {
   // that synced a long way without peers' certificates keeps the newest ones).
   static constexpr std::size_t kPendingHeightsMax = std::size_t{1} << 16;
 
+  // A quorum signed a header other than the one this node computed at that height.
+  struct Divergence {
+    std::uint64_t height = 0;
+    core::Hash32 quorum_hash{};
+    core::Hash32 own_hash{};
+    std::vector<crypto::PublicKey> signers;  // of quorum_hash: the peers to ask for their header
+    std::string message;                     // names the height and both hashes
+  };
   struct Outcome {
     std::optional<CommitCertificate> certified;  // a quorum signed the header this node computed
-    std::optional<std::string> diverged;         // a quorum signed another header: stop
+    std::optional<Divergence> diverged;          // a quorum signed another header: stop
   };
 
   HeaderCertCollector(const core::Hash32& genesis_digest, std::vector<crypto::PublicKey> validators);

@@ -7,7 +7,7 @@ namespace {
 using core::ErrorCode;
 using core::make_error;
 
-bool known_type(std::uint8_t t) { return t >= 1 && t <= 13; }
+bool known_type(std::uint8_t t) { return t >= 1 && t <= 15; }
 }  // namespace
 
 std::string_view frame_type_name(FrameType type) {
@@ -25,6 +25,8 @@ std::string_view frame_type_name(FrameType type) {
     case FrameType::kHeaderSignatures: return "header-signatures";
     case FrameType::kCertRequest: return "cert-request";
     case FrameType::kCertReply: return "cert-reply";
+    case FrameType::kHeaderRequest: return "header-request";
+    case FrameType::kHeaderReply: return "header-reply";
   }
   return "unknown";
 }

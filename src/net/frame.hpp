@@ -27,6 +27,8 @@ enum class FrameType : std::uint8_t {
   kHeaderSignatures = 11,  // validators' signatures over the ledger headers they computed
   kCertRequest = 12,       // header certificates of these heights, please
   kCertReply = 13,
+  kHeaderRequest = 14,     // the ledger header this node stored at a height (a diverged peer asks)
+  kHeaderReply = 15,
 };
 std::string_view frame_type_name(FrameType type);
 

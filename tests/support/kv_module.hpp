@@ -17,7 +17,7 @@
 
 namespace metanode::testing {
 
-class KvModule final : public ledger::Module {
+class KvModule : public ledger::Module {
  public:
   static constexpr std::string_view kName = "kv";
   static constexpr std::size_t kKeyBytesMax = 64;

@@ -76,8 +76,7 @@ void ConsensusRuntime::handle_certifier(const core::Result<ledger::HeaderCertCol
     return;
   }
   if (outcome->diverged) {
-    fail(core::make_error(core::ErrorCode::kStateCorrupt,
-                          *outcome->diverged + ": this node's state differs from a quorum of validators"));
+    stop_diverged(*outcome->diverged);
     return;
   }
   if (!outcome->certified) return;
@@ -154,8 +153,13 @@ void ConsensusRuntime::on_cert_reply(const crypto::PublicKey& peer, core::ByteVi
     // Checked in full: the signatures, and that it names the block this node holds.
     if (auto st = chain_.store_certificate(cert); !st.ok()) {
       if (st.error().code == core::ErrorCode::kStateCorrupt) {
-        fail(core::make_error(core::ErrorCode::kStateCorrupt,
-                              st.error().message + ": this node's state differs from a quorum of validators"));
+        ledger::HeaderCertCollector::Divergence d;
+        d.height = cert.height;
+        d.quorum_hash = cert.block_hash;
+        if (auto own = chain_.block(cert.height); own.ok() && own->has_value()) d.own_hash = (*own)->block.hash();
+        for (const auto& s : cert.signatures) d.signers.push_back(s.signer);
+        d.message = st.error().message;
+        stop_diverged(std::move(d));
         return;
       }
       ++header_signatures_refused_;
@@ -167,6 +171,62 @@ void ConsensusRuntime::on_cert_reply(const crypto::PublicKey& peer, core::ByteVi
     certified_height_ = std::max(certified_height_.load(), cert.height);
     ++certificates_gathered_;
   }
+}
+
+}  // namespace metanode::node
+
+namespace metanode::node {
+
+void ConsensusRuntime::stop_diverged(ledger::HeaderCertCollector::Divergence divergence) {
+  if (failed_) return;
+  // Halt first: nothing more is voted on or applied on top of a state the network does not share.
+  failed_ = true;
+  failed_flag_ = true;
+  spdlog::error("{}: this node's state differs from a quorum of validators; halted, asking them for their header",
+                divergence.message);
+  core::Writer w(8);
+  w.u64(divergence.height);
+  const core::Bytes request = std::move(w).take();
+  for (const auto& signer : divergence.signers) {
+    if (signer != key_->public_key()) transport_->send(signer, net::FrameType::kHeaderRequest, 0, request);
+  }
+  divergence_ = std::move(divergence);
+  divergence_timer_.expires_after(std::chrono::milliseconds(kDivergenceWaitMs));
+  divergence_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || !divergence_) return;
+    fail(core::make_error(core::ErrorCode::kStateCorrupt,
+                          divergence_->message + " (no signer sent its header to compare within " +
+                              std::to_string(kDivergenceWaitMs) + " ms): this node's state differs from a quorum of validators"));
+  });
+}
+
+void ConsensusRuntime::answer_header_request(const crypto::PublicKey& peer, std::uint32_t stream, core::ByteView request) {
+  core::Reader r(request);
+  auto height = r.u64();
+  if (!height.ok() || !r.finish().ok()) {
+    spdlog::warn("header request from {} malformed: dropped", peer.to_hex().substr(0, 12));
+    return;
+  }
+  auto stored = chain_.block(*height);
+  if (!stored.ok() || !stored->has_value()) return;  // not here: the asker tries the other signers
+  transport_->send(peer, net::FrameType::kHeaderReply, stream, core::encode((*stored)->block.header));
+}
+
+void ConsensusRuntime::on_header_reply(const crypto::PublicKey& peer, core::ByteView reply) {
+  if (!divergence_ || fault_reported_) return;  // not asked, or answered already
+  auto header = core::decode<ledger::Header>(reply);
+  // Only the header the quorum signed is believed: its hash is what the signatures cover.
+  if (!header.ok() || header->height != divergence_->height || header->hash() != divergence_->quorum_hash) {
+    spdlog::warn("header reply from {} is not the header the quorum signed: ignored", peer.to_hex().substr(0, 12));
+    return;
+  }
+  std::string differs = "its header could not be read back";
+  if (auto own = chain_.block(divergence_->height); own.ok() && own->has_value()) {
+    differs = ledger::header_differences((*own)->block.header, *header);
+  }
+  fail(core::make_error(core::ErrorCode::kStateCorrupt,
+                        "block " + std::to_string(divergence_->height) + " differs from the header a quorum of validators signed: " +
+                            differs + " (" + divergence_->message + "): this node's state differs from the network's"));
 }
 
 }  // namespace metanode::node

@@ -142,6 +142,12 @@ class ConsensusRuntime {
   void request_missing_certificates();
   void answer_cert_request(const crypto::PublicKey& peer, std::uint32_t stream, core::ByteView request);
   void on_cert_reply(const crypto::PublicKey& peer, core::ByteView reply);
+  // A quorum certified a header other than this node's (certifier.cpp): halts at once, asks the
+  // signers for their header, and stops naming the differing fields when one answers (or after
+  // kDivergenceWaitMs with the two hashes only).
+  void stop_diverged(ledger::HeaderCertCollector::Divergence divergence);
+  void answer_header_request(const crypto::PublicKey& peer, std::uint32_t stream, core::ByteView request);
+  void on_header_reply(const crypto::PublicKey& peer, core::ByteView reply);
   Inflight inflight_of(std::uint64_t height, const core::Hash32& parent_id, const consensus::ConsensusPayload& payload) const;
   core::Result<consensus::EngineStart> load_start();
 
@@ -165,6 +171,7 @@ class ConsensusRuntime {
   boost::asio::steady_timer payload_timer_;
   boost::asio::steady_timer gossip_timer_;
   boost::asio::steady_timer certifier_timer_;
+  boost::asio::steady_timer divergence_timer_;
   std::thread thread_;
   bool started_ = false;
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
@@ -182,6 +189,10 @@ class ConsensusRuntime {
   bool failed_ = false;
   // Stops this runtime for good (sets failed_) and tells the host, once.
   void fail(core::Error why);
+  // Set by stop_diverged: failed_ is set (nothing more is applied), the host not told yet.
+  std::optional<ledger::HeaderCertCollector::Divergence> divergence_;
+  bool fault_reported_ = false;
+  static constexpr std::uint64_t kDivergenceWaitMs = 2000;
   std::optional<ledger::HeaderCertCollector> certifier_;
   std::size_t cert_request_peer_ = 0;
 

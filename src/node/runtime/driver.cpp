@@ -28,7 +28,8 @@ ConsensusRuntime::ConsensusRuntime(RuntimeConfig config, RuntimeHost& host, ledg
       engine_timer_(ctx_),
       payload_timer_(ctx_),
       gossip_timer_(ctx_),
-      certifier_timer_(ctx_) {
+      certifier_timer_(ctx_),
+      divergence_timer_(ctx_) {
   auto block0 = chain_.block(0);
   chain_id_ = consensus::consensus_chain_id(block0.ok() && block0->has_value() ? (*block0)->block.hash() : core::Hash32{});
 }
@@ -125,6 +126,14 @@ core::Status ConsensusRuntime::start() {
   handler.by_type[net::FrameType::kCertReply] = [this](const crypto::PublicKey& peer, net::Frame frame) {
     boost::asio::post(ctx_, [this, peer, bytes = std::move(frame.payload)] { on_cert_reply(peer, bytes); });
   };
+  handler.by_type[net::FrameType::kHeaderRequest] = [this](const crypto::PublicKey& peer, net::Frame frame) {
+    host_.post_work([this, peer, stream = frame.stream, bytes = std::move(frame.payload)] {
+      answer_header_request(peer, stream, bytes);
+    });
+  };
+  handler.by_type[net::FrameType::kHeaderReply] = [this](const crypto::PublicKey& peer, net::Frame frame) {
+    boost::asio::post(ctx_, [this, peer, bytes = std::move(frame.payload)] { on_header_reply(peer, bytes); });
+  };
   handler.on_connected = [](const crypto::PublicKey& peer) { spdlog::info("xtmp: linked with {}", peer.to_hex().substr(0, 12)); };
   handler.on_disconnected = [](const crypto::PublicKey& peer) {
     spdlog::info("xtmp: link to {} closed", peer.to_hex().substr(0, 12));
@@ -208,7 +217,8 @@ bool ConsensusRuntime::flush_writes(storage::WriteBatch& batch) {
 }
 
 void ConsensusRuntime::fail(core::Error why) {
-  if (failed_) return;
+  if (fault_reported_) return;
+  fault_reported_ = true;
   failed_ = true;
   failed_flag_ = true;
   spdlog::critical("{}; this node stops (run `metanode verify`; `metanode node --help` says how to recover)",

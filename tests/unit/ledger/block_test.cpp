@@ -27,6 +27,23 @@ Block sample_block(const crypto::KeyPair& proposer, int txs) {
   return b;
 }
 
+TEST(Block, HeaderDifferencesNameEachDifferingFieldWithBothValues) {
+  const auto proposer = crypto::KeyPair::generate();
+  const Header quorum = sample_block(proposer, 0).header;
+  EXPECT_EQ(header_differences(quorum, quorum), "");
+  Header own = quorum;
+  own.state_root.fill(0xab);
+  EXPECT_EQ(header_differences(own, quorum),
+            "state root (quorum " + core::to_hex(quorum.state_root).substr(0, 16) + ", this node abababababababab)");
+  own.receipts_root.fill(0xcd);
+  own.tx_count = 9;
+  const std::string both = header_differences(own, quorum);
+  EXPECT_NE(both.find("receipts root (quorum"), std::string::npos) << both;
+  EXPECT_NE(both.find("state root (quorum"), std::string::npos) << both;
+  EXPECT_NE(both.find("transaction count (quorum 0, this node 9)"), std::string::npos) << both;
+  EXPECT_EQ(both.find("transaction root"), std::string::npos) << both;
+}
+
 TEST(Block, CodecRoundTripAndHash) {
   const auto proposer = crypto::KeyPair::generate();
   const Block b = sample_block(proposer, 3);

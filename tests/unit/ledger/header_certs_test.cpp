@@ -86,7 +86,11 @@ TEST_F(HeaderCertsTest, AQuorumForAnotherHeaderIsDivergence) {
   const auto out = c.add(sig(2, 1, hash_of(9))).value();
   EXPECT_FALSE(out.certified.has_value());
   ASSERT_TRUE(out.diverged.has_value());
-  EXPECT_NE(out.diverged->find("this node computed"), std::string::npos);
+  EXPECT_NE(out.diverged->message.find("this node computed"), std::string::npos);
+  EXPECT_EQ(out.diverged->height, 1u);
+  EXPECT_EQ(out.diverged->quorum_hash, hash_of(9));
+  EXPECT_EQ(out.diverged->own_hash, hash_of(1));
+  EXPECT_EQ(out.diverged->signers.size(), 3u);  // the peers to ask for the quorum's header
 }
 
 TEST_F(HeaderCertsTest, RefusesStrangersForgeriesOtherChainsAndHeightsFarAhead) {

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/ports.hpp"
 #include "unit/net/raw_xtmp_client.hpp"
 
 #include <nlohmann/json.hpp>
@@ -108,47 +109,7 @@ core::Hash32 random_hash(std::uint32_t salt) {
   return h;
 }
 
-// ---- ports: fixed, so every node's peer list can name every other node before any starts ----
-
-bool port_free(std::uint16_t port) {
-  asio::io_context io;
-  tcp::acceptor acceptor(io);
-  boost::system::error_code ec;
-  acceptor.open(tcp::v4(), ec);
-  if (ec) return false;
-  acceptor.bind(tcp::endpoint(asio::ip::address_v4::loopback(), port), ec);
-  return !ec;
-}
-
-// Below Linux's ephemeral range (32768+), so an outgoing connection does not take one meanwhile.
-class PortPicker {
- public:
-  PortPicker() : rng_(static_cast<std::uint32_t>(::getpid()) * 7919u + static_cast<std::uint32_t>(std::random_device{}())) {}
-  // A base whose base+1 (API) and base+4 (XTMP) are free.
-  std::uint16_t base() {
-    for (int attempt = 0; attempt < 1000; ++attempt) {
-      const auto b = static_cast<std::uint16_t>(20'000 + rng_() % 12'000);
-      if (taken(b, 5) || !port_free(static_cast<std::uint16_t>(b + 1)) || !port_free(static_cast<std::uint16_t>(b + 4))) continue;
-      used_.insert(b);
-      return b;
-    }
-    return 0;
-  }
-  std::uint16_t single() {
-    const std::uint16_t b = base();
-    return b == 0 ? 0 : static_cast<std::uint16_t>(b + 4);
-  }
-
- private:
-  bool taken(std::uint16_t b, std::uint16_t span) const {
-    for (const auto u : used_) {
-      if (b + span > u && u + span > b) return true;
-    }
-    return false;
-  }
-  std::mt19937 rng_;
-  std::set<std::uint16_t> used_;
-};
+using testing::PortPicker;
 
 // ---- what the runtime logs, kept so a test can see a refusal was reported ----
 
