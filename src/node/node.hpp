@@ -6,6 +6,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -87,6 +88,10 @@ class Node {
   std::unique_ptr<NodeLedgerBackend> backend_;
   boost::asio::io_context io_;  // HTTP sessions and background work (sync answers, gossip)
   std::vector<std::thread> io_threads_;
+  // After start, one pass over every stored table file's checksums (damage in data the node has
+  // not read yet stops it now rather than when a block first reads it); stop() ends it early.
+  std::thread scrub_thread_;
+  std::atomic<bool> scrub_stop_{false};
   std::shared_ptr<services::LedgerService> ledger_service_;
   std::vector<std::shared_ptr<services::Service>> services_;  // what start() serves, in order
   std::vector<std::unique_ptr<services::ServiceHost>> service_hosts_;

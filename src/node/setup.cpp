@@ -2,6 +2,7 @@
 // knows how the parts fit together.
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -174,6 +175,19 @@ core::Status Node::start() {
   if (config_.run_consensus) MN_TRY(NodeSetup::make_runtime(*this));
   MN_TRY(NodeSetup::start_services(*this));
   started_ = true;
+  scrub_stop_ = false;
+  scrub_thread_ = std::thread([this] {
+    const auto began = std::chrono::steady_clock::now();
+    std::uint64_t bytes = 0;
+    auto st = chain_->db().verify_checksums(&scrub_stop_, &bytes);
+    if (!st.ok()) {
+      if (!scrub_stop_) report_fault(st.error());
+      return;
+    }
+    if (scrub_stop_) return;
+    spdlog::info("data files checked: {} MB, every checksum matches ({} ms)", bytes >> 20,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began).count());
+  });
   if (!runtime_) return {};
   if (auto st = runtime_->start(); !st.ok()) {
     stop();
@@ -185,6 +199,8 @@ core::Status Node::start() {
 void Node::stop() {
   if (!started_) return;
   started_ = false;
+  scrub_stop_ = true;
+  if (scrub_thread_.joinable()) scrub_thread_.join();
   if (runtime_) runtime_->stop();
   for (auto& host : service_hosts_) host->stop();
   io_.stop();

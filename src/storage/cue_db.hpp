@@ -4,6 +4,7 @@
 // cue_db.cpp: every upper layer includes this header.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -115,9 +116,11 @@ class CueDb final : public merkle::NodeReader {
   Snapshot snapshot() const;
 
   // Reads every stored table file and checks every block's checksum (what `metanode verify` does
-  // first): storage_corrupt naming the column and the file when one does not match. Reads the
-  // whole database, so it takes as long as reading it from disk does.
-  core::Status verify_checksums() const;
+  // first, and a node in the background after it starts): storage_corrupt naming the column and
+  // the file when one does not match. Reads the whole database, so it takes as long as reading it
+  // from disk does; one file at a time, returning early (ok) once `stop` is set. Files that
+  // compaction removed meanwhile are skipped (their data lives on in the files that replaced them).
+  core::Status verify_checksums(const std::atomic<bool>* stop = nullptr, std::uint64_t* bytes_checked = nullptr) const;
   // Writes every column's memtable to table files and waits (tests and tools; a node never needs to).
   core::Status flush();
 

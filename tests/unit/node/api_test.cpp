@@ -14,8 +14,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -899,6 +901,53 @@ TEST_F(ApiTest, CorruptStoredBlockIsA500WithBlockCorrupt) {
 
 // ---------------------------------------------------------------------------------------------
 // produce_once() from outside while the producer thread runs
+
+// One flipped byte in a table file the node does not read at start-up (an old block, its index
+// or receipts, a tree node off the head's path): the background checksum pass that follows
+// start-up finds it and stops the node (its fault names the column and the file), instead of the
+// damage waiting for the first request or block that happens to read it.
+TEST_F(ApiTest, DamageInATableFileNotYetReadStopsTheNodeSoonAfterStart) {
+  for (std::uint64_t nonce = 0; nonce < 3; ++nonce) {
+    ASSERT_EQ(submit_json(services::to_json(alice_to_bob(nonce, 10), modules::standard_modules())).status, 202u);
+    ASSERT_TRUE(produce().has_value());
+  }
+  stop_node();
+  {
+    auto chain = ledger::Chain::open(dir_ / "data", genesis_, modules::standard_modules());
+    ASSERT_TRUE(chain.ok()) << chain.error().to_string();
+    ASSERT_TRUE((*chain)->db().flush().ok());
+  }
+  const auto flip = [](const fs::path& file, std::uintmax_t at) {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(at));
+    char byte = 0;
+    f.read(&byte, 1);
+    byte = static_cast<char>(byte ^ 0x01);
+    f.seekp(static_cast<std::streamoff>(at));
+    f.write(&byte, 1);
+  };
+  // A table whose damage still lets the chain open (start-up reads the meta column and the head).
+  std::optional<fs::path> damaged;
+  for (const auto& entry : fs::directory_iterator(dir_ / "data")) {
+    if (entry.path().extension() != ".sst") continue;
+    const auto at = fs::file_size(entry.path()) / 3;
+    flip(entry.path(), at);
+    if (ledger::Chain::open(dir_ / "data", genesis_, modules::standard_modules()).ok()) {
+      damaged = entry.path();
+      break;
+    }
+    flip(entry.path(), at);
+  }
+  ASSERT_TRUE(damaged.has_value()) << "every damaged table stopped the chain from opening";
+  start_node();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!node_->fault() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(node_->fault().has_value()) << damaged->filename() << " was damaged and the node did not notice";
+  EXPECT_EQ(node_->fault()->code, core::ErrorCode::kStorageCorrupt) << node_->fault()->to_string();
+  EXPECT_NE(node_->fault()->message.find("file " + damaged->filename().string()), std::string::npos)
+      << node_->fault()->to_string();
+  EXPECT_NE(node_->fault()->message.find("column "), std::string::npos) << node_->fault()->to_string();
+}
 
 TEST_F(ApiTest, ProduceOnceAlongsideTheProducerKeepsTheChainValid) {
   stop_node();
