@@ -32,6 +32,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check<metanode::crypto::MultisigPolicy>(input);
   check<metanode::crypto::HybridSignature>(input);
   check<metanode::ledger::Transaction>(input);
+  // A decoded transaction is sealed with the hash of its body bytes as they arrived: it must be
+  // the hash of the body re-encoded, or two nodes could name one transaction differently.
+  if (auto tx = metanode::core::decode<metanode::ledger::Transaction>(input); tx.ok()) {
+    if (tx->hash() != metanode::core::hash(metanode::core::Domain::Tx, tx->body())) std::abort();
+  }
   check<metanode::ledger::Block>(input);
   check<metanode::ledger::Receipt>(input);
   check<metanode::ledger::CommitCertificate>(input);

@@ -118,6 +118,8 @@ class Reader {
 
   std::size_t offset() const { return offset_; }
   std::size_t remaining() const { return input_.size() - offset_; }
+  // The input bytes from offset `start` up to what has been read (start <= offset()).
+  ByteView consumed_since(std::size_t start) const { return input_.subspan(start, offset_ - start); }
   // Succeeds only when every input byte was consumed.
   Status finish() const;
 

@@ -2,6 +2,7 @@
 
 #include "core/utf8.hpp"
 
+#include <cassert>
 #include <limits>
 
 namespace metanode::ledger {
@@ -17,8 +18,19 @@ bool is_valid_name(std::string_view name, std::size_t bytes_max) {
   return true;
 }
 
-crypto::Address Transaction::sender() const {
+crypto::Address Transaction::compute_sender() const {
   return sender_kind == SenderKind::kSingle ? crypto::Address::from_public_key(sender_key) : sender_policy.address();
+}
+
+crypto::Address Transaction::sender() const {
+  if (!memo_.sender) return compute_sender();
+  assert(*memo_.sender == compute_sender() && "a sealed transaction's sender was changed");
+  return *memo_.sender;
+}
+
+void Transaction::seal() {
+  memo_.hash = compute_hash();
+  memo_.sender = compute_sender();
 }
 
 void Transaction::encode_body(core::Writer& w) const {
@@ -44,7 +56,13 @@ core::Bytes Transaction::body() const {
   return std::move(w).take();
 }
 
-core::Hash32 Transaction::hash() const { return core::hash(core::Domain::Tx, body()); }
+core::Hash32 Transaction::compute_hash() const { return core::hash(core::Domain::Tx, body()); }
+
+core::Hash32 Transaction::hash() const {
+  if (!memo_.hash) return compute_hash();
+  assert(*memo_.hash == compute_hash() && "a sealed transaction's body was changed");
+  return *memo_.hash;
+}
 
 core::Hash32 Transaction::signing_digest(const core::Hash32& genesis_digest) const {
   return core::hash(core::Domain::TxSignature, genesis_digest, hash());
@@ -61,6 +79,7 @@ void Transaction::encode(core::Writer& w) const {
 
 core::Result<Transaction> Transaction::decode(core::Reader& r) {
   Transaction tx;
+  const std::size_t body_start = r.offset();
   MN_TRY_ASSIGN(tx.chain_id, r.string(kChainIdBytesMax));
   MN_TRY_ASSIGN(const std::uint8_t kind, r.u8());
   if (kind == static_cast<std::uint8_t>(SenderKind::kSingle)) {
@@ -85,6 +104,8 @@ core::Result<Transaction> Transaction::decode(core::Reader& r) {
   }
   MN_TRY_ASSIGN(tx.payload.data, r.bytes(kPayloadDataBytesMax));
   MN_TRY_ASSIGN(tx.memo, r.string(kMemoBytesMax));
+  tx.memo_.hash = core::hash(core::Domain::Tx, r.consumed_since(body_start));
+  tx.memo_.sender = tx.compute_sender();
   if (tx.sender_kind == SenderKind::kSingle) {
     MN_TRY_ASSIGN(tx.signature, crypto::Signature::decode(r));
   } else {
@@ -94,6 +115,7 @@ core::Result<Transaction> Transaction::decode(core::Reader& r) {
 }
 
 void Transaction::sign_single(const crypto::KeyPair& key, const core::Hash32& genesis_digest) {
+  memo_ = {};  // the sender key is part of the body
   sender_kind = SenderKind::kSingle;
   sender_key = key.public_key();
   signature = key.sign_digest(signing_digest(genesis_digest));

@@ -74,9 +74,19 @@ struct Transaction {
 
   bool operator==(const Transaction&) const = default;
 
+  // The sender's address and the transaction's id, hash(Domain::Tx, body). Each is computed once
+  // for a sealed transaction (see seal()), on every call for one still being built.
   crypto::Address sender() const;
-  // hash(Domain::Tx, body): the transaction's id.
   core::Hash32 hash() const;
+  // Remembers hash() and sender(), which every stage of the node asks for (admission, gossip,
+  // proposal checks, execution, the index, block listeners): about eight times per transaction
+  // per node otherwise, each an encoding and a hash. decode() seals what it decodes (hashing the
+  // body bytes as they arrived, which the canonical codec makes the same bytes body() would
+  // produce); the JSON reader seals what it builds. A sealed transaction's body fields must not
+  // change afterwards (copy it into a new Transaction and change that one before sealing it):
+  // debug builds check the memo against a fresh computation on every call.
+  void seal();
+  bool sealed() const { return memo_.hash.has_value(); }
   // hash(Domain::TxSignature, genesis_digest || hash()): what the signatures sign.
   core::Hash32 signing_digest(const core::Hash32& genesis_digest) const;
   // Canonical bytes of everything but the signatures.
@@ -103,6 +113,15 @@ struct Transaction {
 
  private:
   void encode_body(core::Writer& w) const;
+  core::Hash32 compute_hash() const;
+  crypto::Address compute_sender() const;
+
+  struct Memo {
+    std::optional<core::Hash32> hash;
+    std::optional<crypto::Address> sender;
+    bool operator==(const Memo&) const { return true; }  // a cache: never part of equality
+  };
+  Memo memo_;
 };
 
 // The fee a transaction pays in a block with this base fee: base fee + bid, capped at max_fee.

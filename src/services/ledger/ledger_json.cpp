@@ -131,6 +131,7 @@ core::Result<ledger::Transaction> transaction_from_json(const json& doc, const l
   } catch (const json::exception& e) {
     return malformed(std::string("missing or mistyped field: ") + e.what());
   }
+  tx.seal();
   return tx;
 }
 

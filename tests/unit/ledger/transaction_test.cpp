@@ -54,6 +54,31 @@ TEST(Transaction, AMemoMustBeUtf8Text) {
   EXPECT_EQ(st.error().code, core::ErrorCode::kTxMalformed);
 }
 
+// decode() seals what it decodes: the id and sender come from the bytes as they arrived, equal to
+// a fresh computation, and one that is being built is not sealed until asked to be.
+TEST(Transaction, DecodedTransactionsAreSealedWithTheSameIdAndSender) {
+  const auto key = crypto::KeyPair::generate();
+  Transaction built = transfer(key, 3);
+  EXPECT_FALSE(built.sealed());
+  auto back = core::decode<Transaction>(core::encode(built));
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->sealed());
+  EXPECT_EQ(back->hash(), core::hash(core::Domain::Tx, built.body()));
+  EXPECT_EQ(back->sender(), crypto::Address::from_public_key(key.public_key()));
+  EXPECT_EQ(*back, built);  // the memo is not part of equality
+  // Signing again (another key) changes the body, so it drops the memo.
+  const auto other = crypto::KeyPair::generate();
+  Transaction resigned = *back;
+  resigned.sign_single(other, kChain.genesis_digest);
+  EXPECT_FALSE(resigned.sealed());
+  EXPECT_NE(resigned.hash(), back->hash());
+  EXPECT_EQ(resigned.sender(), crypto::Address::from_public_key(other.public_key()));
+  EXPECT_TRUE(resigned.check_signatures(kChain.genesis_digest).ok());
+  built.seal();
+  EXPECT_TRUE(built.sealed());
+  EXPECT_EQ(built.hash(), back->hash());
+}
+
 TEST(Transaction, CodecRoundTripAndHashExcludesSignature) {
   const auto key = crypto::KeyPair::generate();
   const Transaction tx = transfer(key, 3);
