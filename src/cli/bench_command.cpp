@@ -6,14 +6,17 @@
 #include <boost/beast/websocket.hpp>
 #include <fmt/format.h>
 
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <random>
@@ -25,6 +28,7 @@
 #include "services/ledger/ledger_json.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "cli/http_client.hpp"
+#include "cli/node_commands.hpp"
 #include "cli/passphrase.hpp"
 #include "crypto/keystore.hpp"
 #include "crypto/random.hpp"
@@ -53,6 +57,17 @@ struct BenchOptions {
   double rate_tps = 0;  // 0: as fast as possible
   std::uint32_t timeout_s = 120;
   bool json_output = false;
+  // Failover: SIGKILL these validators of the --devnet (indices, comma-separated) `kill_at_s`
+  // seconds into the load, and report latency and commit gaps before and after.
+  std::string kill_validators;
+  double kill_at_s = 0;
+};
+
+// The validators to kill and when, resolved before the load starts.
+struct FaultPlan {
+  std::vector<std::size_t> indices;
+  std::vector<pid_t> pids;
+  double at_s = 0;
 };
 
 core::Error bench_error(std::string why) { return core::make_error(core::ErrorCode::kInvalidArgument, std::move(why)); }
@@ -264,6 +279,8 @@ struct Tracking {
   std::vector<char> accepted;
   std::atomic<std::size_t> committed_count{0};
   std::atomic<std::size_t> rejected_count{0};
+  // When each block was seen committed (the follower's thread writes, report() reads after it stopped).
+  std::vector<Clock::time_point> block_seen_at;
   std::mutex rejection_mutex;
   std::string first_rejection;
 
@@ -343,6 +360,7 @@ class CommitFollower {
   void record_block(HttpConnection& reader, std::uint64_t height, Clock::time_point now) {
     auto block = get_json(reader, "/v1/blocks/" + std::to_string(height));
     if (!block.ok()) throw std::runtime_error(block.error().to_string());
+    tracking_.block_seen_at.push_back(now);
     for (const auto& tx_hash : (*block)["tx_hashes"]) {
       auto hash = core::array_from_hex<32>(tx_hash.get<std::string>());
       if (!hash.ok()) continue;
@@ -448,8 +466,58 @@ void wait_for_commits(Io& io, const BenchOptions& opts, const Tracking& tracking
 
 // Prints TPS and latency (and writes the --report file); fails when accepted transfers did not
 // all commit in time.
+// Before and after a --kill-validator fault: latency of the transfers submitted in each phase,
+// the longest gap between consecutive commits, and whether the load offered after the fault was
+// kept (its transfers committed by the end of the load plus the pre-fault p99).
+json fault_report(Io& io, const BenchOptions& opts, const FaultPlan& plan, const SignedLoad& load,
+                  const Tracking& tracking, Clock::time_point killed_at, Clock::time_point submitted_done) {
+  std::vector<double> before_ms;
+  std::vector<double> after_ms;
+  std::size_t after_submitted = 0;
+  std::vector<std::size_t> after_committed;  // indices
+  for (std::size_t i = 0; i < load.hashes.size(); ++i) {
+    const bool after = tracking.submitted_at[i] >= killed_at;
+    if (after) ++after_submitted;
+    if (!tracking.committed[i]) continue;
+    const double ms = std::chrono::duration<double, std::milli>(tracking.committed_at[i] - tracking.submitted_at[i]).count();
+    (after ? after_ms : before_ms).push_back(ms);
+    if (after) after_committed.push_back(i);
+  }
+  double gap_before_ms = 0;
+  double gap_after_ms = 0;
+  for (std::size_t b = 1; b < tracking.block_seen_at.size(); ++b) {
+    const double gap = std::chrono::duration<double, std::milli>(tracking.block_seen_at[b] - tracking.block_seen_at[b - 1]).count();
+    (tracking.block_seen_at[b] < killed_at ? gap_before_ms : gap_after_ms) =
+        std::max(tracking.block_seen_at[b] < killed_at ? gap_before_ms : gap_after_ms, gap);
+  }
+  const Percentiles before = percentiles(before_ms);
+  const Percentiles after = percentiles(after_ms);
+  const auto grace = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(before.p99));
+  std::size_t kept = 0;
+  for (std::size_t i : after_committed) kept += tracking.committed_at[i] <= submitted_done + grace ? 1 : 0;
+  const double kept_fraction = after_submitted ? static_cast<double>(kept) / static_cast<double>(after_submitted) : 1.0;
+  const bool load_kept = kept_fraction >= 0.95;
+  std::string who;
+  for (std::size_t k = 0; k < plan.indices.size(); ++k) who += (k ? ", " : "") + std::to_string(plan.indices[k]);
+  if (!opts.json_output) {
+    io.out << fmt::format("fault       validator{} {} killed (SIGKILL) at {:.1f} s, not restarted\n",
+                          plan.indices.size() > 1 ? "s" : "", who, plan.at_s)
+           << fmt::format("before      p50 {:.0f} ms, p99 {:.0f} ms, longest commit gap {:.0f} ms ({} transfers)\n",
+                          before.p50, before.p99, gap_before_ms, before_ms.size())
+           << fmt::format("after       p50 {:.0f} ms, p99 {:.0f} ms, longest commit gap {:.0f} ms ({} transfers)\n",
+                          after.p50, after.p99, gap_after_ms, after_ms.size())
+           << fmt::format("load        {}: {:.1f} % of the transfers offered after the fault committed by the end of the "
+                          "load + the pre-fault p99\n",
+                          load_kept ? "kept" : "NOT kept", 100.0 * kept_fraction);
+  }
+  return {{"killed", plan.indices}, {"at_s", plan.at_s},
+          {"before", {{"p50_ms", before.p50}, {"p99_ms", before.p99}, {"longest_commit_gap_ms", gap_before_ms}}},
+          {"after", {{"p50_ms", after.p50}, {"p99_ms", after.p99}, {"longest_commit_gap_ms", gap_after_ms}}},
+          {"load_kept", load_kept}, {"kept_fraction", kept_fraction}};
+}
+
 int report(Io& io, const BenchOptions& opts, const SignedLoad& load, const Tracking& tracking, Clock::time_point started,
-           Clock::time_point submitted_done) {
+           Clock::time_point submitted_done, const std::optional<json>& fault) {
   Clock::time_point last_commit = started;
   std::vector<double> latencies_ms;
   latencies_ms.reserve(tracking.committed_count.load());
@@ -467,7 +535,8 @@ int report(Io& io, const BenchOptions& opts, const SignedLoad& load, const Track
   if (opts.json_output) {
     io.out << json{{"submitted", opts.txs}, {"rejected", rejected}, {"committed", done_count},
                    {"seconds", seconds}, {"submit_seconds", submit_seconds}, {"committed_tps", tps},
-                   {"latency_ms", {{"p50", p.p50}, {"p99", p.p99}, {"max", p.max}}}}
+                   {"latency_ms", {{"p50", p.p50}, {"p99", p.p99}, {"max", p.max}}},
+                   {"fault", fault ? *fault : json(nullptr)}}
                   .dump(2)
            << "\n";
   } else {
@@ -498,6 +567,35 @@ int report(Io& io, const BenchOptions& opts, const SignedLoad& load, const Track
   return kExitOk;
 }
 
+// Which node processes --kill-validator names (each must be running: its data directory's lock
+// holder is the process to kill).
+core::Result<FaultPlan> plan_fault(const BenchOptions& opts) {
+  FaultPlan plan;
+  if (opts.kill_validators.empty()) return plan;
+  if (opts.devnet.empty()) return bench_error("--kill-validator needs --devnet (the nodes to kill are its processes)");
+  if (opts.kill_at_s <= 0) return bench_error("--kill-validator needs --at SECONDS (> 0) into the load");
+  plan.at_s = opts.kill_at_s;
+  for (std::size_t start = 0; start < opts.kill_validators.size();) {
+    const std::size_t comma = std::min(opts.kill_validators.find(',', start), opts.kill_validators.size());
+    const std::string item = opts.kill_validators.substr(start, comma - start);
+    start = comma + 1;
+    std::size_t index = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), index);
+    if (item.empty() || ec != std::errc() || end != item.data() + item.size()) {
+      return bench_error("--kill-validator takes validator indices like 1 or 1,2; got '" + item + "'");
+    }
+    const fs::path config_file = fs::path(opts.devnet) / ("node" + std::to_string(index)) / "config.toml";
+    if (!fs::exists(config_file)) return bench_error("validator " + std::to_string(index) + ": no " + config_file.string());
+    MN_TRY_ASSIGN(auto config, node::NodeConfig::load(config_file));
+    const auto pid = data_dir_holder(config.resolve(config.data_dir));
+    if (!pid) return bench_error("validator " + std::to_string(index) + " is not running (nothing holds its data directory)");
+    if (std::find(plan.indices.begin(), plan.indices.end(), index) != plan.indices.end()) continue;
+    plan.indices.push_back(index);
+    plan.pids.push_back(*pid);
+  }
+  return plan;
+}
+
 int run_bench(Io& io, BenchOptions opts) {
   if (opts.txs == 0 || opts.senders == 0 || opts.concurrency == 0 || opts.batch == 0 || opts.batch > services::kBatchTxsMax) {
     return fail(io, bench_error("--txs, --senders, --concurrency must be positive and --batch 1.." +
@@ -507,6 +605,8 @@ int run_bench(Io& io, BenchOptions opts) {
   if (per_sender > 1'000) return fail(io, bench_error("more than 1,000 transfers per sender: raise --senders"));
   auto targets = resolve_targets(opts);
   if (!targets.ok()) return fail(io, targets.error());
+  auto plan = plan_fault(opts);
+  if (!plan.ok()) return fail(io, plan.error());
   auto funder = unlock_funder(io, opts);
   if (!funder.ok()) return fail(io, funder.error());
   auto control = HttpConnection::connect(targets->url, std::chrono::seconds(30));
@@ -540,11 +640,23 @@ int run_bench(Io& io, BenchOptions opts) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // subscribed before the first block
 
   const auto started = Clock::now();
+  std::atomic<Clock::time_point> killed_at{Clock::time_point::max()};
+  std::thread killer;
+  if (!plan->pids.empty()) {
+    killer = std::thread([&] {
+      std::this_thread::sleep_until(started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(plan->at_s)));
+      killed_at = Clock::now();
+      for (pid_t pid : plan->pids) ::kill(pid, SIGKILL);
+    });
+  }
   submit_all(opts, *targets, load, tracking, started);
   const auto submitted_done = Clock::now();
+  if (killer.joinable()) killer.join();  // the fault comes even when the load ended first
   wait_for_commits(io, opts, tracking, follower);
   if (auto error = follower.stop()) return fail(io, io_error("following blocks failed: " + *error));
-  return report(io, opts, load, tracking, started, submitted_done);
+  std::optional<json> fault;
+  if (!plan->pids.empty()) fault = fault_report(io, opts, *plan, load, tracking, killed_at.load(), submitted_done);
+  return report(io, opts, load, tracking, started, submitted_done, fault);
 }
 
 }  // namespace
@@ -567,6 +679,10 @@ void add_bench_command(CLI::App& app, Io& io, std::function<int()>& dispatch) {
       ->capture_default_str();
   bench->add_option("--timeout", opts->timeout_s, "Seconds to wait for commits")->capture_default_str();
   bench->add_flag("--json", opts->json_output, "Print the result as JSON");
+  bench->add_option("--kill-validator", opts->kill_validators,
+                    "With --devnet: SIGKILL these validators (indices, e.g. 1 or 1,2) --at seconds into the load, not "
+                    "restarted; reports latency, the longest commit gap and whether the load was kept, before and after");
+  bench->add_option("--at", opts->kill_at_s, "Seconds into the load for --kill-validator");
   bench->callback([&io, &dispatch, opts] { dispatch = [&io, opts] { return run_bench(io, *opts); }; });
 }
 

@@ -25,6 +25,19 @@
 #include "node/node.hpp"
 
 namespace metanode::cli {
+
+std::optional<pid_t> data_dir_holder(const std::filesystem::path& data) {
+  const int fd = ::open((data / "LOCK").c_str(), O_RDWR);
+  if (fd < 0) return std::nullopt;
+  struct flock lock {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  const bool held = ::fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK;
+  ::close(fd);
+  if (!held) return std::nullopt;
+  return lock.l_pid;
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -172,17 +185,7 @@ struct ResetOptions {
   bool force = false;
 };
 
-// Whether a process holds the RocksDB lock of the data directory (a node runs on it).
-bool data_dir_in_use(const std::filesystem::path& data) {
-  const int fd = ::open((data / "LOCK").c_str(), O_RDWR);
-  if (fd < 0) return false;
-  struct flock lock {};
-  lock.l_type = F_WRLCK;
-  lock.l_whence = SEEK_SET;
-  const bool held = ::fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK;
-  ::close(fd);
-  return held;
-}
+bool data_dir_in_use(const std::filesystem::path& data) { return data_dir_holder(data).has_value(); }
 
 // `metanode reset`: how a validator whose data was damaged (it stopped with exit code 3, or
 // refuses to start) is recovered without touching files by hand. The data directory is moved

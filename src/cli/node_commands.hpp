@@ -2,12 +2,20 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <sys/types.h>
+
+#include <filesystem>
 #include <functional>
+#include <optional>
 
 #include "cli/app.hpp"
 
 namespace metanode::cli {
 
 void add_node_commands(CLI::App& app, Io& io, std::function<int()>& dispatch);
+
+// The process that holds the RocksDB lock of a node's data directory (the node running on it),
+// if one does.
+std::optional<pid_t> data_dir_holder(const std::filesystem::path& data);
 
 }  // namespace metanode::cli

@@ -82,6 +82,11 @@ struct EngineStart {
   std::optional<QuorumCert> committed_cert;  // certificate of `committed` (none for genesis)
   std::optional<core::Bytes> persisted;
   std::vector<Block> stored_blocks;  // from StoreBlock, not yet committed
+  // Committed blocks just before `committed`, oldest first (up to kHistoryBlocksMax): HotStuff's
+  // leader reputation reads who proposed and signed them, so a restarted validator elects the
+  // same leaders as the others at once.
+  std::vector<Block> history;
+  static constexpr std::size_t kHistoryBlocksMax = 600;
   std::uint64_t now_ms = 0;
 };
 
@@ -117,6 +122,9 @@ struct EngineConfig {
   std::shared_ptr<SignatureVerifier> verifier;
   TimerPolicy timers;
   UnsafeForTesting unsafe;
+  // HotStuff: leaders only among validators that recently took part (consensus/reputation.hpp);
+  // false: plain round-robin over every validator (the simulator compares the two).
+  bool leader_reputation = true;
 };
 
 class Engine {

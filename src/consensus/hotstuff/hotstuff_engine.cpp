@@ -17,12 +17,21 @@ QuorumCert genesis_qc(const core::Hash32& genesis_id) {
 }  // namespace
 
 HotStuffEngine::HotStuffEngine(EngineConfig config)
-    : cfg_(std::move(config)), pacemaker_(&cfg_.validators, cfg_.timers) {
+    : cfg_(std::move(config)),
+      reputation_(cfg_.validators.size(), LeaderReputation::window_for(cfg_.validators.size()), kReputationLagViews),
+      pacemaker_(&cfg_.validators, cfg_.timers) {
   assert(cfg_.key && cfg_.verifier && cfg_.validators.contains(cfg_.self));
+}
+
+void HotStuffEngine::remember_committed(const Block& b) {
+  static const std::vector<VoteSignature> kNone;
+  reputation_.on_committed(b.round, b.proposer, b.justify ? b.justify->signatures : kNone);
 }
 
 void HotStuffEngine::start(const EngineStart& start, Actions& out) {
   now_ms_ = start.now_ms;
+  for (const Block& b : start.history) remember_committed(b);
+  if (start.committed.height > 0) remember_committed(start.committed);
   genesis_id_ = genesis_block(cfg_.chain_id).id();
   root_id_ = start.committed.id();
   root_height_ = start.committed.height;
@@ -89,7 +98,14 @@ core::Status HotStuffEngine::check_block(const Block& b) const {
 
 core::Status HotStuffEngine::on_proposal(ValidatorIndex from, Proposal p, Actions& out) {
   const Block& b = p.block;
-  if (from != leader(b.round) || p.signature.signer != from) {
+  if (p.signature.signer != from) {
+    return make_error(ErrorCode::kConsensusNotLeader, "proposal for view " + std::to_string(b.round) + " signed by another validator");
+  }
+  if (from != leader(b.round)) {
+    // Not the leader this validator elects: it may be the one the others elect, if this one's
+    // committed history is behind theirs. Its justify QC is a certificate whoever carries it, so
+    // take it (it moves the commits, and so the history, forward) before refusing the proposal.
+    if (check_block(b).ok()) process_qc(*b.justify, out);
     return make_error(ErrorCode::kConsensusNotLeader, "proposal for view " + std::to_string(b.round) + " not from its leader");
   }
   const core::Hash32 id = b.id();
@@ -321,7 +337,10 @@ void HotStuffEngine::try_commit(Actions& out) {
   std::reverse(path.begin(), path.end());
   const QuorumCert cert = *pending_commit_;
   pending_commit_.reset();
-  for (const auto& id : path) out.push_back(CommitBlock{blocks_.at(id), id, cert});
+  for (const auto& id : path) {
+    remember_committed(blocks_.at(id));
+    out.push_back(CommitBlock{blocks_.at(id), id, cert});
+  }
   const Block& last = blocks_.at(path.back());
   root_id_ = path.back();
   root_height_ = last.height;
@@ -462,6 +481,7 @@ core::Status HotStuffEngine::on_synced_blocks(const std::vector<Block>& blocks, 
   }
   MN_TRY(verify_commit_certificate(cert, blocks.back().height, ids.back(), cfg_.validators, cfg_.chain_id, *cfg_.verifier));
   for (std::size_t i = 0; i < blocks.size(); ++i) {
+    remember_committed(blocks[i]);
     out.push_back(CommitBlock{blocks[i], ids[i], cert});
     if (!blocks_.contains(ids[i])) {
       blocks_.emplace(ids[i], blocks[i]);

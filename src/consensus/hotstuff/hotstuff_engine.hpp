@@ -11,6 +11,7 @@
 #include "consensus/hotstuff/messages.hpp"
 #include "consensus/hotstuff/pacemaker.hpp"
 #include "consensus/hotstuff/safety.hpp"
+#include "consensus/reputation.hpp"
 
 namespace metanode::consensus::hotstuff {
 
@@ -67,9 +68,18 @@ class HotStuffEngine final : public Engine {
   // one view per leader, n = 4 and one silent validator there would never be four in a row.
   // With f faulty among 3f+1, some two honest leaders are adjacent: four views, a commit.
   static constexpr std::uint64_t kViewsPerLeader = 2;
-  ValidatorIndex leader(std::uint64_t view) const { return cfg_.validators.leader(0, view / kViewsPerLeader); }
+  // Leader reputation: the views whose committed blocks are not read when electing the leader
+  // of view v (a block of view v-3 is committed around view v; the rest is slack for a validator
+  // a little behind).
+  static constexpr std::uint64_t kReputationLagViews = 12;
+  ValidatorIndex leader(std::uint64_t view) const {
+    return cfg_.leader_reputation ? reputation_.leader(view, view / kViewsPerLeader)
+                                  : cfg_.validators.leader(0, view / kViewsPerLeader);
+  }
+  void remember_committed(const Block& b);
 
   EngineConfig cfg_;
+  LeaderReputation reputation_;
   SafetyRules safety_;
   Pacemaker pacemaker_;
   std::uint64_t now_ms_ = 0;

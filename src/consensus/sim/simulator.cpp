@@ -1,4 +1,6 @@
 #include "consensus/sim/simulator.hpp"
+
+#include "consensus/reputation.hpp"
 #include "consensus/sync.hpp"
 
 #include <algorithm>
@@ -343,6 +345,10 @@ void Simulation::start_instance(std::size_t i) {
   } else {
     start.committed = inst.chain.back().block;
     start.committed_cert = inst.chain.back().cert;
+    const std::size_t history = std::min(inst.chain.size() - 1, LeaderReputation::window_for(validators_->size()) + 32);
+    for (std::size_t k = inst.chain.size() - 1 - history; k + 1 < inst.chain.size(); ++k) {
+      start.history.push_back(inst.chain[k].block);
+    }
   }
   if (cfg_.broken != Broken::kNoPersist) {
     start.persisted = inst.persisted;

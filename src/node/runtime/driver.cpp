@@ -9,6 +9,7 @@
 
 #include "consensus/hotstuff/hotstuff_engine.hpp"
 #include "consensus/ibft/ibft_engine.hpp"
+#include "consensus/reputation.hpp"
 
 namespace metanode::node {
 
@@ -60,6 +61,16 @@ core::Result<consensus::EngineStart> ConsensusRuntime::load_start() {
       start.committed_cert = finality->cert;
       break;
     }
+  }
+  // The blocks before it, for HotStuff's leader reputation (who proposed and signed lately).
+  const std::uint64_t history = std::min<std::uint64_t>(consensus::LeaderReputation::window_for(validators_.size()) + 32,
+                                                        consensus::EngineStart::kHistoryBlocksMax);
+  const std::uint64_t top = start.committed.height;
+  for (std::uint64_t h = top > history ? top - history : 1; h < top; ++h) {
+    MN_TRY_ASSIGN(auto stored, chain_.block(h));
+    if (!stored) continue;
+    auto finality = core::decode<Finality>(stored->finality);
+    if (finality.ok()) start.history.push_back(std::move(finality->block));
   }
   MN_TRY_ASSIGN(start.persisted, chain_.db().get(storage::Column::kMeta, core::as_bytes(kStateKey)));
   const core::Bytes prefix(kStoredBlockPrefix.begin(), kStoredBlockPrefix.end());
