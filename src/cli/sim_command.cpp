@@ -34,6 +34,8 @@ struct SimOptions {
   std::size_t jobs = 0;
   std::uint64_t heights = 200;
   std::uint64_t delay_ms = 10;
+  std::size_t crash_for_good = 0;
+  bool no_reputation = false;
 };
 
 std::uint64_t median(std::vector<std::uint64_t> v) {
@@ -62,6 +64,12 @@ int run_sim(Io& io, const SimOptions& o) {
   base.faults = !o.no_faults;
   base.heights = o.heights;
   base.fixed_delay_ms = o.delay_ms;
+  base.crashed_for_good = o.crash_for_good;
+  base.leader_reputation = !o.no_reputation;
+  if (o.crash_for_good > 0 && (!o.no_faults || o.crash_for_good > (o.validators - 1) / 3)) {
+    io.err << "metanode: error[invalid_argument]: --crash-for-good needs --no-faults and at most f = (n-1)/3 validators\n";
+    return kExitUsage;
+  }
 
   // One seed: replay it, with the trace if asked.
   if (o.seed != 0) {
@@ -114,7 +122,7 @@ int run_sim(Io& io, const SimOptions& o) {
   const double wall_s = std::chrono::duration<double>(Clock::now() - started).count();
 
   consensus::sim::FaultCounts faults;
-  std::vector<std::uint64_t> heights, recovery, rounds;
+  std::vector<std::uint64_t> heights, recovery, rounds, gaps;
   std::uint64_t messages = 0, sim_ms = 0, verified = 0;
   double latency_sum = 0;
   std::vector<const SimResult*> failed;
@@ -125,6 +133,7 @@ int run_sim(Io& io, const SimOptions& o) {
     sim_ms += r.sim_time_ms;
     verified += r.signatures_verified;
     latency_sum += r.mean_commit_latency_ms;
+    gaps.push_back(r.longest_gap_after_crash_ms);
     if (r.ok) {
       recovery.push_back(r.recovery_ms);
       rounds.push_back(r.rounds_timed_out);
@@ -151,6 +160,11 @@ int run_sim(Io& io, const SimOptions& o) {
                           "({:.1f} message delays)\n",
                           median(heights), latency_sum / static_cast<double>(o.seeds), o.delay_ms,
                           latency_sum / static_cast<double>(o.seeds) / static_cast<double>(o.delay_ms));
+    if (o.crash_for_good > 0) {
+      io.out << fmt::format("  failover            {} validator(s) crashed for good at {} ms: longest gap between commits "
+                            "after it, median {} ms, max {} ms (simulated)\n",
+                            o.crash_for_good, base.crash_at_ms, median(gaps), *std::max_element(gaps.begin(), gaps.end()));
+    }
   }
   std::uint64_t total_heights = 0;
   for (auto h : heights) total_heights += h;
@@ -181,6 +195,10 @@ void add_sim_command(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   sim->add_option("--seed", opts->seed, "Run this one seed (replay a failure); with --trace, print every event");
   sim->add_flag("--trace", opts->trace, "Print the readable trace of a --seed run");
   sim->add_flag("--no-faults", opts->no_faults, "A clean network with fixed delays (throughput benchmark)");
+  sim->add_option("--crash-for-good", opts->crash_for_good,
+                  "With --no-faults: this many validators crash at 3 s and never come back; reports the longest gap "
+                  "between commits after it");
+  sim->add_flag("--no-reputation", opts->no_reputation, "HotStuff: plain round-robin leaders (to compare)");
   sim->add_option("--heights", opts->heights, "With --no-faults: heights to commit per seed")->capture_default_str();
   sim->add_option("--delay-ms", opts->delay_ms, "With --no-faults: one-way message delay")->capture_default_str();
   sim->add_option("--broken", opts->broken,

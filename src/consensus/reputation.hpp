@@ -9,8 +9,14 @@
 // engine's safety rules look at who the leader is.
 //
 //   candidates(p) = proposers and signers of the last `window` committed blocks whose position
-//                   (HotStuff view, IBFT height) is below p - lag; every validator while fewer
-//                   than `window` such blocks are known (a young chain).
+//                   (HotStuff view, IBFT height) is below p - lag, less those that failed as a
+//                   leader after they last took part; every validator while fewer than `window`
+//                   such blocks are known (a young chain).
+//
+// Failures are read from committed blocks too (as Aptos's "failed authors"): a HotStuff block
+// whose view is more than one past its justify QC's says the views in between ended in timeouts,
+// so their leaders failed. A crashed validator is thus dropped as soon as one block that skipped
+// its views is committed, instead of after a window without it.
 //   leader(p, s)  = candidates(p)[s mod |candidates(p)|]   (s: the engine's rotation slot)
 //
 // A validator that is excluded comes back as soon as it signs a certificate again. The cost of the
@@ -33,8 +39,12 @@ class LeaderReputation {
   // (what a validator may not have committed yet when it needs the leader of p).
   LeaderReputation(std::size_t validators, std::size_t window, std::uint64_t lag);
 
-  // One committed block, in commit order (positions ascending; older or repeated ones are ignored).
-  void on_committed(std::uint64_t position, ValidatorIndex proposer, const std::vector<VoteSignature>& signers);
+  // One committed block, in commit order (positions ascending; older or repeated ones are ignored):
+  // its proposer took part at `position`, the signers of its certificate at `signed_at`, and the
+  // leaders of the views in `failed` (each with its view) failed there.
+  void on_committed(std::uint64_t position, ValidatorIndex proposer, std::uint64_t signed_at,
+                    const std::vector<VoteSignature>& signers,
+                    const std::vector<std::pair<std::uint64_t, ValidatorIndex>>& failed = {});
 
   std::vector<ValidatorIndex> candidates(std::uint64_t position) const;
   ValidatorIndex leader(std::uint64_t position, std::uint64_t slot) const;
@@ -46,7 +56,8 @@ class LeaderReputation {
  private:
   struct Record {
     std::uint64_t position = 0;
-    std::vector<ValidatorIndex> took_part;
+    std::vector<std::pair<std::uint64_t, ValidatorIndex>> took_part;  // (when, who)
+    std::vector<std::pair<std::uint64_t, ValidatorIndex>> failed;     // (view, its leader)
   };
   std::size_t validators_;
   std::size_t window_;

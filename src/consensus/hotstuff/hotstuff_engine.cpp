@@ -25,7 +25,13 @@ HotStuffEngine::HotStuffEngine(EngineConfig config)
 
 void HotStuffEngine::remember_committed(const Block& b) {
   static const std::vector<VoteSignature> kNone;
-  reputation_.on_committed(b.round, b.proposer, b.justify ? b.justify->signatures : kNone);
+  // Views between the justify QC's and this block's ended in timeouts: their leaders failed
+  // (bounded: a long outage names each validator at most a few times).
+  std::vector<std::pair<std::uint64_t, ValidatorIndex>> failed;
+  const std::uint64_t justify_view = b.justify ? b.justify->data.round : b.round;
+  const std::uint64_t first = std::max(justify_view + 1, b.round > 4 * cfg_.validators.size() ? b.round - 4 * cfg_.validators.size() : 0);
+  for (std::uint64_t v = first; v < b.round; ++v) failed.emplace_back(v, leader(v));
+  reputation_.on_committed(b.round, b.proposer, justify_view, b.justify ? b.justify->signatures : kNone, failed);
 }
 
 void HotStuffEngine::start(const EngineStart& start, Actions& out) {
@@ -114,9 +120,10 @@ core::Status HotStuffEngine::on_proposal(ValidatorIndex from, Proposal p, Action
   }
   MN_TRY(check_block(b));
   if (b.justify->data.round + 1 != b.round) {
-    // The leader skipped views: only a timeout certificate of the view before allows that.
-    const VoteData expected{VoteKind::kTimeout, 0, b.round - 1, core::Hash32{}, std::nullopt};
-    if (!p.tc || p.tc->data != expected) {
+    // The leader skipped views: only a timeout certificate of the view that leads here allows that.
+    const bool tc_leads_here = p.tc && view_after_tc(p.tc->data.round) == b.round;
+    const VoteData expected{VoteKind::kTimeout, 0, p.tc ? p.tc->data.round : 0, core::Hash32{}, std::nullopt};
+    if (!tc_leads_here || p.tc->data != expected) {
       return make_error(ErrorCode::kConsensusInvalidMessage, "proposal skips views without a timeout certificate");
     }
     MN_TRY(verify_quorum_cert(*p.tc, cfg_.validators, cfg_.chain_id, *cfg_.verifier));
@@ -215,7 +222,7 @@ void HotStuffEngine::process_qc(const QuorumCert& qc, Actions& out) {
 
 void HotStuffEngine::process_tc(const QuorumCert& tc, Actions& out) {
   if (!last_tc_ || tc.data.round > last_tc_->data.round) last_tc_ = tc;
-  enter_view(tc.data.round + 1, /*after_qc=*/false, out);
+  enter_view(view_after_tc(tc.data.round), /*after_qc=*/false, out);
 }
 
 void HotStuffEngine::enter_view(std::uint64_t view, bool after_qc, Actions& out) {
@@ -236,7 +243,7 @@ void HotStuffEngine::enter_view(std::uint64_t view, bool after_qc, Actions& out)
 void HotStuffEngine::propose_if_leader(Actions& out) {
   const std::uint64_t view = pacemaker_.view();
   if (leader(view) != cfg_.self || !safety_.may_propose(view) || awaiting_payload_) return;
-  const bool justified = high_qc_.data.round + 1 == view || (last_tc_ && last_tc_->data.round + 1 == view);
+  const bool justified = high_qc_.data.round + 1 == view || (last_tc_ && view_after_tc(last_tc_->data.round) == view);
   if (!justified) return;
   awaiting_payload_ = true;
   out.push_back(RequestPayload{high_qc_.data.height + 1, high_qc_.data.block_id});
@@ -401,7 +408,8 @@ core::Status HotStuffEngine::on_timeout(ValidatorIndex from, const Timeout& t, A
   // The sender is stuck in a view we left: hand it what moved us on.
   if (d.round < pacemaker_.view() && from != cfg_.self) {
     const bool qc_helps = high_qc_.data.round >= d.round;
-    const bool tc_helps = last_tc_ && last_tc_->data.round >= d.round;
+    // (A TC of a leader's first view leads two views on: it helps one that is still in the second.)
+    const bool tc_helps = last_tc_ && view_after_tc(last_tc_->data.round) > d.round;
     if (qc_helps || tc_helps) send(from, ViewSync{high_qc_, tc_helps ? last_tc_ : std::nullopt}, out);
   }
   process_qc(t.high_qc, out);

@@ -71,12 +71,19 @@ class HotStuffEngine final : public Engine {
   // Leader reputation: the views whose committed blocks are not read when electing the leader
   // of view v (a block of view v-3 is committed around view v; the rest is slack for a validator
   // a little behind).
-  static constexpr std::uint64_t kReputationLagViews = 12;
+  static constexpr std::uint64_t kReputationLagViews = 6;
   ValidatorIndex leader(std::uint64_t view) const {
     return cfg_.leader_reputation ? reputation_.leader(view, view / kViewsPerLeader)
                                   : cfg_.validators.leader(0, view / kViewsPerLeader);
   }
   void remember_committed(const Block& b);
+  // The view entered on a timeout certificate of `tc_view`: the next one, except that a TC of a
+  // leader's first view also skips its second (the leader that let one view time out is not
+  // given a second timer to wait out). Deterministic in the view number, so every validator
+  // enters the same view; a proposal that skips views carries the TC that allows it.
+  static std::uint64_t view_after_tc(std::uint64_t tc_view) {
+    return tc_view % kViewsPerLeader == 0 ? tc_view + kViewsPerLeader : tc_view + 1;
+  }
 
   EngineConfig cfg_;
   LeaderReputation reputation_;

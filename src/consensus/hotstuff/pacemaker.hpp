@@ -17,7 +17,12 @@ class Pacemaker {
   Pacemaker(const ValidatorSet* validators, TimerPolicy timers) : validators_(validators), timers_(timers) {}
 
   std::uint64_t view() const { return view_; }
-  std::uint64_t deadline_ms() const { return view_started_ms_ + timers_.timeout_ms(consecutive_timeouts_); }
+  // The timer grows (doubling, capped) only from the third view in a row that timed out: one
+  // crashed leader makes two views in a row fail (the one whose QC it should have formed, and its
+  // own), and that is no reason to wait longer; network delay beyond the timer is.
+  std::uint64_t deadline_ms() const {
+    return view_started_ms_ + timers_.timeout_ms(consecutive_timeouts_ > 1 ? consecutive_timeouts_ - 1 : 0);
+  }
   bool expired(std::uint64_t now_ms) const { return now_ms >= deadline_ms(); }
   std::uint64_t views_timed_out() const { return views_timed_out_; }
 

@@ -101,7 +101,8 @@ struct Instance {
   // Byzantine memory: block ids seen per (height, round).
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::vector<core::Hash32>> seen_blocks;
   std::map<std::uint64_t, QuorumCert> seen_qcs;  // HotStuff: QCs by view, for stale proposals
-  bool honest() const { return role == Role::kHonest; }
+  bool crashed_for_good = false;  // a clean run's failover: down from its crash to the end
+  bool honest() const { return role == Role::kHonest && !crashed_for_good; }
 };
 
 enum class EventType { kDeliver, kTimer, kPayload, kVerdict, kCrash, kRestart, kPartition, kHeal, kSyncRequest, kSyncReply, kGst };
@@ -116,6 +117,7 @@ struct Event {
   std::uint64_t number = 0;  // timer generation, height, or sync start height
   core::Hash32 id{};
   bool valid = true;
+  bool for_good = false;  // kCrash: never restarted
   std::vector<int> groups;
 };
 
@@ -201,6 +203,7 @@ class Simulation {
   std::map<std::pair<ValidatorIndex, std::tuple<int, std::uint64_t, std::uint64_t>>, core::Hash32> honest_claims_;
   std::map<std::uint64_t, std::uint64_t> proposed_at_;  // clean runs: height -> payload time
   std::uint64_t latency_sum_ms_ = 0;
+  std::uint64_t last_decided_ms_ = 0;  // the newest height's first commit (failover gaps)
   std::uint64_t latency_count_ = 0;
 };
 
@@ -238,6 +241,14 @@ void Simulation::plan_faults() {
   FaultCounts& fc = result_.faults;
   if (!cfg_.faults) {
     gst_ms_ = 0;
+    for (std::size_t k = 0; k < cfg_.crashed_for_good && k < instances_.size(); ++k) {
+      Event crash;
+      crash.time = cfg_.crash_at_ms;
+      crash.type = EventType::kCrash;
+      crash.inst = instances_.size() - 1 - k;
+      crash.for_good = true;
+      push(crash);
+    }
     return;
   }
   const std::size_t n = cfg_.validators;
@@ -329,6 +340,7 @@ std::unique_ptr<Engine> Simulation::make_engine(ValidatorIndex index) {
   EngineConfig ec{chain_id_, *validators_, index, keys_[index], verifier_, TimerPolicy{}, UnsafeForTesting{}};
   ec.timers = cfg_.faults ? TimerPolicy{200, 1600} : TimerPolicy{1000, 8000};
   ec.unsafe.ignore_lock = cfg_.broken == Broken::kLock;
+  ec.leader_reputation = cfg_.leader_reputation;
   if (cfg_.engine == EngineKind::kIbft) return std::make_unique<ibft::IbftEngine>(std::move(ec));
   return std::make_unique<hotstuff::HotStuffEngine>(std::move(ec));
 }
@@ -660,6 +672,12 @@ void Simulation::on_commit(std::size_t i, const CommitBlock& c) {
               short_hex(it->second.first) + " vs " + short_hex(c.block_id) + ")");
     }
     if (fresh && !cfg_.faults) {
+      if (cfg_.crashed_for_good > 0) {
+        if (now_ >= cfg_.crash_at_ms) {
+          result_.longest_gap_after_crash_ms = std::max(result_.longest_gap_after_crash_ms, now_ - last_decided_ms_);
+        }
+        last_decided_ms_ = now_;
+      }
       if (auto p = proposed_at_.find(height); p != proposed_at_.end()) {
         latency_sum_ms_ += now_ - p->second;
         ++latency_count_;
@@ -744,6 +762,7 @@ void Simulation::handle_event(const Event& e) {
       Instance& inst = instances_[e.inst];
       if (!inst.up) return;
       inst.up = false;
+      inst.crashed_for_good = e.for_good;
       inst.engine.reset();
       ++inst.timer_generation;
       ++result_.faults.crashes;

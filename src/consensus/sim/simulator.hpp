@@ -40,6 +40,11 @@ struct SimConfig {
   // much simulated time (the bound is checked, not assumed).
   std::uint64_t progress_heights = 2;
   std::uint64_t liveness_window_ms = 60'000;
+  // Clean runs: this many validators (the last ones) crash at `crash_at_ms` and never come back;
+  // the result reports the longest gap between commits from then on (failover).
+  std::size_t crashed_for_good = 0;
+  std::uint64_t crash_at_ms = 3'000;
+  bool leader_reputation = true;  // HotStuff's leader election (EngineConfig::leader_reputation)
 };
 
 struct FaultCounts {
@@ -67,6 +72,7 @@ struct SimResult {
   std::uint64_t recovery_ms = 0;        // GST to the last honest validator's progress
   std::uint64_t rounds_timed_out = 0;   // rounds / views that timed out, all honest validators
   double mean_commit_latency_ms = 0;    // clean runs: proposal to first commit, per height
+  std::uint64_t longest_gap_after_crash_ms = 0;  // clean runs with crashed_for_good: between two commits
   std::uint64_t signatures_verified = 0;  // Ed25519 verifications (shared cache: each vote once)
   FaultCounts faults;
   std::vector<std::string> trace;
