@@ -4,8 +4,8 @@
 
 namespace metanode::consensus {
 
-LeaderReputation::LeaderReputation(std::size_t validators, std::size_t window, std::uint64_t lag)
-    : validators_(validators), window_(window), lag_(lag) {}
+LeaderReputation::LeaderReputation(std::size_t validators, std::size_t window, std::uint64_t lag, std::uint64_t stall)
+    : validators_(validators), window_(window), lag_(lag), stall_(stall) {}
 
 void LeaderReputation::on_committed(std::uint64_t position, ValidatorIndex proposer, std::uint64_t signed_at,
                                     const std::vector<VoteSignature>& signers,
@@ -40,7 +40,8 @@ std::vector<ValidatorIndex> LeaderReputation::candidates(std::uint64_t position)
   }
   std::vector<ValidatorIndex> out;
   out.reserve(validators_);
-  if (seen < window_) {
+  const bool stalled = records_.empty() || position > records_.back().position + stall_;
+  if (seen < window_ || stalled) {
     for (std::size_t v = 0; v < validators_; ++v) out.push_back(static_cast<ValidatorIndex>(v));
     return out;
   }

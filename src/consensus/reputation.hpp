@@ -8,7 +8,11 @@
 // disagree for a while, which costs liveness in the views it disagrees on, never safety: neither
 // engine's safety rules look at who the leader is.
 //
-//   candidates(p) = proposers and signers of the last `window` committed blocks whose position
+//   candidates(p) = every validator when the newest committed block this validator knows is more
+//                   than `stall` positions below p (commits stopped: histories may differ between
+//                   validators that committed different amounts, and only plain round-robin is
+//                   the same for all; it is what brings the commits back); otherwise
+//                   proposers and signers of the last `window` committed blocks whose position
 //                   (HotStuff view, IBFT height) is below p - lag, less those that failed as a
 //                   leader after they last took part; every validator while fewer than `window`
 //                   such blocks are known (a young chain).
@@ -37,7 +41,7 @@ class LeaderReputation {
  public:
   // window: committed blocks looked at; lag: positions just below p that are not looked at
   // (what a validator may not have committed yet when it needs the leader of p).
-  LeaderReputation(std::size_t validators, std::size_t window, std::uint64_t lag);
+  LeaderReputation(std::size_t validators, std::size_t window, std::uint64_t lag, std::uint64_t stall);
 
   // One committed block, in commit order (positions ascending; older or repeated ones are ignored):
   // its proposer took part at `position`, the signers of its certificate at `signed_at`, and the
@@ -62,6 +66,7 @@ class LeaderReputation {
   std::size_t validators_;
   std::size_t window_;
   std::uint64_t lag_;
+  std::uint64_t stall_;
   std::deque<Record> records_;  // ascending positions; at most window + lag + kSlack
   static constexpr std::size_t kSlack = 16;
 };

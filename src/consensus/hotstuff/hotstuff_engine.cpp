@@ -18,7 +18,8 @@ QuorumCert genesis_qc(const core::Hash32& genesis_id) {
 
 HotStuffEngine::HotStuffEngine(EngineConfig config)
     : cfg_(std::move(config)),
-      reputation_(cfg_.validators.size(), LeaderReputation::window_for(cfg_.validators.size()), kReputationLagViews),
+      reputation_(cfg_.validators.size(), LeaderReputation::window_for(cfg_.validators.size()), kReputationLagViews,
+                  kReputationStallViewsPerValidator * cfg_.validators.size()),
       pacemaker_(&cfg_.validators, cfg_.timers) {
   assert(cfg_.key && cfg_.verifier && cfg_.validators.contains(cfg_.self));
 }

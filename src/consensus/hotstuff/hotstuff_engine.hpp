@@ -72,6 +72,9 @@ class HotStuffEngine final : public Engine {
   // of view v (a block of view v-3 is committed around view v; the rest is slack for a validator
   // a little behind).
   static constexpr std::uint64_t kReputationLagViews = 6;
+  // Past this many views (per validator) without a commit, leaders are plain round-robin again:
+  // validators that committed different amounts would otherwise elect differently for good.
+  static constexpr std::uint64_t kReputationStallViewsPerValidator = 8;
   ValidatorIndex leader(std::uint64_t view) const {
     return cfg_.leader_reputation ? reputation_.leader(view, view / kViewsPerLeader)
                                   : cfg_.validators.leader(0, view / kViewsPerLeader);

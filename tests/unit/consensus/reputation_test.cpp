@@ -17,16 +17,17 @@ std::vector<VoteSignature> signed_by(std::initializer_list<ValidatorIndex> signe
 
 constexpr std::size_t kWindow = 10;
 constexpr std::uint64_t kLag = 12;
+constexpr std::uint64_t kStall = 200;
 
 TEST(LeaderReputation, AYoungChainRotatesOverEveryValidator) {
-  LeaderReputation r(4, kWindow, kLag);
+  LeaderReputation r(4, kWindow, kLag, kStall);
   for (std::uint64_t p = 1; p <= 5; ++p) r.on_committed(p, 0, p, signed_by({0, 1, 2}));
   EXPECT_EQ(r.candidates(100), (std::vector<ValidatorIndex>{0, 1, 2, 3}));
   EXPECT_EQ(r.leader(100, 7), 3u);
 }
 
 TEST(LeaderReputation, AValidatorAbsentFromTheWindowIsNotElectedAndComesBackWhenItSignsAgain) {
-  LeaderReputation r(4, kWindow, kLag);
+  LeaderReputation r(4, kWindow, kLag, kStall);
   // Validator 3 crashed: it neither proposes nor signs.
   for (std::uint64_t p = 1; p <= 40; ++p) r.on_committed(p, static_cast<ValidatorIndex>(p % 3), p, signed_by({0, 1, 2}));
   const auto c = r.candidates(41 + kLag);
@@ -40,8 +41,8 @@ TEST(LeaderReputation, AValidatorAbsentFromTheWindowIsNotElectedAndComesBackWhen
 }
 
 TEST(LeaderReputation, TheSameHistoryElectsTheSameLeaderWhateverItsOrderOfArrival) {
-  LeaderReputation a(7, LeaderReputation::window_for(7), kLag);
-  LeaderReputation b(7, LeaderReputation::window_for(7), kLag);
+  LeaderReputation a(7, LeaderReputation::window_for(7), kLag, kStall);
+  LeaderReputation b(7, LeaderReputation::window_for(7), kLag, kStall);
   for (std::uint64_t p = 1; p <= 100; ++p) {
     const auto signers = signed_by({0, 2, 3, 4, static_cast<ValidatorIndex>(p % 2 ? 5 : 1)});
     a.on_committed(p, static_cast<ValidatorIndex>(p % 5), p, signers);
@@ -59,7 +60,7 @@ TEST(LeaderReputation, TheSameHistoryElectsTheSameLeaderWhateverItsOrderOfArriva
 // dropped at once (no window without it needed), and a validator that failed once but signs
 // again afterwards is back.
 TEST(LeaderReputation, ALeaderThatFailedIsDroppedUntilItTakesPartAgain) {
-  LeaderReputation r(4, kWindow, kLag);
+  LeaderReputation r(4, kWindow, kLag, kStall);
   for (std::uint64_t p = 1; p <= 30; ++p) r.on_committed(p, static_cast<ValidatorIndex>(p % 4), p, signed_by({0, 1, 2, 3}));
   EXPECT_EQ(r.candidates(31 + kLag).size(), 4u);
   // Views 31 and 32 timed out (validator 3 led them); block 33 extends the QC of view 30.
@@ -68,6 +69,21 @@ TEST(LeaderReputation, ALeaderThatFailedIsDroppedUntilItTakesPartAgain) {
   // It signs the QC of view 35: back.
   r.on_committed(36, 2, 35, signed_by({0, 2, 3}));
   EXPECT_EQ(r.candidates(37 + kLag), (std::vector<ValidatorIndex>{0, 1, 2, 3}));
+}
+
+// Commits stopped for longer than the stall bound: validators may hold different amounts of
+// history, so every one goes back to plain round-robin, which they all compute alike.
+TEST(LeaderReputation, WhenCommitsStopEveryValidatorFallsBackToRoundRobin) {
+  LeaderReputation ahead(4, kWindow, kLag, kStall);
+  LeaderReputation behind(4, kWindow, kLag, kStall);
+  for (std::uint64_t p = 1; p <= 40; ++p) {
+    ahead.on_committed(p, static_cast<ValidatorIndex>(p % 3), p, signed_by({0, 1, 2}));
+    if (p <= 30) behind.on_committed(p, static_cast<ValidatorIndex>(p % 3), p, signed_by({0, 1, 2}));
+  }
+  const std::uint64_t far = 40 + kStall + 1;
+  EXPECT_EQ(ahead.candidates(far), (std::vector<ValidatorIndex>{0, 1, 2, 3}));
+  for (std::uint64_t slot = 0; slot < 8; ++slot) EXPECT_EQ(ahead.leader(far, slot), behind.leader(far, slot));
+  EXPECT_EQ(ahead.candidates(40 + kLag + 1).size(), 3u) << "within the bound: reputation applies";
 }
 
 }  // namespace
