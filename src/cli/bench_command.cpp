@@ -487,8 +487,8 @@ json fault_report(Io& io, const BenchOptions& opts, const FaultPlan& plan, const
   double gap_after_ms = 0;
   for (std::size_t b = 1; b < tracking.block_seen_at.size(); ++b) {
     const double gap = std::chrono::duration<double, std::milli>(tracking.block_seen_at[b] - tracking.block_seen_at[b - 1]).count();
-    (tracking.block_seen_at[b] < killed_at ? gap_before_ms : gap_after_ms) =
-        std::max(tracking.block_seen_at[b] < killed_at ? gap_before_ms : gap_after_ms, gap);
+    double& longest = tracking.block_seen_at[b] < killed_at ? gap_before_ms : gap_after_ms;
+    longest = std::max(longest, gap);
   }
   const Percentiles before = percentiles(before_ms);
   const Percentiles after = percentiles(after_ms);

@@ -10,6 +10,7 @@
 #include "modules/module_set.hpp"
 #include "storage/keys.hpp"
 #include "storage/write_batch.hpp"
+#include "support/wait.hpp"
 
 namespace metanode::ledger {
 namespace {
@@ -322,15 +323,7 @@ TEST_F(ChainDamageTest, ATornUnacknowledgedTailIsDropped) {
 namespace metanode::ledger {
 namespace {
 
-void flip_byte(const fs::path& file, std::uintmax_t at) {
-  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(at));
-  char byte = 0;
-  f.read(&byte, 1);
-  byte = static_cast<char>(byte ^ 0x01);
-  f.seekp(static_cast<std::streamoff>(at));
-  f.write(&byte, 1);
-}
+using testing::flip_byte;
 
 // One flipped byte in any table file (flushed blocks, index, receipts, tree nodes, meta): either
 // the chain refuses to open (it reads the meta column at once) or the checksum pass of `metanode

@@ -35,6 +35,7 @@
 #include "support/json_u64.hpp"
 #include "support/kv_module.hpp"
 #include "support/single_producer.hpp"
+#include "support/wait.hpp"
 #include "node/node.hpp"
 #include "storage/keys.hpp"
 #include "storage/write_batch.hpp"
@@ -917,26 +918,17 @@ TEST_F(ApiTest, DamageInATableFileNotYetReadStopsTheNodeSoonAfterStart) {
     ASSERT_TRUE(chain.ok()) << chain.error().to_string();
     ASSERT_TRUE((*chain)->db().flush().ok());
   }
-  const auto flip = [](const fs::path& file, std::uintmax_t at) {
-    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(static_cast<std::streamoff>(at));
-    char byte = 0;
-    f.read(&byte, 1);
-    byte = static_cast<char>(byte ^ 0x01);
-    f.seekp(static_cast<std::streamoff>(at));
-    f.write(&byte, 1);
-  };
   // A table whose damage still lets the chain open (start-up reads the meta column and the head).
   std::optional<fs::path> damaged;
   for (const auto& entry : fs::directory_iterator(dir_ / "data")) {
     if (entry.path().extension() != ".sst") continue;
     const auto at = fs::file_size(entry.path()) / 3;
-    flip(entry.path(), at);
+    testing::flip_byte(entry.path(), at);
     if (ledger::Chain::open(dir_ / "data", genesis_, modules::standard_modules()).ok()) {
       damaged = entry.path();
       break;
     }
-    flip(entry.path(), at);
+    testing::flip_byte(entry.path(), at);
   }
   ASSERT_TRUE(damaged.has_value()) << "every damaged table stopped the chain from opening";
   start_node();

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "support/ports.hpp"
+#include "support/wait.hpp"
 #include "unit/net/raw_xtmp_client.hpp"
 
 #include <nlohmann/json.hpp>
@@ -66,8 +67,8 @@ using consensus::consensus_chain_id;
 using consensus::ConsensusPayload;
 using consensus::Finality;
 
-// Only to catch hangs: with 300 ms rounds the network commits several blocks a second.
-constexpr std::chrono::milliseconds kHangGuard = 15s;
+// Waits use testing::eventually (tests/support/wait.hpp): a 15 s hang guard; with 300 ms rounds
+// the network commits several blocks a second.
 
 constexpr std::size_t kHonest = 3;
 constexpr consensus::ValidatorIndex kByzantine = 3;  // the validator the test plays
@@ -75,15 +76,7 @@ constexpr std::uint64_t kFunded = 1'000'000;
 constexpr std::uint64_t kMaxFee = 100;
 constexpr std::uint64_t kBid = 5;
 
-template <typename F>
-bool eventually(F done, std::chrono::milliseconds limit = kHangGuard) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
-}
+using testing::eventually;
 
 crypto::Seed seed_of(int i) {
   crypto::Seed s{};

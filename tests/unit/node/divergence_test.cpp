@@ -21,6 +21,7 @@
 #include "node/node.hpp"
 #include "support/kv_module.hpp"
 #include "support/ports.hpp"
+#include "support/wait.hpp"
 
 namespace metanode::node {
 namespace {
@@ -42,15 +43,9 @@ class DriftingKv final : public testing::KvModule {
   }
 };
 
-template <typename F>
-bool eventually(F done, std::chrono::milliseconds limit = 20s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
-}
+// Only to catch hangs.
+constexpr std::chrono::milliseconds kHangGuard = 20s;
+using testing::eventually;
 
 crypto::Seed seed_of(int i) {
   crypto::Seed s{};
@@ -113,7 +108,7 @@ class DivergenceTest : public ::testing::Test {
         if (node->runtime_status().peers_connected != kValidators - 1 || node->chain().head().height < 2) return false;
       }
       return true;
-    })) << "the network did not form and commit";
+    }, kHangGuard)) << "the network did not form and commit";
   }
 
   void TearDown() override {
@@ -148,7 +143,7 @@ TEST_F(DivergenceTest, TheDivergingValidatorStopsNamingTheBlockAndTheStateRoot) 
   const auto admitted = nodes_[0]->tx_pool().admit({put}, TxPool::Source::kClient);
   ASSERT_TRUE(admitted.at(0).ok()) << admitted.at(0).error().to_string();
 
-  ASSERT_TRUE(eventually([&] { return !faults().empty(); })) << "the diverging validator did not stop";
+  ASSERT_TRUE(eventually([&] { return !faults().empty(); }, kHangGuard)) << "the diverging validator did not stop";
   const auto stopped = faults();
   ASSERT_EQ(stopped.size(), 1u) << stopped.at(1).second.to_string();
   EXPECT_EQ(stopped[0].first, kDrifting);
@@ -169,7 +164,7 @@ TEST_F(DivergenceTest, TheDivergingValidatorStopsNamingTheBlockAndTheStateRoot) 
 
   // The others carry on, and agree.
   const std::uint64_t then = nodes_[0]->chain().head().height;
-  ASSERT_TRUE(eventually([&] { return nodes_[1]->chain().head().height >= then + 2; }));
+  ASSERT_TRUE(eventually([&] { return nodes_[1]->chain().head().height >= then + 2; }, kHangGuard));
   auto a = nodes_[0]->chain().block(then);
   auto b = nodes_[2]->chain().block(then);
   ASSERT_TRUE(a.ok() && a->has_value() && b.ok() && b->has_value());
