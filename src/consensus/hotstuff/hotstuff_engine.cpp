@@ -182,7 +182,12 @@ void HotStuffEngine::try_vote(const core::Hash32& id, Actions& out) {
   vote.data = VoteData{VoteKind::kHotStuff, b.height, b.round, id, target};
   vote.signature = VoteSignature{cfg_.self, cfg_.key->sign_digest(vote.data.signing_digest(cfg_.chain_id))};
   const ValidatorIndex next = leader(b.round + 1);
-  if (next == cfg_.self) {
+  if (hands_over(b.round)) {
+    // The view hands over to another leader: every validator forms the QC, so that a next
+    // leader that is down costs only its own view's timer (see hands_over).
+    broadcast(Vote{vote}, out);
+    (void)on_vote(vote, out);
+  } else if (next == cfg_.self) {
     (void)on_vote(vote, out);
   } else {
     send(next, Vote{vote}, out);
@@ -204,7 +209,8 @@ bool HotStuffEngine::extends_lock(const core::Hash32& id) const {
 
 core::Status HotStuffEngine::on_vote(const SignedVote& vote, Actions& out) {
   if (vote.data.kind != VoteKind::kHotStuff) return make_error(ErrorCode::kConsensusInvalidMessage, "not a vote");
-  if (leader(vote.data.round + 1) != cfg_.self || vote.data.round + 1 < pacemaker_.view()) return {};
+  const std::uint64_t round = vote.data.round;
+  if ((leader(round + 1) != cfg_.self && !hands_over(round)) || round + 1 < pacemaker_.view()) return {};
   MN_TRY(verify_vote(vote, cfg_.validators, cfg_.chain_id, *cfg_.verifier));
   auto qc = votes_[vote.data.round].add(vote, cfg_.validators.quorum());
   if (qc) process_qc(*qc, out);

@@ -1,6 +1,7 @@
 // Chained HotStuff: the block tree, message handling and the glue between SafetyRules (safety.hpp,
 // the paper's rules) and the Pacemaker (pacemaker.hpp, liveness). Votes for view v go to the
 // leader of v+1, who forms the QC and proposes on it; each QC moves the three-chain one step.
+// Votes of a view whose next view has another leader go to every validator instead.
 #pragma once
 
 #include <map>
@@ -79,6 +80,13 @@ class HotStuffEngine final : public Engine {
     return cfg_.leader_reputation ? reputation_.leader(view, view / kViewsPerLeader)
                                   : cfg_.validators.leader(0, view / kViewsPerLeader);
   }
+  // Votes for a view whose successor has another leader go to every validator, and every
+  // validator forms the QC and enters the next view on it. If that next leader is down, only its
+  // own view times out (and its TC skips the leader's second view): one timer per dead leader.
+  // Sent only to the next leader, the votes would die with it, the handing-over view would time
+  // out too, and a crashed validator would cost two timers. Safety does not care who forms a QC.
+  // Cost: n signature checks per validator for every second view.
+  bool hands_over(std::uint64_t view) const { return leader(view + 1) != leader(view); }
   void remember_committed(const Block& b);
   // The view entered on a timeout certificate of `tc_view`: the next one, except that a TC of a
   // leader's first view also skips its second (the leader that let one view time out is not
@@ -109,7 +117,7 @@ class HotStuffEngine final : public Engine {
   std::map<core::Hash32, std::uint64_t> requested_;  // block id -> when we asked (asked again after a while)
   std::map<core::Hash32, bool> verdicts_;
   std::set<core::Hash32> validation_requested_;
-  std::map<std::uint64_t, VoteCollector> votes_;  // as leader of view+1, by voted view
+  std::map<std::uint64_t, VoteCollector> votes_;  // as leader of view+1 (or any, on a hand-over), by voted view
   std::uint64_t timed_out_view_ = 0;           // last view we sent a timeout for (0: none)
   bool awaiting_payload_ = false;
   std::uint64_t sync_requested_height_ = 0;

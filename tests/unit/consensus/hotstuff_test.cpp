@@ -85,7 +85,9 @@ Proposed leader_proposal(core::Bytes payload) {
   return {*std::get<Broadcast>(out[send]).message, std::get<StoreBlock>(out[store]).block_id};
 }
 
-TEST(HotStuffEngine, StoresAndPersistsBeforeVotingToTheNextLeader) {
+// View 1's leader is validator 0 and view 2's is validator 1: the vote hands over to another
+// leader, so it goes to every validator (a next leader that is down must not take the QC with it).
+TEST(HotStuffEngine, StoresAndPersistsBeforeVotingAndAHandOverVoteGoesToAll) {
   const Proposed p = leader_proposal({1, 2});
   HotStuffEngine node(engine_config(kN, 2));
   Actions out;
@@ -100,17 +102,43 @@ TEST(HotStuffEngine, StoresAndPersistsBeforeVotingToTheNextLeader) {
   node.on_payload_verdict(p.id, true, 3, out);
   const int store = first_index<StoreBlock>(out);
   const int persist = first_index<PersistState>(out);
-  const int send = first_index<SendTo>(out);
+  const int send = first_index<Broadcast>(out);
   ASSERT_GE(store, 0);
   ASSERT_GT(persist, store);
   ASSERT_GT(send, persist);
-  const auto& vote_msg = std::get<SendTo>(out[send]);
-  EXPECT_EQ(vote_msg.to, 1u);  // leader of view 2
+  EXPECT_TRUE(actions_of<SendTo>(out).empty());
+  const auto& vote_msg = std::get<Broadcast>(out[send]);
   auto m = decode_message(*vote_msg.message).value();
   ASSERT_TRUE(std::holds_alternative<Vote>(m));
   EXPECT_EQ(std::get<Vote>(m).vote.data.block_id, p.id);
   auto state = core::decode<SafetyState>(std::get<PersistState>(out[persist]).state).value();
   EXPECT_EQ(state.last_voted_view, 1u);
+}
+
+// Every validator forms the QC of a hand-over view from the broadcast votes and moves on to the
+// next view on its own (so it does not wait for a next leader that may be down).
+TEST(HotStuffEngine, AnyValidatorFormsTheQcOfAHandOverViewAndEntersTheNextView) {
+  const Proposed p = leader_proposal({1});
+  auto voter = [&](ValidatorIndex self) {
+    auto node = std::make_unique<HotStuffEngine>(engine_config(kN, self));
+    Actions out;
+    EngineStart s;
+    s.committed = genesis_block(test_chain_id());
+    node->start(s, out);
+    (void)node->on_message(0, p.proposal, 2, out);
+    node->on_payload_verdict(p.id, true, 3, out);
+    return std::make_pair(std::move(node), out);
+  };
+  auto [observer, ignored] = voter(2);
+  EXPECT_EQ(observer->status().round, 1u);
+  for (ValidatorIndex other : {0u, 3u}) {
+    auto [node, out] = voter(other);
+    const auto votes = actions_of<Broadcast>(out);
+    ASSERT_EQ(votes.size(), 1u);
+    Actions o;
+    ASSERT_TRUE(observer->on_message(other, *votes[0]->message, 4, o).ok());
+  }
+  EXPECT_EQ(observer->status().round, 2u);  // QC of view 1 formed here: view 2 entered
 }
 
 TEST(HotStuffEngine, RestartedValidatorNeverVotesTwiceInAView) {
@@ -135,7 +163,7 @@ TEST(HotStuffEngine, RestartedValidatorNeverVotesTwiceInAView) {
     restarted.start(rs, o);
     (void)restarted.on_message(0, second.proposal, 4, o);
     restarted.on_payload_verdict(second.id, true, 5, o);
-    return actions_of<SendTo>(o).size();
+    return actions_of<SendTo>(o).size() + actions_of<Broadcast>(o).size();
   };
   EXPECT_EQ(votes_after_restart(persisted), 0u);
   EXPECT_EQ(votes_after_restart(std::nullopt), 1u);  // without the state it would: the test can fail
