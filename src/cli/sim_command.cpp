@@ -145,10 +145,11 @@ int run_sim(Io& io, const SimOptions& o) {
   io.out << fmt::format("  violations          {}\n", failed.size());
   if (base.faults) {
     io.out << fmt::format(
-        "  faults injected     byzantine: {} silent, {} equivocating leaders, {} double voters, {} twin pairs; "
+        "  faults injected     byzantine: {} silent, {} equivocating leaders, {} double voters, {} twin pairs, "
+        "{} lock attackers ({} played their schedule); "
         "{} crashes / {} restarts; {} partitions; {} messages dropped, {} duplicated; {} invalid payloads proposed\n",
         faults.byzantine_silent, faults.byzantine_equivocating, faults.byzantine_double_voting, faults.twins,
-        faults.crashes, faults.restarts, faults.partitions, faults.dropped, faults.duplicated, faults.invalid_payloads);
+        faults.byzantine_lock_attackers, faults.lock_attacks_launched, faults.crashes, faults.restarts, faults.partitions, faults.dropped, faults.duplicated, faults.invalid_payloads);
     if (!recovery.empty()) {
       io.out << fmt::format("  after GST           all honest validators committed 2 more blocks within median {} ms, "
                             "max {} ms (simulated); timed-out rounds after GST: median {}, max {}\n",

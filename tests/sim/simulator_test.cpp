@@ -1,8 +1,8 @@
 // The consensus engines under the deterministic simulator: 2,000 seeds per engine for n = 4 and
 // n = 7 with mixed faults (delays, drops, duplicates, reordering, partitions, crashes and
-// restarts, equivocating leaders, double voters, silent validators, twins) and no violation;
-// the same seed replays exactly; and deliberately broken variants are caught, so a pass means
-// something.
+// restarts, equivocating leaders, double voters, silent validators, twins, and for HotStuff a lock
+// attacker) and no violation; the same seed replays exactly; and deliberately broken variants are
+// caught, so a pass means something.
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -20,7 +20,7 @@ struct Sweep {
 };
 
 Sweep sweep(EngineKind engine, std::size_t n, std::uint64_t first, std::uint64_t count, Broken broken = Broken::kNone,
-            bool stop_at_first = false) {
+            const std::string& stop_at = "") {
   Sweep s;
   for (std::uint64_t seed = first; seed < first + count; ++seed) {
     SimConfig cfg;
@@ -33,8 +33,9 @@ Sweep sweep(EngineKind engine, std::size_t n, std::uint64_t first, std::uint64_t
     s.faults.add(r.faults);
     if (!r.ok) {
       ++s.violations;
-      if (s.violations <= 5) s.report += "\n  " + r.violation + "\n    replay: " + r.replay_command;
-      if (stop_at_first) break;
+      const bool stop = !stop_at.empty() && r.violation.find(stop_at) != std::string::npos;
+      if (s.violations <= 5 || stop) s.report += "\n  " + r.violation + "\n    replay: " + r.replay_command;
+      if (stop) break;
     }
   }
   return s;
@@ -50,6 +51,10 @@ void expect_clean(EngineKind engine, std::size_t n, std::uint64_t first, std::ui
   EXPECT_GT(s.faults.byzantine_equivocating + s.faults.byzantine_double_voting, count / 10);
   EXPECT_GT(s.faults.twins, count / 20);
   EXPECT_GT(s.faults.byzantine_silent, count / 20);
+  // The lock attacker (consensus/sim/lock_attack.hpp) found its schedule and played it.
+  if (engine == EngineKind::kHotStuff) {
+    EXPECT_GE(s.faults.lock_attacks_launched, 3u);
+  }
 }
 
 // 2,000 seeds per engine and size, in two shards so ctest can run them side by side.
@@ -82,10 +87,11 @@ TEST(Sim, ASeedReplaysExactly) {
   }
 }
 
-// The checker can fail: each broken variant is caught within the seed budget.
+// The checker can fail: each broken variant is caught within the seed budget, by the kind of
+// violation it must cause (a broken quorum may also stall first: that is not the catch).
 void expect_caught(EngineKind engine, std::size_t n, Broken broken, std::uint64_t budget, const std::string& kind) {
-  const Sweep s = sweep(engine, n, 1, budget, broken, /*stop_at_first=*/true);
-  ASSERT_EQ(s.violations, 1u) << "broken variant '" << broken_name(broken) << "' of " << engine_name(engine)
+  const Sweep s = sweep(engine, n, 1, budget, broken, /*stop_at=*/kind);
+  ASSERT_GE(s.violations, 1u) << "broken variant '" << broken_name(broken) << "' of " << engine_name(engine)
                               << " survived " << budget << " seeds";
   EXPECT_NE(s.report.find(kind), std::string::npos) << s.report;
 }
@@ -95,6 +101,12 @@ TEST(SimChecker, CatchesIbftWithAQuorumOfFPlusOne) {
 }
 TEST(SimChecker, CatchesIbftIgnoringPreparedCertificates) {
   expect_caught(EngineKind::kIbft, 4, Broken::kLock, 2000, "agreement:");
+}
+// The lock attacker's schedule (a commit shown to one validator, a fork below it) is what the
+// locking rule exists for; random faults alone did not find it in 25,000 seeds.
+TEST(SimChecker, CatchesHotStuffWithoutTheLockingRule) {
+  expect_caught(EngineKind::kHotStuff, 4, Broken::kLock, 2000, "agreement:");
+  expect_caught(EngineKind::kHotStuff, 7, Broken::kLock, 2000, "agreement:");
 }
 TEST(SimChecker, CatchesHotStuffWithAQuorumOfFPlusOne) {
   expect_caught(EngineKind::kHotStuff, 7, Broken::kQuorum, 2000, "agreement:");

@@ -30,6 +30,11 @@ class HotStuffEngine final : public Engine {
                                 Actions& out) override;
   EngineStatus status() const override;
   std::uint64_t commit_spread_blocks() const override { return 3; }
+  // The leader this validator elects for `view` (the simulator's adversary reads it too).
+  ValidatorIndex leader(std::uint64_t view) const {
+    return cfg_.leader_reputation ? reputation_.leader(view, view / kViewsPerLeader)
+                                  : cfg_.validators.leader(0, view / kViewsPerLeader);
+  }
 
  private:
   static constexpr std::size_t kBlocksMax = 8192;          // block tree, all forks together
@@ -76,10 +81,6 @@ class HotStuffEngine final : public Engine {
   // Past this many views (per validator) without a commit, leaders are plain round-robin again:
   // validators that committed different amounts would otherwise elect differently for good.
   static constexpr std::uint64_t kReputationStallViewsPerValidator = 8;
-  ValidatorIndex leader(std::uint64_t view) const {
-    return cfg_.leader_reputation ? reputation_.leader(view, view / kViewsPerLeader)
-                                  : cfg_.validators.leader(0, view / kViewsPerLeader);
-  }
   // Votes for a view whose successor has another leader go to every validator, and every
   // validator forms the QC and enters the next view on it. If that next leader is down, only its
   // own view times out (and its TC skips the leader's second view): one timer per dead leader.

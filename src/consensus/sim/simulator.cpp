@@ -16,6 +16,7 @@
 #include "consensus/hotstuff/messages.hpp"
 #include "consensus/ibft/ibft_engine.hpp"
 #include "consensus/ibft/messages.hpp"
+#include "consensus/sim/lock_attack.hpp"
 
 namespace metanode::consensus::sim {
 
@@ -53,6 +54,8 @@ void FaultCounts::add(const FaultCounts& o) {
   byzantine_equivocating += o.byzantine_equivocating;
   byzantine_double_voting += o.byzantine_double_voting;
   twins += o.twins;
+  byzantine_lock_attackers += o.byzantine_lock_attackers;
+  lock_attacks_launched += o.lock_attacks_launched;
   crashes += o.crashes;
   restarts += o.restarts;
   partitions += o.partitions;
@@ -63,7 +66,7 @@ void FaultCounts::add(const FaultCounts& o) {
 
 namespace {
 
-enum class Role { kHonest, kSilent, kEquivocate, kDoubleVote, kTwin };
+enum class Role { kHonest, kSilent, kEquivocate, kDoubleVote, kTwin, kLockAttacker };
 
 std::string_view role_name(Role r) {
   switch (r) {
@@ -72,6 +75,7 @@ std::string_view role_name(Role r) {
     case Role::kEquivocate: return "equivocating leader";
     case Role::kDoubleVote: return "double voter";
     case Role::kTwin: return "twin";
+    case Role::kLockAttacker: return "lock attacker";
   }
   return "?";
 }
@@ -158,6 +162,8 @@ class Simulation {
   void link(std::size_t from, std::size_t to, Event e);
   void send_engine_message(std::size_t from, std::optional<ValidatorIndex> to, SharedBytes bytes);
   void send_byzantine(std::size_t from, std::optional<ValidatorIndex> to, const SharedBytes& bytes);
+  void send_from_instance(std::size_t i, std::optional<ValidatorIndex> to, const SharedBytes& bytes);
+  void attack_observe(std::size_t from, std::optional<ValidatorIndex> to, const core::Bytes& bytes);
   void check_honest_claims(std::size_t i, const core::Bytes& bytes);
   std::vector<Claim> claims_of(const core::Bytes& bytes) const;
   void on_commit(std::size_t i, const CommitBlock& c);
@@ -190,6 +196,7 @@ class Simulation {
   std::vector<std::shared_ptr<const crypto::KeyPair>> keys_;
   std::shared_ptr<CachingVerifier> verifier_;
   std::vector<Instance> instances_;
+  std::optional<LockAttack> attack_;  // HotStuff seeds with a lock attacker
 
   // Network model before GST.
   std::uint64_t gst_ms_ = 0;
@@ -258,12 +265,23 @@ void Simulation::plan_faults() {
   for (std::size_t i = 0; i < n; ++i) order[i] = i;
   for (std::size_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng_() % (i + 1)]);
   const std::size_t byzantine = uniform(0, f);
+  const std::uint64_t behaviours = cfg_.engine == EngineKind::kHotStuff ? 5 : 4;
   for (std::size_t k = 0; k < byzantine; ++k) {
     Instance& inst = instances_[order[k]];
-    switch (rng_() % 4) {
+    switch (rng_() % behaviours) {
       case 0: inst.role = Role::kSilent; ++fc.byzantine_silent; break;
       case 1: inst.role = Role::kEquivocate; ++fc.byzantine_equivocating; break;
       case 2: inst.role = Role::kDoubleVote; ++fc.byzantine_double_voting; break;
+      case 4:
+        if (attack_) {  // one schedule per seed
+          inst.role = Role::kSilent;
+          ++fc.byzantine_silent;
+          break;
+        }
+        inst.role = Role::kLockAttacker;
+        attack_.emplace(inst.index, keys_[inst.index], chain_id_, validators_->quorum());
+        ++fc.byzantine_lock_attackers;
+        break;
       default: {
         inst.role = Role::kTwin;
         Instance twin;
@@ -373,6 +391,12 @@ void Simulation::start_instance(std::size_t i) {
 
 void Simulation::link(std::size_t from, std::size_t to, Event e) {
   e.inst = to;
+  if (attack_ && !after_gst_ &&
+      !attack_->delivers(instances_[from].index, instances_[to].index,
+                         e.type == EventType::kDeliver ? e.bytes.get() : nullptr)) {
+    ++result_.faults.dropped;
+    return;
+  }
   if (cfg_.faults && !after_gst_) {
     if (!partition_.empty() && partition_[from] != partition_[to]) {
       ++result_.faults.dropped;
@@ -565,6 +589,49 @@ void Simulation::send_byzantine(std::size_t from, std::optional<ValidatorIndex> 
   }
 }
 
+void Simulation::send_from_instance(std::size_t i, std::optional<ValidatorIndex> to, const SharedBytes& bytes) {
+  const Instance& inst = instances_[i];
+  if (inst.honest()) check_honest_claims(i, *bytes);
+  if (inst.role == Role::kEquivocate || inst.role == Role::kDoubleVote) return send_byzantine(i, to, bytes);
+  // While its schedule runs, the lock attacker's engine says nothing: the schedule speaks for it.
+  if (inst.role == Role::kLockAttacker && attack_->running()) return;
+  send_engine_message(i, to, bytes);
+  if (attack_ && inst.honest()) attack_observe(i, to, *bytes);
+}
+
+// The lock attacker watches what honest validators send (it sees the whole network before GST)
+// and answers with what its schedule calls for, delivered promptly to everyone but the victim.
+void Simulation::attack_observe(std::size_t from, std::optional<ValidatorIndex> to, const core::Bytes& bytes) {
+  std::size_t attacker = instances_.size();
+  for (std::size_t j = 0; j < instances_.size(); ++j) {
+    if (instances_[j].role == Role::kLockAttacker) attacker = j;
+  }
+  if (attacker == instances_.size() || !instances_[attacker].up) return;
+  const auto* engine = dynamic_cast<const hotstuff::HotStuffEngine*>(instances_[attacker].engine.get());
+  if (!engine) return;
+  const bool was_launched = attack_->launched();
+  std::vector<LockAttack::Send> sends;
+  attack_->observe(instances_[from].index, to, bytes, *engine, !after_gst_ && now_ + 2'000 < gst_ms_, sends);
+  if (!was_launched && attack_->launched()) {
+    ++result_.faults.lock_attacks_launched;
+    trace(attack_->describe());
+  }
+  for (const auto& send : sends) {
+    if (cfg_.trace) trace("n" + std::to_string(attacker) + " (attack) -> " + (send.to ? std::to_string(*send.to) : "all") + " " + describe(*send.bytes));
+    for (std::size_t j = 0; j < instances_.size(); ++j) {
+      const ValidatorIndex index = instances_[j].index;
+      if (index == attack_->attacker() || index == attack_->victim() || (send.to && index != *send.to)) continue;
+      Event e;
+      e.type = EventType::kDeliver;
+      e.inst = j;
+      e.from = attack_->attacker();
+      e.bytes = send.bytes;
+      e.time = now_ + uniform(1, 20);
+      push(std::move(e));
+    }
+  }
+}
+
 void Simulation::process(std::size_t i, Actions& actions) {
   // Actions may append more actions only through nested engine calls, which take their own list.
   for (std::size_t k = 0; k < actions.size(); ++k) {
@@ -577,20 +644,10 @@ void Simulation::process(std::size_t i, Actions& actions) {
       inst.stored_blocks.emplace(store->block_id, store->block);
     } else if (auto* send_to = std::get_if<SendTo>(&action)) {
       if (cfg_.trace) trace("n" + std::to_string(i) + " -> " + std::to_string(send_to->to) + " " + describe(*send_to->message));
-      if (inst.honest()) check_honest_claims(i, *send_to->message);
-      if (inst.role == Role::kEquivocate || inst.role == Role::kDoubleVote) {
-        send_byzantine(i, send_to->to, send_to->message);
-      } else {
-        send_engine_message(i, send_to->to, send_to->message);
-      }
+      send_from_instance(i, send_to->to, send_to->message);
     } else if (auto* bcast = std::get_if<Broadcast>(&action)) {
       if (cfg_.trace) trace("n" + std::to_string(i) + " -> all " + describe(*bcast->message));
-      if (inst.honest()) check_honest_claims(i, *bcast->message);
-      if (inst.role == Role::kEquivocate || inst.role == Role::kDoubleVote) {
-        send_byzantine(i, std::nullopt, bcast->message);
-      } else {
-        send_engine_message(i, std::nullopt, bcast->message);
-      }
+      send_from_instance(i, std::nullopt, bcast->message);
     } else if (auto* timer = std::get_if<SetTimer>(&action)) {
       Event e;
       e.type = EventType::kTimer;
@@ -790,6 +847,10 @@ void Simulation::handle_event(const Event& e) {
       return;
     case EventType::kGst: {
       after_gst_ = true;
+      if (attack_ && attack_->running()) {
+        trace(attack_->describe() + "; ends at GST");
+        attack_->end();
+      }
       partition_.clear();
       for (std::size_t i = 0; i < instances_.size(); ++i) {
         Instance& inst = instances_[i];

@@ -1,7 +1,8 @@
 // The deterministic consensus simulator: drives the real engines over a seeded fake network that
 // delays, drops, duplicates, reorders and partitions until a global stabilisation time (GST),
 // with crashes and restarts from persisted state, Byzantine validators (equivocating leaders,
-// double voters, silent ones) and twins (two live instances with one key). After every step it
+// double voters, silent ones, and for HotStuff a lock attacker that plays the schedule the locking
+// rule exists for: lock_attack.hpp) and twins (two live instances with one key). After every step it
 // checks agreement, certificates and the persistence contract; after GST, that commits resume.
 // One seed fixes everything: a failing seed replays exactly.
 #pragma once
@@ -52,6 +53,8 @@ struct FaultCounts {
   std::uint64_t byzantine_equivocating = 0;
   std::uint64_t byzantine_double_voting = 0;
   std::uint64_t twins = 0;
+  std::uint64_t byzantine_lock_attackers = 0;  // HotStuff: the adversary of lock_attack.hpp
+  std::uint64_t lock_attacks_launched = 0;     // ... that found its schedule and played it
   std::uint64_t crashes = 0;
   std::uint64_t restarts = 0;
   std::uint64_t partitions = 0;
