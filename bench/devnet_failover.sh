@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Failover figures (bench/README.md, "Failover"): for each case, a fresh devnet (metanode up) of N
 # validators with ENGINE, then `metanode bench --devnet` at RATE transfers/s for TXS transfers that
-# SIGKILLs validators KILL (e.g. 1 or 1,2) AT seconds into the load and leaves them down. Prints
+# SIGKILLs validators KILL (indices, e.g. 1 or 1,2) AT seconds into the load and leaves them down. Prints
 # the bench's before/after block for each case.
 # Usage: bench/devnet_failover.sh BINARY [ENGINE:N:KILL ...]
-#   default cases: hotstuff:4:1 hotstuff:7:1 hotstuff:7:2 ibft:4:1 ibft:7:1 ibft:7:2
+#   default cases: hotstuff:4:1 hotstuff:7:1 hotstuff:7:1,2 ibft:4:1 ibft:7:1 ibft:7:1,2
 #   env: RATE (500), TXS (15000), AT (10), PORT_BASE (27000)
 set -euo pipefail
 if [ "$#" -lt 1 ]; then
@@ -13,7 +13,7 @@ if [ "$#" -lt 1 ]; then
 fi
 bin="$1"; shift
 cases=("$@")
-[ "${#cases[@]}" -eq 0 ] && cases=(hotstuff:4:1 hotstuff:7:1 hotstuff:7:2 ibft:4:1 ibft:7:1 ibft:7:2)
+[ "${#cases[@]}" -eq 0 ] && cases=(hotstuff:4:1 hotstuff:7:1 hotstuff:7:1,2 ibft:4:1 ibft:7:1 ibft:7:1,2)
 rate="${RATE:-500}"; txs="${TXS:-15000}"; at="${AT:-10}"; port_base="${PORT_BASE:-27000}"
 work="$(mktemp -d /tmp/metanode-devnet-failover.XXXXXX)"
 up_pid=""

@@ -46,6 +46,10 @@ struct NodeConfig {
   // False only in tests: the node serves its APIs over the chain but runs no consensus and no
   // XTMP; the test makes blocks itself (tests/support/single_producer.hpp).
   bool run_consensus = true;
+  // False only in tests that need the fixed round-robin proposer order (a Byzantine test peer
+  // that never signs would otherwise leave the rotation). Not read from the file: every validator
+  // of a chain must elect leaders alike.
+  bool leader_reputation = true;
 
   bool ephemeral_ports = false;    // tests: listen on free ports the OS picks (see Node::service_port)
 

@@ -222,6 +222,7 @@ core::Result<RuntimeConfig> NodeSetup::runtime_config(const Node& node) {
   rc.engine = node.chain_->genesis().consensus;
   rc.timers.base_ms = node.config_.round_timeout_ms;
   rc.timers.cap_ms = node.config_.round_timeout_cap_ms;
+  rc.leader_reputation = node.config_.leader_reputation;
   // An idle leader proposes its empty block well before anyone's round timer gives up on it.
   rc.idle_block_ms = std::min(node.config_.block_interval_ms, node.config_.round_timeout_ms / 2);
   net::TransportConfig& t = rc.transport;

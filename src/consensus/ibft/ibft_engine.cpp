@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <limits>
 
 namespace metanode::consensus::ibft {
 namespace {
@@ -54,14 +55,37 @@ core::Result<SafetyState> SafetyState::decode(core::Reader& r) {
   return s;
 }
 
-IbftEngine::IbftEngine(EngineConfig config) : cfg_(std::move(config)) {
+IbftEngine::IbftEngine(EngineConfig config)
+    : cfg_(std::move(config)),
+      // No lag (a validator deciding height h has committed every block below it) and no stall
+      // fallback (for the same reason no two validators deciding one height see different
+      // histories).
+      reputation_(cfg_.validators.size(), LeaderReputation::window_for(cfg_.validators.size()), 0,
+                  std::numeric_limits<std::uint64_t>::max() / 2) {
   assert(cfg_.key && cfg_.verifier && cfg_.validators.contains(cfg_.self));
+}
+
+void IbftEngine::remember_committed(const Block& b) {
+  static const std::vector<VoteSignature> kNone;
+  if (b.height == 0) return;
+  // The leaders of the rounds before the block's own failed at its height (bounded: a long
+  // outage names each validator a few times at most).
+  std::vector<std::pair<std::uint64_t, ValidatorIndex>> failed;
+  const std::uint64_t last = std::min<std::uint64_t>(b.round, 4 * cfg_.validators.size());
+  for (std::uint64_t r = 0; r < last; ++r) failed.emplace_back(position(b.height, r), leader(b.height, r));
+  // The parent's commit seals were signed during the parent's height (after all its rounds).
+  const std::uint64_t signed_at = position(b.height - 1, kRoundsPerHeight - 1);
+  reputation_.on_committed(position(b.height, b.round), b.proposer, signed_at, b.justify ? b.justify->signatures : kNone,
+                           failed);
 }
 
 void IbftEngine::start(const EngineStart& start, Actions& out) {
   now_ms_ = start.now_ms;
+  for (const Block& b : start.history) remember_committed(b);
+  remember_committed(start.committed);
   committed_height_ = start.committed.height;
   committed_id_ = start.committed.id();
+  committed_cert_ = start.committed_cert;
   std::optional<SafetyState> restored;
   if (start.persisted) {
     auto decoded = core::decode<SafetyState>(*start.persisted);
@@ -124,15 +148,20 @@ void IbftEngine::mark_started(Actions& out) {
   arm_timer(out);
 }
 
-void IbftEngine::arm_timer(Actions& out) {
-  // A waiting round repeats its ROUND-CHANGE every base period (messages may have been lost).
-  const std::uint64_t period = round_started_ ? cfg_.timers.timeout_ms(round_) : cfg_.timers.base_ms;
-  out.push_back(SetTimer{round_started_ms_ + period});
+// A started round waits the base timer in rounds 0 and 1 and doubles from round 2 on: a round
+// whose proposer is down costs one base timer even when the next proposer is down too (a
+// doubling from round 1 made two dead proposers in a row cost three base timers). A waiting
+// round repeats its ROUND-CHANGE every base period (messages may have been lost).
+std::uint64_t IbftEngine::round_period_ms() const {
+  if (!round_started_) return cfg_.timers.base_ms;
+  return cfg_.timers.timeout_ms(round_ > 1 ? round_ - 1 : 0);
 }
+
+void IbftEngine::arm_timer(Actions& out) { out.push_back(SetTimer{round_started_ms_ + round_period_ms()}); }
 
 void IbftEngine::on_tick(std::uint64_t now_ms, Actions& out) {
   now_ms_ = std::max(now_ms_, now_ms);
-  const std::uint64_t period = round_started_ ? cfg_.timers.timeout_ms(round_) : cfg_.timers.base_ms;
+  const std::uint64_t period = round_period_ms();
   if (now_ms_ < round_started_ms_ + period) return;
   if (!round_started_) {
     round_started_ms_ = now_ms_;
@@ -182,21 +211,23 @@ core::Status IbftEngine::handle(ValidatorIndex from, Message message, Actions& o
 core::Status IbftEngine::on_pre_prepare(ValidatorIndex from, PrePrepare m, Actions& out) {
   if (m.round < round_) return {};
   if (m.round > round_ + kRoundsAheadMax) return make_error(ErrorCode::kConsensusInvalidMessage, "pre-prepare round too far ahead");
-  const ValidatorIndex leader = cfg_.validators.leader(height_, m.round);
+  const ValidatorIndex leader = this->leader(height_, m.round);
   if (from != leader || m.signature.signer != leader) {
     return make_error(ErrorCode::kConsensusNotLeader, "pre-prepare for round " + std::to_string(m.round) +
                                                           " not from its leader " + std::to_string(leader));
   }
-  const Block& b = m.block;
-  if (b.height != height_ || b.parent_id != committed_id_ || b.round != 0 || b.justify) {
-    return make_error(ErrorCode::kConsensusInvalidMessage, "pre-prepare block does not extend our chain at height " +
-                                                               std::to_string(height_));
-  }
-  const core::Hash32 id = b.id();
+  const core::Hash32 id = m.block.id();
   if (!cfg_.verifier->verify(cfg_.validators.key(leader), m.signing_digest(cfg_.chain_id, id), m.signature.signature)) {
     return make_error(ErrorCode::kBadSignature, "pre-prepare signature does not verify");
   }
-  if (m.round > 0) MN_TRY(justify_pre_prepare(m, id));
+  MN_TRY(check_block(from, m));
+  bool reproposal = false;
+  if (m.round > 0) MN_TRY(justify_pre_prepare(m, id, reproposal));
+  // A new value names its round and proposer; only a prepared value carried into a later round
+  // keeps the ones it was first proposed with.
+  if (!reproposal && (m.block.round != m.round || m.block.proposer != from)) {
+    return make_error(ErrorCode::kConsensusInvalidMessage, "pre-prepare of a new value that does not name its round and proposer");
+  }
   // A justified PRE-PREPARE for a later round proves a quorum moved there: follow.
   if (m.round > round_) enter_round(m.round, /*started=*/true, out);
   mark_started(out);
@@ -207,10 +238,26 @@ core::Status IbftEngine::on_pre_prepare(ValidatorIndex from, PrePrepare m, Actio
   return {};
 }
 
+// The block extends our chain and carries the commit certificate of its parent.
+core::Status IbftEngine::check_block(ValidatorIndex from, const PrePrepare& m) const {
+  (void)from;
+  const Block& b = m.block;
+  if (b.height != height_ || b.parent_id != committed_id_ || b.round > m.round) {
+    return make_error(ErrorCode::kConsensusInvalidMessage, "pre-prepare block does not extend our chain at height " +
+                                                               std::to_string(height_));
+  }
+  if (height_ == 1) {
+    if (b.justify) return make_error(ErrorCode::kConsensusInvalidMessage, "the first block carries a parent certificate");
+    return {};
+  }
+  if (!b.justify) return make_error(ErrorCode::kConsensusBadCertificate, "pre-prepare block lacks its parent's commit certificate");
+  return verify_commit_certificate(*b.justify, height_ - 1, committed_id_, cfg_.validators, cfg_.chain_id, *cfg_.verifier);
+}
+
 // JustifyPrePrepare: round 0 needs nothing; a later round needs a quorum of ROUND-CHANGEs for
 // it, and if any claims a prepared block, the value must be HighestPrepared's, proven by its
 // PREPARE quorum.
-core::Status IbftEngine::justify_pre_prepare(const PrePrepare& m, const core::Hash32& block_id) {
+core::Status IbftEngine::justify_pre_prepare(const PrePrepare& m, const core::Hash32& block_id, bool& reproposal) {
   std::set<ValidatorIndex> signers;
   std::optional<PreparedClaim> highest;
   for (const RoundChange& rc : m.justification) {
@@ -235,7 +282,9 @@ core::Status IbftEngine::justify_pre_prepare(const PrePrepare& m, const core::Ha
   if (!m.prepared_qc || m.prepared_qc->data != expected) {
     return make_error(ErrorCode::kConsensusBadCertificate, "pre-prepare lacks the prepared certificate of its value");
   }
-  return verify_quorum_cert(*m.prepared_qc, cfg_.validators, cfg_.chain_id, *cfg_.verifier);
+  MN_TRY(verify_quorum_cert(*m.prepared_qc, cfg_.validators, cfg_.chain_id, *cfg_.verifier));
+  reproposal = true;
+  return {};
 }
 
 core::Status IbftEngine::check_round_change(const RoundChange& m, bool with_proof) {
@@ -343,7 +392,7 @@ core::Status IbftEngine::on_round_change(ValidatorIndex from, RoundChange m, Act
 }
 
 void IbftEngine::propose_if_leader(Actions& out) {
-  if (cfg_.validators.leader(height_, round_) != cfg_.self || proposed_ || awaiting_payload_) return;
+  if (leader(height_, round_) != cfg_.self || proposed_ || awaiting_payload_) return;
   // One proposal per round, even across a restart.
   if (safety_.sent_proposal && safety_.sent_proposal->round >= round_) return;
   if (round_ > 0) {
@@ -370,8 +419,10 @@ void IbftEngine::on_payload(std::uint64_t height, core::Bytes payload, std::uint
   Block b;
   b.height = height_;
   b.parent_id = committed_id_;
+  b.round = round_;
   b.proposer = cfg_.self;
   b.payload = std::move(payload);
+  if (height_ > 1) b.justify = committed_cert_;
   send_pre_prepare(std::move(b), out);
 }
 
@@ -470,6 +521,8 @@ void IbftEngine::maybe_decide(std::uint64_t round, const core::Hash32& block_id,
     }
     return;
   }
+  remember_committed(block->second);
+  committed_cert_ = qc;
   out.push_back(CommitBlock{block->second, block_id, std::move(qc)});
   committed_height_ = height_;
   committed_id_ = block_id;
@@ -510,7 +563,11 @@ core::Status IbftEngine::on_synced_blocks(const std::vector<Block>& blocks, cons
     parent = ids.back();
   }
   MN_TRY(verify_commit_certificate(cert, blocks.back().height, ids.back(), cfg_.validators, cfg_.chain_id, *cfg_.verifier));
-  for (std::size_t i = 0; i < blocks.size(); ++i) out.push_back(CommitBlock{blocks[i], ids[i], cert});
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    remember_committed(blocks[i]);
+    out.push_back(CommitBlock{blocks[i], ids[i], cert});
+  }
+  committed_cert_ = cert;
   committed_height_ = blocks.back().height;
   committed_id_ = ids.back();
   start_height(committed_height_ + 1, std::nullopt, out);

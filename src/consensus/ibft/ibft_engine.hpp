@@ -13,6 +13,7 @@
 
 #include "consensus/engine.hpp"
 #include "consensus/ibft/messages.hpp"
+#include "consensus/reputation.hpp"
 
 namespace metanode::consensus::ibft {
 
@@ -45,6 +46,13 @@ class IbftEngine final : public Engine {
                                 Actions& out) override;
   EngineStatus status() const override;
   std::uint64_t commit_spread_blocks() const override { return 0; }
+  // The proposer of (height, round): round-robin over the candidates of leader reputation
+  // (reputation.hpp) at this height. Every validator deciding a height has committed the same
+  // blocks below it, so all elect the same proposer.
+  ValidatorIndex leader(std::uint64_t height, std::uint64_t round) const {
+    return cfg_.leader_reputation ? reputation_.leader(position(height, 0), height + round)
+                                  : cfg_.validators.leader(height, round);
+  }
 
  private:
   // Messages kept for the next height, so a node that decides late does not miss them.
@@ -52,6 +60,17 @@ class IbftEngine final : public Engine {
   // Rounds ahead of ours for which we keep messages (a peer cannot make us hold more).
   static constexpr std::uint64_t kRoundsAheadMax = 1024;
 
+  // Leader reputation reads committed blocks (blocks carry what it needs, deterministically):
+  //  - took part: the block's proposer, and the signers of its parent's commit certificate, which
+  //    every block after the first carries as `justify` (as Tendermint's LastCommit);
+  //  - failed: the proposers of the rounds before the one its block was first proposed in
+  //    (`round`, kept when a later round re-proposes a prepared block).
+  // Positions order (height, round) pairs for it: height * kRoundsPerHeight + round.
+  static constexpr std::uint64_t kRoundsPerHeight = 1024;
+  static std::uint64_t position(std::uint64_t height, std::uint64_t round) {
+    return height * kRoundsPerHeight + std::min(round, kRoundsPerHeight - 1);
+  }
+  void remember_committed(const Block& b);
   void start_height(std::uint64_t height, std::optional<SafetyState> restored, Actions& out);
   // `started`: the round really began (round 0, a quorum of ROUND-CHANGEs for it, or a justified
   // PRE-PREPARE). Only a started round's timer moves us on; a round we reached alone waits,
@@ -59,6 +78,7 @@ class IbftEngine final : public Engine {
   void enter_round(std::uint64_t round, bool started, Actions& out);
   void mark_started(Actions& out);
   void arm_timer(Actions& out);
+  std::uint64_t round_period_ms() const;
   core::Status handle(ValidatorIndex from, Message message, Actions& out);
   core::Status dispatch(ValidatorIndex from, core::ByteView bytes, Actions& out);
   core::Status on_pre_prepare(ValidatorIndex from, PrePrepare m, Actions& out);
@@ -66,7 +86,9 @@ class IbftEngine final : public Engine {
   core::Status on_commit(const SignedVote& vote, Actions& out);
   core::Status on_round_change(ValidatorIndex from, RoundChange m, Actions& out);
   core::Status check_round_change(const RoundChange& m, bool with_proof);
-  core::Status justify_pre_prepare(const PrePrepare& m, const core::Hash32& block_id);
+  // `reproposal`: set when the round's justification carries a prepared value (the block is it).
+  core::Status justify_pre_prepare(const PrePrepare& m, const core::Hash32& block_id, bool& reproposal);
+  core::Status check_block(ValidatorIndex from, const PrePrepare& m) const;
 
   void propose_if_leader(Actions& out);
   void send_pre_prepare(Block block, Actions& out);
@@ -79,9 +101,11 @@ class IbftEngine final : public Engine {
   SignedVote sign_vote(VoteData data) const;
 
   EngineConfig cfg_;
+  LeaderReputation reputation_;
   std::uint64_t now_ms_ = 0;
   std::uint64_t committed_height_ = 0;
   core::Hash32 committed_id_{};
+  std::optional<QuorumCert> committed_cert_;  // of committed_height_: the next block's justify
 
   // State of the height being decided.
   std::uint64_t height_ = 1;

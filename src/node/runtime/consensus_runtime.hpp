@@ -72,6 +72,7 @@ struct RuntimeConfig {
   std::uint32_t idle_block_ms = 1000;  // with nothing to include, propose an empty block after this
   std::size_t sync_blocks_max = 64;    // per sync reply
   std::size_t sync_bytes_max = 8u << 20;
+  bool leader_reputation = true;       // consensus::EngineConfig::leader_reputation
 };
 
 struct RuntimeStatus {

@@ -99,6 +99,7 @@ core::Status ConsensusRuntime::start() {
   ec.key = key_;
   ec.verifier = verifier_;
   ec.timers = config_.timers;
+  ec.leader_reputation = config_.leader_reputation;
   if (config_.engine == "ibft") {
     engine_ = std::make_unique<consensus::ibft::IbftEngine>(std::move(ec));
   } else if (config_.engine == "hotstuff") {

@@ -121,6 +121,62 @@ TEST(Ibft, QuorumOfCommitSealsDecidesWithACertificate) {
   EXPECT_EQ(node.status().height, 2u);
 }
 
+// Every block after the first carries its parent's commit certificate and names the round it
+// was proposed in (leader reputation reads both from committed blocks); a proposal without the
+// certificate, or naming a later round than its own, is refused.
+TEST(Ibft, BlocksCarryTheirParentsCommitCertificateAndTheirRound) {
+  IbftEngine node(engine_config(kN, 2));
+  Actions out;
+  node.start(genesis_start(), out);
+  (void)node.on_message(kLeader, leader_pre_prepare({9}), 1, out);
+  const core::Hash32 id = actions_of<ValidatePayload>(out).at(0)->block_id;
+  node.on_payload_verdict(id, true, 2, out);
+  for (ValidatorIndex v : {0u, 1u}) {
+    (void)node.on_message(v, encode_message(Prepare{sign_vote(VoteData{VoteKind::kPrepare, 1, 0, id, std::nullopt}, v)}), 3, out);
+  }
+  for (ValidatorIndex v : {0u, 3u}) {
+    (void)node.on_message(v, encode_message(Commit{sign_vote(VoteData{VoteKind::kCommit, 1, 0, id, CommitTarget{1, id}}, v)}), 4, out);
+  }
+  const auto commits = actions_of<CommitBlock>(out);
+  ASSERT_EQ(commits.size(), 1u);
+  const Block first = commits[0]->block;
+  const QuorumCert first_cert = commits[0]->certificate;
+  // Height 2, round 0: validator 2 leads (a young chain elects round-robin).
+  ASSERT_EQ(actions_of<RequestPayload>(out).size(), 1u);
+  out.clear();
+  node.on_payload(2, core::Bytes{7}, 5, out);
+  const auto sent = actions_of<Broadcast>(out);
+  ASSERT_EQ(sent.size(), 1u);
+  const PrePrepare pp = std::get<PrePrepare>(decode(sent[0]->message));
+  EXPECT_EQ(pp.block.round, 0u);
+  EXPECT_EQ(pp.block.proposer, 2u);
+  ASSERT_TRUE(pp.block.justify.has_value());
+  CachingVerifier verifier;
+  EXPECT_TRUE(verify_commit_certificate(*pp.block.justify, 1, id, testing::validator_set(kN), test_chain_id(), verifier).ok());
+
+  IbftEngine follower(engine_config(kN, 3));
+  EngineStart s;
+  s.committed = first;
+  s.committed_cert = first_cert;
+  Actions o;
+  follower.start(s, o);
+  auto code = [&](PrePrepare m) {
+    m.signature = VoteSignature{2, testing::validator_key(2)->sign_digest(m.signing_digest(test_chain_id(), m.block.id()))};
+    auto st = follower.on_message(2, encode_message(m), 6, o);
+    return st.ok() ? core::ErrorCode::kInternal : st.error().code;
+  };
+  PrePrepare bare = pp;
+  bare.block.justify.reset();
+  EXPECT_EQ(code(bare), core::ErrorCode::kConsensusBadCertificate);
+  PrePrepare later = pp;
+  later.block.round = 1;
+  EXPECT_EQ(code(later), core::ErrorCode::kConsensusInvalidMessage);
+  PrePrepare other = pp;
+  other.block.proposer = 1;
+  EXPECT_EQ(code(other), core::ErrorCode::kConsensusInvalidMessage);
+  EXPECT_TRUE(follower.on_message(2, encode_message(pp), 6, o).ok());
+}
+
 TEST(Ibft, RestartedValidatorNeverPreparesASecondValue) {
   IbftEngine node(engine_config(kN, 2));
   Actions out;

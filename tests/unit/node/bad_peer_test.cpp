@@ -327,6 +327,7 @@ class BadPeerTest : public ::testing::Test {
       config.ephemeral_ports = false;
       config.round_timeout_ms = 300;
       config.round_timeout_cap_ms = 1200;
+      config.leader_reputation = false;  // the Byzantine peer must keep its turns as leader
       config.http_threads = 2;
       for (std::size_t j = 0; j < kHonest; ++j) {
         config.peers.push_back(honest_key(j).to_hex() + "@127.0.0.1:" + std::to_string(xtmp_port(j)));
@@ -968,6 +969,11 @@ TEST_F(BadPeerTest, ProposalWithBadSignatureTwinOfPendingTransactionIsRefused) {
     block.round = 0;
     block.parent_id = consensus_id(0, head);
     block.proposer = kByzantine;
+    if (head > 0) {  // IBFT blocks carry their parent's commit certificate
+      auto parent = finality_of(0, head);
+      ASSERT_TRUE(parent.has_value());
+      block.justify = parent->cert;
+    }
     ConsensusPayload payload;
     payload.timestamp_unix_ms = core::SystemClock().now_unix_ms();
     payload.txs.push_back(twin);
