@@ -3,7 +3,9 @@
 // crashed validator stops being elected after a short window instead of costing a round timeout
 // every time its turn comes. "Took part" is read from committed history only: the proposer of each
 // committed block and the signers of the certificate it carries (HotStuff: the block's justify QC;
-// IBFT: its commit certificate). Every honest validator holds the same committed history, so all
+// IBFT: its parent's commit certificate, which each block carries as `justify` so that the signers
+// are part of the block and not whichever quorum a validator happened to collect). Every honest
+// validator holds the same committed history, so all
 // that have committed far enough compute the same leader; one that has not (it is behind) may
 // disagree for a while, which costs liveness in the views it disagrees on, never safety: neither
 // engine's safety rules look at who the leader is.
@@ -19,7 +21,8 @@
 //
 // Failures are read from committed blocks too (as Aptos's "failed authors"): a HotStuff block
 // whose view is more than one past its justify QC's says the views in between ended in timeouts,
-// so their leaders failed. A crashed validator is thus dropped as soon as one block that skipped
+// so their leaders failed; an IBFT block first proposed in round r > 0 says the proposers of
+// rounds 0..r-1 of its height failed. A crashed validator is thus dropped as soon as one block that skipped
 // its views is committed, instead of after a window without it.
 //   leader(p, s)  = candidates(p)[s mod |candidates(p)|]   (s: the engine's rotation slot)
 //

@@ -352,6 +352,18 @@ std::optional<ledger::Transaction> AuctionMempool::get(const core::Hash32& hash)
   return it->second.tx;
 }
 
+std::vector<ledger::Transaction> AuctionMempool::in_nonce_order(std::size_t count_max) const {
+  std::vector<ledger::Transaction> out;
+  out.reserve(std::min(count_max, entries_.size()));
+  for (const auto& [sender, chain] : senders_) {
+    for (const auto& [nonce, entry] : chain.by_nonce) {
+      if (out.size() >= count_max) return out;
+      out.push_back(entry->tx);
+    }
+  }
+  return out;
+}
+
 bool AuctionMempool::holds(const ledger::Transaction& tx, const core::Hash32& hash) const {
   const auto it = entries_.find(hash);
   // Equal hashes mean equal bodies: only the signatures, which the hash does not cover, remain.

@@ -107,6 +107,9 @@ class AuctionMempool {
   std::size_t sender_count() const { return senders_.size(); }
   bool contains(const core::Hash32& hash) const { return entries_.contains(hash); }
   std::optional<ledger::Transaction> get(const core::Hash32& hash) const;
+  // Up to count_max pending transactions, by sender and then nonce (the order a peer can admit
+  // them in), for handing the pool to a peer that just linked.
+  std::vector<ledger::Transaction> in_nonce_order(std::size_t count_max) const;
   // This very transaction, signatures included, is pending (`hash` is tx.hash()). A hash alone
   // does not say so: signatures are outside it, so a copy with other signature bytes has the
   // same hash.

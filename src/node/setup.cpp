@@ -25,6 +25,9 @@ class NodeRuntimeHost final : public RuntimeHost {
                                   const std::vector<core::Hash32>& hashes) const override {
     return pool_.pending_exact(txs, hashes);
   }
+  std::vector<ledger::Transaction> pending_in_nonce_order(std::size_t count_max) const override {
+    return pool_.pending_in_nonce_order(count_max);
+  }
   void on_applied(const ledger::ProducedBlock& produced) override { listeners_.notify(produced); }
   void admit_from_peer(std::vector<ledger::Transaction> txs) override {
     pool_.admit(std::move(txs), TxPool::Source::kPeer);

@@ -157,6 +157,11 @@ core::Result<std::uint64_t> TxPool::next_nonce(const crypto::Address& address) c
   return mempool_.next_nonce(address, chain_);
 }
 
+std::vector<ledger::Transaction> TxPool::pending_in_nonce_order(std::size_t count_max) const {
+  std::lock_guard lock(mutex_);
+  return mempool_.in_nonce_order(count_max);
+}
+
 std::optional<ledger::Transaction> TxPool::pending(const core::Hash32& hash) const {
   std::lock_guard lock(mutex_);
   return mempool_.get(hash);

@@ -62,6 +62,8 @@ class TxPool {
 
   core::Result<std::uint64_t> next_nonce(const crypto::Address& address) const;
   std::optional<ledger::Transaction> pending(const core::Hash32& hash) const;
+  // Up to count_max pending transactions, by sender and nonce (AuctionMempool::in_nonce_order).
+  std::vector<ledger::Transaction> pending_in_nonce_order(std::size_t count_max) const;
   // Why a transaction left the pool (evicted, left out of a block), if it did so recently.
   std::optional<core::Error> dropped(const core::Hash32& hash) const;
 

@@ -55,6 +55,9 @@ class RuntimeHost {
                                           const std::vector<core::Hash32>& hashes) const = 0;
   // A block was applied: clean the mempool, publish the event, count.
   virtual void on_applied(const ledger::ProducedBlock& produced) = 0;
+  // Up to count_max pending transactions, by sender and nonce: handed to a peer when its link
+  // comes up.
+  virtual std::vector<ledger::Transaction> pending_in_nonce_order(std::size_t count_max) const = 0;
   // Transactions a peer gossiped: check and admit them like a submission, without gossiping.
   virtual void admit_from_peer(std::vector<ledger::Transaction> txs) = 0;
   // Runs `work` on the node's worker threads (signature checks, sync replies).
@@ -134,6 +137,8 @@ class ConsensusRuntime {
   void on_sync_reply(const crypto::PublicKey& peer, core::ByteView reply);
   void answer_client(const crypto::PublicKey& peer, std::uint32_t stream, core::ByteView request);
   void flush_gossip();
+  bool send_gossip(const std::vector<ledger::Transaction>& txs, const crypto::PublicKey* to);
+  void gossip_pool_to(const crypto::PublicKey& peer);
   // Header certificates (certifier.cpp).
   void start_certifier();
   void certify_applied(std::uint64_t height, const core::Hash32& block_hash);

@@ -146,7 +146,10 @@ core::Status ConsensusRuntime::start() {
   handler.by_type[net::FrameType::kHeaderReply] = [this](const crypto::PublicKey& peer, net::Frame frame) {
     boost::asio::post(ctx_, [this, peer, bytes = std::move(frame.payload)] { on_header_reply(peer, bytes); });
   };
-  handler.on_connected = [](const crypto::PublicKey& peer) { spdlog::info("xtmp: linked with {}", peer.to_hex().substr(0, 12)); };
+  handler.on_connected = [this](const crypto::PublicKey& peer) {
+    spdlog::info("xtmp: linked with {}", peer.to_hex().substr(0, 12));
+    host_.post_work([this, peer] { gossip_pool_to(peer); });
+  };
   handler.on_disconnected = [](const crypto::PublicKey& peer) {
     spdlog::info("xtmp: link to {} closed", peer.to_hex().substr(0, 12));
   };

@@ -42,13 +42,31 @@ void ConsensusRuntime::flush_gossip() {
     txs.swap(gossip_queue_);
     gossip_scheduled_ = false;
   }
+  send_gossip(txs, nullptr);
+}
+
+// In frames of at most kGossipBatchMax transactions, to `to` or (null) to every linked peer.
+bool ConsensusRuntime::send_gossip(const std::vector<ledger::Transaction>& txs, const crypto::PublicKey* to) {
   for (std::size_t i = 0; i < txs.size(); i += kGossipBatchMax) {
     const std::size_t end = std::min(txs.size(), i + kGossipBatchMax);
     core::Writer w(sizeof(std::uint32_t) + (end - i) * ledger::Transaction::kEncodeReserveBytes);
     w.u32(static_cast<std::uint32_t>(end - i));
     for (std::size_t k = i; k < end; ++k) txs[k].encode(w);
-    transport_->broadcast(net::FrameType::kTxGossip, 0, w.data());
+    if (to == nullptr) {
+      transport_->broadcast(net::FrameType::kTxGossip, 0, w.data());
+    } else if (!transport_->send(*to, net::FrameType::kTxGossip, 0, w.data())) {
+      return false;
+    }
   }
+  return true;
+}
+
+// A link came up: the peer gets every transaction pending here. Gossip reaches only the peers
+// linked at the time, so what this node admitted while the peer was away (or before its own links
+// formed, just after a start) would otherwise stay here alone and be lost if this node died.
+void ConsensusRuntime::gossip_pool_to(const crypto::PublicKey& peer) {
+  const auto txs = host_.pending_in_nonce_order(kPoolHandoverMax);
+  if (send_gossip(txs, &peer) && !txs.empty()) spdlog::debug("tx gossip: handed {} pending transactions to {}", txs.size(), peer.to_hex().substr(0, 12));
 }
 
 void ConsensusRuntime::on_gossip_frame(const crypto::PublicKey& peer, net::Frame frame) {

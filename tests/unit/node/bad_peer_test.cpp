@@ -308,16 +308,7 @@ class BadPeerTest : public ::testing::Test {
     ASSERT_NE(byzantine_port_, 0);
 
     // The Byzantine validator listens first, so the honest nodes that dial it find it at once.
-    net::TransportConfig t;
-    t.seed = byzantine_key().seed();
-    t.listen_port = byzantine_port_;
-    t.backoff_base_ms = 20;
-    t.backoff_cap_ms = 200;
-    for (const auto& k : validator_keys_) t.allowed.insert(k.public_key());
-    for (std::size_t i = 0; i < kHonest; ++i) t.peers.push_back({honest_key(i), "127.0.0.1", xtmp_port(i)});
-    byzantine_ = std::make_unique<net::Transport>(t, byzantine_inbox_.handler());
-    auto started = byzantine_->start();
-    ASSERT_TRUE(started.ok()) << started.error().to_string();
+    start_byzantine();
 
     for (std::size_t i = 0; i < kHonest; ++i) {
       NodeConfig config;
@@ -353,6 +344,19 @@ class BadPeerTest : public ::testing::Test {
     auto block0 = nodes_[0]->chain().block(0);
     ASSERT_TRUE(block0.ok() && block0->has_value());
     chain_id_ = consensus_chain_id((*block0)->block.hash());
+  }
+
+  void start_byzantine() {
+    net::TransportConfig t;
+    t.seed = byzantine_key().seed();
+    t.listen_port = byzantine_port_;
+    t.backoff_base_ms = 20;
+    t.backoff_cap_ms = 200;
+    for (const auto& k : validator_keys_) t.allowed.insert(k.public_key());
+    for (std::size_t i = 0; i < kHonest; ++i) t.peers.push_back({honest_key(i), "127.0.0.1", xtmp_port(i)});
+    byzantine_ = std::make_unique<net::Transport>(t, byzantine_inbox_.handler());
+    auto started = byzantine_->start();
+    ASSERT_TRUE(started.ok()) << started.error().to_string();
   }
 
   void TearDown() override {
@@ -924,6 +928,35 @@ TEST_F(BadPeerTest, GossipedTransactionWithBadSignatureIsNotAdmitted) {
   }
   expect_network_keeps_working(target, "gossip with a bad signature");
   EXPECT_EQ(committed_nonce(target, alice_), alice_nonce + 2);
+}
+
+// A validator whose link was down when a transaction was admitted gets it when the link comes
+// back: the node hands its pending pool to every peer that links. (Gossip alone reaches only the
+// peers linked at the time: what a node admitted just after a restart, before its links formed,
+// was lost with it if it died again.) The transaction has a nonce gap, so it stays pending.
+TEST_F(BadPeerTest, APeerThatLinksLaterIsHandedThePendingPool) {
+  byzantine_->stop();
+  byzantine_.reset();
+  ASSERT_TRUE(eventually([&] { return nodes_[0]->runtime_status().peers_connected == kHonest - 1; })) << describe();
+  const ledger::Transaction waiting = transfer(alice_, committed_nonce(0, alice_) + 5, 7, address_of(bob_), "waits for a gap");
+  auto admitted = nodes_[0]->backend().submit(waiting);
+  ASSERT_TRUE(admitted.ok()) << admitted.error().to_string();
+  (void)byzantine_inbox_.take(honest_key(0), net::FrameType::kTxGossip);  // anything from before
+
+  start_byzantine();
+  const auto handed = [&] {
+    for (const net::Frame& frame : byzantine_inbox_.take(honest_key(0), net::FrameType::kTxGossip)) {
+      core::Reader r(frame.payload);
+      auto count = r.u32();
+      for (std::uint32_t i = 0; count.ok() && i < *count; ++i) {
+        auto tx = ledger::Transaction::decode(r);
+        if (!tx.ok()) break;
+        if (tx->hash() == waiting.hash() && tx->signature == waiting.signature) return true;
+      }
+    }
+    return false;
+  };
+  EXPECT_TRUE(eventually(handed)) << "node 0 did not hand its pending transaction to the peer that linked";
 }
 
 // ---- 6. a proposal carrying a transaction with a bad signature ----
