@@ -42,6 +42,19 @@ core::Bytes leader_pre_prepare(core::Bytes payload) {
   return *broadcasts.at(0)->message;
 }
 
+// Validator 2 accepts the leader's height-1 proposal with `payload` and sees PREPAREs of 0 and 1:
+// the value is prepared here. Returns its block id.
+core::Hash32 prepare_height_one(IbftEngine& node, core::Bytes payload, Actions& out) {
+  node.start(genesis_start(), out);
+  (void)node.on_message(kLeader, leader_pre_prepare(std::move(payload)), 1, out);
+  const core::Hash32 id = actions_of<ValidatePayload>(out).at(0)->block_id;
+  node.on_payload_verdict(id, true, 2, out);
+  for (ValidatorIndex v : {0u, 1u}) {
+    (void)node.on_message(v, encode_message(Prepare{sign_vote(VoteData{VoteKind::kPrepare, 1, 0, id, std::nullopt}, v)}), 3, out);
+  }
+  return id;
+}
+
 TEST(Ibft, LeaderPersistsItsProposalBeforeSendingIt) {
   IbftEngine leader(engine_config(kN, kLeader));
   Actions out;
@@ -127,13 +140,7 @@ TEST(Ibft, QuorumOfCommitSealsDecidesWithACertificate) {
 TEST(Ibft, BlocksCarryTheirParentsCommitCertificateAndTheirRound) {
   IbftEngine node(engine_config(kN, 2));
   Actions out;
-  node.start(genesis_start(), out);
-  (void)node.on_message(kLeader, leader_pre_prepare({9}), 1, out);
-  const core::Hash32 id = actions_of<ValidatePayload>(out).at(0)->block_id;
-  node.on_payload_verdict(id, true, 2, out);
-  for (ValidatorIndex v : {0u, 1u}) {
-    (void)node.on_message(v, encode_message(Prepare{sign_vote(VoteData{VoteKind::kPrepare, 1, 0, id, std::nullopt}, v)}), 3, out);
-  }
+  const core::Hash32 id = prepare_height_one(node, {9}, out);
   for (ValidatorIndex v : {0u, 3u}) {
     (void)node.on_message(v, encode_message(Commit{sign_vote(VoteData{VoteKind::kCommit, 1, 0, id, CommitTarget{1, id}}, v)}), 4, out);
   }
@@ -213,13 +220,7 @@ TEST(Ibft, RestartedValidatorNeverPreparesASecondValue) {
 TEST(Ibft, RoundChangeAfterTimeoutCarriesThePreparedCertificate) {
   IbftEngine node(engine_config(kN, 2));
   Actions out;
-  node.start(genesis_start(), out);
-  (void)node.on_message(kLeader, leader_pre_prepare({5}), 1, out);
-  const core::Hash32 id = actions_of<ValidatePayload>(out).at(0)->block_id;
-  node.on_payload_verdict(id, true, 2, out);
-  for (ValidatorIndex v : {0u, 1u}) {
-    (void)node.on_message(v, encode_message(Prepare{sign_vote(VoteData{VoteKind::kPrepare, 1, 0, id, std::nullopt}, v)}), 3, out);
-  }
+  const core::Hash32 id = prepare_height_one(node, {5}, out);
   out.clear();
   node.on_tick(50, out);  // before the 100 ms round timer
   EXPECT_TRUE(actions_of<Broadcast>(out).empty());
