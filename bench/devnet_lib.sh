@@ -3,7 +3,7 @@
 # CPU time (user + system, clock ticks) so far of the node processes of the devnet in DIR.
 node_ticks() {  # DIR
   local total=0 pid
-  for pid in $(pgrep -f "metanode node --config $1/" || true); do
+  for pid in $(pgrep -f " node --config $1/" || true); do  # any binary name
     total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
   done
   echo "$total"
