@@ -137,14 +137,21 @@ def kill_fault(cluster, bench, victim_choice, rng, record):
           f"timeouts seen by node 0); restarted, reached {target} in {catch_up_s:.1f} s")
 
 
-def stop_fault(cluster, bench, rng, record):
-    require_load(bench, "the SIGSTOP")
+def take_down(cluster, bench, rng, what, signal, how_long):
+    """Under load, sends `signal` (cluster.sigstop or cluster.sigkill) to a random non-zero node.
+    Returns the victim, the others, their height just before and the time it was sent."""
+    require_load(bench, f"the {what}")
     victim = rng.choice(range(1, VALIDATORS))
     others = cluster.live(exclude=[victim])
     h0 = cluster.max_height(others)
-    cluster.sigstop(victim)
-    stopped_at = time.monotonic()
-    c.log(f"fault: SIGSTOP node {victim} at height {h0} for {STOP_S} s")
+    signal(victim)
+    at = time.monotonic()
+    c.log(f"fault: {'SIGSTOP' if signal == cluster.sigstop else 'SIGKILL'} node {victim} at height {h0}, {how_long}")
+    return victim, others, h0, at
+
+
+def stop_fault(cluster, bench, rng, record):
+    victim, others, h0, stopped_at = take_down(cluster, bench, rng, "SIGSTOP", cluster.sigstop, f"for {STOP_S} s")
     time.sleep(STOP_S)
     h1 = wait_growth(cluster, victim, h0, "stopped")
     stopped_s = time.monotonic() - stopped_at
@@ -179,13 +186,8 @@ def kill_for_good_fault(cluster, bench, rng, record):
     """A validator SIGKILLed and left down for FOR_GOOD_S under load (the engines' failover: leader
     reputation drops it from the rotation). The others must keep committing, steadily, and agree
     block for block. It is started again afterwards only so the final audit covers four chains."""
-    require_load(bench, "the kill for good")
-    victim = rng.choice(range(1, VALIDATORS))
-    others = cluster.live(exclude=[victim])
-    h0 = cluster.max_height(others)
-    cluster.sigkill(victim)
-    killed_at = time.monotonic()
-    c.log(f"fault: SIGKILL node {victim} at height {h0}, left down for {FOR_GOOD_S} s")
+    victim, others, h0, killed_at = take_down(cluster, bench, rng, "kill for good", cluster.sigkill,
+                                              f"left down for {FOR_GOOD_S} s")
     last_h, samples = h0, []
     while time.monotonic() - killed_at < FOR_GOOD_S:
         time.sleep(FOR_GOOD_S / FOR_GOOD_CHECKS)

@@ -182,9 +182,13 @@ void HotStuffEngine::try_vote(const core::Hash32& id, Actions& out) {
   vote.data = VoteData{VoteKind::kHotStuff, b.height, b.round, id, target};
   vote.signature = VoteSignature{cfg_.self, cfg_.key->sign_digest(vote.data.signing_digest(cfg_.chain_id))};
   const ValidatorIndex next = leader(b.round + 1);
-  if (hands_over(b.round)) {
-    // The view hands over to another leader: every validator forms the QC, so that a next
-    // leader that is down costs only its own view's timer (see hands_over).
+  if (next != leader(b.round)) {
+    // Hand-over: votes for a view whose successor has another leader go to every validator, and
+    // every validator forms the QC and enters the next view on it. If that next leader is down,
+    // only its own view times out (and its TC skips the leader's second view): one timer per
+    // dead leader. Sent only to the next leader, the votes would die with it, the handing-over
+    // view would time out too, and a crashed validator would cost two timers. Safety does not
+    // care who forms a QC. Cost: n signature checks per validator for every second view.
     broadcast(Vote{vote}, out);
     (void)on_vote(vote, out);
   } else if (next == cfg_.self) {
@@ -210,7 +214,10 @@ bool HotStuffEngine::extends_lock(const core::Hash32& id) const {
 core::Status HotStuffEngine::on_vote(const SignedVote& vote, Actions& out) {
   if (vote.data.kind != VoteKind::kHotStuff) return make_error(ErrorCode::kConsensusInvalidMessage, "not a vote");
   const std::uint64_t round = vote.data.round;
-  if ((leader(round + 1) != cfg_.self && !hands_over(round)) || round + 1 < pacemaker_.view()) return {};
+  if (round + 1 < pacemaker_.view()) return {};
+  // Ours to collect as the next leader, or a hand-over vote (see try_vote).
+  const ValidatorIndex next = leader(round + 1);
+  if (next != cfg_.self && next == leader(round)) return {};
   MN_TRY(verify_vote(vote, cfg_.validators, cfg_.chain_id, *cfg_.verifier));
   auto qc = votes_[vote.data.round].add(vote, cfg_.validators.quorum());
   if (qc) process_qc(*qc, out);

@@ -81,13 +81,6 @@ class HotStuffEngine final : public Engine {
   // Past this many views (per validator) without a commit, leaders are plain round-robin again:
   // validators that committed different amounts would otherwise elect differently for good.
   static constexpr std::uint64_t kReputationStallViewsPerValidator = 8;
-  // Votes for a view whose successor has another leader go to every validator, and every
-  // validator forms the QC and enters the next view on it. If that next leader is down, only its
-  // own view times out (and its TC skips the leader's second view): one timer per dead leader.
-  // Sent only to the next leader, the votes would die with it, the handing-over view would time
-  // out too, and a crashed validator would cost two timers. Safety does not care who forms a QC.
-  // Cost: n signature checks per validator for every second view.
-  bool hands_over(std::uint64_t view) const { return leader(view + 1) != leader(view); }
   void remember_committed(const Block& b);
   // The view entered on a timeout certificate of `tc_view`: the next one, except that a TC of a
   // leader's first view also skips its second (the leader that let one view time out is not

@@ -220,7 +220,7 @@ core::Status IbftEngine::on_pre_prepare(ValidatorIndex from, PrePrepare m, Actio
   if (!cfg_.verifier->verify(cfg_.validators.key(leader), m.signing_digest(cfg_.chain_id, id), m.signature.signature)) {
     return make_error(ErrorCode::kBadSignature, "pre-prepare signature does not verify");
   }
-  MN_TRY(check_block(from, m));
+  MN_TRY(check_block(m));
   bool reproposal = false;
   if (m.round > 0) MN_TRY(justify_pre_prepare(m, id, reproposal));
   // A new value names its round and proposer; only a prepared value carried into a later round
@@ -239,8 +239,7 @@ core::Status IbftEngine::on_pre_prepare(ValidatorIndex from, PrePrepare m, Actio
 }
 
 // The block extends our chain and carries the commit certificate of its parent.
-core::Status IbftEngine::check_block(ValidatorIndex from, const PrePrepare& m) const {
-  (void)from;
+core::Status IbftEngine::check_block(const PrePrepare& m) const {
   const Block& b = m.block;
   if (b.height != height_ || b.parent_id != committed_id_ || b.round > m.round) {
     return make_error(ErrorCode::kConsensusInvalidMessage, "pre-prepare block does not extend our chain at height " +

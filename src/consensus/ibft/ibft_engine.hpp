@@ -88,7 +88,7 @@ class IbftEngine final : public Engine {
   core::Status check_round_change(const RoundChange& m, bool with_proof);
   // `reproposal`: set when the round's justification carries a prepared value (the block is it).
   core::Status justify_pre_prepare(const PrePrepare& m, const core::Hash32& block_id, bool& reproposal);
-  core::Status check_block(ValidatorIndex from, const PrePrepare& m) const;
+  core::Status check_block(const PrePrepare& m) const;
 
   void propose_if_leader(Actions& out);
   void send_pre_prepare(Block block, Actions& out);

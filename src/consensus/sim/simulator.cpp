@@ -197,6 +197,7 @@ class Simulation {
   std::shared_ptr<CachingVerifier> verifier_;
   std::vector<Instance> instances_;
   std::optional<LockAttack> attack_;  // HotStuff seeds with a lock attacker
+  std::size_t attacker_instance_ = 0;  // with attack_: the attacker's instance
 
   // Network model before GST.
   std::uint64_t gst_ms_ = 0;
@@ -280,6 +281,7 @@ void Simulation::plan_faults() {
         }
         inst.role = Role::kLockAttacker;
         attack_.emplace(inst.index, keys_[inst.index], chain_id_, validators_->quorum());
+        attacker_instance_ = order[k];
         ++fc.byzantine_lock_attackers;
         break;
       default: {
@@ -602,11 +604,8 @@ void Simulation::send_from_instance(std::size_t i, std::optional<ValidatorIndex>
 // The lock attacker watches what honest validators send (it sees the whole network before GST)
 // and answers with what its schedule calls for, delivered promptly to everyone but the victim.
 void Simulation::attack_observe(std::size_t from, std::optional<ValidatorIndex> to, const core::Bytes& bytes) {
-  std::size_t attacker = instances_.size();
-  for (std::size_t j = 0; j < instances_.size(); ++j) {
-    if (instances_[j].role == Role::kLockAttacker) attacker = j;
-  }
-  if (attacker == instances_.size() || !instances_[attacker].up) return;
+  const std::size_t attacker = attacker_instance_;
+  if (!instances_[attacker].up) return;
   const auto* engine = dynamic_cast<const hotstuff::HotStuffEngine*>(instances_[attacker].engine.get());
   if (!engine) return;
   const bool was_launched = attack_->launched();
