@@ -141,9 +141,10 @@ TEST(Sim, MessageDelaysFromProposalToCommitOnACleanNetwork) {
 // between commits from the crash on is bounded by one base timer per dead leader, for both
 // engines: leader reputation drops a dead validator from the rotation as soon as one committed
 // block names it as failed. HotStuff: the votes of the view before a dead leader's went to every
-// validator, so only the dead leader's own view times out. IBFT: the round whose proposer is down
-// times out once; rounds 0 and 1 both wait the base timer, so two dead proposers in a row (n = 7,
-// two down) cost 1 s + 1 s. Checked over 20 seeds per case. Round-robin leaders keep electing the
+// validator, so only the dead leader's own view times out, and its timeout certificate skips the
+// slots of every leader that did not sign it, so two dead leaders in a row cost one timer too. IBFT: the round whose proposer is down
+// times out once, and a quorum of round changes for the next round that lacks its proposer moves
+// on at once, so two dead proposers in a row (n = 7, two down) cost one timer too. Checked over 20 seeds per case. Round-robin leaders keep electing the
 // dead one every rotation: they time out several times more often, and take twice as long or more
 // for the same heights, than with leader reputation.
 TEST(SimFailover, TheLongestCommitGapWithFValidatorsCrashedForGoodIsBounded) {
@@ -154,8 +155,8 @@ TEST(SimFailover, TheLongestCommitGapWithFValidatorsCrashedForGoodIsBounded) {
     std::uint64_t gap_max_ms;
   };
   for (const Case& c : {Case{EngineKind::kHotStuff, 4, 1, 1'500}, Case{EngineKind::kHotStuff, 7, 1, 1'500},
-                        Case{EngineKind::kHotStuff, 7, 2, 2'500}, Case{EngineKind::kIbft, 4, 1, 1'500},
-                        Case{EngineKind::kIbft, 7, 1, 1'500}, Case{EngineKind::kIbft, 7, 2, 2'500}}) {
+                        Case{EngineKind::kHotStuff, 7, 2, 1'500}, Case{EngineKind::kIbft, 4, 1, 1'500},
+                        Case{EngineKind::kIbft, 7, 1, 1'500}, Case{EngineKind::kIbft, 7, 2, 1'500}}) {
     std::uint64_t longest = 0;
     for (std::uint64_t seed = 1; seed <= 20; ++seed) {
       SimConfig cfg;

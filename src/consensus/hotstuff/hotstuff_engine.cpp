@@ -35,6 +35,19 @@ void HotStuffEngine::remember_committed(const Block& b) {
   reputation_.on_committed(b.round, b.proposer, justify_view, b.justify ? b.justify->signatures : kNone, failed);
 }
 
+std::uint64_t HotStuffEngine::view_after_tc(const QuorumCert& tc) const {
+  const std::uint64_t t = tc.data.round;
+  const std::uint64_t next_slot = (t / kViewsPerLeader + 1) * kViewsPerLeader;
+  for (std::uint64_t k = 0; k < cfg_.validators.size(); ++k) {
+    const std::uint64_t view = next_slot + k * kViewsPerLeader;
+    const ValidatorIndex who = leader(view);
+    const bool took_part = std::any_of(tc.signatures.begin(), tc.signatures.end(),
+                                       [who](const VoteSignature& s) { return s.signer == who; });
+    if (took_part) return view;
+  }
+  return next_slot;
+}
+
 void HotStuffEngine::start(const EngineStart& start, Actions& out) {
   now_ms_ = start.now_ms;
   for (const Block& b : start.history) remember_committed(b);
@@ -122,7 +135,7 @@ core::Status HotStuffEngine::on_proposal(ValidatorIndex from, Proposal p, Action
   MN_TRY(check_block(b));
   if (b.justify->data.round + 1 != b.round) {
     // The leader skipped views: only a timeout certificate of the view that leads here allows that.
-    const bool tc_leads_here = p.tc && view_after_tc(p.tc->data.round) == b.round;
+    const bool tc_leads_here = p.tc && view_after_tc(*p.tc) == b.round;
     const VoteData expected{VoteKind::kTimeout, 0, p.tc ? p.tc->data.round : 0, core::Hash32{}, std::nullopt};
     if (!tc_leads_here || p.tc->data != expected) {
       return make_error(ErrorCode::kConsensusInvalidMessage, "proposal skips views without a timeout certificate");
@@ -235,8 +248,18 @@ void HotStuffEngine::process_qc(const QuorumCert& qc, Actions& out) {
 }
 
 void HotStuffEngine::process_tc(const QuorumCert& tc, Actions& out) {
-  if (!last_tc_ || tc.data.round > last_tc_->data.round) last_tc_ = tc;
-  enter_view(view_after_tc(tc.data.round), /*after_qc=*/false, out);
+  const std::uint64_t view = view_after_tc(tc);
+  // Of two TCs, keep the one that leads further (two of one view may differ in their signers).
+  if (!last_tc_ || view > view_after_tc(*last_tc_)) last_tc_ = tc;
+  enter_view(view, /*after_qc=*/false, out);
+}
+
+// A TC this validator formed itself goes to every validator: others may have formed one of the
+// same view with other signers, which leads to another view; all move on to the furthest, and its
+// leader (who signed it) holds a TC that lets it propose there.
+void HotStuffEngine::tc_formed(const QuorumCert& tc, Actions& out) {
+  broadcast(ViewSync{high_qc_, tc}, out);
+  process_tc(tc, out);
 }
 
 void HotStuffEngine::enter_view(std::uint64_t view, bool after_qc, Actions& out) {
@@ -257,7 +280,7 @@ void HotStuffEngine::enter_view(std::uint64_t view, bool after_qc, Actions& out)
 void HotStuffEngine::propose_if_leader(Actions& out) {
   const std::uint64_t view = pacemaker_.view();
   if (leader(view) != cfg_.self || !safety_.may_propose(view) || awaiting_payload_) return;
-  const bool justified = high_qc_.data.round + 1 == view || (last_tc_ && view_after_tc(last_tc_->data.round) == view);
+  const bool justified = high_qc_.data.round + 1 == view || (last_tc_ && view_after_tc(*last_tc_) == view);
   if (!justified) return;
   awaiting_payload_ = true;
   out.push_back(RequestPayload{high_qc_.data.height + 1, high_qc_.data.block_id});
@@ -395,7 +418,7 @@ void HotStuffEngine::send_timeout(Actions& out) {
   vote.data = VoteData{VoteKind::kTimeout, 0, view, core::Hash32{}, std::nullopt};
   vote.signature = VoteSignature{cfg_.self, cfg_.key->sign_digest(vote.data.signing_digest(cfg_.chain_id))};
   broadcast(Timeout{vote, high_qc_}, out);
-  if (auto tc = pacemaker_.add_timeout(vote)) process_tc(*tc, out);
+  if (auto tc = pacemaker_.add_timeout(vote)) tc_formed(*tc, out);
 }
 
 core::Status HotStuffEngine::on_view_sync(const ViewSync& v, Actions& out) {
@@ -423,11 +446,11 @@ core::Status HotStuffEngine::on_timeout(ValidatorIndex from, const Timeout& t, A
   if (d.round < pacemaker_.view() && from != cfg_.self) {
     const bool qc_helps = high_qc_.data.round >= d.round;
     // (A TC of a leader's first view leads two views on: it helps one that is still in the second.)
-    const bool tc_helps = last_tc_ && view_after_tc(last_tc_->data.round) > d.round;
+    const bool tc_helps = last_tc_ && view_after_tc(*last_tc_) > d.round;
     if (qc_helps || tc_helps) send(from, ViewSync{high_qc_, tc_helps ? last_tc_ : std::nullopt}, out);
   }
   process_qc(t.high_qc, out);
-  if (auto tc = pacemaker_.add_timeout(t.vote)) process_tc(*tc, out);
+  if (auto tc = pacemaker_.add_timeout(t.vote)) tc_formed(*tc, out);
   // f+1 validators gave up on a view at or past ours: join them rather than wait.
   if (auto join = pacemaker_.view_to_join(); join && *join > timed_out_view_) {
     enter_view(*join, /*after_qc=*/false, out);

@@ -54,6 +54,7 @@ class HotStuffEngine final : public Engine {
   core::Status check_block(const Block& b) const;
   void process_qc(const QuorumCert& qc, Actions& out);
   void process_tc(const QuorumCert& tc, Actions& out);
+  void tc_formed(const QuorumCert& tc, Actions& out);
   void enter_view(std::uint64_t view, bool after_qc, Actions& out);
   void insert_block(const core::Hash32& id, Block block, Actions& out);
   void recompute_connected();
@@ -82,13 +83,14 @@ class HotStuffEngine final : public Engine {
   // validators that committed different amounts would otherwise elect differently for good.
   static constexpr std::uint64_t kReputationStallViewsPerValidator = 8;
   void remember_committed(const Block& b);
-  // The view entered on a timeout certificate of `tc_view`: the next one, except that a TC of a
-  // leader's first view also skips its second (the leader that let one view time out is not
-  // given a second timer to wait out). Deterministic in the view number, so every validator
-  // enters the same view; a proposal that skips views carries the TC that allows it.
-  static std::uint64_t view_after_tc(std::uint64_t tc_view) {
-    return tc_view % kViewsPerLeader == 0 ? tc_view + kViewsPerLeader : tc_view + 1;
-  }
+  // The view entered on a timeout certificate: the first view of the first leader slot after the
+  // failed view's slot whose leader signed the certificate (at most n slots on; the next slot if
+  // none did). A validator that did not time out with the others is down or cut off, so its slot is
+  // skipped rather than given a timer to wait out: f crashed leaders in a row cost one timer, not
+  // f. A TC of a leader's first view so also skips its second. Deterministic in the certificate
+  // (and the leader rotation), so a proposal that skips views carries the TC that allows it, and
+  // every validator checks the jump.
+  std::uint64_t view_after_tc(const QuorumCert& tc) const;
 
   EngineConfig cfg_;
   LeaderReputation reputation_;

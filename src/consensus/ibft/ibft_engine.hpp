@@ -96,6 +96,7 @@ class IbftEngine final : public Engine {
   void maybe_commit(std::uint64_t round, Actions& out);
   void maybe_decide(std::uint64_t round, const core::Hash32& block_id, Actions& out);
   void send_round_change(Actions& out);
+  void on_round_changes_for_our_round(Actions& out);
   void persist(Actions& out);
   void broadcast(const Message& m, Actions& out);
   SignedVote sign_vote(VoteData data) const;

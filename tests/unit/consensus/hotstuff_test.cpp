@@ -237,6 +237,61 @@ TEST(HotStuffEngine, SilentLeaderIsReplacedThroughATimeoutCertificate) {
   EXPECT_EQ(proposal.block.round, 2u);
 }
 
+// Views 0-1 are validator 0's, 2-3 validator 1's, 4-5 validator 2's. Validator 1 is down: the
+// timeout certificate of view 1 is signed by 0, 2 and 3, so it leads past validator 1's slot
+// straight to view 4 (one timer for the failed view, none for the dead leader's). The validator
+// that forms it sends it to all; a proposal that jumps further than its TC allows is refused.
+TEST(HotStuffEngine, ATimeoutCertificateSkipsTheSlotsOfLeadersThatDidNotSignIt) {
+  const VoteData failed{VoteKind::kTimeout, 0, 1, core::Hash32{}, std::nullopt};
+  const QuorumCert genesis = make_qc(VoteData{VoteKind::kHotStuff, 0, 0, genesis_block(test_chain_id()).id(), std::nullopt}, {});
+  auto started = [&](ValidatorIndex self) {
+    auto node = std::make_unique<HotStuffEngine>(engine_config(kN, self));
+    Actions out;
+    EngineStart s;
+    s.committed = genesis_block(test_chain_id());
+    node->start(s, out);
+    return node;
+  };
+  auto next_leader = started(2);
+  Actions out;
+  next_leader->on_tick(150, out);  // its own timeout of view 1
+  for (ValidatorIndex from : {0u, 3u}) {
+    ASSERT_TRUE(next_leader->on_message(from, encode_message(Timeout{testing::sign_vote(failed, from), genesis}), 160, out).ok());
+  }
+  EXPECT_EQ(next_leader->status().round, 4u);
+  bool tc_sent = false;
+  for (const auto* b : actions_of<Broadcast>(out)) {
+    auto m = decode_message(*b->message).value();
+    if (auto* v = std::get_if<ViewSync>(&m); v && v->tc && v->tc->data.round == 1) tc_sent = true;
+  }
+  EXPECT_TRUE(tc_sent) << "the TC formed here goes to every validator";
+  ASSERT_EQ(actions_of<RequestPayload>(out).size(), 1u);
+  out.clear();
+  next_leader->on_payload(1, {7}, 170, out);
+  const auto proposal = std::get<Proposal>(decode_message(*actions_of<Broadcast>(out).at(0)->message).value());
+  ASSERT_TRUE(proposal.tc);
+  EXPECT_EQ(proposal.block.round, 4u);
+
+  // Another validator (still in view 1) follows the proposal to view 4 and votes for it.
+  auto voter = started(3);
+  Actions v;
+  ASSERT_TRUE(voter->on_message(2, encode_message(proposal), 171, v).ok());
+  EXPECT_EQ(voter->status().round, 4u);
+  voter->on_payload_verdict(proposal.block.id(), true, 172, v);
+  EXPECT_FALSE(actions_of<SendTo>(v).empty() && actions_of<Broadcast>(v).empty()) << "voted in view 4";
+
+  // A TC that validator 1 signed leads to its slot (view 2): a view-4 proposal carrying it skips
+  // views it does not allow.
+  Proposal overreach = proposal;
+  overreach.tc = make_qc(failed, {1, 2, 3});
+  overreach.signature = VoteSignature{2, testing::validator_key(2)->sign_digest(Proposal::signing_digest(test_chain_id(), overreach.block.id()))};
+  auto other = started(0);
+  Actions o;
+  const auto refused = other->on_message(2, encode_message(overreach), 171, o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, core::ErrorCode::kConsensusInvalidMessage);
+}
+
 TEST(CleanNetwork, BothEnginesCommitTheSameChainWithValidCertificates) {
   for (const bool use_hotstuff : {false, true}) {
     const auto run = testing::run_clean(kN, 20, [&](EngineConfig c) -> std::unique_ptr<Engine> {

@@ -236,6 +236,54 @@ TEST(Ibft, RoundChangeAfterTimeoutCarriesThePreparedCertificate) {
   EXPECT_EQ(node.status().round, 1u);
 }
 
+// Height 1: round 1's proposer is validator 2, round 2's validator 3. Validator 2 is down: the
+// quorum of ROUND-CHANGEs for round 1 (0, 1, 3) lacks it, so validator 0 moves to round 2 at once
+// instead of waiting out a round nobody will propose in. With the proposer in the quorum it stays.
+TEST(Ibft, AQuorumOfRoundChangesWithoutTheRoundsProposerMovesOnAtOnce) {
+  ASSERT_EQ(testing::validator_set(kN).leader(1, 1), 2u);
+  ASSERT_EQ(testing::validator_set(kN).leader(1, 2), 3u);
+  auto round_change = [](ValidatorIndex from, std::uint64_t round) {
+    RoundChange rc;
+    rc.height = 1;
+    rc.round = round;
+    rc.signature = VoteSignature{from, testing::validator_key(from)->sign_digest(rc.signing_digest(test_chain_id()))};
+    return encode_message(rc);
+  };
+  auto after_round_zero_timed_out = [](IbftEngine& node, Actions& out) {
+    node.start(genesis_start(), out);
+    node.on_tick(200, out);  // round 0's proposer (1) never proposed
+    ASSERT_EQ(node.status().round, 1u);
+  };
+  {
+    IbftEngine node(engine_config(kN, 0));
+    Actions out;
+    after_round_zero_timed_out(node, out);
+    ASSERT_TRUE(node.on_message(1, round_change(1, 1), 210, out).ok());
+    EXPECT_EQ(node.status().round, 1u);  // no quorum yet
+    out.clear();
+    ASSERT_TRUE(node.on_message(3, round_change(3, 1), 211, out).ok());
+    EXPECT_EQ(node.status().round, 2u);
+    bool announced = false;
+    for (const auto* b : actions_of<Broadcast>(out)) {
+      const auto m = decode(b->message);
+      if (const auto* rc = std::get_if<RoundChange>(&m); rc && rc->round == 2) announced = true;
+    }
+    EXPECT_TRUE(announced) << "says it moved to round 2";
+    // Round 2's proposer is in the quorum for round 2: the round starts and stays.
+    ASSERT_TRUE(node.on_message(1, round_change(1, 2), 212, out).ok());
+    ASSERT_TRUE(node.on_message(3, round_change(3, 2), 213, out).ok());
+    EXPECT_EQ(node.status().round, 2u);
+  }
+  {
+    IbftEngine node(engine_config(kN, 0));
+    Actions out;
+    after_round_zero_timed_out(node, out);
+    ASSERT_TRUE(node.on_message(2, round_change(2, 1), 210, out).ok());
+    ASSERT_TRUE(node.on_message(3, round_change(3, 1), 211, out).ok());
+    EXPECT_EQ(node.status().round, 1u);  // its proposer gave up on round 0 with the others
+  }
+}
+
 TEST(Ibft, RefusesMalformedForgedAndMisdirectedMessages) {
   IbftEngine node(engine_config(kN, 2));
   Actions out;
