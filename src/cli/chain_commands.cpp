@@ -1,4 +1,5 @@
 #include "cli/chain_commands.hpp"
+#include "cli/chain_client.hpp"
 
 #include <fmt/format.h>
 
@@ -26,13 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-struct ClientOptions {
-  std::string node_url;
-  std::string home;
-  bool json_output = false;
-  bool verify = false;       // query: check the answer's proofs against a signed header
-  std::string genesis_file;  // what --verify trusts (default: the home's genesis)
-};
 
 // The genesis --verify trusts: --genesis, else the one --home's config names.
 core::Result<ledger::Genesis> trusted_genesis(const ClientOptions& opts) {
@@ -78,6 +72,8 @@ int print_verification(Io& io, const ClientOptions& opts,
   return kExitOk;
 }
 
+}  // namespace
+
 // --node, else the home's config (its listen address and port), else the seed's default port.
 std::string node_url_of(const ClientOptions& opts) {
   if (!opts.node_url.empty()) return opts.node_url;
@@ -90,7 +86,7 @@ std::string node_url_of(const ClientOptions& opts) {
 
 // GET/POST returning parsed JSON; a non-2xx answer becomes the node's error.
 core::Result<json> call(const std::string& url, const std::string& method, const std::string& target,
-                        const std::string& body = "") {
+                        const std::string& body) {
   MN_TRY_ASSIGN(HttpReply reply, http_request(url, method, target, body));
   json doc = json::parse(reply.body, nullptr, false);
   if (reply.status >= 200 && reply.status < 300) {
@@ -106,30 +102,16 @@ core::Result<json> call(const std::string& url, const std::string& method, const
   return core::make_error(core::ErrorCode::kInternal, "node answered HTTP " + std::to_string(reply.status));
 }
 
-// What every signed submission takes, whatever its payload.
-struct SendOptions {
-  ClientOptions client;
-  std::string from = "dev";
-  std::string keystore;
-  PassphraseSource passphrase;
-  std::uint64_t bid = 0;
-  std::optional<std::uint64_t> max_fee;
-  std::optional<std::uint64_t> nonce;
-  std::string memo;
-  bool wait = false;
-  std::uint32_t wait_timeout_s = 60;
-  // tx send: the payload as its module's JSON fields, or as raw canonical bytes.
-  std::string module;
-  std::string kind;
-  std::string fields_json;
-  std::string data_hex;
-};
+namespace {
+
 
 struct TransferOptions {
   SendOptions send;
   std::string to;
   std::uint64_t amount = 0;
 };
+
+}  // namespace
 
 // Longer than a screen: resolve the node, unlock the key, build and sign, submit, then (--wait)
 // poll and print; each step is a few lines of error handling. Any module's payload: the CLI signs
@@ -208,8 +190,10 @@ int run_send(Io& io, SendOptions opts, ledger::Payload payload) {
                  << ")\n";
         }
         if (receipt["status"] != "success") {
-          return fail(io, core::make_error(core::ErrorCode::kInternal,
-                                           "transaction failed: " + receipt["error"]["message"].get<std::string>()));
+          // The receipt's own code (gov_not_council_member, tx_insufficient_balance, ...).
+          const json& e = receipt["error"];
+          const auto code = static_cast<core::ErrorCode>(e.value("number", static_cast<int>(core::ErrorCode::kInternal)));
+          return fail(io, core::make_error(code, "transaction failed: " + e["message"].get<std::string>()));
         }
         return kExitOk;
       }
@@ -232,6 +216,8 @@ void add_client_options(CLI::App* cmd, ClientOptions& opts) {
   cmd->add_option("--home", opts.home, "Node home directory (from `metanode init`)");
   cmd->add_flag("--json", opts.json_output, "Print the node's JSON answer");
 }
+
+namespace {
 
 void add_verify_options(CLI::App* cmd, ClientOptions& opts) {
   cmd->add_flag("--verify", opts.verify,
@@ -276,20 +262,29 @@ int run_generic_send(Io& io, SendOptions opts) {
   return run_send(io, std::move(opts), std::move(payload).value());
 }
 
-void add_send_options(CLI::App* cmd, SendOptions& o) {
+}  // namespace
+
+void add_send_options(CLI::App* cmd, SendOptions& o, bool bid_required) {
   add_client_options(cmd, o.client);
   add_signing_genesis_option(cmd, o.client);
   cmd->add_option("--from", o.from, "Key name to sign with")->capture_default_str();
   cmd->add_option("--keystore", o.keystore, "Key store directory (default HOME/keys)");
   cmd->add_option("--passphrase-file", o.passphrase.file,
                   "Passphrase file (default HOME/passphrase if present, else METANODE_PASSPHRASE, else a prompt)");
-  cmd->add_option("--bid", o.bid, "Tip offered to the proposer; the auction orders by it")->required();
+  auto* bid = cmd->add_option("--bid", o.bid, "Tip offered to the proposer; the auction orders by it");
+  if (bid_required) {
+    bid->required();
+  } else {
+    bid->capture_default_str();
+  }
   cmd->add_option("--max-fee", o.max_fee, "Most this transaction may pay (default 2 × base fee + bid)");
   cmd->add_option("--nonce", o.nonce, "Nonce (default: the account's next, counting pending ones)");
   cmd->add_option("--memo", o.memo, "Memo, up to 256 bytes");
   cmd->add_flag("--wait", o.wait, "Wait until the transaction is committed and print its height");
   cmd->add_option("--wait-timeout", o.wait_timeout_s, "Seconds to wait with --wait")->capture_default_str();
 }
+
+namespace {
 
 
 int run_query_account(Io& io, const ClientOptions& opts, const std::string& address_text) {

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -23,6 +24,7 @@
 #include "crypto/keystore.hpp"
 #include "crypto/random.hpp"
 #include "ledger/genesis.hpp"
+#include "modules/governance/governance.hpp"
 #include "node/config.hpp"
 
 namespace metanode::cli {
@@ -40,6 +42,9 @@ struct UpOptions {
   bool init_only = false;
   std::uint32_t status_interval_ms = 1000;
 };
+
+// Each council member's genesis balance: enough for a lifetime of governance fees.
+constexpr std::uint64_t kCouncilMemberBalance = 1'000'000'000;
 
 fs::path node_dir(const fs::path& root, std::size_t i) { return root / ("node" + std::to_string(i)); }
 
@@ -81,6 +86,23 @@ core::Status create_devnet(Io& io, const UpOptions& opts, const fs::path& root) 
   crypto::Keystore store0(node_dir(root, 0) / "keys");
   MN_TRY_ASSIGN(auto dev, store0.create("dev", passphrase, now));
   genesis.accounts.push_back({dev.address, opts.dev_balance});
+  // The admin council: three keys in node 0's key store, two of which must approve a role change.
+  // Its members hold `admin`, the validators `validator`, the dev key `user`; each member is funded
+  // for fees.
+  modules::GovGenesis gov;
+  gov.council.threshold = 2;
+  for (int k = 1; k <= 3; ++k) {
+    MN_TRY_ASSIGN(auto member, store0.create("council-" + std::to_string(k), passphrase, now));
+    gov.council.members.push_back(member.address);
+    gov.grants.push_back({member.address, {std::string(modules::kRoleAdmin)}});
+    genesis.accounts.push_back({member.address, kCouncilMemberBalance});
+  }
+  std::sort(gov.council.members.begin(), gov.council.members.end());
+  for (const auto& v : genesis.validators) {
+    gov.grants.push_back({crypto::Address::from_public_key(v.ed25519_public_key), {std::string(modules::kRoleValidator)}});
+  }
+  gov.grants.push_back({dev.address, {std::string(modules::kRoleUser)}});
+  genesis.modules[std::string(modules::kGovModule)] = gov.to_json().dump();
   MN_TRY(genesis.validate());
   MN_TRY(genesis.save(root / "genesis.json"));
   for (std::size_t i = 0; i < opts.validators; ++i) {
@@ -94,7 +116,11 @@ core::Status create_devnet(Io& io, const UpOptions& opts, const fs::path& root) 
     if (!out.flush()) return core::make_error(core::ErrorCode::kIo, "cannot write config.toml of node " + std::to_string(i));
   }
   io.out << "created a " << opts.validators << "-validator " << opts.consensus << " devnet in " << root.string()
-         << " (dev key: " << dev.address.to_string() << ")\n";
+         << " (dev key: " << dev.address.to_string() << ")\n"
+         << "  admin council: 2 of 3, keys council-1, council-2, council-3 in " << (node_dir(root, 0) / "keys").string()
+         << "\n  (try: metanode gov roles --home " << node_dir(root, 0).string()
+         << "; metanode gov propose grant --role auditor --to ADDR --from council-1 --home " << node_dir(root, 0).string()
+         << ")\n";
   return {};
 }
 

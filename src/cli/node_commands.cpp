@@ -20,6 +20,7 @@
 #include "crypto/random.hpp"
 #include "ledger/genesis.hpp"
 #include "node/config.hpp"
+#include "modules/governance/governance.hpp"
 #include "modules/module_set.hpp"
 #include "consensus/finality.hpp"
 #include "node/node.hpp"
@@ -97,6 +98,14 @@ int run_init(Io& io, const InitOptions& opts) {
   genesis.genesis_time_unix_ms = now;
   genesis.validators.push_back({"validator-0", validator->ed25519_public_key, validator->mldsa_public_key});
   genesis.accounts.push_back({dev->address, opts.dev_balance});
+  // For development: the dev key is a 1-of-1 admin council holding every built-in role, so one
+  // developer can try every route (and grant roles with a single approval).
+  modules::GovGenesis gov;
+  gov.council = modules::Council{1, {dev->address}};
+  std::vector<std::string> every_role;
+  for (std::string_view role : modules::builtin_roles()) every_role.emplace_back(role);
+  gov.grants.emplace_back(dev->address, every_role);
+  genesis.modules[std::string(modules::kGovModule)] = gov.to_json().dump();
   if (auto st = genesis.validate(); !st.ok()) return fail(io, st.error());
   if (auto st = genesis.save(home / "genesis.json"); !st.ok()) return fail(io, st.error());
   {
@@ -109,6 +118,7 @@ int run_init(Io& io, const InitOptions& opts) {
          << "  validator   " << validator->address.to_string() << "\n"
          << "  dev key     " << dev->name << " (funded with " << opts.dev_balance << ")\n"
          << "  address     " << dev->address.to_string() << "\n"
+         << "  council     1 of 1: the dev key, holding every built-in role (metanode gov roles)\n"
          << "  config      " << (home / "config.toml").string() << "\n"
          << "  genesis     " << (home / "genesis.json").string() << "\n";
   if (config.passphrase_file == "passphrase") {

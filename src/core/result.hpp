@@ -68,7 +68,17 @@ namespace metanode::core {
   X(kConsensusUnknownSigner, 111, "consensus_unknown_signer") \
   X(kConsensusBadCertificate, 112, "consensus_bad_certificate") \
   X(kConsensusWrongHeight, 113, "consensus_wrong_height") \
-  X(kConsensusNotLeader, 114, "consensus_not_leader")
+  X(kConsensusNotLeader, 114, "consensus_not_leader")   \
+  X(kGovNotCouncilMember, 120, "gov_not_council_member") \
+  X(kGovUnknownProposal, 121, "gov_unknown_proposal")   \
+  X(kGovProposalExpired, 122, "gov_proposal_expired")   \
+  X(kGovDuplicateApproval, 123, "gov_duplicate_approval") \
+  X(kGovProposalClosed, 124, "gov_proposal_closed")     \
+  X(kGovUnknownRole, 125, "gov_unknown_role")           \
+  X(kGovRoleExists, 126, "gov_role_exists")             \
+  X(kGovRoleAlreadyHeld, 127, "gov_role_already_held")  \
+  X(kGovRoleNotHeld, 128, "gov_role_not_held")          \
+  X(kGovLimit, 129, "gov_limit")
 
 enum class ErrorCode : std::uint16_t {
 #define METANODE_ERROR_ENUM(name, number, text) name = number,

@@ -97,6 +97,16 @@ class ModuleState {
   core::Status put_as(core::ByteView key, const T& value) {
     return put(key, core::encode(value));
   }
+  // Runs `writes` on a window of the same namespace whose writes land only if it succeeds: all of
+  // them or none (a governance proposal's effect, for one).
+  template <typename F>
+  core::Status all_or_nothing(F&& writes) {
+    StateOverlay child(static_cast<const StateReader&>(state_));  // a child over it, not a copy
+    ModuleState window(module_, child);
+    core::Status status = writes(window);
+    if (status.ok()) child.merge_into(state_);
+    return status;
+  }
 
  private:
   core::Error corrupt(core::ByteView key, const core::Error& why) const;

@@ -26,8 +26,9 @@ namespace metanode::storage {
 // rather than misread. Version 2: keyed module state (accounts under the bank's namespace),
 // payloads as (module, kind, bytes), events naming their module. Version 3: block 0 commits to
 // the genesis digest, header certificates stored beside blocks, receipts hashed without their
-// message, transaction memos valid UTF-8.
-inline constexpr std::uint32_t kFormatVersion = 3;
+// message, transaction memos valid UTF-8. Version 4: the governance module's state (built-in
+// roles, council, grants) from block 0.
+inline constexpr std::uint32_t kFormatVersion = 4;
 inline constexpr std::size_t kChainIdSizeBytesMax = 64;
 
 // Meta keys CueDB owns (under kReservedMetaPrefix). format_version is a u32 in the canonical

@@ -292,5 +292,71 @@ TEST_F(DevnetTest, IbftTransferIsProvenToAClientHoldingOnlyTheGenesis) {
   stop_up();
 }
 
+// Governance as an operator runs it: `metanode up` made a 2-of-3 admin council (keys council-1..3
+// in node 0's key store). council-1 proposes granting `auditor` to a new address: one approval of
+// two, so nothing changes; a key outside the council is refused with its code; council-2's
+// approval makes it take effect, and every node answers the new role (with the proof of its
+// entry). A revoke, proposed by council-2 and approved by council-3, takes it away everywhere.
+TEST_F(DevnetTest, TwoOfThreeCouncilGrantsAndRevokesARoleThatEveryNodeShows) {
+  start_up_until_linked();
+  ASSERT_FALSE(HasFatalFailure());
+  const std::string home = (dir_ / "net" / "node0").string();
+  const auto subject = crypto::Address::from_public_key(crypto::KeyPair::from_seed(crypto::Seed{11}).public_key());
+  auto roles_on = [&](std::size_t node) -> std::optional<json> {
+    auto reply = cli::http_request("http://127.0.0.1:" + std::to_string(base_ + 100 * node + 1), "GET",
+                                   "/v1/gov/roles/" + subject.to_string(), "", "application/json", milliseconds(2'000));
+    if (!reply.ok() || reply->status != 200) return std::nullopt;
+    const json doc = json::parse(reply->body, nullptr, false);
+    if (doc.is_discarded()) return std::nullopt;
+    return doc["roles"];
+  };
+  auto everywhere = [&](const json& expected) {
+    const auto deadline = Clock::now() + milliseconds(20'000);
+    for (std::size_t i = 0; i < kValidators; ++i) {
+      while (roles_on(i) != expected) {
+        if (Clock::now() > deadline) {
+          ADD_FAILURE() << "node " << i << " shows " << roles_on(i).value_or(json("no answer")).dump() << ", expected "
+                        << expected.dump();
+          return;
+        }
+        std::this_thread::sleep_for(milliseconds(100));
+      }
+    }
+  };
+  auto gov = [&](std::vector<std::string> args, const std::string& log) {
+    args.insert(args.begin(), {METANODE_BINARY, "gov"});
+    args.insert(args.end(), {"--home", home, "--wait"});
+    return run(args, log);
+  };
+  ASSERT_TRUE(gov({"propose", "grant", "--role", "auditor", "--to", subject.to_string(), "--from", "council-1"}, "propose.log"))
+      << tail_of(dir_ / "propose.log");
+  ASSERT_TRUE(run({METANODE_BINARY, "gov", "proposals", "--home", home, "--json"}, "proposals.log"));
+  const json listed = json::parse(read_file(dir_ / "proposals.log"), nullptr, false);
+  ASSERT_FALSE(listed.is_discarded()) << read_file(dir_ / "proposals.log");
+  ASSERT_EQ(listed["proposals"].size(), 1u) << listed.dump();
+  const std::string id = std::to_string(listed["proposals"][0]["id"].get<std::uint64_t>());
+  EXPECT_EQ(listed["proposals"][0]["approvals"].size(), 1u);
+  everywhere(json::array());
+
+  // The dev key is not a council member: its approval is a failed transaction with its code.
+  EXPECT_FALSE(gov({"approve", id, "--from", "dev"}, "stranger.log"));
+  EXPECT_NE(read_file(dir_ / "stranger.log").find("error[gov_not_council_member]"), std::string::npos)
+      << read_file(dir_ / "stranger.log");
+  everywhere(json::array());
+
+  ASSERT_TRUE(gov({"approve", id, "--from", "council-2"}, "approve.log")) << tail_of(dir_ / "approve.log");
+  everywhere(json::array({"auditor"}));
+  ASSERT_TRUE(run({METANODE_BINARY, "gov", "roles", subject.to_string(), "--home", home}, "roles.log"));
+  EXPECT_NE(read_file(dir_ / "roles.log").find(": auditor"), std::string::npos) << read_file(dir_ / "roles.log");
+
+  ASSERT_TRUE(gov({"propose", "revoke", "--role", "auditor", "--to", subject.to_string(), "--from", "council-2"}, "revoke.log"))
+      << tail_of(dir_ / "revoke.log");
+  everywhere(json::array({"auditor"}));  // one approval of two
+  ASSERT_TRUE(gov({"approve", std::to_string(std::stoull(id) + 1), "--from", "council-3"}, "approve2.log"))
+      << tail_of(dir_ / "approve2.log");
+  everywhere(json::array());
+  stop_up();
+}
+
 }  // namespace
 }  // namespace metanode

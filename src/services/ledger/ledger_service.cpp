@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "mempool/refusal.hpp"
+#include "modules/governance/governance.hpp"
 #include "services/ledger/ledger_json.hpp"
 
 namespace metanode::services {
@@ -292,6 +293,118 @@ Response get_mempool(LedgerBackend& backend, const Request& req) {
                   {"bid_ladder", ladder}});
 }
 
+// ---- governance (the gov module's committed state) ----
+
+json council_json(const std::optional<modules::Council>& council) {
+  if (!council) return nullptr;
+  json members = json::array();
+  for (const auto& m : council->members) members.push_back(m.to_string());
+  return {{"threshold", council->threshold}, {"members", members}};
+}
+
+// GET /v1/gov/roles: every role with its holders, and the council, at the head.
+Response get_gov_roles(LedgerBackend& backend, const Request&) {
+  const ledger::Chain& chain = backend.chain();
+  const std::uint64_t height = chain.head().height;
+  auto names = modules::role_names(chain);
+  if (!names.ok()) return error_response(names.error());
+  json roles = json::array();
+  for (const auto& name : *names) {
+    auto role = modules::read_role(chain, name);
+    if (!role.ok()) return error_response(role.error());
+    if (!role->has_value()) continue;
+    json holders = json::array();
+    for (const auto& h : (*role)->holders) holders.push_back(h.to_string());
+    roles.push_back({{"role", name}, {"description", (*role)->description}, {"builtin", (*role)->builtin}, {"holders", holders}});
+  }
+  auto council = modules::read_council(chain);
+  if (!council.ok()) return error_response(council.error());
+  return ok_json({{"height", height}, {"roles", roles}, {"council", council_json(*council)}});
+}
+
+// GET /v1/gov/roles/{address}[?height=H]: one address's roles with the proof of its entry (an
+// address without roles has none: the proof is then of non-inclusion).
+Response get_gov_roles_of(LedgerBackend& backend, const Request& req) {
+  auto address = crypto::Address::parse(req.params.at("address"));
+  if (!address.ok()) return error_response(400, "invalid_address", address.error().message);
+  auto height = height_param(req, backend.chain());
+  if (!height.ok()) return error_response(height.error());
+  const ledger::Module* gov = backend.chain().modules().find(modules::kGovModule);
+  if (gov == nullptr) return error_response(404, "not_found", "this chain has no gov module");
+  auto record = backend.chain().entry_with_proof(modules::kGovModule, modules::gov_holder_key(*address), *height);
+  if (!record.ok()) return error_response(record.error());
+  std::vector<std::string> roles;
+  if (record->value) {
+    auto holder = core::decode<modules::HolderRecord>(*record->value);
+    if (!holder.ok()) return error_response(core::make_error(core::ErrorCode::kStateCorrupt, holder.error().to_string()));
+    roles = holder->roles;
+  }
+  auto block = signed_header(backend.chain(), record->height);
+  if (!block.ok()) return error_response(block.error());
+  json doc = to_json(*record, *gov);
+  doc["address"] = address->to_string();
+  doc["roles"] = roles;
+  doc["block"] = *block;
+  return ok_json(doc);
+}
+
+// GET /v1/gov/proposals[?status=open|all][&limit=N]: the newest proposals first, with their
+// status at the head (an open one past its expiry height reads "expired").
+Response get_gov_proposals(LedgerBackend& backend, const Request& req) {
+  const std::string status = std::string(req.query_param("status").value_or("open"));
+  if (status != "open" && status != "all") return error_response(400, "invalid_argument", "status must be open or all");
+  std::size_t limit = 20;
+  if (auto l = req.query_param("limit")) {
+    const auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
+    if (ec != std::errc() || ptr != l->data() + l->size() || limit < 1 || limit > 200) {
+      return error_response(400, "invalid_argument", "limit must be 1-200");
+    }
+  }
+  const ledger::Chain& chain = backend.chain();
+  const std::uint64_t height = chain.head().height;
+  auto next = modules::next_proposal_id(chain);
+  if (!next.ok()) return error_response(next.error());
+  auto council = modules::read_council(chain);
+  if (!council.ok()) return error_response(council.error());
+  json list = json::array();
+  // Open proposals are bounded by their expiry; a walk of the newest kScanMax finds them all
+  // unless thousands were made within one expiry window.
+  constexpr std::uint64_t kScanMax = 5'000;
+  for (std::uint64_t id = *next; id > 1 && *next - id < kScanMax && list.size() < limit; --id) {
+    auto p = modules::read_proposal(chain, id - 1);
+    if (!p.ok()) return error_response(p.error());
+    if (!p->has_value()) continue;
+    if (status == "open" && (*p)->status_at(height) != "open") continue;
+    list.push_back(modules::gov_proposal_to_json(**p, height));
+  }
+  return ok_json({{"height", height}, {"next_id", *next}, {"council", council_json(*council)}, {"proposals", list}});
+}
+
+// GET /v1/gov/proposals/{id}[?height=H]: one proposal with the proof of its entry.
+Response get_gov_proposal(LedgerBackend& backend, const Request& req) {
+  const std::string& text = req.params.at("id");
+  std::uint64_t id = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
+    return error_response(400, "invalid_argument", "a proposal id is a number");
+  }
+  auto height = height_param(req, backend.chain());
+  if (!height.ok()) return error_response(height.error());
+  const ledger::Module* gov = backend.chain().modules().find(modules::kGovModule);
+  if (gov == nullptr) return error_response(404, "not_found", "this chain has no gov module");
+  auto record = backend.chain().entry_with_proof(modules::kGovModule, modules::gov_proposal_key(id), *height);
+  if (!record.ok()) return error_response(record.error());
+  if (!record->value) return error_response(404, "gov_unknown_proposal", "no proposal " + text);
+  auto proposal = core::decode<modules::ProposalRecord>(*record->value);
+  if (!proposal.ok()) return error_response(core::make_error(core::ErrorCode::kStateCorrupt, proposal.error().to_string()));
+  auto block = signed_header(backend.chain(), record->height);
+  if (!block.ok()) return error_response(block.error());
+  json doc = to_json(*record, *gov);
+  doc["proposal"] = modules::gov_proposal_to_json(*proposal, record->height);
+  doc["block"] = *block;
+  return ok_json(doc);
+}
+
 }  // namespace
 
 void LedgerService::add_routes(api::Router& router) {
@@ -303,6 +416,10 @@ void LedgerService::add_routes(api::Router& router) {
   router.add("GET", "/v1/accounts/{address}", [&backend](const Request& req) { return get_account(backend, req); });
   router.add("GET", "/v1/state/{module}/{key}", [&backend](const Request& req) { return get_state(backend, req); });
   router.add("GET", "/v1/mempool", [&backend](const Request& req) { return get_mempool(backend, req); });
+  router.add("GET", "/v1/gov/roles", [&backend](const Request& req) { return get_gov_roles(backend, req); });
+  router.add("GET", "/v1/gov/roles/{address}", [&backend](const Request& req) { return get_gov_roles_of(backend, req); });
+  router.add("GET", "/v1/gov/proposals", [&backend](const Request& req) { return get_gov_proposals(backend, req); });
+  router.add("GET", "/v1/gov/proposals/{id}", [&backend](const Request& req) { return get_gov_proposal(backend, req); });
 }
 
 api::HttpLimits LedgerService::limits() const {

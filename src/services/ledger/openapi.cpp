@@ -98,6 +98,42 @@ nlohmann::json build() {
                               {{"type", "object"}})},
         {"400", err},
         {"404", err}}}};
+  const json height_query = {{"name", "height"}, {"in", "query"},
+                             {"description", "a block height, or 'certified': the newest block with a header certificate (default: the latest block)"},
+                             {"schema", {{"type", "string"}}}};
+  doc["paths"]["/v1/gov/roles"]["get"] = {
+      {"summary", "Every role (built-in and custom) with its holders, and the admin council, at the latest block"},
+      {"description", "Each record is also a gov state entry with a proof: GET /v1/state/gov/role:NAME and "
+                      "/v1/state/gov/council."},
+      {"responses", {{"200", json_response("height, roles [{role, description, builtin, holders}], council {threshold, members} or null",
+                                           {{"type", "object"}})}}}};
+  doc["paths"]["/v1/gov/roles/{address}"]["get"] = {
+      {"summary", "The roles one address holds, with the sparse Merkle proof of its gov entry (holder:ADDRESS)"},
+      {"parameters", json::array({{{"name", "address"}, {"in", "path"}, {"required", true},
+                                   {"schema", {{"type", "string"}, {"pattern", "^mn1"}}}},
+                                  height_query})},
+      {"responses", {{"200", json_response("address, roles, and the state entry fields of GET /v1/state (proof, block)",
+                                           {{"type", "object"}})},
+                     {"400", err},
+                     {"404", err}}}};
+  doc["paths"]["/v1/gov/proposals"]["get"] = {
+      {"summary", "Governance proposals, newest first, with their status at the latest block"},
+      {"parameters", json::array({{{"name", "status"}, {"in", "query"}, {"description", "open (default) or all"},
+                                   {"schema", {{"type", "string"}, {"enum", json::array({"open", "all"})}}}},
+                                  {{"name", "limit"}, {"in", "query"}, {"description", "1-200 (default 20)"},
+                                   {"schema", {{"type", "integer"}}}}})},
+      {"responses", {{"200", json_response("height, next_id, council, proposals [{id, action, role, subject, proposer, "
+                                           "approvals, expiry_height, status: open|expired|executed|failed, ...}]",
+                                           {{"type", "object"}})},
+                     {"400", err}}}};
+  doc["paths"]["/v1/gov/proposals/{id}"]["get"] = {
+      {"summary", "One proposal with the sparse Merkle proof of its gov entry (proposal:ID)"},
+      {"parameters", json::array({{{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "integer"}}}},
+                                  height_query})},
+      {"responses", {{"200", json_response("proposal, and the state entry fields of GET /v1/state (proof, block)",
+                                           {{"type", "object"}})},
+                     {"400", err},
+                     {"404", err}}}};
   doc["paths"]["/v1/mempool"]["get"] = {
       {"summary", "Pending count, base fee and the current bid ladder"},
       {"parameters", json::array({{{"name", "levels"}, {"in", "query"}, {"schema", {{"type", "integer"}}}}})},

@@ -1,0 +1,174 @@
+#include "cli/gov_commands.hpp"
+
+#include <fmt/format.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "cli/chain_client.hpp"
+#include "cli/json_u64.hpp"
+#include "modules/governance/governance.hpp"
+
+namespace metanode::cli {
+namespace {
+
+using nlohmann::json;
+
+struct ProposeOptions {
+  SendOptions send;
+  std::string role;
+  std::string subject;
+  std::string description;
+  std::uint64_t expiry_blocks = modules::kProposalExpiryBlocksDefault;
+};
+
+struct ApproveOptions {
+  SendOptions send;
+  std::uint64_t id = 0;
+};
+
+struct ListOptions {
+  ClientOptions client;
+  bool all = false;
+  std::uint32_t limit = 20;
+  std::string address;
+};
+
+int run_propose(Io& io, ProposeOptions opts, modules::GovAction action) {
+  modules::GovProposal p;
+  p.action = action;
+  p.role = opts.role;
+  p.description = opts.description;
+  p.expiry_blocks = opts.expiry_blocks;
+  if (action != modules::GovAction::kCreateRole) {
+    auto subject = crypto::Address::parse(opts.subject);
+    if (!subject.ok()) return fail(io, core::make_error(subject.error().code, "--to: " + subject.error().message));
+    p.subject = *subject;
+  }
+  // The node runs these checks too; failing here says why before anything is signed.
+  const modules::Governance gov;
+  const ledger::Payload payload = modules::gov_propose_payload(p);
+  if (auto st = gov.check_payload(payload, crypto::Address{}); !st.ok()) return fail(io, st.error());
+  return run_send(io, std::move(opts.send), payload);
+}
+
+std::string short_address(const std::string& a) { return a.size() > 20 ? a.substr(0, 12) + "…" + a.substr(a.size() - 6) : a; }
+
+int run_proposals(Io& io, const ListOptions& opts) {
+  const std::string target = fmt::format("/v1/gov/proposals?status={}&limit={}", opts.all ? "all" : "open", opts.limit);
+  auto doc = call(node_url_of(opts.client), "GET", target);
+  if (!doc.ok()) return fail(io, doc.error());
+  if (opts.client.json_output) {
+    io.out << doc->dump(2) << "\n";
+    return kExitOk;
+  }
+  const json& list = (*doc)["proposals"];
+  io.out << fmt::format("{} proposal(s) at height {} (council: {} of {})\n", list.size(),
+                        (*doc)["height"].get<std::uint64_t>(), (*doc)["council"]["threshold"].get<std::uint32_t>(),
+                        (*doc)["council"]["members"].size());
+  if (list.empty()) return kExitOk;
+  io.out << fmt::format("{:>4}  {:<11} {:<12} {:<22} {:>9}  {:<9} {}\n", "id", "action", "role", "subject", "approvals",
+                        "status", "expires at");
+  for (const json& p : list) {
+    io.out << fmt::format("{:>4}  {:<11} {:<12} {:<22} {:>9}  {:<9} {}\n", p["id"].get<std::uint64_t>(),
+                          p["action"].get<std::string>(), p["role"].get<std::string>(),
+                          short_address(p.value("subject", std::string("-"))),
+                          fmt::format("{}/{}", p["approvals"].size(), (*doc)["council"]["threshold"].get<std::uint32_t>()),
+                          p["status"].get<std::string>(), p["expiry_height"].get<std::uint64_t>());
+  }
+  return kExitOk;
+}
+
+int run_roles(Io& io, const ListOptions& opts) {
+  if (!opts.address.empty()) {
+    auto address = crypto::Address::parse(opts.address);
+    if (!address.ok()) return fail(io, address.error());
+    auto doc = call(node_url_of(opts.client), "GET", "/v1/gov/roles/" + address->to_string());
+    if (!doc.ok()) return fail(io, doc.error());
+    if (opts.client.json_output) {
+      io.out << doc->dump(2) << "\n";
+      return kExitOk;
+    }
+    const json& roles = (*doc)["roles"];
+    io.out << fmt::format("{} at height {}: ", address->to_string(), (*doc)["height"].get<std::uint64_t>());
+    if (roles.empty()) io.out << "no roles";
+    for (std::size_t i = 0; i < roles.size(); ++i) io.out << (i ? ", " : "") << roles[i].get<std::string>();
+    io.out << fmt::format("\n(state root {}, proof with {} siblings; GET /v1/state/gov/holder:{} for the entry)\n",
+                          (*doc)["state_root"].get<std::string>(), (*doc)["proof"]["siblings"].size(),
+                          address->to_string());
+    return kExitOk;
+  }
+  auto doc = call(node_url_of(opts.client), "GET", "/v1/gov/roles");
+  if (!doc.ok()) return fail(io, doc.error());
+  if (opts.client.json_output) {
+    io.out << doc->dump(2) << "\n";
+    return kExitOk;
+  }
+  io.out << fmt::format("roles at height {}\n", (*doc)["height"].get<std::uint64_t>());
+  for (const json& r : (*doc)["roles"]) {
+    io.out << fmt::format("  {:<14} {:<10} {} holder(s)\n", r["role"].get<std::string>(),
+                          r["builtin"].get<bool>() ? "built-in" : "custom", r["holders"].size());
+    for (const json& h : r["holders"]) io.out << "      " << h.get<std::string>() << "\n";
+  }
+  const json& council = (*doc)["council"];
+  if (council.is_null()) {
+    io.out << "no admin council: no role can be granted on this chain\n";
+  } else {
+    io.out << fmt::format("admin council: {} of {}\n", council["threshold"].get<std::uint32_t>(), council["members"].size());
+    for (const json& m : council["members"]) io.out << "      " << m.get<std::string>() << "\n";
+  }
+  return kExitOk;
+}
+
+void add_propose(CLI::App* propose, Io& io, std::function<int()>& dispatch, std::string name, modules::GovAction action) {
+  auto o = std::make_shared<ProposeOptions>();
+  std::string what = action == modules::GovAction::kGrant    ? "Propose granting a role to an address"
+                     : action == modules::GovAction::kRevoke ? "Propose revoking a role from an address"
+                                                             : "Propose creating a custom role";
+  CLI::App* cmd = propose->add_subcommand(name, what + " (signed by a council member's key; counts as its approval)");
+  add_send_options(cmd, o->send, /*bid_required=*/false);
+  cmd->add_option("--role", o->role, "Role name (admin, operator, auditor, validator, user, or a custom one)")->required();
+  if (action == modules::GovAction::kCreateRole) {
+    cmd->add_option("--description", o->description, "What the role is for (up to 200 bytes)")->required();
+  } else {
+    cmd->add_option("--to,--address", o->subject, "The address whose role changes (mn1…)")->required();
+  }
+  cmd->add_option("--expiry-blocks", o->expiry_blocks, "Blocks during which approvals count")->capture_default_str();
+  cmd->callback([&io, &dispatch, o, action] { dispatch = [&io, o, action] { return run_propose(io, *o, action); }; });
+}
+
+}  // namespace
+
+void add_gov_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
+  CLI::App* gov = app.add_subcommand("gov", "Governance: roles granted by the admin council (m-of-n approvals on chain)");
+  gov->require_subcommand(1);
+  CLI::App* propose = gov->add_subcommand("propose", "Propose a role change (grant, revoke or create-role)");
+  propose->require_subcommand(1);
+  add_propose(propose, io, dispatch, "grant", modules::GovAction::kGrant);
+  add_propose(propose, io, dispatch, "revoke", modules::GovAction::kRevoke);
+  add_propose(propose, io, dispatch, "create-role", modules::GovAction::kCreateRole);
+
+  auto a = std::make_shared<ApproveOptions>();
+  CLI::App* approve = gov->add_subcommand("approve", "Approve a proposal (it takes effect with the m-th approval)");
+  add_send_options(approve, a->send, /*bid_required=*/false);
+  approve->add_option("id", a->id, "Proposal id")->required();
+  approve->callback([&io, &dispatch, a] {
+    dispatch = [&io, a] { return run_send(io, a->send, modules::gov_approve_payload(a->id)); };
+  });
+
+  auto p = std::make_shared<ListOptions>();
+  CLI::App* proposals = gov->add_subcommand("proposals", "List open proposals (--all: recent ones of any status)");
+  add_client_options(proposals, p->client);
+  proposals->add_flag("--all", p->all, "Include executed, failed and expired proposals");
+  proposals->add_option("--limit", p->limit, "Most recent proposals to list (1-200)")->capture_default_str()->check(CLI::Range(1, 200));
+  proposals->callback([&io, &dispatch, p] { dispatch = [&io, p] { return run_proposals(io, *p); }; });
+
+  auto r = std::make_shared<ListOptions>();
+  CLI::App* roles = gov->add_subcommand("roles", "Every role, its holders and the council; or one address's roles with a proof");
+  add_client_options(roles, r->client);
+  roles->add_option("address", r->address, "Address (mn1…) whose roles to show");
+  roles->callback([&io, &dispatch, r] { dispatch = [&io, r] { return run_roles(io, *r); }; });
+}
+
+}  // namespace metanode::cli
