@@ -65,9 +65,21 @@ Signature KeyPair::sign_digest(const core::Hash32& digest) const {
   return signature;
 }
 
+Signature KeyPair::sign_raw(core::ByteView message) const {
+  Signature signature;
+  crypto_sign_ed25519_detached(signature.bytes.data(), nullptr, message.data(), message.size(), secret_.data());
+  return signature;
+}
+
 namespace {
 std::atomic<std::uint64_t> verifications{0};
 }  // namespace
+
+bool verify_raw(const PublicKey& key, core::ByteView message, const Signature& signature) {
+  ensure_sodium();
+  verifications.fetch_add(1, std::memory_order_relaxed);
+  return crypto_sign_ed25519_verify_detached(signature.bytes.data(), message.data(), message.size(), key.bytes.data()) == 0;
+}
 
 std::uint64_t verifications_total() { return verifications.load(std::memory_order_relaxed); }
 

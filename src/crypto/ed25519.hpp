@@ -50,6 +50,9 @@ class KeyPair {
 
   Signature sign(core::Domain domain, core::ByteView message) const;
   Signature sign_digest(const core::Hash32& digest) const;
+  // Signs `message` itself, with no domain: only for standards that define the signed bytes
+  // themselves (RFC 9421 HTTP message signatures, whose signature base names what it is).
+  Signature sign_raw(core::ByteView message) const;
 
  private:
   KeyPair() = default;
@@ -63,5 +66,7 @@ core::Status verify(const PublicKey& key, core::Domain domain, core::ByteView me
 // once per node).
 std::uint64_t verifications_total();
 bool verify_digest(const PublicKey& key, const core::Hash32& digest, const Signature& signature);
+// The counterpart of KeyPair::sign_raw.
+bool verify_raw(const PublicKey& key, core::ByteView message, const Signature& signature);
 
 }  // namespace metanode::crypto
