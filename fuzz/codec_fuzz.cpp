@@ -1,5 +1,5 @@
 // libFuzzer target for every decoder of the canonical codec (keys, signatures, transactions,
-// blocks, receipts, commits, proofs): decoding any input must not crash, and any input a
+// blocks, receipts, commits, proofs, governance records): decoding any input must not crash, and any input a
 // decoder accepts must re-encode to exactly the same bytes (one encoding per value; no trailing
 // bytes). Run: scripts/fuzz.sh [seconds]
 #include <cstdint>
@@ -14,6 +14,7 @@
 #include "merkle/merkle_tree.hpp"
 #include "merkle/sparse_merkle_tree.hpp"
 #include "modules/bank.hpp"
+#include "modules/governance/governance.hpp"
 #include "support/sample_transfer.hpp"
 
 namespace {
@@ -47,5 +48,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check<metanode::merkle::SmtProof>(input);
   check<metanode::modules::Transfer>(input);
   check<metanode::modules::TransferEvent>(input);
+  check<metanode::modules::GovProposal>(input);
+  check<metanode::modules::GovApproval>(input);
+  check<metanode::modules::ProposalRecord>(input);
+  check<metanode::modules::Council>(input);
+  check<metanode::modules::RoleRecord>(input);
+  check<metanode::modules::RoleIndex>(input);
+  check<metanode::modules::HolderRecord>(input);
   return 0;
 }
