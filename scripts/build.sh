@@ -18,7 +18,9 @@ case "$flavour" in
   *) echo "usage: scripts/build.sh [release|asan|fuzz] [targets...]" >&2; exit 2 ;;
 esac
 
-export CCACHE_DIR="${CCACHE_DIR:-$root/.deps/ccache}"
+# One compiler cache per user, outside the checkout: every clone and worktree (and a CI machine
+# that keeps its home between runs) reuses what any of them compiled. CCACHE_DIR overrides it.
+export CCACHE_DIR="${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/metanode-ccache}"
 if [ ! -f "$dir/build.ninja" ]; then
   cmake -S "$root" -B "$dir" -G Ninja "${args[@]}"
 fi

@@ -27,4 +27,4 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 (cd "$root/build-asan" && ctest --output-on-failure -j "$jobs" -L unit)
 
 section "fuzzing the codec (short run)"
-"$root/scripts/fuzz.sh" "${METANODE_FUZZ_SECONDS:-30}"
+"$root/scripts/fuzz.sh" "${METANODE_FUZZ_SECONDS:-20}"
