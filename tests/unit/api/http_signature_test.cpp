@@ -6,6 +6,7 @@
 #include <map>
 
 #include "api/cage/http_signature.hpp"
+#include "api/cage/request_auth.hpp"
 #include "api/cage/structured_fields.hpp"
 #include "crypto/encoding.hpp"
 
@@ -139,6 +140,98 @@ TEST(HttpSignature, ASignedRequestVerifiesAndAnyChangeToACoveredComponentBreaksI
   Request extra = r;
   extra.headers["user-agent"] = "curl";
   EXPECT_TRUE(verifies(extra, h));
+}
+
+// A client's signed request, built the way the CLI will: key, covered components, created, nonce.
+struct Signed {
+  Request request;
+  SignatureHeaders headers;
+};
+
+Signed signed_request(const crypto::KeyPair& key, std::int64_t created, std::string nonce,
+                      std::vector<std::string> covered = {"@method", "@target-uri", "content-digest", "metanode-key"}) {
+  Signed s;
+  s.request.headers["content-digest"] = content_digest(s.request.body);
+  s.request.headers["metanode-key"] = key.public_key().to_hex();
+  s.headers = sign_message(s.request.view(), covered, key, crypto::Address::from_public_key(key.public_key()).to_string(),
+                           created, nonce);
+  return s;
+}
+
+AuthOutcome check(const Signed& s, std::int64_t now, NonceCache& cache) {
+  return authenticate(s.request.view(), s.request.body, s.headers.signature_input, s.headers.signature, now, cache);
+}
+
+TEST(RequestAuth, AcceptsAFreshSignedRequestOnceAndNamesTheSigner) {
+  const crypto::KeyPair key = crypto::KeyPair::from_seed(crypto::Seed{5});
+  NonceCache cache(100);
+  const Signed s = signed_request(key, 1'000, "n1");
+  const AuthOutcome first = check(s, 1'010, cache);
+  ASSERT_TRUE(first.ok()) << first.message;
+  EXPECT_EQ(first.identity->address, crypto::Address::from_public_key(key.public_key()));
+  const AuthOutcome again = check(s, 1'011, cache);
+  EXPECT_EQ(again.refusal, AuthRefusal::kReplay);
+  EXPECT_EQ(auth_refusal_code(again.refusal), "auth_replay");
+  // Another nonce from the same key is fine; the replayed one is forgotten once its window ends,
+  // when `created` alone refuses it.
+  EXPECT_TRUE(check(signed_request(key, 1'000, "n2"), 1'012, cache).ok());
+  EXPECT_EQ(check(s, 1'031, cache).refusal, AuthRefusal::kWindow);
+}
+
+TEST(RequestAuth, EachWayOfGettingItWrongHasItsCode) {
+  const crypto::KeyPair key = crypto::KeyPair::from_seed(crypto::Seed{6});
+  const std::int64_t now = 50'000;
+  auto outcome = [&](const Signed& s) {
+    NonceCache cache(100);
+    return check(s, now, cache);
+  };
+  Signed unsigned_request = signed_request(key, now, "a");
+  EXPECT_EQ(authenticate(unsigned_request.request.view(), unsigned_request.request.body, std::nullopt, std::nullopt, now,
+                         *std::make_unique<NonceCache>(10))
+                .refusal,
+            AuthRefusal::kUnsigned);
+  EXPECT_EQ(outcome(signed_request(key, now - 31, "b")).refusal, AuthRefusal::kWindow);  // expired created
+  EXPECT_EQ(outcome(signed_request(key, now + 31, "c")).refusal, AuthRefusal::kWindow);  // future created
+  EXPECT_TRUE(outcome(signed_request(key, now + 29, "d")).ok());                        // clock skew inside the window
+
+  Signed swapped = signed_request(key, now, "e");
+  swapped.request.body = R"({"hello": "there"})";  // body swapped after signing
+  EXPECT_EQ(outcome(swapped).refusal, AuthRefusal::kDigest);
+  Signed redigested = swapped;
+  redigested.request.headers["content-digest"] = content_digest(swapped.request.body);  // digest fixed, signature not
+  EXPECT_EQ(outcome(redigested).refusal, AuthRefusal::kSignature);
+  Signed moved = signed_request(key, now, "f");
+  moved.request.path = "/v1/admin";  // a covered component changed
+  EXPECT_EQ(outcome(moved).refusal, AuthRefusal::kSignature);
+
+  EXPECT_EQ(outcome(signed_request(key, now, "g", {"@method", "@path", "content-digest", "metanode-key"})).refusal,
+            AuthRefusal::kCoverage);  // @path without @query
+  EXPECT_EQ(outcome(signed_request(key, now, "h", {"@method", "@target-uri", "metanode-key"})).refusal,
+            AuthRefusal::kCoverage);  // a body whose digest is not covered
+  EXPECT_EQ(outcome(signed_request(key, now, "i", {"@method", "@target-uri", "content-digest"})).refusal,
+            AuthRefusal::kCoverage);  // the key header not covered
+
+  Signed other_key = signed_request(key, now, "j");
+  other_key.request.headers["metanode-key"] = crypto::KeyPair::from_seed(crypto::Seed{7}).public_key().to_hex();
+  EXPECT_EQ(outcome(other_key).refusal, AuthRefusal::kKey);  // not keyid's key
+  Signed hmac = signed_request(key, now, "k");
+  hmac.headers.signature_input.replace(hmac.headers.signature_input.find("ed25519"), 7, "hmac-sha256");
+  EXPECT_EQ(outcome(hmac).refusal, AuthRefusal::kAlgorithm);
+  Signed garbage = signed_request(key, now, "l");
+  garbage.headers.signature = "sig1=:not-base64:";
+  EXPECT_EQ(outcome(garbage).refusal, AuthRefusal::kMalformed);
+}
+
+TEST(RequestAuth, AFullReplayCacheRefusesInsteadOfForgetting) {
+  const crypto::KeyPair key = crypto::KeyPair::from_seed(crypto::Seed{8});
+  NonceCache cache(2);
+  EXPECT_TRUE(check(signed_request(key, 100, "1"), 100, cache).ok());
+  EXPECT_TRUE(check(signed_request(key, 100, "2"), 100, cache).ok());
+  EXPECT_EQ(check(signed_request(key, 100, "3"), 100, cache).refusal, AuthRefusal::kCacheFull);
+  EXPECT_EQ(check(signed_request(key, 100, "1"), 100, cache).refusal, AuthRefusal::kReplay) << "still remembered";
+  // Once the first two are past their window they are forgotten, and there is room again.
+  EXPECT_TRUE(check(signed_request(key, 140, "3"), 140, cache).ok());
+  EXPECT_EQ(cache.size(), 1u);
 }
 
 }  // namespace
