@@ -51,7 +51,7 @@ core::Result<std::unique_ptr<HttpConnection>> HttpConnection::connect(const std:
                                                                        std::chrono::milliseconds timeout) {
   MN_TRY_ASSIGN(auto parts, split_url(url));
   auto impl = std::make_unique<Impl>();
-  impl->host = parts.first;
+  impl->host = parts.first + ":" + parts.second;
   impl->url = url;
   impl->timeout = timeout;
   beast::error_code ec;
@@ -66,10 +66,14 @@ core::Result<std::unique_ptr<HttpConnection>> HttpConnection::connect(const std:
   return std::unique_ptr<HttpConnection>(new HttpConnection(std::move(impl)));
 }
 
+const std::string& HttpConnection::host() const { return impl_->host; }
+
 core::Result<HttpReply> HttpConnection::request(const std::string& method, const std::string& target,
-                                                const std::string& body, const std::string& content_type) {
+                                                const std::string& body, const std::string& content_type,
+                                                const HeaderList& headers) {
   http::request<http::string_body> req(http::string_to_verb(method), target, 11);
   req.set(http::field::host, impl_->host);
+  for (const auto& [name, value] : headers) req.set(name, value);
   req.set(http::field::user_agent, "metanode-cli");
   req.keep_alive(true);
   if (!body.empty()) {
@@ -98,9 +102,9 @@ core::Result<HttpReply> HttpConnection::request(const std::string& method, const
 
 core::Result<HttpReply> http_request(const std::string& url, const std::string& method, const std::string& target,
                                      const std::string& body, const std::string& content_type,
-                                     std::chrono::milliseconds timeout) {
+                                     std::chrono::milliseconds timeout, const HeaderList& headers) {
   MN_TRY_ASSIGN(auto connection, HttpConnection::connect(url, timeout));
-  return connection->request(method, target, body, content_type);
+  return connection->request(method, target, body, content_type, headers);
 }
 
 }  // namespace metanode::cli

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 #include <utility>
+#include <vector>
 #include <string>
 
 #include "core/result.hpp"
@@ -16,9 +17,13 @@ struct HttpReply {
 };
 
 // `url` is "http://host:port"; `target` the path and query. kIo when the node cannot be reached.
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+// `headers`: extra fields (a signed request's Signature-Input, Signature, ...). The Host field is
+// "host:port" as the URL has it.
 core::Result<HttpReply> http_request(const std::string& url, const std::string& method, const std::string& target,
                                      const std::string& body = "", const std::string& content_type = "application/json",
-                                     std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000));
+                                     std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000),
+                                     const HeaderList& headers = {});
 
 // A kept-alive connection for many requests (load generation, event follow-up reads).
 class HttpConnection {
@@ -27,7 +32,9 @@ class HttpConnection {
                                                                std::chrono::milliseconds timeout);
   ~HttpConnection();
   core::Result<HttpReply> request(const std::string& method, const std::string& target, const std::string& body = "",
-                                  const std::string& content_type = "application/json");
+                                  const std::string& content_type = "application/json", const HeaderList& headers = {});
+  // What this connection sends as Host ("127.0.0.1:9001"): what a signature's @authority is.
+  const std::string& host() const;
 
  private:
   struct Impl;

@@ -13,11 +13,13 @@
 #include <optional>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "crypto/ed25519.hpp"
 #include "ledger/chain.hpp"
 #include "modules/module_set.hpp"
+#include "node/audit_log.hpp"
 #include "node/block_listeners.hpp"
 #include "node/config.hpp"
 #include "node/ledger_backend.hpp"
@@ -34,6 +36,9 @@ namespace metanode::node {
 struct NodePlugins {
   ledger::ModuleSet modules = modules::standard_modules();
   std::vector<std::shared_ptr<services::Service>> extra_services;
+  // Who may call the extra services' routes: entries added to the Cage's one table
+  // (services/route_table.cpp). A route of theirs not listed here is closed.
+  std::vector<std::tuple<std::string, std::string, api::cage::Access>> extra_routes;
 };
 
 class NodeRuntimeHost;
@@ -95,6 +100,10 @@ class Node {
   std::shared_ptr<services::LedgerService> ledger_service_;
   std::vector<std::shared_ptr<services::Service>> services_;  // what start() serves, in order
   std::vector<std::unique_ptr<services::ServiceHost>> service_hosts_;
+  // One Cage for every listener of this node (one replay cache, one set of rate buckets).
+  RecentDecisions decisions_;
+  std::unique_ptr<api::cage::Cage> cage_;
+  api::cage::RouteTable route_table_;
   std::unique_ptr<NodeRuntimeHost> runtime_host_;
   std::unique_ptr<ConsensusRuntime> runtime_;
   bool started_ = false;

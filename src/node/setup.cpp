@@ -2,6 +2,7 @@
 // knows how the parts fit together.
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <charconv>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -9,6 +10,8 @@
 #include "node/node.hpp"
 
 #include "ledger/module.hpp"
+#include "modules/governance/governance.hpp"
+#include "services/route_table.hpp"
 
 namespace metanode::node {
 
@@ -120,9 +123,42 @@ struct NodeSetup {
     return {};
   }
 
+  static void make_cage(Node& node) {
+    // Roles come from the committed role table at the head, read at each request.
+    node.cage_ = std::make_unique<api::cage::Cage>(
+        node.route_table_,
+        [&chain = *node.chain_](const crypto::Address& address) {
+          auto roles = modules::roles_of(chain, address);
+          return roles.ok() ? std::move(roles).value() : std::vector<std::string>{};
+        },
+        node.decisions_);
+  }
+
   static core::Status start_services(Node& node) {
+    if (!node.cage_) make_cage(node);
     for (const auto& service : node.services_) {
       auto host = std::make_unique<services::ServiceHost>(node.io_, service);
+      host->use(node.cage_->middleware());
+      // Fail closed and loudly: a route nobody decided the access of would be refused by the
+      // Cage on every call; refuse to start instead, naming it.
+      for (const auto& [method, pattern] : host->routes()) {
+        if (node.route_table_.find(method, pattern) == nullptr && pattern != "/v1/audit/decisions") {
+          return core::make_error(core::ErrorCode::kInvalidArgument,
+                                  std::string(service->name()) + " service: route " + method + " " + pattern +
+                                      " has no entry in the Cage's route table (services/route_table.cpp)");
+        }
+      }
+      host->add_route("GET", "/v1/audit/decisions", [&decisions = node.decisions_](const api::Request& req) {
+        std::size_t limit = 100;
+        if (auto l = req.query_param("limit")) {
+          const auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
+          if (ec != std::errc() || ptr != l->data() + l->size() || limit < 1 || limit > 1000) {
+            return api::error_response(400, "invalid_argument", "limit must be 1-1000");
+          }
+        }
+        return api::Response{200, "application/json", nlohmann::json{{"decisions", decisions.to_json(limit)}}.dump(), {}};
+      });
+      host->add_metrics([&cage = *node.cage_] { return cage.metrics_text(); });
       if (auto st = host->listen(node.config_.listen_address, node.config_.service_port(service->port_offset()));
           !st.ok()) {
         for (auto& started : node.service_hosts_) started->stop();
@@ -168,6 +204,8 @@ core::Result<std::unique_ptr<Node>> Node::open(NodeConfig config, ledger::Genesi
   NodeSetup::make_tx_pool(*node);
   NodeSetup::make_backend(*node);
   MN_TRY(NodeSetup::make_services(*node, std::move(plugins.extra_services)));
+  node->route_table_ = services::route_table();
+  for (auto& [method, pattern, access] : plugins.extra_routes) node->route_table_.add(method, pattern, access);
   NodeSetup::subscribe_listeners(*node);
   return node;
 }

@@ -26,6 +26,17 @@ json openapi_document(const Service& service) {
       {"responses", {{"200", openapi_json_response("ok", {{"type", "object"}})}}}};
   doc["paths"]["/metrics"]["get"] = {{"summary", "Prometheus metrics"},
                                      {"responses", {{"200", {{"description", "text exposition format"}}}}}};
+  doc["paths"]["/v1/audit/decisions"]["get"] = {
+      {"summary", "The node's latest Cage decisions, newest first (roles: auditor, admin; a signed request)"},
+      {"description", "Each: unix_ms, identity (the signer's address) or null, client_address, method, route, allowed, "
+                      "reason (public, role:NAME, or the refusal code), status, request_digest (sha-256 hex of method, "
+                      "target and body). Refusals: 401 auth_* (with Accept-Signature), 403 auth_forbidden, 429 "
+                      "rate_limited (with Retry-After), 503 auth_busy."},
+      {"parameters", json::array({{{"name", "limit"}, {"in", "query"}, {"description", "1-1000 (default 100)"},
+                                   {"schema", {{"type", "integer"}}}}})},
+      {"responses", {{"200", openapi_json_response("decisions", {{"type", "object"}})},
+                     {"401", openapi_error_response()},
+                     {"403", openapi_error_response()}}}};
   doc["components"]["schemas"] = service.openapi_schemas();
   doc["components"]["schemas"]["Error"] = {
       {"type", "object"},
@@ -50,6 +61,7 @@ ServiceHost::ServiceHost(boost::asio::io_context& io, std::shared_ptr<Service> s
   });
   router_.add("GET", "/metrics", [this](const api::Request&) {
     std::string text = service_->metrics_text() + metrics_.render("metanode");
+    for (const auto& extra : extra_metrics_) text += extra();
     if (server_) {
       text += "# HELP metanode_http_connections Open HTTP and WebSocket connections of this listener.\n"
               "# TYPE metanode_http_connections gauge\nmetanode_http_connections " +

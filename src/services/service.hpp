@@ -8,10 +8,12 @@
 
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/http/http_server.hpp"
 #include "core/result.hpp"
@@ -70,6 +72,14 @@ class ServiceHost {
 
   // Middleware for every route (before listen).
   void use(api::Middleware middleware) { router_.use(std::move(middleware)); }
+  // A route the node adds to every listener (before listen), beside the service's own.
+  void add_route(std::string method, std::string pattern, api::Handler handler) {
+    router_.add(std::move(method), std::move(pattern), std::move(handler));
+  }
+  // More Prometheus text for /metrics (the Cage's counts).
+  void add_metrics(std::function<std::string()> metrics) { extra_metrics_.push_back(std::move(metrics)); }
+  // (method, pattern) of every route this listener serves.
+  std::vector<std::pair<std::string, std::string>> routes() const { return router_.routes(); }
   // Binds and starts accepting; port 0 picks a free port (see port()).
   core::Status listen(const std::string& address, std::uint16_t port);
   void stop();
@@ -84,6 +94,7 @@ class ServiceHost {
   api::Router router_;
   api::HttpMetrics metrics_;
   std::string openapi_text_;
+  std::vector<std::function<std::string()>> extra_metrics_;
   std::unique_ptr<api::HttpServer> server_;
 };
 

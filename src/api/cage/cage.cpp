@@ -162,6 +162,10 @@ Response Cage::handle(Request& request, const Next& next) {
 
   // How often: per signed identity, else per client address.
   const bool signed_caller = who.has_value();
+  const auto& exempt = policy_.rate_exempt_addresses;
+  if (std::find(exempt.begin(), exempt.end(), request.remote_address) != exempt.end()) {
+    return finish(next(request), true, reason);
+  }
   const std::string bucket = signed_caller ? "id:" + d.identity : "ip:" + request.remote_address;
   if (auto wait = take_token(bucket, signed_caller ? policy_.identity_rate_per_s : policy_.address_rate_per_s,
                              signed_caller ? policy_.identity_burst : policy_.address_burst, now_ms)) {

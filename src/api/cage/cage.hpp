@@ -67,10 +67,13 @@ struct CagePolicy {
   std::size_t nonce_cache_capacity = 200'000;
   // Token buckets: requests per second and burst, per signed identity and per client address
   // (unsigned requests). 0 disables.
-  double identity_rate_per_s = 200;
-  double identity_burst = 400;
-  double address_rate_per_s = 100;
-  double address_burst = 200;
+  double identity_rate_per_s = 1'000;
+  double identity_burst = 2'000;
+  double address_rate_per_s = 1'000;
+  double address_burst = 2'000;
+  // Client addresses that are not rate-limited: the node's own host by default (its operator's
+  // tools, the devnet bench and the local console); remote clients always are.
+  std::vector<std::string> rate_exempt_addresses = {"127.0.0.1", "::1"};
   std::size_t buckets_max = 100'000;  // least recently used buckets are dropped past this
   std::string scheme = "http";        // what @target-uri's scheme is (https behind a TLS proxy)
 };

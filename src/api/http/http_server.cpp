@@ -114,6 +114,12 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
   routes_.push_back(std::move(route));
 }
 
+std::vector<std::pair<std::string, std::string>> Router::routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : routes_) out.emplace_back(r.method, r.pattern);
+  return out;
+}
+
 void Router::use(Middleware middleware) { middlewares_.push_back(std::move(middleware)); }
 
 const Router::Route* Router::match(Request& request, Response& no_match) const {

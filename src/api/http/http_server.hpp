@@ -80,6 +80,8 @@ class Router {
   // `pattern` is a path whose segments may be "{name}" placeholders ("/v1/txs/{hash}").
   void add(std::string method, std::string pattern, Handler handler);
   void use(Middleware middleware);
+  // (method, pattern) of every route, in the order they were added.
+  std::vector<std::pair<std::string, std::string>> routes() const;
   // Matches the route (setting request.route and request.params), then runs the middleware
   // chain and the route's handler; 404 or 405 as JSON errors when nothing matches (the chain
   // runs for those too, so a refusal is the same whatever the path).

@@ -22,6 +22,8 @@
 #include <string>
 #include <thread>
 
+#include "api/cage/http_signature.hpp"
+#include "cli/http_client.hpp"
 #include "cli/proof_check.hpp"
 #include "services/ledger/ledger_json.hpp"
 #include "services/ledger/ledger_service.hpp"
@@ -158,6 +160,10 @@ class ApiTest : public ::testing::Test {
     genesis_.base_fee_min = 1;
     genesis_.validators.push_back({"v0", validator_.public_key(), crypto::MldsaKeyPair::generate().public_key()});
     genesis_.accounts.push_back({address_of(alice_), kAliceBalance});
+    // Alice is a 1-of-1 council and an auditor: the Cage tests call auditor routes as her.
+    genesis_.modules["gov"] = nlohmann::json{{"council", {{"threshold", 1}, {"members", {address_of(alice_).to_string()}}}},
+                                             {"grants", {{address_of(alice_).to_string(), {"auditor"}}}}}
+                                  .dump();
     start_node();
   }
 
@@ -182,6 +188,7 @@ class ApiTest : public ::testing::Test {
     NodePlugins plugins;
     plugins.modules = modules_;
     plugins.extra_services = extra_services_;
+    plugins.extra_routes = extra_routes_;
     auto node = Node::open(config, genesis_, validator_, std::move(plugins));
     ASSERT_TRUE(node.ok()) << node.error().to_string();
     node_ = std::move(node).value();
@@ -197,6 +204,7 @@ class ApiTest : public ::testing::Test {
   // The chain's modules and extra services (a test may add its own before starting a node).
   ledger::ModuleSet modules_ = modules::standard_modules();
   std::vector<std::shared_ptr<services::Service>> extra_services_;
+  std::vector<std::tuple<std::string, std::string, api::cage::Access>> extra_routes_;
   Reply submit_json(const json& doc) { return request(port_, http::verb::post, "/v1/txs", doc.dump()); }
   Reply submit_text(const std::string& body) { return request(port_, http::verb::post, "/v1/txs", body); }
   Reply submit_binary(const std::string& body) {
@@ -1140,9 +1148,64 @@ class EchoService final : public services::Service {
   std::atomic<std::uint64_t> echoes_{0};
 };
 
+// The Cage in front of the real listener: public reads pass with security headers; an auditor
+// route refuses an unsigned request (401 with Accept-Signature) and a signer without the role
+// (403), and answers a signed request from an auditor with the decisions it made, which name
+// the refusals by code; a replay of that signed request is refused.
+TEST_F(ApiTest, TheCageGuardsEveryRouteOnTheRealListener) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(port_);
+  auto call = [&](const std::string& target, const crypto::KeyPair* signer, const std::string& nonce) {
+    cli::HeaderList headers;
+    if (signer != nullptr) {
+      const std::string authority = "127.0.0.1:" + std::to_string(port_);
+      const std::string key_hex = signer->public_key().to_hex();
+      api::cage::MessageView view{"GET", "http", authority, target, "", [&](std::string_view name) -> std::optional<std::string> {
+                                    if (name == "metanode-key") return key_hex;
+                                    return std::nullopt;
+                                  }};
+      const auto h = api::cage::sign_message(view, {"@method", "@target-uri", "metanode-key"}, *signer,
+                                             address_of(*signer).to_string(),
+                                             std::chrono::duration_cast<std::chrono::seconds>(
+                                                 std::chrono::system_clock::now().time_since_epoch()).count(),
+                                             nonce);
+      headers = {{"Metanode-Key", key_hex}, {"Signature-Input", h.signature_input}, {"Signature", h.signature}};
+    }
+    auto reply = cli::http_request(url, "GET", target, "", "application/json", std::chrono::milliseconds(5'000), headers);
+    EXPECT_TRUE(reply.ok());
+    return reply.ok() ? *reply : cli::HttpReply{};
+  };
+  const auto code = [](const cli::HttpReply& r) {
+    const auto doc = nlohmann::json::parse(r.body, nullptr, false);
+    return doc.is_discarded() ? std::string() : doc["error"].value("code", std::string());
+  };
+
+  EXPECT_EQ(call("/v1/blocks/0", nullptr, "").status, 200u);
+  const auto unsigned_reply = call("/v1/audit/decisions", nullptr, "");
+  EXPECT_EQ(unsigned_reply.status, 401u);
+  EXPECT_EQ(code(unsigned_reply), "auth_unsigned");
+  const crypto::KeyPair stranger = crypto::KeyPair::generate();
+  const auto no_role = call("/v1/audit/decisions", &stranger, "s-1");
+  EXPECT_EQ(no_role.status, 403u);
+  EXPECT_EQ(code(no_role), "auth_forbidden");
+
+  const auto as_auditor = call("/v1/audit/decisions", &alice_, "a-1");
+  ASSERT_EQ(as_auditor.status, 200u) << as_auditor.body;
+  const auto doc = nlohmann::json::parse(as_auditor.body);
+  std::vector<std::string> reasons;
+  for (const auto& d : doc["decisions"]) reasons.push_back(d["reason"].get<std::string>());
+  EXPECT_NE(std::find(reasons.begin(), reasons.end(), "auth_unsigned"), reasons.end()) << doc.dump();
+  EXPECT_NE(std::find(reasons.begin(), reasons.end(), "auth_forbidden"), reasons.end()) << doc.dump();
+  EXPECT_NE(std::find(reasons.begin(), reasons.end(), "public"), reasons.end()) << doc.dump();
+  EXPECT_EQ(call("/v1/audit/decisions", &alice_, "a-1").status, 401u) << "a replayed nonce";
+  const Reply metrics = get("/metrics");
+  EXPECT_NE(metrics.body.find("metanode_cage_decisions_total{outcome=\"auth_forbidden\"} 1"), std::string::npos)
+      << metrics.body;
+}
+
 TEST_F(ApiTest, ASecondServiceAnswersOnItsOwnPortWithTheCommonRoutes) {
   stop_node();
   extra_services_.push_back(std::make_shared<EchoService>());
+  extra_routes_.emplace_back("GET", "/v1/echo/{word}", api::cage::Access::open());
   start_node();
   const std::uint16_t echo_port = node_->service_port("echo");
   ASSERT_NE(echo_port, 0);

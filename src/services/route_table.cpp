@@ -1,0 +1,32 @@
+#include "services/route_table.hpp"
+
+namespace metanode::services {
+
+using api::cage::Access;
+
+api::cage::RouteTable route_table() {
+  api::cage::RouteTable t;
+  // Every listener: health, metrics and the API description are public.
+  t.add("GET", "/health", Access::open());
+  t.add("GET", "/metrics", Access::open());
+  t.add("GET", "/v1/openapi.json", Access::open());
+  // The node's Cage decisions (what it let in and refused): auditors and admins.
+  t.add("GET", "/v1/audit/decisions", Access::roles_of({"auditor", "admin"}));
+
+  // Ledger (base+1). Reads of chain data are public: every answer carries its proof. Submitting
+  // stays open, since each transaction carries its own signature; the Cage rate-limits it.
+  t.add("POST", "/v1/txs", Access::open());
+  t.add("POST", "/v1/txs/batch", Access::open());
+  t.add("GET", "/v1/txs/{hash}", Access::open());
+  t.add("GET", "/v1/blocks/{height}", Access::open());
+  t.add("GET", "/v1/accounts/{address}", Access::open());
+  t.add("GET", "/v1/state/{module}/{key}", Access::open());
+  t.add("GET", "/v1/mempool", Access::open());
+  t.add("GET", "/v1/gov/roles", Access::open());
+  t.add("GET", "/v1/gov/roles/{address}", Access::open());
+  t.add("GET", "/v1/gov/proposals", Access::open());
+  t.add("GET", "/v1/gov/proposals/{id}", Access::open());
+  return t;
+}
+
+}  // namespace metanode::services
