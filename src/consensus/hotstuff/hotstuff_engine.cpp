@@ -65,6 +65,7 @@ void HotStuffEngine::start(const EngineStart& start, Actions& out) {
     const auto& saved = safety_.state().high_qc;
     if (saved && saved->data.round > high_qc_.data.round && check_qc(*saved).ok()) high_qc_ = *saved;
   }
+  std::optional<QuorumCert> saved_tc = safety_.state().high_tc;
   for (const Block& b : start.stored_blocks) {
     const core::Hash32 id = b.id();
     if (b.height <= root_height_ || blocks_.contains(id) || !check_block(b).ok()) continue;
@@ -73,6 +74,13 @@ void HotStuffEngine::start(const EngineStart& start, Actions& out) {
   }
   recompute_connected();
   enter_view(high_qc_.data.round + 1, /*after_qc=*/true, out);
+  // Back to the furthest view a certificate led to before the restart, holding that certificate
+  // (so this validator can bring others there too).
+  const VoteData timeout_shape{VoteKind::kTimeout, 0, saved_tc ? saved_tc->data.round : 0, core::Hash32{}, std::nullopt};
+  if (saved_tc && saved_tc->data == timeout_shape &&
+      verify_quorum_cert(*saved_tc, cfg_.validators, cfg_.chain_id, *cfg_.verifier).ok()) {
+    process_tc(*saved_tc, out);
+  }
 }
 
 core::Status HotStuffEngine::on_message(ValidatorIndex from, core::ByteView bytes, std::uint64_t now_ms, Actions& out) {
@@ -250,7 +258,14 @@ void HotStuffEngine::process_qc(const QuorumCert& qc, Actions& out) {
 void HotStuffEngine::process_tc(const QuorumCert& tc, Actions& out) {
   const std::uint64_t view = view_after_tc(tc);
   // Of two TCs, keep the one that leads further (two of one view may differ in their signers).
-  if (!last_tc_ || view > view_after_tc(*last_tc_)) last_tc_ = tc;
+  if (!last_tc_ || view > view_after_tc(*last_tc_)) {
+    last_tc_ = tc;
+    // Kept across a restart (see SafetyState::high_tc), written before the view is entered.
+    if (view > pacemaker_.view()) {
+      safety_.record_high_tc(tc);
+      persist(out);
+    }
+  }
   enter_view(view, /*after_qc=*/false, out);
 }
 

@@ -9,6 +9,8 @@ void SafetyState::encode(core::Writer& w) const {
   w.u64(last_proposed_view);
   w.boolean(high_qc.has_value());
   if (high_qc) high_qc->encode(w);
+  w.boolean(high_tc.has_value());
+  if (high_tc) high_tc->encode(w);
 }
 
 core::Result<SafetyState> SafetyState::decode(core::Reader& r) {
@@ -21,6 +23,11 @@ core::Result<SafetyState> SafetyState::decode(core::Reader& r) {
   if (has_qc) {
     MN_TRY_ASSIGN(auto qc, QuorumCert::decode(r));
     s.high_qc = std::move(qc);
+  }
+  MN_TRY_ASSIGN(bool has_tc, r.boolean());
+  if (has_tc) {
+    MN_TRY_ASSIGN(auto tc, QuorumCert::decode(r));
+    s.high_tc = std::move(tc);
   }
   return s;
 }

@@ -28,6 +28,11 @@ struct SafetyState {
   // that all restart keep their locks but forget every QC that could unlock them: no proposal
   // would ever be safe to vote for again.
   std::optional<QuorumCert> high_qc;
+  // Liveness, not safety: the timeout certificate that led to the furthest view entered. A
+  // restarted validator resumes in that view and hands the certificate to validators still in
+  // older ones; without it, validators that restarted at different times can sit in different
+  // views with no certificate to bring them together (a quorum needs them all when f are down).
+  std::optional<QuorumCert> high_tc;
 
   bool operator==(const SafetyState&) const = default;
   void encode(core::Writer& w) const;
@@ -45,6 +50,7 @@ class SafetyRules {
   bool safe_to_vote(const Block& proposal, bool extends_lock, bool ignore_lock_for_testing) const;
   void record_vote(std::uint64_t view) { state_.last_voted_view = view; }
   void record_high_qc(const QuorumCert& qc);
+  void record_high_tc(const QuorumCert& tc) { state_.high_tc = tc; }
   bool may_propose(std::uint64_t view) const { return view > state_.last_proposed_view; }
   void record_proposal(std::uint64_t view) { state_.last_proposed_view = view; }
 

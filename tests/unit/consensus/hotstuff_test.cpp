@@ -31,7 +31,7 @@ Block block_at(std::uint64_t height, std::uint64_t view, std::uint64_t justify_v
 }
 
 TEST(HotStuffSafety, VotingRule) {
-  SafetyRules rules(SafetyState{5, 3, core::Hash32{3}, 0, std::nullopt});
+  SafetyRules rules(SafetyState{5, 3, core::Hash32{3}, 0, std::nullopt, std::nullopt});
   const Block b = block_at(9, 6, 2, core::Hash32{8});
   EXPECT_FALSE(rules.safe_to_vote(block_at(9, 5, 4, core::Hash32{8}), true, false));  // not above last voted view
   EXPECT_TRUE(rules.safe_to_vote(b, /*extends_lock=*/true, false));                  // safety branch
@@ -290,6 +290,44 @@ TEST(HotStuffEngine, ATimeoutCertificateSkipsTheSlotsOfLeadersThatDidNotSignIt) 
   const auto refused = other->on_message(2, encode_message(overreach), 171, o);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, core::ErrorCode::kConsensusInvalidMessage);
+}
+
+// The TC that led to a view is persisted: a validator restarted after it resumes in that view,
+// holding the TC, and hands it to a validator still in an older view (without it, validators
+// that restarted at different times could sit in different views with no certificate to join).
+TEST(HotStuffEngine, ARestartedValidatorResumesInTheViewItsTimeoutCertificateLedTo) {
+  const VoteData failed{VoteKind::kTimeout, 0, 1, core::Hash32{}, std::nullopt};
+  const QuorumCert genesis = make_qc(VoteData{VoteKind::kHotStuff, 0, 0, genesis_block(test_chain_id()).id(), std::nullopt}, {});
+  EngineStart s;
+  s.committed = genesis_block(test_chain_id());
+  HotStuffEngine before(engine_config(kN, 2));
+  Actions out;
+  before.start(s, out);
+  before.on_tick(150, out);
+  for (ValidatorIndex from : {0u, 3u}) {
+    ASSERT_TRUE(before.on_message(from, encode_message(Timeout{testing::sign_vote(failed, from), genesis}), 160, out).ok());
+  }
+  ASSERT_EQ(before.status().round, 4u);
+  std::optional<core::Bytes> persisted;
+  for (const auto* p : actions_of<PersistState>(out)) persisted = p->state;
+  ASSERT_TRUE(persisted);
+  ASSERT_TRUE(core::decode<SafetyState>(*persisted).value().high_tc.has_value());
+
+  HotStuffEngine after(engine_config(kN, 2));
+  Actions o;
+  EngineStart rs = s;
+  rs.persisted = persisted;
+  after.start(rs, o);
+  EXPECT_EQ(after.status().round, 4u) << "resumed in the view the TC led to, not view 1";
+  o.clear();
+  // Validator 3, restarted without it and still in view 1, times out there: it gets the TC.
+  ASSERT_TRUE(after.on_message(3, encode_message(Timeout{testing::sign_vote(failed, 3), genesis}), 200, o).ok());
+  bool handed = false;
+  for (const auto* send : actions_of<SendTo>(o)) {
+    auto m = decode_message(*send->message).value();
+    if (auto* v = std::get_if<ViewSync>(&m); v && v->tc && send->to == 3) handed = true;
+  }
+  EXPECT_TRUE(handed);
 }
 
 TEST(CleanNetwork, BothEnginesCommitTheSameChainWithValidCertificates) {
