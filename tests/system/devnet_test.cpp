@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "api/cage/http_signature.hpp"
 #include "cli/http_client.hpp"
 #include "crypto/address.hpp"
 #include "crypto/ed25519.hpp"
@@ -301,7 +302,28 @@ TEST_F(DevnetTest, TwoOfThreeCouncilGrantsAndRevokesARoleThatEveryNodeShows) {
   start_up_until_linked();
   ASSERT_FALSE(HasFatalFailure());
   const std::string home = (dir_ / "net" / "node0").string();
-  const auto subject = crypto::Address::from_public_key(crypto::KeyPair::from_seed(crypto::Seed{11}).public_key());
+  const crypto::KeyPair subject_key = crypto::KeyPair::from_seed(crypto::Seed{11});
+  const auto subject = crypto::Address::from_public_key(subject_key.public_key());
+  // The auditor-only route, called on node `node` by the subject with a signed request (RFC 9421).
+  std::uint64_t nonce = 0;
+  auto audit_status = [&](std::size_t node) {
+    const std::uint16_t port = static_cast<std::uint16_t>(base_ + 100 * node + 1);
+    const std::string authority = "127.0.0.1:" + std::to_string(port);
+    const std::string key_hex = subject_key.public_key().to_hex();
+    api::cage::MessageView view{"GET", "http", authority, "/v1/audit/decisions", "",
+                                [&](std::string_view name) -> std::optional<std::string> {
+                                  if (name == "metanode-key") return key_hex;
+                                  return std::nullopt;
+                                }};
+    const auto now_s =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const auto h = api::cage::sign_message(view, {"@method", "@target-uri", "metanode-key"}, subject_key,
+                                           subject.to_string(), now_s, "n" + std::to_string(++nonce));
+    auto reply = cli::http_request("http://" + authority, "GET", "/v1/audit/decisions", "", "application/json",
+                                   milliseconds(2'000),
+                                   {{"Metanode-Key", key_hex}, {"Signature-Input", h.signature_input}, {"Signature", h.signature}});
+    return reply.ok() ? reply->status : 0u;
+  };
   auto roles_on = [&](std::size_t node) -> std::optional<json> {
     auto reply = cli::http_request("http://127.0.0.1:" + std::to_string(base_ + 100 * node + 1), "GET",
                                    "/v1/gov/roles/" + subject.to_string(), "", "application/json", milliseconds(2'000));
@@ -337,6 +359,7 @@ TEST_F(DevnetTest, TwoOfThreeCouncilGrantsAndRevokesARoleThatEveryNodeShows) {
   const std::string id = std::to_string(listed["proposals"][0]["id"].get<std::uint64_t>());
   EXPECT_EQ(listed["proposals"][0]["approvals"].size(), 1u);
   everywhere(json::array());
+  EXPECT_EQ(audit_status(0), 403u) << "no role yet";
 
   // The dev key is not a council member: its approval is a failed transaction with its code.
   EXPECT_FALSE(gov({"approve", id, "--from", "dev"}, "stranger.log"));
@@ -346,6 +369,7 @@ TEST_F(DevnetTest, TwoOfThreeCouncilGrantsAndRevokesARoleThatEveryNodeShows) {
 
   ASSERT_TRUE(gov({"approve", id, "--from", "council-2"}, "approve.log")) << tail_of(dir_ / "approve.log");
   everywhere(json::array({"auditor"}));
+  for (std::size_t i = 0; i < kValidators; ++i) EXPECT_EQ(audit_status(i), 200u) << "node " << i << ": the auditor's route";
   ASSERT_TRUE(run({METANODE_BINARY, "gov", "roles", subject.to_string(), "--home", home}, "roles.log"));
   EXPECT_NE(read_file(dir_ / "roles.log").find(": auditor"), std::string::npos) << read_file(dir_ / "roles.log");
 
@@ -355,6 +379,7 @@ TEST_F(DevnetTest, TwoOfThreeCouncilGrantsAndRevokesARoleThatEveryNodeShows) {
   ASSERT_TRUE(gov({"approve", std::to_string(std::stoull(id) + 1), "--from", "council-3"}, "approve2.log"))
       << tail_of(dir_ / "approve2.log");
   everywhere(json::array());
+  for (std::size_t i = 0; i < kValidators; ++i) EXPECT_EQ(audit_status(i), 403u) << "node " << i << ": revoked";
   stop_up();
 }
 
