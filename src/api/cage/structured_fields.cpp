@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "api/http/framing.hpp"
 #include "crypto/encoding.hpp"
 
 namespace metanode::api::cage {
@@ -10,17 +11,6 @@ namespace {
 bool is_lcalpha(char c) { return c >= 'a' && c <= 'z'; }
 bool is_alpha(char c) { return is_lcalpha(c) || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-// RFC 9110 tchar.
-bool is_tchar(char c) {
-  if (is_alpha(c) || is_digit(c)) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.':
-    case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
 
 class Parser {
  public:
@@ -183,7 +173,7 @@ class Parser {
 
   core::Result<SfBare> token() {
     const std::size_t start = i_++;
-    while (!done() && (is_tchar(s_[i_]) || s_[i_] == ':' || s_[i_] == '/')) ++i_;
+    while (!done() && (is_token_char(s_[i_]) || s_[i_] == ':' || s_[i_] == '/')) ++i_;
     return SfBare{SfToken{std::string(s_.substr(start, i_ - start))}};
   }
 

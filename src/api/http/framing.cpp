@@ -8,18 +8,6 @@ namespace {
 
 core::Error refused(std::string why) { return core::make_error(core::ErrorCode::kInvalidArgument, std::move(why)); }
 
-// RFC 9110 §5.6.2 tchar.
-bool is_token_char(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.':
-    case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
@@ -54,6 +42,18 @@ core::Result<std::vector<std::string_view>> split_lines(std::string_view head) {
 }
 
 }  // namespace
+
+// RFC 9110 §5.6.2 tchar.
+bool is_token_char(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.':
+    case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
 
 std::optional<std::size_t> request_head_end(std::string_view data, std::size_t from) {
   // An end is "\n\r\n" or "\n\n": resume three bytes back so one split across reads is found.

@@ -31,4 +31,7 @@ std::optional<std::size_t> request_head_end(std::string_view data, std::size_t f
 //   - Content-Length is repeated, or is not 1-19 decimal digits.
 core::Status check_request_head(std::string_view head);
 
+// RFC 9110 §5.6.2 tchar: a character of a token (header names, methods, structured-field tokens).
+bool is_token_char(char c);
+
 }  // namespace metanode::api
