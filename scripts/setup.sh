@@ -11,7 +11,7 @@ packages=(
   libboost-dev libssl-dev libsodium-dev librust-blake3-dev b3sum librocksdb-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
-  iproute2 procps python3
+  iproute2 procps python3 curl wrk
 )
 # Node.js and npm fetch PQClean's sources and run the independent ML-DSA/ML-KEM implementation.
 # Some machines carry a newer Node.js (with its own npm) than Debian's; only add what is absent.

@@ -9,6 +9,7 @@
 
 #include "cli/bench_command.hpp"
 #include "cli/chain_commands.hpp"
+#include "cli/audit_commands.hpp"
 #include "cli/gov_commands.hpp"
 #include "cli/devnet_command.hpp"
 #include "cli/keys_command.hpp"
@@ -50,6 +51,7 @@ int run(int argc, const char* const* argv, Io& io) {
   add_devnet_command(app, io, dispatch);
   add_chain_commands(app, io, dispatch);
   add_gov_commands(app, io, dispatch);
+  add_audit_commands(app, io, dispatch);
   add_bench_command(app, io, dispatch);
   add_sim_command(app, io, dispatch);
 

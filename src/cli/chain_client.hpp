@@ -4,12 +4,15 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
 #include "cli/app.hpp"
 #include "cli/passphrase.hpp"
+#include "cli/request_signer.hpp"
+#include "crypto/keystore.hpp"
 #include "ledger/transaction.hpp"
 
 namespace metanode::cli {
@@ -20,14 +23,17 @@ struct ClientOptions {
   bool json_output = false;
   bool verify = false;       // query: check the answer's proofs against a signed header
   std::string genesis_file;  // what --verify trusts (default: the home's genesis)
+  // Signing requests (RFC 9421): --as names the key store key; send commands default to --from.
+  std::string sign_as;
+  std::string keystore;  // default HOME/keys
+  PassphraseSource passphrase;
+  std::shared_ptr<const RequestSigner> signer;  // set by prepare_signer once the key is unlocked
 };
 
 // What every signed submission takes, whatever its payload.
 struct SendOptions {
   ClientOptions client;
   std::string from = "dev";
-  std::string keystore;
-  PassphraseSource passphrase;
   std::uint64_t bid = 0;
   std::optional<std::uint64_t> max_fee;
   std::optional<std::uint64_t> nonce;
@@ -43,15 +49,30 @@ struct SendOptions {
 
 // --node, else the home's config (its listen address and port), else the seed's default port.
 std::string node_url_of(const ClientOptions& opts);
-// GET/POST returning parsed JSON; a non-2xx answer becomes the node's error.
+// GET/POST returning parsed JSON; a non-2xx answer becomes the node's error. With a signer the
+// request is signed, and a signed answer must verify (kBadSignature otherwise).
 core::Result<nlohmann::json> call(const std::string& url, const std::string& method, const std::string& target,
+                                  const std::string& body = "", const RequestSigner* signer = nullptr);
+// The same to the node `opts` names, signed with opts.signer when set.
+core::Result<nlohmann::json> call(const ClientOptions& opts, const std::string& method, const std::string& target,
                                   const std::string& body = "");
+
+// Unlocks key `name` of the key store --keystore (or HOME/keys), with --passphrase-file, else
+// HOME/passphrase (a devnet's), else METANODE_PASSPHRASE, else a prompt.
+struct UnlockedKey {
+  crypto::KeyInfo info;
+  crypto::KeySecrets secrets;
+};
+core::Result<UnlockedKey> unlock_key(Io& io, const ClientOptions& opts, const std::string& name);
+// Sets opts.signer from --as (or `fallback` when --as is not given and fallback is not empty).
+core::Status prepare_signer(Io& io, ClientOptions& opts, const std::string& fallback = "");
 // Unlocks the key, signs `payload` for the node's chain, submits it and (--wait) waits for its
 // receipt; prints what happened. Returns the exit code.
 int run_send(Io& io, SendOptions opts, ledger::Payload payload);
 
+// --node, --home, --json, and the signing options --as, --keystore, --passphrase-file.
 void add_client_options(CLI::App* cmd, ClientOptions& opts);
-// --from, --keystore, --passphrase-file, --bid (required unless bid_required is false), --max-fee,
+// --from, --bid (required unless bid_required is false), --max-fee,
 // --nonce, --memo, --wait, plus the client options.
 void add_send_options(CLI::App* cmd, SendOptions& o, bool bid_required = true);
 

@@ -86,8 +86,13 @@ std::string node_url_of(const ClientOptions& opts) {
 
 // GET/POST returning parsed JSON; a non-2xx answer becomes the node's error.
 core::Result<json> call(const std::string& url, const std::string& method, const std::string& target,
-                        const std::string& body) {
-  MN_TRY_ASSIGN(HttpReply reply, http_request(url, method, target, body));
+                        const std::string& body, const RequestSigner* signer) {
+  MN_TRY_ASSIGN(const auto parts, split_url(url));
+  const std::string authority = parts.first + ":" + parts.second;
+  const HeaderList sent = signer != nullptr ? signer->sign(method, authority, target, body) : HeaderList{};
+  MN_TRY_ASSIGN(HttpReply reply, http_request(url, method, target, body, "application/json",
+                                              std::chrono::milliseconds(10'000), sent));
+  if (signer != nullptr) MN_TRY(check_reply_signature(reply, method, authority, target, sent));
   json doc = json::parse(reply.body, nullptr, false);
   if (reply.status >= 200 && reply.status < 300) {
     if (doc.is_discarded()) return core::make_error(core::ErrorCode::kInternal, "node answered with non-JSON");
@@ -95,11 +100,47 @@ core::Result<json> call(const std::string& url, const std::string& method, const
   }
   if (!doc.is_discarded() && doc.contains("error")) {
     const json& e = doc["error"];
-    const int number = e.value("number", static_cast<int>(core::ErrorCode::kInternal));
-    return core::make_error(static_cast<core::ErrorCode>(number), e.value("message", std::string("(no message)")) +
-                                                                      " [HTTP " + std::to_string(reply.status) + "]");
+    const std::string code = e.value("code", std::string());
+    std::string message = e.value("message", std::string("(no message)")) + " [HTTP " + std::to_string(reply.status) +
+                          (code.empty() ? "" : ", " + code) + "]";
+    if (code == "auth_unsigned") message += "; sign it with --as KEY (a key store key holding one of those roles)";
+    // The Cage's refusals carry no number: 401 is a missing or bad signature, 403 a key
+    // without the route's role.
+    const int number = e.value("number", static_cast<int>(reply.status == 401   ? core::ErrorCode::kBadSignature
+                                                           : reply.status == 403 ? core::ErrorCode::kInvalidArgument
+                                                                                 : core::ErrorCode::kInternal));
+    return core::make_error(static_cast<core::ErrorCode>(number), message);
   }
   return core::make_error(core::ErrorCode::kInternal, "node answered HTTP " + std::to_string(reply.status));
+}
+
+core::Result<json> call(const ClientOptions& opts, const std::string& method, const std::string& target,
+                        const std::string& body) {
+  return call(node_url_of(opts), method, target, body, opts.signer.get());
+}
+
+core::Result<UnlockedKey> unlock_key(Io& io, const ClientOptions& opts, const std::string& name) {
+  const fs::path home = opts.home.empty() ? fs::path() : fs::path(opts.home);
+  std::string keystore_dir = opts.keystore;
+  if (keystore_dir.empty()) keystore_dir = home.empty() ? std::string() : (home / "keys").string();
+  if (keystore_dir.empty()) return core::make_error(core::ErrorCode::kInvalidArgument, "give --home DIR or --keystore DIR");
+  PassphraseSource source = opts.passphrase;
+  if (source.file.empty() && !home.empty() && fs::exists(home / "passphrase") && !io.env("METANODE_PASSPHRASE").has_value()) {
+    source.file = (home / "passphrase").string();  // the devnet's generated passphrase
+  }
+  crypto::Keystore store(keystore_dir);
+  MN_TRY_ASSIGN(crypto::KeyInfo info, store.info(name));
+  MN_TRY_ASSIGN(const std::string passphrase, read_passphrase(source, io, false));
+  MN_TRY_ASSIGN(crypto::KeySecrets secrets, store.unlock(name, passphrase));
+  return UnlockedKey{std::move(info), std::move(secrets)};
+}
+
+core::Status prepare_signer(Io& io, ClientOptions& opts, const std::string& fallback) {
+  const std::string name = opts.sign_as.empty() ? fallback : opts.sign_as;
+  if (name.empty() || opts.signer) return {};
+  MN_TRY_ASSIGN(const UnlockedKey key, unlock_key(io, opts, name));
+  opts.signer = std::make_shared<const RequestSigner>(key.secrets.ed25519());
+  return {};
 }
 
 namespace {
@@ -118,25 +159,16 @@ struct TransferOptions {
 // what the module set maps from JSON, or raw bytes for a module it does not know.
 int run_send(Io& io, SendOptions opts, ledger::Payload payload) {
   const std::string url = node_url_of(opts.client);
-  const fs::path home = opts.client.home.empty() ? fs::path() : fs::path(opts.client.home);
-  std::string keystore_dir = opts.keystore;
-  if (keystore_dir.empty()) keystore_dir = home.empty() ? std::string() : (home / "keys").string();
-  if (keystore_dir.empty()) {
-    return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "give --home DIR or --keystore DIR"));
-  }
-  if (opts.passphrase.file.empty() && !home.empty() && fs::exists(home / "passphrase") &&
-      !io.env("METANODE_PASSPHRASE").has_value()) {
-    opts.passphrase.file = (home / "passphrase").string();  // the devnet's generated passphrase
-  }
-  crypto::Keystore store(keystore_dir);
-  auto info = store.info(opts.from);
-  if (!info.ok()) return fail(io, info.error());
-  auto passphrase = read_passphrase(opts.passphrase, io, false);
-  if (!passphrase.ok()) return fail(io, passphrase.error());
-  auto secrets = store.unlock(opts.from, *passphrase);
-  if (!secrets.ok()) return fail(io, secrets.error());
+  auto key = unlock_key(io, opts.client, opts.from);
+  if (!key.ok()) return fail(io, key.error());
+  const crypto::KeyInfo* info = &key->info;
+  const crypto::KeySecrets* secrets = &key->secrets;
+  // Its requests are signed too: with --as, else with the key that signs the transaction.
+  if (opts.client.sign_as.empty()) opts.client.signer = std::make_shared<const RequestSigner>(secrets->ed25519());
+  if (auto st = prepare_signer(io, opts.client); !st.ok()) return fail(io, st.error());
+  const RequestSigner* signer = opts.client.signer.get();
 
-  auto health = call(url, "GET", "/health");
+  auto health = call(url, "GET", "/health", "", signer);
   if (!health.ok()) return fail(io, health.error());
   auto chain = chain_to_sign_for(opts.client, *health);
   if (!chain.ok()) return fail(io, chain.error());
@@ -146,14 +178,14 @@ int run_send(Io& io, SendOptions opts, ledger::Payload payload) {
     tx.nonce = *opts.nonce;
   } else {
     // next_nonce counts this sender's pending transactions, so back-to-back transfers chain.
-    auto account = call(url, "GET", "/v1/accounts/" + info->address.to_string());
+    auto account = call(url, "GET", "/v1/accounts/" + info->address.to_string(), "", signer);
     if (!account.ok()) return fail(io, account.error());
     tx.nonce = u64_of((*account)["next_nonce"]);
   }
   if (opts.max_fee) {
     tx.max_fee = *opts.max_fee;
   } else {
-    auto mempool = call(url, "GET", "/v1/mempool?levels=0");
+    auto mempool = call(url, "GET", "/v1/mempool?levels=0", "", signer);
     if (!mempool.ok()) return fail(io, mempool.error());
     // Room for the base fee to double before inclusion, plus the bid.
     // Saturating: a bid near 2^64 means "pay what it takes", never a wrapped small cap.
@@ -163,7 +195,7 @@ int run_send(Io& io, SendOptions opts, ledger::Payload payload) {
   tx.payload = std::move(payload);
   tx.memo = opts.memo;
   tx.sign_single(secrets->ed25519(), chain->genesis_digest);
-  auto submitted = call(url, "POST", "/v1/txs", services::to_json(tx, modules::standard_modules()).dump());
+  auto submitted = call(url, "POST", "/v1/txs", services::to_json(tx, modules::standard_modules()).dump(), signer);
   if (!submitted.ok()) return fail(io, submitted.error());
   const std::string hash = (*submitted)["hash"].get<std::string>();
   if (!opts.wait) {
@@ -177,7 +209,7 @@ int run_send(Io& io, SendOptions opts, ledger::Payload payload) {
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(opts.wait_timeout_s);
   while (std::chrono::steady_clock::now() < deadline) {
-    auto status = call(url, "GET", "/v1/txs/" + hash);
+    auto status = call(url, "GET", "/v1/txs/" + hash, "", signer);
     if (status.ok()) {
       const std::string state = (*status)["status"].get<std::string>();
       if (state == "committed") {
@@ -215,6 +247,11 @@ void add_client_options(CLI::App* cmd, ClientOptions& opts) {
   cmd->add_option("--node", opts.node_url, "Node API URL (default: from --home's config, else http://127.0.0.1:9001)");
   cmd->add_option("--home", opts.home, "Node home directory (from `metanode init`)");
   cmd->add_flag("--json", opts.json_output, "Print the node's JSON answer");
+  cmd->add_option("--as", opts.sign_as,
+                  "Sign each request (RFC 9421) with this key store key; routes that need a role need it");
+  cmd->add_option("--keystore", opts.keystore, "Key store directory (default HOME/keys)");
+  cmd->add_option("--passphrase-file", opts.passphrase.file,
+                  "Passphrase file (default HOME/passphrase if present, else METANODE_PASSPHRASE, else a prompt)");
 }
 
 namespace {
@@ -267,10 +304,8 @@ int run_generic_send(Io& io, SendOptions opts) {
 void add_send_options(CLI::App* cmd, SendOptions& o, bool bid_required) {
   add_client_options(cmd, o.client);
   add_signing_genesis_option(cmd, o.client);
-  cmd->add_option("--from", o.from, "Key name to sign with")->capture_default_str();
-  cmd->add_option("--keystore", o.keystore, "Key store directory (default HOME/keys)");
-  cmd->add_option("--passphrase-file", o.passphrase.file,
-                  "Passphrase file (default HOME/passphrase if present, else METANODE_PASSPHRASE, else a prompt)");
+  cmd->add_option("--from", o.from, "Key name to sign with (the transaction, and its requests unless --as)")
+      ->capture_default_str();
   auto* bid = cmd->add_option("--bid", o.bid, "Tip offered to the proposer; the auction orders by it");
   if (bid_required) {
     bid->required();
@@ -287,11 +322,12 @@ void add_send_options(CLI::App* cmd, SendOptions& o, bool bid_required) {
 namespace {
 
 
-int run_query_account(Io& io, const ClientOptions& opts, const std::string& address_text) {
+int run_query_account(Io& io, ClientOptions opts, const std::string& address_text) {
+  if (auto st = prepare_signer(io, opts); !st.ok()) return fail(io, st.error());
   auto address = crypto::Address::parse(address_text);
   if (!address.ok()) return fail(io, address.error());
   // --verify: at the newest block whose header certificate is gathered (the head's may still be).
-  auto doc = call(node_url_of(opts), "GET", "/v1/accounts/" + address->to_string() + (opts.verify ? "?height=certified" : ""));
+  auto doc = call(opts, "GET", "/v1/accounts/" + address->to_string() + (opts.verify ? "?height=certified" : ""));
   if (!doc.ok()) return fail(io, doc.error());
   if (opts.json_output) io.out << doc->dump(2) << "\n";
   const auto verify = [&](const ledger::Genesis& g) { return verify_account_answer(*doc, *address, g); };
@@ -308,10 +344,11 @@ int run_query_account(Io& io, const ClientOptions& opts, const std::string& addr
   return opts.verify ? print_verification(io, opts, verify) : kExitOk;
 }
 
-int run_query_tx(Io& io, const ClientOptions& opts, const std::string& hash) {
+int run_query_tx(Io& io, ClientOptions opts, const std::string& hash) {
+  if (auto st = prepare_signer(io, opts); !st.ok()) return fail(io, st.error());
   auto tx_hash = core::array_from_hex<32>(hash);
   if (!tx_hash.ok()) return fail(io, core::make_error(tx_hash.error().code, "transaction hash: " + tx_hash.error().message));
-  auto doc = call(node_url_of(opts), "GET", "/v1/txs/" + hash);
+  auto doc = call(opts, "GET", "/v1/txs/" + hash);
   if (!doc.ok()) return fail(io, doc.error());
   const auto verify = [&](const ledger::Genesis& g) { return verify_tx_answer(*doc, *tx_hash, g); };
   if (opts.json_output) {
@@ -347,8 +384,9 @@ int run_query_tx(Io& io, const ClientOptions& opts, const std::string& hash) {
   return opts.verify ? print_verification(io, opts, verify) : kExitOk;
 }
 
-int run_query_block(Io& io, const ClientOptions& opts, const std::string& which) {
-  auto doc = call(node_url_of(opts), "GET", "/v1/blocks/" + which);
+int run_query_block(Io& io, ClientOptions opts, const std::string& which) {
+  if (auto st = prepare_signer(io, opts); !st.ok()) return fail(io, st.error());
+  auto doc = call(opts, "GET", "/v1/blocks/" + which);
   if (!doc.ok()) return fail(io, doc.error());
   const auto verify = [&](const ledger::Genesis& g) { return verify_block_answer(*doc, g); };
   if (opts.json_output) {

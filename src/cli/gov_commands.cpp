@@ -55,9 +55,10 @@ int run_propose(Io& io, ProposeOptions opts, modules::GovAction action) {
 
 std::string short_address(const std::string& a) { return a.size() > 20 ? a.substr(0, 12) + "…" + a.substr(a.size() - 6) : a; }
 
-int run_proposals(Io& io, const ListOptions& opts) {
+int run_proposals(Io& io, ListOptions opts) {
+  if (auto st = prepare_signer(io, opts.client); !st.ok()) return fail(io, st.error());
   const std::string target = fmt::format("/v1/gov/proposals?status={}&limit={}", opts.all ? "all" : "open", opts.limit);
-  auto doc = call(node_url_of(opts.client), "GET", target);
+  auto doc = call(opts.client, "GET", target);
   if (!doc.ok()) return fail(io, doc.error());
   if (opts.client.json_output) {
     io.out << doc->dump(2) << "\n";
@@ -80,11 +81,12 @@ int run_proposals(Io& io, const ListOptions& opts) {
   return kExitOk;
 }
 
-int run_roles(Io& io, const ListOptions& opts) {
+int run_roles(Io& io, ListOptions opts) {
+  if (auto st = prepare_signer(io, opts.client); !st.ok()) return fail(io, st.error());
   if (!opts.address.empty()) {
     auto address = crypto::Address::parse(opts.address);
     if (!address.ok()) return fail(io, address.error());
-    auto doc = call(node_url_of(opts.client), "GET", "/v1/gov/roles/" + address->to_string());
+    auto doc = call(opts.client, "GET", "/v1/gov/roles/" + address->to_string());
     if (!doc.ok()) return fail(io, doc.error());
     if (opts.client.json_output) {
       io.out << doc->dump(2) << "\n";
@@ -99,7 +101,7 @@ int run_roles(Io& io, const ListOptions& opts) {
                           address->to_string());
     return kExitOk;
   }
-  auto doc = call(node_url_of(opts.client), "GET", "/v1/gov/roles");
+  auto doc = call(opts.client, "GET", "/v1/gov/roles");
   if (!doc.ok()) return fail(io, doc.error());
   if (opts.client.json_output) {
     io.out << doc->dump(2) << "\n";

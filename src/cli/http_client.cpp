@@ -97,7 +97,9 @@ core::Result<HttpReply> HttpConnection::request(const std::string& method, const
     return core::make_error(core::ErrorCode::kIo, method + " " + impl_->url + target + " failed: " + why);
   }
   auto res = parser.release();
-  return HttpReply{res.result_int(), std::move(res.body())};
+  HttpReply reply{res.result_int(), std::move(res.body()), {}};
+  for (const auto& field : res) reply.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  return reply;
 }
 
 core::Result<HttpReply> http_request(const std::string& url, const std::string& method, const std::string& target,

@@ -11,13 +11,15 @@
 
 namespace metanode::cli {
 
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
 struct HttpReply {
   unsigned status = 0;
   std::string body;
+  HeaderList headers;  // as received (names as the server spelled them)
 };
 
 // `url` is "http://host:port"; `target` the path and query. kIo when the node cannot be reached.
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
 // `headers`: extra fields (a signed request's Signature-Input, Signature, ...). The Host field is
 // "host:port" as the URL has it.
 core::Result<HttpReply> http_request(const std::string& url, const std::string& method, const std::string& target,
@@ -43,6 +45,7 @@ class HttpConnection {
 };
 
 // Splits "http://host:port" into host and port ("80" when absent).
+// (The Host field a request to `url` carries is "host:port": what a signature's @authority is.)
 core::Result<std::pair<std::string, std::string>> split_url(const std::string& url);
 
 }  // namespace metanode::cli

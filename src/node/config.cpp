@@ -25,6 +25,69 @@ core::Status read_int(const toml::table& table, std::string_view section, std::s
   out = static_cast<T>(*value);
   return {};
 }
+core::Result<std::vector<std::string>> string_array(const toml::node_view<const toml::node>& node) {
+  const auto* array = node.as_array();
+  if (array == nullptr) return core::make_error(core::ErrorCode::kInvalidArgument, "not an array");
+  std::vector<std::string> out;
+  for (const auto& item : *array) {
+    const auto text = item.value<std::string>();
+    if (!text) return core::make_error(core::ErrorCode::kInvalidArgument, "not an array of strings");
+    out.push_back(*text);
+  }
+  return out;
+}
+
+core::Status read_api_policy(const toml::table& table, const std::filesystem::path& file, ApiPolicy& api) {
+  MN_TRY(read_int<std::int64_t>(table, "api", "signature_window_s", api.signature_window_s, 1, 3'600, file));
+  MN_TRY(read_int<std::uint32_t>(table, "api", "rate_per_s", api.rate_per_s, 0, 10'000'000, file));
+  MN_TRY(read_int<std::uint32_t>(table, "api", "rate_burst", api.rate_burst, 1, 100'000'000, file));
+  MN_TRY(read_int<std::size_t>(table, "api", "connections_max", api.connections_max, 1, 1'000'000, file));
+  MN_TRY(read_int<std::size_t>(table, "api", "connections_per_address_max", api.connections_per_address_max, 1,
+                               1'000'000, file));
+  MN_TRY(read_int<std::uint32_t>(table, "api", "request_timeout_ms", api.request_timeout_ms, 100, 3'600'000, file));
+  MN_TRY(read_int<std::uint32_t>(table, "api", "idle_timeout_ms", api.idle_timeout_ms, 100, 3'600'000, file));
+  MN_TRY(read_int<std::size_t>(table, "api", "header_bytes_max", api.header_bytes_max, 1'024, 1 << 20, file));
+  const toml::node_view<const toml::node> section = table["api"];
+  if (auto v = section["sign_responses"]; v) {
+    if (!v.is_boolean()) return bad(file, "[api] sign_responses must be true or false");
+    api.sign_responses = *v.value<bool>();
+  }
+  if (auto v = section["scheme"]; v) {
+    const auto scheme = v.value<std::string>();
+    if (!scheme || (*scheme != "http" && *scheme != "https")) return bad(file, "[api] scheme must be \"http\" or \"https\"");
+    api.scheme = *scheme;
+  }
+  if (auto v = section["rate_exempt"]; v) {
+    auto list = string_array(v);
+    if (!list.ok()) return bad(file, "[api] rate_exempt must be an array of IP addresses");
+    api.rate_exempt = std::move(list).value();
+  }
+  if (auto v = section["access"]; v) {
+    const auto* entries = v.as_table();
+    if (entries == nullptr) return bad(file, "[api.access] must be a table of \"METHOD /route\" = \"public\" or [roles]");
+    for (const auto& [key, value] : *entries) {
+      const std::string route(key.str());
+      if (route.find(' ') == std::string::npos || route.find(" /") == std::string::npos) {
+        return bad(file, "[api.access] key '" + route + "' must be \"METHOD /route\" (e.g. \"GET /v1/mempool\")");
+      }
+      std::vector<std::string> roles;
+      if (const auto text = value.value<std::string>()) {
+        if (*text != "public") {
+          return bad(file, "[api.access] \"" + route + "\" must be \"public\" or an array of role names");
+        }
+      } else {
+        auto list = string_array(toml::node_view<const toml::node>(value));
+        if (!list.ok() || list->empty()) {
+          return bad(file, "[api.access] \"" + route + "\" must be \"public\" or a non-empty array of role names");
+        }
+        roles = std::move(list).value();
+      }
+      api.access.emplace_back(route, std::move(roles));
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 core::Result<NodeConfig> NodeConfig::load(const std::filesystem::path& file) {
@@ -86,6 +149,7 @@ core::Result<NodeConfig> NodeConfig::load(const std::filesystem::path& file) {
   MN_TRY(read_int<std::uint32_t>(table, "consensus", "round_timeout_ms", c.round_timeout_ms, 50, 600'000, file));
   MN_TRY(read_int<std::uint32_t>(table, "consensus", "round_timeout_cap_ms", c.round_timeout_cap_ms, 50, 3'600'000, file));
   if (c.round_timeout_cap_ms < c.round_timeout_ms) return bad(file, "[consensus] round_timeout_cap_ms is below round_timeout_ms");
+  MN_TRY(read_api_policy(table, file, c.api));
   if (auto v = table["network"]["post_quantum"].value<bool>()) c.post_quantum = *v;
   return c;
 }
@@ -107,7 +171,35 @@ std::string NodeConfig::to_toml() const {
       << "http_threads = " << http_threads << "\n"
       << "services = [";
   for (std::size_t i = 0; i < services.size(); ++i) out << (i ? ", " : "") << "\"" << services[i] << "\"";
-  out << "]\n\n"
+  out << "]\n"
+      << "# The Cage (README: the Cage). Signed requests: created within +-signature_window_s.\n"
+      << "signature_window_s = " << api.signature_window_s << "\n"
+      << "# Token buckets per signed identity and per client address (0: off); exempt addresses.\n"
+      << "rate_per_s = " << api.rate_per_s << "\n"
+      << "rate_burst = " << api.rate_burst << "\n"
+      << "rate_exempt = [";
+  for (std::size_t i = 0; i < api.rate_exempt.size(); ++i) out << (i ? ", " : "") << "\"" << api.rate_exempt[i] << "\"";
+  out << "]\n"
+      << "sign_responses = " << (api.sign_responses ? "true" : "false") << "   # RFC 9421 signatures on answers to signed requests\n"
+      << "scheme = \"" << api.scheme << "\"   # \"https\" behind a TLS-terminating proxy\n"
+      << "connections_max = " << api.connections_max << "   # per listener; over it: 503 server_busy\n"
+      << "connections_per_address_max = " << api.connections_per_address_max << "   # over it: 429 too_many_connections\n"
+      << "request_timeout_ms = " << api.request_timeout_ms << "   # first byte to last; over it: 408\n"
+      << "idle_timeout_ms = " << api.idle_timeout_ms << "   # waiting for a request; then closed\n"
+      << "header_bytes_max = " << api.header_bytes_max << "   # over it: 431\n\n"
+      << "# Who may call a route, over the built-in table: \"METHOD /route\" = \"public\" or [roles].\n"
+      << "[api.access]\n";
+  for (const auto& [route, roles] : api.access) {
+    out << "\"" << route << "\" = ";
+    if (roles.empty()) {
+      out << "\"public\"\n";
+    } else {
+      out << "[";
+      for (std::size_t i = 0; i < roles.size(); ++i) out << (i ? ", " : "") << "\"" << roles[i] << "\"";
+      out << "]\n";
+    }
+  }
+  out << "# \"GET /v1/mempool\" = [\"operator\", \"admin\"]\n\n"
       << "[blocks]\n"
       << "interval_ms = " << block_interval_ms << "\n"
       << "empty_blocks = " << (empty_blocks ? "true" : "false") << "\n"

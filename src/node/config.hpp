@@ -12,6 +12,25 @@
 
 namespace metanode::node {
 
+// [api] beyond where the services listen: the Cage and the HTTP limits, alike on every listener.
+struct ApiPolicy {
+  std::int64_t signature_window_s = 30;  // a signed request's `created` within ± this of the clock
+  // Token buckets per signed identity and per client address (0 disables).
+  std::uint32_t rate_per_s = 1'000;
+  std::uint32_t rate_burst = 2'000;
+  std::vector<std::string> rate_exempt = {"127.0.0.1", "::1"};  // client addresses not rate-limited
+  bool sign_responses = true;  // answers to signed requests carry the node's RFC 9421 signature
+  std::string scheme = "http";  // @target-uri's scheme: "https" behind a TLS-terminating proxy
+  std::size_t connections_max = 1'024;
+  std::size_t connections_per_address_max = 128;
+  std::uint32_t request_timeout_ms = 20'000;
+  std::uint32_t idle_timeout_ms = 15'000;
+  std::size_t header_bytes_max = 8 * 1024;
+  // [api.access]: "METHOD /route" = "public" or ["role", ...], replacing that route's entry of
+  // the built-in table (services/route_table.cpp). An empty role list is "public".
+  std::vector<std::pair<std::string, std::vector<std::string>>> access;
+};
+
 struct NodeConfig {
   std::filesystem::path config_dir;
   std::filesystem::path genesis_file = "genesis.json";
@@ -24,6 +43,7 @@ struct NodeConfig {
   std::uint16_t port_base = 9000;  // each service on base + its offset (ledger base+1)
   std::vector<std::string> services = {"ledger"};  // the HTTP services this node serves
   std::size_t http_threads = 2;
+  ApiPolicy api;
 
   std::uint32_t block_interval_ms = 1000;
   bool empty_blocks = false;

@@ -123,7 +123,32 @@ struct NodeSetup {
     return {};
   }
 
+  // [api.access]: each entry replaces a route's access; one naming no route is a config error
+  // (a typo must not leave the route as it was while the operator thinks it changed).
+  static core::Status apply_access_overrides(Node& node) {
+    for (const auto& [route, roles] : node.config_.api.access) {
+      const auto space = route.find(' ');
+      const std::string method = route.substr(0, space);
+      const std::string pattern = route.substr(space + 1);
+      if (node.route_table_.find(method, pattern) == nullptr) {
+        return core::make_error(core::ErrorCode::kInvalidArgument,
+                                "[api.access] \"" + route + "\" is not a route of this node (see GET /v1/openapi.json)");
+      }
+      node.route_table_.add(method, pattern,
+                            roles.empty() ? api::cage::Access::open() : api::cage::Access::roles_of(roles));
+    }
+    return {};
+  }
+
   static void make_cage(Node& node) {
+    const ApiPolicy& api = node.config_.api;
+    api::cage::CagePolicy policy;
+    policy.auth.window_s = api.signature_window_s;
+    policy.identity_rate_per_s = policy.address_rate_per_s = api.rate_per_s;
+    policy.identity_burst = policy.address_burst = api.rate_burst;
+    policy.rate_exempt_addresses = api.rate_exempt;
+    policy.sign_responses = api.sign_responses;
+    policy.scheme = api.scheme;
     // Roles come from the committed role table at the head, read at each request.
     node.cage_ = std::make_unique<api::cage::Cage>(
         node.route_table_,
@@ -131,7 +156,7 @@ struct NodeSetup {
           auto roles = modules::roles_of(chain, address);
           return roles.ok() ? std::move(roles).value() : std::vector<std::string>{};
         },
-        node.decisions_);
+        node.decisions_, std::move(policy), api::cage::UnixClock{}, &node.validator_key_);
   }
 
   static core::Status start_services(Node& node) {
@@ -159,6 +184,13 @@ struct NodeSetup {
         return api::Response{200, "application/json", nlohmann::json{{"decisions", decisions.to_json(limit)}}.dump(), {}};
       });
       host->add_metrics([&cage = *node.cage_] { return cage.metrics_text(); });
+      api::HttpLimits& limits = host->limits();
+      const ApiPolicy& api = node.config_.api;
+      limits.connections_max = api.connections_max;
+      limits.connections_per_address_max = api.connections_per_address_max;
+      limits.request_timeout = std::chrono::milliseconds(api.request_timeout_ms);
+      limits.idle_timeout = std::chrono::milliseconds(api.idle_timeout_ms);
+      limits.header_bytes_max = api.header_bytes_max;
       if (auto st = host->listen(node.config_.listen_address, node.config_.service_port(service->port_offset()));
           !st.ok()) {
         for (auto& started : node.service_hosts_) started->stop();
@@ -206,6 +238,7 @@ core::Result<std::unique_ptr<Node>> Node::open(NodeConfig config, ledger::Genesi
   MN_TRY(NodeSetup::make_services(*node, std::move(plugins.extra_services)));
   node->route_table_ = services::route_table();
   for (auto& [method, pattern, access] : plugins.extra_routes) node->route_table_.add(method, pattern, access);
+  MN_TRY(NodeSetup::apply_access_overrides(*node));
   NodeSetup::subscribe_listeners(*node);
   return node;
 }

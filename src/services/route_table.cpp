@@ -26,6 +26,8 @@ api::cage::RouteTable route_table() {
   t.add("GET", "/v1/gov/roles/{address}", Access::open());
   t.add("GET", "/v1/gov/proposals", Access::open());
   t.add("GET", "/v1/gov/proposals/{id}", Access::open());
+  // The committed-block stream (WebSocket): chain data, public like the reads above.
+  t.add("GET", "/v1/events", Access::open());
   return t;
 }
 

@@ -49,7 +49,10 @@ json openapi_document(const Service& service) {
 }
 
 ServiceHost::ServiceHost(boost::asio::io_context& io, std::shared_ptr<Service> service)
-    : io_(io), service_(std::move(service)), openapi_text_(openapi_document(*service_).dump()) {
+    : io_(io),
+      service_(std::move(service)),
+      limits_(service_->limits()),
+      openapi_text_(openapi_document(*service_).dump()) {
   service_->add_routes(router_);
   router_.add("GET", "/v1/openapi.json", [this](const api::Request&) {
     return api::Response{200, "application/json", openapi_text_, {}};
@@ -78,7 +81,7 @@ ServiceHost::ServiceHost(boost::asio::io_context& io, std::shared_ptr<Service> s
 ServiceHost::~ServiceHost() { stop(); }
 
 core::Status ServiceHost::listen(const std::string& address, std::uint16_t port) {
-  server_ = std::make_unique<api::HttpServer>(io_, router_, service_->limits(), metrics_);
+  server_ = std::make_unique<api::HttpServer>(io_, router_, limits_, metrics_);
   service_->add_websockets(*server_);
   if (auto st = server_->listen(address, port); !st.ok()) {
     server_.reset();

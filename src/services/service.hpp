@@ -78,6 +78,8 @@ class ServiceHost {
   }
   // More Prometheus text for /metrics (the Cage's counts).
   void add_metrics(std::function<std::string()> metrics) { extra_metrics_.push_back(std::move(metrics)); }
+  // The listener's limits (the service's own, which the node may tune before listen).
+  api::HttpLimits& limits() { return limits_; }
   // (method, pattern) of every route this listener serves.
   std::vector<std::pair<std::string, std::string>> routes() const { return router_.routes(); }
   // Binds and starts accepting; port 0 picks a free port (see port()).
@@ -93,6 +95,7 @@ class ServiceHost {
   std::shared_ptr<Service> service_;
   api::Router router_;
   api::HttpMetrics metrics_;
+  api::HttpLimits limits_;
   std::string openapi_text_;
   std::vector<std::function<std::string()>> extra_metrics_;
   std::unique_ptr<api::HttpServer> server_;

@@ -302,27 +302,31 @@ TEST_F(DevnetTest, TwoOfThreeCouncilGrantsAndRevokesARoleThatEveryNodeShows) {
   start_up_until_linked();
   ASSERT_FALSE(HasFatalFailure());
   const std::string home = (dir_ / "net" / "node0").string();
-  const crypto::KeyPair subject_key = crypto::KeyPair::from_seed(crypto::Seed{11});
-  const auto subject = crypto::Address::from_public_key(subject_key.public_key());
-  // The auditor-only route, called on node `node` by the subject with a signed request (RFC 9421).
-  std::uint64_t nonce = 0;
-  auto audit_status = [&](std::size_t node) {
-    const std::uint16_t port = static_cast<std::uint16_t>(base_ + 100 * node + 1);
-    const std::string authority = "127.0.0.1:" + std::to_string(port);
-    const std::string key_hex = subject_key.public_key().to_hex();
-    api::cage::MessageView view{"GET", "http", authority, "/v1/audit/decisions", "",
-                                [&](std::string_view name) -> std::optional<std::string> {
-                                  if (name == "metanode-key") return key_hex;
-                                  return std::nullopt;
-                                }};
-    const auto now_s =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    const auto h = api::cage::sign_message(view, {"@method", "@target-uri", "metanode-key"}, subject_key,
-                                           subject.to_string(), now_s, "n" + std::to_string(++nonce));
-    auto reply = cli::http_request("http://" + authority, "GET", "/v1/audit/decisions", "", "application/json",
-                                   milliseconds(2'000),
-                                   {{"Metanode-Key", key_hex}, {"Signature-Input", h.signature_input}, {"Signature", h.signature}});
-    return reply.ok() ? reply->status : 0u;
+  // The subject is a new key in node 0's key store; the CLI signs its calls with it (--as).
+  ASSERT_TRUE(run({METANODE_BINARY, "keys", "new", "subject", "--keystore", home + "/keys", "--passphrase-file",
+                   home + "/passphrase"},
+                  "subject.log"))
+      << tail_of(dir_ / "subject.log");
+  ASSERT_TRUE(run({METANODE_BINARY, "keys", "show", "subject", "--keystore", home + "/keys", "--json"}, "subject.json"));
+  const json subject_info = json::parse(read_file(dir_ / "subject.json"), nullptr, false);
+  ASSERT_TRUE(subject_info.is_object()) << read_file(dir_ / "subject.json");
+  const auto subject = crypto::Address::parse(subject_info["address"].get<std::string>()).value();
+  // The auditor-only route on node `node`, as `metanode audit decisions --as subject` calls it
+  // (a request the CLI signs, and whose signed answer it checks): the HTTP status it reports.
+  std::size_t calls = 0;
+  auto audit_status = [&](std::size_t node) -> unsigned {
+    const std::string log = "audit-" + std::to_string(++calls) + ".log";
+    const std::string url = "http://127.0.0.1:" + std::to_string(base_ + 100 * node + 1);
+    if (run({METANODE_BINARY, "audit", "decisions", "--as", "subject", "--home", home, "--node", url, "--limit", "5", "--json"},
+            log)) {
+      return 200;
+    }
+    const std::string out = read_file(dir_ / log);
+    for (const unsigned status : {401u, 403u}) {
+      if (out.find("[HTTP " + std::to_string(status)) != std::string::npos) return status;
+    }
+    ADD_FAILURE() << out;
+    return 0;
   };
   auto roles_on = [&](std::size_t node) -> std::optional<json> {
     auto reply = cli::http_request("http://127.0.0.1:" + std::to_string(base_ + 100 * node + 1), "GET",

@@ -48,13 +48,44 @@ void add_security_headers(Response& response) {
   response.headers.emplace_back("Cache-Control", "no-store");
 }
 
-Cage::Cage(RouteTable table, RoleLookup roles, AuditSink& audit, CagePolicy policy, UnixClock clock)
+Cage::Cage(RouteTable table, RoleLookup roles, AuditSink& audit, CagePolicy policy, UnixClock clock,
+           const crypto::KeyPair* node_key)
     : table_(std::move(table)),
       roles_(std::move(roles)),
       audit_(audit),
       policy_(std::move(policy)),
       clock_(clock ? std::move(clock) : UnixClock(system_unix_ms)),
-      nonces_(policy_.nonce_cache_capacity) {}
+      node_key_(policy_.sign_responses ? node_key : nullptr),
+      nonces_(policy_.nonce_cache_capacity) {
+  if (node_key_ != nullptr) {
+    node_keyid_ = crypto::Address::from_public_key(node_key_->public_key()).to_string();
+    node_key_hex_ = node_key_->public_key().to_hex();
+  }
+}
+
+void Cage::sign(Response& response, const MessageView& request, std::string_view request_label, std::string_view label,
+                std::int64_t now_ms) const {
+  response.headers.emplace_back("Content-Digest", content_digest(response.body));
+  response.headers.emplace_back("Metanode-Key", node_key_hex_);
+  MessageView view;
+  view.status = response.status;
+  view.header = [&response](std::string_view name) -> std::optional<std::string> {
+    if (name == "content-type") return response.content_type;
+    for (const auto& [field, value] : response.headers) {
+      if (field.size() == name.size() && std::equal(field.begin(), field.end(), name.begin(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) == b;
+          })) {
+        return value;
+      }
+    }
+    return std::nullopt;
+  };
+  const SignatureHeaders h = sign_response(view, request, {"content-type", "content-digest", std::string(kKeyHeader)},
+                                           request_label, *node_key_, node_keyid_, now_ms / 1000, label);
+  if (h.signature.empty()) return;
+  response.headers.emplace_back("Signature-Input", h.signature_input);
+  response.headers.emplace_back("Signature", h.signature);
+}
 
 Middleware Cage::middleware() {
   return [this](Request& request, const Next& next) { return handle(request, next); };
@@ -91,6 +122,22 @@ Response Cage::handle(Request& request, const Next& next) {
   d.method = request.method;
   d.route = request.route;
   d.request_digest = request_digest(request);
+  // The request as a signature sees it (its own, and the answer's ";req" components).
+  MessageView view;
+  view.method = request.method;
+  view.scheme = policy_.scheme;
+  view.authority = std::string(request.header("host").value_or(""));
+  view.path = request.path;
+  view.query = request.query;
+  view.header = [&request](std::string_view name) -> std::optional<std::string> {
+    auto v = request.header(name);
+    return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
+  };
+  std::optional<Identity> who;
+  // The answer is signed when the client asks (Accept-Signature: its first label names the
+  // answer's signature) or sent a signed request that passed; never for a refused signature.
+  const auto accept_signature = request.header("accept-signature");
+  bool sign_answer = node_key_ != nullptr && accept_signature.has_value();
   auto finish = [&](Response response, bool allowed, std::string reason) {
     add_security_headers(response);
     d.allowed = allowed;
@@ -101,6 +148,13 @@ Response Cage::handle(Request& request, const Next& next) {
       ++outcomes_[allowed ? "allowed" : d.reason];
     }
     audit_.record(d);
+    if (sign_answer) {
+      std::string label = "sig1";
+      if (accept_signature) {
+        if (auto asked = parse_sf_dictionary(*accept_signature); asked.ok() && !asked->empty()) label = asked->front().first;
+      }
+      sign(response, view, who ? std::string_view(who->label) : std::string_view(), label, now_ms);
+    }
     return response;
   };
   auto refuse = [&](unsigned status, std::string_view code, const std::string& message) {
@@ -110,31 +164,22 @@ Response Cage::handle(Request& request, const Next& next) {
   };
 
   // Who: a signed request names its address (a bad signature is refused on any route).
-  std::optional<Identity> who;
   const auto signature_input = request.header("signature-input");
   const auto signature = request.header("signature");
   if (signature_input || signature) {
-    MessageView view;
-    view.method = request.method;
-    view.scheme = policy_.scheme;
-    view.authority = std::string(request.header("host").value_or(""));
-    view.path = request.path;
-    view.query = request.query;
-    view.header = [&request](std::string_view name) -> std::optional<std::string> {
-      auto v = request.header(name);
-      return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
-    };
     const auto as_string = [](std::optional<std::string_view> v) {
       return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
     };
     AuthOutcome outcome = authenticate(view, request.body, as_string(signature_input), as_string(signature), now_ms / 1000,
                                        nonces_, policy_.auth);
     if (!outcome.ok()) {
+      sign_answer = false;
       return refuse(outcome.refusal == AuthRefusal::kCacheFull ? 503 : 401, auth_refusal_code(outcome.refusal),
                     outcome.message);
     }
     who = std::move(outcome.identity);
     d.identity = who->address.to_string();
+    sign_answer = node_key_ != nullptr;
   }
 
   // May it: the route table, then the caller's roles.

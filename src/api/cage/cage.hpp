@@ -76,6 +76,10 @@ struct CagePolicy {
   std::vector<std::string> rate_exempt_addresses = {"127.0.0.1", "::1"};
   std::size_t buckets_max = 100'000;  // least recently used buckets are dropped past this
   std::string scheme = "http";        // what @target-uri's scheme is (https behind a TLS proxy)
+  // Sign the answer to every signed request that passed (and to any request carrying
+  // Accept-Signature) with the node's key: RFC 9421 on the response, bound to the request
+  // (http_signature.hpp sign_response). Needs the node key given to the Cage.
+  bool sign_responses = true;
 };
 
 // The roles an address holds now (the committed role table).
@@ -84,7 +88,9 @@ using UnixClock = std::function<std::int64_t()>;  // unix milliseconds
 
 class Cage {
  public:
-  Cage(RouteTable table, RoleLookup roles, AuditSink& audit, CagePolicy policy = {}, UnixClock clock = {});
+  // `node_key`, when given, signs answers (CagePolicy::sign_responses); it must outlive the Cage.
+  Cage(RouteTable table, RoleLookup roles, AuditSink& audit, CagePolicy policy = {}, UnixClock clock = {},
+       const crypto::KeyPair* node_key = nullptr);
 
   // The middleware to install first on a router (ServiceHost::use).
   Middleware middleware();
@@ -95,12 +101,18 @@ class Cage {
   Response handle(Request& request, const Next& next);
   // Takes one token from `key`'s bucket; the seconds until one is available when empty.
   std::optional<double> take_token(const std::string& key, double rate, double burst, std::int64_t now_ms);
+  // Adds Content-Digest, Metanode-Key, Signature-Input and Signature to `response`.
+  void sign(Response& response, const MessageView& request, std::string_view request_label,
+            std::string_view label, std::int64_t now_ms) const;
 
   RouteTable table_;
   RoleLookup roles_;
   AuditSink& audit_;
   CagePolicy policy_;
   UnixClock clock_;
+  const crypto::KeyPair* node_key_;
+  std::string node_keyid_;
+  std::string node_key_hex_;
   NonceCache nonces_;
 
   struct Bucket {

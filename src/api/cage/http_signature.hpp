@@ -11,6 +11,11 @@
 // The signature base is the RFC's (section 2.5): one line per covered component, then the
 // "@signature-params" line. Nothing here is Metanode-specific except the key header, so any
 // RFC 9421 library signs requests the Cage accepts.
+//
+// A node may sign its answer too (sign_response): the response's "@status", "content-type",
+// "content-digest" and "metanode-key" (the node's key), bound to the request it answers by
+// "@method";req, "@target-uri";req and, for a signed request, "signature";req;key="sig1", so a
+// client holds proof of what the node answered to exactly that request.
 #pragma once
 
 #include <cstdint>
@@ -38,13 +43,16 @@ struct MessageView {
   std::string path;       // "/v1/gov/roles"
   std::string query;      // without '?': "" when there is none
   std::function<std::optional<std::string>(std::string_view)> header;
+  std::optional<unsigned> status = std::nullopt;  // a response's status ("@status"); method..query are then its request's
 };
 
 // One signature's metadata, as Signature-Input carries it.
 struct SignatureParams {
   std::string label;
-  std::vector<std::string> components;  // "@method", "content-digest", ...
-  SfInnerList list;                     // the whole inner list, for the "@signature-params" line
+  // The covered components' names ("@method", "content-digest", ...); their parameters (";req",
+  // ";key=...") are in `list`, whose items are what the base is built from.
+  std::vector<std::string> components;
+  SfInnerList list;  // the whole inner list, for the "@signature-params" line
   std::optional<std::int64_t> created;
   std::optional<std::int64_t> expires;
   std::string keyid;
@@ -53,8 +61,10 @@ struct SignatureParams {
 };
 
 // The RFC 9421 signature base of `view` for `params` (kInvalidArgument: a component that is not
-// supported or not present; a component listed twice).
-core::Result<std::string> signature_base(const MessageView& view, const SignatureParams& params);
+// supported or not present; a component listed twice). For a response, `request` is the request
+// it answers, where components with the "req" parameter are read.
+core::Result<std::string> signature_base(const MessageView& view, const SignatureParams& params,
+                                         const MessageView* request = nullptr);
 
 // Reads Signature-Input and Signature and returns the signature labelled `label`, or the only
 // one when `label` is empty (kInvalidArgument when there are several, none, or they disagree).
@@ -74,6 +84,20 @@ struct SignatureHeaders {
 SignatureHeaders sign_message(const MessageView& view, const std::vector<std::string>& components,
                               const crypto::KeyPair& key, std::string_view keyid, std::int64_t created,
                               std::string_view nonce, std::string_view label = "sig1");
+
+// Signs a response (`response.status` set): "@status", then the response's header `fields`, then
+// "@method";req and "@target-uri";req of `request`, and "signature";req;key="<request_label>"
+// when the request was signed (request_label not empty). No nonce: a response is not replayable
+// as anything but itself.
+SignatureHeaders sign_response(const MessageView& response, const MessageView& request,
+                               const std::vector<std::string>& fields, std::string_view request_label,
+                               const crypto::KeyPair& key, std::string_view keyid, std::int64_t created,
+                               std::string_view label = "sig1");
+// Verifies a response signature made by `key` (the one labelled `label`, or the only one), and
+// that it covers "@status" and binds the request ("@method";req and "@target-uri";req).
+// kBadSignature when it does not verify; kInvalidArgument when it cannot be read.
+core::Status verify_response(const MessageView& response, const MessageView& request, std::string_view signature_input,
+                             std::string_view signature, const crypto::PublicKey& key, std::string_view label = {});
 
 // Content-Digest (RFC 9530) of a body, with sha-256: "sha-256=:<base64>:".
 std::string content_digest(std::string_view body);

@@ -65,6 +65,12 @@ AuthOutcome authenticate(const MessageView& view, std::string_view body, const s
   auto received = read_signature(*signature_input, *signature);
   if (!received.ok()) return refuse(AuthRefusal::kMalformed, received.error().message);
   const SignatureParams& p = received->params;
+  for (const SfItem& item : p.list.items) {
+    if (!item.params.empty()) {
+      return refuse(AuthRefusal::kMalformed, "a request's covered components take no parameters (" +
+                                                 serialize_sf_item(item) + ")");
+    }
+  }
   if (p.alg.empty()) return refuse(AuthRefusal::kAlgorithm, "the signature must name alg=\"ed25519\"");
   if (p.alg != "ed25519") return refuse(AuthRefusal::kAlgorithm, "algorithm '" + p.alg + "' is not accepted (only ed25519)");
   if (!p.created) return refuse(AuthRefusal::kMalformed, "the signature has no created parameter");
@@ -116,7 +122,7 @@ AuthOutcome authenticate(const MessageView& view, std::string_view body, const s
     case NonceCache::Result::kFresh:
       break;
   }
-  return AuthOutcome{Identity{*keyid, *key, p.nonce}, AuthRefusal::kUnsigned, {}};
+  return AuthOutcome{Identity{*keyid, *key, p.nonce, p.label}, AuthRefusal::kUnsigned, {}};
 }
 
 }  // namespace metanode::api::cage

@@ -41,6 +41,7 @@ struct Identity {
   crypto::Address address;
   crypto::PublicKey key;
   std::string nonce;
+  std::string label;  // the signature's label in Signature-Input ("sig1")
 };
 
 struct AuthOutcome {

@@ -2,6 +2,8 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -89,6 +91,16 @@ Response error_response(const core::Error& error) {
   nlohmann::json doc = {
       {"error", {{"code", error.code_name()}, {"number", static_cast<int>(error.code)}, {"message", error.message}}}};
   return Response{http_status_for(error.code), "application/json", json_text(doc), {}};
+}
+
+Handler websocket_route() {
+  return [](const Request& request) {
+    if (request.websocket_upgrade) return Response{101, "", "", {}};
+    Response refusal = error_response(426, "upgrade_required",
+                                      request.path + " is a WebSocket stream: connect with Upgrade: websocket");
+    refusal.headers.emplace_back("Upgrade", "websocket");
+    return refusal;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -223,12 +235,17 @@ class ConnectionTable : public std::enable_shared_from_this<ConnectionTable> {
     std::string address_;
   };
 
-  // A slot for a connection from `address`, or nullptr when the listener is full or that
-  // address holds its share already.
-  std::unique_ptr<Slot> admit(const std::string& address, const HttpLimits& limits) {
+  enum class Refusal { kNone, kFull, kAddressShare };
+
+  // A slot for a connection from `address`, or nullptr (and why) when the listener is full or
+  // that address holds its share already.
+  std::unique_ptr<Slot> admit(const std::string& address, const HttpLimits& limits, Refusal& why) {
     std::lock_guard lock(mutex_);
     std::size_t& held = by_address_[address];
-    if (total_ >= limits.connections_max || held >= limits.connections_per_address_max) {
+    why = total_ >= limits.connections_max                   ? Refusal::kFull
+          : held >= limits.connections_per_address_max ? Refusal::kAddressShare
+                                                             : Refusal::kNone;
+    if (why != Refusal::kNone) {
       if (held == 0) by_address_.erase(address);
       ++refused_;
       return nullptr;
@@ -237,6 +254,15 @@ class ConnectionTable : public std::enable_shared_from_this<ConnectionTable> {
     ++total_;
     return std::make_unique<Slot>(shared_from_this(), address);
   }
+
+  // Refused connections still being answered: bounded, so a flood of connections cannot hold
+  // descriptors through their answers (past the bound they are closed without one).
+  bool begin_refusal() {
+    if (refusing_.fetch_add(1) < kRefusingMax) return true;
+    refusing_.fetch_sub(1);
+    return false;
+  }
+  void end_refusal() { refusing_.fetch_sub(1); }
 
   std::size_t total() const {
     std::lock_guard lock(mutex_);
@@ -255,13 +281,80 @@ class ConnectionTable : public std::enable_shared_from_this<ConnectionTable> {
     if (it != by_address_.end() && --it->second == 0) by_address_.erase(it);
   }
 
+  static constexpr int kRefusingMax = 256;
+
   mutable std::mutex mutex_;
   std::size_t total_ = 0;
   std::uint64_t refused_ = 0;
+  std::atomic<int> refusing_{0};
   std::unordered_map<std::string, std::size_t> by_address_;
 };
 
 using ConnectionSlot = std::unique_ptr<ConnectionTable::Slot>;
+
+namespace {
+
+// The whole answer to a connection refused at accept: a JSON error with a stable code, and
+// Retry-After, since either limit clears as other connections close.
+std::string refusal_bytes(ConnectionTable::Refusal why, const HttpLimits& limits) {
+  const bool full = why == ConnectionTable::Refusal::kFull;
+  const Response error =
+      full ? error_response(503, "server_busy",
+                            "this listener holds its limit of " + std::to_string(limits.connections_max) +
+                                " connections; try again shortly")
+           : error_response(429, "too_many_connections",
+                            "this client address holds its limit of " +
+                                std::to_string(limits.connections_per_address_max) + " connections");
+  std::string out = full ? "HTTP/1.1 503 Service Unavailable\r\n" : "HTTP/1.1 429 Too Many Requests\r\n";
+  out += "Server: metanode\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
+         "X-Content-Type-Options: nosniff\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: " +
+         std::to_string(error.body.size()) + "\r\n\r\n" + error.body;
+  return out;
+}
+
+// A connection over a limit: answered, its sending side shut, then what the client still sends
+// drained for up to a second before closing (closing with unread bytes resets the connection,
+// which can destroy the answer before the client reads it).
+class RefusedConnection : public std::enable_shared_from_this<RefusedConnection> {
+ public:
+  RefusedConnection(tcp::socket&& socket, std::string answer, std::shared_ptr<ConnectionTable> table)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), answer_(std::move(answer)), table_(std::move(table)) {}
+  ~RefusedConnection() { table_->end_refusal(); }
+
+  void start() {
+    timer_.expires_after(std::chrono::seconds(1));
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->finish();
+    });
+    asio::async_write(socket_, asio::buffer(answer_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->finish();
+      beast::error_code ignored;
+      self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
+      self->drain();
+    });
+  }
+
+ private:
+  void drain() {
+    socket_.async_read_some(asio::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->finish();
+      self->drain();
+    });
+  }
+  void finish() {
+    timer_.cancel();
+    beast::error_code ignored;
+    socket_.close(ignored);
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  std::string answer_;
+  std::shared_ptr<ConnectionTable> table_;
+  char scratch_[512];
+};
+
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // WebSocket sessions
@@ -392,7 +485,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         metrics_(metrics),
         websockets_(websockets),
         slot_(std::move(slot)),
-        next_request_id_(std::move(next_request_id)) {}
+        next_request_id_(std::move(next_request_id)),
+        deadline_(stream_.get_executor()) {}
 
   void start() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
@@ -408,15 +502,41 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     std::size_t widest = limits_.body_bytes_max;
     for (const auto& [path, limit] : limits_.body_bytes_max_by_path) widest = std::max(widest, limit);
     parser_->body_limit(widest);
-    stream_.expires_after(limits_.request_timeout);
+    // Reads run under this session's own deadline (arm), not the stream's: on a slow request the
+    // stream must stay open to answer 408.
+    stream_.expires_never();
+    phase_ = Phase::kIdle;
+    timed_out_ = false;
+    arm(limits_.idle_timeout);
     head_scanned_ = 0;
     read_head();
+  }
+
+  // Idle (no byte of a request yet): the deadline closes the connection. Reading a request: it
+  // cancels the read, which answers 408. Handling or writing: it was cancelled.
+  void arm(std::chrono::milliseconds after) {
+    deadline_.expires_after(after);
+    deadline_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      const auto self = weak.lock();
+      if (ec || !self) return;
+      beast::error_code ignored;
+      if (self->phase_ == Phase::kIdle) {
+        self->stream_.socket().close(ignored);
+      } else if (self->phase_ == Phase::kReading) {
+        self->timed_out_ = true;
+        self->stream_.socket().cancel(ignored);
+      }
+    });
   }
 
   // Reads until the whole head is buffered and checks its framing (api/http/framing.hpp) before
   // Beast parses it: a head that breaks a rule is answered 400 and the connection closed, so
   // none of its bytes is ever read as another request.
   void read_head() {
+    if (phase_ == Phase::kIdle && buffer_.size() > 0) {  // the request's first byte: its clock starts
+      phase_ = Phase::kReading;
+      arm(limits_.request_timeout);
+    }
     // RFC 9112 §2.2: empty lines before a request line are ignored.
     while (buffer_.size() >= 2 && std::string_view(static_cast<const char*>(buffer_.data().data()), 2) == "\r\n") {
       buffer_.consume(2);
@@ -454,6 +574,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void on_read(beast::error_code ec) {
+    const bool timed_out = phase_ == Phase::kReading && timed_out_;
+    phase_ = Phase::kHandling;
+    deadline_.cancel();
+    if (ec && timed_out) {
+      return reply(error_response(408, "request_timeout",
+                                  "the request was not received within " +
+                                      std::to_string(limits_.request_timeout.count()) + " ms"),
+                   false, "rejected", std::chrono::steady_clock::now());
+    }
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
         ec == asio::error::connection_reset || ec == asio::error::eof) {
       return shutdown();
@@ -483,7 +612,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       if (it == websockets_.end()) {
         return reply(error_response(404, "not_found", "no WebSocket stream at " + path), false, "unmatched", started);
       }
-      stream_.expires_never();
+      // The upgrade is a request like any other first: the middleware (the Cage) decides, and
+      // the route's handler (websocket_route) answers 101 only to what it let through.
+      Request request = to_request(req);
+      request.websocket_upgrade = true;
+      Response response = dispatch(request);
+      if (response.status != 101) return reply(std::move(response), false, request.route, started, request.request_id);
+      metrics_.observe(request.route, 101,
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       // The WebSocket session holds the connection's slot from now on.
       std::make_shared<WebSocketSession>(stream_.release_socket(), *it->second, limits_.websocket_queue_max,
                                          std::move(slot_))
@@ -492,14 +628,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
 
     Request request = to_request(req);
-    Response response;
+    Response response = dispatch(request);
+    reply(std::move(response), req.keep_alive(), request.route, started, request.request_id);
+  }
+
+  Response dispatch(Request& request) {
     try {
-      response = router_.dispatch(request);
+      return router_.dispatch(request);
     } catch (const std::exception& e) {
       // Handlers return errors as values; an exception here is a bug, answered as 500.
-      response = error_response(500, "internal", e.what());
+      return error_response(500, "internal", e.what());
     }
-    reply(std::move(response), req.keep_alive(), request.route, started, request.request_id);
   }
 
   Request to_request(http::request<http::string_body>& req) {
@@ -539,6 +678,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     res->prepare_payload();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     metrics_.observe(route, response.status, seconds);
+    stream_.expires_after(limits_.write_timeout);
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
       if (ec || !res->keep_alive()) return self->shutdown();
       self->read();
@@ -552,11 +692,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void shutdown() {
+    deadline_.cancel();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
   static constexpr std::size_t kHeadReadBytes = 4096;
+  enum class Phase { kIdle, kReading, kHandling };
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
@@ -568,6 +710,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   const std::map<std::string, EventHub*>& websockets_;
   ConnectionSlot slot_;
   std::shared_ptr<std::atomic<std::uint64_t>> next_request_id_;
+  asio::steady_timer deadline_;
+  Phase phase_ = Phase::kIdle;
+  bool timed_out_ = false;  // the request deadline cancelled the read
 };
 
 }  // namespace
@@ -608,9 +753,15 @@ void HttpServer::accept() {
     if (!ec) {
       beast::error_code ignored;
       const auto remote = socket.remote_endpoint(ignored);
-      ConnectionSlot slot = ignored ? nullptr : connections_->admit(remote.address().to_string(), limits_);
+      auto why = ConnectionTable::Refusal::kNone;
+      ConnectionSlot slot = ignored ? nullptr : connections_->admit(remote.address().to_string(), limits_, why);
       if (!slot) {
-        socket.close(ignored);  // over a limit: refuse rather than queue without bound
+        // Over a limit: refuse rather than queue without bound; answered while few refusals are.
+        if (why != ConnectionTable::Refusal::kNone && connections_->begin_refusal()) {
+          std::make_shared<RefusedConnection>(std::move(socket), refusal_bytes(why, limits_), connections_)->start();
+        } else {
+          socket.close(ignored);
+        }
       } else {
         std::make_shared<HttpSession>(std::move(socket), router_, limits_, metrics_, websockets_, std::move(slot),
                                       next_request_id_)

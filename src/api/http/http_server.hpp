@@ -28,10 +28,19 @@ struct HttpLimits {
   std::size_t body_bytes_max = 1 << 20;
   // Larger (or smaller) body limits for particular paths, e.g. batch submission.
   std::map<std::string, std::size_t> body_bytes_max_by_path;
-  std::chrono::milliseconds request_timeout{30'000};
+  // From a request's first byte to its last: a client slower than this (slowloris) is answered
+  // 408 request_timeout and closed.
+  std::chrono::milliseconds request_timeout{20'000};
+  // A connection waiting for the first byte of a request (a new one, or kept alive after an
+  // answer) is closed without an answer after this.
+  std::chrono::milliseconds idle_timeout{15'000};
+  // Writing an answer to a client that does not read it: closed after this.
+  std::chrono::milliseconds write_timeout{10'000};
+  // Over this many open connections a new one is answered 503 server_busy and closed.
   std::size_t connections_max = 1'024;
   // No one client address holds more than this many (HTTP and WebSocket together), so one client
-  // cannot fill the listener: the rest stays open to everyone else.
+  // cannot fill the listener: the rest stays open to everyone else. Over it: 429
+  // too_many_connections and closed.
   std::size_t connections_per_address_max = 128;
   std::size_t websocket_queue_max = 256;  // messages queued for a slow subscriber before it is dropped
 };
@@ -48,6 +57,10 @@ struct Request {
   std::uint64_t request_id = 0;  // unique per server; answered in X-Request-Id
   std::string route;  // the matched route pattern ("/v1/txs/{hash}"), or "unmatched"
   std::map<std::string, std::string> params;  // from "{name}" segments of the route
+  // A WebSocket upgrade (GET with Upgrade: websocket) on a path the server streams: it goes
+  // through the router and its middleware like any request, and is upgraded only if the route's
+  // handler (websocket_route) answers 101.
+  bool websocket_upgrade = false;
 
   // The value of `name` in the query string ("a=1&b=2"), if present.
   std::optional<std::string> query_param(std::string_view name) const;
@@ -69,6 +82,11 @@ Response error_response(unsigned status, std::string_view code, std::string_view
 unsigned http_status_for(core::ErrorCode code);
 
 using Handler = std::function<Response(const Request&)>;
+
+// The handler of a WebSocket stream's route (GET, the path given to HttpServer::add_websocket):
+// 101 for an upgrade the middleware let through, 426 upgrade_required for a plain GET. A stream
+// is served only on a path that has such a route, so the Cage sees every subscription.
+Handler websocket_route();
 // Middleware sees every request after its route is matched (request.route, request.params) and
 // before the handler; it answers itself (refusing, say) or calls `next` and may change what
 // comes back. Middlewares run in the order they were added.
@@ -143,7 +161,8 @@ class HttpServer {
   HttpServer(boost::asio::io_context& io, Router& router, HttpLimits limits, HttpMetrics& metrics);
   ~HttpServer();
 
-  // WebSocket upgrades on `path` join `hub`.
+  // WebSocket upgrades on `path` join `hub`; the router needs the route GET `path` with
+  // websocket_route() as its handler (an upgrade is dispatched like any request first).
   void add_websocket(std::string path, EventHub& hub);
 
   // Binds and starts accepting; port 0 picks a free port (see port()).
@@ -151,7 +170,8 @@ class HttpServer {
   std::uint16_t port() const { return port_; }
   void stop();
 
-  // Open connections, and those refused for the limits since the server started.
+  // Open connections, and those refused for the limits since the server started (answered 429 or
+  // 503, or closed at once when too many refusals are still being answered).
   std::size_t connections() const;
   std::uint64_t connections_refused() const;
 

@@ -420,6 +420,8 @@ void LedgerService::add_routes(api::Router& router) {
   router.add("GET", "/v1/gov/roles/{address}", [&backend](const Request& req) { return get_gov_roles_of(backend, req); });
   router.add("GET", "/v1/gov/proposals", [&backend](const Request& req) { return get_gov_proposals(backend, req); });
   router.add("GET", "/v1/gov/proposals/{id}", [&backend](const Request& req) { return get_gov_proposal(backend, req); });
+  // The event stream (add_websockets): its upgrades pass the middleware like every request.
+  router.add("GET", "/v1/events", api::websocket_route());
 }
 
 api::HttpLimits LedgerService::limits() const {

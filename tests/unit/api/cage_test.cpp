@@ -27,13 +27,13 @@ struct Fixture {
   std::unique_ptr<Cage> cage;
   Router router;
 
-  explicit Fixture(CagePolicy p = {}) : policy(p) {
+  explicit Fixture(CagePolicy p = {}, const crypto::KeyPair* node_key = nullptr) : policy(p) {
     RouteTable table;
     table.add("GET", "/v1/blocks/{height}", Access::open());
     table.add("GET", "/v1/audit/decisions", Access::roles_of({"auditor", "admin"}));
     table.add("POST", "/v1/admin/thing", Access::roles_of({"admin"}));
     cage = std::make_unique<Cage>(table, [this](const crypto::Address& a) { return roles.count(a) ? roles[a] : std::vector<std::string>{}; },
-                                  audit, policy, [this] { return now_ms; });
+                                  audit, policy, [this] { return now_ms; }, node_key);
     router.use(cage->middleware());
     router.add("GET", "/v1/blocks/{height}", [](const Request&) { return Response{200, "application/json", "{}", {}}; });
     router.add("GET", "/v1/audit/decisions", [](const Request&) { return Response{200, "application/json", "[]", {}}; });
@@ -181,6 +181,72 @@ TEST(Cage, RateLimitsPerAddressAnswer429WithRetryAfterAndRefill) {
   f.now_ms += 500;  // one token back at 2 per second
   EXPECT_EQ(f.send(f.request("GET", "/v1/blocks/1")).status, 200u);
   EXPECT_EQ(f.send(f.request("GET", "/v1/blocks/1")).status, 429u);
+}
+
+TEST(Cage, AnswersToSignedRequestsCarryTheNodesSignatureBoundToTheRequest) {
+  const crypto::KeyPair node = crypto::KeyPair::from_seed(crypto::Seed{40});
+  Fixture f({}, &node);
+  const auto view_of = [](const Request& r) {
+    MessageView v{r.method, "http", std::string(r.header("host").value_or("")), r.path, r.query,
+                  [&r](std::string_view n) -> std::optional<std::string> {
+                    auto got = r.header(n);
+                    return got ? std::optional<std::string>(std::string(*got)) : std::nullopt;
+                  }};
+    return v;
+  };
+  const auto response_view = [](const Response& res) {
+    MessageView v;
+    v.status = res.status;
+    v.header = [&res](std::string_view n) -> std::optional<std::string> {
+      if (n == "content-type") return res.content_type;
+      for (const auto& [k, value] : res.headers) {
+        std::string lower = k;
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (lower == n) return value;
+      }
+      return std::nullopt;
+    };
+    return v;
+  };
+
+  Request r = f.request("GET", "/v1/audit/decisions");
+  f.sign(r, f.auditor, "n-1");
+  const Response res = f.send(r);
+  ASSERT_EQ(res.status, 200u) << res.body;
+  ASSERT_TRUE(header_of(res, "Signature").has_value());
+  EXPECT_EQ(header_of(res, "Metanode-Key"), node.public_key().to_hex());
+  EXPECT_EQ(header_of(res, "Content-Digest"), content_digest(res.body));
+  const std::string input = *header_of(res, "Signature-Input");
+  EXPECT_NE(input.find(R"("signature";req;key="sig1")"), std::string::npos) << input;
+  EXPECT_NE(input.find("keyid=\"" + addr(node).to_string() + "\""), std::string::npos) << input;
+  EXPECT_TRUE(verify_response(response_view(res), view_of(r), input, *header_of(res, "Signature"), node.public_key()).ok());
+  // Bound to that request: another request's view does not verify it.
+  Request other = f.request("GET", "/v1/audit/decisions");
+  f.sign(other, f.auditor, "n-2");
+  EXPECT_FALSE(verify_response(response_view(res), view_of(other), input, *header_of(res, "Signature"), node.public_key()).ok());
+
+  // Unsigned and not asked: no signature. Asked (Accept-Signature): signed, under the asked label.
+  EXPECT_FALSE(header_of(f.send(f.request("GET", "/v1/blocks/1")), "Signature").has_value());
+  Request asking = f.request("GET", "/v1/blocks/1");
+  asking.headers["accept-signature"] = R"(resp=("@status" "content-digest");alg="ed25519")";
+  const Response signed_public = f.send(asking);
+  ASSERT_TRUE(header_of(signed_public, "Signature-Input").has_value());
+  EXPECT_EQ(header_of(signed_public, "Signature-Input")->rfind("resp=", 0), 0u);
+  EXPECT_TRUE(verify_response(response_view(signed_public), view_of(asking), *header_of(signed_public, "Signature-Input"),
+                              *header_of(signed_public, "Signature"), node.public_key())
+                  .ok());
+  // A refused signature is not vouched for.
+  Request replayed = r;
+  const Response refused = f.send(replayed);
+  EXPECT_EQ(refused.status, 401u);
+  EXPECT_FALSE(header_of(refused, "Signature").has_value());
+  // Off by policy: nothing signed.
+  CagePolicy off;
+  off.sign_responses = false;
+  Fixture g(off, &node);
+  Request again = g.request("GET", "/v1/audit/decisions");
+  g.sign(again, g.auditor, "n-3");
+  EXPECT_FALSE(header_of(g.send(again), "Signature").has_value());
 }
 
 }  // namespace

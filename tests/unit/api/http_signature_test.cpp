@@ -76,10 +76,12 @@ TEST(HttpSignature, TheSignatureBaseIsTheRfcsLineByLineForm) {
                    "\"content-digest\": " + r.headers["content-digest"] + "\n"
                    "\"@signature-params\": (\"@method\" \"@target-uri\" \"@authority\" \"@path\" \"@query\" "
                    "\"content-digest\");created=1700000000;keyid=\"mn1abc\";alg=\"ed25519\"");
-  p.components.push_back("x-absent");
+  p.list.items.push_back(SfItem{std::string("x-absent"), {}});
   EXPECT_FALSE(signature_base(r.view(), p).ok());
-  p.components = {"@method", "@method"};
+  p.list.items = {SfItem{std::string("@method"), {}}, SfItem{std::string("@method"), {}}};
   EXPECT_FALSE(signature_base(r.view(), p).ok());
+  p.list.items = {SfItem{std::string("@method"), {{"req", true}}}};
+  EXPECT_FALSE(signature_base(r.view(), p).ok()) << "req outside a response";
 }
 
 // RFC 9530 appendix B: the digest of {"hello": "world"}.
@@ -140,6 +142,61 @@ TEST(HttpSignature, ASignedRequestVerifiesAndAnyChangeToACoveredComponentBreaksI
   Request extra = r;
   extra.headers["user-agent"] = "curl";
   EXPECT_TRUE(verifies(extra, h));
+}
+
+TEST(HttpSignature, AResponseSignatureBindsTheAnswerToTheRequestItAnswers) {
+  const crypto::KeyPair client = crypto::KeyPair::from_seed(crypto::Seed{3});
+  const crypto::KeyPair node = crypto::KeyPair::from_seed(crypto::Seed{4});
+  Request req;
+  req.headers["content-digest"] = content_digest(req.body);
+  req.headers[std::string(kKeyHeader)] = client.public_key().to_hex();
+  const SignatureHeaders signed_req =
+      sign_message(req.view(), {"@method", "@target-uri", "content-digest", std::string(kKeyHeader)}, client,
+                   crypto::Address::from_public_key(client.public_key()).to_string(), 1700000000, "n-1");
+  req.headers["signature-input"] = signed_req.signature_input;
+  req.headers["signature"] = signed_req.signature;
+
+  Request res;  // its view's method..query are unused; status and headers are the response's
+  res.body = R"({"roles":["auditor"]})";
+  res.headers["content-type"] = "application/json";
+  res.headers["content-digest"] = content_digest(res.body);
+  res.headers[std::string(kKeyHeader)] = node.public_key().to_hex();
+  const auto view_of = [](const Request& r, unsigned status) {
+    MessageView v = r.view();
+    v.status = status;
+    return v;
+  };
+  const std::vector<std::string> fields = {"content-type", "content-digest", std::string(kKeyHeader)};
+  const std::string node_id = crypto::Address::from_public_key(node.public_key()).to_string();
+  const SignatureHeaders h = sign_response(view_of(res, 200), req.view(), fields, "sig1", node, node_id, 1700000001);
+  ASSERT_FALSE(h.signature.empty());
+  EXPECT_NE(h.signature_input.find(R"("@method";req "@target-uri";req "signature";req;key="sig1")"), std::string::npos)
+      << h.signature_input;
+  ASSERT_TRUE(verify_response(view_of(res, 200), req.view(), h.signature_input, h.signature, node.public_key()).ok());
+
+  // Another status, body, request, or request signature: it does not verify.
+  EXPECT_FALSE(verify_response(view_of(res, 404), req.view(), h.signature_input, h.signature, node.public_key()).ok());
+  Request other_body = res;
+  other_body.headers["content-digest"] = content_digest(R"({"roles":[]})");
+  EXPECT_FALSE(verify_response(view_of(other_body, 200), req.view(), h.signature_input, h.signature, node.public_key()).ok());
+  Request other_req = req;
+  other_req.path = "/v1/gov/proposals";
+  EXPECT_FALSE(verify_response(view_of(res, 200), other_req.view(), h.signature_input, h.signature, node.public_key()).ok());
+  Request resigned = req;
+  resigned.headers["signature"] = sign_message(req.view(), {"@method", "@target-uri", "content-digest", std::string(kKeyHeader)},
+                                               client, crypto::Address::from_public_key(client.public_key()).to_string(),
+                                               1700000000, "n-2")
+                                      .signature;
+  EXPECT_FALSE(verify_response(view_of(res, 200), resigned.view(), h.signature_input, h.signature, node.public_key()).ok());
+  EXPECT_FALSE(verify_response(view_of(res, 200), req.view(), h.signature_input, h.signature, client.public_key()).ok());
+
+  // An unsigned request's answer binds its method and target only.
+  Request plain = req;
+  plain.headers.erase("signature");
+  plain.headers.erase("signature-input");
+  const SignatureHeaders h2 = sign_response(view_of(res, 200), plain.view(), fields, "", node, node_id, 1700000001);
+  EXPECT_EQ(h2.signature_input.find("signature"), std::string::npos) << h2.signature_input;
+  EXPECT_TRUE(verify_response(view_of(res, 200), plain.view(), h2.signature_input, h2.signature, node.public_key()).ok());
 }
 
 // A client's signed request, built the way the CLI will: key, covered components, created, nonce.

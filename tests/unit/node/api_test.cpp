@@ -25,6 +25,8 @@
 #include "api/cage/http_signature.hpp"
 #include "cli/http_client.hpp"
 #include "cli/proof_check.hpp"
+#include "cli/request_signer.hpp"
+#include "services/route_table.hpp"
 #include "services/ledger/ledger_json.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "core/codec.hpp"
@@ -161,8 +163,11 @@ class ApiTest : public ::testing::Test {
     genesis_.validators.push_back({"v0", validator_.public_key(), crypto::MldsaKeyPair::generate().public_key()});
     genesis_.accounts.push_back({address_of(alice_), kAliceBalance});
     // Alice is a 1-of-1 council and an auditor: the Cage tests call auditor routes as her.
+    // One key per built-in role, for the route x role table.
+    nlohmann::json grants = {{address_of(alice_).to_string(), {"auditor"}}};
+    for (const auto& [role, key] : role_keys_) grants[address_of(key).to_string()] = {role};
     genesis_.modules["gov"] = nlohmann::json{{"council", {{"threshold", 1}, {"members", {address_of(alice_).to_string()}}}},
-                                             {"grants", {{address_of(alice_).to_string(), {"auditor"}}}}}
+                                             {"grants", grants}}
                                   .dump();
     start_node();
   }
@@ -185,6 +190,7 @@ class ApiTest : public ::testing::Test {
     config.run_consensus = false;
     config.block_interval_ms = block_interval_ms;
     config.http_threads = 2;
+    config.api = api_policy_;
     NodePlugins plugins;
     plugins.modules = modules_;
     plugins.extra_services = extra_services_;
@@ -273,6 +279,11 @@ class ApiTest : public ::testing::Test {
 
   fs::path dir_;
   ledger::Genesis genesis_;
+  node::ApiPolicy api_policy_;  // [api] of the node start_node opens
+  std::map<std::string, crypto::KeyPair> role_keys_ = {
+      {"admin", crypto::KeyPair::generate()},     {"operator", crypto::KeyPair::generate()},
+      {"auditor", crypto::KeyPair::generate()},   {"validator", crypto::KeyPair::generate()},
+      {"user", crypto::KeyPair::generate()}};
   crypto::KeyPair validator_ = crypto::KeyPair::generate();
   crypto::KeyPair alice_ = crypto::KeyPair::generate();
   crypto::Address bob_ = address_of(crypto::KeyPair::generate());
@@ -1200,6 +1211,136 @@ TEST_F(ApiTest, TheCageGuardsEveryRouteOnTheRealListener) {
   const Reply metrics = get("/metrics");
   EXPECT_NE(metrics.body.find("metanode_cage_decisions_total{outcome=\"auth_forbidden\"} 1"), std::string::npos)
       << metrics.body;
+}
+
+// Every route of the one table x every kind of caller, on the node's real listener, signed by the
+// CLI's signer: public routes let everyone in; the others let in a signed request from a holder
+// of one of their roles and refuse everyone else (401 unsigned, 403 signed without the role).
+TEST_F(ApiTest, EveryRouteTimesEveryRoleIsAllowedOrRefusedAsTheOneTableSays) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(port_);
+  const std::string authority = "127.0.0.1:" + std::to_string(port_);
+  const crypto::KeyPair stranger = crypto::KeyPair::generate();
+  struct Caller {
+    std::string name;
+    const crypto::KeyPair* key;  // nullptr: unsigned
+    std::string role;
+  };
+  std::vector<Caller> callers = {{"unsigned", nullptr, ""}, {"no role", &stranger, ""}};
+  for (const auto& [role, key] : role_keys_) callers.push_back({role, &key, role});
+  // A concrete target for each placeholder.
+  const std::map<std::string, std::string> samples = {
+      {"{height}", "0"}, {"{hash}", std::string(64, '0')}, {"{address}", address_of(alice_).to_string()},
+      {"{module}", "bank"}, {"{key}", "x"}, {"{id}", "0"}};
+  std::size_t checked = 0;
+  const api::cage::RouteTable table = services::route_table();
+  for (const auto& [route, access] : table.entries()) {
+    const auto& [method, pattern] = route;
+    std::string target = pattern;
+    for (const auto& [placeholder, value] : samples) {
+      for (auto at = target.find(placeholder); at != std::string::npos; at = target.find(placeholder)) {
+        target.replace(at, placeholder.size(), value);
+      }
+    }
+    ASSERT_EQ(target.find('{'), std::string::npos) << "no sample for a placeholder of " << pattern;
+    const std::string body = method == "POST" ? "{}" : "";
+    for (const Caller& caller : callers) {
+      const cli::HeaderList headers =
+          caller.key != nullptr ? cli::RequestSigner(*caller.key).sign(method, authority, target, body) : cli::HeaderList{};
+      auto reply = cli::http_request(url, method, target, body, "application/json", std::chrono::milliseconds(5'000), headers);
+      ASSERT_TRUE(reply.ok()) << method << " " << target << ": " << reply.error().to_string();
+      const auto doc = nlohmann::json::parse(reply->body, nullptr, false);
+      const std::string code = doc.is_object() && doc.contains("error") ? doc["error"].value("code", "") : "";
+      const bool allowed = access.is_public || std::find(access.roles.begin(), access.roles.end(), caller.role) != access.roles.end();
+      const std::string what = method + " " + pattern + " as " + caller.name;
+      if (allowed) {
+        EXPECT_NE(reply->status, 401u) << what << ": " << reply->body;
+        EXPECT_NE(reply->status, 403u) << what << ": " << reply->body;
+        EXPECT_EQ(code.rfind("auth_", 0), std::string::npos) << what << ": " << reply->body;
+      } else if (caller.key == nullptr) {
+        EXPECT_EQ(reply->status, 401u) << what;
+        EXPECT_EQ(code, "auth_unsigned") << what;
+      } else {
+        EXPECT_EQ(reply->status, 403u) << what;
+        EXPECT_EQ(code, "auth_forbidden") << what;
+      }
+      // Answers to signed requests carry the node's signature, which verifies and binds them.
+      if (caller.key != nullptr && (allowed || reply->status == 403u)) {
+        auto signature = cli::check_reply_signature(*reply, method, authority, target, headers);
+        ASSERT_TRUE(signature.ok()) << what << ": " << signature.error().to_string();
+        ASSERT_TRUE(signature->has_value()) << what << ": the answer is not signed";
+        EXPECT_EQ(**signature, validator_.public_key().to_hex()) << what;
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, table.entries().size() * callers.size());
+}
+
+TEST_F(ApiTest, ApiAccessInTheConfigChangesWhoMayCallARouteAndATypoStopsTheNode) {
+  stop_node();
+  api_policy_.access = {{"GET /v1/mempool", {"operator"}}};
+  start_node();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port_);
+  const std::string authority = "127.0.0.1:" + std::to_string(port_);
+  const auto as = [&](const crypto::KeyPair* key) {
+    const cli::HeaderList headers = key ? cli::RequestSigner(*key).sign("GET", authority, "/v1/mempool", "") : cli::HeaderList{};
+    return cli::http_request(url, "GET", "/v1/mempool", "", "application/json", std::chrono::milliseconds(5'000), headers)
+        .value()
+        .status;
+  };
+  EXPECT_EQ(as(nullptr), 401u);
+  EXPECT_EQ(as(&role_keys_.at("user")), 403u);
+  EXPECT_EQ(as(&role_keys_.at("operator")), 200u);
+
+  stop_node();
+  api_policy_.access = {{"GET /v1/mempol", {"operator"}}};
+  NodeConfig config;
+  config.config_dir = dir_;
+  config.ephemeral_ports = true;
+  config.run_consensus = false;
+  config.api = api_policy_;
+  NodePlugins plugins;
+  plugins.modules = modules_;
+  auto refused = Node::open(config, genesis_, validator_, std::move(plugins));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("GET /v1/mempol"), std::string::npos) << refused.error().message;
+  api_policy_.access.clear();
+  start_node();
+}
+
+TEST_F(ApiTest, TheEventStreamsUpgradePassesTheCage) {
+  EventClient client(port_);
+  ASSERT_TRUE(client.connect());
+  // A plain GET on the stream's path is told to upgrade.
+  EXPECT_EQ(get("/v1/events").status, 426u);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port_);
+  const std::string authority = "127.0.0.1:" + std::to_string(port_);
+  const auto headers = cli::RequestSigner(alice_).sign("GET", authority, "/v1/audit/decisions", "");
+  auto reply = cli::http_request(url, "GET", "/v1/audit/decisions", "", "application/json", std::chrono::milliseconds(5'000), headers);
+  ASSERT_TRUE(reply.ok());
+  ASSERT_EQ(reply->status, 200u) << reply->body;
+  bool upgrade_seen = false;
+  const nlohmann::json doc = nlohmann::json::parse(reply->body);
+  for (const auto& d : doc["decisions"]) {
+    upgrade_seen = upgrade_seen || (d["route"] == "/v1/events" && d["status"] == 101 && d["allowed"] == true);
+  }
+  EXPECT_TRUE(upgrade_seen) << reply->body;
+}
+
+// Interop: requests signed by an independent RFC 9421 implementation (npm http-message-signatures,
+// tests/interop/signatures.mjs) pass the Cage, and the node's response signatures verify there.
+TEST_F(ApiTest, AnIndependentRfc9421LibrarySignsRequestsTheCageAcceptsAndVerifiesItsAnswers) {
+  ASSERT_EQ(std::system("command -v node >/dev/null 2>&1"), 0) << "node is required (scripts/setup.sh installs it)";
+  const crypto::KeyPair& auditor = role_keys_.at("auditor");
+  const fs::path log = dir_ / "signatures.log";
+  const std::string command = "cd '" + std::string(METANODE_INTEROP_DIR) + "' && node signatures.mjs --url http://127.0.0.1:" +
+                              std::to_string(port_) + " --seed " + core::to_hex(auditor.seed()) + " --keyid " +
+                              address_of(auditor).to_string() + " > '" + log.string() + "' 2>&1";
+  const int rc = std::system(command.c_str());
+  std::ifstream in(log);
+  const std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(rc, 0) << output;
+  EXPECT_NE(output.find("\"node_key\":\"" + validator_.public_key().to_hex() + "\""), std::string::npos) << output;
 }
 
 TEST_F(ApiTest, ASecondServiceAnswersOnItsOwnPortWithTheCommonRoutes) {

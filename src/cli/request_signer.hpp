@@ -1,0 +1,41 @@
+// Signed requests from the CLI (the Cage's scheme, README "Signed requests"): each request to a
+// node carries an RFC 9421 signature by a key from the key store, and the node's signature on
+// its answer, when it sends one, is checked against the request it answers.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "cli/http_client.hpp"
+#include "core/result.hpp"
+#include "crypto/address.hpp"
+#include "crypto/ed25519.hpp"
+
+namespace metanode::cli {
+
+class RequestSigner {
+ public:
+  explicit RequestSigner(crypto::KeyPair key);
+
+  // The fields that sign one request: Content-Digest (when there is a body), Metanode-Key,
+  // Signature-Input and Signature (created now, a fresh random nonce), covering @method,
+  // @target-uri, metanode-key and content-digest. `authority` is the Host it is sent with.
+  HeaderList sign(const std::string& method, const std::string& authority, const std::string& target,
+                  const std::string& body) const;
+  const crypto::Address& address() const { return address_; }
+
+ private:
+  crypto::KeyPair key_;
+  crypto::Address address_;
+  std::string key_hex_;
+};
+
+// When `reply` carries a signature (Signature-Input, Signature, Metanode-Key): checks that it
+// verifies under that key and binds this request (method, target, and its signature when
+// `sent` signed it). nullopt when the reply is unsigned; the key (hex) that signed it when it
+// verifies; kBadSignature when it does not.
+core::Result<std::optional<std::string>> check_reply_signature(const HttpReply& reply, const std::string& method,
+                                                               const std::string& authority, const std::string& target,
+                                                               const HeaderList& sent);
+
+}  // namespace metanode::cli
