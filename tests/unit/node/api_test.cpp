@@ -38,6 +38,7 @@
 #include "modules/module_set.hpp"
 #include "support/json_u64.hpp"
 #include "support/kv_module.hpp"
+#include "support/raw_socket.hpp"
 #include "support/single_producer.hpp"
 #include "support/wait.hpp"
 #include "node/node.hpp"
@@ -1341,6 +1342,85 @@ TEST_F(ApiTest, AnIndependentRfc9421LibrarySignsRequestsTheCageAcceptsAndVerifie
   const std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   ASSERT_EQ(rc, 0) << output;
   EXPECT_NE(output.find("\"node_key\":\"" + validator_.public_key().to_hex() + "\""), std::string::npos) << output;
+}
+
+// Abuse on the real listener while the node works: 5,000 idle connections from one address, a
+// slowloris client (one byte a second), an oversized header and an oversized body. Each is
+// refused with its status and code, and meanwhile other clients' transfers are admitted,
+// committed in blocks and read back.
+TEST_F(ApiTest, IdleSlowAndOversizedClientsAreRefusedWhileTheNodeKeepsCommitting) {
+  if (!testing::enough_descriptors(12'000)) GTEST_SKIP() << "needs 12,000 file descriptors";
+  stop_node();
+  api_policy_.request_timeout_ms = 1'500;
+  start_node(100);  // a block every 100 ms when there is something to commit
+
+  std::vector<int> idle;
+  for (int i = 0; i < 5'000; ++i) {
+    const int fd = testing::connect_from("127.0.0.2", port_);
+    ASSERT_GE(fd, 0) << "connect " << i;
+    idle.push_back(fd);
+  }
+  const int slow = testing::connect_from("127.0.0.3", port_);
+  ASSERT_GE(slow, 0);
+  const std::string slow_head = "GET /v1/blocks/0 HTTP/1.1\r\nHost: x\r\nX-Padding: aaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+
+  // Meanwhile (one transfer and one slowloris byte a second): transfers commit.
+  testing::Received slow_answer;
+  std::uint64_t committed = 0;
+  for (std::uint64_t nonce = 0; nonce < 4; ++nonce) {
+    if (!slow_answer.closed && testing::send_all(slow, slow_head.substr(nonce, 1))) {
+      const auto got = testing::read_all(slow, std::chrono::milliseconds(1'000));
+      slow_answer.bytes += got.bytes;
+      slow_answer.closed = got.closed;
+    }
+    const ledger::Transaction tx = alice_to_bob(nonce, 10);
+    ASSERT_EQ(submit_json(services::to_json(tx, modules::standard_modules())).status, 202u);
+    const std::string target = "/v1/txs/" + core::to_hex(tx.hash());
+    ASSERT_TRUE(testing::eventually([&] { return get(target).doc.value("status", "") == "committed"; },
+                                    std::chrono::seconds(10)))
+        << "transfer " << nonce << " not committed under the flood";
+    ++committed;
+  }
+  EXPECT_EQ(committed, 4u);
+  slow_answer.closed = slow_answer.closed || testing::read_all(slow, std::chrono::milliseconds(2'000)).closed;
+  ::close(slow);
+  EXPECT_EQ(slow_answer.bytes.rfind("HTTP/1.1 408 ", 0), 0u) << slow_answer.bytes;
+  EXPECT_EQ(testing::error_code_in(slow_answer.bytes), "request_timeout");
+
+  // The flood's address is held to its share; a new connection from it is told so.
+  testing::Received greedy;
+  for (const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+       greedy.bytes.empty() && std::chrono::steady_clock::now() < until;) {
+    const int fd = testing::connect_from("127.0.0.2", port_);
+    ASSERT_GE(fd, 0);
+    testing::send_all(fd, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    greedy = testing::read_all(fd, std::chrono::milliseconds(2'000));
+    ::close(fd);
+  }
+  EXPECT_EQ(greedy.bytes.rfind("HTTP/1.1 429 ", 0), 0u) << greedy.bytes;
+  EXPECT_EQ(testing::error_code_in(greedy.bytes), "too_many_connections");
+
+  // Oversized header: 431; oversized body: 413 (both closed, neither run).
+  const auto exchange = [&](const std::string& bytes) {
+    const int fd = testing::connect_from("127.0.0.4", port_);
+    EXPECT_GE(fd, 0);
+    testing::send_all(fd, bytes);
+    const auto r = testing::read_all(fd, std::chrono::milliseconds(2'000));
+    ::close(fd);
+    return r;
+  };
+  const auto big_header = exchange("GET /v1/blocks/0 HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20'000, 'a') + "\r\n\r\n");
+  EXPECT_EQ(big_header.bytes.rfind("HTTP/1.1 431 ", 0), 0u) << big_header.bytes.substr(0, 200);
+  EXPECT_EQ(testing::error_code_in(big_header.bytes), "header_too_large");
+  const auto big_body = exchange("POST /v1/txs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                                 std::to_string(4 << 20) + "\r\n\r\n{");
+  EXPECT_EQ(big_body.bytes.rfind("HTTP/1.1 413 ", 0), 0u) << big_body.bytes.substr(0, 200);
+  EXPECT_EQ(testing::error_code_in(big_body.bytes), "body_too_large");
+
+  const Reply metrics = get("/metrics");
+  EXPECT_NE(metrics.body.find("metanode_http_connections_refused_total"), std::string::npos);
+  EXPECT_EQ(testing::u64_field(account(bob_), "balance", 0), 40u);
+  for (const int fd : idle) ::close(fd);
 }
 
 TEST_F(ApiTest, ASecondServiceAnswersOnItsOwnPortWithTheCommonRoutes) {
