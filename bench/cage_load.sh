@@ -22,7 +22,7 @@ trap cleanup EXIT
 
 printf 'cage-load-passphrase\n' > "$work/passphrase"
 "$bin" init --dir "$work/home" --port-base "$port_base" --passphrase-file "$work/passphrase" > "$work/init.log"
-"$bin" node --config "$work/home/config.toml" --passphrase-file "$work/passphrase" --log-level warn > "$work/node.log" 2>&1 &
+METANODE_PASSPHRASE="$(cat "$work/passphrase")" "$bin" node --config "$work/home/config.toml" --log-level warn > "$work/node.log" 2>&1 &
 node_pid=$!
 port=$((port_base + 1))
 for _ in $(seq 100); do
