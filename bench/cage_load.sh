@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # API latency through the Cage (bench/README.md, "The Cage"): one node (`metanode init`, then
-# `metanode node`), then wrk replaying GET /v1/blocks/0 unsigned and signed (RFC 9421, each
-# request its own nonce; the node signs its answers to signed requests) at about 1,000 and
-# 5,000 requests per second. Prints requests/s and p50/p95/p99 per case.
+# `metanode node`), then wrk replaying GET /v1/blocks/0 unsigned, signed (RFC 9421, each request
+# its own nonce), and signed asking for the node's signature on the answer (Accept-Signature),
+# at about 1,000 and 5,000 requests per second. Prints requests/s and p50/p95/p99 per case.
 # Usage: bench/cage_load.sh [BUILD_DIR]   env: PORT_BASE (28000), DURATION (10, seconds),
 #        RATES ("1000 5000")
 set -euo pipefail
@@ -36,11 +36,13 @@ for rate in $rates; do
   # Connections x (1000 / pause) = the rate; the pause is what each connection waits per request.
   pause=10
   conns=$((rate * pause / 1000))
-  for kind in unsigned signed; do
+  for kind in unsigned signed signed+answer; do
     count=$((rate * (duration + 2) * 3 / 2))
-    flag=""; [ "$kind" = unsigned ] && flag="--unsigned"
+    flag=""
+    [ "$kind" = unsigned ] && flag="--unsigned"
+    [ "$kind" = signed ] && flag="--no-accept-signature"
     "$gen" --host "127.0.0.1:$port" --path /v1/blocks/0 --count "$count" $flag > "$work/requests"
-    printf '%-5s rps  %-8s  ' "$rate" "$kind"
+    printf '%-5s rps  %-13s  ' "$rate" "$kind"
     wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$root/bench/cage_wrk.lua" "http://127.0.0.1:$port" \
       -- "$work/requests" "$pause" 2 | grep '^requests/s'
   done

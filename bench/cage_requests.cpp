@@ -1,7 +1,8 @@
 // Writes N signed (or unsigned) GET requests for wrk to replay (bench/cage_load.sh): raw HTTP/1.1
 // requests separated by a NUL byte, each signed by a fresh key with its own nonce and `created`
 // now, so the file must be replayed within the node's signature window (30 s by default).
-//   cage_requests --host 127.0.0.1:PORT --path /v1/blocks/0 --count N [--unsigned] > FILE
+// With --no-accept-signature the requests do not ask for the node's signature on the answer.
+//   cage_requests --host 127.0.0.1:PORT --path /v1/blocks/0 --count N [--unsigned|--no-accept-signature] > FILE
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   std::string path = "/v1/blocks/0";
   long count = 10'000;
   bool sign = true;
+  bool accept_signature = true;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
@@ -25,8 +27,10 @@ int main(int argc, char** argv) {
       count = std::strtol(argv[++i], nullptr, 10);
     } else if (arg == "--unsigned") {
       sign = false;
+    } else if (arg == "--no-accept-signature") {
+      accept_signature = false;
     } else {
-      std::cerr << "usage: cage_requests --host HOST:PORT --path PATH --count N [--unsigned]\n";
+      std::cerr << "usage: cage_requests --host HOST:PORT --path PATH --count N [--unsigned|--no-accept-signature]\n";
       return 2;
     }
   }
@@ -39,7 +43,9 @@ int main(int argc, char** argv) {
   for (long n = 0; n < count; ++n) {
     out = "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: wrk\r\n";
     if (sign) {
-      for (const auto& [name, value] : signer.sign("GET", host, path, "")) out += name + ": " + value + "\r\n";
+      for (const auto& [name, value] : signer.sign("GET", host, path, "")) {
+        if (accept_signature || name != "Accept-Signature") out += name + ": " + value + "\r\n";
+      }
     }
     out += "\r\n";
     out.push_back('\0');

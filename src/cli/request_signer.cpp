@@ -9,6 +9,10 @@
 namespace metanode::cli {
 namespace {
 
+// What the CLI asks the node to sign in its answer (RFC 9421 section 5.1).
+constexpr const char* kAcceptResponseSignature =
+    R"(sig1=("@status" "content-type" "content-digest" "metanode-key" "@method";req "@target-uri";req "signature";req;key="sig1");alg="ed25519")";
+
 std::optional<std::string> find_field(const HeaderList& fields, std::string_view name) {
   for (const auto& [field, value] : fields) {
     if (field.size() == name.size() && std::equal(field.begin(), field.end(), name.begin(), [](char a, char b) {
@@ -55,6 +59,7 @@ HeaderList RequestSigner::sign(const std::string& method, const std::string& aut
                                          address_.to_string(), created, nonce);
   fields.emplace_back("Signature-Input", h.signature_input);
   fields.emplace_back("Signature", h.signature);
+  fields.emplace_back("Accept-Signature", kAcceptResponseSignature);
   return fields;
 }
 

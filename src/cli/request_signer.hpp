@@ -19,7 +19,8 @@ class RequestSigner {
 
   // The fields that sign one request: Content-Digest (when there is a body), Metanode-Key,
   // Signature-Input and Signature (created now, a fresh random nonce), covering @method,
-  // @target-uri, metanode-key and content-digest. `authority` is the Host it is sent with.
+  // @target-uri, metanode-key and content-digest; and Accept-Signature, asking the node to sign
+  // its answer. `authority` is the Host it is sent with.
   HeaderList sign(const std::string& method, const std::string& authority, const std::string& target,
                   const std::string& body) const;
   const crypto::Address& address() const { return address_; }

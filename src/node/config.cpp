@@ -180,7 +180,7 @@ std::string NodeConfig::to_toml() const {
       << "rate_exempt = [";
   for (std::size_t i = 0; i < api.rate_exempt.size(); ++i) out << (i ? ", " : "") << "\"" << api.rate_exempt[i] << "\"";
   out << "]\n"
-      << "sign_responses = " << (api.sign_responses ? "true" : "false") << "   # RFC 9421 signatures on answers to signed requests\n"
+      << "sign_responses = " << (api.sign_responses ? "true" : "false") << "   # RFC 9421 signatures on answers to requests that ask (Accept-Signature)\n"
       << "scheme = \"" << api.scheme << "\"   # \"https\" behind a TLS-terminating proxy\n"
       << "connections_max = " << api.connections_max << "   # per listener; over it: 503 server_busy\n"
       << "connections_per_address_max = " << api.connections_per_address_max << "   # over it: 429 too_many_connections\n"

@@ -19,7 +19,7 @@ struct ApiPolicy {
   std::uint32_t rate_per_s = 1'000;
   std::uint32_t rate_burst = 2'000;
   std::vector<std::string> rate_exempt = {"127.0.0.1", "::1"};  // client addresses not rate-limited
-  bool sign_responses = true;  // answers to signed requests carry the node's RFC 9421 signature
+  bool sign_responses = true;  // answers to requests with Accept-Signature carry the node's RFC 9421 signature
   std::string scheme = "http";  // @target-uri's scheme: "https" behind a TLS-terminating proxy
   std::size_t connections_max = 1'024;
   std::size_t connections_per_address_max = 128;

@@ -134,8 +134,8 @@ Response Cage::handle(Request& request, const Next& next) {
     return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
   };
   std::optional<Identity> who;
-  // The answer is signed when the client asks (Accept-Signature: its first label names the
-  // answer's signature) or sent a signed request that passed; never for a refused signature.
+  // The answer is signed when the client asks (Accept-Signature, RFC 9421 section 5.1: its first
+  // label names the answer's signature); never when the request's own signature was refused.
   const auto accept_signature = request.header("accept-signature");
   bool sign_answer = node_key_ != nullptr && accept_signature.has_value();
   auto finish = [&](Response response, bool allowed, std::string reason) {
@@ -150,9 +150,7 @@ Response Cage::handle(Request& request, const Next& next) {
     audit_.record(d);
     if (sign_answer) {
       std::string label = "sig1";
-      if (accept_signature) {
-        if (auto asked = parse_sf_dictionary(*accept_signature); asked.ok() && !asked->empty()) label = asked->front().first;
-      }
+      if (auto asked = parse_sf_dictionary(*accept_signature); asked.ok() && !asked->empty()) label = asked->front().first;
       sign(response, view, who ? std::string_view(who->label) : std::string_view(), label, now_ms);
     }
     return response;
@@ -179,7 +177,6 @@ Response Cage::handle(Request& request, const Next& next) {
     }
     who = std::move(outcome.identity);
     d.identity = who->address.to_string();
-    sign_answer = node_key_ != nullptr;
   }
 
   // May it: the route table, then the caller's roles.

@@ -76,9 +76,9 @@ struct CagePolicy {
   std::vector<std::string> rate_exempt_addresses = {"127.0.0.1", "::1"};
   std::size_t buckets_max = 100'000;  // least recently used buckets are dropped past this
   std::string scheme = "http";        // what @target-uri's scheme is (https behind a TLS proxy)
-  // Sign the answer to every signed request that passed (and to any request carrying
-  // Accept-Signature) with the node's key: RFC 9421 on the response, bound to the request
-  // (http_signature.hpp sign_response). Needs the node key given to the Cage.
+  // Sign the answer to a request that asks (Accept-Signature) with the node's key: RFC 9421 on
+  // the response, bound to the request and its signature (http_signature.hpp sign_response).
+  // Needs the node key given to the Cage. Asked for, not by default: it costs a signature.
   bool sign_responses = true;
 };
 

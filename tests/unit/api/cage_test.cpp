@@ -209,7 +209,15 @@ TEST(Cage, AnswersToSignedRequestsCarryTheNodesSignatureBoundToTheRequest) {
     return v;
   };
 
+  // Signed, without asking: the answer is not signed (a signature costs the node one).
+  Request quiet = f.request("GET", "/v1/audit/decisions");
+  f.sign(quiet, f.auditor, "n-0");
+  const Response unsigned_answer = f.send(quiet);
+  EXPECT_EQ(unsigned_answer.status, 200u);
+  EXPECT_FALSE(header_of(unsigned_answer, "Signature").has_value());
+
   Request r = f.request("GET", "/v1/audit/decisions");
+  r.headers["accept-signature"] = R"(sig1=("@status" "content-digest");alg="ed25519")";
   f.sign(r, f.auditor, "n-1");
   const Response res = f.send(r);
   ASSERT_EQ(res.status, 200u) << res.body;
@@ -225,7 +233,7 @@ TEST(Cage, AnswersToSignedRequestsCarryTheNodesSignatureBoundToTheRequest) {
   f.sign(other, f.auditor, "n-2");
   EXPECT_FALSE(verify_response(response_view(res), view_of(other), input, *header_of(res, "Signature"), node.public_key()).ok());
 
-  // Unsigned and not asked: no signature. Asked (Accept-Signature): signed, under the asked label.
+  // Unsigned and not asked: no signature. Unsigned but asked: signed, under the asked label.
   EXPECT_FALSE(header_of(f.send(f.request("GET", "/v1/blocks/1")), "Signature").has_value());
   Request asking = f.request("GET", "/v1/blocks/1");
   asking.headers["accept-signature"] = R"(resp=("@status" "content-digest");alg="ed25519")";
@@ -245,6 +253,7 @@ TEST(Cage, AnswersToSignedRequestsCarryTheNodesSignatureBoundToTheRequest) {
   off.sign_responses = false;
   Fixture g(off, &node);
   Request again = g.request("GET", "/v1/audit/decisions");
+  again.headers["accept-signature"] = R"(sig1=("@status");alg="ed25519")";
   g.sign(again, g.auditor, "n-3");
   EXPECT_FALSE(header_of(g.send(again), "Signature").has_value());
 }
