@@ -125,8 +125,12 @@ core::Result<UnlockedKey> unlock_key(Io& io, const ClientOptions& opts, const st
   if (keystore_dir.empty()) keystore_dir = home.empty() ? std::string() : (home / "keys").string();
   if (keystore_dir.empty()) return core::make_error(core::ErrorCode::kInvalidArgument, "give --home DIR or --keystore DIR");
   PassphraseSource source = opts.passphrase;
-  if (source.file.empty() && !home.empty() && fs::exists(home / "passphrase") && !io.env("METANODE_PASSPHRASE").has_value()) {
-    source.file = (home / "passphrase").string();  // the devnet's generated passphrase
+  if (source.file.empty() && !home.empty() && !io.env("METANODE_PASSPHRASE").has_value()) {
+    if (fs::exists(home / "passphrase")) {
+      source.file = (home / "passphrase").string();  // the devnet's generated passphrase
+    } else if (auto config = node::NodeConfig::load(home / "config.toml"); config.ok() && !config->passphrase_file.empty()) {
+      source.file = config->resolve(config->passphrase_file).string();  // the one `metanode init` was given
+    }
   }
   crypto::Keystore store(keystore_dir);
   MN_TRY_ASSIGN(crypto::KeyInfo info, store.info(name));
@@ -251,7 +255,7 @@ void add_client_options(CLI::App* cmd, ClientOptions& opts) {
                   "Sign each request (RFC 9421) with this key store key; routes that need a role need it");
   cmd->add_option("--keystore", opts.keystore, "Key store directory (default HOME/keys)");
   cmd->add_option("--passphrase-file", opts.passphrase.file,
-                  "Passphrase file (default HOME/passphrase if present, else METANODE_PASSPHRASE, else a prompt)");
+                  "Passphrase file (default: METANODE_PASSPHRASE if set, else HOME/passphrase, else the file HOME/config.toml names, else a prompt)");
 }
 
 namespace {
