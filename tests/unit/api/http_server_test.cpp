@@ -68,6 +68,7 @@ class HttpServerTest : public ::testing::Test {
     return r;
   }
 
+  EventHub hub_;  // before io_: destroyed after the io threads are joined
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{io_.get_executor()};
   Router router_;
@@ -247,7 +248,7 @@ TEST_F(HttpServerTest, AnIdleConnectionIsClosedWithoutAnAnswer) {
 }
 
 TEST_F(HttpServerTest, AWebSocketUpgradePassesTheMiddlewareLikeAnyRequest) {
-  EventHub hub;
+  EventHub& hub = hub_;  // the fixture's: sessions may still touch it until TearDown stops the threads
   std::atomic<int> seen{0};
   router_.use([&](Request& request, const Next& next) {
     ++seen;
