@@ -1423,6 +1423,81 @@ TEST_F(ApiTest, IdleSlowAndOversizedClientsAreRefusedWhileTheNodeKeepsCommitting
   for (const int fd : idle) ::close(fd);
 }
 
+// Signed requests that are wrong in each way, on the real listener while transfers commit: each
+// refused with 401 and its code; the node keeps serving.
+TEST_F(ApiTest, SignedRequestsWrongInEachWayAreRefusedOnTheRealListenerWhileTheNodeCommits) {
+  stop_node();
+  start_node(100);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port_);
+  const std::string authority = "127.0.0.1:" + std::to_string(port_);
+  const crypto::KeyPair& auditor = role_keys_.at("auditor");
+  const std::string key_hex = auditor.public_key().to_hex();
+  const auto now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  // Signed as a client does, with `created` of our choosing.
+  std::uint64_t nonce = 0;
+  const auto signed_at = [&](const std::string& method, const std::string& target, const std::string& body,
+                             std::int64_t created) {
+    cli::HeaderList fields{{"Metanode-Key", key_hex}};
+    std::vector<std::string> covered = {"@method", "@target-uri", "metanode-key"};
+    if (!body.empty()) {
+      fields.emplace_back("Content-Digest", api::cage::content_digest(body));
+      covered.emplace_back("content-digest");
+    }
+    const auto q = target.find('?');
+    api::cage::MessageView view{method, "http", authority, target.substr(0, q),
+                                q == std::string::npos ? "" : target.substr(q + 1),
+                                [&fields](std::string_view name) -> std::optional<std::string> {
+                                  for (const auto& [k, v] : fields) {
+                                    std::string lower = k;
+                                    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                                    if (lower == name) return v;
+                                  }
+                                  return std::nullopt;
+                                }};
+    const auto h = api::cage::sign_message(view, covered, auditor, address_of(auditor).to_string(), created,
+                                           "w-" + std::to_string(++nonce));
+    fields.emplace_back("Signature-Input", h.signature_input);
+    fields.emplace_back("Signature", h.signature);
+    return fields;
+  };
+  const auto send = [&](const std::string& method, const std::string& target, const std::string& body,
+                        const cli::HeaderList& fields) {
+    auto reply = cli::http_request(url, method, target, body, "application/json", std::chrono::milliseconds(5'000), fields);
+    EXPECT_TRUE(reply.ok());
+    const auto doc = nlohmann::json::parse(reply.ok() ? reply->body : "", nullptr, false);
+    return std::make_pair(reply.ok() ? reply->status : 0u,
+                          doc.is_object() && doc.contains("error") ? doc["error"].value("code", "") : std::string());
+  };
+  const std::string audit = "/v1/audit/decisions";
+  EXPECT_EQ(send("GET", audit, "", signed_at("GET", audit, "", now_s)).first, 200u) << "the control";
+  const auto replayed = signed_at("GET", audit, "", now_s);
+  EXPECT_EQ(send("GET", audit, "", replayed).first, 200u);
+  EXPECT_EQ(send("GET", audit, "", replayed), std::make_pair(401u, std::string("auth_replay")));
+  EXPECT_EQ(send("GET", audit, "", signed_at("GET", audit, "", now_s - 120)), std::make_pair(401u, std::string("auth_window")))
+      << "expired";
+  EXPECT_EQ(send("GET", audit, "", signed_at("GET", audit, "", now_s + 120)), std::make_pair(401u, std::string("auth_window")))
+      << "from the future";
+  EXPECT_EQ(send("GET", audit + "?limit=1", "", signed_at("GET", audit, "", now_s)),
+            std::make_pair(401u, std::string("auth_signature")))
+      << "the target changed after signing";
+  const std::string body = services::to_json(alice_to_bob(0, 5), modules::standard_modules()).dump();
+  EXPECT_EQ(send("POST", "/v1/txs", body + " ", signed_at("POST", "/v1/txs", body, now_s)),
+            std::make_pair(401u, std::string("auth_digest")))
+      << "the body swapped after signing";
+  cli::HeaderList redigested = signed_at("POST", "/v1/txs", body, now_s);
+  for (auto& [k, v] : redigested) {
+    if (k == "Content-Digest") v = api::cage::content_digest(body + " ");
+  }
+  EXPECT_EQ(send("POST", "/v1/txs", body + " ", redigested), std::make_pair(401u, std::string("auth_signature")))
+      << "a covered header (Content-Digest) changed with it";
+  // And the node kept working: a transfer submitted with a good signature commits.
+  const auto accepted = send("POST", "/v1/txs", body, signed_at("POST", "/v1/txs", body, now_s));
+  EXPECT_EQ(accepted.first, 202u) << accepted.second;
+  const std::string target = "/v1/txs/" + core::to_hex(alice_to_bob(0, 5).hash());
+  EXPECT_TRUE(testing::eventually([&] { return get(target).doc.value("status", "") == "committed"; }, std::chrono::seconds(10)));
+}
+
 TEST_F(ApiTest, ASecondServiceAnswersOnItsOwnPortWithTheCommonRoutes) {
   stop_node();
   extra_services_.push_back(std::make_shared<EchoService>());
