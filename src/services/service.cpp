@@ -34,10 +34,23 @@ json openapi_document(const Service& service) {
                       "rate_limited (with Retry-After), 503 auth_busy."},
       {"parameters", json::array({{{"name", "limit"}, {"in", "query"}, {"description", "1-1000 (default 100)"},
                                    {"schema", {{"type", "integer"}}}}})},
+      {"security", json::array({{{"rfc9421", json::array()}}})},
       {"responses", {{"200", openapi_json_response("decisions", {{"type", "object"}})},
                      {"401", openapi_error_response()},
                      {"403", openapi_error_response()}}}};
   doc["components"]["schemas"] = service.openapi_schemas();
+  // How a route that needs a role is called (README: "Signed requests, from any language").
+  doc["components"]["securitySchemes"]["rfc9421"] = {
+      {"type", "apiKey"},
+      {"in", "header"},
+      {"name", "Signature"},
+      {"description",
+       "An RFC 9421 signed request, alg=\"ed25519\": Signature-Input sig1=(\"@method\" \"@target-uri\" "
+       "\"metanode-key\" [\"content-digest\"]);created;nonce;keyid=<the signer's mn1 address>;alg, Signature, "
+       "Metanode-Key (the Ed25519 public key, hex) and, with a body, Content-Digest (RFC 9530). The Cage lets it in "
+       "when the signer holds one of the route's roles. Ask for the node's signature on the answer with "
+       "Accept-Signature. Refusals: 401 auth_* (with Accept-Signature), 403 auth_forbidden, 429 rate_limited, "
+       "503 auth_busy; from the HTTP layer 408, 413, 429 too_many_connections, 431, 503 server_busy."}};
   doc["components"]["schemas"]["Error"] = {
       {"type", "object"},
       {"properties",

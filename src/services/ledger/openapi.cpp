@@ -140,7 +140,8 @@ nlohmann::json build() {
       {"responses", {{"200", json_response("mempool status", {{"type", "object"}})}}}};
   doc["paths"]["/v1/events"]["get"] = {
       {"summary", "WebSocket: one JSON message per committed block"},
-      {"responses", {{"101", {{"description", "switching protocols"}}}}}};
+      {"description", "Connect with Upgrade: websocket; the upgrade passes the Cage like any request."},
+      {"responses", {{"101", {{"description", "switching protocols"}}}, {"426", err}}}};
   doc["components"]["schemas"]["Transaction"] = {
       {"type", "object"},
       {"required", json::array({"chain_id", "nonce", "max_fee", "bid", "payload"})},

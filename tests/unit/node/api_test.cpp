@@ -785,6 +785,18 @@ TEST_F(ApiTest, HealthMetricsAndOpenApi) {
   for (const auto& [path, method] : routes) {
     EXPECT_TRUE(paths.contains(path) && paths[path].contains(method)) << method << " " << path;
   }
+  // Every route of the Cage's one table is documented, and each that needs a role says how a
+  // request to it is signed.
+  EXPECT_TRUE(openapi.doc["components"]["securitySchemes"].contains("rfc9421"));
+  const api::cage::RouteTable table = services::route_table();
+  for (const auto& [route, access] : table.entries()) {
+    std::string method = route.first;
+    for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    ASSERT_TRUE(paths.contains(route.second) && paths[route.second].contains(method)) << route.first << " " << route.second;
+    if (!access.is_public) {
+      EXPECT_TRUE(paths[route.second][method].contains("security")) << route.first << " " << route.second;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
