@@ -666,6 +666,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void reply(Response response, bool keep_alive, const std::string& route, std::chrono::steady_clock::time_point started,
              std::uint64_t request_id = 0) {
+    // The answer is under the write timeout only (a 400 for bad framing comes here straight from
+    // reading, with the request deadline still armed).
+    phase_ = Phase::kHandling;
+    deadline_.cancel();
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), 11);
     res->set(http::field::server, "metanode");
     res->set(http::field::content_type, response.content_type);
