@@ -64,8 +64,8 @@ struct UnlockedKey {
   crypto::KeySecrets secrets;
 };
 core::Result<UnlockedKey> unlock_key(Io& io, const ClientOptions& opts, const std::string& name);
-// Sets opts.signer from --as (or `fallback` when --as is not given and fallback is not empty).
-core::Status prepare_signer(Io& io, ClientOptions& opts, const std::string& fallback = "");
+// Sets opts.signer from --as (nothing when --as is not given or a signer is set already).
+core::Status prepare_signer(Io& io, ClientOptions& opts);
 // Unlocks the key, signs `payload` for the node's chain, submits it and (--wait) waits for its
 // receipt; prints what happened. Returns the exit code.
 int run_send(Io& io, SendOptions opts, ledger::Payload payload);

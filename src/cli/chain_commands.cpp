@@ -139,10 +139,9 @@ core::Result<UnlockedKey> unlock_key(Io& io, const ClientOptions& opts, const st
   return UnlockedKey{std::move(info), std::move(secrets)};
 }
 
-core::Status prepare_signer(Io& io, ClientOptions& opts, const std::string& fallback) {
-  const std::string name = opts.sign_as.empty() ? fallback : opts.sign_as;
-  if (name.empty() || opts.signer) return {};
-  MN_TRY_ASSIGN(const UnlockedKey key, unlock_key(io, opts, name));
+core::Status prepare_signer(Io& io, ClientOptions& opts) {
+  if (opts.sign_as.empty() || opts.signer) return {};
+  MN_TRY_ASSIGN(const UnlockedKey key, unlock_key(io, opts, opts.sign_as));
   opts.signer = std::make_shared<const RequestSigner>(key.secrets.ed25519());
   return {};
 }
@@ -165,10 +164,8 @@ int run_send(Io& io, SendOptions opts, ledger::Payload payload) {
   const std::string url = node_url_of(opts.client);
   auto key = unlock_key(io, opts.client, opts.from);
   if (!key.ok()) return fail(io, key.error());
-  const crypto::KeyInfo* info = &key->info;
-  const crypto::KeySecrets* secrets = &key->secrets;
   // Its requests are signed too: with --as, else with the key that signs the transaction.
-  if (opts.client.sign_as.empty()) opts.client.signer = std::make_shared<const RequestSigner>(secrets->ed25519());
+  if (opts.client.sign_as.empty()) opts.client.signer = std::make_shared<const RequestSigner>(key->secrets.ed25519());
   if (auto st = prepare_signer(io, opts.client); !st.ok()) return fail(io, st.error());
   const RequestSigner* signer = opts.client.signer.get();
 
@@ -182,7 +179,7 @@ int run_send(Io& io, SendOptions opts, ledger::Payload payload) {
     tx.nonce = *opts.nonce;
   } else {
     // next_nonce counts this sender's pending transactions, so back-to-back transfers chain.
-    auto account = call(url, "GET", "/v1/accounts/" + info->address.to_string(), "", signer);
+    auto account = call(url, "GET", "/v1/accounts/" + key->info.address.to_string(), "", signer);
     if (!account.ok()) return fail(io, account.error());
     tx.nonce = u64_of((*account)["next_nonce"]);
   }
@@ -198,7 +195,7 @@ int run_send(Io& io, SendOptions opts, ledger::Payload payload) {
   tx.bid = opts.bid;
   tx.payload = std::move(payload);
   tx.memo = opts.memo;
-  tx.sign_single(secrets->ed25519(), chain->genesis_digest);
+  tx.sign_single(key->secrets.ed25519(), chain->genesis_digest);
   auto submitted = call(url, "POST", "/v1/txs", services::to_json(tx, modules::standard_modules()).dump(), signer);
   if (!submitted.ok()) return fail(io, submitted.error());
   const std::string hash = (*submitted)["hash"].get<std::string>();

@@ -1,9 +1,9 @@
 #include "cli/request_signer.hpp"
 
-#include <algorithm>
 #include <chrono>
 
 #include "api/cage/http_signature.hpp"
+#include "api/http/http_server.hpp"
 #include "crypto/random.hpp"
 
 namespace metanode::cli {
@@ -12,17 +12,6 @@ namespace {
 // What the CLI asks the node to sign in its answer (RFC 9421 section 5.1).
 constexpr const char* kAcceptResponseSignature =
     R"(sig1=("@status" "content-type" "content-digest" "metanode-key" "@method";req "@target-uri";req "signature";req;key="sig1");alg="ed25519")";
-
-std::optional<std::string> find_field(const HeaderList& fields, std::string_view name) {
-  for (const auto& [field, value] : fields) {
-    if (field.size() == name.size() && std::equal(field.begin(), field.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return value;
-    }
-  }
-  return std::nullopt;
-}
 
 api::cage::MessageView request_view(const std::string& method, const std::string& authority, const std::string& target,
                                     const HeaderList& fields) {
@@ -33,7 +22,7 @@ api::cage::MessageView request_view(const std::string& method, const std::string
   const auto q = target.find('?');
   view.path = target.substr(0, q);
   view.query = q == std::string::npos ? std::string() : target.substr(q + 1);
-  view.header = [&fields](std::string_view name) { return find_field(fields, name); };
+  view.header = [&fields](std::string_view name) { return api::find_header(fields, name); };
   return view;
 }
 
@@ -66,17 +55,17 @@ HeaderList RequestSigner::sign(const std::string& method, const std::string& aut
 core::Result<std::optional<std::string>> check_reply_signature(const HttpReply& reply, const std::string& method,
                                                                const std::string& authority, const std::string& target,
                                                                const HeaderList& sent) {
-  const auto input = find_field(reply.headers, "signature-input");
-  const auto signature = find_field(reply.headers, "signature");
+  const auto input = api::find_header(reply.headers, "signature-input");
+  const auto signature = api::find_header(reply.headers, "signature");
   if (!input || !signature) return std::optional<std::string>();
-  const auto key_hex = find_field(reply.headers, "metanode-key");
+  const auto key_hex = api::find_header(reply.headers, "metanode-key");
   if (!key_hex) return core::make_error(core::ErrorCode::kBadSignature, "the node's answer is signed but names no key");
   MN_TRY_ASSIGN(const crypto::PublicKey key, crypto::PublicKey::from_hex(*key_hex));
   api::cage::MessageView response;
   response.status = reply.status;
-  response.header = [&reply](std::string_view name) { return find_field(reply.headers, name); };
+  response.header = [&reply](std::string_view name) { return api::find_header(reply.headers, name); };
   // The body must be the one the signature's Content-Digest names.
-  const auto digest = find_field(reply.headers, "content-digest");
+  const auto digest = api::find_header(reply.headers, "content-digest");
   if (!digest) return core::make_error(core::ErrorCode::kBadSignature, "the node's signed answer has no Content-Digest");
   if (auto st = api::cage::check_content_digest(*digest, reply.body); !st.ok()) {
     return core::make_error(core::ErrorCode::kBadSignature, "the node's answer: " + st.error().message);

@@ -25,6 +25,15 @@ core::Status read_int(const toml::table& table, std::string_view section, std::s
   out = static_cast<T>(*value);
   return {};
 }
+// A TOML array of strings, quoted and escaped by toml++: `["a", "b"]`.
+std::string toml_strings(const std::vector<std::string>& items) {
+  toml::array array;
+  for (const auto& item : items) array.push_back(item);
+  std::ostringstream out;
+  out << toml::toml_formatter{array, toml::format_flags::none};  // basic "strings", like the rest of the file
+  return out.str();
+}
+
 core::Result<std::vector<std::string>> string_array(const toml::node_view<const toml::node>& node) {
   const auto* array = node.as_array();
   if (array == nullptr) return core::make_error(core::ErrorCode::kInvalidArgument, "not an array");
@@ -169,17 +178,13 @@ std::string NodeConfig::to_toml() const {
       << "listen = \"" << listen_address << "\"\n"
       << "port_base = " << port_base << "   # each service on port_base + its offset (ledger + 1)\n"
       << "http_threads = " << http_threads << "\n"
-      << "services = [";
-  for (std::size_t i = 0; i < services.size(); ++i) out << (i ? ", " : "") << "\"" << services[i] << "\"";
-  out << "]\n"
+      << "services = " << toml_strings(services) << "\n"
       << "# The Cage (README: the Cage). Signed requests: created within +-signature_window_s.\n"
       << "signature_window_s = " << api.signature_window_s << "\n"
       << "# Token buckets per signed identity and per client address (0: off); exempt addresses.\n"
       << "rate_per_s = " << api.rate_per_s << "\n"
       << "rate_burst = " << api.rate_burst << "\n"
-      << "rate_exempt = [";
-  for (std::size_t i = 0; i < api.rate_exempt.size(); ++i) out << (i ? ", " : "") << "\"" << api.rate_exempt[i] << "\"";
-  out << "]\n"
+      << "rate_exempt = " << toml_strings(api.rate_exempt) << "\n"
       << "sign_responses = " << (api.sign_responses ? "true" : "false") << "   # RFC 9421 signatures on answers to requests that ask (Accept-Signature)\n"
       << "scheme = \"" << api.scheme << "\"   # \"https\" behind a TLS-terminating proxy\n"
       << "connections_max = " << api.connections_max << "   # per listener; over it: 503 server_busy\n"
@@ -190,14 +195,7 @@ std::string NodeConfig::to_toml() const {
       << "# Who may call a route, over the built-in table: \"METHOD /route\" = \"public\" or [roles].\n"
       << "[api.access]\n";
   for (const auto& [route, roles] : api.access) {
-    out << "\"" << route << "\" = ";
-    if (roles.empty()) {
-      out << "\"public\"\n";
-    } else {
-      out << "[";
-      for (std::size_t i = 0; i < roles.size(); ++i) out << (i ? ", " : "") << "\"" << roles[i] << "\"";
-      out << "]\n";
-    }
+    out << "\"" << route << "\" = " << (roles.empty() ? std::string("\"public\"") : toml_strings(roles)) << "\n";
   }
   out << "# \"GET /v1/mempool\" = [\"operator\", \"admin\"]\n\n"
       << "[blocks]\n"
@@ -221,9 +219,7 @@ std::string NodeConfig::to_toml() const {
       << "# Validators to link with: \"<ed25519 key hex>@host:port\".\n"
       << "peers = [";
   for (std::size_t i = 0; i < peers.size(); ++i) out << (i ? ",\n  " : "\n  ") << "\"" << peers[i] << "\"";
-  out << (peers.empty() ? "]\n" : "\n]\n") << "# Full nodes and clients allowed to connect (ed25519 key hex).\nfull_nodes = [";
-  for (std::size_t i = 0; i < full_nodes.size(); ++i) out << (i ? ", " : "") << "\"" << full_nodes[i] << "\"";
-  out << "]\n";
+  out << (peers.empty() ? "]\n" : "\n]\n") << "# Full nodes and clients allowed to connect (ed25519 key hex).\nfull_nodes = " << toml_strings(full_nodes) << "\n";
   return out.str();
 }
 

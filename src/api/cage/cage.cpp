@@ -71,14 +71,7 @@ void Cage::sign(Response& response, const MessageView& request, std::string_view
   view.status = response.status;
   view.header = [&response](std::string_view name) -> std::optional<std::string> {
     if (name == "content-type") return response.content_type;
-    for (const auto& [field, value] : response.headers) {
-      if (field.size() == name.size() && std::equal(field.begin(), field.end(), name.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) == b;
-          })) {
-        return value;
-      }
-    }
-    return std::nullopt;
+    return find_header(response.headers, name);
   };
   const SignatureHeaders h = sign_response(view, request, {"content-type", "content-digest", std::string(kKeyHeader)},
                                            request_label, *node_key_, node_keyid_, now_ms / 1000, label);
@@ -122,16 +115,23 @@ Response Cage::handle(Request& request, const Next& next) {
   d.method = request.method;
   d.route = request.route;
   d.request_digest = request_digest(request);
-  // The request as a signature sees it (its own, and the answer's ";req" components).
-  MessageView view;
-  view.method = request.method;
-  view.scheme = policy_.scheme;
-  view.authority = std::string(request.header("host").value_or(""));
-  view.path = request.path;
-  view.query = request.query;
-  view.header = [&request](std::string_view name) -> std::optional<std::string> {
-    auto v = request.header(name);
-    return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
+  // The request as a signature sees it (its own, and the answer's ";req" components): made only
+  // for a signed request or one that asks for a signed answer, not on every public read.
+  std::optional<MessageView> view;
+  const auto signature_view = [&]() -> const MessageView& {
+    if (!view) {
+      view.emplace();
+      view->method = request.method;
+      view->scheme = policy_.scheme;
+      view->authority = std::string(request.header("host").value_or(""));
+      view->path = request.path;
+      view->query = request.query;
+      view->header = [&request](std::string_view name) -> std::optional<std::string> {
+        auto v = request.header(name);
+        return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
+      };
+    }
+    return *view;
   };
   std::optional<Identity> who;
   // The answer is signed when the client asks (Accept-Signature, RFC 9421 section 5.1: its first
@@ -151,7 +151,7 @@ Response Cage::handle(Request& request, const Next& next) {
     if (sign_answer) {
       std::string label = "sig1";
       if (auto asked = parse_sf_dictionary(*accept_signature); asked.ok() && !asked->empty()) label = asked->front().first;
-      sign(response, view, who ? std::string_view(who->label) : std::string_view(), label, now_ms);
+      sign(response, signature_view(), who ? std::string_view(who->label) : std::string_view(), label, now_ms);
     }
     return response;
   };
@@ -168,7 +168,7 @@ Response Cage::handle(Request& request, const Next& next) {
     const auto as_string = [](std::optional<std::string_view> v) {
       return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
     };
-    AuthOutcome outcome = authenticate(view, request.body, as_string(signature_input), as_string(signature), now_ms / 1000,
+    AuthOutcome outcome = authenticate(signature_view(), request.body, as_string(signature_input), as_string(signature), now_ms / 1000,
                                        nonces_, policy_.auth);
     if (!outcome.ok()) {
       sign_answer = false;

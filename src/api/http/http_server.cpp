@@ -35,6 +35,18 @@ std::optional<std::string_view> Request::header(std::string_view name) const {
   return std::string_view(it->second);
 }
 
+std::optional<std::string> find_header(const std::vector<std::pair<std::string, std::string>>& fields,
+                                       std::string_view name) {
+  for (const auto& [field, value] : fields) {
+    if (field.size() == name.size() && std::equal(field.begin(), field.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return value;
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> Request::query_param(std::string_view name) const {
   std::string_view rest = query;
   while (!rest.empty()) {
@@ -583,7 +595,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                                       std::to_string(limits_.request_timeout.count()) + " ms"),
                    false, "rejected", std::chrono::steady_clock::now());
     }
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
         ec == asio::error::connection_reset || ec == asio::error::eof) {
       return shutdown();
     }

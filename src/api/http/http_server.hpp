@@ -68,6 +68,11 @@ struct Request {
   std::optional<std::string_view> header(std::string_view name) const;
 };
 
+// The value of header field `name` (any case) in a list of (name, value) fields, if present: a
+// Response's extra headers, a client's request or reply fields.
+std::optional<std::string> find_header(const std::vector<std::pair<std::string, std::string>>& fields,
+                                       std::string_view name);
+
 struct Response {
   unsigned status = 200;
   std::string content_type = "application/json";
