@@ -31,6 +31,7 @@ for _ in $(seq 100); do
 done
 curl -sf "http://127.0.0.1:$port/health" >/dev/null || { cat "$work/node.log" >&2; exit 1; }
 sleep 1
+digest="$(curl -sf "http://127.0.0.1:$port/health" | sed -n 's/.*"genesis_digest":"\([0-9a-f]*\)".*/\1/p')"
 
 for rate in $rates; do
   # Connections x (1000 / pause) = the rate; the pause is what each connection waits per request.
@@ -41,7 +42,7 @@ for rate in $rates; do
     flag=""
     [ "$kind" = unsigned ] && flag="--unsigned"
     [ "$kind" = signed ] && flag="--no-accept-signature"
-    "$gen" --host "127.0.0.1:$port" --path /v1/blocks/0 --count "$count" $flag > "$work/requests"
+    "$gen" --host "127.0.0.1:$port" --path /v1/blocks/0 --count "$count" --genesis-digest "$digest" $flag > "$work/requests"
     printf '%-5s rps  %-13s  ' "$rate" "$kind"
     wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$root/bench/cage_wrk.lua" "http://127.0.0.1:$port" \
       -- "$work/requests" "$pause" 2 | grep '^requests/s'

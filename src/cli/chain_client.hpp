@@ -65,7 +65,11 @@ struct UnlockedKey {
 };
 core::Result<UnlockedKey> unlock_key(Io& io, const ClientOptions& opts, const std::string& name);
 // Sets opts.signer from --as (nothing when --as is not given or a signer is set already).
-core::Status prepare_signer(Io& io, ClientOptions& opts);
+// The requests are tagged for `chain` (else for the chain the node's /health names, checked
+// against the trusted genesis when there is one: chain_to_sign_for).
+core::Status prepare_signer(Io& io, ClientOptions& opts, const ledger::ChainBinding* chain = nullptr);
+// The node's chain (/health), checked against --genesis or --home's genesis when given.
+core::Result<ledger::ChainBinding> node_chain(const ClientOptions& opts);
 // Unlocks the key, signs `payload` for the node's chain, submits it and (--wait) waits for its
 // receipt; prints what happened. Returns the exit code.
 int run_send(Io& io, SendOptions opts, ledger::Payload payload);

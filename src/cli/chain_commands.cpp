@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "services/ledger/ledger_json.hpp"
+#include "api/cage/request_auth.hpp"
 #include "cli/http_client.hpp"
 #include "core/arith.hpp"
 #include "cli/json_u64.hpp"
@@ -92,7 +93,7 @@ core::Result<json> call(const std::string& url, const std::string& method, const
   const HeaderList sent = signer != nullptr ? signer->sign(method, authority, target, body) : HeaderList{};
   MN_TRY_ASSIGN(HttpReply reply, http_request(url, method, target, body, "application/json",
                                               std::chrono::milliseconds(10'000), sent));
-  if (signer != nullptr) MN_TRY(check_reply_signature(reply, method, authority, target, sent));
+  if (signer != nullptr) MN_TRY(check_reply_signature(reply, method, authority, target, sent, signer->chain_tag()));
   json doc = json::parse(reply.body, nullptr, false);
   if (reply.status >= 200 && reply.status < 300) {
     if (doc.is_discarded()) return core::make_error(core::ErrorCode::kInternal, "node answered with non-JSON");
@@ -139,10 +140,20 @@ core::Result<UnlockedKey> unlock_key(Io& io, const ClientOptions& opts, const st
   return UnlockedKey{std::move(info), std::move(secrets)};
 }
 
-core::Status prepare_signer(Io& io, ClientOptions& opts) {
+core::Result<ledger::ChainBinding> node_chain(const ClientOptions& opts) {
+  MN_TRY_ASSIGN(const json health, call(node_url_of(opts), "GET", "/health", "", nullptr));
+  return chain_to_sign_for(opts, health);
+}
+
+core::Status prepare_signer(Io& io, ClientOptions& opts, const ledger::ChainBinding* chain) {
   if (opts.sign_as.empty() || opts.signer) return {};
   MN_TRY_ASSIGN(const UnlockedKey key, unlock_key(io, opts, opts.sign_as));
-  opts.signer = std::make_shared<const RequestSigner>(key.secrets.ed25519());
+  ledger::ChainBinding fetched;
+  if (chain == nullptr) {
+    MN_TRY_ASSIGN(fetched, node_chain(opts));
+    chain = &fetched;
+  }
+  opts.signer = std::make_shared<const RequestSigner>(key.secrets.ed25519(), api::cage::chain_tag(chain->genesis_digest));
   return {};
 }
 
@@ -164,15 +175,16 @@ int run_send(Io& io, SendOptions opts, ledger::Payload payload) {
   const std::string url = node_url_of(opts.client);
   auto key = unlock_key(io, opts.client, opts.from);
   if (!key.ok()) return fail(io, key.error());
-  // Its requests are signed too: with --as, else with the key that signs the transaction.
-  if (opts.client.sign_as.empty()) opts.client.signer = std::make_shared<const RequestSigner>(key->secrets.ed25519());
-  if (auto st = prepare_signer(io, opts.client); !st.ok()) return fail(io, st.error());
-  const RequestSigner* signer = opts.client.signer.get();
-
-  auto health = call(url, "GET", "/health", "", signer);
-  if (!health.ok()) return fail(io, health.error());
-  auto chain = chain_to_sign_for(opts.client, *health);
+  // The chain the transaction and the requests are signed for (checked against --genesis).
+  auto chain = node_chain(opts.client);
   if (!chain.ok()) return fail(io, chain.error());
+  // Its requests are signed too: with --as, else with the key that signs the transaction.
+  if (opts.client.sign_as.empty()) {
+    opts.client.signer =
+        std::make_shared<const RequestSigner>(key->secrets.ed25519(), api::cage::chain_tag(chain->genesis_digest));
+  }
+  if (auto st = prepare_signer(io, opts.client, &*chain); !st.ok()) return fail(io, st.error());
+  const RequestSigner* signer = opts.client.signer.get();
   ledger::Transaction tx;
   tx.chain_id = chain->chain_id;
   if (opts.nonce) {

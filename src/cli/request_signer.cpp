@@ -28,8 +28,9 @@ api::cage::MessageView request_view(const std::string& method, const std::string
 
 }  // namespace
 
-RequestSigner::RequestSigner(crypto::KeyPair key)
+RequestSigner::RequestSigner(crypto::KeyPair key, std::string chain_tag)
     : key_(std::move(key)),
+      chain_tag_(std::move(chain_tag)),
       address_(crypto::Address::from_public_key(key_.public_key())),
       key_hex_(key_.public_key().to_hex()) {}
 
@@ -45,7 +46,7 @@ HeaderList RequestSigner::sign(const std::string& method, const std::string& aut
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const std::string nonce = core::to_hex(crypto::random_array<16>());
   const auto h = api::cage::sign_message(request_view(method, authority, target, fields), covered, key_,
-                                         address_.to_string(), created, nonce);
+                                         address_.to_string(), created, nonce, "sig1", chain_tag_);
   fields.emplace_back("Signature-Input", h.signature_input);
   fields.emplace_back("Signature", h.signature);
   fields.emplace_back("Accept-Signature", kAcceptResponseSignature);
@@ -54,7 +55,7 @@ HeaderList RequestSigner::sign(const std::string& method, const std::string& aut
 
 core::Result<std::optional<std::string>> check_reply_signature(const HttpReply& reply, const std::string& method,
                                                                const std::string& authority, const std::string& target,
-                                                               const HeaderList& sent) {
+                                                               const HeaderList& sent, std::string_view chain_tag) {
   const auto input = api::find_header(reply.headers, "signature-input");
   const auto signature = api::find_header(reply.headers, "signature");
   if (!input || !signature) return std::optional<std::string>();
@@ -70,7 +71,8 @@ core::Result<std::optional<std::string>> check_reply_signature(const HttpReply& 
   if (auto st = api::cage::check_content_digest(*digest, reply.body); !st.ok()) {
     return core::make_error(core::ErrorCode::kBadSignature, "the node's answer: " + st.error().message);
   }
-  auto st = api::cage::verify_response(response, request_view(method, authority, target, sent), *input, *signature, key);
+  auto st = api::cage::verify_response(response, request_view(method, authority, target, sent), *input, *signature, key, {},
+                                           chain_tag);
   if (!st.ok()) return core::make_error(core::ErrorCode::kBadSignature, "the node's answer signature: " + st.error().message);
   return std::optional<std::string>(*key_hex);
 }

@@ -15,28 +15,31 @@ namespace metanode::cli {
 
 class RequestSigner {
  public:
-  explicit RequestSigner(crypto::KeyPair key);
+  // `chain_tag`: api::cage::chain_tag of the genesis the requests are for.
+  RequestSigner(crypto::KeyPair key, std::string chain_tag);
 
   // The fields that sign one request: Content-Digest (when there is a body), Metanode-Key,
-  // Signature-Input and Signature (created now, a fresh random nonce), covering @method,
-  // @target-uri, metanode-key and content-digest; and Accept-Signature, asking the node to sign
-  // its answer. `authority` is the Host it is sent with.
+  // Signature-Input and Signature (created now, a fresh random nonce, tagged with the chain),
+  // covering @method, @target-uri, metanode-key and content-digest; and Accept-Signature, asking
+  // the node to sign its answer. `authority` is the Host it is sent with.
   HeaderList sign(const std::string& method, const std::string& authority, const std::string& target,
                   const std::string& body) const;
   const crypto::Address& address() const { return address_; }
+  const std::string& chain_tag() const { return chain_tag_; }
 
  private:
   crypto::KeyPair key_;
+  std::string chain_tag_;
   crypto::Address address_;
   std::string key_hex_;
 };
 
 // When `reply` carries a signature (Signature-Input, Signature, Metanode-Key): checks that it
 // verifies under that key and binds this request (method, target, and its signature when
-// `sent` signed it). nullopt when the reply is unsigned; the key (hex) that signed it when it
-// verifies; kBadSignature when it does not.
+// `sent` signed it), and carries `chain_tag` when that is not empty. nullopt when the reply is
+// unsigned; the key (hex) that signed it when it verifies; kBadSignature when it does not.
 core::Result<std::optional<std::string>> check_reply_signature(const HttpReply& reply, const std::string& method,
                                                                const std::string& authority, const std::string& target,
-                                                               const HeaderList& sent);
+                                                               const HeaderList& sent, std::string_view chain_tag = {});
 
 }  // namespace metanode::cli

@@ -144,6 +144,7 @@ struct NodeSetup {
     const ApiPolicy& api = node.config_.api;
     api::cage::CagePolicy policy;
     policy.auth.window_s = api.signature_window_s;
+    policy.auth.chain_tag = api::cage::chain_tag(node.chain_->genesis_digest());
     policy.identity_rate_per_s = policy.address_rate_per_s = api.rate_per_s;
     policy.identity_burst = policy.address_burst = api.rate_burst;
     policy.rate_exempt_addresses = api.rate_exempt;

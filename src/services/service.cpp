@@ -46,10 +46,12 @@ json openapi_document(const Service& service) {
       {"name", "Signature"},
       {"description",
        "An RFC 9421 signed request, alg=\"ed25519\": Signature-Input sig1=(\"@method\" \"@target-uri\" "
-       "\"metanode-key\" [\"content-digest\"]);created;nonce;keyid=<the signer's mn1 address>;alg, Signature, "
+       "\"metanode-key\" [\"content-digest\"]);created;nonce;keyid=<the signer's mn1 address>;alg;"
+       "tag=\"metanode:<genesis_digest from /health, hex>\" (binds it to this chain), Signature, "
        "Metanode-Key (the Ed25519 public key, hex) and, with a body, Content-Digest (RFC 9530). The Cage lets it in "
        "when the signer holds one of the route's roles. Ask for the node's signature on the answer with "
-       "Accept-Signature. Refusals: 401 auth_* (with Accept-Signature), 403 auth_forbidden, 429 rate_limited, "
+       "Accept-Signature (it carries the same tag). Refusals: 401 auth_* (with Accept-Signature; "
+       "auth_wrong_chain for another chain's tag), 403 auth_forbidden, 429 rate_limited, "
        "503 auth_busy; from the HTTP layer 408, 413, 429 too_many_connections, 431, 503 server_busy."}};
   doc["components"]["schemas"]["Error"] = {
       {"type", "object"},

@@ -32,8 +32,13 @@ const publicKeyOf = (hex) => createPublicKey({
 
 const signer = createSigner(privateKey, 'ed25519', args.keyid);
 
+// Signatures are bound to the chain by RFC 9421's tag parameter: "metanode:" + the genesis
+// digest (the node's /health names it; a client that holds the genesis file computes it).
+const health = await (await fetch(new URL('/health', args.url))).json();
+const chainTag = `metanode:${health.genesis_digest}`;
+
 // Signs and sends one request; returns { request, response, body }.
-async function signedCall(method, path, body, { tamper } = {}) {
+async function signedCall(method, path, body, { tamper, tag = chainTag } = {}) {
   const url = new URL(path, args.url).toString();
   const headers = { 'metanode-key': publicHex };
   const fields = ['@method', '@target-uri', 'metanode-key'];
@@ -45,8 +50,8 @@ async function signedCall(method, path, body, { tamper } = {}) {
   const request = await httpbis.signMessage({
     key: signer,
     fields,
-    params: ['created', 'expires', 'nonce', 'keyid', 'alg'],
-    paramValues: { nonce: randomBytes(16).toString('hex') },
+    params: ['created', 'expires', 'nonce', 'keyid', 'alg', 'tag'],
+    paramValues: { nonce: randomBytes(16).toString('hex'), tag },
   }, { method, url, headers });
   const sendUrl = tamper ? tamper(url) : url;
   // Asks the node to sign its answer (RFC 9421 section 5.1; not a covered field).
@@ -69,6 +74,8 @@ async function verifyAnswer({ request, response, body }) {
     tolerance: 5,
   }, response, request);
   if (verified !== true) throw new Error('the node\'s response signature did not verify');
+  const input = response.headers['signature-input'] ?? '';
+  if (!input.includes(`tag="${chainTag}"`)) throw new Error(`the answer's signature is not tagged for this chain: ${input}`);
   // And bound to the request: the same answer does not verify against another request.
   const other = { ...request, url: request.url + '?other=1' };
   const rebound = await httpbis.verifyMessage({
@@ -104,4 +111,8 @@ const moved = await signedCall('GET', roleRoute, undefined, { tamper: (url) => u
 check('a request changed after signing is refused', moved.response.status === 401 && codeOf(moved.body) === 'auth_signature',
   `${moved.response.status} ${moved.body}`);
 
-console.log(JSON.stringify({ node_key: nodeKey, checks: 4 }));
+const foreign = await signedCall('GET', roleRoute, undefined, { tag: `metanode:${'0'.repeat(64)}` });
+check('a request signed for another chain (another tag) is refused',
+  foreign.response.status === 401 && codeOf(foreign.body) === 'auth_wrong_chain', `${foreign.response.status} ${foreign.body}`);
+
+console.log(JSON.stringify({ node_key: nodeKey, checks: 5 }));

@@ -9,7 +9,7 @@ namespace metanode::api::cage {
 namespace {
 
 constexpr std::string_view kUnmatched = "unmatched";
-// What a client is asked to sign (RFC 9421 section 5.1), on every 401.
+// What a client is asked to sign (RFC 9421 section 5.1), on every 401, with the chain's tag.
 constexpr std::string_view kAcceptSignature =
     R"(sig1=("@method" "@target-uri" "content-digest" "metanode-key");alg="ed25519")";
 
@@ -74,7 +74,8 @@ void Cage::sign(Response& response, const MessageView& request, std::string_view
     return find_header(response.headers, name);
   };
   const SignatureHeaders h = sign_response(view, request, {"content-type", "content-digest", std::string(kKeyHeader)},
-                                           request_label, *node_key_, node_keyid_, now_ms / 1000, label);
+                                           request_label, *node_key_, node_keyid_, now_ms / 1000, label,
+                                           policy_.auth.chain_tag);
   if (h.signature.empty()) return;
   response.headers.emplace_back("Signature-Input", h.signature_input);
   response.headers.emplace_back("Signature", h.signature);
@@ -157,7 +158,11 @@ Response Cage::handle(Request& request, const Next& next) {
   };
   auto refuse = [&](unsigned status, std::string_view code, const std::string& message) {
     Response r = error_response(status, code, message);
-    if (status == 401) r.headers.emplace_back("Accept-Signature", std::string(kAcceptSignature));
+    if (status == 401) {
+      r.headers.emplace_back("Accept-Signature", policy_.auth.chain_tag.empty()
+                                                      ? std::string(kAcceptSignature)
+                                                      : std::string(kAcceptSignature) + ";tag=\"" + policy_.auth.chain_tag + "\"");
+    }
     return finish(std::move(r), false, std::string(code));
   };
 

@@ -139,10 +139,10 @@ core::Result<ReceivedSignature> read_signature(std::string_view signature_input,
       const auto* n = std::get_if<std::int64_t>(&value);
       if (n == nullptr) return invalid(key + " must be an integer");
       (key == "created" ? out.params.created : out.params.expires) = *n;
-    } else if (key == "keyid" || key == "alg" || key == "nonce") {
+    } else if (key == "keyid" || key == "alg" || key == "nonce" || key == "tag") {
       const auto* s = std::get_if<std::string>(&value);
       if (s == nullptr) return invalid(key + " must be a string");
-      (key == "keyid" ? out.params.keyid : key == "alg" ? out.params.alg : out.params.nonce) = *s;
+      (key == "keyid" ? out.params.keyid : key == "alg" ? out.params.alg : key == "nonce" ? out.params.nonce : out.params.tag) = *s;
     }
   }
   const auto* item = std::get_if<SfItem>(&sig->second);
@@ -155,21 +155,21 @@ core::Result<ReceivedSignature> read_signature(std::string_view signature_input,
 
 SignatureHeaders sign_message(const MessageView& view, const std::vector<std::string>& components,
                               const crypto::KeyPair& key, std::string_view keyid, std::int64_t created,
-                              std::string_view nonce, std::string_view label) {
+                              std::string_view nonce, std::string_view label, std::string_view tag) {
   std::vector<SfItem> items;
   for (const auto& c : components) items.push_back(SfItem{c, {}});
-  return sign_items(view, nullptr, std::move(items),
-                    {{"created", created},
-                     {"keyid", std::string(keyid)},
-                     {"alg", std::string("ed25519")},
-                     {"nonce", std::string(nonce)}},
-                    key, label);
+  SfParams params{{"created", created},
+                  {"keyid", std::string(keyid)},
+                  {"alg", std::string("ed25519")},
+                  {"nonce", std::string(nonce)}};
+  if (!tag.empty()) params.emplace_back("tag", std::string(tag));
+  return sign_items(view, nullptr, std::move(items), std::move(params), key, label);
 }
 
 SignatureHeaders sign_response(const MessageView& response, const MessageView& request,
                                const std::vector<std::string>& fields, std::string_view request_label,
                                const crypto::KeyPair& key, std::string_view keyid, std::int64_t created,
-                               std::string_view label) {
+                               std::string_view label, std::string_view tag) {
   std::vector<SfItem> items{SfItem{std::string("@status"), {}}};
   for (const auto& f : fields) items.push_back(SfItem{f, {}});
   items.push_back(SfItem{std::string("@method"), {{"req", true}}});
@@ -177,13 +177,19 @@ SignatureHeaders sign_response(const MessageView& response, const MessageView& r
   if (!request_label.empty()) {
     items.push_back(SfItem{std::string("signature"), {{"req", true}, {"key", std::string(request_label)}}});
   }
-  return sign_items(response, &request, std::move(items),
-                    {{"created", created}, {"keyid", std::string(keyid)}, {"alg", std::string("ed25519")}}, key, label);
+  SfParams params{{"created", created}, {"keyid", std::string(keyid)}, {"alg", std::string("ed25519")}};
+  if (!tag.empty()) params.emplace_back("tag", std::string(tag));
+  return sign_items(response, &request, std::move(items), std::move(params), key, label);
 }
 
 core::Status verify_response(const MessageView& response, const MessageView& request, std::string_view signature_input,
-                             std::string_view signature, const crypto::PublicKey& key, std::string_view label) {
+                             std::string_view signature, const crypto::PublicKey& key, std::string_view label,
+                             std::string_view tag) {
   MN_TRY_ASSIGN(const ReceivedSignature received, read_signature(signature_input, signature, label));
+  if (!tag.empty() && received.params.tag != tag) {
+    return core::make_error(core::ErrorCode::kBadSignature, "the response signature is for another chain (tag '" +
+                                                                received.params.tag + "', expected '" + std::string(tag) + "')");
+  }
   const auto covered = [&](const std::string& name, bool req) {
     return std::any_of(received.params.list.items.begin(), received.params.list.items.end(), [&](const SfItem& item) {
       const auto* n = std::get_if<std::string>(&item.value);

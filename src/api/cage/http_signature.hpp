@@ -58,6 +58,7 @@ struct SignatureParams {
   std::string keyid;
   std::string alg;
   std::string nonce;
+  std::string tag;  // RFC 9421 section 2.3: what application context the signature is for
 };
 
 // The RFC 9421 signature base of `view` for `params` (kInvalidArgument: a component that is not
@@ -81,9 +82,10 @@ struct SignatureHeaders {
   std::string signature_input;
   std::string signature;
 };
+// `tag`, when not empty, is the signature's tag parameter (the Cage wants chain_tag(genesis)).
 SignatureHeaders sign_message(const MessageView& view, const std::vector<std::string>& components,
                               const crypto::KeyPair& key, std::string_view keyid, std::int64_t created,
-                              std::string_view nonce, std::string_view label = "sig1");
+                              std::string_view nonce, std::string_view label = "sig1", std::string_view tag = {});
 
 // Signs a response (`response.status` set): "@status", then the response's header `fields`, then
 // "@method";req and "@target-uri";req of `request`, and "signature";req;key="<request_label>"
@@ -92,12 +94,14 @@ SignatureHeaders sign_message(const MessageView& view, const std::vector<std::st
 SignatureHeaders sign_response(const MessageView& response, const MessageView& request,
                                const std::vector<std::string>& fields, std::string_view request_label,
                                const crypto::KeyPair& key, std::string_view keyid, std::int64_t created,
-                               std::string_view label = "sig1");
+                               std::string_view label = "sig1", std::string_view tag = {});
 // Verifies a response signature made by `key` (the one labelled `label`, or the only one), and
 // that it covers "@status" and binds the request ("@method";req and "@target-uri";req).
+// With `tag` not empty, the signature must carry that tag (the chain it was made for).
 // kBadSignature when it does not verify; kInvalidArgument when it cannot be read.
 core::Status verify_response(const MessageView& response, const MessageView& request, std::string_view signature_input,
-                             std::string_view signature, const crypto::PublicKey& key, std::string_view label = {});
+                             std::string_view signature, const crypto::PublicKey& key, std::string_view label = {},
+                             std::string_view tag = {});
 
 // Content-Digest (RFC 9530) of a body, with sha-256: "sha-256=:<base64>:".
 std::string content_digest(std::string_view body);

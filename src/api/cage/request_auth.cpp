@@ -25,9 +25,12 @@ std::string_view auth_refusal_code(AuthRefusal refusal) {
     case AuthRefusal::kDigest: return "auth_digest";
     case AuthRefusal::kSignature: return "auth_signature";
     case AuthRefusal::kCacheFull: return "auth_busy";
+    case AuthRefusal::kWrongChain: return "auth_wrong_chain";
   }
   return "auth_malformed";
 }
+
+std::string chain_tag(const core::Hash32& genesis_digest) { return "metanode:" + core::to_hex(genesis_digest); }
 
 void NonceCache::evict_expired(std::int64_t now_s) {
   while (!by_expiry_.empty() && by_expiry_.begin()->first < now_s) {
@@ -78,6 +81,11 @@ AuthOutcome authenticate(const MessageView& view, std::string_view body, const s
     return refuse(AuthRefusal::kMalformed, "the signature needs a nonce of 1-" + std::to_string(policy.nonce_bytes_max) + " bytes");
   }
   if (p.keyid.empty()) return refuse(AuthRefusal::kMalformed, "the signature has no keyid (the signer's address)");
+  if (!policy.chain_tag.empty() && p.tag != policy.chain_tag) {
+    return refuse(AuthRefusal::kWrongChain,
+                  (p.tag.empty() ? std::string("the signature has no tag") : "the signature is for '" + p.tag + "'") +
+                      "; this node's chain wants tag=\"" + policy.chain_tag + "\" (\"metanode:\" + the genesis digest)");
+  }
   if (!covers(p, "@method")) return refuse(AuthRefusal::kCoverage, "the signature must cover @method");
   if (!covers(p, "@target-uri") && !(covers(p, "@path") && covers(p, "@query"))) {
     return refuse(AuthRefusal::kCoverage, "the signature must cover @target-uri (or @path and @query)");

@@ -4,6 +4,8 @@
 //   - it covers "@method", "@target-uri" (or both "@path" and "@query"), the Metanode-Key header,
 //     and "content-digest" whenever the request has a body (whose digest must then match it);
 //   - the Metanode-Key public key hashes to keyid, and the signature verifies over the base;
+//   - its tag parameter is the node's chain_tag (when the policy names one): the signature is
+//     for this chain, so it is refused by a node of any chain whose genesis differs in any field;
 //   - `created` is within the window around the node's clock (±30 s by default), `expires` (if
 //     any) has not passed, and the nonce was not seen from that keyid within the window (a
 //     bounded cache: full of live entries, it refuses rather than forget one).
@@ -33,6 +35,7 @@ enum class AuthRefusal : std::uint8_t {
   kDigest,       // Content-Digest absent for a body, malformed, or not the body's
   kSignature,    // the signature does not verify
   kCacheFull,    // the replay cache holds only live entries
+  kWrongChain,   // tag absent or not this chain's chain_tag
 };
 // "auth_unsigned", "auth_malformed", ...: the code in the Cage's JSON error.
 std::string_view auth_refusal_code(AuthRefusal refusal);
@@ -54,7 +57,13 @@ struct AuthOutcome {
 struct AuthPolicy {
   std::int64_t window_s = 30;
   std::size_t nonce_bytes_max = 128;
+  // The tag every signature must carry (chain_tag of the node's genesis); empty: no tag needed.
+  std::string chain_tag;
 };
+
+// "metanode:" + the genesis digest in hex: the RFC 9421 tag that binds a request or response
+// signature to one chain (the genesis digest commits to every genesis field).
+std::string chain_tag(const core::Hash32& genesis_digest);
 
 // (keyid, nonce) pairs seen within their window; thread-safe, at most `capacity` live entries.
 class NonceCache {

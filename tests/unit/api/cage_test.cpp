@@ -50,8 +50,10 @@ struct Fixture {
     r.headers["host"] = "127.0.0.1:9001";
     return r;
   }
-  // Signs `r` as a client does (the nonce must be fresh per request).
-  void sign(Request& r, const crypto::KeyPair& key, const std::string& nonce, std::int64_t created_s = 0) {
+  // Signs `r` as a client does (the nonce must be fresh per request), tagged for the Cage's chain
+  // unless `tag` says otherwise.
+  void sign(Request& r, const crypto::KeyPair& key, const std::string& nonce, std::int64_t created_s = 0,
+            std::optional<std::string> tag = std::nullopt) {
     std::vector<std::string> covered = {"@method", "@target-uri", "metanode-key"};
     if (!r.body.empty()) {
       r.headers["content-digest"] = content_digest(r.body);
@@ -62,7 +64,8 @@ struct Fixture {
                        auto it = r.headers.find(std::string(n));
                        return it == r.headers.end() ? std::nullopt : std::optional<std::string>(it->second);
                      }};
-    const auto h = sign_message(view, covered, key, addr(key).to_string(), created_s ? created_s : now_ms / 1000, nonce);
+    const auto h = sign_message(view, covered, key, addr(key).to_string(), created_s ? created_s : now_ms / 1000, nonce,
+                                "sig1", tag.value_or(policy.auth.chain_tag));
     r.headers["signature-input"] = h.signature_input;
     r.headers["signature"] = h.signature;
   }
@@ -256,6 +259,64 @@ TEST(Cage, AnswersToSignedRequestsCarryTheNodesSignatureBoundToTheRequest) {
   again.headers["accept-signature"] = R"(sig1=("@status");alg="ed25519")";
   g.sign(again, g.auditor, "n-3");
   EXPECT_FALSE(header_of(g.send(again), "Signature").has_value());
+}
+
+TEST(Cage, ASignatureMadeForAnotherChainIsRefusedAndAnswersCarryTheChainsTag) {
+  const crypto::KeyPair node = crypto::KeyPair::from_seed(crypto::Seed{41});
+  core::Hash32 this_genesis{};
+  this_genesis[0] = 1;
+  core::Hash32 other_genesis = this_genesis;
+  other_genesis[31] = 1;  // a genesis differing in anything has another digest
+  CagePolicy policy;
+  policy.auth.chain_tag = chain_tag(this_genesis);
+  EXPECT_EQ(policy.auth.chain_tag, "metanode:" + core::to_hex(this_genesis));
+  Fixture f(policy, &node);
+
+  // Tagged for another chain, or not tagged: refused before any role is looked at.
+  Request foreign = f.request("GET", "/v1/audit/decisions");
+  f.sign(foreign, f.auditor, "c-1", 0, chain_tag(other_genesis));
+  Response r = f.send(foreign);
+  EXPECT_EQ(r.status, 401u);
+  EXPECT_EQ(code_of(r), "auth_wrong_chain");
+  EXPECT_NE(r.body.find(policy.auth.chain_tag), std::string::npos) << r.body;  // says which tag it wants
+  Request untagged = f.request("GET", "/v1/audit/decisions");
+  f.sign(untagged, f.auditor, "c-2", 0, std::string());
+  EXPECT_EQ(code_of(f.send(untagged)), "auth_wrong_chain");
+  // A 401 tells the client the tag to sign with.
+  const Response unsigned_answer = f.send(f.request("GET", "/v1/audit/decisions"));
+  ASSERT_TRUE(header_of(unsigned_answer, "Accept-Signature").has_value());
+  EXPECT_NE(header_of(unsigned_answer, "Accept-Signature")->find("tag=\"" + policy.auth.chain_tag + "\""), std::string::npos);
+
+  // Tagged for this chain: accepted; the node's answer carries the same tag, and a client that
+  // expects another chain's tag refuses it.
+  Request ours = f.request("GET", "/v1/audit/decisions");
+  ours.headers["accept-signature"] = R"(sig1=("@status" "content-digest");alg="ed25519")";
+  f.sign(ours, f.auditor, "c-3");
+  r = f.send(ours);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  const std::string input = *header_of(r, "Signature-Input");
+  EXPECT_NE(input.find("tag=\"" + policy.auth.chain_tag + "\""), std::string::npos) << input;
+  MessageView response;
+  response.status = r.status;
+  response.header = [&r](std::string_view n) -> std::optional<std::string> {
+    if (n == "content-type") return r.content_type;
+    for (const auto& [k, value] : r.headers) {
+      std::string lower = k;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower == n) return value;
+    }
+    return std::nullopt;
+  };
+  MessageView request{ours.method, "http", "127.0.0.1:9001", ours.path, ours.query,
+                      [&ours](std::string_view n) -> std::optional<std::string> {
+                        auto got = ours.header(n);
+                        return got ? std::optional<std::string>(std::string(*got)) : std::nullopt;
+                      }};
+  const std::string signature = *header_of(r, "Signature");
+  EXPECT_TRUE(verify_response(response, request, input, signature, node.public_key(), {}, policy.auth.chain_tag).ok());
+  const auto wrong = verify_response(response, request, input, signature, node.public_key(), {}, chain_tag(other_genesis));
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().code, core::ErrorCode::kBadSignature);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "api/cage/http_signature.hpp"
+#include "api/cage/request_auth.hpp"
 #include "cli/http_client.hpp"
 #include "cli/proof_check.hpp"
 #include "cli/request_signer.hpp"
@@ -153,6 +154,8 @@ crypto::Address address_of(const crypto::KeyPair& key) { return crypto::Address:
 
 class ApiTest : public ::testing::Test {
  protected:
+  // What a signed request to this node is tagged with (its genesis digest).
+  std::string chain_tag() const { return api::cage::chain_tag(genesis_.digest()); }
   void SetUp() override {
     std::string pattern = (fs::temp_directory_path() / "metanode-api-test-XXXXXX").string();
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
@@ -1191,7 +1194,7 @@ TEST_F(ApiTest, TheCageGuardsEveryRouteOnTheRealListener) {
                                              address_of(*signer).to_string(),
                                              std::chrono::duration_cast<std::chrono::seconds>(
                                                  std::chrono::system_clock::now().time_since_epoch()).count(),
-                                             nonce);
+                                             nonce, "sig1", chain_tag());
       headers = {{"Metanode-Key", key_hex}, {"Signature-Input", h.signature_input}, {"Signature", h.signature}};
     }
     auto reply = cli::http_request(url, "GET", target, "", "application/json", std::chrono::milliseconds(5'000), headers);
@@ -1258,7 +1261,7 @@ TEST_F(ApiTest, EveryRouteTimesEveryRoleIsAllowedOrRefusedAsTheOneTableSays) {
     const std::string body = method == "POST" ? "{}" : "";
     for (const Caller& caller : callers) {
       const cli::HeaderList headers =
-          caller.key != nullptr ? cli::RequestSigner(*caller.key).sign(method, authority, target, body) : cli::HeaderList{};
+          caller.key != nullptr ? cli::RequestSigner(*caller.key, chain_tag()).sign(method, authority, target, body) : cli::HeaderList{};
       auto reply = cli::http_request(url, method, target, body, "application/json", std::chrono::milliseconds(5'000), headers);
       ASSERT_TRUE(reply.ok()) << method << " " << target << ": " << reply.error().to_string();
       const auto doc = nlohmann::json::parse(reply->body, nullptr, false);
@@ -1296,7 +1299,7 @@ TEST_F(ApiTest, ApiAccessInTheConfigChangesWhoMayCallARouteAndATypoStopsTheNode)
   const std::string url = "http://127.0.0.1:" + std::to_string(port_);
   const std::string authority = "127.0.0.1:" + std::to_string(port_);
   const auto as = [&](const crypto::KeyPair* key) {
-    const cli::HeaderList headers = key ? cli::RequestSigner(*key).sign("GET", authority, "/v1/mempool", "") : cli::HeaderList{};
+    const cli::HeaderList headers = key ? cli::RequestSigner(*key, chain_tag()).sign("GET", authority, "/v1/mempool", "") : cli::HeaderList{};
     return cli::http_request(url, "GET", "/v1/mempool", "", "application/json", std::chrono::milliseconds(5'000), headers)
         .value()
         .status;
@@ -1328,7 +1331,7 @@ TEST_F(ApiTest, TheEventStreamsUpgradePassesTheCage) {
   EXPECT_EQ(get("/v1/events").status, 426u);
   const std::string url = "http://127.0.0.1:" + std::to_string(port_);
   const std::string authority = "127.0.0.1:" + std::to_string(port_);
-  const auto headers = cli::RequestSigner(alice_).sign("GET", authority, "/v1/audit/decisions", "");
+  const auto headers = cli::RequestSigner(alice_, chain_tag()).sign("GET", authority, "/v1/audit/decisions", "");
   auto reply = cli::http_request(url, "GET", "/v1/audit/decisions", "", "application/json", std::chrono::milliseconds(5'000), headers);
   ASSERT_TRUE(reply.ok());
   ASSERT_EQ(reply->status, 200u) << reply->body;
@@ -1468,7 +1471,7 @@ TEST_F(ApiTest, SignedRequestsWrongInEachWayAreRefusedOnTheRealListenerWhileTheN
                                   return std::nullopt;
                                 }};
     const auto h = api::cage::sign_message(view, covered, auditor, address_of(auditor).to_string(), created,
-                                           "w-" + std::to_string(++nonce));
+                                           "w-" + std::to_string(++nonce), "sig1", chain_tag());
     fields.emplace_back("Signature-Input", h.signature_input);
     fields.emplace_back("Signature", h.signature);
     return fields;
