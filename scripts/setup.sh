@@ -12,8 +12,11 @@ packages=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   iproute2 procps python3 curl wrk
+  chromium
 )
-# Node.js and npm fetch PQClean's sources and run the independent ML-DSA/ML-KEM implementation.
+# chromium: the console's browser tests (playwright-core drives Debian's chromium headless).
+# Node.js and npm fetch PQClean's sources, run the independent ML-DSA/ML-KEM implementation and
+# build the web console.
 # Some machines carry a newer Node.js (with its own npm) than Debian's; only add what is absent.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
@@ -62,4 +65,19 @@ if [ -f "$interop/package-lock.json" ] && { [ ! -f "$interop/node_modules/.packa
     [ "$interop/package-lock.json" -nt "$interop/node_modules/.package-lock.json" ]; }; then
   echo "setup: installing the interop test's npm packages (package-lock.json)"
   (cd "$interop" && npm ci --silent --no-audit --no-fund)
+fi
+
+# The web console (web/): its packages pinned by the lock file, installed again when it changes;
+# built into web/dist (served by `metanode bpci`) when a source is newer than the build.
+web="$root/web"
+if [ -f "$web/package-lock.json" ]; then
+  if [ ! -f "$web/node_modules/.package-lock.json" ] || [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+    echo "setup: installing the console's npm packages (web/package-lock.json)"
+    (cd "$web" && npm ci --silent --no-audit --no-fund)
+  fi
+  if [ ! -f "$web/dist/index.html" ] ||
+     [ -n "$(find "$web/src" "$web/build.mjs" "$web/package-lock.json" -newer "$web/dist/index.html" -print -quit)" ]; then
+    echo "setup: building the web console (web/dist)"
+    (cd "$web" && npm run --silent build)
+  fi
 fi

@@ -1,4 +1,6 @@
 #include "cli/app.hpp"
+#include "cli/bpci_command.hpp"
+#include "core/version.hpp"
 
 #include <blake3.h>
 #include <openssl/opensslv.h>
@@ -18,7 +20,7 @@
 
 namespace metanode::cli {
 namespace {
-constexpr const char* kVersion = "0.1.0";
+using core::kVersion;
 
 void add_version_command(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   CLI::App* version = app.add_subcommand("version", "Print the version of metanode and its cryptography");
@@ -49,6 +51,7 @@ int run(int argc, const char* const* argv, Io& io) {
   add_keys_command(app, io, dispatch);
   add_node_commands(app, io, dispatch);
   add_devnet_command(app, io, dispatch);
+  add_bpci_command(app, io, dispatch);
   add_chain_commands(app, io, dispatch);
   add_gov_commands(app, io, dispatch);
   add_audit_commands(app, io, dispatch);

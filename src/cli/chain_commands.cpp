@@ -12,7 +12,7 @@
 
 #include "services/ledger/ledger_json.hpp"
 #include "api/cage/request_auth.hpp"
-#include "cli/http_client.hpp"
+#include "api/http/http_client.hpp"
 #include "core/arith.hpp"
 #include "cli/json_u64.hpp"
 #include "cli/passphrase.hpp"

@@ -20,7 +20,9 @@
 #include <sstream>
 #include <thread>
 
-#include "cli/http_client.hpp"
+#include "api/http/http_client.hpp"
+#include "bpci/fleet.hpp"
+#include "cli/request_signer.hpp"
 #include "core/clock.hpp"
 #include "crypto/keystore.hpp"
 #include "crypto/random.hpp"
@@ -42,7 +44,16 @@ struct UpOptions {
   std::string log_level = "info";
   bool init_only = false;
   std::uint32_t status_interval_ms = 1000;
+  int console_port = -1;  // -1: 8080 with the default port base, else port base + 80
+  bool no_console = false;
 };
+
+// BPCI's port for a devnet: 8080 with the default port base (the seed's), else port base + 80, so
+// two devnets (or a test's) on their own port bases never take each other's console port.
+std::uint16_t console_port_of(const UpOptions& opts) {
+  if (opts.console_port >= 0) return static_cast<std::uint16_t>(opts.console_port);
+  return opts.port_base == 9000 ? 8080 : static_cast<std::uint16_t>(opts.port_base + 80);
+}
 
 // Each council member's genesis balance: enough for a lifetime of governance fees.
 constexpr std::uint64_t kCouncilMemberBalance = 1'000'000'000;
@@ -152,14 +163,16 @@ struct Child {
   int exit_status = 0;
 };
 
-core::Result<pid_t> spawn_node(const fs::path& self, const fs::path& dir, const std::string& log_level) {
+// Starts `self` with `args`, its output appended to `log`.
+core::Result<pid_t> spawn(const fs::path& self, const std::vector<std::string>& args, const fs::path& log_file) {
   const std::string exe = self.string();
-  const std::string config = (dir / "config.toml").string();
-  const std::string log = (dir / "node.log").string();
-  std::vector<const char*> argv = {exe.c_str(), "node", "--config", config.c_str(), "--log-level", log_level.c_str(), nullptr};
+  const std::string log = log_file.string();
+  std::vector<const char*> argv = {exe.c_str()};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  argv.push_back(nullptr);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
-  if (pid < 0) return core::make_error(core::ErrorCode::kIo, std::string("cannot start a node: ") + std::strerror(errno));
+  if (pid < 0) return core::make_error(core::ErrorCode::kIo, "cannot start " + args.front() + ": " + std::strerror(errno));
   if (pid > 0) return pid;
   // Child: async-signal-safe calls only until exec. A node stops (cleanly, SIGTERM) if `up`
   // dies without stopping it, and runs in its own process group: a terminal's Ctrl-C reaches
@@ -178,6 +191,26 @@ core::Result<pid_t> spawn_node(const fs::path& self, const fs::path& dir, const 
   ::dup2(out, STDERR_FILENO);
   ::execv(exe.c_str(), const_cast<char* const*>(argv.data()));
   ::_exit(127);
+}
+
+core::Result<pid_t> spawn_node(const fs::path& self, const fs::path& dir, const std::string& log_level) {
+  return spawn(self, {"node", "--config", (dir / "config.toml").string(), "--log-level", log_level}, dir / "node.log");
+}
+
+// Writes DIR/fleet.toml (every node's API, the genesis) and starts BPCI on it.
+core::Result<pid_t> spawn_console(const fs::path& self, const fs::path& root, const std::vector<std::uint16_t>& api_ports,
+                                  std::uint16_t port) {
+  bpci::FleetConfig fleet;
+  fleet.genesis_file = "genesis.json";
+  for (std::size_t i = 0; i < api_ports.size(); ++i) {
+    fleet.nodes.push_back({"validator-" + std::to_string(i), "http://127.0.0.1:" + std::to_string(api_ports[i])});
+  }
+  {
+    std::ofstream out(root / "fleet.toml", std::ios::trunc);
+    out << fleet.to_toml();
+    if (!out) return core::make_error(core::ErrorCode::kIo, "cannot write " + (root / "fleet.toml").string());
+  }
+  return spawn(self, {"bpci", "--fleet", (root / "fleet.toml").string(), "--port", std::to_string(port)}, root / "bpci.log");
 }
 
 // The few numbers the status line shows, from a node's /metrics.
@@ -252,6 +285,11 @@ int run_up(Io& io, UpOptions opts, bool consensus_given, bool validators_given) 
            << config->port_base + 1 << "/v1/events  XTMP 127.0.0.1:" << config->port_base + 4 << "  log "
            << (node_dir(root, i) / "node.log").string() << "\n";
   }
+  const std::uint16_t console_port = console_port_of(opts);
+  if (!opts.no_console) {
+    io.out << "  console  http://127.0.0.1:" << console_port << "/  (BPCI; fleet file " << (root / "fleet.toml").string()
+           << ", log " << (root / "bpci.log").string() << ")\n";
+  }
   io.out << "  dev key  --home " << node_dir(root, 0).string() << " (try: metanode bench --home "
          << node_dir(root, 0).string() << ")\n"
          << "Ctrl-C stops every node." << std::endl;
@@ -275,6 +313,15 @@ int run_up(Io& io, UpOptions opts, bool consensus_given, bool validators_given) 
       return fail(io, pid.error());
     }
     children[i] = Child{*pid, true, 0};
+  }
+  Child console;
+  if (!opts.no_console) {
+    auto pid = spawn_console(self, root, api_ports, console_port);
+    if (pid.ok()) {
+      console = Child{*pid, true, 0};
+    } else {
+      io.out << "the console did not start: " << pid.error().message << std::endl;
+    }
   }
 
   const bool tty = ::isatty(STDOUT_FILENO) != 0;
@@ -301,6 +348,10 @@ int run_up(Io& io, UpOptions opts, bool consensus_given, bool validators_given) 
                                      : "signal " + std::to_string(WTERMSIG(status)))
                << "); see " << (node_dir(root, i) / "node.log").string() << std::endl;
       }
+    }
+    if (int status = 0; console.running && ::waitpid(console.pid, &status, WNOHANG) == console.pid) {
+      console.running = false;
+      io.out << (tty ? "\n" : "") << "the console (BPCI) exited; see " << (root / "bpci.log").string() << std::endl;
     }
     std::uint64_t height = 0;
     std::uint64_t txs = 0;
@@ -333,6 +384,7 @@ int run_up(Io& io, UpOptions opts, bool consensus_given, bool validators_given) 
     }
   }
   io.out << (tty ? "\n" : "") << "stopping " << children.size() << " nodes…" << std::endl;
+  if (console.running) ::kill(console.pid, SIGTERM);
   for (auto& c : children) {
     if (c.running) ::kill(c.pid, SIGTERM);
   }
@@ -356,6 +408,10 @@ int run_up(Io& io, UpOptions opts, bool consensus_given, bool validators_given) 
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
+  if (console.running) {
+    int status = 0;
+    ::waitpid(console.pid, &status, 0);
+  }
   io.out << "stopped; `metanode up --validators " << opts.validators << " --dir " << opts.dir << "` resumes from disk"
          << std::endl;
   return kExitOk;
@@ -378,6 +434,10 @@ void add_devnet_command(CLI::App& app, Io& io, std::function<int()>& dispatch) {
       ->capture_default_str();
   up->add_option("--status-interval-ms", opts->status_interval_ms, "How often the status line refreshes")
       ->capture_default_str();
+  up->add_option("--console-port", opts->console_port,
+                 "Port of the web console (BPCI; default 8080 with the default port base, else port base + 80)")
+      ->check(CLI::Range(0, 65535));
+  up->add_flag("--no-console", opts->no_console, "Do not start the web console (BPCI)");
   up->add_flag("--init-only", opts->init_only, "Create (or check) the devnet files and exit without starting nodes");
   up->callback([&io, &dispatch, opts, consensus, validators] {
     const bool consensus_given = consensus->count() > 0;

@@ -6,12 +6,19 @@
 #include <optional>
 #include <string>
 
-#include "cli/http_client.hpp"
+#include "api/http/http_client.hpp"
 #include "core/result.hpp"
 #include "crypto/address.hpp"
 #include "crypto/ed25519.hpp"
 
 namespace metanode::cli {
+
+// The CLI speaks HTTP through the HTTP library's client.
+using api::HeaderList;
+using api::http_request;
+using api::HttpConnection;
+using api::HttpReply;
+using api::split_url;
 
 class RequestSigner {
  public:

@@ -29,7 +29,7 @@ class NodeLedgerBackend final : public services::LedgerBackend {
   services::MempoolStatus mempool_status(std::size_t levels_max) const override;
   std::string metrics_text() const override;
 
-  // Block listener: counts blocks and committed transactions.
+  // Block listener: counts blocks and committed transactions, times the commit.
   void on_block(const ledger::ProducedBlock& produced);
 
  private:
@@ -39,6 +39,9 @@ class NodeLedgerBackend final : public services::LedgerBackend {
   bool has_runtime_;
   std::atomic<std::uint64_t> blocks_applied_{0};
   std::atomic<std::uint64_t> txs_committed_{0};
+  // When the newest block was applied here, and how long after its proposal time (unix ms).
+  std::atomic<std::int64_t> last_commit_unix_ms_{0};
+  std::atomic<std::int64_t> commit_latency_ms_{0};
 };
 
 }  // namespace metanode::node

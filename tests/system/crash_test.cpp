@@ -54,7 +54,7 @@
 #include <vector>
 
 #include "services/ledger/ledger_json.hpp"
-#include "cli/http_client.hpp"
+#include "api/http/http_client.hpp"
 #include "crypto/keystore.hpp"
 #include "ledger/account.hpp"
 #include "ledger/chain.hpp"
@@ -121,7 +121,7 @@ struct Reply {
 
 Reply http(const std::string& url, const std::string& method, const std::string& target, const std::string& body = "",
            const std::string& content_type = "application/json") {
-  auto reply = cli::http_request(url, method, target, body, content_type, kHttpTimeout);
+  auto reply = api::http_request(url, method, target, body, content_type, kHttpTimeout);
   Reply r;
   if (!reply.ok()) {
     r.text = reply.error().message;

@@ -8,7 +8,7 @@
 #include <regex>
 
 #include "api/cage/http_signature.hpp"
-#include "cli/http_client.hpp"
+#include "api/http/http_client.hpp"
 #include "crypto/address.hpp"
 #include "crypto/ed25519.hpp"
 #include "support/json_u64.hpp"
@@ -40,7 +40,7 @@ std::uint16_t free_port_base() {
 }
 
 std::optional<std::uint64_t> height_of(std::uint16_t api_port) {
-  auto reply = cli::http_request("http://127.0.0.1:" + std::to_string(api_port), "GET", "/health", "", "application/json",
+  auto reply = api::http_request("http://127.0.0.1:" + std::to_string(api_port), "GET", "/health", "", "application/json",
                                  milliseconds(2'000));
   if (!reply.ok() || reply->status != 200) return std::nullopt;
   const json doc = json::parse(reply->body, nullptr, false);
@@ -266,7 +266,7 @@ TEST_F(DevnetTest, HotStuffCommitReachesEveryNodeWithoutNewTransactions) {
     }
     for (std::size_t i = 0; i < kValidators; ++i) {
       if (seen[i]) continue;
-      auto reply = cli::http_request("http://127.0.0.1:" + std::to_string(base_ + 100 * i + 1), "GET",
+      auto reply = api::http_request("http://127.0.0.1:" + std::to_string(base_ + 100 * i + 1), "GET",
                                      "/v1/accounts/" + recipient.to_string(), "", "application/json", milliseconds(2'000));
       if (!reply.ok() || reply->status != 200) continue;
       const json doc = json::parse(reply->body, nullptr, false);
@@ -329,7 +329,7 @@ TEST_F(DevnetTest, TwoOfThreeCouncilGrantsAndRevokesARoleThatEveryNodeShows) {
     return 0;
   };
   auto roles_on = [&](std::size_t node) -> std::optional<json> {
-    auto reply = cli::http_request("http://127.0.0.1:" + std::to_string(base_ + 100 * node + 1), "GET",
+    auto reply = api::http_request("http://127.0.0.1:" + std::to_string(base_ + 100 * node + 1), "GET",
                                    "/v1/gov/roles/" + subject.to_string(), "", "application/json", milliseconds(2'000));
     if (!reply.ok() || reply->status != 200) return std::nullopt;
     const json doc = json::parse(reply->body, nullptr, false);

@@ -40,12 +40,16 @@ const Access* RouteTable::find(std::string_view method, std::string_view pattern
   return it == entries_.end() ? nullptr : &it->second;
 }
 
+// A route may set its own Content-Security-Policy and Cache-Control (the console's pages and
+// assets); every other answer gets the strictest.
 void add_security_headers(Response& response) {
   response.headers.emplace_back("X-Content-Type-Options", "nosniff");
   response.headers.emplace_back("X-Frame-Options", "DENY");
   response.headers.emplace_back("Referrer-Policy", "no-referrer");
-  response.headers.emplace_back("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
-  response.headers.emplace_back("Cache-Control", "no-store");
+  if (!find_header(response.headers, "content-security-policy")) {
+    response.headers.emplace_back("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  }
+  if (!find_header(response.headers, "cache-control")) response.headers.emplace_back("Cache-Control", "no-store");
 }
 
 Cage::Cage(RouteTable table, RoleLookup roles, AuditSink& audit, CagePolicy policy, UnixClock clock,

@@ -24,7 +24,7 @@
 
 #include "api/cage/http_signature.hpp"
 #include "api/cage/request_auth.hpp"
-#include "cli/http_client.hpp"
+#include "api/http/http_client.hpp"
 #include "cli/proof_check.hpp"
 #include "cli/request_signer.hpp"
 #include "services/route_table.hpp"
@@ -1182,7 +1182,7 @@ class EchoService final : public services::Service {
 TEST_F(ApiTest, TheCageGuardsEveryRouteOnTheRealListener) {
   const std::string url = "http://127.0.0.1:" + std::to_string(port_);
   auto call = [&](const std::string& target, const crypto::KeyPair* signer, const std::string& nonce) {
-    cli::HeaderList headers;
+    api::HeaderList headers;
     if (signer != nullptr) {
       const std::string authority = "127.0.0.1:" + std::to_string(port_);
       const std::string key_hex = signer->public_key().to_hex();
@@ -1197,11 +1197,11 @@ TEST_F(ApiTest, TheCageGuardsEveryRouteOnTheRealListener) {
                                              nonce, "sig1", chain_tag());
       headers = {{"Metanode-Key", key_hex}, {"Signature-Input", h.signature_input}, {"Signature", h.signature}};
     }
-    auto reply = cli::http_request(url, "GET", target, "", "application/json", std::chrono::milliseconds(5'000), headers);
+    auto reply = api::http_request(url, "GET", target, "", "application/json", std::chrono::milliseconds(5'000), headers);
     EXPECT_TRUE(reply.ok());
-    return reply.ok() ? *reply : cli::HttpReply{};
+    return reply.ok() ? *reply : api::HttpReply{};
   };
-  const auto code = [](const cli::HttpReply& r) {
+  const auto code = [](const api::HttpReply& r) {
     const auto doc = nlohmann::json::parse(r.body, nullptr, false);
     return doc.is_discarded() ? std::string() : doc["error"].value("code", std::string());
   };
@@ -1260,9 +1260,9 @@ TEST_F(ApiTest, EveryRouteTimesEveryRoleIsAllowedOrRefusedAsTheOneTableSays) {
     ASSERT_EQ(target.find('{'), std::string::npos) << "no sample for a placeholder of " << pattern;
     const std::string body = method == "POST" ? "{}" : "";
     for (const Caller& caller : callers) {
-      const cli::HeaderList headers =
-          caller.key != nullptr ? cli::RequestSigner(*caller.key, chain_tag()).sign(method, authority, target, body) : cli::HeaderList{};
-      auto reply = cli::http_request(url, method, target, body, "application/json", std::chrono::milliseconds(5'000), headers);
+      const api::HeaderList headers =
+          caller.key != nullptr ? cli::RequestSigner(*caller.key, chain_tag()).sign(method, authority, target, body) : api::HeaderList{};
+      auto reply = api::http_request(url, method, target, body, "application/json", std::chrono::milliseconds(5'000), headers);
       ASSERT_TRUE(reply.ok()) << method << " " << target << ": " << reply.error().to_string();
       const auto doc = nlohmann::json::parse(reply->body, nullptr, false);
       const std::string code = doc.is_object() && doc.contains("error") ? doc["error"].value("code", "") : "";
@@ -1299,8 +1299,8 @@ TEST_F(ApiTest, ApiAccessInTheConfigChangesWhoMayCallARouteAndATypoStopsTheNode)
   const std::string url = "http://127.0.0.1:" + std::to_string(port_);
   const std::string authority = "127.0.0.1:" + std::to_string(port_);
   const auto as = [&](const crypto::KeyPair* key) {
-    const cli::HeaderList headers = key ? cli::RequestSigner(*key, chain_tag()).sign("GET", authority, "/v1/mempool", "") : cli::HeaderList{};
-    return cli::http_request(url, "GET", "/v1/mempool", "", "application/json", std::chrono::milliseconds(5'000), headers)
+    const api::HeaderList headers = key ? cli::RequestSigner(*key, chain_tag()).sign("GET", authority, "/v1/mempool", "") : api::HeaderList{};
+    return api::http_request(url, "GET", "/v1/mempool", "", "application/json", std::chrono::milliseconds(5'000), headers)
         .value()
         .status;
   };
@@ -1332,7 +1332,7 @@ TEST_F(ApiTest, TheEventStreamsUpgradePassesTheCage) {
   const std::string url = "http://127.0.0.1:" + std::to_string(port_);
   const std::string authority = "127.0.0.1:" + std::to_string(port_);
   const auto headers = cli::RequestSigner(alice_, chain_tag()).sign("GET", authority, "/v1/audit/decisions", "");
-  auto reply = cli::http_request(url, "GET", "/v1/audit/decisions", "", "application/json", std::chrono::milliseconds(5'000), headers);
+  auto reply = api::http_request(url, "GET", "/v1/audit/decisions", "", "application/json", std::chrono::milliseconds(5'000), headers);
   ASSERT_TRUE(reply.ok());
   ASSERT_EQ(reply->status, 200u) << reply->body;
   bool upgrade_seen = false;
@@ -1453,7 +1453,7 @@ TEST_F(ApiTest, SignedRequestsWrongInEachWayAreRefusedOnTheRealListenerWhileTheN
   std::uint64_t nonce = 0;
   const auto signed_at = [&](const std::string& method, const std::string& target, const std::string& body,
                              std::int64_t created) {
-    cli::HeaderList fields{{"Metanode-Key", key_hex}};
+    api::HeaderList fields{{"Metanode-Key", key_hex}};
     std::vector<std::string> covered = {"@method", "@target-uri", "metanode-key"};
     if (!body.empty()) {
       fields.emplace_back("Content-Digest", api::cage::content_digest(body));
@@ -1477,8 +1477,8 @@ TEST_F(ApiTest, SignedRequestsWrongInEachWayAreRefusedOnTheRealListenerWhileTheN
     return fields;
   };
   const auto send = [&](const std::string& method, const std::string& target, const std::string& body,
-                        const cli::HeaderList& fields) {
-    auto reply = cli::http_request(url, method, target, body, "application/json", std::chrono::milliseconds(5'000), fields);
+                        const api::HeaderList& fields) {
+    auto reply = api::http_request(url, method, target, body, "application/json", std::chrono::milliseconds(5'000), fields);
     EXPECT_TRUE(reply.ok());
     const auto doc = nlohmann::json::parse(reply.ok() ? reply->body : "", nullptr, false);
     return std::make_pair(reply.ok() ? reply->status : 0u,
@@ -1500,7 +1500,7 @@ TEST_F(ApiTest, SignedRequestsWrongInEachWayAreRefusedOnTheRealListenerWhileTheN
   EXPECT_EQ(send("POST", "/v1/txs", body + " ", signed_at("POST", "/v1/txs", body, now_s)),
             std::make_pair(401u, std::string("auth_digest")))
       << "the body swapped after signing";
-  cli::HeaderList redigested = signed_at("POST", "/v1/txs", body, now_s);
+  api::HeaderList redigested = signed_at("POST", "/v1/txs", body, now_s);
   for (auto& [k, v] : redigested) {
     if (k == "Content-Digest") v = api::cage::content_digest(body + " ");
   }

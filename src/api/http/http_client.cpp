@@ -1,11 +1,11 @@
-#include "cli/http_client.hpp"
+#include "api/http/http_client.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-namespace metanode::cli {
+namespace metanode::api {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -109,4 +109,4 @@ core::Result<HttpReply> http_request(const std::string& url, const std::string& 
   return connection->request(method, target, body, content_type, headers);
 }
 
-}  // namespace metanode::cli
+}  // namespace metanode::api

@@ -1,4 +1,4 @@
-// A small blocking HTTP/1.1 client (Boost.Beast) for the CLI's calls to a node's API.
+// A small blocking HTTP/1.1 client (Boost.Beast): the CLI's and BPCI's calls to a node's API.
 #pragma once
 
 #include <chrono>
@@ -9,7 +9,7 @@
 
 #include "core/result.hpp"
 
-namespace metanode::cli {
+namespace metanode::api {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
@@ -48,4 +48,4 @@ class HttpConnection {
 // (The Host field a request to `url` carries is "host:port": what a signature's @authority is.)
 core::Result<std::pair<std::string, std::string>> split_url(const std::string& url);
 
-}  // namespace metanode::cli
+}  // namespace metanode::api

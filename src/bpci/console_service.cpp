@@ -1,0 +1,235 @@
+#include "bpci/console_service.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+namespace metanode::bpci {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// The console's pages may run their own scripts and styles and talk to this origin (HTTP and the
+// live WebSocket); nothing from elsewhere, never framed.
+constexpr const char* kPageCsp =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+std::string content_type_of(const fs::path& file) {
+  const std::string ext = file.extension().string();
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  if (ext == ".ico") return "image/x-icon";
+  if (ext == ".json" || ext == ".map") return "application/json";
+  if (ext == ".woff2") return "font/woff2";
+  return "application/octet-stream";
+}
+
+json json_ok(const std::string& description, const json& schema) { return services::openapi_json_response(description, schema); }
+
+}  // namespace
+
+core::Result<WebAssets> WebAssets::load(const fs::path& dir) {
+  if (!fs::exists(dir / "index.html")) {
+    return core::make_error(core::ErrorCode::kNotFound,
+                            "the console is not built: no " + (dir / "index.html").string() +
+                                " (scripts/setup.sh builds it: npm ci && npm run build in web/; or give --web DIR)");
+  }
+  WebAssets assets;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string path = "/" + fs::relative(entry.path(), dir).generic_string();
+    api::Response r{200, content_type_of(entry.path()), std::move(body), {}};
+    // Built asset names carry their content hash: cache them for good. Pages are always fresh.
+    const bool hashed = path.rfind("/assets/", 0) == 0;
+    r.headers.emplace_back("Cache-Control", hashed ? "public, max-age=31536000, immutable" : "no-cache");
+    r.headers.emplace_back("Content-Security-Policy", kPageCsp);
+    assets.files_.emplace(path, std::move(r));
+  }
+  return assets;
+}
+
+const api::Response* WebAssets::find(const std::string& path) const {
+  const auto it = files_.find(path);
+  return it == files_.end() ? nullptr : &it->second;
+}
+
+fs::path default_web_dir() {
+  if (const char* env = std::getenv("METANODE_WEB_DIR"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed = exe.parent_path().parent_path() / "share" / "metanode" / "web";
+    if (fs::exists(installed / "index.html")) return installed;
+  }
+#ifdef METANODE_SOURCE_WEB_DIR
+  return METANODE_SOURCE_WEB_DIR;
+#else
+  return "web/dist";
+#endif
+}
+
+const std::vector<std::string>& ConsoleService::page_paths() {
+  // One line per page: its folder is web/src/pages/<name>/ (README, "A console page").
+  static const std::vector<std::string> pages = {"/", "/fleet", "/fleet/{node}"};
+  return pages;
+}
+
+ConsoleService::ConsoleService(FleetMonitor& fleet, WebAssets assets) : fleet_(fleet), assets_(std::move(assets)) {}
+
+std::string_view ConsoleService::description() const {
+  return "BPCI Enterprise: the control plane over a fleet of Metanode nodes, read from their public APIs, and the web "
+         "console. Heights and counters that are u64 on the chain are decimal strings.";
+}
+
+void ConsoleService::add_routes(api::Router& router) {
+  router.add("GET", "/v1/fleet", [this](const api::Request&) {
+    return api::Response{200, "application/json", fleet_.snapshot_json().dump(-1, ' ', false, json::error_handler_t::replace), {}};
+  });
+  router.add("GET", "/v1/fleet/nodes/{name}", [this](const api::Request& request) {
+    const json node = fleet_.node_json(request.params.at("name"));
+    if (node.is_null()) {
+      return api::error_response(404, "not_found", "no node named '" + request.params.at("name") + "' in the fleet");
+    }
+    return api::Response{200, "application/json", node.dump(-1, ' ', false, json::error_handler_t::replace), {}};
+  });
+  router.add("GET", "/v1/live", api::websocket_route());
+  for (const auto& page : page_paths()) {
+    router.add("GET", page, [this](const api::Request&) { return assets_.index(); });
+  }
+  router.add("GET", "/assets/{file}", [this](const api::Request& request) {
+    if (const api::Response* file = assets_.find(request.path)) return *file;
+    return api::error_response(404, "not_found", "no console asset " + request.path);
+  });
+  router.add("GET", "/favicon.svg", [this](const api::Request& request) {
+    if (const api::Response* file = assets_.find(request.path)) return *file;
+    return api::error_response(404, "not_found", "no favicon");
+  });
+}
+
+void ConsoleService::add_websockets(api::HttpServer& server) { server.add_websocket("/v1/live", live_); }
+
+void ConsoleService::publish() {
+  if (live_.subscribers() == 0) return;
+  live_.publish(fleet_.snapshot_json().dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+json ConsoleService::openapi_schemas() const {
+  const json str = {{"type", "string"}};
+  const json integer = {{"type", "integer"}};
+  json node = {{"type", "object"},
+               {"properties",
+                {{"name", str}, {"api", str}, {"up", {{"type", "boolean"}}}, {"error", str},
+                 {"checked_unix_ms", integer}, {"last_seen_unix_ms", integer}, {"down_since_unix_ms", integer},
+                 {"version", str}, {"height", str}, {"certified_height", str}, {"round", str}, {"peers", integer},
+                 {"txs_committed", str}, {"mempool_pending", integer}, {"consensus_failed", {{"type", "boolean"}}},
+                 {"leader", str}, {"last_commit_unix_ms", integer}, {"commit_latency_ms", integer},
+                 {"cpu_percent", {{"type", "number"}}}, {"rss_bytes", integer}}}};
+  json fleet = {{"type", "object"},
+                {"properties",
+                 {{"type", str}, {"chain_id", str}, {"genesis_digest", str}, {"consensus", str}, {"validators", integer},
+                  {"updated_unix_ms", integer}, {"nodes", {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/FleetNode"}}}}}}}};
+  return {{"FleetNode", node}, {"Fleet", fleet}};
+}
+
+json ConsoleService::openapi_paths() const {
+  return {
+      {"/v1/fleet",
+       {{"get",
+         {{"summary", "Every node of the fleet: up or down and why, height, round, leader, peers, version, commit age and "
+                      "latency, CPU and memory"},
+          {"responses", {{"200", json_ok("The fleet", {{"$ref", "#/components/schemas/Fleet"}})}}}}}}},
+      {"/v1/fleet/nodes/{name}",
+       {{"get",
+         {{"summary", "One node with its recent history (a sample a poll: height, commit latency, CPU)"},
+          {"parameters", json::array({{{"name", "name"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}})},
+          {"responses",
+           {{"200", json_ok("The node", {{"$ref", "#/components/schemas/FleetNode"}})},
+            {"404", services::openapi_error_response()}}}}}}},
+      {"/v1/live",
+       {{"get",
+         {{"summary", "WebSocket: the fleet (as GET /v1/fleet) once a poll interval"},
+          {"responses", {{"101", {{"description", "Switching to WebSocket"}}}}}}}}},
+  };
+}
+
+json ConsoleService::health() const {
+  return {{"status", "ok"}, {"chain_id", fleet_.genesis().chain_id}, {"nodes", fleet_.nodes().size()},
+          {"nodes_up", fleet_.nodes_up()}, {"console_files", assets_.size()}};
+}
+
+std::string ConsoleService::metrics_text() const {
+  std::ostringstream out;
+  out << "# HELP metanode_bpci_nodes Nodes in the fleet file.\n# TYPE metanode_bpci_nodes gauge\nmetanode_bpci_nodes "
+      << fleet_.nodes().size() << "\n# HELP metanode_bpci_nodes_up Nodes that answered the last poll on the fleet's chain.\n"
+      << "# TYPE metanode_bpci_nodes_up gauge\nmetanode_bpci_nodes_up " << fleet_.nodes_up() << "\n"
+      << "# HELP metanode_bpci_live_subscribers WebSocket subscribers of /v1/live.\n"
+      << "# TYPE metanode_bpci_live_subscribers gauge\nmetanode_bpci_live_subscribers " << live_.subscribers() << "\n";
+  return out.str();
+}
+
+api::cage::RouteTable console_route_table() {
+  using api::cage::Access;
+  api::cage::RouteTable t;
+  for (const char* route : {"/health", "/metrics", "/v1/openapi.json", "/v1/fleet", "/v1/fleet/nodes/{name}", "/v1/live",
+                            "/assets/{file}", "/favicon.svg"}) {
+    t.add("GET", route, Access::open());
+  }
+  for (const auto& page : ConsoleService::page_paths()) t.add("GET", page, Access::open());
+  return t;
+}
+
+core::Result<std::unique_ptr<Bpci>> Bpci::open(FleetConfig fleet, BpciOptions options) {
+  MN_TRY_ASSIGN(ledger::Genesis genesis, ledger::Genesis::load(fleet.genesis_file));
+  const fs::path web_dir = options.web_dir.empty() ? default_web_dir() : options.web_dir;
+  MN_TRY_ASSIGN(WebAssets assets, WebAssets::load(web_dir));
+  std::unique_ptr<Bpci> bpci(new Bpci());
+  bpci->options_ = options;
+  bpci->monitor_ = std::make_unique<FleetMonitor>(std::move(fleet), std::move(genesis),
+                                                  http_fetch(std::chrono::milliseconds(800)), options.poll_interval);
+  bpci->service_ = std::make_shared<ConsoleService>(*bpci->monitor_, std::move(assets));
+  api::cage::CagePolicy policy;
+  policy.sign_responses = false;  // BPCI holds no validator key; the nodes sign their own answers
+  bpci->cage_ = std::make_unique<api::cage::Cage>(
+      console_route_table(), [](const crypto::Address&) { return std::vector<std::string>{}; }, bpci->decisions_,
+      std::move(policy));
+  bpci->host_ = std::make_unique<services::ServiceHost>(bpci->io_, bpci->service_);
+  bpci->host_->use(bpci->cage_->middleware());
+  bpci->host_->add_metrics([cage = bpci->cage_.get()] { return cage->metrics_text(); });
+  return bpci;
+}
+
+Bpci::~Bpci() { stop(); }
+
+core::Status Bpci::start() {
+  MN_TRY(host_->listen(options_.listen_address, options_.port));
+  for (int i = 0; i < 2; ++i) {
+    io_threads_.emplace_back([this] {
+      auto guard = boost::asio::make_work_guard(io_);
+      io_.run();
+    });
+  }
+  monitor_->poll_all();  // the first page load sees the fleet at once
+  monitor_->start([service = service_] { service->publish(); });
+  return {};
+}
+
+void Bpci::stop() {
+  if (monitor_) monitor_->stop();
+  if (host_) host_->stop();
+  io_.stop();
+  for (auto& t : io_threads_) t.join();
+  io_threads_.clear();
+}
+
+}  // namespace metanode::bpci

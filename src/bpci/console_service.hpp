@@ -1,0 +1,97 @@
+// BPCI Enterprise on 8080: the control-plane API over the fleet (GET /v1/fleet, one node with its
+// history, a live WebSocket at /v1/live) and the web console (web/, built at set-up), served
+// behind the Cage like every listener. Bpci is the process: fleet monitor, HTTP server, Cage.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/cage/cage.hpp"
+#include "api/http/http_server.hpp"
+#include "bpci/fleet.hpp"
+#include "node/audit_log.hpp"
+#include "services/service.hpp"
+
+namespace metanode::bpci {
+
+// The console's built files (web/dist): index.html and assets/*, read once at start.
+class WebAssets {
+ public:
+  // kNotFound naming the directory and how to build it when index.html is missing.
+  static core::Result<WebAssets> load(const std::filesystem::path& dir);
+  // The file at `path` ("/assets/main-X.js"), if there is one.
+  const api::Response* find(const std::string& path) const;
+  const api::Response& index() const { return files_.at("/index.html"); }
+  std::size_t size() const { return files_.size(); }
+
+ private:
+  std::map<std::string, api::Response> files_;
+};
+
+// Where the console's files are when --web is not given: $METANODE_WEB_DIR, else next to the
+// binary (<bin>/../share/metanode/web), else the source tree's web/dist (a developer's build).
+std::filesystem::path default_web_dir();
+
+class ConsoleService final : public services::Service {
+ public:
+  // The console's page URLs (each answers index.html; the page's script draws it).
+  static const std::vector<std::string>& page_paths();
+
+  ConsoleService(FleetMonitor& fleet, WebAssets assets);
+
+  std::string_view name() const override { return "bpci"; }
+  std::uint16_t port_offset() const override { return 0; }  // BPCI has its own port (8080)
+  std::string_view description() const override;
+  void add_routes(api::Router& router) override;
+  void add_websockets(api::HttpServer& server) override;
+  nlohmann::json openapi_paths() const override;
+  nlohmann::json openapi_schemas() const override;
+  nlohmann::json health() const override;
+  std::string metrics_text() const override;
+
+  // Sends the fleet's snapshot to live subscribers (the monitor's tick).
+  void publish();
+
+ private:
+  FleetMonitor& fleet_;
+  WebAssets assets_;
+  api::EventHub live_;
+};
+
+// The Cage's table for BPCI's routes (every read is public: it is what the nodes publish).
+api::cage::RouteTable console_route_table();
+
+struct BpciOptions {
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: any free port
+  std::filesystem::path web_dir;  // empty: default_web_dir()
+  std::chrono::milliseconds poll_interval{1'000};
+};
+
+class Bpci {
+ public:
+  static core::Result<std::unique_ptr<Bpci>> open(FleetConfig fleet, BpciOptions options);
+  ~Bpci();
+  core::Status start();
+  void stop();
+  std::uint16_t port() const { return host_ ? host_->port() : 0; }
+  FleetMonitor& fleet() { return *monitor_; }
+
+ private:
+  Bpci() = default;
+  BpciOptions options_;
+  std::unique_ptr<FleetMonitor> monitor_;
+  std::shared_ptr<ConsoleService> service_;
+  node::RecentDecisions decisions_;
+  std::unique_ptr<api::cage::Cage> cage_;
+  boost::asio::io_context io_;
+  std::unique_ptr<services::ServiceHost> host_;
+  std::vector<std::thread> io_threads_;
+};
+
+}  // namespace metanode::bpci

@@ -1,0 +1,213 @@
+// BPCI against real nodes: the fleet file's checks, the Prometheus reader, and a Bpci process
+// (HTTP server behind the Cage, fleet monitor, console files) watching an in-process node, a node
+// of another chain and an address where nothing listens.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "api/http/http_client.hpp"
+#include "bpci/console_service.hpp"
+#include "crypto/mldsa.hpp"
+#include "modules/module_set.hpp"
+#include "node/node.hpp"
+#include "support/ports.hpp"
+#include "support/single_producer.hpp"
+
+namespace metanode::bpci {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+fs::path temp_dir(const std::string& name) {
+  std::string pattern = (fs::temp_directory_path() / ("metanode-" + name + "-XXXXXX")).string();
+  EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
+  return pattern;
+}
+
+void write(const fs::path& file, const std::string& text) {
+  fs::create_directories(file.parent_path());
+  std::ofstream(file) << text;
+}
+
+TEST(FleetConfig, ReadsAFleetFileAndNamesWhatIsWrongInABadOne) {
+  const fs::path dir = temp_dir("fleet-config");
+  write(dir / "fleet.toml", "genesis = \"g.json\"\n[[nodes]]\nname = \"a\"\napi = \"http://127.0.0.1:9001/\"\n"
+                            "[[nodes]]\nname = \"b\"\napi = \"http://10.0.0.2:9101\"\n");
+  auto fleet = FleetConfig::load(dir / "fleet.toml");
+  ASSERT_TRUE(fleet.ok()) << fleet.error().to_string();
+  EXPECT_EQ(fleet->genesis_file, dir / "g.json");
+  ASSERT_EQ(fleet->nodes.size(), 2u);
+  EXPECT_EQ(fleet->nodes[0].api, "http://127.0.0.1:9001");  // the trailing slash dropped
+  // What `metanode up` writes reads back the same.
+  write(dir / "again.toml", fleet->to_toml());
+  auto again = FleetConfig::load(dir / "again.toml");
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  EXPECT_EQ(again->nodes[1].name, "b");
+
+  const auto refused = [&](const std::string& text, const std::string& says) {
+    write(dir / "bad.toml", text);
+    auto bad = FleetConfig::load(dir / "bad.toml");
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_EQ(bad.error().code, core::ErrorCode::kInvalidArgument);
+    EXPECT_NE(bad.error().message.find(says), std::string::npos) << bad.error().message;
+  };
+  refused("[[nodes]]\nname = \"a\"\napi = \"http://h:1\"\n", "genesis");
+  refused("genesis = \"g.json\"\n", "no [[nodes]]");
+  refused("genesis = \"g.json\"\n[[nodes]]\nname = \"a\"\napi = \"http://h:1\"\n[[nodes]]\nname = \"a\"\napi = \"http://h:2\"\n",
+          "used twice");
+  refused("genesis = \"g.json\"\n[[nodes]]\nname = \"a\"\napi = \"ftp://h:1\"\n", "http://host:port");
+  refused("genesis = \"g.json\"\n[[nodes]]\napi = \"http://h:1\"\n", "name");
+  refused("genesis = [\n", "line");
+  fs::remove_all(dir);
+}
+
+TEST(Prometheus, ReadsValuesWithAndWithoutLabelsAndSkipsComments) {
+  const auto m = parse_prometheus(
+      "# HELP metanode_block_height Height.\n# TYPE metanode_block_height gauge\nmetanode_block_height 42\n"
+      "metanode_build_info{version=\"0.1.0\"} 1\nprocess_cpu_seconds_total 1.25\nbroken line\nnovalue \n");
+  EXPECT_EQ(m.at("metanode_block_height"), 42);
+  EXPECT_EQ(m.at("metanode_build_info{version=\"0.1.0\"}"), 1);
+  EXPECT_DOUBLE_EQ(m.at("process_cpu_seconds_total"), 1.25);
+  EXPECT_EQ(m.size(), 3u);
+}
+
+// A node in this process: single producer, ephemeral ports, the standard modules.
+struct TestNode {
+  ledger::Genesis genesis;
+  std::unique_ptr<node::Node> node;
+  std::unique_ptr<testing::SingleProducer> producer;
+
+  TestNode(const fs::path& dir, const std::string& chain_id, std::uint64_t seed) {
+    const crypto::KeyPair key = crypto::KeyPair::from_seed(crypto::Seed{static_cast<std::uint8_t>(seed)});
+    genesis.chain_id = chain_id;
+    genesis.genesis_time_unix_ms = 1'000;
+    genesis.validators.push_back({"v0", key.public_key(), crypto::MldsaKeyPair::generate().public_key()});
+    node::NodeConfig config;
+    config.config_dir = dir;
+    config.ephemeral_ports = true;
+    config.run_consensus = false;
+    config.block_interval_ms = 600'000;
+    config.http_threads = 1;
+    config.empty_blocks = true;
+    auto opened = node::Node::open(config, genesis, key);
+    EXPECT_TRUE(opened.ok()) << opened.error().to_string();
+    node = std::move(opened).value();
+    EXPECT_TRUE(node->start().ok());
+    producer = std::make_unique<testing::SingleProducer>(*node);
+  }
+  std::string api() const { return "http://127.0.0.1:" + std::to_string(node->ledger_port()); }
+};
+
+api::HttpReply get(std::uint16_t port, const std::string& target) {
+  auto reply = api::http_request("http://127.0.0.1:" + std::to_string(port), "GET", target);
+  EXPECT_TRUE(reply.ok()) << target;
+  return reply.ok() ? *reply : api::HttpReply{};
+}
+
+TEST(Bpci, ShowsEachNodeUpOrDownWithWhyAndServesTheConsoleBehindTheCage) {
+  const fs::path dir = temp_dir("bpci");
+  TestNode ours(dir / "ours", "fleet-test", 1);
+  TestNode other(dir / "other", "another-chain", 2);
+  ASSERT_TRUE(ours.genesis.save(dir / "genesis.json").ok());
+  write(dir / "web" / "index.html", "<!doctype html><title>console</title>");
+  write(dir / "web" / "assets" / "main-ABC.js", "console.log('hi')");
+
+  FleetConfig fleet;
+  fleet.genesis_file = dir / "genesis.json";
+  fleet.nodes = {{"ours", ours.api()}, {"other", other.api()},
+                 {"gone", "http://127.0.0.1:" + std::to_string(testing::PortPicker().single())}};
+  BpciOptions options;
+  options.port = 0;
+  options.web_dir = dir / "web";
+  options.poll_interval = std::chrono::milliseconds(200);
+  auto bpci = Bpci::open(fleet, options);
+  ASSERT_TRUE(bpci.ok()) << bpci.error().to_string();
+  ASSERT_TRUE((*bpci)->start().ok());
+  const std::uint16_t port = (*bpci)->port();
+
+  ASSERT_TRUE(ours.producer->produce_once().ok());
+  (*bpci)->fleet().poll_all();
+  api::HttpReply r = get(port, "/v1/fleet");
+  ASSERT_EQ(r.status, 200u) << r.body;
+  const json doc = json::parse(r.body);
+  EXPECT_EQ(doc["chain_id"], "fleet-test");
+  ASSERT_EQ(doc["nodes"].size(), 3u);
+  const json& up = doc["nodes"][0];
+  EXPECT_TRUE(up["up"].get<bool>()) << up.dump();
+  EXPECT_EQ(up["height"], "1");
+  EXPECT_EQ(up["version"], "0.1.0");
+  EXPECT_EQ(up["leader"], "v0");  // the proposer's key named from the genesis
+  EXPECT_GT(up["rss_bytes"].get<std::uint64_t>(), 0u);
+  EXPECT_GT(up["last_commit_unix_ms"].get<std::int64_t>(), 0);
+  EXPECT_FALSE(doc["nodes"][1]["up"].get<bool>());
+  EXPECT_NE(doc["nodes"][1]["error"].get<std::string>().find("another chain"), std::string::npos) << doc["nodes"][1];
+  EXPECT_FALSE(doc["nodes"][2]["up"].get<bool>());
+  EXPECT_EQ(doc["nodes"][2]["error"], "connection refused");
+  EXPECT_GT(doc["nodes"][2]["down_since_unix_ms"].get<std::int64_t>(), 0);
+
+  // One node with its history; an unknown one is a 404 with a code.
+  r = get(port, "/v1/fleet/nodes/ours");
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_GE(json::parse(r.body)["history"].size(), 1u);
+  r = get(port, "/v1/fleet/nodes/nobody");
+  EXPECT_EQ(r.status, 404u);
+  EXPECT_NE(r.body.find("not_found"), std::string::npos);
+
+  // Pages answer the app with a CSP that lets it run its own scripts; assets are cached for good.
+  r = get(port, "/fleet");
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_NE(r.body.find("<title>console</title>"), std::string::npos);
+  const auto csp = api::find_header(r.headers, "content-security-policy");
+  ASSERT_TRUE(csp.has_value());
+  EXPECT_NE(csp->find("script-src 'self'"), std::string::npos) << *csp;
+  r = get(port, "/assets/main-ABC.js");
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_NE(api::find_header(r.headers, "cache-control").value_or("").find("immutable"), std::string::npos);
+  EXPECT_EQ(get(port, "/assets/nothing.js").status, 404u);
+  // Every other answer keeps the strictest policy.
+  EXPECT_EQ(api::find_header(get(port, "/v1/fleet").headers, "content-security-policy"),
+            "default-src 'none'; frame-ancestors 'none'");
+  // Writes do not exist here: 405 through the Cage.
+  auto post = api::http_request("http://127.0.0.1:" + std::to_string(port), "POST", "/v1/fleet", "{}");
+  ASSERT_TRUE(post.ok());
+  EXPECT_GE(post->status, 400u);
+
+  r = get(port, "/health");
+  EXPECT_EQ(json::parse(r.body)["nodes_up"], 1);
+  r = get(port, "/metrics");
+  EXPECT_NE(r.body.find("metanode_bpci_nodes_up 1"), std::string::npos);
+  EXPECT_EQ(get(port, "/v1/openapi.json").status, 200u);
+
+  // A node that stops is shown down, and up again when it is back.
+  ours.producer.reset();
+  ours.node->stop();
+  (*bpci)->fleet().poll_all();
+  EXPECT_FALSE((*bpci)->fleet().nodes()[0].up);
+  (*bpci)->stop();
+  fs::remove_all(dir);
+}
+
+TEST(Bpci, RefusesToStartWithoutTheConsoleFilesAndSaysHowToBuildThem) {
+  const fs::path dir = temp_dir("bpci-noweb");
+  ledger::Genesis genesis;
+  genesis.chain_id = "fleet-test";
+  genesis.validators.push_back({"v0", crypto::KeyPair::generate().public_key(), crypto::MldsaKeyPair::generate().public_key()});
+  ASSERT_TRUE(genesis.save(dir / "genesis.json").ok());
+  FleetConfig fleet;
+  fleet.genesis_file = dir / "genesis.json";
+  fleet.nodes = {{"a", "http://127.0.0.1:1"}};
+  BpciOptions options;
+  options.port = 0;
+  options.web_dir = dir / "nothing";
+  auto bpci = Bpci::open(fleet, options);
+  ASSERT_FALSE(bpci.ok());
+  EXPECT_NE(bpci.error().message.find("npm run build"), std::string::npos) << bpci.error().message;
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace metanode::bpci

@@ -1,0 +1,69 @@
+// The console's shell: header (chain, live state, theme), navigation, and the page for the URL.
+// Each page is a folder under pages/ and one entry in PAGES; BPCI serves index.html at its URL
+// (src/bpci/console_service.cpp, page_paths).
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { FleetPage } from './pages/fleet/FleetPage.jsx';
+import { NodePage } from './pages/fleet/NodePage.jsx';
+import { useFleet } from './lib/fleet.js';
+import './styles.css';
+
+const PAGES = [
+  { path: '/fleet', title: 'Fleet', match: (p) => p === '/fleet' || p === '/', render: (nav) => <FleetPage navigate={nav} /> },
+  { path: '/fleet', title: null, match: (p) => p.startsWith('/fleet/'), render: (nav, p) => <NodePage navigate={nav} name={decodeURIComponent(p.slice('/fleet/'.length))} /> },
+];
+
+function useTheme() {
+  const [theme, setTheme] = useState(() => localStorage.getItem('metanode-theme') || 'auto');
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    localStorage.setItem('metanode-theme', theme);
+  }, [theme]);
+  const next = { auto: 'light', light: 'dark', dark: 'auto' };
+  return [theme, () => setTheme(next[theme] ?? 'auto')];
+}
+
+function App() {
+  const [path, setPath] = useState(location.pathname);
+  const [theme, cycleTheme] = useTheme();
+  const { fleet, connected } = useFleet();
+  useEffect(() => {
+    const onPop = () => setPath(location.pathname);
+    addEventListener('popstate', onPop);
+    return () => removeEventListener('popstate', onPop);
+  }, []);
+  const navigate = (to) => {
+    if (to !== location.pathname) history.pushState(null, '', to);
+    setPath(to);
+    window.scrollTo(0, 0);
+  };
+  const page = PAGES.find((p) => p.match(path));
+  useEffect(() => {
+    document.title = `${page?.title ?? 'Fleet'} · Metanode`;
+  }, [page]);
+  return (
+    <div class="shell">
+      <header class="top">
+        <a class="brand" href="/fleet" onClick={(e) => { e.preventDefault(); navigate('/fleet'); }}>
+          <span class="logo" aria-hidden="true">M</span> Metanode <span class="product">BPCI Enterprise</span>
+        </a>
+        <div class="top-right">
+          {fleet && <span class="chain" title={`genesis digest ${fleet.genesis_digest}`}>{fleet.chain_id}</span>}
+          <span class={`live ${connected ? 'on' : 'off'}`} data-testid="live" title={connected ? 'receiving live updates' : 'reconnecting'}>{connected ? 'live' : 'offline'}</span>
+          <button type="button" class="theme" onClick={cycleTheme} aria-label={`theme: ${theme} (change)`}>{theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'}</button>
+        </div>
+      </header>
+      <nav class="side" aria-label="Pages">
+        {PAGES.filter((p) => p.title).map((p) => (
+          <a key={p.path} href={p.path} aria-current={page === p || (page && page.path === p.path) ? 'page' : undefined}
+            onClick={(e) => { e.preventDefault(); navigate(p.path); }}>{p.title}</a>
+        ))}
+      </nav>
+      <main class="content">
+        {page ? page.render(navigate, path) : <div class="notice">No page at {path}. <a href="/fleet" onClick={(e) => { e.preventDefault(); navigate('/fleet'); }}>Go to the fleet</a>.</div>}
+      </main>
+    </div>
+  );
+}
+
+render(<App />, document.getElementById('app'));

@@ -1,0 +1,47 @@
+// One node: its figures and its recent history (height, commit latency, CPU) from BPCI's polls.
+import { useEffect, useState } from 'preact/hooks';
+import { getJson } from '../../lib/api.js';
+import { Chart } from '../../lib/Chart.jsx';
+import { useFleet, useNow } from '../../lib/fleet.js';
+import { ago, formatBytes, formatInt, formatMs, formatPercent, since } from '../../lib/format.js';
+
+export function NodePage({ name, navigate }) {
+  const { fleet } = useFleet();
+  const now = useNow();
+  const [node, setNode] = useState(null);
+  const [error, setError] = useState(null);
+  const tick = fleet?.updated_unix_ms;
+  useEffect(() => {
+    let cancelled = false;
+    getJson(`/v1/fleet/nodes/${encodeURIComponent(name)}`)
+      .then((n) => { if (!cancelled) { setNode(n); setError(null); } })
+      .catch((e) => { if (!cancelled) setError(e.message); });
+    return () => { cancelled = true; };
+  }, [name, tick]);
+  const back = <a href="/fleet" onClick={(e) => { e.preventDefault(); navigate('/fleet'); }}>← Fleet</a>;
+  if (error && !node) return <section>{back}<div class="notice error" role="alert">{error}</div></section>;
+  if (!node) return <section>{back}<div class="notice">Reading {name}…</div></section>;
+  const xs = node.history.map((s) => s.unix_ms / 1000);
+  const rows = [
+    ['Status', node.up ? 'up' : `down: ${node.error} ${since(node.down_since_unix_ms, now)}`],
+    ['API', node.api], ['Version', node.version || '–'], ['Height', formatInt(node.height)],
+    ['Certified height', formatInt(node.certified_height)], ['Round', formatInt(node.round)],
+    ['Last block proposed by', node.leader || '–'], ['Peers', node.peers],
+    ['Last commit', node.last_commit_unix_ms ? ago(node.last_commit_unix_ms, now) : '–'],
+    ['Commit latency', formatMs(node.commit_latency_ms)], ['Mempool', formatInt(node.mempool_pending)],
+    ['CPU', formatPercent(node.cpu_percent)], ['Memory', formatBytes(node.rss_bytes)],
+    ['Last seen', ago(node.last_seen_unix_ms, now)],
+  ];
+  return (
+    <section aria-labelledby="node-title">
+      {back}
+      <h1 id="node-title">{node.name} <span class={`status ${node.up ? 'up' : 'down'}`}>{node.up ? 'up' : 'down'}</span></h1>
+      <dl class="facts">{rows.map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v}</dd></div>)}</dl>
+      <div class="charts">
+        <Chart title="Height" series={['height']} data={[xs, node.history.map((s) => Number(s.height))]} />
+        <Chart title="Commit latency" series={['latency']} data={[xs, node.history.map((s) => s.commit_latency_ms)]} unit=" ms" />
+        <Chart title="CPU (of one core)" series={['cpu']} data={[xs, node.history.map((s) => s.cpu_percent)]} unit=" %" />
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,118 @@
+// The console's browser tests: a real 4-validator devnet (`metanode up`, with BPCI), Debian's
+// chromium driven headless by playwright-core, and every page's test (src/pages/*/*.browser.mjs).
+// Each page is screenshotted into --screenshots; any browser console error fails the run.
+//
+//   node tests/run.mjs --bin build/bin/metanode [--port-base 27000] [--screenshots build/screenshots]
+//                      [--chromium /usr/bin/chromium] [--only fleet]
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) =>
+  (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []));
+if (!args.bin) {
+  console.error('usage: node tests/run.mjs --bin METANODE [--port-base N] [--screenshots DIR] [--chromium PATH] [--only PAGE]');
+  process.exit(2);
+}
+const bin = resolve(args.bin);
+const portBase = Number(args['port-base'] ?? 27000);
+const consolePort = portBase + 80;
+const screenshots = resolve(args.screenshots ?? join(here, '..', '..', 'build', 'screenshots'));
+const chromiumPath = args.chromium ?? '/usr/bin/chromium';
+if (!existsSync(chromiumPath)) {
+  console.error(`browser tests: no chromium at ${chromiumPath} (scripts/setup.sh installs Debian's chromium)`);
+  process.exit(1);
+}
+mkdirSync(screenshots, { recursive: true });
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(what, condition, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try { if (await condition()) return; } catch (e) { last = e; }
+    await sleep(200);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (${last.message})` : ''}`);
+}
+
+// The devnet, with BPCI on port base + 80.
+const dir = mkdtempSync(join(tmpdir(), 'metanode-browser-'));
+const started = [];
+const up = spawn(bin, ['up', '--dir', join(dir, 'net'), '--validators', '4', '--consensus', args.consensus ?? 'ibft',
+  '--port-base', String(portBase), '--status-interval-ms', '5000', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+let upOutput = '';
+up.stdout.on('data', (d) => { upOutput += d; });
+up.stderr.on('data', (d) => { upOutput += d; });
+
+const devnet = {
+  dir: join(dir, 'net'),
+  consoleUrl: `http://127.0.0.1:${consolePort}`,
+  nodeConfig: (i) => join(dir, 'net', `node${i}`, 'config.toml'),
+  // The pid of validator i's process (the one `up` started, or a restarted one).
+  pidOf(i) {
+    const out = execFileSync('pgrep', ['-f', `node --config ${this.nodeConfig(i)}`], { encoding: 'utf8' }).trim();
+    return Number(out.split('\n')[0]);
+  },
+  kill(i) { process.kill(this.pidOf(i), 'SIGKILL'); },
+  restart(i) {
+    const child = spawn(bin, ['node', '--config', this.nodeConfig(i), '--log-level', 'warn'],
+      { stdio: 'ignore', detached: false });
+    started.push(child);
+    return child;
+  },
+};
+
+let browser;
+let failed = false;
+try {
+  await until('the console and 4 nodes up', async () => {
+    const health = await (await fetch(`${devnet.consoleUrl}/health`)).json();
+    return health.nodes_up === 4;
+  }, 60000);
+  browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  const pagesDir = join(here, '..', 'src', 'pages');
+  const tests = readdirSync(pagesDir).flatMap((page) => readdirSync(join(pagesDir, page))
+    .filter((f) => f.endsWith('.browser.mjs')).map((f) => ({ page, file: join(pagesDir, page, f) })))
+    .filter((t) => !args.only || t.page === args.only);
+  for (const test of tests) {
+    const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
+    page.on('pageerror', (err) => errors.push(String(err)));
+    const ctx = {
+      page, devnet, until, sleep,
+      url: (path) => `${devnet.consoleUrl}${path}`,
+      screenshot: (name) => page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true }),
+      log: (line) => console.log(`  ${line}`),
+    };
+    console.log(`page ${test.page}`);
+    const { default: run } = await import(pathToFileURL(test.file).href);
+    try {
+      await run(ctx);
+      if (errors.length) throw new Error(`browser console errors:\n    ${errors.join('\n    ')}`);
+      console.log(`ok   ${test.page}`);
+    } catch (e) {
+      failed = true;
+      console.error(`FAIL ${test.page}: ${e.message}`);
+      await page.screenshot({ path: join(screenshots, `${test.page}-failure.png`), fullPage: true }).catch(() => {});
+    }
+    await context.close();
+  }
+} catch (e) {
+  failed = true;
+  console.error(`FAIL: ${e.message}\n--- metanode up ---\n${upOutput}`);
+} finally {
+  await browser?.close();
+  for (const child of started) child.kill('SIGTERM');
+  up.kill('SIGINT');
+  await new Promise((r) => { up.once('exit', r); setTimeout(r, 20000); });
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(failed ? 'browser tests failed' : `browser tests passed; screenshots in ${screenshots}`);
+process.exit(failed ? 1 : 0);
