@@ -8,6 +8,8 @@
 #include <iterator>
 #include <sstream>
 
+#include "api/http/http_client.hpp"
+
 namespace metanode::bpci {
 namespace {
 
@@ -81,15 +83,54 @@ fs::path default_web_dir() {
 
 const std::vector<std::string>& ConsoleService::page_paths() {
   // One line per page: its folder is web/src/pages/<name>/ (README, "A console page").
-  static const std::vector<std::string> pages = {"/", "/fleet", "/fleet/{node}"};
+  static const std::vector<std::string> pages = {"/", "/fleet", "/fleet/{node}", "/blocks", "/blocks/{height}", "/txs/{hash}"};
   return pages;
 }
 
-ConsoleService::ConsoleService(FleetMonitor& fleet, WebAssets assets) : fleet_(fleet), assets_(std::move(assets)) {}
+ConsoleService::ConsoleService(FleetMonitor& fleet, WebAssets assets)
+    : fleet_(fleet), assets_(std::move(assets)), genesis_text_(fleet.genesis().to_json()) {}
+
+const std::vector<std::string>& ConsoleService::chain_routes() {
+  static const std::vector<std::string> routes = {
+      "/blocks/{height}", "/txs/{hash}", "/accounts/{address}", "/state/{module}/{key}", "/mempool",
+      "/gov/roles", "/gov/roles/{address}", "/gov/proposals", "/gov/proposals/{id}"};
+  return routes;
+}
+
+api::Response ConsoleService::proxy(const api::Request& request) const {
+  const std::string target = "/v1" + request.path.substr(std::string_view("/v1/chain").size());
+  std::string query;
+  std::optional<std::string> wanted = request.query_param("node");
+  // The node's own query, without BPCI's `node` parameter.
+  for (std::size_t at = 0; at < request.query.size();) {
+    std::size_t end = request.query.find('&', at);
+    if (end == std::string::npos) end = request.query.size();
+    const std::string part = request.query.substr(at, end - at);
+    if (!part.empty() && part.rfind("node=", 0) != 0) query += (query.empty() ? "" : "&") + part;
+    at = end + 1;
+  }
+  const std::string full = query.empty() ? target : target + "?" + query;
+  std::string tried;
+  for (const NodeView& node : fleet_.nodes()) {
+    if (wanted ? node.name != *wanted : !node.up) continue;
+    auto reply = api::http_request(node.api, "GET", full, "", "application/json", std::chrono::milliseconds(3'000));
+    if (!reply.ok()) {
+      tried += (tried.empty() ? "" : ", ") + node.name + " (" + reply.error().message + ")";
+      continue;
+    }
+    api::Response r{reply->status, api::find_header(reply->headers, "content-type").value_or("application/json"),
+                    std::move(reply->body), {}};
+    r.headers.emplace_back("Metanode-Node", node.name);  // which node answered
+    return r;
+  }
+  if (wanted && tried.empty()) return api::error_response(404, "not_found", "no node named '" + *wanted + "' in the fleet");
+  return api::error_response(503, "no_node_up",
+                             tried.empty() ? "no node of the fleet is up" : "no node answered: " + tried);
+}
 
 std::string_view ConsoleService::description() const {
   return "BPCI Enterprise: the control plane over a fleet of Metanode nodes, read from their public APIs, and the web "
-         "console. Heights and counters that are u64 on the chain are decimal strings.";
+         "console.";
 }
 
 void ConsoleService::add_routes(api::Router& router) {
@@ -104,6 +145,12 @@ void ConsoleService::add_routes(api::Router& router) {
     return api::Response{200, "application/json", node.dump(-1, ' ', false, json::error_handler_t::replace), {}};
   });
   router.add("GET", "/v1/live", api::websocket_route());
+  router.add("GET", "/v1/genesis", [this](const api::Request&) {
+    return api::Response{200, "application/json", genesis_text_, {}};
+  });
+  for (const auto& route : chain_routes()) {
+    router.add("GET", "/v1/chain" + route, [this](const api::Request& request) { return proxy(request); });
+  }
   for (const auto& page : page_paths()) {
     router.add("GET", page, [this](const api::Request&) { return assets_.index(); });
   }
@@ -131,8 +178,8 @@ json ConsoleService::openapi_schemas() const {
                {"properties",
                 {{"name", str}, {"api", str}, {"up", {{"type", "boolean"}}}, {"error", str},
                  {"checked_unix_ms", integer}, {"last_seen_unix_ms", integer}, {"down_since_unix_ms", integer},
-                 {"version", str}, {"height", str}, {"certified_height", str}, {"round", str}, {"peers", integer},
-                 {"txs_committed", str}, {"mempool_pending", integer}, {"consensus_failed", {{"type", "boolean"}}},
+                 {"version", str}, {"height", integer}, {"certified_height", integer}, {"round", integer}, {"peers", integer},
+                 {"txs_committed", integer}, {"mempool_pending", integer}, {"consensus_failed", {{"type", "boolean"}}},
                  {"leader", str}, {"last_commit_unix_ms", integer}, {"commit_latency_ms", integer},
                  {"cpu_percent", {{"type", "number"}}}, {"rss_bytes", integer}}}};
   json fleet = {{"type", "object"},
@@ -156,6 +203,20 @@ json ConsoleService::openapi_paths() const {
           {"responses",
            {{"200", json_ok("The node", {{"$ref", "#/components/schemas/FleetNode"}})},
             {"404", services::openapi_error_response()}}}}}}},
+      {"/v1/genesis",
+       {{"get",
+         {{"summary", "The fleet's genesis in its canonical form: BLAKE3-derive-key(\"metanode/v1/genesis\", these bytes) is "
+                      "the genesis digest every signature of the chain is bound to"},
+          {"responses", {{"200", {{"description", "genesis.json"}}}}}}}}},
+      {"/v1/chain/{route}",
+       {{"get",
+         {{"summary", "The nodes' public chain routes (blocks/{height}, txs/{hash}, accounts/{address}, "
+                      "state/{module}/{key}, mempool, gov/...), answered by the first node that is up or by ?node=NAME, "
+                      "as that node answered (its name in Metanode-Node). 503 no_node_up when none answers."},
+          {"parameters", json::array({{{"name", "route"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}},
+                                      {{"name", "node"}, {"in", "query"}, {"required", false}, {"schema", {{"type", "string"}}}}})},
+          {"responses", {{"200", {{"description", "The node's answer (see the node's OpenAPI document)"}}},
+                         {"503", services::openapi_error_response()}}}}}}},
       {"/v1/live",
        {{"get",
          {{"summary", "WebSocket: the fleet (as GET /v1/fleet) once a poll interval"},
@@ -182,9 +243,10 @@ api::cage::RouteTable console_route_table() {
   using api::cage::Access;
   api::cage::RouteTable t;
   for (const char* route : {"/health", "/metrics", "/v1/openapi.json", "/v1/fleet", "/v1/fleet/nodes/{name}", "/v1/live",
-                            "/assets/{file}", "/favicon.svg"}) {
+                            "/assets/{file}", "/favicon.svg", "/v1/genesis"}) {
     t.add("GET", route, Access::open());
   }
+  for (const auto& route : ConsoleService::chain_routes()) t.add("GET", "/v1/chain" + route, Access::open());
   for (const auto& page : ConsoleService::page_paths()) t.add("GET", page, Access::open());
   return t;
 }

@@ -57,9 +57,17 @@ class ConsoleService final : public services::Service {
   // Sends the fleet's snapshot to live subscribers (the monitor's tick).
   void publish();
 
+  // The nodes' public chain routes BPCI answers under /v1/chain (from the first node that is up,
+  // or ?node=NAME): the console's pages read the chain through them.
+  static const std::vector<std::string>& chain_routes();
+
  private:
+  // GET /v1/chain/<path>: the same GET on a node, answered as the node answered it.
+  api::Response proxy(const api::Request& request) const;
+
   FleetMonitor& fleet_;
   WebAssets assets_;
+  std::string genesis_text_;  // the genesis in its canonical form (what its digest is over)
   api::EventHub live_;
 };
 

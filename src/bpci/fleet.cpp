@@ -124,12 +124,12 @@ json to_json(const NodeView& v) {
           {"last_seen_unix_ms", v.last_seen_unix_ms},
           {"down_since_unix_ms", v.down_since_unix_ms},
           {"version", v.version},
-          // Heights are u64 on the chain: decimal strings, as every Metanode API writes them.
-          {"height", std::to_string(v.height)},
-          {"certified_height", std::to_string(v.certified_height)},
-          {"round", std::to_string(v.round)},
+          // Heights, rounds and counters are numbers, as in the nodes' API (amounts are strings there).
+          {"height", v.height},
+          {"certified_height", v.certified_height},
+          {"round", v.round},
           {"peers", v.peers},
-          {"txs_committed", std::to_string(v.txs_committed)},
+          {"txs_committed", v.txs_committed},
           {"mempool_pending", v.mempool_pending},
           {"consensus_failed", v.consensus_failed},
           {"leader", v.leader},
@@ -295,7 +295,7 @@ json FleetMonitor::node_json(std::string_view name) const {
     json out = to_json(views_[i]);
     json samples = json::array();
     for (const auto& s : history_[i]) {
-      samples.push_back({{"unix_ms", s.unix_ms}, {"height", std::to_string(s.height)},
+      samples.push_back({{"unix_ms", s.unix_ms}, {"height", s.height},
                          {"commit_latency_ms", s.commit_latency_ms}, {"cpu_percent", std::round(s.cpu_percent * 10) / 10}});
     }
     out["history"] = std::move(samples);

@@ -5,12 +5,18 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { FleetPage } from './pages/fleet/FleetPage.jsx';
 import { NodePage } from './pages/fleet/NodePage.jsx';
+import { BlocksPage } from './pages/blocks/BlocksPage.jsx';
+import { BlockPage } from './pages/blocks/BlockPage.jsx';
+import { TxPage } from './pages/blocks/TxPage.jsx';
 import { useFleet } from './lib/fleet.js';
 import './styles.css';
 
 const PAGES = [
   { path: '/fleet', title: 'Fleet', match: (p) => p === '/fleet' || p === '/', render: (nav) => <FleetPage navigate={nav} /> },
   { path: '/fleet', title: null, match: (p) => p.startsWith('/fleet/'), render: (nav, p) => <NodePage navigate={nav} name={decodeURIComponent(p.slice('/fleet/'.length))} /> },
+  { path: '/blocks', title: 'Blocks', match: (p) => p === '/blocks', render: (nav) => <BlocksPage navigate={nav} /> },
+  { path: '/blocks', title: null, match: (p) => /^\/blocks\/\d+$/.test(p), render: (nav, p) => <BlockPage navigate={nav} height={Number(p.slice('/blocks/'.length))} /> },
+  { path: '/blocks', title: null, match: (p) => /^\/txs\/[0-9a-f]{64}$/.test(p), render: (nav, p) => <TxPage navigate={nav} hash={p.slice('/txs/'.length)} /> },
 ];
 
 function useTheme() {
@@ -55,7 +61,7 @@ function App() {
       </header>
       <nav class="side" aria-label="Pages">
         {PAGES.filter((p) => p.title).map((p) => (
-          <a key={p.path} href={p.path} aria-current={page === p || (page && page.path === p.path) ? 'page' : undefined}
+          <a key={p.path} href={p.path} aria-current={page && page.path === p.path ? 'page' : undefined}
             onClick={(e) => { e.preventDefault(); navigate(p.path); }}>{p.title}</a>
         ))}
       </nav>

@@ -59,6 +59,9 @@ const devnet = {
     return Number(out.split('\n')[0]);
   },
   kill(i) { process.kill(this.pidOf(i), 'SIGKILL'); },
+  // Runs the metanode CLI (e.g. ['tx', 'transfer', ...]); its standard output.
+  cli(cliArgs) { return execFileSync(bin, cliArgs, { encoding: 'utf8', timeout: 60000 }); },
+  home: (i) => join(dir, 'net', `node${i}`),
   restart(i) {
     const child = spawn(bin, ['node', '--config', this.nodeConfig(i), '--log-level', 'warn'],
       { stdio: 'ignore', detached: false });

@@ -138,7 +138,7 @@ TEST(Bpci, ShowsEachNodeUpOrDownWithWhyAndServesTheConsoleBehindTheCage) {
   ASSERT_EQ(doc["nodes"].size(), 3u);
   const json& up = doc["nodes"][0];
   EXPECT_TRUE(up["up"].get<bool>()) << up.dump();
-  EXPECT_EQ(up["height"], "1");
+  EXPECT_EQ(up["height"], 1);
   EXPECT_EQ(up["version"], "0.1.0");
   EXPECT_EQ(up["leader"], "v0");  // the proposer's key named from the genesis
   EXPECT_GT(up["rss_bytes"].get<std::uint64_t>(), 0u);
@@ -175,6 +175,22 @@ TEST(Bpci, ShowsEachNodeUpOrDownWithWhyAndServesTheConsoleBehindTheCage) {
   auto post = api::http_request("http://127.0.0.1:" + std::to_string(port), "POST", "/v1/fleet", "{}");
   ASSERT_TRUE(post.ok());
   EXPECT_GE(post->status, 400u);
+
+  // The chain through BPCI: the first node up answers (named in Metanode-Node), or the one asked.
+  r = get(port, "/v1/chain/blocks/1");
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(api::find_header(r.headers, "metanode-node"), "ours");
+  EXPECT_EQ(json::parse(r.body)["header"]["height"], 1);  // heights are numbers (amounts and fees are strings)
+  r = get(port, "/v1/chain/blocks/1?node=other");
+  EXPECT_EQ(api::find_header(r.headers, "metanode-node"), "other");  // asked for by name: answered, whatever its chain
+  r = get(port, "/v1/chain/blocks/1?node=gone");
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_NE(r.body.find("no_node_up"), std::string::npos);
+  EXPECT_EQ(get(port, "/v1/chain/blocks/1?node=nobody").status, 404u);
+  // The genesis in its canonical form: its digest is the chain's.
+  r = get(port, "/v1/genesis");
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(core::hash(core::Domain::Genesis, core::as_bytes(r.body)), ours.genesis.digest());
 
   r = get(port, "/health");
   EXPECT_EQ(json::parse(r.body)["nodes_up"], 1);

@@ -27,15 +27,15 @@ export function FleetPage({ navigate }) {
   if (error && !fleet) return <div class="notice error" role="alert">Cannot read the fleet: {error}</div>;
   if (!fleet) return <div class="notice">Reading the fleet…</div>;
   const up = fleet.nodes.filter((n) => n.up).length;
-  const top = fleet.nodes.reduce((max, n) => (n.up && BigInt(n.height) > max ? BigInt(n.height) : max), 0n);
-  const committed = fleet.nodes.reduce((max, n) => (BigInt(n.txs_committed) > max ? BigInt(n.txs_committed) : max), 0n);
+  const top = fleet.nodes.reduce((max, n) => (n.up ? Math.max(max, n.height) : max), 0);
+  const committed = fleet.nodes.reduce((max, n) => Math.max(max, n.txs_committed), 0);
   return (
     <section aria-labelledby="fleet-title">
       <h1 id="fleet-title">Fleet</h1>
       <div class="cards">
         <div class="card"><span class="label">Nodes up</span><span class="value" data-testid="nodes-up">{up} / {fleet.nodes.length}</span></div>
-        <div class="card"><span class="label">Height</span><span class="value">{formatInt(top.toString())}</span></div>
-        <div class="card"><span class="label">Transactions committed</span><span class="value">{formatInt(committed.toString())}</span></div>
+        <div class="card"><span class="label">Height</span><span class="value">{formatInt(top)}</span></div>
+        <div class="card"><span class="label">Transactions committed</span><span class="value">{formatInt(committed)}</span></div>
         <div class="card"><span class="label">Consensus</span><span class="value">{fleet.consensus === 'hotstuff' ? 'HotStuff' : 'IBFT'} · {fleet.validators} validators</span></div>
       </div>
       <div class="table-wrap">

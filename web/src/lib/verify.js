@@ -1,0 +1,208 @@
+// Light-client checks with only the genesis: a block's certificate (a quorum of the genesis
+// validators signed its header), a transaction's inclusion and receipt, and a state entry's proof
+// against a signed header. Written from the documented formats (README, OpenAPI, the src/*/*.hpp
+// comments) with @noble's BLAKE3 and Ed25519 only: none of the node's code runs here, and none of
+// its JSON interpretation is trusted (every check decodes the canonical bytes in "encoded").
+// Used by the console (the transaction page) and by tests/interop/light_client.mjs.
+import { blake3 } from '@noble/hashes/blake3';
+import { ed25519 } from '@noble/curves/ed25519';
+
+// ---- encoding ------------------------------------------------------------------------------
+const te = new TextEncoder();
+export const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+export const unhex = (s) => {
+  if (typeof s !== 'string' || !/^([0-9a-f]{2})*$/.test(s)) throw new Error(`not hex: ${String(s).slice(0, 40)}`);
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
+  return out;
+};
+const concat = (...parts) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+};
+const u32le = (n) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, n, true); return b; };
+const u64le = (n) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(n), true); return b; };
+const equal = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+// Every hash is BLAKE3 in derive-key mode with the context "metanode/v1/<domain>".
+export const H = (domain, ...parts) => blake3(concat(...parts), { context: te.encode(`metanode/v1/${domain}`) });
+
+class Reader {
+  constructor(bytes) { this.b = bytes; this.at = 0; this.v = new DataView(bytes.buffer, bytes.byteOffset, bytes.length); }
+  need(n) { if (this.at + n > this.b.length) throw new Error('truncated'); }
+  u8() { this.need(1); return this.b[this.at++]; }
+  u16() { this.need(2); const x = this.v.getUint16(this.at, true); this.at += 2; return x; }
+  u32() { this.need(4); const x = this.v.getUint32(this.at, true); this.at += 4; return x; }
+  u64() { this.need(8); const x = this.v.getBigUint64(this.at, true); this.at += 8; return x; }
+  fixed(n) { this.need(n); const x = this.b.slice(this.at, this.at + n); this.at += n; return x; }
+  bytes() { return this.fixed(this.u32()); }
+  vec(item) { const n = this.u32(); if (n > 1 << 16) throw new Error('vector too long'); return Array.from({ length: n }, () => item(this)); }
+  end() { if (this.at !== this.b.length) throw new Error('trailing bytes'); }
+}
+
+const decodeHeader = (bytes) => {
+  const r = new Reader(bytes);
+  const h = {
+    height: r.u64(), parent: r.fixed(32), timestamp: r.u64(), proposer: r.fixed(32), txRoot: r.fixed(32),
+    receiptsRoot: r.fixed(32), stateRoot: r.fixed(32), validatorSetHash: r.fixed(32), baseFee: r.u64(), txCount: r.u32(),
+  };
+  r.end();
+  return h;
+};
+const decodeCertificate = (bytes) => {
+  const r = new Reader(bytes);
+  const c = { height: r.u64(), blockHash: r.fixed(32), signatures: r.vec((x) => ({ signer: x.fixed(32), signature: x.fixed(64) })) };
+  r.end();
+  return c;
+};
+const decodeInclusionProof = (bytes) => {
+  const r = new Reader(bytes);
+  const p = { index: r.u64(), treeSize: r.u64(), path: r.vec((x) => x.fixed(32)) };
+  r.end();
+  return p;
+};
+const decodeSmtProof = (bytes) => {
+  const r = new Reader(bytes);
+  const leaf = r.u8() ? { key: r.fixed(32), valueHash: r.fixed(32) } : null;
+  const p = { leaf, siblings: r.vec((x) => x.fixed(32)) };
+  r.end();
+  return p;
+};
+
+// RFC 9162 section 2.1.3.2, with the tree size bound to the header's transaction count.
+function verifyInclusion(leafData, proof, root, header) {
+  if (BigInt(header.txCount) !== proof.treeSize) throw new Error('proof is for another tree size');
+  if (proof.index >= proof.treeSize) throw new Error('index beyond the tree');
+  let fn = proof.index;
+  let sn = proof.treeSize - 1n;
+  let r = H('merkle-leaf', leafData);
+  for (const p of proof.path) {
+    if (sn === 0n) throw new Error('path too long');
+    if ((fn & 1n) === 1n || fn === sn) {
+      r = H('merkle-node', p, r);
+      while ((fn & 1n) === 0n && fn !== 0n) { fn >>= 1n; sn >>= 1n; }
+    } else {
+      r = H('merkle-node', r, p);
+    }
+    fn >>= 1n; sn >>= 1n;
+  }
+  if (sn !== 0n) throw new Error('path too short');
+  if (!equal(r, root)) throw new Error('inclusion proof leads to another root');
+}
+
+// The checks for the chain of `genesisBytes` (the genesis file in its canonical form, as metanode
+// writes it: its digest is over these bytes).
+export function lightClient(genesisBytes) {
+  const genesis = JSON.parse(new TextDecoder().decode(genesisBytes));
+  const genesisDigest = H('genesis', genesisBytes);
+  const validators = genesis.validators.map((v) => ({ name: v.name, ed25519: unhex(v.ed25519_public_key), mldsa: unhex(v.mldsa65_public_key) }));
+  const validatorSetHash = H('validator-set', u32le(validators.length),
+    ...validators.flatMap((v) => [u32le(te.encode(v.name).length), te.encode(v.name), v.ed25519, v.mldsa]));
+  const quorum = Math.floor((2 * validators.length) / 3) + 1;
+
+  // A header is trusted when a quorum of distinct genesis validators signed
+  // H(vote, genesis digest || u64le(height) || header hash).
+  function verifyHeader(block) {
+    const headerBytes = unhex(block.header.encoded);
+    const header = decodeHeader(headerBytes);
+    const headerHash = H('block-header', headerBytes);
+    if (!block.certificate) throw new Error('no certificate yet');
+    const cert = decodeCertificate(unhex(block.certificate.encoded));
+    if (cert.height !== header.height) throw new Error('certificate for another height');
+    if (!equal(cert.blockHash, headerHash)) throw new Error('certificate names another header');
+    if (!equal(header.validatorSetHash, validatorSetHash)) throw new Error("header's validator set is not the genesis's");
+    const digest = H('vote', genesisDigest, u64le(header.height), headerHash);
+    const seen = new Set();
+    for (const s of cert.signatures) {
+      const key = hex(s.signer);
+      if (!validators.some((v) => hex(v.ed25519) === key)) throw new Error(`signer ${key.slice(0, 16)}… is not a genesis validator`);
+      if (seen.has(key)) throw new Error(`signer ${key.slice(0, 16)}… counted twice`);
+      if (!ed25519.verify(s.signature, digest, s.signer)) throw new Error(`signature of ${key.slice(0, 16)}… does not verify`);
+      seen.add(key);
+    }
+    if (seen.size < quorum) throw new Error(`${seen.size} signatures, quorum is ${quorum}`);
+    return { header, headerHash, signers: seen.size };
+  }
+
+  // GET /v1/txs/{hash}'s answer: the transaction's hash and signature, its inclusion and its
+  // receipt's, against a certified header.
+  function verifyTx(answer, txHashHex) {
+    const txHash = unhex(txHashHex);
+    const { header, signers } = verifyHeader(answer.block);
+    const bytes = unhex(answer.tx.encoded);
+    const r = new Reader(bytes);
+    r.bytes();  // chain id
+    if (r.u8() !== 0) throw new Error('this verifier handles single-key senders');
+    const senderKey = r.fixed(32);
+    r.u64(); r.u64(); r.u64(); r.bytes(); r.bytes(); r.bytes(); r.bytes();  // nonce, max fee, bid, module, kind, data, memo
+    const body = bytes.slice(0, r.at);
+    const signature = r.fixed(64);
+    r.end();
+    const hash = H('tx', body);
+    if (!equal(hash, txHash)) throw new Error('the transaction has another hash');
+    // The sender signed for this chain: H(tx-signature, genesis digest || transaction hash).
+    if (!ed25519.verify(signature, H('tx-signature', genesisDigest, hash), senderKey)) {
+      throw new Error("the sender's signature does not verify for this genesis");
+    }
+    const proof = decodeInclusionProof(unhex(answer.inclusion_proof.encoded));
+    verifyInclusion(hash, proof, header.txRoot, header);
+
+    // The receipt tree commits to the receipt without its message (the code is the outcome).
+    const receiptBytes = unhex(answer.receipt.encoded);
+    const rr = new Reader(receiptBytes);
+    const receiptTx = rr.fixed(32);
+    const status = rr.u8();
+    rr.u64(); rr.u16();
+    const beforeMessage = rr.at;
+    rr.bytes();
+    const afterMessage = rr.at;
+    rr.vec((x) => { x.bytes(); x.bytes(); x.bytes(); });
+    rr.end();
+    if (!equal(receiptTx, txHash)) throw new Error('the receipt is for another transaction');
+    const committed = concat(receiptBytes.slice(0, beforeMessage), receiptBytes.slice(afterMessage));
+    const receiptProof = decodeInclusionProof(unhex(answer.receipt_proof.encoded));
+    if (receiptProof.index !== proof.index) throw new Error('the receipt proof is for another position');
+    verifyInclusion(H('receipt', committed), receiptProof, header.receiptsRoot, header);
+    return { header, signers, senderKey, status: status === 0 ? 'success' : 'failed' };
+  }
+
+  // GET /v1/accounts/{address}'s answer for the account of `ed25519Key` (a single-key sender),
+  // against its certified header.
+  function verifyAccount(answer, ed25519Key) {
+    const { header } = verifyHeader(answer.block);
+    const address = H('address', Uint8Array.of(0), ed25519Key);
+    const treeKey = H('state-key', u32le(4), te.encode('bank'), u32le(32), address);
+    const value = answer.value === null ? null : unhex(answer.value);
+    const proof = decodeSmtProof(unhex(answer.proof.encoded));
+    const bit = (key, d) => (key[d >> 3] >> (7 - (d & 7))) & 1;
+    let current = H('state-node');
+    if (value !== null) {
+      if (!proof.leaf || !equal(proof.leaf.key, treeKey)) throw new Error("the proof shows another key's leaf");
+      if (!equal(proof.leaf.valueHash, H('state-leaf', value))) throw new Error('the value is not the proven one');
+      current = H('state-leaf', treeKey, proof.leaf.valueHash);
+    } else if (proof.leaf) {
+      if (equal(proof.leaf.key, treeKey)) throw new Error('claimed absent, proven present');
+      for (let d = 0; d < proof.siblings.length; d++) {
+        if (bit(proof.leaf.key, d) !== bit(treeKey, d)) throw new Error("the other leaf is off the key's path");
+      }
+      current = H('state-leaf', proof.leaf.key, proof.leaf.valueHash);
+    }
+    for (let d = proof.siblings.length - 1; d >= 0; d--) {
+      const s = proof.siblings[d];
+      current = bit(treeKey, d) ? H('state-node', s, current) : H('state-node', current, s);
+    }
+    if (!equal(current, header.stateRoot)) throw new Error('the state proof leads to another root');
+    if (value === null) return { balance: 0n, nonce: 0n, height: header.height };
+    const r = new Reader(value);
+    const account = { balance: r.u64(), nonce: r.u64(), height: header.height };
+    r.end();
+    if (BigInt(answer.balance) !== account.balance || BigInt(answer.nonce) !== account.nonce) {
+      throw new Error("the answer's balance or nonce is not the proven record's");
+    }
+    return account;
+  }
+
+  return { genesis, genesisDigest: hex(genesisDigest), validators, quorum, verifyHeader, verifyTx, verifyAccount };
+}
