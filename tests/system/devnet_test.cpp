@@ -67,7 +67,10 @@ class DevnetTest : public ::testing::Test {
 
   std::vector<std::string> up_args(std::size_t validators) const {
     return {METANODE_BINARY, "up",          "--validators", std::to_string(validators), "--dir", (dir_ / "net").string(),
-            "--port-base",   std::to_string(base_), "--status-interval-ms", "200", "--log-level", "info"};
+            "--port-base",   std::to_string(base_), "--status-interval-ms", "200", "--log-level", "info",
+            // The console would take port base + 80, which the port picker does not reserve (the
+            // browser test runs `up` with it).
+            "--no-console"};
   }
 
   // Runs `up` until every node reports a height past `beyond` and the status line shows all
