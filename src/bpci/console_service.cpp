@@ -83,7 +83,8 @@ fs::path default_web_dir() {
 
 const std::vector<std::string>& ConsoleService::page_paths() {
   // One line per page: its folder is web/src/pages/<name>/ (README, "A console page").
-  static const std::vector<std::string> pages = {"/", "/fleet", "/fleet/{node}", "/blocks", "/blocks/{height}", "/txs/{hash}"};
+  static const std::vector<std::string> pages = {"/",       "/fleet", "/fleet/{node}", "/blocks", "/blocks/{height}",
+                                                 "/txs/{hash}", "/mempool", "/consensus"};
   return pages;
 }
 
@@ -178,7 +179,8 @@ json ConsoleService::openapi_schemas() const {
                {"properties",
                 {{"name", str}, {"api", str}, {"up", {{"type", "boolean"}}}, {"error", str},
                  {"checked_unix_ms", integer}, {"last_seen_unix_ms", integer}, {"down_since_unix_ms", integer},
-                 {"version", str}, {"height", integer}, {"certified_height", integer}, {"round", integer}, {"peers", integer},
+                 {"version", str}, {"height", integer}, {"certified_height", integer}, {"round", integer},
+                 {"rounds_timed_out", integer}, {"base_fee", str}, {"peers", integer},
                  {"txs_committed", integer}, {"mempool_pending", integer}, {"consensus_failed", {{"type", "boolean"}}},
                  {"leader", str}, {"last_commit_unix_ms", integer}, {"commit_latency_ms", integer},
                  {"cpu_percent", {{"type", "number"}}}, {"rss_bytes", integer}}}};

@@ -128,6 +128,8 @@ json to_json(const NodeView& v) {
           {"height", v.height},
           {"certified_height", v.certified_height},
           {"round", v.round},
+          {"rounds_timed_out", v.rounds_timed_out},
+          {"base_fee", std::to_string(v.base_fee)},  // an amount: a decimal string, as the nodes write it
           {"peers", v.peers},
           {"txs_committed", v.txs_committed},
           {"mempool_pending", v.mempool_pending},
@@ -226,6 +228,8 @@ void FleetMonitor::poll(std::size_t index) {
         view.height = u64_metric(m, "metanode_block_height");
         view.certified_height = u64_metric(m, "metanode_certified_height");
         view.round = u64_metric(m, "metanode_consensus_round");
+        view.rounds_timed_out = u64_metric(m, "metanode_consensus_rounds_timed_out_total");
+        view.base_fee = u64_metric(m, "metanode_base_fee");
         view.peers = u64_metric(m, "metanode_peers_connected");
         view.txs_committed = u64_metric(m, "metanode_txs_committed_total");
         view.mempool_pending = u64_metric(m, "metanode_mempool_size");
@@ -261,7 +265,8 @@ void FleetMonitor::poll(std::size_t index) {
   std::lock_guard lock(mutex_);
   views_[index] = view;
   auto& samples = history_[index];
-  samples.push_back(Sample{view.checked_unix_ms, view.height, view.commit_latency_ms, view.cpu_percent});
+  samples.push_back(Sample{view.checked_unix_ms, view.height, view.commit_latency_ms, view.cpu_percent, view.round,
+                           view.rounds_timed_out, view.base_fee, view.mempool_pending});
   while (samples.size() > history_max_) samples.pop_front();
 }
 
@@ -296,7 +301,9 @@ json FleetMonitor::node_json(std::string_view name) const {
     json samples = json::array();
     for (const auto& s : history_[i]) {
       samples.push_back({{"unix_ms", s.unix_ms}, {"height", s.height},
-                         {"commit_latency_ms", s.commit_latency_ms}, {"cpu_percent", std::round(s.cpu_percent * 10) / 10}});
+                         {"commit_latency_ms", s.commit_latency_ms}, {"cpu_percent", std::round(s.cpu_percent * 10) / 10},
+                         {"round", s.round}, {"rounds_timed_out", s.rounds_timed_out},
+                         {"base_fee", std::to_string(s.base_fee)}, {"mempool_pending", s.mempool_pending}});
     }
     out["history"] = std::move(samples);
     return out;

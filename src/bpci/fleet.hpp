@@ -61,6 +61,8 @@ struct NodeView {
   std::uint64_t height = 0;
   std::uint64_t certified_height = 0;
   std::uint64_t round = 0;
+  std::uint64_t rounds_timed_out = 0;
+  std::uint64_t base_fee = 0;  // of the next block
   std::uint64_t peers = 0;
   std::uint64_t txs_committed = 0;
   std::uint64_t mempool_pending = 0;
@@ -78,6 +80,10 @@ struct Sample {
   std::uint64_t height = 0;
   std::int64_t commit_latency_ms = 0;
   double cpu_percent = 0;
+  std::uint64_t round = 0;
+  std::uint64_t rounds_timed_out = 0;
+  std::uint64_t base_fee = 0;
+  std::uint64_t mempool_pending = 0;
 };
 
 // Fetches one URL: (status, body), or an error when the node cannot be reached in time.

@@ -3,7 +3,10 @@
 // Each page is screenshotted into --screenshots; any browser console error fails the run.
 //
 //   node tests/run.mjs --bin build/bin/metanode [--port-base 27000] [--screenshots build/screenshots]
-//                      [--chromium /usr/bin/chromium] [--only fleet]
+//                      [--chromium /usr/bin/chromium] [--only fleet] [--heap-seconds N]
+// --heap-seconds N: afterwards, the Fleet page stays open for N seconds of live updates and the JS
+// heap after a full GC is compared at the start and the end (bench/README.md: the 10-minute run),
+// the start being after --heap-warmup-seconds (310: once the page's bounded history is full).
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,6 +64,12 @@ const devnet = {
   kill(i) { process.kill(this.pidOf(i), 'SIGKILL'); },
   // Runs the metanode CLI (e.g. ['tx', 'transfer', ...]); its standard output.
   cli(cliArgs) { return execFileSync(bin, cliArgs, { encoding: 'utf8', timeout: 60000 }); },
+  // Starts the CLI without waiting (e.g. a load); resolves with its exit code.
+  cliAsync(cliArgs) {
+    const child = spawn(bin, cliArgs, { stdio: 'ignore' });
+    started.push(child);
+    return new Promise((r) => child.once('exit', r));
+  },
   home: (i) => join(dir, 'net', `node${i}`),
   restart(i) {
     const child = spawn(bin, ['node', '--config', this.nodeConfig(i), '--log-level', 'warn'],
@@ -77,7 +86,10 @@ try {
     const health = await (await fetch(`${devnet.consoleUrl}/health`)).json();
     return health.nodes_up === 4;
   }, 60000);
-  browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--js-flags=--expose-gc', '--enable-precise-memory-info'],
+  });
   const pagesDir = join(here, '..', 'src', 'pages');
   const tests = readdirSync(pagesDir).flatMap((page) => readdirSync(join(pagesDir, page))
     .filter((f) => f.endsWith('.browser.mjs')).map((f) => ({ page, file: join(pagesDir, page, f) })))
@@ -106,6 +118,24 @@ try {
       await page.screenshot({ path: join(screenshots, `${test.page}-failure.png`), fullPage: true }).catch(() => {});
     }
     await context.close();
+  }
+  const heapSeconds = Number(args['heap-seconds'] ?? 0);
+  if (heapSeconds > 0 && !failed) {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${devnet.consoleUrl}/fleet`);
+    await page.waitForSelector('[data-testid="fleet-table"] tbody tr');
+    const heap = () => page.evaluate(() => { window.gc(); return performance.memory.usedJSHeapSize; });
+    // The page keeps at most 300 snapshots of history: the first reading is once that is full.
+    await sleep(Number(args['heap-warmup-seconds'] ?? 310) * 1000);
+    const first = await heap();
+    const readings = [first];
+    for (let t = 0; t < heapSeconds; t += 60) {
+      await sleep(Math.min(60, heapSeconds - t) * 1000);
+      readings.push(await heap());
+    }
+    const last = readings[readings.length - 1];
+    console.log(`heap after GC over ${heapSeconds} s of live updates: ${readings.map((b) => (b / 1048576).toFixed(2)).join(' ')} MiB ` +
+      `(first ${(first / 1048576).toFixed(2)}, last ${(last / 1048576).toFixed(2)}, growth ${(((last - first) / first) * 100).toFixed(1)} %)`);
   }
 } catch (e) {
   failed = true;

@@ -15,7 +15,10 @@ function publish(next) {
 
 function remember(fleet) {
   const history = state.history.length >= HISTORY ? state.history.slice(1) : state.history.slice();
-  history.push({ t: fleet.updated_unix_ms, nodes: fleet.nodes.map((n) => ({ name: n.name, up: n.up, latency: n.commit_latency_ms, height: Number(n.height) })) });
+  history.push({ t: fleet.updated_unix_ms, nodes: fleet.nodes.map((n) => ({
+    name: n.name, up: n.up, latency: n.commit_latency_ms, height: n.height, round: n.round, timeouts: n.rounds_timed_out,
+    pending: n.mempool_pending, baseFee: Number(n.base_fee),
+  })) });
   return history;
 }
 
@@ -27,6 +30,16 @@ function ensureStarted() {
   stop = live('/v1/live', (fleet) => {
     if (fleet.type === 'fleet') publish({ fleet, error: null, history: remember(fleet) });
   }, (connected) => publish({ connected }));
+}
+
+// [times, series per node] of one field of the history, null where the node was down.
+export function seriesOf(history, names, field) {
+  const xs = history.map((h) => h.t / 1000);
+  const ys = names.map((name) => history.map((h) => {
+    const n = h.nodes.find((x) => x.name === name);
+    return n && n.up ? n[field] : null;
+  }));
+  return [xs, ...ys];
 }
 
 export function useFleet() {

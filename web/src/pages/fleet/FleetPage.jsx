@@ -2,7 +2,7 @@
 // version, last commit age, commit latency, CPU and memory, live; and commit latency per node.
 import { useMemo } from 'preact/hooks';
 import { Chart } from '../../lib/Chart.jsx';
-import { useFleet, useNow } from '../../lib/fleet.js';
+import { seriesOf, useFleet, useNow } from '../../lib/fleet.js';
 import { ago, formatBytes, formatInt, formatMs, formatPercent, since } from '../../lib/format.js';
 
 function Status({ node }) {
@@ -10,20 +10,11 @@ function Status({ node }) {
   return <span class={`status ${node.up ? 'up' : 'down'}`}>{node.up ? 'up' : 'down'}</span>;
 }
 
-export function latencySeries(history, names) {
-  const xs = history.map((h) => h.t / 1000);
-  const ys = names.map((name) => history.map((h) => {
-    const n = h.nodes.find((x) => x.name === name);
-    return n && n.up ? n.latency : null;
-  }));
-  return [xs, ...ys];
-}
-
 export function FleetPage({ navigate }) {
   const { fleet, history, error } = useFleet();
   const now = useNow();
   const names = useMemo(() => (fleet ? fleet.nodes.map((n) => n.name) : []), [fleet?.nodes.length]);
-  const data = useMemo(() => latencySeries(history, names), [history, names]);
+  const data = useMemo(() => seriesOf(history, names, 'latency'), [history, names]);
   if (error && !fleet) return <div class="notice error" role="alert">Cannot read the fleet: {error}</div>;
   if (!fleet) return <div class="notice">Reading the fleet…</div>;
   const up = fleet.nodes.filter((n) => n.up).length;
