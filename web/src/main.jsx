@@ -10,6 +10,7 @@ import { BlockPage } from './pages/blocks/BlockPage.jsx';
 import { TxPage } from './pages/blocks/TxPage.jsx';
 import { MempoolPage } from './pages/mempool/MempoolPage.jsx';
 import { ConsensusPage } from './pages/consensus/ConsensusPage.jsx';
+import { AccountPage } from './pages/accounts/AccountPage.jsx';
 import { useFleet } from './lib/fleet.js';
 import './styles.css';
 
@@ -19,6 +20,7 @@ const PAGES = [
   { path: '/blocks', title: 'Blocks', match: (p) => p === '/blocks', render: (nav) => <BlocksPage navigate={nav} /> },
   { path: '/blocks', title: null, match: (p) => /^\/blocks\/\d+$/.test(p), render: (nav, p) => <BlockPage navigate={nav} height={Number(p.slice('/blocks/'.length))} /> },
   { path: '/blocks', title: null, match: (p) => /^\/txs\/[0-9a-f]{64}$/.test(p), render: (nav, p) => <TxPage navigate={nav} hash={p.slice('/txs/'.length)} /> },
+  { path: '/blocks', title: null, match: (p) => /^\/accounts\/[^/]+$/.test(p), render: (nav, p) => <AccountPage navigate={nav} address={decodeURIComponent(p.slice('/accounts/'.length))} /> },
   { path: '/mempool', title: 'Mempool', match: (p) => p === '/mempool', render: () => <MempoolPage /> },
   { path: '/consensus', title: 'Consensus', match: (p) => p === '/consensus', render: () => <ConsensusPage /> },
 ];

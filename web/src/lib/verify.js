@@ -171,8 +171,12 @@ export function lightClient(genesisBytes) {
   // GET /v1/accounts/{address}'s answer for the account of `ed25519Key` (a single-key sender),
   // against its certified header.
   function verifyAccount(answer, ed25519Key) {
+    return verifyAccountAt(answer, H('address', Uint8Array.of(0), ed25519Key));
+  }
+
+  // The same for an account named by its address's 32 bytes (the bech32m data of "mn1...").
+  function verifyAccountAt(answer, address) {
     const { header } = verifyHeader(answer.block);
-    const address = H('address', Uint8Array.of(0), ed25519Key);
     const treeKey = H('state-key', u32le(4), te.encode('bank'), u32le(32), address);
     const value = answer.value === null ? null : unhex(answer.value);
     const proof = decodeSmtProof(unhex(answer.proof.encoded));
@@ -204,5 +208,5 @@ export function lightClient(genesisBytes) {
     return account;
   }
 
-  return { genesis, genesisDigest: hex(genesisDigest), validators, quorum, verifyHeader, verifyTx, verifyAccount };
+  return { genesis, genesisDigest: hex(genesisDigest), validators, quorum, verifyHeader, verifyTx, verifyAccount, verifyAccountAt };
 }

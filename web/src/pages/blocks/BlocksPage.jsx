@@ -1,5 +1,5 @@
-// Blocks: the live chain (newest first, certified or not yet) and search by height or transaction
-// hash.
+// Blocks: the live chain (newest first, certified or not yet) and search by height, transaction
+// hash or address.
 import { useEffect, useState } from 'preact/hooks';
 import { chainGet, shortHash, useGenesisClient, validatorName } from '../../lib/chain.js';
 import { useFleet, useNow } from '../../lib/fleet.js';
@@ -24,11 +24,12 @@ export function Search({ navigate }) {
     setError('');
     if (/^\d+$/.test(q)) return navigate(`/blocks/${q}`);
     if (/^[0-9a-fA-F]{64}$/.test(q)) return navigate(`/txs/${q.toLowerCase()}`);
-    setError('Enter a block height or a transaction hash (64 hex digits).');
+    if (/^mn1[0-9a-z]+$/.test(q)) return navigate(`/accounts/${q}`);
+    setError('Enter a block height, a transaction hash (64 hex digits) or an address (mn1…).');
   };
   return (
     <form class="search" role="search" onSubmit={go}>
-      <input type="search" aria-label="Search by height or transaction hash" placeholder="Block height or transaction hash"
+      <input type="search" aria-label="Search by height, transaction hash or address" placeholder="Block height, transaction hash or address"
         value={text} onInput={(e) => setText(e.currentTarget.value)} data-testid="search" />
       <button type="submit">Search</button>
       {error && <div class="field-error" role="alert">{error}</div>}

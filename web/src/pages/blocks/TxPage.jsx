@@ -80,8 +80,8 @@ export function TxPage({ hash, navigate }) {
   const committed = answer.status === 'committed';
   const facts = [
     ['Status', committed ? `committed in block ${formatInt(answer.height)}` : answer.status], ['Hash', <span class="mono">{hash}</span>],
-    ['From', <span class="mono">{tx.sender}</span>], ['Payload', `${p.module}/${p.kind}`],
-    ...(p.to ? [['To', <span class="mono">{p.to}</span>]] : []), ...(p.amount !== undefined ? [['Amount', formatInt(p.amount)]] : []),
+    ['From', <span class="mono">{link(`/accounts/${tx.sender}`, tx.sender)}</span>], ['Payload', `${p.module}/${p.kind}`],
+    ...(p.to ? [['To', <span class="mono">{link(`/accounts/${p.to}`, p.to)}</span>]] : []), ...(p.amount !== undefined ? [['Amount', formatInt(p.amount)]] : []),
     ['Nonce', formatInt(tx.nonce)], ['Bid', formatInt(tx.bid)], ['Max fee', formatInt(tx.max_fee)],
     ...(answer.receipt ? [['Fee paid', formatInt(answer.receipt.fee_paid)], ['Outcome', answer.receipt.status + (answer.receipt.error ? `: ${answer.receipt.error}` : '')]] : []),
     ...(tx.memo ? [['Memo', tx.memo]] : []),

@@ -1,6 +1,7 @@
 // Blocks and transactions against a real devnet: a transfer sent with the CLI is found by search,
-// its proof is verified in the page (certificate, inclusion, receipt, the sender's account), its
-// block's certificate too; a tampered copy of the proof does not verify.
+// its proof is verified in the page (certificate, inclusion, receipt, the sender's account), the
+// recipient's account proof and its block's certificate too; a tampered copy of the proof does
+// not verify.
 export default async function blocks({ page, devnet, until, url, screenshot, log }) {
   const recipient = JSON.parse(devnet.cli(['keys', 'show', 'council-1', '--keystore', `${devnet.home(0)}/keys`, '--json'])).address;
   const sent = JSON.parse(devnet.cli(['tx', 'transfer', '--home', devnet.home(0), '--to', recipient, '--amount', '7', '--bid', '1', '--json']));
@@ -40,6 +41,20 @@ export default async function blocks({ page, devnet, until, url, screenshot, log
   await page.getByRole('button', { name: 'Check' }).click();
   if (!(await page.getByTestId('proof-result').textContent()).includes('Verified in this page')) throw new Error('the honest proof did not verify in the checker');
   await screenshot('transaction-tampered');
+
+  // The recipient's account: its state proof checked in the page, the transfer among its recent ones.
+  await page.locator('dd a', { hasText: recipient }).click();
+  await page.waitForURL(`**/accounts/${recipient}`);
+  await until("the recipient's account verified in the page", async () => {
+    const text = await page.getByTestId('verdict').textContent();
+    if (text.includes('Does not verify')) throw new Error(text);
+    return text.includes('Verified in this page');
+  });
+  await until('the transfer among its recent transactions', async () =>
+    (await page.locator(`[data-testid="account-txs"] a[href="/txs/${hash}"]`).count()) === 1);
+  await screenshot('account');
+  await page.goBack();
+  await page.waitForURL(`**/txs/${hash}`);
 
   const height = proof.height;
   await page.locator('a', { hasText: new RegExp(`^${Number(height).toLocaleString('en-US')}$`) }).first().click();
