@@ -8,7 +8,10 @@
 #include <iterator>
 #include <sstream>
 
+#include "api/cage/request_auth.hpp"
 #include "api/http/http_client.hpp"
+#include "core/clock.hpp"
+#include "crypto/random.hpp"
 
 namespace metanode::bpci {
 namespace {
@@ -114,7 +117,9 @@ api::Response ConsoleService::proxy(const api::Request& request) const {
   std::string tried;
   for (const NodeView& node : fleet_.nodes()) {
     if (wanted ? node.name != *wanted : !node.up) continue;
-    auto reply = api::http_request(node.api, "GET", full, "", "application/json", std::chrono::milliseconds(3'000));
+    auto reply = api::http_request(node.api, request.method, full, request.body,
+                                   request.content_type.empty() ? "application/json" : request.content_type,
+                                   std::chrono::milliseconds(3'000));
     if (!reply.ok()) {
       tried += (tried.empty() ? "" : ", ") + node.name + " (" + reply.error().message + ")";
       continue;
@@ -152,6 +157,9 @@ void ConsoleService::add_routes(api::Router& router) {
   for (const auto& route : chain_routes()) {
     router.add("GET", "/v1/chain" + route, [this](const api::Request& request) { return proxy(request); });
   }
+  router.add("POST", "/v1/chain/txs", [this](const api::Request& request) { return proxy(request); });
+  router.add("GET", "/v1/session/challenge", [this](const api::Request&) { return challenge(); });
+  router.add("POST", "/v1/session", [this](const api::Request& request) { return session(request); });
   for (const auto& page : page_paths()) {
     router.add("GET", page, [this](const api::Request&) { return assets_.index(); });
   }
@@ -163,6 +171,77 @@ void ConsoleService::add_routes(api::Router& router) {
     if (const api::Response* file = assets_.find(request.path)) return *file;
     return api::error_response(404, "not_found", "no favicon");
   });
+}
+
+namespace {
+constexpr std::int64_t kChallengeLifetimeMs = 120'000;
+constexpr std::size_t kChallengesMax = 10'000;
+constexpr std::int64_t kRolesCacheMs = 3'000;
+}  // namespace
+
+api::Response ConsoleService::challenge() {
+  const std::int64_t now = core::SystemClock().now_unix_ms();
+  const std::string text = core::to_hex(crypto::random_array<32>());
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(challenges_, [now](const auto& c) { return c.second < now; });
+    if (challenges_.size() >= kChallengesMax) {
+      return api::error_response(503, "busy", "too many logins in progress; retry in a minute");
+    }
+    challenges_[text] = now + kChallengeLifetimeMs;
+  }
+  const json body = {{"challenge", text}, {"expires_unix_ms", now + kChallengeLifetimeMs},
+                     {"sign_with", "POST /v1/session {\"challenge\": ...} as an RFC 9421 signed request, tag=\"metanode:" +
+                                       core::to_hex(fleet_.genesis().digest()) + "\""}};
+  return api::Response{200, "application/json", body.dump(), {}};
+}
+
+api::Response ConsoleService::session(const api::Request& request) {
+  if (request.identity.empty()) {
+    return api::error_response(401, "auth_unsigned", "sign the login with your wallet key (RFC 9421, as the CLI does)");
+  }
+  const json doc = json::parse(request.body, nullptr, false);
+  if (!doc.is_object() || !doc.contains("challenge") || !doc["challenge"].is_string()) {
+    return api::error_response(400, "bad_request", "the body is {\"challenge\": \"<from GET /v1/session/challenge>\"}");
+  }
+  const std::int64_t now = core::SystemClock().now_unix_ms();
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = challenges_.find(doc["challenge"].get<std::string>());
+    if (it == challenges_.end() || it->second < now) {
+      return api::error_response(401, "auth_challenge", "unknown or expired challenge: ask for a new one");
+    }
+    challenges_.erase(it);  // each challenge logs in once
+  }
+  return api::Response{200, "application/json",
+                       json{{"address", request.identity}, {"roles", roles_of(request.identity)}}.dump(), {}};
+}
+
+std::vector<std::string> ConsoleService::roles_of(const std::string& address) const {
+  const std::int64_t now = core::SystemClock().now_unix_ms();
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = roles_cache_.find(address);
+    if (it != roles_cache_.end() && it->second.first > now) return it->second.second;
+  }
+  std::vector<std::string> roles;
+  for (const NodeView& node : fleet_.nodes()) {
+    if (!node.up) continue;
+    auto reply = api::http_request(node.api, "GET", "/v1/gov/roles/" + address, "", "application/json",
+                                   std::chrono::milliseconds(2'000));
+    if (!reply.ok() || reply->status != 200) continue;
+    const json doc = json::parse(reply->body, nullptr, false);
+    if (doc.is_object() && doc.contains("roles") && doc["roles"].is_array()) {
+      for (const auto& r : doc["roles"]) {
+        if (r.is_string()) roles.push_back(r.get<std::string>());
+      }
+    }
+    break;
+  }
+  std::lock_guard lock(mutex_);
+  if (roles_cache_.size() > 10'000) roles_cache_.clear();
+  roles_cache_[address] = {now + kRolesCacheMs, roles};
+  return roles;
 }
 
 void ConsoleService::add_websockets(api::HttpServer& server) { server.add_websocket("/v1/live", live_); }
@@ -219,6 +298,21 @@ json ConsoleService::openapi_paths() const {
                                       {{"name", "node"}, {"in", "query"}, {"required", false}, {"schema", {{"type", "string"}}}}})},
           {"responses", {{"200", {{"description", "The node's answer (see the node's OpenAPI document)"}}},
                          {"503", services::openapi_error_response()}}}}}}},
+      {"/v1/chain/txs",
+       {{"post",
+         {{"summary", "Submits a transaction (JSON or its canonical bytes as application/octet-stream) to the first node up, "
+                      "as POST /v1/txs; the node checks its signature"},
+          {"responses", {{"200", {{"description", "The node's answer"}}}, {"503", services::openapi_error_response()}}}}}}},
+      {"/v1/session/challenge",
+       {{"get",
+         {{"summary", "A login challenge (valid 2 minutes, usable once)"},
+          {"responses", {{"200", {{"description", "{challenge, expires_unix_ms}"}}}}}}}}},
+      {"/v1/session",
+       {{"post",
+         {{"summary", "Logs a wallet in: {\"challenge\"} in a request signed by the wallet's key (RFC 9421, tagged for the "
+                      "chain); answers the address and the roles it holds on chain"},
+          {"security", json::array({{{"rfc9421", json::array()}}})},
+          {"responses", {{"200", {{"description", "{address, roles}"}}}, {"401", services::openapi_error_response()}}}}}}},
       {"/v1/live",
        {{"get",
          {{"summary", "WebSocket: the fleet (as GET /v1/fleet) once a poll interval"},
@@ -249,6 +343,10 @@ api::cage::RouteTable console_route_table() {
     t.add("GET", route, Access::open());
   }
   for (const auto& route : ConsoleService::chain_routes()) t.add("GET", "/v1/chain" + route, Access::open());
+  // Transactions carry their own signatures (the node checks them); a login is signed by its wallet.
+  t.add("POST", "/v1/chain/txs", Access::open());
+  t.add("GET", "/v1/session/challenge", Access::open());
+  t.add("POST", "/v1/session", Access::open());
   for (const auto& page : ConsoleService::page_paths()) t.add("GET", page, Access::open());
   return t;
 }
@@ -264,9 +362,11 @@ core::Result<std::unique_ptr<Bpci>> Bpci::open(FleetConfig fleet, BpciOptions op
   bpci->service_ = std::make_shared<ConsoleService>(*bpci->monitor_, std::move(assets));
   api::cage::CagePolicy policy;
   policy.sign_responses = false;  // BPCI holds no validator key; the nodes sign their own answers
+  policy.auth.chain_tag = api::cage::chain_tag(bpci->monitor_->genesis().digest());
   bpci->cage_ = std::make_unique<api::cage::Cage>(
-      console_route_table(), [](const crypto::Address&) { return std::vector<std::string>{}; }, bpci->decisions_,
-      std::move(policy));
+      console_route_table(),
+      [service = bpci->service_.get()](const crypto::Address& address) { return service->roles_of(address.to_string()); },
+      bpci->decisions_, std::move(policy));
   bpci->host_ = std::make_unique<services::ServiceHost>(bpci->io_, bpci->service_);
   bpci->host_->use(bpci->cage_->middleware());
   bpci->host_->add_metrics([cage = bpci->cage_.get()] { return cage->metrics_text(); });

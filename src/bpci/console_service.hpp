@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -61,13 +62,24 @@ class ConsoleService final : public services::Service {
   // or ?node=NAME): the console's pages read the chain through them.
   static const std::vector<std::string>& chain_routes();
 
+  // The roles `address` holds on chain (a node's GET /v1/gov/roles/{address}), cached for a few
+  // seconds; none when no node answers. What the Cage checks BPCI's role-gated routes against.
+  std::vector<std::string> roles_of(const std::string& address) const;
+
  private:
-  // GET /v1/chain/<path>: the same GET on a node, answered as the node answered it.
+  // GET /v1/chain/<path>: the same GET on a node, answered as the node answered it; POST
+  // /v1/chain/txs forwards the body.
   api::Response proxy(const api::Request& request) const;
+  // The wallet login: a challenge, then the challenge in a request signed by the wallet's key.
+  api::Response challenge();
+  api::Response session(const api::Request& request);
 
   FleetMonitor& fleet_;
   WebAssets assets_;
   std::string genesis_text_;  // the genesis in its canonical form (what its digest is over)
+  mutable std::mutex mutex_;
+  std::map<std::string, std::int64_t> challenges_;  // challenge (hex) -> expiry (unix ms)
+  mutable std::map<std::string, std::pair<std::int64_t, std::vector<std::string>>> roles_cache_;
   api::EventHub live_;
 };
 

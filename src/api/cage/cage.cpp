@@ -113,6 +113,7 @@ std::optional<double> Cage::take_token(const std::string& key, double rate, doub
 }
 
 Response Cage::handle(Request& request, const Next& next) {
+  request.identity.clear();  // only a signature this Cage verified names one
   const std::int64_t now_ms = clock_();
   Decision d;
   d.unix_ms = now_ms;
@@ -186,6 +187,7 @@ Response Cage::handle(Request& request, const Next& next) {
     }
     who = std::move(outcome.identity);
     d.identity = who->address.to_string();
+    request.identity = d.identity;
   }
 
   // May it: the route table, then the caller's roles.

@@ -56,6 +56,9 @@ struct Request {
   std::string remote_address;  // the client's IP address
   std::uint64_t request_id = 0;  // unique per server; answered in X-Request-Id
   std::string route;  // the matched route pattern ("/v1/txs/{hash}"), or "unmatched"
+  // The signer's address as the Cage verified it (RFC 9421); empty for an unsigned request. Set
+  // by the Cage only, never from anything the client sent.
+  std::string identity;
   std::map<std::string, std::string> params;  // from "{name}" segments of the route
   // A WebSocket upgrade (GET with Upgrade: websocket) on a path the server streams: it goes
   // through the router and its middleware like any request, and is upgraded only if the route's

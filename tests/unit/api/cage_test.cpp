@@ -32,6 +32,7 @@ struct Fixture {
     table.add("GET", "/v1/blocks/{height}", Access::open());
     table.add("GET", "/v1/audit/decisions", Access::roles_of({"auditor", "admin"}));
     table.add("POST", "/v1/admin/thing", Access::roles_of({"admin"}));
+    table.add("GET", "/v1/whoami", Access::open());
     cage = std::make_unique<Cage>(table, [this](const crypto::Address& a) { return roles.count(a) ? roles[a] : std::vector<std::string>{}; },
                                   audit, policy, [this] { return now_ms; }, node_key);
     router.use(cage->middleware());
@@ -39,6 +40,7 @@ struct Fixture {
     router.add("GET", "/v1/audit/decisions", [](const Request&) { return Response{200, "application/json", "[]", {}}; });
     router.add("POST", "/v1/admin/thing", [](const Request&) { return Response{200, "application/json", "{}", {}}; });
     router.add("GET", "/v1/forgotten", [](const Request&) { return Response{200, "application/json", "{}", {}}; });
+    router.add("GET", "/v1/whoami", [](const Request& r) { return Response{200, "text/plain", r.identity, {}}; });
   }
 
   Request request(std::string method, std::string path, std::string body = "") {
@@ -317,6 +319,16 @@ TEST(Cage, ASignatureMadeForAnotherChainIsRefusedAndAnswersCarryTheChainsTag) {
   const auto wrong = verify_response(response, request, input, signature, node.public_key(), {}, chain_tag(other_genesis));
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(wrong.error().code, core::ErrorCode::kBadSignature);
+}
+
+TEST(Cage, HandlersLearnTheSignersAddressOnlyFromAVerifiedSignature) {
+  Fixture f;
+  Request unsigned_request = f.request("GET", "/v1/whoami");
+  unsigned_request.identity = "mn1forged";  // nothing a client sends can set it
+  EXPECT_EQ(f.send(unsigned_request).body, "");
+  Request signed_request = f.request("GET", "/v1/whoami");
+  f.sign(signed_request, f.user, "who-1");
+  EXPECT_EQ(f.send(signed_request).body, addr(f.user).to_string());
 }
 
 }  // namespace

@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "api/http/http_client.hpp"
+#include "api/cage/request_auth.hpp"
 #include "bpci/console_service.hpp"
+#include "cli/request_signer.hpp"
 #include "crypto/mldsa.hpp"
 #include "modules/module_set.hpp"
 #include "node/node.hpp"
@@ -191,6 +193,40 @@ TEST(Bpci, ShowsEachNodeUpOrDownWithWhyAndServesTheConsoleBehindTheCage) {
   r = get(port, "/v1/genesis");
   ASSERT_EQ(r.status, 200u);
   EXPECT_EQ(core::hash(core::Domain::Genesis, core::as_bytes(r.body)), ours.genesis.digest());
+
+  // A transaction goes to a node as it was sent; the node's own checks answer it.
+  auto submitted = api::http_request("http://127.0.0.1:" + std::to_string(port), "POST", "/v1/chain/txs", "{}");
+  ASSERT_TRUE(submitted.ok());
+  EXPECT_EQ(submitted->status, 400u) << submitted->body;
+  EXPECT_EQ(api::find_header(submitted->headers, "metanode-node"), "ours");
+
+  // Wallet login: a challenge, signed back by the wallet's key for this chain, names the address.
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  const std::string authority = "127.0.0.1:" + std::to_string(port);
+  const crypto::KeyPair wallet = crypto::KeyPair::from_seed(crypto::Seed{9});
+  const cli::RequestSigner signer(wallet, api::cage::chain_tag(ours.genesis.digest()));
+  const auto login = [&](const std::string& challenge, const cli::RequestSigner* with) {
+    const std::string body = json{{"challenge", challenge}}.dump();
+    const auto headers = with != nullptr ? with->sign("POST", authority, "/v1/session", body) : api::HeaderList{};
+    auto reply = api::http_request(base, "POST", "/v1/session", body, "application/json", std::chrono::milliseconds(5'000),
+                                   headers);
+    EXPECT_TRUE(reply.ok());
+    return reply.ok() ? *reply : api::HttpReply{};
+  };
+  const std::string challenge = json::parse(get(port, "/v1/session/challenge").body)["challenge"];
+  EXPECT_EQ(login(challenge, nullptr).status, 401u);  // unsigned
+  const cli::RequestSigner other_chain(wallet, api::cage::chain_tag(other.genesis.digest()));
+  const api::HttpReply foreign = login(challenge, &other_chain);
+  EXPECT_EQ(foreign.status, 401u);
+  EXPECT_NE(foreign.body.find("auth_wrong_chain"), std::string::npos) << foreign.body;
+  const api::HttpReply in = login(challenge, &signer);
+  ASSERT_EQ(in.status, 200u) << in.body;
+  EXPECT_EQ(json::parse(in.body)["address"], crypto::Address::from_public_key(wallet.public_key()).to_string());
+  EXPECT_TRUE(json::parse(in.body)["roles"].is_array());
+  const api::HttpReply again = login(challenge, &signer);  // a challenge logs in once
+  EXPECT_EQ(again.status, 401u);
+  EXPECT_NE(again.body.find("auth_challenge"), std::string::npos) << again.body;
+  EXPECT_EQ(login("not-issued", &signer).status, 401u);
 
   r = get(port, "/health");
   EXPECT_EQ(json::parse(r.body)["nodes_up"], 1);

@@ -1,0 +1,96 @@
+// The wallet in the page: a key from the CLI's key store, unlocked here with its passphrase (the
+// key file and the passphrase never leave the browser), then used to sign transactions (their
+// canonical bytes, as the node encodes them) and requests (RFC 9421, as the CLI signs them).
+// The formats: src/crypto/keystore.cpp (Argon2id + AES-256-GCM), src/ledger/transaction.hpp,
+// README "Signed requests, from any language".
+import { argon2idAsync } from '@noble/hashes/argon2';
+import { ed25519 } from '@noble/curves/ed25519';
+import { bech32m } from '@scure/base';
+import { H, hex, unhex } from './verify.js';
+
+const te = new TextEncoder();
+const concat = (...parts) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+};
+const u32le = (n) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, n, true); return b; };
+const u64le = (n) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(n), true); return b; };
+const lengthPrefixed = (bytes) => concat(u32le(bytes.length), bytes);
+const base64 = (bytes) => btoa(String.fromCharCode(...bytes));
+
+export function addressOf(ed25519PublicKey) {
+  return bech32m.encode('mn', bech32m.toWords(H('address', Uint8Array.of(0), ed25519PublicKey)), 90);
+}
+
+// Unlocks a key file (its JSON text) with `passphrase`. onProgress(0..1) while Argon2id runs.
+// Throws "wrong passphrase" when the AES-GCM tag does not verify.
+export async function unlockKeyFile(text, passphrase, onProgress) {
+  let file;
+  try { file = JSON.parse(text); } catch { throw new Error('this is not a key file (not JSON)'); }
+  if (file?.version !== 1 || file.kdf?.algorithm !== 'argon2id' || file.cipher?.algorithm !== 'aes-256-gcm') {
+    throw new Error('this is not a metanode key file (version 1, argon2id, aes-256-gcm)');
+  }
+  const key = await argon2idAsync(te.encode(passphrase), unhex(file.kdf.salt), {
+    t: file.kdf.ops_limit, m: file.kdf.mem_limit_bytes / 1024, p: 1, dkLen: 32, onProgress,
+  });
+  // The associated data binds everything public in the file (keystore.cpp associated_data).
+  const name = te.encode(file.name);
+  const aad = H('keystore-aad', Uint8Array.of(1), lengthPrefixed(name), unhex(file.ed25519_public_key),
+    unhex(file.mldsa65_public_key), u64le(file.created_unix_ms));
+  let plain;
+  try {
+    const aesKey = await crypto.subtle.importKey('raw', key, 'AES-GCM', false, ['decrypt']);
+    plain = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: unhex(file.cipher.nonce), additionalData: aad },
+      aesKey, unhex(file.cipher.ciphertext)));
+  } catch {
+    throw new Error('wrong passphrase (or a damaged key file)');
+  } finally {
+    key.fill(0);
+  }
+  if (plain[0] !== 1) throw new Error('unknown secrets layout in the key file');
+  const seed = plain.slice(1, 33);
+  plain.fill(0);
+  const publicKey = ed25519.getPublicKey(seed);
+  if (hex(publicKey) !== file.ed25519_public_key) throw new Error("the key file's secret is not its public key's");
+  return { name: file.name, address: addressOf(publicKey), publicKey, seed };
+}
+
+// A transaction's canonical bytes (transaction.hpp: body, then the signature), its hash and
+// bytes signed for the chain of `genesisDigest` (hex): H(tx-signature, genesis digest || hash).
+export function signTransaction(wallet, genesisDigest, { chainId, nonce, maxFee, bid, module, kind, data, memo = '' }) {
+  const body = concat(lengthPrefixed(te.encode(chainId)), Uint8Array.of(0), wallet.publicKey, u64le(nonce), u64le(maxFee),
+    u64le(bid), lengthPrefixed(te.encode(module)), lengthPrefixed(te.encode(kind)), lengthPrefixed(data),
+    lengthPrefixed(te.encode(memo)));
+  const hash = H('tx', body);
+  const signature = ed25519.sign(H('tx-signature', unhex(genesisDigest), hash), wallet.seed);
+  return { bytes: concat(body, signature), hash: hex(hash) };
+}
+
+// The bank module's transfer payload: the recipient's 32 bytes and the amount.
+export function transferData(toAddress, amount) {
+  const { prefix, words } = bech32m.decode(toAddress, 90);
+  const to = bech32m.fromWords(words);
+  if (prefix !== 'mn' || to.length !== 32) throw new Error('the recipient is not an mn1 address');
+  return concat(to, u64le(amount));
+}
+
+// The header fields that sign one request to BPCI (RFC 9421, alg ed25519, tagged for the chain).
+export async function signRequest(wallet, genesisDigest, method, path, body = '') {
+  const url = new URL(path, location.origin);
+  const fields = { 'metanode-key': hex(wallet.publicKey) };
+  const covered = ['@method', '@target-uri', 'metanode-key'];
+  if (body) {
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', te.encode(body)));
+    fields['content-digest'] = `sha-256=:${base64(digest)}:`;
+    covered.push('content-digest');
+  }
+  const nonce = hex(crypto.getRandomValues(new Uint8Array(16)));
+  const params = `(${covered.map((c) => `"${c}"`).join(' ')});created=${Math.floor(Date.now() / 1000)};` +
+    `keyid="${wallet.address}";alg="ed25519";nonce="${nonce}";tag="metanode:${genesisDigest}"`;
+  const values = { '@method': method, '@target-uri': `${url.protocol}//${url.host}${url.pathname}${url.search}`, ...fields };
+  const base = `${covered.map((c) => `"${c}": ${values[c]}`).join('\n')}\n"@signature-params": ${params}`;
+  const signature = ed25519.sign(te.encode(base), wallet.seed);
+  return { ...fields, 'signature-input': `sig1=${params}`, signature: `sig1=:${base64(signature)}:` };
+}
