@@ -11,6 +11,8 @@ import { TxPage } from './pages/blocks/TxPage.jsx';
 import { MempoolPage } from './pages/mempool/MempoolPage.jsx';
 import { ConsensusPage } from './pages/consensus/ConsensusPage.jsx';
 import { AccountPage } from './pages/accounts/AccountPage.jsx';
+import { SendPage } from './pages/send/SendPage.jsx';
+import { WalletButton } from './lib/WalletButton.jsx';
 import { useFleet } from './lib/fleet.js';
 import './styles.css';
 
@@ -23,6 +25,7 @@ const PAGES = [
   { path: '/blocks', title: null, match: (p) => /^\/accounts\/[^/]+$/.test(p), render: (nav, p) => <AccountPage navigate={nav} address={decodeURIComponent(p.slice('/accounts/'.length))} /> },
   { path: '/mempool', title: 'Mempool', match: (p) => p === '/mempool', render: () => <MempoolPage /> },
   { path: '/consensus', title: 'Consensus', match: (p) => p === '/consensus', render: () => <ConsensusPage /> },
+  { path: '/send', title: 'Send', match: (p) => p === '/send', render: (nav) => <SendPage navigate={nav} /> },
 ];
 
 function useTheme() {
@@ -62,6 +65,7 @@ function App() {
         <div class="top-right">
           {fleet && <span class="chain" title={`genesis digest ${fleet.genesis_digest}`}>{fleet.chain_id}</span>}
           <span class={`live ${connected ? 'on' : 'off'}`} data-testid="live" title={connected ? 'receiving live updates' : 'reconnecting'}>{connected ? 'live' : 'offline'}</span>
+          <WalletButton />
           <button type="button" class="theme" onClick={cycleTheme} aria-label={`theme: ${theme} (change)`}>{theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'}</button>
         </div>
       </header>
