@@ -12,6 +12,7 @@ import { MempoolPage } from './pages/mempool/MempoolPage.jsx';
 import { ConsensusPage } from './pages/consensus/ConsensusPage.jsx';
 import { AccountPage } from './pages/accounts/AccountPage.jsx';
 import { SendPage } from './pages/send/SendPage.jsx';
+import { GovernancePage } from './pages/governance/GovernancePage.jsx';
 import { WalletButton } from './lib/WalletButton.jsx';
 import { useFleet } from './lib/fleet.js';
 import './styles.css';
@@ -25,6 +26,7 @@ const PAGES = [
   { path: '/blocks', title: null, match: (p) => /^\/accounts\/[^/]+$/.test(p), render: (nav, p) => <AccountPage navigate={nav} address={decodeURIComponent(p.slice('/accounts/'.length))} /> },
   { path: '/mempool', title: 'Mempool', match: (p) => p === '/mempool', render: () => <MempoolPage /> },
   { path: '/consensus', title: 'Consensus', match: (p) => p === '/consensus', render: () => <ConsensusPage /> },
+  { path: '/governance', title: 'Governance', match: (p) => p === '/governance', render: () => <GovernancePage /> },
   { path: '/send', title: 'Send', match: (p) => p === '/send', render: (nav) => <SendPage navigate={nav} /> },
 ];
 

@@ -94,3 +94,20 @@ export async function signRequest(wallet, genesisDigest, method, path, body = ''
   const signature = ed25519.sign(te.encode(base), wallet.seed);
   return { ...fields, 'signature-input': `sig1=${params}`, signature: `sig1=:${base64(signature)}:` };
 }
+
+// The governance module's payloads (src/modules/governance/governance.hpp): "propose" is
+// u8 action (1 grant, 2 revoke, 3 create_role) | role | subject (32 bytes; zero for create_role) |
+// description | u64 expiry in blocks; "approve" is the proposal's u64 id.
+const GOV_ACTIONS = { grant: 1, revoke: 2, create_role: 3 };
+export function govProposeData({ action, role, subject, description = '', expiryBlocks = 1000n }) {
+  if (!(action in GOV_ACTIONS)) throw new Error(`unknown action ${action}`);
+  let subjectBytes = new Uint8Array(32);
+  if (action !== 'create_role') {
+    const { prefix, words } = bech32m.decode(subject, 90);
+    subjectBytes = bech32m.fromWords(words);
+    if (prefix !== 'mn' || subjectBytes.length !== 32) throw new Error('the subject is not an mn1 address');
+  }
+  return concat(Uint8Array.of(GOV_ACTIONS[action]), lengthPrefixed(te.encode(role)), subjectBytes,
+    lengthPrefixed(te.encode(description)), u64le(expiryBlocks));
+}
+export const govApproveData = (id) => u64le(BigInt(id));

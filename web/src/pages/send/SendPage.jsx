@@ -2,12 +2,12 @@
 // encodes them, the signature bound to this chain's genesis), submitted through BPCI, and
 // followed to its block.
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError } from '../../lib/api.js';
-import { chainGet, genesisClient } from '../../lib/chain.js';
+import { chainGet } from '../../lib/chain.js';
 import { formatInt } from '../../lib/format.js';
 import { useSession } from '../../lib/session.js';
 import { hex } from '../../lib/verify.js';
-import { signTransaction, transferData } from '../../lib/wallet.js';
+import { submitPayload } from '../../lib/submit.js';
+import { transferData } from '../../lib/wallet.js';
 
 export function SendPage({ navigate }) {
   const { wallet } = useSession();
@@ -34,17 +34,7 @@ export function SendPage({ navigate }) {
       if (!/^\d+$/.test(amount) || BigInt(amount) === 0n) throw new Error('the amount is a whole number above 0');
       if (!/^\d+$/.test(bid)) throw new Error('the bid is a whole number');
       const data = transferData(to.trim(), BigInt(amount));
-      const lc = await genesisClient();
-      const [acc, pool] = await Promise.all([chainGet(`/accounts/${wallet.address}`), chainGet('/mempool?levels=0')]);
-      // Room for the base fee to double before inclusion, plus the bid (as the CLI does).
-      const maxFee = 2n * BigInt(pool.base_fee) + BigInt(bid);
-      const tx = signTransaction(wallet, lc.genesisDigest, {
-        chainId: lc.genesis.chain_id, nonce: BigInt(acc.next_nonce), maxFee, bid: BigInt(bid), module: 'bank', kind: 'transfer', data, memo,
-      });
-      const response = await fetch('/v1/chain/txs', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: tx.bytes });
-      const answer = await response.json().catch(() => ({}));
-      if (!response.ok) throw new ApiError(answer?.error?.message ?? `HTTP ${response.status}`, response.status, answer?.error?.code);
-      setSent({ ...tx, nodeHash: answer.hash, node: response.headers.get('metanode-node') });
+      setSent(await submitPayload(wallet, { module: 'bank', kind: 'transfer', data, bid: BigInt(bid), memo }));
     } catch (e) {
       setError(e.message);
     } finally {
