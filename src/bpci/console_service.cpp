@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -67,6 +69,31 @@ core::Result<WebAssets> WebAssets::load(const fs::path& dir) {
 const api::Response* WebAssets::find(const std::string& path) const {
   const auto it = files_.find(path);
   return it == files_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> tail_lines(const fs::path& file, std::size_t lines, std::size_t bytes_max) {
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
+  if (!in) return {};
+  const auto size = static_cast<std::size_t>(in.tellg());
+  const std::size_t start = size > bytes_max ? size - bytes_max : 0;
+  in.seekg(static_cast<std::streamoff>(start));
+  std::string text(size - start, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  std::vector<std::string> out;
+  std::size_t end = text.size();
+  if (end > 0 && text[end - 1] == '\n') --end;
+  while (out.size() < lines && end > 0) {
+    const std::size_t nl = text.rfind('\n', end - 1);
+    const std::size_t begin = nl == std::string::npos ? 0 : nl + 1;
+    // A line cut by the read window's start is not shown half.
+    if (nl == std::string::npos && start > 0) break;
+    out.push_back(text.substr(begin, end - begin));
+    if (nl == std::string::npos) break;
+    end = nl;
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
 }
 
 fs::path default_web_dir() {
@@ -151,6 +178,7 @@ void ConsoleService::add_routes(api::Router& router) {
     return api::Response{200, "application/json", node.dump(-1, ' ', false, json::error_handler_t::replace), {}};
   });
   router.add("GET", "/v1/live", api::websocket_route());
+  router.add("GET", "/v1/fleet/nodes/{name}/logs", [this](const api::Request& request) { return log_tail(request); });
   router.add("GET", "/v1/genesis", [this](const api::Request&) {
     return api::Response{200, "application/json", genesis_text_, {}};
   });
@@ -178,6 +206,29 @@ constexpr std::int64_t kChallengeLifetimeMs = 120'000;
 constexpr std::size_t kChallengesMax = 10'000;
 constexpr std::int64_t kRolesCacheMs = 3'000;
 }  // namespace
+
+api::Response ConsoleService::log_tail(const api::Request& request) const {
+  const std::string& name = request.params.at("name");
+  const FleetMember* member = fleet_.member(name);
+  if (member == nullptr) return api::error_response(404, "not_found", "no node named '" + name + "' in the fleet");
+  if (member->log_file.empty()) {
+    return api::error_response(404, "no_log", "the fleet file gives no log file for " + name +
+                                                  " (log = \"PATH\" in its [[nodes]] entry, readable where BPCI runs)");
+  }
+  std::size_t lines = 200;
+  if (auto text = request.query_param("lines")) {
+    const auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), lines);
+    if (ec != std::errc() || ptr != text->data() + text->size() || lines < 1 || lines > 2'000) {
+      return api::error_response(400, "invalid_argument", "lines must be 1-2000");
+    }
+  }
+  std::error_code ec;
+  if (!fs::exists(member->log_file, ec)) {
+    return api::error_response(404, "no_log", member->log_file.string() + " does not exist (yet)");
+  }
+  const json body = {{"name", name}, {"file", member->log_file.string()}, {"lines", tail_lines(member->log_file, lines)}};
+  return api::Response{200, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace), {}};
+}
 
 api::Response ConsoleService::challenge() {
   const std::int64_t now = core::SystemClock().now_unix_ms();
@@ -303,6 +354,15 @@ json ConsoleService::openapi_paths() const {
          {{"summary", "Submits a transaction (JSON or its canonical bytes as application/octet-stream) to the first node up, "
                       "as POST /v1/txs; the node checks its signature"},
           {"responses", {{"200", {{"description", "The node's answer"}}}, {"503", services::openapi_error_response()}}}}}}},
+      {"/v1/fleet/nodes/{name}/logs",
+       {{"get",
+         {{"summary", "The last lines of a node's log file (the fleet file's log = PATH), for operators and admins"},
+          {"security", json::array({{{"rfc9421", json::array()}}})},
+          {"parameters", json::array({{{"name", "name"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}},
+                                      {{"name", "lines"}, {"in", "query"}, {"required", false},
+                                       {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", 2000}}}}})},
+          {"responses", {{"200", {{"description", "{name, file, lines}"}}}, {"401", services::openapi_error_response()},
+                         {"403", services::openapi_error_response()}, {"404", services::openapi_error_response()}}}}}}},
       {"/v1/session/challenge",
        {{"get",
          {{"summary", "A login challenge (valid 2 minutes, usable once)"},
@@ -347,6 +407,8 @@ api::cage::RouteTable console_route_table() {
   t.add("POST", "/v1/chain/txs", Access::open());
   t.add("GET", "/v1/session/challenge", Access::open());
   t.add("POST", "/v1/session", Access::open());
+  // Logs can name addresses, peers and errors: operators and admins only.
+  t.add("GET", "/v1/fleet/nodes/{name}/logs", Access::roles_of({"operator", "admin"}));
   for (const auto& page : ConsoleService::page_paths()) t.add("GET", page, Access::open());
   return t;
 }

@@ -34,6 +34,9 @@ class WebAssets {
   std::map<std::string, api::Response> files_;
 };
 
+// The last `lines` lines of `file` (reading at most its last `bytes_max` bytes).
+std::vector<std::string> tail_lines(const std::filesystem::path& file, std::size_t lines, std::size_t bytes_max = 256 * 1024);
+
 // Where the console's files are when --web is not given: $METANODE_WEB_DIR, else next to the
 // binary (<bin>/../share/metanode/web), else the source tree's web/dist (a developer's build).
 std::filesystem::path default_web_dir();
@@ -73,6 +76,8 @@ class ConsoleService final : public services::Service {
   // The wallet login: a challenge, then the challenge in a request signed by the wallet's key.
   api::Response challenge();
   api::Response session(const api::Request& request);
+  // The last lines of a node's log file (operators and admins).
+  api::Response log_tail(const api::Request& request) const;
 
   FleetMonitor& fleet_;
   WebAssets assets_;

@@ -69,6 +69,9 @@ core::Result<FleetConfig> FleetConfig::load(const std::filesystem::path& file) {
       return invalid(where + ": api must be http://host:port (got '" + member.api + "')");
     }
     while (!member.api.empty() && member.api.back() == '/') member.api.pop_back();
+    if (const auto log = (*node)["log"].value<std::string>(); log && !log->empty()) {
+      member.log_file = std::filesystem::path(*log).is_absolute() ? std::filesystem::path(*log) : file.parent_path() / *log;
+    }
     config.nodes.push_back(std::move(member));
   }
   return config;
@@ -78,7 +81,11 @@ std::string FleetConfig::to_toml() const {
   toml::table table;
   table.insert("genesis", genesis_file.string());
   toml::array members;
-  for (const auto& n : nodes) members.push_back(toml::table{{"name", n.name}, {"api", n.api}});
+  for (const auto& n : nodes) {
+    toml::table entry{{"name", n.name}, {"api", n.api}};
+    if (!n.log_file.empty()) entry.insert("log", n.log_file.string());
+    members.push_back(std::move(entry));
+  }
   table.insert("nodes", std::move(members));
   std::ostringstream out;
   out << "# The nodes BPCI watches (metanode bpci --fleet FILE): their API URLs and the genesis they serve.\n"
@@ -268,6 +275,13 @@ void FleetMonitor::poll(std::size_t index) {
   samples.push_back(Sample{view.checked_unix_ms, view.height, view.commit_latency_ms, view.cpu_percent, view.round,
                            view.rounds_timed_out, view.base_fee, view.mempool_pending});
   while (samples.size() > history_max_) samples.pop_front();
+}
+
+const FleetMember* FleetMonitor::member(std::string_view name) const {
+  for (const auto& m : config_.nodes) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
 }
 
 std::vector<NodeView> FleetMonitor::nodes() const {

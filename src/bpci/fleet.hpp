@@ -28,6 +28,9 @@ namespace metanode::bpci {
 struct FleetMember {
   std::string name;  // "validator-0"
   std::string api;   // "http://127.0.0.1:9001"
+  // The node's log file, when BPCI runs where it can read it (optional; relative paths are to the
+  // fleet file): the console's log tail for operators.
+  std::filesystem::path log_file;
 };
 
 // The fleet file (TOML):
@@ -35,6 +38,7 @@ struct FleetMember {
 //   [[nodes]]
 //   name = "validator-0"
 //   api = "http://127.0.0.1:9001"
+//   log = "node0/node.log"            # optional
 struct FleetConfig {
   std::filesystem::path genesis_file;
   std::vector<FleetMember> nodes;
@@ -114,6 +118,8 @@ class FleetMonitor {
   nlohmann::json snapshot_json() const;
   // One node's view with its history; null when no node has that name.
   nlohmann::json node_json(std::string_view name) const;
+  // The fleet file's entry for `name`, if there is one.
+  const FleetMember* member(std::string_view name) const;
 
  private:
   void poll(std::size_t index);

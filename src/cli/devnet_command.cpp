@@ -203,7 +203,8 @@ core::Result<pid_t> spawn_console(const fs::path& self, const fs::path& root, co
   bpci::FleetConfig fleet;
   fleet.genesis_file = "genesis.json";
   for (std::size_t i = 0; i < api_ports.size(); ++i) {
-    fleet.nodes.push_back({"validator-" + std::to_string(i), "http://127.0.0.1:" + std::to_string(api_ports[i])});
+    fleet.nodes.push_back({"validator-" + std::to_string(i), "http://127.0.0.1:" + std::to_string(api_ports[i]),
+                           fs::path("node" + std::to_string(i)) / "node.log"});
   }
   {
     std::ofstream out(root / "fleet.toml", std::ios::trunc);

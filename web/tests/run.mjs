@@ -6,7 +6,9 @@
 //                      [--chromium /usr/bin/chromium] [--only fleet] [--heap-seconds N]
 // --heap-seconds N: afterwards, the Fleet page stays open for N seconds of live updates and the JS
 // heap after a full GC is compared at the start and the end (bench/README.md: the 10-minute run),
-// the start being after --heap-warmup-seconds (310: once the page's bounded history is full).
+// the start being after --heap-warmup-seconds (310: once the page's bounded history is full);
+// --load-rate R runs `metanode bench` at R transfers a second meanwhile, and the live updates'
+// cadence is reported.
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -122,6 +124,17 @@ try {
   const heapSeconds = Number(args['heap-seconds'] ?? 0);
   if (heapSeconds > 0 && !failed) {
     const page = await (await browser.newContext()).newPage();
+    // Live updates as the page receives them (WebSocket frames of /v1/live).
+    const frames = [];
+    page.on('websocket', (ws) => ws.on('framereceived', () => frames.push(Date.now())));
+    const rate = Number(args['load-rate'] ?? 0);
+    let load = null;
+    if (rate > 0) {
+      const seconds = Number(args['heap-warmup-seconds'] ?? 310) + heapSeconds + 30;
+      load = devnet.cliAsync(['bench', '--devnet', devnet.dir, '--rate', String(rate), '--txs', String(rate * seconds),
+        '--senders', '400', '--timeout', String(seconds + 120)]);
+      console.log(`load: metanode bench at ${rate} transfers/s for about ${seconds} s`);
+    }
     await page.goto(`${devnet.consoleUrl}/fleet`);
     await page.waitForSelector('[data-testid="fleet-table"] tbody tr');
     const heap = () => page.evaluate(() => { window.gc(); return performance.memory.usedJSHeapSize; });
@@ -134,6 +147,10 @@ try {
       readings.push(await heap());
     }
     const last = readings[readings.length - 1];
+    const window = frames.filter((t) => t >= Date.now() - heapSeconds * 1000);
+    const gaps = window.slice(1).map((t, i) => t - window[i]).sort((a, b) => a - b);
+    console.log(`live updates: ${(window.length / heapSeconds).toFixed(2)} a second over the last ${heapSeconds} s; ` +
+      `gap between updates p50 ${gaps[Math.floor(gaps.length / 2)] ?? '-'} ms, p99 ${gaps[Math.floor(gaps.length * 0.99)] ?? '-'} ms`);
     console.log(`heap after GC over ${heapSeconds} s of live updates: ${readings.map((b) => (b / 1048576).toFixed(2)).join(' ')} MiB ` +
       `(first ${(first / 1048576).toFixed(2)}, last ${(last / 1048576).toFixed(2)}, growth ${(((last - first) / first) * 100).toFixed(1)} %)`);
   }

@@ -83,11 +83,17 @@ struct TestNode {
   std::unique_ptr<node::Node> node;
   std::unique_ptr<testing::SingleProducer> producer;
 
-  TestNode(const fs::path& dir, const std::string& chain_id, std::uint64_t seed) {
+  // `operator_address`, when given, is the council and holds the operator role.
+  TestNode(const fs::path& dir, const std::string& chain_id, std::uint64_t seed, const std::string& operator_address = "") {
     const crypto::KeyPair key = crypto::KeyPair::from_seed(crypto::Seed{static_cast<std::uint8_t>(seed)});
     genesis.chain_id = chain_id;
     genesis.genesis_time_unix_ms = 1'000;
     genesis.validators.push_back({"v0", key.public_key(), crypto::MldsaKeyPair::generate().public_key()});
+    if (!operator_address.empty()) {
+      genesis.modules["gov"] = json{{"council", {{"threshold", 1}, {"members", {operator_address}}}},
+                                    {"grants", {{operator_address, {"operator"}}}}}
+                                   .dump();
+    }
     node::NodeConfig config;
     config.config_dir = dir;
     config.ephemeral_ports = true;
@@ -112,7 +118,8 @@ api::HttpReply get(std::uint16_t port, const std::string& target) {
 
 TEST(Bpci, ShowsEachNodeUpOrDownWithWhyAndServesTheConsoleBehindTheCage) {
   const fs::path dir = temp_dir("bpci");
-  TestNode ours(dir / "ours", "fleet-test", 1);
+  const crypto::KeyPair wallet = crypto::KeyPair::from_seed(crypto::Seed{9});  // an operator of `ours`
+  TestNode ours(dir / "ours", "fleet-test", 1, crypto::Address::from_public_key(wallet.public_key()).to_string());
   TestNode other(dir / "other", "another-chain", 2);
   ASSERT_TRUE(ours.genesis.save(dir / "genesis.json").ok());
   write(dir / "web" / "index.html", "<!doctype html><title>console</title>");
@@ -120,8 +127,10 @@ TEST(Bpci, ShowsEachNodeUpOrDownWithWhyAndServesTheConsoleBehindTheCage) {
 
   FleetConfig fleet;
   fleet.genesis_file = dir / "genesis.json";
-  fleet.nodes = {{"ours", ours.api()}, {"other", other.api()},
-                 {"gone", "http://127.0.0.1:" + std::to_string(testing::PortPicker().single())}};
+  write(dir / "ours.log", "line 1\nline 2\nline 3\nline 4\nline 5\n");
+  fleet.nodes = {{"ours", ours.api(), dir / "ours.log"},
+                 {"other", other.api(), {}},
+                 {"gone", "http://127.0.0.1:" + std::to_string(testing::PortPicker().single()), {}}};
   BpciOptions options;
   options.port = 0;
   options.web_dir = dir / "web";
@@ -203,7 +212,6 @@ TEST(Bpci, ShowsEachNodeUpOrDownWithWhyAndServesTheConsoleBehindTheCage) {
   // Wallet login: a challenge, signed back by the wallet's key for this chain, names the address.
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
   const std::string authority = "127.0.0.1:" + std::to_string(port);
-  const crypto::KeyPair wallet = crypto::KeyPair::from_seed(crypto::Seed{9});
   const cli::RequestSigner signer(wallet, api::cage::chain_tag(ours.genesis.digest()));
   const auto login = [&](const std::string& challenge, const cli::RequestSigner* with) {
     const std::string body = json{{"challenge", challenge}}.dump();
@@ -222,11 +230,27 @@ TEST(Bpci, ShowsEachNodeUpOrDownWithWhyAndServesTheConsoleBehindTheCage) {
   const api::HttpReply in = login(challenge, &signer);
   ASSERT_EQ(in.status, 200u) << in.body;
   EXPECT_EQ(json::parse(in.body)["address"], crypto::Address::from_public_key(wallet.public_key()).to_string());
-  EXPECT_TRUE(json::parse(in.body)["roles"].is_array());
+  EXPECT_EQ(json::parse(in.body)["roles"], json::array({"operator"}));
   const api::HttpReply again = login(challenge, &signer);  // a challenge logs in once
   EXPECT_EQ(again.status, 401u);
   EXPECT_NE(again.body.find("auth_challenge"), std::string::npos) << again.body;
   EXPECT_EQ(login("not-issued", &signer).status, 401u);
+
+  // A node's log: operators and admins only (roles read from the nodes), the last lines asked for.
+  const auto logs = [&](const std::string& target, const cli::RequestSigner* with) {
+    const auto headers = with != nullptr ? with->sign("GET", authority, target, "") : api::HeaderList{};
+    auto reply = api::http_request(base, "GET", target, "", "application/json", std::chrono::milliseconds(5'000), headers);
+    EXPECT_TRUE(reply.ok());
+    return reply.ok() ? *reply : api::HttpReply{};
+  };
+  EXPECT_EQ(logs("/v1/fleet/nodes/ours/logs?lines=3", nullptr).status, 401u);
+  const cli::RequestSigner nobody(crypto::KeyPair::from_seed(crypto::Seed{10}), api::cage::chain_tag(ours.genesis.digest()));
+  EXPECT_EQ(logs("/v1/fleet/nodes/ours/logs?lines=3", &nobody).status, 403u);
+  const api::HttpReply tail = logs("/v1/fleet/nodes/ours/logs?lines=3", &signer);
+  ASSERT_EQ(tail.status, 200u) << tail.body;
+  EXPECT_EQ(json::parse(tail.body)["lines"], json::array({"line 3", "line 4", "line 5"}));
+  EXPECT_EQ(logs("/v1/fleet/nodes/other/logs", &signer).status, 404u);  // no log file in the fleet file
+  EXPECT_EQ(logs("/v1/fleet/nodes/ours/logs?lines=0", &signer).status, 400u);
 
   r = get(port, "/health");
   EXPECT_EQ(json::parse(r.body)["nodes_up"], 1);
@@ -251,13 +275,31 @@ TEST(Bpci, RefusesToStartWithoutTheConsoleFilesAndSaysHowToBuildThem) {
   ASSERT_TRUE(genesis.save(dir / "genesis.json").ok());
   FleetConfig fleet;
   fleet.genesis_file = dir / "genesis.json";
-  fleet.nodes = {{"a", "http://127.0.0.1:1"}};
+  fleet.nodes = {{"a", "http://127.0.0.1:1", {}}};
   BpciOptions options;
   options.port = 0;
   options.web_dir = dir / "nothing";
   auto bpci = Bpci::open(fleet, options);
   ASSERT_FALSE(bpci.ok());
   EXPECT_NE(bpci.error().message.find("npm run build"), std::string::npos) << bpci.error().message;
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace metanode::bpci
+
+namespace metanode::bpci {
+namespace {
+
+TEST(TailLines, GivesTheLastLinesAndNeverAHalfLine) {
+  const fs::path dir = temp_dir("tail");
+  write(dir / "a.log", "one\ntwo\nthree\n");
+  EXPECT_EQ(tail_lines(dir / "a.log", 2), (std::vector<std::string>{"two", "three"}));
+  EXPECT_EQ(tail_lines(dir / "a.log", 10), (std::vector<std::string>{"one", "two", "three"}));
+  // Only the last 12 bytes are read ("\nthree\n" and part of "two"): the cut line is left out.
+  write(dir / "b.log", "first line\nsecond\nthird\n");
+  EXPECT_EQ(tail_lines(dir / "b.log", 10, 12), (std::vector<std::string>{"third"}));
+  EXPECT_TRUE(tail_lines(dir / "missing.log", 10).empty());
   fs::remove_all(dir);
 }
 

@@ -1,9 +1,44 @@
 // One node: its figures and its recent history (height, commit latency, CPU) from BPCI's polls.
 import { useEffect, useState } from 'preact/hooks';
 import { getJson } from '../../lib/api.js';
+import { genesisClient } from '../../lib/chain.js';
+import { useSession } from '../../lib/session.js';
+import { signRequest } from '../../lib/wallet.js';
 import { Chart } from '../../lib/Chart.jsx';
 import { useFleet, useNow } from '../../lib/fleet.js';
 import { ago, formatBytes, formatInt, formatMs, formatPercent, since } from '../../lib/format.js';
+
+// The node's log tail, for a wallet holding operator or admin (the API checks the role; the page
+// only asks when the wallet holds one).
+function LogTail({ name, tick }) {
+  const { wallet, roles } = useSession();
+  const allowed = wallet && roles.some((r) => r === 'operator' || r === 'admin');
+  const [lines, setLines] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    if (!allowed) return undefined;
+    let cancelled = false;
+    (async () => {
+      const path = `/v1/fleet/nodes/${encodeURIComponent(name)}/logs?lines=200`;
+      const headers = await signRequest(wallet, (await genesisClient()).genesisDigest, 'GET', path);
+      const response = await fetch(path, { headers });
+      const body = await response.json().catch(() => ({}));
+      if (cancelled) return;
+      if (!response.ok) { setError(body?.error?.message ?? `HTTP ${response.status}`); return; }
+      setLines(body.lines);
+      setError(null);
+    })().catch((e) => !cancelled && setError(e.message));
+    return () => { cancelled = true; };
+  }, [name, tick, allowed]);
+  return (
+    <section class="panel" aria-labelledby="log-title">
+      <h2 id="log-title">Log</h2>
+      {!allowed ? <p class="hint" data-testid="log-locked">Connect a wallet that holds operator or admin to read this node's log.</p>
+        : error ? <div class="field-error" role="alert">{error}</div>
+        : <pre class="proof log" data-testid="log-lines">{lines ? lines.join('\n') : 'Reading…'}</pre>}
+    </section>
+  );
+}
 
 export function NodePage({ name, navigate }) {
   const { fleet } = useFleet();
@@ -37,6 +72,7 @@ export function NodePage({ name, navigate }) {
       {back}
       <h1 id="node-title">{node.name} <span class={`status ${node.up ? 'up' : 'down'}`}>{node.up ? 'up' : 'down'}</span></h1>
       <dl class="facts">{rows.map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v}</dd></div>)}</dl>
+      <LogTail name={name} tick={tick} />
       <div class="charts">
         <Chart title="Height" series={['height']} data={[xs, node.history.map((s) => Number(s.height))]} />
         <Chart title="Commit latency" series={['latency']} data={[xs, node.history.map((s) => s.commit_latency_ms)]} unit=" ms" />

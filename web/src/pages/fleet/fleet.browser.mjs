@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+
 // The fleet page against a real devnet: every node shown up with its figures; a validator killed
 // with SIGKILL goes down on the page (with why) and comes back up after a restart; the node page
-// shows its history; first paint time and live updates are measured.
+// shows its history, and its log tail to an admin's wallet only; first paint time and live
+// updates are measured.
 export default async function fleet({ page, devnet, until, url, screenshot, log }) {
   const started = Date.now();
   await page.goto(url('/fleet'));
@@ -30,6 +33,14 @@ export default async function fleet({ page, devnet, until, url, screenshot, log 
   await page.waitForURL('**/fleet/validator-0');
   await page.waitForSelector('#node-title');
   await until('the node page shows its charts', async () => (await page.locator('.chart .uplot').count()) === 3);
+  await page.getByTestId('log-locked').waitFor();  // no wallet: no log
+  // An admin's wallet reads the node's log tail.
+  await page.getByRole('button', { name: 'Connect wallet' }).click();
+  await page.getByTestId('key-file').setInputFiles(`${devnet.home(0)}/keys/council-1.key.json`);
+  await page.getByTestId('passphrase').fill(readFileSync(`${devnet.home(0)}/passphrase`, 'utf8').trim());
+  await page.getByTestId('unlock').click();
+  await until("validator-0's log shown to an admin", async () =>
+    (await page.getByTestId('log-lines').textContent().catch(() => '')).includes('metanode node: chain metanode-devnet'), 60000);
   await screenshot('fleet-node');
   await page.goBack();
   await page.waitForSelector('[data-testid="fleet-table"]');
