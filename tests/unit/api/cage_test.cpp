@@ -87,6 +87,30 @@ std::optional<std::string> header_of(const Response& r, std::string_view name) {
   return std::nullopt;
 }
 
+// The views a client checks a signed answer with: the request it sent, and the response.
+MessageView request_view_of(const Request& r) {
+  return MessageView{r.method, "http", std::string(r.header("host").value_or("")), r.path, r.query,
+                     [&r](std::string_view n) -> std::optional<std::string> {
+                       auto got = r.header(n);
+                       return got ? std::optional<std::string>(std::string(*got)) : std::nullopt;
+                     }};
+}
+
+MessageView response_view_of(const Response& res) {
+  MessageView v;
+  v.status = res.status;
+  v.header = [&res](std::string_view n) -> std::optional<std::string> {
+    if (n == "content-type") return res.content_type;
+    for (const auto& [k, value] : res.headers) {
+      std::string lower = k;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower == n) return value;
+    }
+    return std::nullopt;
+  };
+  return v;
+}
+
 TEST(Cage, PublicRoutesNeedNoSignatureAndEveryAnswerCarriesSecurityHeaders) {
   Fixture f;
   const Response r = f.send(f.request("GET", "/v1/blocks/5"));
@@ -191,28 +215,8 @@ TEST(Cage, RateLimitsPerAddressAnswer429WithRetryAfterAndRefill) {
 TEST(Cage, AnswersToSignedRequestsCarryTheNodesSignatureBoundToTheRequest) {
   const crypto::KeyPair node = crypto::KeyPair::from_seed(crypto::Seed{40});
   Fixture f({}, &node);
-  const auto view_of = [](const Request& r) {
-    MessageView v{r.method, "http", std::string(r.header("host").value_or("")), r.path, r.query,
-                  [&r](std::string_view n) -> std::optional<std::string> {
-                    auto got = r.header(n);
-                    return got ? std::optional<std::string>(std::string(*got)) : std::nullopt;
-                  }};
-    return v;
-  };
-  const auto response_view = [](const Response& res) {
-    MessageView v;
-    v.status = res.status;
-    v.header = [&res](std::string_view n) -> std::optional<std::string> {
-      if (n == "content-type") return res.content_type;
-      for (const auto& [k, value] : res.headers) {
-        std::string lower = k;
-        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (lower == n) return value;
-      }
-      return std::nullopt;
-    };
-    return v;
-  };
+  const auto view_of = request_view_of;
+  const auto response_view = response_view_of;
 
   // Signed, without asking: the answer is not signed (a signature costs the node one).
   Request quiet = f.request("GET", "/v1/audit/decisions");
@@ -298,22 +302,8 @@ TEST(Cage, ASignatureMadeForAnotherChainIsRefusedAndAnswersCarryTheChainsTag) {
   ASSERT_EQ(r.status, 200u) << r.body;
   const std::string input = *header_of(r, "Signature-Input");
   EXPECT_NE(input.find("tag=\"" + policy.auth.chain_tag + "\""), std::string::npos) << input;
-  MessageView response;
-  response.status = r.status;
-  response.header = [&r](std::string_view n) -> std::optional<std::string> {
-    if (n == "content-type") return r.content_type;
-    for (const auto& [k, value] : r.headers) {
-      std::string lower = k;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (lower == n) return value;
-    }
-    return std::nullopt;
-  };
-  MessageView request{ours.method, "http", "127.0.0.1:9001", ours.path, ours.query,
-                      [&ours](std::string_view n) -> std::optional<std::string> {
-                        auto got = ours.header(n);
-                        return got ? std::optional<std::string>(std::string(*got)) : std::nullopt;
-                      }};
+  const MessageView response = response_view_of(r);
+  const MessageView request = request_view_of(ours);
   const std::string signature = *header_of(r, "Signature");
   EXPECT_TRUE(verify_response(response, request, input, signature, node.public_key(), {}, policy.auth.chain_tag).ok());
   const auto wrong = verify_response(response, request, input, signature, node.public_key(), {}, chain_tag(other_genesis));

@@ -6,25 +6,11 @@
 // Used by the console (the transaction page) and by tests/interop/light_client.mjs.
 import { blake3 } from '@noble/hashes/blake3';
 import { ed25519 } from '@noble/curves/ed25519';
+import { concat, equal, hex, u32le, u64le, unhex } from './bytes.js';
 
 // ---- encoding ------------------------------------------------------------------------------
+export { hex, unhex };
 const te = new TextEncoder();
-export const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-export const unhex = (s) => {
-  if (typeof s !== 'string' || !/^([0-9a-f]{2})*$/.test(s)) throw new Error(`not hex: ${String(s).slice(0, 40)}`);
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
-  return out;
-};
-const concat = (...parts) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
-};
-const u32le = (n) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, n, true); return b; };
-const u64le = (n) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(n), true); return b; };
-const equal = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 // Every hash is BLAKE3 in derive-key mode with the context "metanode/v1/<domain>".
 export const H = (domain, ...parts) => blake3(concat(...parts), { context: te.encode(`metanode/v1/${domain}`) });

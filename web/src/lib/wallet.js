@@ -6,18 +6,10 @@
 import { argon2idAsync } from '@noble/hashes/argon2';
 import { ed25519 } from '@noble/curves/ed25519';
 import { bech32m } from '@scure/base';
-import { H, hex, unhex } from './verify.js';
+import { concat, hex, lengthPrefixed, u64le, unhex } from './bytes.js';
+import { H } from './verify.js';
 
 const te = new TextEncoder();
-const concat = (...parts) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
-};
-const u32le = (n) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, n, true); return b; };
-const u64le = (n) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(n), true); return b; };
-const lengthPrefixed = (bytes) => concat(u32le(bytes.length), bytes);
 const base64 = (bytes) => btoa(String.fromCharCode(...bytes));
 
 export function addressOf(ed25519PublicKey) {
