@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -147,6 +151,36 @@ void add_keys_command(CLI::App& app, Io& io, std::function<int()>& dispatch) {
         print_info(io, *info, store);
         if (opts->check_passphrase) io.out << "passphrase ok\n";
       }
+      return kExitOk;
+    };
+  });
+
+  CLI::App* export_cmd = keys->add_subcommand(
+      "export", "Print a key's file, still encrypted under its passphrase (to import it into the web console's wallet)");
+  export_cmd->add_option("name", opts->name, "Key name")->required();
+  add_keystore_option(export_cmd, *opts);
+  export_cmd->add_option("--out", opts->out_file, "Write to this file (mode 0600) instead of standard output");
+  export_cmd->callback([&io, &dispatch, opts, store_of] {
+    dispatch = [&io, opts, store_of]() -> int {
+      crypto::Keystore store = store_of();
+      // info() reads and checks the file: a damaged or foreign file is not exported.
+      if (auto info = store.info(opts->name); !info.ok()) return fail(io, info.error());
+      std::ifstream in(store.path_of(opts->name), std::ios::binary);
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (!in.good() && !in.eof()) {
+        return fail(io, core::make_error(core::ErrorCode::kIo, "cannot read " + store.path_of(opts->name).string()));
+      }
+      if (opts->out_file.empty()) {
+        io.out << text;
+        return kExitOk;
+      }
+      std::ofstream out(opts->out_file, std::ios::binary | std::ios::trunc);
+      std::filesystem::permissions(opts->out_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                   std::filesystem::perm_options::replace);
+      if (!(out << text) || !(out.flush())) {
+        return fail(io, core::make_error(core::ErrorCode::kIo, "cannot write " + opts->out_file));
+      }
+      io.out << "wrote " << opts->out_file << " (encrypted under the key's passphrase)\n";
       return kExitOk;
     };
   });

@@ -65,7 +65,8 @@ TEST_F(CliTest, HelpOnEverySubcommand) {
                                                                 {"keys", "new", "--help"},
                                                                 {"keys", "list", "--help"},
                                                                 {"keys", "show", "--help"},
-                                                                {"keys", "export-public", "--help"}}) {
+                                                                {"keys", "export-public", "--help"},
+                                                                {"keys", "export", "--help"}}) {
     EXPECT_EQ(cli.run(args), kExitOk) << args.back();
     EXPECT_NE(cli.out.str().find("Usage"), std::string::npos);
   }
@@ -116,6 +117,20 @@ TEST_F(CliTest, KeysNewPrintsNameAndAddress) {
   EXPECT_FALSE(doc.contains("cipher"));
   ASSERT_EQ(cli.run({"keys", "list", "--json", "--keystore", ks()}), kExitOk);
   EXPECT_EQ(nlohmann::json::parse(cli.out.str()).size(), 1u);
+
+  // export gives the key file itself, still encrypted (what the console's wallet imports); with
+  // --out, a file only its owner reads; an unknown key is an error.
+  ASSERT_EQ(cli.run({"keys", "export", "alice", "--keystore", ks()}), kExitOk) << cli.err.str();
+  doc = nlohmann::json::parse(cli.out.str());
+  EXPECT_EQ(doc["address"], address);
+  EXPECT_EQ(doc["cipher"]["algorithm"], "aes-256-gcm");
+  EXPECT_EQ(doc["kdf"]["algorithm"], "argon2id");
+  const fs::path exported = dir_ / "alice.export.json";
+  ASSERT_EQ(cli.run({"keys", "export", "alice", "--keystore", ks(), "--out", exported.string()}), kExitOk);
+  EXPECT_EQ(fs::status(exported).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  std::ifstream in(exported);
+  EXPECT_EQ(nlohmann::json::parse(in)["address"], address);
+  EXPECT_NE(cli.run({"keys", "export", "nobody", "--keystore", ks()}), kExitOk);
 }
 
 TEST_F(CliTest, PassphraseSources) {
