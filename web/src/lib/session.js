@@ -3,7 +3,18 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getJson } from './api.js';
 import { genesisClient } from './chain.js';
-import { signRequest, unlockKeyFile } from './wallet.js';
+import { createKeyFile, signRequest, unlockKeyFile } from './wallet.js';
+
+// The key file kept in this browser (still encrypted under its passphrase), if the user chose to.
+const SAVED = 'metanode-wallet-key-file';
+export function savedKeyFile() {
+  try {
+    const text = localStorage.getItem(SAVED);
+    const file = text ? JSON.parse(text) : null;
+    return file?.address ? { text, name: file.name, address: file.address } : null;
+  } catch { return null; }
+}
+export function forgetSavedKey() { localStorage.removeItem(SAVED); }
 
 const listeners = new Set();
 let state = { wallet: null, roles: [], busy: false, progress: 0, error: null };
@@ -15,7 +26,7 @@ function publish(next) {
 
 // Unlocks the key file and logs in: BPCI's challenge, signed back by the key (RFC 9421). True
 // when connected; the error is in the session otherwise.
-export async function connect(fileText, passphrase) {
+export async function connect(fileText, passphrase, remember = false) {
   publish({ busy: true, progress: 0, error: null });
   try {
     const wallet = await unlockKeyFile(fileText, passphrase, (progress) => publish({ progress }));
@@ -27,6 +38,7 @@ export async function connect(fileText, passphrase) {
     const answer = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(answer?.error?.message ?? `login refused (HTTP ${response.status})`);
     if (answer.address !== wallet.address) throw new Error('BPCI logged in another address');
+    if (remember) localStorage.setItem(SAVED, fileText);
     publish({ wallet, roles: answer.roles ?? [], busy: false, progress: 1 });
     return true;
   } catch (e) {
@@ -48,4 +60,18 @@ export function useSession() {
     return () => listeners.delete(setCurrent);
   }, []);
   return current;
+}
+
+// Makes a key in this page, keeps its (encrypted) file in this browser and connects with it.
+// Resolves with the key file's text (for the user to save), or null when it failed.
+export async function createAndConnect(name, passphrase) {
+  publish({ busy: true, progress: 0, error: null });
+  let text;
+  try {
+    text = await createKeyFile(name, passphrase, (progress) => publish({ progress: progress / 2 }));
+  } catch (e) {
+    publish({ busy: false, error: e.message });
+    return null;
+  }
+  return (await connect(text, passphrase, true)) ? text : null;
 }

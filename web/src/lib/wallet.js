@@ -4,6 +4,7 @@
 // The formats: src/crypto/keystore.cpp (Argon2id + AES-256-GCM), src/ledger/transaction.hpp,
 // README "Signed requests, from any language".
 import { argon2idAsync } from '@noble/hashes/argon2';
+import { ml_dsa65 } from '@noble/post-quantum/ml-dsa';
 import { ed25519 } from '@noble/curves/ed25519';
 import { bech32m } from '@scure/base';
 import { concat, hex, lengthPrefixed, u64le, unhex } from './bytes.js';
@@ -14,6 +15,40 @@ const base64 = (bytes) => btoa(String.fromCharCode(...bytes));
 
 export function addressOf(ed25519PublicKey) {
   return bech32m.encode('mn', bech32m.toWords(H('address', Uint8Array.of(0), ed25519PublicKey)), 90);
+}
+
+// What the key store writes (src/crypto/keystore.hpp KdfParams): Argon2id, 64 MiB, 2 passes.
+const KDF = { ops_limit: 2, mem_limit_bytes: 64 * 1024 * 1024 };
+
+const aadOf = (name, edPublic, mldsaPublic, createdUnixMs) =>
+  H('keystore-aad', Uint8Array.of(1), lengthPrefixed(te.encode(name)), edPublic, mldsaPublic, u64le(createdUnixMs));
+
+// A new key made in this page (Ed25519 and ML-DSA-65 from fresh random seeds), as a key file in
+// the key store's format, encrypted under `passphrase`: the CLI reads it from a key store
+// directory (keys/NAME.key.json) like one it made.
+export async function createKeyFile(name, passphrase, onProgress) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) throw new Error('a key name is 1-64 of letters, digits, ".", "_" and "-"');
+  if (passphrase.length < 8) throw new Error('choose a passphrase of at least 8 characters');
+  const edSeed = crypto.getRandomValues(new Uint8Array(32));
+  const mldsaSeed = crypto.getRandomValues(new Uint8Array(32));
+  const edPublic = ed25519.getPublicKey(edSeed);
+  const mldsaPublic = ml_dsa65.keygen(mldsaSeed).publicKey;
+  const created = Date.now();
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  const nonce = crypto.getRandomValues(new Uint8Array(12));
+  const key = await argon2idAsync(te.encode(passphrase), salt, { t: KDF.ops_limit, m: KDF.mem_limit_bytes / 1024, p: 1, dkLen: 32, onProgress });
+  const aesKey = await crypto.subtle.importKey('raw', key, 'AES-GCM', false, ['encrypt']);
+  key.fill(0);
+  const plain = concat(Uint8Array.of(1), edSeed, mldsaSeed);
+  const ciphertext = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: aadOf(name, edPublic, mldsaPublic, created) },
+    aesKey, plain));
+  plain.fill(0); edSeed.fill(0); mldsaSeed.fill(0);
+  return JSON.stringify({
+    version: 1, name, address: addressOf(edPublic), ed25519_public_key: hex(edPublic), mldsa65_public_key: hex(mldsaPublic),
+    created_unix_ms: created,
+    kdf: { algorithm: 'argon2id', ops_limit: KDF.ops_limit, mem_limit_bytes: KDF.mem_limit_bytes, salt: hex(salt) },
+    cipher: { algorithm: 'aes-256-gcm', nonce: hex(nonce), ciphertext: hex(ciphertext) },
+  }, null, 2);
 }
 
 // Unlocks a key file (its JSON text) with `passphrase`. onProgress(0..1) while Argon2id runs.
@@ -28,9 +63,7 @@ export async function unlockKeyFile(text, passphrase, onProgress) {
     t: file.kdf.ops_limit, m: file.kdf.mem_limit_bytes / 1024, p: 1, dkLen: 32, onProgress,
   });
   // The associated data binds everything public in the file (keystore.cpp associated_data).
-  const name = te.encode(file.name);
-  const aad = H('keystore-aad', Uint8Array.of(1), lengthPrefixed(name), unhex(file.ed25519_public_key),
-    unhex(file.mldsa65_public_key), u64le(file.created_unix_ms));
+  const aad = aadOf(file.name, unhex(file.ed25519_public_key), unhex(file.mldsa65_public_key), file.created_unix_ms);
   let plain;
   try {
     const aesKey = await crypto.subtle.importKey('raw', key, 'AES-GCM', false, ['decrypt']);

@@ -10,6 +10,7 @@ export default async function governance({ page, devnet, until, url, screenshot,
   const connect = async (name) => {
     if (await page.getByRole('button', { name: 'Disconnect' }).count()) await page.getByRole('button', { name: 'Disconnect' }).click();
     await page.getByRole('button', { name: 'Connect wallet' }).click();
+    await page.getByTestId('mode-import').check();  // not the key this browser kept last time
     await page.getByTestId('key-file').setInputFiles(`${keys}/${name}.key.json`);
     await page.getByTestId('passphrase').fill(passphrase);
     await page.getByTestId('unlock').click();

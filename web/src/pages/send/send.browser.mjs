@@ -1,8 +1,11 @@
 // Wallet login and a transfer signed in the page: a council key file from the devnet's key store
 // is refused with a wrong passphrase and unlocked with the right one (its admin role shown); a
 // transfer signed in the page is accepted, its bytes and hash are exactly the node's, and it is
-// committed and verified on its transaction page.
-import { readFileSync } from 'node:fs';
+// committed and verified on its transaction page. After a reload the key kept in the browser
+// unlocks again; a key made in the page is saved as a key file the CLI's key store reads.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export default async function send({ page, devnet, until, url, screenshot, log }) {
   const keyFile = `${devnet.home(0)}/keys/council-1.key.json`;
@@ -46,4 +49,37 @@ export default async function send({ page, devnet, until, url, screenshot, log }
   await page.getByTestId('sent-hash').click();
   await page.waitForURL(`**/txs/${hash}`);
   await until('verified in the page', async () => (await page.getByTestId('verdict').textContent()).includes('Verified in this page'), 30000);
+
+  // A reload forgets the unlocked key; the file kept in the browser (encrypted) unlocks again.
+  await page.reload();
+  await page.getByRole('button', { name: 'Connect wallet' }).click();
+  await page.getByTestId('saved-key').waitFor();
+  await page.getByTestId('passphrase').fill(passphrase);
+  await page.getByTestId('unlock').click();
+  await page.getByTestId('wallet').waitFor({ timeout: 60000 });
+  await page.getByRole('button', { name: 'Disconnect' }).click();
+
+  // A key made in the page: connected at once, and its saved file is one the CLI unlocks.
+  await page.getByRole('button', { name: 'Connect wallet' }).click();
+  await page.getByTestId('mode-create').check();
+  await page.getByTestId('new-name').fill('made-in-page');
+  await page.getByTestId('passphrase').fill('page-passphrase-1');
+  await page.getByTestId('passphrase-again').fill('page-passphrase-1');
+  await page.getByTestId('unlock').click();
+  await page.getByTestId('wallet').waitFor({ timeout: 60000 });
+  const downloading = page.waitForEvent('download');
+  await page.getByTestId('save-key').click();
+  const store = mkdtempSync(join(tmpdir(), 'metanode-page-key-'));
+  try {
+    mkdirSync(join(store, 'keys'));
+    await (await downloading).saveAs(join(store, 'keys', 'made-in-page.key.json'));
+    writeFileSync(join(store, 'pass'), 'page-passphrase-1\n');
+    const shown = JSON.parse(devnet.cli(['keys', 'show', 'made-in-page', '--keystore', join(store, 'keys'), '--check-passphrase',
+      '--passphrase-file', join(store, 'pass'), '--json']));
+    const inPage = (await page.getByTestId('wallet').locator('.mono').getAttribute('title')).trim();
+    if (shown.address !== inPage) throw new Error(`the CLI reads ${shown.address} from the saved file, the page shows ${inPage}`);
+    log(`a key made in the page (${inPage.slice(0, 14)}…) unlocks with the CLI from its saved file`);
+  } finally {
+    rmSync(store, { recursive: true, force: true });
+  }
 }
