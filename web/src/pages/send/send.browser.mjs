@@ -49,6 +49,16 @@ export default async function send({ page, devnet, until, url, screenshot, log }
   await page.getByTestId('sent-hash').click();
   await page.waitForURL(`**/txs/${hash}`);
   await until('verified in the page', async () => (await page.getByTestId('verdict').textContent()).includes('Verified in this page'), 30000);
+  // And from the blocks page: its block, whose page lists the transfer.
+  const height = Number((await page.locator('p.hint a').first().textContent()).replace(/[^0-9]/g, ''));
+  await page.locator('nav a', { hasText: 'Blocks' }).click();
+  await page.getByTestId('blocks-table').waitFor();
+  // Found by its height (a devnet makes a block a second: it may already be past the newest 20).
+  await page.getByTestId('search').fill(String(height));
+  await page.getByTestId('search').press('Enter');
+  await page.waitForURL(`**/blocks/${height}`);
+  await until('the transfer in its block', async () => (await page.locator(`a[href="/txs/${hash}"]`).count()) === 1, 20000);
+  await screenshot('send-in-block');
 
   // A reload forgets the unlocked key; the file kept in the browser (encrypted) unlocks again.
   await page.reload();
