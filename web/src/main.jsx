@@ -35,6 +35,7 @@ function useTheme() {
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
     localStorage.setItem('metanode-theme', theme);
+    dispatchEvent(new Event('metanode-theme'));
   }, [theme]);
   const next = { auto: 'light', light: 'dark', dark: 'auto' };
   return [theme, () => setTheme(next[theme] ?? 'auto')];

@@ -1,6 +1,6 @@
 // A time-series chart (uPlot): one line per series, redrawn in place when the data changes (the
 // plot is made once per set of series, so live updates allocate nothing but the new arrays).
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
@@ -10,6 +10,15 @@ export function Chart({ title, series, data, unit = '', height = 220 }) {
   const box = useRef(null);
   const plot = useRef(null);
   const key = series.join('|');
+  // The axes and grid take the theme's colours when the plot is made: made again on a change.
+  const [theme, setTheme] = useState(0);
+  useEffect(() => {
+    const changed = () => setTheme((t) => t + 1);
+    const media = matchMedia('(prefers-color-scheme: dark)');
+    addEventListener('metanode-theme', changed);
+    media.addEventListener('change', changed);
+    return () => { removeEventListener('metanode-theme', changed); media.removeEventListener('change', changed); };
+  }, []);
 
   useEffect(() => {
     const element = box.current;
@@ -32,7 +41,7 @@ export function Chart({ title, series, data, unit = '', height = 220 }) {
       plot.current?.destroy();
       plot.current = null;
     };
-  }, [key, height, unit]);
+  }, [key, height, unit, theme]);
 
   useEffect(() => { plot.current?.setData(data); }, [data]);
 

@@ -1,5 +1,5 @@
 // The consensus page: every validator voting with its round, the proposers of the newest blocks
-// named from the genesis, and the two charts.
+// named from the genesis, the two charts, and the dark theme chosen from the keyboard.
 export default async function consensus({ page, until, url, screenshot }) {
   await page.goto(url('/consensus'));
   await until('4 validators voting', async () =>
@@ -10,4 +10,13 @@ export default async function consensus({ page, until, url, screenshot }) {
   });
   await until('the two charts drawn', async () => (await page.locator('.chart .uplot').count()) === 2);
   await screenshot('consensus');
+  // The theme control cycles auto → light → dark, from the keyboard too; dark paints dark.
+  await page.getByRole('button', { name: /theme/ }).focus();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Enter');
+  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  if ((await page.evaluate(() => document.documentElement.dataset.theme)) !== 'dark' || background !== 'rgb(15, 18, 22)') {
+    throw new Error(`the dark theme is not applied (background ${background})`);
+  }
+  await screenshot('consensus-dark');
 }
