@@ -1,5 +1,6 @@
-// Consensus: each validator's round (IBFT) or view (HotStuff), its timeouts, the proposers of the
-// newest blocks, and rounds and commit latency over time per node.
+// Consensus: each validator's round (IBFT) or view (HotStuff), its timeouts, the newest blocks
+// with their proposer and the round (view) each was proposed and decided in, and rounds and
+// commit latency over time per node.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { chainGet, useGenesisClient, validatorName } from '../../lib/chain.js';
 import { Chart } from '../../lib/Chart.jsx';
@@ -20,7 +21,11 @@ export function ConsensusPage() {
     let cancelled = false;
     const wanted = [];
     for (let h = head; h >= Math.max(1, head - RECENT + 1); h--) if (!proposers.has(h)) wanted.push(h);
-    Promise.all(wanted.map((h) => chainGet(`/blocks/${h}`).then((b) => proposers.set(h, { key: b.header.proposer, time: b.header.timestamp_unix_ms })).catch(() => {})))
+    Promise.all(wanted.map((h) => chainGet(`/blocks/${h}`).then((b) => proposers.set(h, {
+      key: b.header.proposer, time: b.header.timestamp_unix_ms,
+      // The round (view) the block was first proposed in, and the one whose quorum decided it.
+      proposed: b.finality?.round, decided: b.finality?.certificate?.round,
+    })).catch(() => {})))
       .then(() => {
         if (cancelled) return;
         for (const h of [...proposers.keys()]) if (h <= head - RECENT * 2) proposers.delete(h);
@@ -64,11 +69,17 @@ export function ConsensusPage() {
         </div>
         <div class="table-wrap">
           <table class="grid" data-testid="leaders">
-            <caption>Proposers of the newest blocks</caption>
-            <thead><tr><th scope="col" class="num">Height</th><th scope="col">Proposer</th><th scope="col">Time</th></tr></thead>
+            <caption>The newest blocks: who proposed each, and in which {unit.toLowerCase()} it was proposed and decided</caption>
+            <thead><tr><th scope="col" class="num">Height</th><th scope="col">Proposer</th><th scope="col" class="num">Proposed in</th>
+              <th scope="col" class="num">Decided in</th><th scope="col">Time</th></tr></thead>
             <tbody>
-              {recent.length === 0 && <tr><td colSpan={3} class="empty">Waiting for blocks…</td></tr>}
-              {recent.map(([h, p]) => <tr key={h}><td class="num">{formatInt(h)}</td><td>{validatorName(lc, p.key)}</td><td>{ago(p.time, now)}</td></tr>)}
+              {recent.length === 0 && <tr><td colSpan={5} class="empty">Waiting for blocks…</td></tr>}
+              {recent.map(([h, p]) => (
+                <tr key={h}>
+                  <td class="num">{formatInt(h)}</td><td>{validatorName(lc, p.key)}</td>
+                  <td class="num">{p.proposed ?? '–'}</td><td class="num">{p.decided ?? '–'}</td><td>{ago(p.time, now)}</td>
+                </tr>
+              ))}
             </tbody>
           </table>
         </div>

@@ -6,7 +6,8 @@ export default async function consensus({ page, until, url, screenshot }) {
     (await page.locator('[data-testid="consensus-table"] .badge.ok').count()) === 4);
   await until('proposers of recent blocks', async () => {
     const rows = page.locator('[data-testid="leaders"] tbody tr:not(:has(td.empty))');
-    return (await rows.count()) > 0 && /validator-\d/.test(await rows.first().textContent());
+    return (await rows.count()) > 0 && /validator-\d/.test(await rows.first().textContent()) &&
+      /^\d+$/.test((await rows.first().locator('td').nth(3).textContent()).trim());  // decided in round N
   });
   await until('the two charts drawn', async () => (await page.locator('.chart .uplot').count()) === 2);
   await screenshot('consensus');
