@@ -57,6 +57,7 @@ void add_bpci_command(CLI::App& app, Io& io, std::function<int()>& dispatch) {
       "  [[nodes]]\n"
       "  name = \"validator-0\"\n"
       "  api = \"http://127.0.0.1:9001\"\n"
+      "  log = \"node0/node.log\"      # optional: its log file, if readable here (the console's log tail)\n"
       "`metanode up` writes one (DIR/fleet.toml) and starts BPCI with the devnet. BPCI reads the nodes only through\n"
       "their public APIs, so it can run on any host; a node that does not answer is shown down, with why.");
   cmd->add_option("--fleet", opts->fleet_file, "Fleet file (TOML)")->required()->check(CLI::ExistingFile);

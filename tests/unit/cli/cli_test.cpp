@@ -66,7 +66,8 @@ TEST_F(CliTest, HelpOnEverySubcommand) {
                                                                 {"keys", "list", "--help"},
                                                                 {"keys", "show", "--help"},
                                                                 {"keys", "export-public", "--help"},
-                                                                {"keys", "export", "--help"}}) {
+                                                                {"keys", "export", "--help"},
+                                                                {"bpci", "--help"}}) {
     EXPECT_EQ(cli.run(args), kExitOk) << args.back();
     EXPECT_NE(cli.out.str().find("Usage"), std::string::npos);
   }
