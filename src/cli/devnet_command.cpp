@@ -246,114 +246,76 @@ NodeMetrics read_metrics(std::uint16_t api_port) {
   return m;
 }
 
-// Longer than a screen: the devnet's life in order (create or resume, start every node, wait for
-// health, status lines until Ctrl-C, stop); the next issue (the console) splits it when `up`
-// also starts BPCI.
-int run_up(Io& io, UpOptions opts, bool consensus_given, bool validators_given) {
-  if (opts.validators < 1 || opts.validators > 64) {
-    return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "--validators must be 1..64"));
-  }
-  if (static_cast<std::size_t>(opts.port_base) + 100 * opts.validators + 10 > 65535) {
-    return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "--port-base too high for that many validators"));
-  }
-  const fs::path root = fs::absolute(opts.dir);
+// Creates the devnet's files on the first run, or checks them when resuming (the devnet's own
+// size unless one was asked for).
+core::Status prepare_devnet(Io& io, UpOptions& opts, const fs::path& root, bool consensus_given, bool validators_given) {
   if (!validators_given && fs::exists(root / "genesis.json")) {
-    // Resuming: the devnet's own size unless one was asked for.
-    auto genesis = ledger::Genesis::load(root / "genesis.json");
-    if (!genesis.ok()) return fail(io, genesis.error());
-    opts.validators = genesis->validators.size();
+    MN_TRY_ASSIGN(const ledger::Genesis genesis, ledger::Genesis::load(root / "genesis.json"));
+    opts.validators = genesis.validators.size();
   }
   if (!fs::exists(root / "genesis.json")) {
     if (fs::exists(node_dir(root, 0))) {
-      return fail(io, core::make_error(core::ErrorCode::kAlreadyExists,
-                                       node_dir(root, 0).string() + " exists but " + (root / "genesis.json").string() +
-                                           " does not: not a devnet made by `metanode up`; use another --dir"));
+      return core::make_error(core::ErrorCode::kAlreadyExists,
+                              node_dir(root, 0).string() + " exists but " + (root / "genesis.json").string() +
+                                  " does not: not a devnet made by `metanode up`; use another --dir");
     }
-    if (auto st = create_devnet(io, opts, root); !st.ok()) return fail(io, st.error());
-  } else {
-    auto existing = existing_devnet(opts, root, consensus_given);
-    if (!existing.ok()) return fail(io, existing.error());
-    io.out << "resuming the " << opts.validators << "-validator " << existing->consensus << " devnet in " << root.string()
-           << "\n";
+    return create_devnet(io, opts, root);
   }
-  if (opts.init_only) return kExitOk;
+  MN_TRY_ASSIGN(const auto existing, existing_devnet(opts, root, consensus_given));
+  io.out << "resuming the " << opts.validators << "-validator " << existing.consensus << " devnet in " << root.string()
+         << "\n";
+  return {};
+}
+
+// Prints where everything listens; the nodes' API ports.
+core::Result<std::vector<std::uint16_t>> print_endpoints(Io& io, const UpOptions& opts, const fs::path& root) {
   std::vector<std::uint16_t> api_ports;
   for (std::size_t i = 0; i < opts.validators; ++i) {
-    auto config = node::NodeConfig::load(node_dir(root, i) / "config.toml");
-    if (!config.ok()) return fail(io, config.error());
-    api_ports.push_back(static_cast<std::uint16_t>(config->port_base + 1));
-    io.out << "  node " << i << "  ledger API http://127.0.0.1:" << config->port_base + 1 << "  events ws://127.0.0.1:"
-           << config->port_base + 1 << "/v1/events  XTMP 127.0.0.1:" << config->port_base + 4 << "  log "
+    MN_TRY_ASSIGN(const auto config, node::NodeConfig::load(node_dir(root, i) / "config.toml"));
+    api_ports.push_back(static_cast<std::uint16_t>(config.port_base + 1));
+    io.out << "  node " << i << "  ledger API http://127.0.0.1:" << config.port_base + 1 << "  events ws://127.0.0.1:"
+           << config.port_base + 1 << "/v1/events  XTMP 127.0.0.1:" << config.port_base + 4 << "  log "
            << (node_dir(root, i) / "node.log").string() << "\n";
   }
-  const std::uint16_t console_port = console_port_of(opts);
   if (!opts.no_console) {
-    io.out << "  console  http://127.0.0.1:" << console_port << "/  (BPCI; fleet file " << (root / "fleet.toml").string()
-           << ", log " << (root / "bpci.log").string() << ")\n";
+    io.out << "  console  http://127.0.0.1:" << console_port_of(opts) << "/  (BPCI; fleet file "
+           << (root / "fleet.toml").string() << ", log " << (root / "bpci.log").string() << ")\n";
   }
   io.out << "  dev key  --home " << node_dir(root, 0).string() << " (try: metanode bench --home "
          << node_dir(root, 0).string() << ")\n"
          << "Ctrl-C stops every node." << std::endl;
+  return api_ports;
+}
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return fail(io, core::make_error(core::ErrorCode::kIo, "cannot find the metanode executable: " + ec.message()));
-  std::vector<Child> children(opts.validators);
-  for (std::size_t i = 0; i < opts.validators; ++i) {
-    auto pid = spawn_node(self, node_dir(root, i), opts.log_level);
-    if (!pid.ok()) {
-      for (auto& c : children) {
-        if (c.running) ::kill(c.pid, SIGTERM);
-      }
-      return fail(io, pid.error());
-    }
-    children[i] = Child{*pid, true, 0};
+// Notes children that exited since the last look (a node, or the console).
+void reap_exited(Io& io, std::vector<Child>& nodes, Child& console, const fs::path& root, bool tty) {
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    Child& c = nodes[i];
+    int status = 0;
+    if (!c.running || ::waitpid(c.pid, &status, WNOHANG) != c.pid) continue;
+    c.running = false;
+    c.exit_status = status;
+    io.out << (tty ? "\n" : "") << "node " << i << " exited ("
+           << (WIFEXITED(status) ? "status " + std::to_string(WEXITSTATUS(status)) : "signal " + std::to_string(WTERMSIG(status)))
+           << "); see " << (node_dir(root, i) / "node.log").string() << std::endl;
   }
-  Child console;
-  if (!opts.no_console) {
-    auto pid = spawn_console(self, root, api_ports, console_port);
-    if (pid.ok()) {
-      console = Child{*pid, true, 0};
-    } else {
-      io.out << "the console did not start: " << pid.error().message << std::endl;
-    }
+  if (int status = 0; console.running && ::waitpid(console.pid, &status, WNOHANG) == console.pid) {
+    console.running = false;
+    io.out << (tty ? "\n" : "") << "the console (BPCI) exited; see " << (root / "bpci.log").string() << std::endl;
   }
+}
 
-  const bool tty = ::isatty(STDOUT_FILENO) != 0;
+// The status line, refreshed until a stop signal (SIGINT or SIGTERM, blocked by the caller).
+void show_status_until_stopped(Io& io, const UpOptions& opts, const fs::path& root, const std::vector<std::uint16_t>& api_ports,
+                               std::vector<Child>& nodes, Child& console, const sigset_t& stop_signals, bool tty) {
   std::uint64_t last_txs = 0;
   auto last_time = std::chrono::steady_clock::now();
   auto last_print = last_time - std::chrono::hours(1);
-  bool stopping = false;
-  while (!stopping) {
+  for (;;) {
     timespec wait{0, static_cast<long>(opts.status_interval_ms) * 1'000'000L};
     if (opts.status_interval_ms >= 1000) wait = {static_cast<time_t>(opts.status_interval_ms / 1000), 0};
-    if (sigtimedwait(&stop_signals, nullptr, &wait) > 0) {
-      stopping = true;
-      break;
-    }
-    for (std::size_t i = 0; i < children.size(); ++i) {
-      Child& c = children[i];
-      if (!c.running) continue;
-      int status = 0;
-      if (::waitpid(c.pid, &status, WNOHANG) == c.pid) {
-        c.running = false;
-        c.exit_status = status;
-        io.out << (tty ? "\n" : "") << "node " << i << " exited ("
-               << (WIFEXITED(status) ? "status " + std::to_string(WEXITSTATUS(status))
-                                     : "signal " + std::to_string(WTERMSIG(status)))
-               << "); see " << (node_dir(root, i) / "node.log").string() << std::endl;
-      }
-    }
-    if (int status = 0; console.running && ::waitpid(console.pid, &status, WNOHANG) == console.pid) {
-      console.running = false;
-      io.out << (tty ? "\n" : "") << "the console (BPCI) exited; see " << (root / "bpci.log").string() << std::endl;
-    }
+    if (sigtimedwait(&stop_signals, nullptr, &wait) > 0) return;
+    reap_exited(io, nodes, console, root, tty);
     std::uint64_t height = 0;
     std::uint64_t txs = 0;
     std::uint64_t round = 0;
@@ -376,7 +338,7 @@ int run_up(Io& io, UpOptions opts, bool consensus_given, bool validators_given) 
     last_time = now;
     std::ostringstream line;
     line << "height " << height << " | " << std::fixed << std::setprecision(0) << tps << " tx/s | round " << round
-         << " | nodes up " << up << "/" << children.size() << " | peers " << peers.str();
+         << " | nodes up " << up << "/" << nodes.size() << " | peers " << peers.str();
     if (tty) {
       io.out << "\r" << line.str() << "\033[K" << std::flush;
     } else if (now - last_print >= std::chrono::seconds(5)) {
@@ -384,14 +346,17 @@ int run_up(Io& io, UpOptions opts, bool consensus_given, bool validators_given) 
       last_print = now;
     }
   }
-  io.out << (tty ? "\n" : "") << "stopping " << children.size() << " nodes…" << std::endl;
+}
+
+// SIGTERM to the console and every node; a node that has not stopped within 15 s is killed.
+void stop_children(Io& io, std::vector<Child>& nodes, Child& console) {
   if (console.running) ::kill(console.pid, SIGTERM);
-  for (auto& c : children) {
+  for (auto& c : nodes) {
     if (c.running) ::kill(c.pid, SIGTERM);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  for (std::size_t i = 0; i < children.size(); ++i) {
-    Child& c = children[i];
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    Child& c = nodes[i];
     while (c.running) {
       int status = 0;
       const pid_t r = ::waitpid(c.pid, &status, WNOHANG);
@@ -412,7 +377,57 @@ int run_up(Io& io, UpOptions opts, bool consensus_given, bool validators_given) 
   if (console.running) {
     int status = 0;
     ::waitpid(console.pid, &status, 0);
+    console.running = false;
   }
+}
+
+// The devnet's life in order: create or resume, start every node and the console, status lines
+// until Ctrl-C, stop.
+int run_up(Io& io, UpOptions opts, bool consensus_given, bool validators_given) {
+  if (opts.validators < 1 || opts.validators > 64) {
+    return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "--validators must be 1..64"));
+  }
+  if (static_cast<std::size_t>(opts.port_base) + 100 * opts.validators + 10 > 65535) {
+    return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "--port-base too high for that many validators"));
+  }
+  const fs::path root = fs::absolute(opts.dir);
+  if (auto st = prepare_devnet(io, opts, root, consensus_given, validators_given); !st.ok()) return fail(io, st.error());
+  if (opts.init_only) return kExitOk;
+  auto api_ports = print_endpoints(io, opts, root);
+  if (!api_ports.ok()) return fail(io, api_ports.error());
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return fail(io, core::make_error(core::ErrorCode::kIo, "cannot find the metanode executable: " + ec.message()));
+  std::vector<Child> nodes(opts.validators);
+  Child console;
+  for (std::size_t i = 0; i < opts.validators; ++i) {
+    auto pid = spawn_node(self, node_dir(root, i), opts.log_level);
+    if (!pid.ok()) {
+      stop_children(io, nodes, console);
+      return fail(io, pid.error());
+    }
+    nodes[i] = Child{*pid, true, 0};
+  }
+  if (!opts.no_console) {
+    auto pid = spawn_console(self, root, *api_ports, console_port_of(opts));
+    if (pid.ok()) {
+      console = Child{*pid, true, 0};
+    } else {
+      io.out << "the console did not start: " << pid.error().message << std::endl;
+    }
+  }
+
+  const bool tty = ::isatty(STDOUT_FILENO) != 0;
+  show_status_until_stopped(io, opts, root, *api_ports, nodes, console, stop_signals, tty);
+  io.out << (tty ? "\n" : "") << "stopping " << nodes.size() << " nodes…" << std::endl;
+  stop_children(io, nodes, console);
   io.out << "stopped; `metanode up --validators " << opts.validators << " --dir " << opts.dir << "` resumes from disk"
          << std::endl;
   return kExitOk;

@@ -69,7 +69,7 @@ std::string default_keystore_dir(Io& io) {
   return ".metanode/keys";
 }
 
-// Longer than a screen: CLI11 wiring of the five key subcommands, declarative; each callback is a
+// Longer than a screen: CLI11 wiring of the six key subcommands, declarative; each callback is a
 // few lines and the options sit beside the command they belong to.
 void add_keys_command(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   auto opts = std::make_shared<KeysOptions>();
