@@ -307,3 +307,42 @@ TEST(TailLines, GivesTheLastLinesAndNeverAHalfLine) {
 
 }  // namespace
 }  // namespace metanode::bpci
+
+namespace metanode::bpci {
+namespace {
+
+// Every API route BPCI's Cage lets through is in its OpenAPI document (pages and assets are not
+// API), so the document is the whole surface a client can call.
+TEST(ConsoleOpenApi, DocumentsEveryApiRouteOfTheRouteTable) {
+  ledger::Genesis genesis;
+  genesis.chain_id = "doc-test";
+  genesis.validators.push_back({"v0", crypto::KeyPair::generate().public_key(), crypto::MldsaKeyPair::generate().public_key()});
+  FleetConfig fleet;
+  fleet.nodes = {{"a", "http://127.0.0.1:1", {}}};
+  FleetMonitor monitor(fleet, genesis, [](const std::string&, const std::string&) {
+    return core::Result<std::pair<unsigned, std::string>>(core::make_error(core::ErrorCode::kIo, "not used"));
+  });
+  const fs::path dir = temp_dir("bpci-doc");
+  write(dir / "index.html", "<!doctype html>");
+  auto assets = WebAssets::load(dir);
+  ASSERT_TRUE(assets.ok());
+  ConsoleService service(monitor, std::move(assets).value());
+  const json doc = services::openapi_document(service);
+  std::size_t checked = 0;
+  const api::cage::RouteTable table = console_route_table();
+  for (const auto& [key, access] : table.entries()) {
+    const auto& [method, route] = key;
+    if (route.rfind("/v1/", 0) != 0 || route == "/v1/openapi.json") continue;
+    std::string lower = method;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const bool documented = doc["paths"].contains(route) ? doc["paths"][route].contains(lower)
+                            : route.rfind("/v1/chain/", 0) == 0 && method == "GET" && doc["paths"].contains("/v1/chain/{route}");
+    EXPECT_TRUE(documented) << method << " " << route;
+    ++checked;
+  }
+  EXPECT_GE(checked, 10u);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace metanode::bpci
