@@ -1,4 +1,6 @@
 #include "cli/app.hpp"
+
+#include <pthread.h>
 #include "cli/bpci_command.hpp"
 #include "core/version.hpp"
 
@@ -36,6 +38,16 @@ void add_version_command(CLI::App& app, Io& io, std::function<int()>& dispatch) 
   });
 }
 }  // namespace
+
+sigset_t block_stop_signals(std::initializer_list<int> extra) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  for (const int s : extra) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
 
 int fail(Io& io, const core::Error& error) {
   io.err << "metanode: error[" << error.code_name() << "]: " << error.message << "\n";

@@ -2,6 +2,10 @@
 // exactly as a user would, with their own streams and environment.
 #pragma once
 
+#include <signal.h>
+
+#include <initializer_list>
+
 #include <functional>
 #include <iosfwd>
 #include <optional>
@@ -34,5 +38,9 @@ int run(int argc, const char* const* argv, Io& io);
 // Prints "metanode: error[<code>]: <message>" on io.err and returns kExitFailed: how every
 // subcommand reports a failure.
 int fail(Io& io, const core::Error& error);
+
+// Blocks SIGINT, SIGTERM and `extra` in the calling thread (and so in every thread it starts
+// after), and returns the set, for a long-running command to sigwait on.
+sigset_t block_stop_signals(std::initializer_list<int> extra = {});
 
 }  // namespace metanode::cli

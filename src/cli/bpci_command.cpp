@@ -30,11 +30,7 @@ int run_bpci(Io& io, const BpciCommandOptions& opts) {
   auto server = bpci::Bpci::open(std::move(fleet).value(), options);
   if (!server.ok()) return fail(io, server.error());
   // Block the stop signals in every thread; this one waits for them below.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const sigset_t stop_signals = block_stop_signals();
   if (auto st = (*server)->start(); !st.ok()) return fail(io, st.error());
   io.out << "BPCI console: http://" << options.listen_address << ":" << (*server)->port() << "/  (" << node_count
          << " nodes, chain " << (*server)->fleet().genesis().chain_id << ")" << std::endl;

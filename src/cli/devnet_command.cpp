@@ -396,11 +396,7 @@ int run_up(Io& io, UpOptions opts, bool consensus_given, bool validators_given) 
   auto api_ports = print_endpoints(io, opts, root);
   if (!api_ports.ok()) return fail(io, api_ports.error());
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const sigset_t stop_signals = block_stop_signals();
 
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);

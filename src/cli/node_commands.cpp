@@ -151,12 +151,8 @@ int run_node(Io& io, const NodeOptions& opts) {
   if (!secrets.ok()) return fail(io, secrets.error());
 
   // Block the stop signals in every thread; this one waits for them below.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGUSR1);  // sent by this process to itself on a fault (below)
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // SIGUSR1: sent by this process to itself on a fault (below).
+  const sigset_t stop_signals = block_stop_signals({SIGUSR1});
 
   auto node = node::Node::open(*config, *genesis, secrets->ed25519());
   if (!node.ok()) return fail(io, node.error());

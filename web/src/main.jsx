@@ -2,7 +2,7 @@
 // Each page is a folder under pages/ and one entry in PAGES; BPCI serves index.html at its URL
 // (src/bpci/console_service.cpp, page_paths).
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { FleetPage } from './pages/fleet/FleetPage.jsx';
 import { NodePage } from './pages/fleet/NodePage.jsx';
 import { BlocksPage } from './pages/blocks/BlocksPage.jsx';
@@ -47,14 +47,25 @@ function App() {
   const { fleet, connected } = useFleet();
   useEffect(() => {
     const onPop = () => setPath(location.pathname);
+    // Links to the console's own pages move within the app (no reload); a modified click (new
+    // tab, download) is left to the browser.
+    const onClick = (e) => {
+      const a = e.target.closest?.('a[href^="/"]');
+      if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey || a.target || a.hasAttribute('download')) return;
+      e.preventDefault();
+      navigateRef.current(a.getAttribute('href'));
+    };
     addEventListener('popstate', onPop);
-    return () => removeEventListener('popstate', onPop);
+    document.addEventListener('click', onClick);
+    return () => { removeEventListener('popstate', onPop); document.removeEventListener('click', onClick); };
   }, []);
   const navigate = (to) => {
     if (to !== location.pathname) history.pushState(null, '', to);
     setPath(to);
     window.scrollTo(0, 0);
   };
+  const navigateRef = useRef(navigate);
+  navigateRef.current = navigate;
   const page = PAGES.find((p) => p.match(path));
   useEffect(() => {
     document.title = `${page?.title ?? 'Fleet'} · Metanode`;
@@ -62,7 +73,7 @@ function App() {
   return (
     <div class="shell">
       <header class="top">
-        <a class="brand" href="/fleet" onClick={(e) => { e.preventDefault(); navigate('/fleet'); }}>
+        <a class="brand" href="/fleet">
           <span class="logo" aria-hidden="true">M</span> Metanode <span class="product">BPCI Enterprise</span>
         </a>
         <div class="top-right">
@@ -74,12 +85,11 @@ function App() {
       </header>
       <nav class="side" aria-label="Pages">
         {PAGES.filter((p) => p.title).map((p) => (
-          <a key={p.path} href={p.path} aria-current={page && page.path === p.path ? 'page' : undefined}
-            onClick={(e) => { e.preventDefault(); navigate(p.path); }}>{p.title}</a>
+          <a key={p.path} href={p.path} aria-current={page && page.path === p.path ? 'page' : undefined}>{p.title}</a>
         ))}
       </nav>
       <main class="content">
-        {page ? page.render(navigate, path) : <div class="notice">No page at {path}. <a href="/fleet" onClick={(e) => { e.preventDefault(); navigate('/fleet'); }}>Go to the fleet</a>.</div>}
+        {page ? page.render(navigate, path) : <div class="notice">No page at {path}. <a href="/fleet">Go to the fleet</a>.</div>}
       </main>
     </div>
   );

@@ -65,7 +65,7 @@ export function AccountPage({ address, navigate }) {
     return () => { cancelled = true; };
   }, [address, head > 0]);
 
-  const link = (to, text) => <a href={to} onClick={(e) => { e.preventDefault(); navigate(to); }}>{text}</a>;
+  const link = (to, text) => <a href={to}>{text}</a>;
   if (invalid) return <section><h1>Account</h1><div class="notice error" role="alert">Not an address: {invalid}</div></section>;
   return (
     <section aria-labelledby="account-title">

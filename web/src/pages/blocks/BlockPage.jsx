@@ -46,7 +46,7 @@ export function BlockPage({ height, navigate }) {
     }
   }, [block, lc]);
 
-  const link = (to, text) => <a href={to} onClick={(e) => { e.preventDefault(); navigate(to); }}>{text}</a>;
+  const link = (to, text) => <a href={to}>{text}</a>;
   const back = link('/blocks', '← Blocks');
   if (error && !block) return <section>{back}<Search navigate={navigate} /><div class="notice error" role="alert">{error}</div></section>;
   if (!block) return <section>{back}<div class="notice">Reading block {height}…</div></section>;

@@ -64,7 +64,7 @@ export function BlocksPage({ navigate }) {
     return () => { cancelled = true; };
   }, [head]);
 
-  const link = (to, text) => <a href={to} onClick={(e) => { e.preventDefault(); navigate(to); }}>{text}</a>;
+  const link = (to, text) => <a href={to}>{text}</a>;
   return (
     <section aria-labelledby="blocks-title">
       <h1 id="blocks-title">Blocks</h1>

@@ -71,7 +71,7 @@ export function TxPage({ hash, navigate }) {
     if (lc && answer?.status === 'committed' && answer.block?.certificate && account) setResult(check(lc, answer, hash, account));
   }, [lc, answer, account]);
 
-  const link = (to, text) => <a href={to} onClick={(e) => { e.preventDefault(); navigate(to); }}>{text}</a>;
+  const link = (to, text) => <a href={to}>{text}</a>;
   const back = link('/blocks', '← Blocks');
   if (error && !answer) return <section>{back}<div class="notice error" role="alert">{error}</div></section>;
   if (!answer) return <section>{back}<div class="notice">Reading transaction {shortHash(hash)}…</div></section>;

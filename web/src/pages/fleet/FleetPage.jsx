@@ -43,7 +43,7 @@ export function FleetPage({ navigate }) {
             {fleet.nodes.map((node) => (
               <tr key={node.name} data-node={node.name} data-up={String(node.up)}>
                 <th scope="row">
-                  <a href={`/fleet/${encodeURIComponent(node.name)}`} onClick={(e) => { e.preventDefault(); navigate(`/fleet/${encodeURIComponent(node.name)}`); }}>{node.name}</a>
+                  <a href={`/fleet/${encodeURIComponent(node.name)}`}>{node.name}</a>
                   <div class="sub">{node.api.replace('http://', '')}</div>
                 </th>
                 <td><Status node={node} />{!node.up && <div class="sub" title={node.error}>{node.error} {since(node.down_since_unix_ms, now)}</div>}</td>

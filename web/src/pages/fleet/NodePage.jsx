@@ -53,7 +53,7 @@ export function NodePage({ name, navigate }) {
       .catch((e) => { if (!cancelled) setError(e.message); });
     return () => { cancelled = true; };
   }, [name, tick]);
-  const back = <a href="/fleet" onClick={(e) => { e.preventDefault(); navigate('/fleet'); }}>← Fleet</a>;
+  const back = <a href="/fleet">← Fleet</a>;
   if (error && !node) return <section>{back}<div class="notice error" role="alert">{error}</div></section>;
   if (!node) return <section>{back}<div class="notice">Reading {name}…</div></section>;
   const xs = node.history.map((s) => s.unix_ms / 1000);

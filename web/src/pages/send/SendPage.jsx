@@ -60,7 +60,7 @@ export function SendPage({ navigate }) {
       {sent && (
         <div class={`verdict ${sent.nodeHash === sent.hash ? 'ok' : 'bad'}`} data-testid="sent" role="status">
           <strong>{sent.nodeHash === sent.hash ? 'Submitted' : 'The node names another hash'}</strong>: {' '}
-          <a href={`/txs/${sent.hash}`} onClick={(e) => { e.preventDefault(); navigate(`/txs/${sent.hash}`); }} data-testid="sent-hash">{sent.hash}</a>
+          <a href={`/txs/${sent.hash}`} data-testid="sent-hash">{sent.hash}</a>
           {' '}(accepted by {sent.node}; the hash this page computed {sent.nodeHash === sent.hash ? 'is' : 'is not'} the node's)
           <details><summary>Signed bytes</summary><pre class="proof" data-testid="signed-bytes">{hex(sent.bytes)}</pre></details>
         </div>
