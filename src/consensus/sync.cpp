@@ -60,6 +60,44 @@ std::vector<SyncRun> answer_sync(std::uint64_t from, std::uint64_t head, const C
   return runs;
 }
 
+core::Result<std::vector<core::Hash32>> check_sync_run(const std::vector<Block>& blocks, const QuorumCert& cert,
+                                                       std::uint64_t committed_height, const core::Hash32& committed_id,
+                                                       const ValidatorSet& validators, const core::Hash32& chain_id,
+                                                       SignatureVerifier& verifier) {
+  if (blocks.empty()) return core::make_error(core::ErrorCode::kInvalidArgument, "no blocks to sync");
+  if (blocks.front().height != committed_height + 1) {
+    return core::make_error(core::ErrorCode::kConsensusWrongHeight, "synced blocks start at height " +
+                                                                       std::to_string(blocks.front().height) + ", expected " +
+                                                                       std::to_string(committed_height + 1));
+  }
+  std::vector<core::Hash32> ids;
+  ids.reserve(blocks.size());
+  core::Hash32 parent = committed_id;
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    if (blocks[i].height != committed_height + 1 + i || blocks[i].parent_id != parent) {
+      return core::make_error(core::ErrorCode::kConsensusInvalidMessage, "synced blocks do not form a chain");
+    }
+    ids.push_back(blocks[i].id());
+    parent = ids.back();
+  }
+  MN_TRY(verify_commit_certificate(cert, blocks.back().height, ids.back(), validators, chain_id, verifier));
+  return ids;
+}
+
+core::Status SyncFollower::follow(const std::vector<SyncRun>& runs, const std::function<void(Actions&)>& process) {
+  for (const auto& run : runs) {
+    if (run.blocks.empty() || run.blocks.front().height != committed_height_ + 1) continue;
+    MN_TRY_ASSIGN(const auto ids,
+                  check_sync_run(run.blocks, run.cert, committed_height_, committed_id_, validators_, chain_id_, *verifier_));
+    Actions out;
+    for (std::size_t i = 0; i < run.blocks.size(); ++i) out.push_back(CommitBlock{run.blocks[i], ids[i], run.cert});
+    committed_height_ = run.blocks.back().height;
+    committed_id_ = ids.back();
+    process(out);
+  }
+  return {};
+}
+
 bool SyncClient::should_request(ValidatorIndex peer, std::uint64_t peer_height, std::uint64_t head,
                                 std::uint64_t now_ms) {
   if (outstanding_ && now_ms < sent_ms_ + retry_ms_) return false;

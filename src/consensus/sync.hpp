@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -45,6 +46,40 @@ using CommittedAt = std::function<std::optional<CommittedBlock>(std::uint64_t he
 // whose own certificate commits it (blocks after the last such one wait for theirs).
 std::vector<SyncRun> answer_sync(std::uint64_t from, std::uint64_t head, const CommittedAt& committed,
                                  const SyncLimits& limits);
+
+// Checks a run against the committed block it must continue (`committed_height`, `committed_id`):
+// consecutive heights, parent links, and a quorum's certificate that commits its last block. The
+// one check both engines and a full node's follower make; answers the blocks' ids.
+core::Result<std::vector<core::Hash32>> check_sync_run(const std::vector<Block>& blocks, const QuorumCert& cert,
+                                                       std::uint64_t committed_height, const core::Hash32& committed_id,
+                                                       const ValidatorSet& validators, const core::Hash32& chain_id,
+                                                       SignatureVerifier& verifier);
+
+// A full node's side of sync: no engine, it follows the committed chain. It holds the newest
+// committed consensus block it has and turns each run that continues it (checked by
+// check_sync_run) into CommitBlock actions, in order.
+class SyncFollower {
+ public:
+  SyncFollower(ValidatorSet validators, const core::Hash32& chain_id, std::shared_ptr<SignatureVerifier> verifier,
+               std::uint64_t committed_height, const core::Hash32& committed_id)
+      : validators_(std::move(validators)),
+        chain_id_(chain_id),
+        verifier_(std::move(verifier)),
+        committed_height_(committed_height),
+        committed_id_(committed_id) {}
+
+  std::uint64_t committed_height() const { return committed_height_; }
+  // Each run that starts at committed_height() + 1 is checked and becomes CommitBlock actions;
+  // runs already held are skipped; the first run that fails its check ends it with the error.
+  core::Status follow(const std::vector<SyncRun>& runs, const std::function<void(Actions&)>& process);
+
+ private:
+  ValidatorSet validators_;
+  core::Hash32 chain_id_;
+  std::shared_ptr<SignatureVerifier> verifier_;
+  std::uint64_t committed_height_;
+  core::Hash32 committed_id_;
+};
 
 // The asking side: one request outstanding at a time, asked again after retry_ms.
 class SyncClient {

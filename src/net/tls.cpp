@@ -58,9 +58,10 @@ core::Result<crypto::PublicKey> peer_key(SSL* ssl) {
 }
 
 core::Status PeerPolicy::check(const crypto::PublicKey& key) const {
-  if (!allowed_.contains(key)) {
-    return make_error(ErrorCode::kConsensusUnknownSigner, "peer key " + key.to_hex().substr(0, 16) +
-                                                              "… is neither a validator nor a configured full node");
+  if (!allowed_.contains(key) && !(admit_ && admit_(key))) {
+    return make_error(ErrorCode::kConsensusUnknownSigner,
+                      "peer key " + key.to_hex().substr(0, 16) +
+                          "… is neither a validator, nor a configured full node, nor holds the role 'node' on chain");
   }
   return {};
 }

@@ -5,6 +5,7 @@
 
 #include <openssl/ssl.h>
 
+#include <functional>
 #include <memory>
 #include <set>
 
@@ -27,15 +28,18 @@ core::Result<SslCtxPtr> make_tls_context(const TlsIdentity& identity, bool serve
 // The Ed25519 key the peer authenticated with in a completed handshake.
 core::Result<crypto::PublicKey> peer_key(SSL* ssl);
 
-// Which keys may connect: the validator set of the current epoch and configured full nodes.
+// Which keys may connect: the validator set of the current epoch, configured full nodes, and
+// the keys `admit` accepts (full nodes governance admitted).
 class PeerPolicy {
  public:
-  explicit PeerPolicy(std::set<crypto::PublicKey> allowed) : allowed_(std::move(allowed)) {}
+  explicit PeerPolicy(std::set<crypto::PublicKey> allowed, std::function<bool(const crypto::PublicKey&)> admit = {})
+      : allowed_(std::move(allowed)), admit_(std::move(admit)) {}
   // kConsensusUnknownSigner for a key outside the set.
   core::Status check(const crypto::PublicKey& key) const;
 
  private:
   std::set<crypto::PublicKey> allowed_;
+  std::function<bool(const crypto::PublicKey&)> admit_;  // keys the chain admits besides allowed_
 };
 
 // 32 bytes both ends of one TLS session derive alike (RFC 8446 exporter, label

@@ -94,7 +94,7 @@ struct Transport::Impl {
       : config(std::move(c)),
         handler(std::move(h)),
         self(crypto::KeyPair::from_seed(config.seed).public_key()),
-        policy(config.allowed),
+        policy(config.allowed, config.admit),
         rng(std::random_device{}()) {}
 
   const TransportConfig config;
@@ -168,7 +168,7 @@ struct Transport::Impl {
       if (peer.key == self) continue;
       counters_of(peer.key);
       // Of each pair, the smaller key dials: exactly one link per pair, no simultaneous-open races.
-      if (self < peer.key) dialers.emplace(peer.key, std::make_unique<Dialer>(io, peer));
+      if (self < peer.key || config.dial_all_peers) dialers.emplace(peer.key, std::make_unique<Dialer>(io, peer));
     }
     work.emplace(asio::make_work_guard(io));
     running = true;

@@ -34,6 +34,11 @@ struct TransportConfig {
   std::vector<PeerEndpoint> peers;
   // Who may connect at all (validators and configured full nodes/clients).
   std::set<crypto::PublicKey> allowed;
+  // Keys outside `allowed` that may connect too when this says so (a validator asks its chain
+  // whether governance admitted the key as a full node). Called on the transport's thread.
+  std::function<bool(const crypto::PublicKey&)> admit;
+  // A full node dials every listed peer: validators do not list it, so they never dial it.
+  bool dial_all_peers = false;
   // ML-KEM-768 inner layer; false only to measure its cost (both ends must agree).
   bool post_quantum = true;
   std::uint32_t frame_body_max = kFrameBodyMaxDefault;

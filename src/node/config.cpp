@@ -112,6 +112,10 @@ core::Result<NodeConfig> NodeConfig::load(const std::filesystem::path& file) {
   c.config_dir = std::filesystem::absolute(file).parent_path();
   if (auto v = table["chain"]["genesis"].value<std::string>()) c.genesis_file = *v;
   if (auto v = table["chain"]["data_dir"].value<std::string>()) c.data_dir = *v;
+  if (auto v = table["node"]["role"].value<std::string>()) {
+    if (*v != "validator" && *v != "full") return bad(file, "[node] role must be \"validator\" or \"full\", not \"" + *v + "\"");
+    c.role = *v;
+  }
   if (auto v = table["validator"]["keystore"].value<std::string>()) c.keystore_dir = *v;
   if (auto v = table["validator"]["key"].value<std::string>()) c.validator_key = *v;
   if (auto v = table["validator"]["passphrase_file"].value<std::string>()) c.passphrase_file = *v;
@@ -166,6 +170,9 @@ core::Result<NodeConfig> NodeConfig::load(const std::filesystem::path& file) {
 std::string NodeConfig::to_toml() const {
   std::ostringstream out;
   out << "# metanode node configuration. Relative paths are relative to this file.\n\n"
+      << "[node]\n"
+      << "# \"validator\" (its key is in genesis's validator set) or \"full\" (follows the chain, does not vote).\n"
+      << "role = \"" << role << "\"\n\n"
       << "[chain]\n"
       << "genesis = \"" << genesis_file.string() << "\"\n"
       << "data_dir = \"" << data_dir.string() << "\"\n\n"

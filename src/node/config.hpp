@@ -37,6 +37,11 @@ struct NodeConfig {
   std::filesystem::path data_dir = "data";
   std::filesystem::path keystore_dir = "keys";
   std::string validator_key = "validator";
+  // [node] role: "validator" (its key is in genesis's validator set; it votes) or "full" (it
+  // follows the chain through validators that admit it: the governance role "node" or their
+  // full_nodes list). `metanode install` writes a full node's configuration.
+  std::string role = "validator";
+  bool full_node() const { return role == "full"; }
   std::filesystem::path passphrase_file;  // empty: METANODE_PASSPHRASE or a prompt
 
   std::string listen_address = "127.0.0.1";

@@ -72,6 +72,12 @@ std::pair<double, std::uint64_t> process_usage() {
 
 }  // namespace
 
+nlohmann::json NodeLedgerBackend::node_identity() const {
+  nlohmann::json out = {{"node_key", node_key_.to_hex()}, {"role", role_}};
+  if (has_runtime_) out["xtmp_port"] = runtime_status_().xtmp_port;
+  return out;
+}
+
 std::string NodeLedgerBackend::metrics_text() const {
   const auto head = chain_.head();
   std::ostringstream out;
@@ -106,6 +112,8 @@ std::string NodeLedgerBackend::metrics_text() const {
     gauge("sync_replies_refused_total", "Block sync replies refused (e.g. a forged certificate).", "counter",
           rs.syncs_refused);
     gauge("peers_connected", "Authenticated XTMP links.", "gauge", rs.peers_connected);
+    gauge("full_node", "1 on a full node (follows the chain, does not vote), 0 on a validator.", "gauge",
+          rs.full_node ? 1 : 0);
     gauge("consensus_failed", "1 when storage failed or this node's state differs from a quorum's, and the validator stopped voting.",
           "gauge", rs.failed ? 1 : 0);
     gauge("certified_height", "Newest block with a header certificate (a quorum's signatures over its header).", "gauge",

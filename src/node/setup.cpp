@@ -48,9 +48,16 @@ class NodeRuntimeHost final : public RuntimeHost {
 struct NodeSetup {
   static core::Status check_validator(const Node& node, const ledger::Genesis& genesis) {
     const auto keys = genesis.validator_keys();
-    if (std::find(keys.begin(), keys.end(), node.validator_key_.public_key()) == keys.end()) {
+    const bool validator = std::find(keys.begin(), keys.end(), node.validator_key_.public_key()) != keys.end();
+    if (node.config_.full_node() && validator) {
       return core::make_error(core::ErrorCode::kInvalidArgument,
-                              "key '" + node.config_.validator_key + "' is not a validator in the genesis file");
+                              "key '" + node.config_.validator_key +
+                                  "' is a validator's in the genesis file, but [node] role is \"full\": a full node needs a key of its own");
+    }
+    if (!node.config_.full_node() && !validator) {
+      return core::make_error(core::ErrorCode::kInvalidArgument,
+                              "key '" + node.config_.validator_key +
+                                  "' is not a validator in the genesis file (a node that only follows the chain has [node] role = \"full\")");
     }
     return {};
   }
@@ -71,7 +78,8 @@ struct NodeSetup {
 
   static void make_backend(Node& node) {
     node.backend_ = std::make_unique<NodeLedgerBackend>(
-        *node.chain_, *node.tx_pool_, [&node] { return node.runtime_status(); }, node.config_.run_consensus);
+        *node.chain_, *node.tx_pool_, [&node] { return node.runtime_status(); }, node.config_.run_consensus,
+        node.validator_key_.public_key(), node.config_.role);
   }
 
   static core::Status make_services(Node& node, std::vector<std::shared_ptr<services::Service>> extra) {
@@ -306,6 +314,12 @@ core::Result<RuntimeConfig> NodeSetup::runtime_config(const Node& node) {
   t.listen_port = node.config_.xtmp_port();
   t.post_quantum = node.config_.post_quantum;
   for (const auto& key : node.chain_->genesis().validator_keys()) t.allowed.insert(key);
+  t.dial_all_peers = node.config_.full_node();
+  // Full nodes governance admitted (role "node" at the head) may link too.
+  t.admit = [&chain = *node.chain_](const crypto::PublicKey& key) {
+    auto roles = modules::roles_of(chain, crypto::Address::from_public_key(key));
+    return roles.ok() && std::find(roles->begin(), roles->end(), modules::kRoleNode) != roles->end();
+  };
   for (const auto& text : node.config_.full_nodes) {
     auto key = crypto::PublicKey::from_hex(text);
     if (!key.ok()) return bad("[network] full_nodes: '" + text + "': " + key.error().message);

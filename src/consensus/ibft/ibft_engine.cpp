@@ -1,4 +1,5 @@
 #include "consensus/ibft/ibft_engine.hpp"
+#include "consensus/sync.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -561,21 +562,7 @@ void IbftEngine::send_round_change(Actions& out) {
 core::Status IbftEngine::on_synced_blocks(const std::vector<Block>& blocks, const QuorumCert& cert, std::uint64_t now_ms,
                                         Actions& out) {
   now_ms_ = std::max(now_ms_, now_ms);
-  if (blocks.empty()) return make_error(ErrorCode::kInvalidArgument, "no blocks to sync");
-  if (blocks.front().height != committed_height_ + 1) {
-    return make_error(ErrorCode::kConsensusWrongHeight, "synced blocks start at height " + std::to_string(blocks.front().height) +
-                                                            ", expected " + std::to_string(committed_height_ + 1));
-  }
-  std::vector<core::Hash32> ids;
-  core::Hash32 parent = committed_id_;
-  for (std::size_t i = 0; i < blocks.size(); ++i) {
-    if (blocks[i].height != committed_height_ + 1 + i || blocks[i].parent_id != parent) {
-      return make_error(ErrorCode::kConsensusInvalidMessage, "synced blocks do not form a chain");
-    }
-    ids.push_back(blocks[i].id());
-    parent = ids.back();
-  }
-  MN_TRY(verify_commit_certificate(cert, blocks.back().height, ids.back(), cfg_.validators, cfg_.chain_id, *cfg_.verifier));
+  MN_TRY_ASSIGN(const auto ids, check_sync_run(blocks, cert, committed_height_, committed_id_, cfg_.validators, cfg_.chain_id, *cfg_.verifier));
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     remember_committed(blocks[i]);
     out.push_back(CommitBlock{blocks[i], ids[i], cert});

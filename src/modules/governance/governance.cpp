@@ -309,7 +309,7 @@ core::Result<std::optional<T>> read_as(const ledger::StateReader& state, core::B
 }  // namespace
 
 std::vector<std::string_view> builtin_roles() {
-  return {kRoleAdmin, kRoleAuditor, kRoleOperator, kRoleUser, kRoleValidator};
+  return {kRoleAdmin, kRoleAuditor, kRoleNode, kRoleOperator, kRoleUser, kRoleValidator};
 }
 
 core::Status check_role_name(std::string_view name) {

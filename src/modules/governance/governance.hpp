@@ -34,6 +34,8 @@ inline constexpr std::string_view kRoleOperator = "operator";
 inline constexpr std::string_view kRoleAuditor = "auditor";
 inline constexpr std::string_view kRoleValidator = "validator";
 inline constexpr std::string_view kRoleUser = "user";
+// A full node admitted to XTMP links with the validators (`metanode install` proposes it).
+inline constexpr std::string_view kRoleNode = "node";
 std::vector<std::string_view> builtin_roles();
 
 inline constexpr std::size_t kCouncilMembersMax = 32;

@@ -54,6 +54,20 @@ void ConsensusRuntime::on_sync_reply(const crypto::PublicKey& peer, core::ByteVi
     spdlog::warn("sync reply from {} malformed: {}", peer.to_hex().substr(0, 12), runs.error().message);
     return;
   }
+  if (full_node_) {
+    const std::uint64_t before = follower_->committed_height();
+    auto followed = follower_->follow(*runs, [this](consensus::Actions& out) { process(out); });
+    if (!followed.ok()) {
+      ++syncs_refused_;
+      spdlog::warn("sync reply from {} refused: {}", peer.to_hex().substr(0, 12), followed.error().to_string());
+      return;
+    }
+    if (follower_->committed_height() == before) return;
+    ++syncs_applied_;
+    spdlog::debug("followed to height {}", follower_->committed_height());
+    request_follow();  // there may be more
+    return;
+  }
   const auto outcome = consensus::SyncClient::apply(
       *engine_, *runs, [this] { return chain_.head().height; }, now_ms(), [this](consensus::Actions& out) { process(out); });
   syncs_applied_ += outcome.runs_applied;
@@ -66,6 +80,30 @@ void ConsensusRuntime::on_sync_reply(const crypto::PublicKey& peer, core::ByteVi
   spdlog::info("synced to height {}", chain_.head().height);
   // A full reply: there may be more.
   request_sync(*index, 0);
+}
+
+void ConsensusRuntime::request_follow() {
+  if (failed_ || !follower_ || validators_.size() == 0) return;
+  for (std::size_t tried = 0; tried < validators_.size(); ++tried) {
+    follow_peer_ = (follow_peer_ + 1) % validators_.size();
+    const auto peer = static_cast<consensus::ValidatorIndex>(follow_peer_);
+    // One request outstanding; an unanswered one is asked again of the next validator.
+    if (!sync_.should_request(peer, 0, follower_->committed_height(), now_ms())) return;
+    if (transport_->send(validators_.key(peer), net::FrameType::kSyncRequest, 0,
+                         consensus::encode_sync_request(follower_->committed_height() + 1))) {
+      return;
+    }
+    sync_.reset();  // no link to that one: the next
+  }
+}
+
+void ConsensusRuntime::arm_follow_timer() {
+  follow_timer_.expires_after(std::chrono::milliseconds(kFollowTickMs));
+  follow_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || failed_) return;
+    request_follow();
+    arm_follow_timer();
+  });
 }
 
 }  // namespace metanode::node

@@ -47,7 +47,7 @@ void ConsensusRuntime::start_certifier() {
     auto cert = chain_.certificate(h);
     if (cert.ok() && cert->has_value()) {
       certifier_->mark_certified(h);
-    } else {
+    } else if (!full_node_) {
       // Sent before a crash, perhaps; again does no harm and helps a peer that missed it.
       own.push_back(ledger::sign_header(*key_, chain_.genesis_digest(), h, hash));
       handle_certifier(certifier_->add(own.back()));
@@ -64,6 +64,7 @@ void ConsensusRuntime::start_certifier() {
 
 void ConsensusRuntime::certify_applied(std::uint64_t height, const core::Hash32& block_hash) {
   handle_certifier(certifier_->on_applied(height, block_hash));
+  if (full_node_) return;  // a full node gathers the validators' signatures; it signs none
   const auto own = ledger::sign_header(*key_, chain_.genesis_digest(), height, block_hash);
   handle_certifier(certifier_->add(own));
   transport_->broadcast(net::FrameType::kHeaderSignatures, 0, ledger::encode_header_signatures({own}));
@@ -120,7 +121,7 @@ void ConsensusRuntime::request_missing_certificates() {
   }
   if (missing.empty() || validators_.size() < 2) return;
   // One peer per tick, in turn.
-  const auto self = validators_.index_of(key_->public_key());
+  const auto self = validators_.index_of(key_->public_key());  // none on a full node
   cert_request_peer_ = (cert_request_peer_ + 1) % validators_.size();
   if (self && cert_request_peer_ == *self) cert_request_peer_ = (cert_request_peer_ + 1) % validators_.size();
   transport_->send(validators_.key(static_cast<consensus::ValidatorIndex>(cert_request_peer_)), net::FrameType::kCertRequest,

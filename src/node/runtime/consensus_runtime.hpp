@@ -1,5 +1,8 @@
 // The node runtime of a validator: drives the consensus engine genesis chose (IBFT or HotStuff)
-// with real timers over XTMP links, and connects it to the ledger.
+// with real timers over XTMP links, and connects it to the ledger. A node whose key is not in the
+// validator set runs it as a full node: no engine, it follows the committed chain through block
+// sync (every run's certificate checked against the validator set before anything is applied),
+// gathers header certificates, and gossips the transactions submitted to it to the validators.
 //
 // One thread (the consensus thread) owns the engine. Engine actions are carried out in order;
 // PersistState and StoreBlock are written to CueDB in one synced batch before any later send,
@@ -90,6 +93,8 @@ struct RuntimeStatus {
   std::uint64_t certified_height = 0;  // newest block with a header certificate
   std::uint64_t certificates_gathered = 0;
   std::uint64_t header_signatures_refused = 0;
+  bool full_node = false;  // follows the chain without voting (its key is not a validator's)
+  std::uint16_t xtmp_port = 0;  // 0 until the transport listens
 };
 
 class ConsensusRuntime {
@@ -102,6 +107,7 @@ class ConsensusRuntime {
   void stop();
 
   std::uint16_t xtmp_port() const;
+  bool full_node() const { return full_node_; }
   RuntimeStatus status() const;
   const core::Hash32& chain_id() const { return chain_id_; }
 
@@ -117,6 +123,11 @@ class ConsensusRuntime {
   };
 
   std::uint64_t now_ms() const;
+  core::Status make_engine(consensus::ValidatorIndex self);
+  // Full node (block_sync.cpp): asks the next linked validator for the blocks after the newest
+  // one it follows, every kFollowTickMs and at once after a reply that brought blocks.
+  void request_follow();
+  void arm_follow_timer();
   // Frame handlers, registered with the transport per frame type (driver.cpp, tx_gossip.cpp).
   void on_consensus_frame(const crypto::PublicKey& peer, net::Frame frame);
   void on_gossip_frame(const crypto::PublicKey& peer, net::Frame frame);
@@ -163,6 +174,7 @@ class ConsensusRuntime {
   SignatureChecks& signatures_;
   std::shared_ptr<const crypto::KeyPair> key_;
   consensus::ValidatorSet validators_;
+  const bool full_node_;
   core::Hash32 chain_id_{};
   std::shared_ptr<consensus::CachingVerifier> verifier_;
   std::unique_ptr<consensus::Engine> engine_;
@@ -178,6 +190,7 @@ class ConsensusRuntime {
   boost::asio::steady_timer gossip_timer_;
   boost::asio::steady_timer certifier_timer_;
   boost::asio::steady_timer divergence_timer_;
+  boost::asio::steady_timer follow_timer_;
   std::thread thread_;
   bool started_ = false;
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
@@ -192,6 +205,9 @@ class ConsensusRuntime {
   std::map<core::Hash32, std::uint64_t> stored_blocks_;  // StoreBlock ids on disk -> height
   static constexpr std::uint64_t kSyncRetryMs = 500;  // an unanswered sync request is sent again after this
   consensus::SyncClient sync_{kSyncRetryMs};
+  static constexpr std::uint64_t kFollowTickMs = 200;
+  std::optional<consensus::SyncFollower> follower_;  // full node only
+  std::size_t follow_peer_ = 0;
   bool failed_ = false;
   // Stops this runtime for good (sets failed_) and tells the host, once.
   void fail(core::Error why);
@@ -216,6 +232,7 @@ class ConsensusRuntime {
   std::atomic<std::uint64_t> syncs_applied_{0};
   std::atomic<std::uint64_t> syncs_refused_{0};
   std::atomic<bool> failed_flag_{false};
+  std::atomic<std::uint16_t> xtmp_port_{0};
   std::atomic<std::uint64_t> certified_height_{0};
   std::atomic<std::uint64_t> certificates_gathered_{0};
   std::atomic<std::uint64_t> header_signatures_refused_{0};

@@ -25,12 +25,14 @@ ConsensusRuntime::ConsensusRuntime(RuntimeConfig config, RuntimeHost& host, ledg
       signatures_(signatures),
       key_(std::make_shared<const crypto::KeyPair>(std::move(key))),
       validators_(std::move(validators)),
+      full_node_(!validators_.index_of(key_->public_key()).has_value()),
       verifier_(std::make_shared<consensus::CachingVerifier>(1 << 18)),
       engine_timer_(ctx_),
       payload_timer_(ctx_),
       gossip_timer_(ctx_),
       certifier_timer_(ctx_),
-      divergence_timer_(ctx_) {
+      divergence_timer_(ctx_),
+      follow_timer_(ctx_) {
   auto block0 = chain_.block(0);
   chain_id_ = consensus::consensus_chain_id(block0.ok() && block0->has_value() ? (*block0)->block.hash() : core::Hash32{});
 }
@@ -89,13 +91,11 @@ core::Result<consensus::EngineStart> ConsensusRuntime::load_start() {
   return start;
 }
 
-core::Status ConsensusRuntime::start() {
+core::Status ConsensusRuntime::make_engine(consensus::ValidatorIndex self) {
   consensus::EngineConfig ec;
   ec.chain_id = chain_id_;
   ec.validators = validators_;
-  const auto self = validators_.index_of(key_->public_key());
-  if (!self) return core::make_error(core::ErrorCode::kInvalidArgument, "this node's key is not in the validator set");
-  ec.self = *self;
+  ec.self = self;
   ec.key = key_;
   ec.verifier = verifier_;
   ec.timers = config_.timers;
@@ -106,6 +106,15 @@ core::Status ConsensusRuntime::start() {
     engine_ = std::make_unique<consensus::hotstuff::HotStuffEngine>(std::move(ec));
   } else {
     return core::make_error(core::ErrorCode::kInvalidArgument, "unknown consensus engine '" + config_.engine + "'");
+  }
+  return {};
+}
+
+core::Status ConsensusRuntime::start() {
+  if (const auto self = validators_.index_of(key_->public_key())) {
+    MN_TRY(make_engine(*self));
+  } else {
+    spdlog::info("this node's key is not a validator's: it follows the chain as a full node");
   }
   MN_TRY_ASSIGN(auto start, load_start());
   committed_height_ = start.committed.height;
@@ -155,9 +164,16 @@ core::Status ConsensusRuntime::start() {
   };
   transport_ = std::make_unique<net::Transport>(config_.transport, std::move(handler));
   MN_TRY(transport_->start());
+  xtmp_port_ = transport_->port();
   started_ = true;
   boost::asio::post(ctx_, [this, start = std::move(start)] {
     start_certifier();
+    if (full_node_) {
+      follower_.emplace(validators_, chain_id_, verifier_, start.committed.height, start.committed.id());
+      request_follow();
+      arm_follow_timer();
+      return;
+    }
     consensus::Actions out;
     engine_->start(start, out);
     process(out);
@@ -196,10 +212,13 @@ RuntimeStatus ConsensusRuntime::status() const {
   s.certified_height = certified_height_.load();
   s.certificates_gathered = certificates_gathered_.load();
   s.header_signatures_refused = header_signatures_refused_.load();
+  s.full_node = full_node_;
+  s.xtmp_port = xtmp_port_.load();
   return s;
 }
 
 void ConsensusRuntime::on_consensus_frame(const crypto::PublicKey& peer, net::Frame frame) {
+  if (full_node_) return;  // validators broadcast to every link; a full node has no vote to cast
   const auto from = validators_.index_of(peer);
   if (!from) {
     ++messages_refused_;
@@ -289,6 +308,7 @@ void ConsensusRuntime::process(consensus::Actions& actions) {
     commit_queue_.pop_front();
     apply_commit(commit);
   }
+  if (!engine_) return;
   const auto s = engine_->status();
   round_ = s.round;
   rounds_timed_out_ = s.rounds_timed_out;

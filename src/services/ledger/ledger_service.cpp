@@ -433,9 +433,12 @@ api::HttpLimits LedgerService::limits() const {
 
 json LedgerService::health() const {
   const auto head = backend_.chain().head();
-  return {{"status", "ok"}, {"chain_id", backend_.chain().genesis().chain_id},
-          {"genesis_digest", core::to_hex(backend_.chain().genesis_digest())}, {"height", head.height},
-          {"block_hash", core::to_hex(head.block_hash)}};
+  json body = {{"status", "ok"}, {"chain_id", backend_.chain().genesis().chain_id},
+               {"genesis_digest", core::to_hex(backend_.chain().genesis_digest())}, {"height", head.height},
+               {"block_hash", core::to_hex(head.block_hash)}};
+  const json identity = backend_.node_identity();
+  for (const auto& [key, value] : identity.items()) body[key] = value;
+  return body;
 }
 
 std::string LedgerService::metrics_text() const {

@@ -35,6 +35,9 @@ class LedgerBackend {
   virtual MempoolStatus mempool_status(std::size_t levels_max) const = 0;
   // Node gauges in Prometheus text (height, transactions committed, mempool size, ...).
   virtual std::string metrics_text() const = 0;
+  // Who answers, for GET /health: its XTMP identity key, role ("validator" or "full") and XTMP
+  // port, so an installer can list the validators a new node links to.
+  virtual nlohmann::json node_identity() const { return nlohmann::json::object(); }
 };
 
 inline constexpr std::size_t kSubmitBodyBytesMax = 64 * 1024;

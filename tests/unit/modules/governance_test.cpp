@@ -121,7 +121,7 @@ TEST(Governance, GenesisSeedsBuiltInRolesCouncilAndGrants) {
   crypto::Address admin = addr(crypto::KeyPair::generate());
   GovChain g(2, json{{"grants", {{admin.to_string(), {"admin", "auditor"}}}}, {"roles", {{"compliance", "reads reports"}}}});
   auto names = role_names(g.state).value();
-  EXPECT_EQ(names, (std::vector<std::string>{"admin", "auditor", "compliance", "operator", "user", "validator"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"admin", "auditor", "compliance", "node", "operator", "user", "validator"}));
   auto council = read_council(g.state).value().value();
   EXPECT_EQ(council.threshold, 2u);
   EXPECT_EQ(council.members.size(), 3u);
@@ -277,7 +277,7 @@ TEST(Governance, StateKeysHaveATextFormAndValuesAJsonForm) {
   EXPECT_EQ(value_json("council")["threshold"], 1);
   EXPECT_EQ(value_json("proposal:1")["status"], "executed");
   EXPECT_EQ(value_json("next_proposal")["next_proposal"], 2);
-  EXPECT_EQ(value_json("roles")["roles"].size(), 5u);
+  EXPECT_EQ(value_json("roles")["roles"].size(), 6u);
   for (std::string_view bad : {"", "holder:nope", "proposal:x", "proposal:", "role:Bad", "whatever"}) {
     EXPECT_FALSE(gov.key_from_text(bad).ok()) << bad;
   }
