@@ -16,6 +16,7 @@
 #include "cli/audit_commands.hpp"
 #include "cli/gov_commands.hpp"
 #include "cli/devnet_command.hpp"
+#include "cli/install_command.hpp"
 #include "cli/keys_command.hpp"
 #include "cli/node_commands.hpp"
 #include "cli/sim_command.hpp"
@@ -64,6 +65,7 @@ int run(int argc, const char* const* argv, Io& io) {
   add_node_commands(app, io, dispatch);
   add_devnet_command(app, io, dispatch);
   add_bpci_command(app, io, dispatch);
+  add_install_command(app, io, dispatch);
   add_chain_commands(app, io, dispatch);
   add_gov_commands(app, io, dispatch);
   add_audit_commands(app, io, dispatch);

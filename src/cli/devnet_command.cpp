@@ -22,6 +22,7 @@
 
 #include "api/http/http_client.hpp"
 #include "bpci/fleet.hpp"
+#include "cli/process.hpp"
 #include "cli/request_signer.hpp"
 #include "core/clock.hpp"
 #include "crypto/keystore.hpp"
@@ -161,36 +162,40 @@ struct Child {
   pid_t pid = -1;
   bool running = false;
   int exit_status = 0;
+  bool adopted = false;  // a full node `metanode install` started: not our child, stopped by pid
 };
 
-// Starts `self` with `args`, its output appended to `log`.
-core::Result<pid_t> spawn(const fs::path& self, const std::vector<std::string>& args, const fs::path& log_file) {
-  const std::string exe = self.string();
-  const std::string log = log_file.string();
-  std::vector<const char*> argv = {exe.c_str()};
-  for (const auto& a : args) argv.push_back(a.c_str());
-  argv.push_back(nullptr);
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) return core::make_error(core::ErrorCode::kIo, "cannot start " + args.front() + ": " + std::strerror(errno));
-  if (pid > 0) return pid;
-  // Child: async-signal-safe calls only until exec. A node stops (cleanly, SIGTERM) if `up`
-  // dies without stopping it, and runs in its own process group: a terminal's Ctrl-C reaches
-  // only `up`, which stops the nodes in order.
-  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-  if (::getppid() != parent) ::_exit(126);
-  ::setpgid(0, 0);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  const int in = ::open("/dev/null", O_RDONLY);
-  if (out < 0 || in < 0) ::_exit(125);
-  ::dup2(in, STDIN_FILENO);
-  ::dup2(out, STDOUT_FILENO);
-  ::dup2(out, STDERR_FILENO);
-  ::execv(exe.c_str(), const_cast<char* const*>(argv.data()));
-  ::_exit(127);
+// Full nodes `metanode install --devnet` added: DIR/full-K/ with a config.toml, by name.
+std::vector<fs::path> full_node_dirs(const fs::path& root) {
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    if (entry.path().filename().string().rfind("full-", 0) == 0 && fs::exists(entry.path() / "config.toml")) {
+      dirs.push_back(entry.path());
+    }
+  }
+  std::sort(dirs.begin(), dirs.end());
+  return dirs;
+}
+
+// Starts the devnet's full nodes with it (or adopts one `metanode install` started and left running).
+std::vector<Child> start_full_nodes(Io& io, const fs::path& self, const fs::path& root, const std::string& log_level) {
+  std::vector<Child> full;
+  for (const auto& dir : full_node_dirs(root)) {
+    const fs::path config = dir / "config.toml";
+    if (auto running = running_pid(dir / "node.pid", config)) {
+      full.push_back(Child{*running, true, 0, true});
+      continue;
+    }
+    auto pid = spawn(self, {"node", "--config", config.string(), "--log-level", log_level}, dir / "node.log");
+    if (!pid.ok()) {
+      io.out << dir.filename().string() << " did not start: " << pid.error().message << std::endl;
+      continue;
+    }
+    std::ofstream(dir / "node.pid", std::ios::trunc) << *pid << "\n";
+    full.push_back(Child{*pid, true, 0, false});
+  }
+  return full;
 }
 
 core::Result<pid_t> spawn_node(const fs::path& self, const fs::path& dir, const std::string& log_level) {
@@ -205,6 +210,11 @@ core::Result<pid_t> spawn_console(const fs::path& self, const fs::path& root, co
   for (std::size_t i = 0; i < api_ports.size(); ++i) {
     fleet.nodes.push_back({"validator-" + std::to_string(i), "http://127.0.0.1:" + std::to_string(api_ports[i]),
                            fs::path("node" + std::to_string(i)) / "node.log"});
+  }
+  for (const auto& dir : full_node_dirs(root)) {
+    MN_TRY_ASSIGN(const auto config, node::NodeConfig::load(dir / "config.toml"));
+    fleet.nodes.push_back({dir.filename().string(), "http://127.0.0.1:" + std::to_string(config.port_base + 1),
+                           fs::path(dir.filename()) / "node.log"});
   }
   {
     std::ofstream out(root / "fleet.toml", std::ios::trunc);
@@ -277,6 +287,11 @@ core::Result<std::vector<std::uint16_t>> print_endpoints(Io& io, const UpOptions
            << config.port_base + 1 << "/v1/events  XTMP 127.0.0.1:" << config.port_base + 4 << "  log "
            << (node_dir(root, i) / "node.log").string() << "\n";
   }
+  for (const auto& dir : full_node_dirs(root)) {
+    MN_TRY_ASSIGN(const auto config, node::NodeConfig::load(dir / "config.toml"));
+    io.out << "  " << dir.filename().string() << "  full node, ledger API http://127.0.0.1:" << config.port_base + 1
+           << "  log " << (dir / "node.log").string() << "\n";
+  }
   if (!opts.no_console) {
     io.out << "  console  http://127.0.0.1:" << console_port_of(opts) << "/  (BPCI; fleet file "
            << (root / "fleet.toml").string() << ", log " << (root / "bpci.log").string() << ")\n";
@@ -306,8 +321,12 @@ void reap_exited(Io& io, std::vector<Child>& nodes, Child& console, const fs::pa
 }
 
 // The status line, refreshed until a stop signal (SIGINT or SIGTERM, blocked by the caller).
+// Full nodes are looked for at each refresh: one `metanode install` starts while the devnet runs
+// is adopted, so Ctrl-C stops it with the rest.
 void show_status_until_stopped(Io& io, const UpOptions& opts, const fs::path& root, const std::vector<std::uint16_t>& api_ports,
-                               std::vector<Child>& nodes, Child& console, const sigset_t& stop_signals, bool tty) {
+                               std::vector<Child>& nodes, std::vector<Child>& full, Child& console,
+                               const sigset_t& stop_signals, bool tty) {
+  std::vector<std::uint16_t> full_ports;
   std::uint64_t last_txs = 0;
   auto last_time = std::chrono::steady_clock::now();
   auto last_print = last_time - std::chrono::hours(1);
@@ -316,6 +335,16 @@ void show_status_until_stopped(Io& io, const UpOptions& opts, const fs::path& ro
     if (opts.status_interval_ms >= 1000) wait = {static_cast<time_t>(opts.status_interval_ms / 1000), 0};
     if (sigtimedwait(&stop_signals, nullptr, &wait) > 0) return;
     reap_exited(io, nodes, console, root, tty);
+    full_ports.clear();
+    for (const auto& dir : full_node_dirs(root)) {
+      auto config = node::NodeConfig::load(dir / "config.toml");
+      if (!config.ok()) continue;
+      full_ports.push_back(static_cast<std::uint16_t>(config->port_base + 1));
+      const auto running = running_pid(dir / "node.pid", dir / "config.toml");
+      if (running && std::none_of(full.begin(), full.end(), [&](const Child& c) { return c.pid == *running; })) {
+        full.push_back(Child{*running, true, 0, true});
+      }
+    }
     std::uint64_t height = 0;
     std::uint64_t txs = 0;
     std::uint64_t round = 0;
@@ -339,6 +368,16 @@ void show_status_until_stopped(Io& io, const UpOptions& opts, const fs::path& ro
     std::ostringstream line;
     line << "height " << height << " | " << std::fixed << std::setprecision(0) << tps << " tx/s | round " << round
          << " | nodes up " << up << "/" << nodes.size() << " | peers " << peers.str();
+    if (!full_ports.empty()) {
+      std::size_t full_up = 0;
+      std::uint64_t full_height = 0;
+      for (const auto port : full_ports) {
+        const NodeMetrics m = read_metrics(port);
+        full_up += m.up ? 1 : 0;
+        full_height = std::max(full_height, m.height);
+      }
+      line << " | full nodes up " << full_up << "/" << full_ports.size() << " at " << full_height;
+    }
     if (tty) {
       io.out << "\r" << line.str() << "\033[K" << std::flush;
     } else if (now - last_print >= std::chrono::seconds(5)) {
@@ -348,11 +387,32 @@ void show_status_until_stopped(Io& io, const UpOptions& opts, const fs::path& ro
   }
 }
 
-// SIGTERM to the console and every node; a node that has not stopped within 15 s is killed.
-void stop_children(Io& io, std::vector<Child>& nodes, Child& console) {
+// SIGTERM to the console, the full nodes and every validator; a node that has not stopped within
+// 15 s is killed.
+void stop_children(Io& io, std::vector<Child>& nodes, std::vector<Child>& full, Child& console) {
   if (console.running) ::kill(console.pid, SIGTERM);
-  for (auto& c : nodes) {
-    if (c.running) ::kill(c.pid, SIGTERM);
+  for (auto* list : {&full, &nodes}) {
+    for (auto& c : *list) {
+      if (c.running) ::kill(c.pid, SIGTERM);
+    }
+  }
+  const auto full_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  for (auto& c : full) {
+    while (c.running) {
+      int status = 0;
+      const bool gone = c.adopted ? ::kill(c.pid, 0) != 0 : ::waitpid(c.pid, &status, WNOHANG) != 0;
+      if (gone) {
+        c.running = false;
+        break;
+      }
+      if (std::chrono::steady_clock::now() > full_deadline) {
+        ::kill(c.pid, SIGKILL);
+        if (!c.adopted) ::waitpid(c.pid, &status, 0);
+        c.running = false;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   for (std::size_t i = 0; i < nodes.size(); ++i) {
@@ -406,11 +466,13 @@ int run_up(Io& io, UpOptions opts, bool consensus_given, bool validators_given) 
   for (std::size_t i = 0; i < opts.validators; ++i) {
     auto pid = spawn_node(self, node_dir(root, i), opts.log_level);
     if (!pid.ok()) {
-      stop_children(io, nodes, console);
+      std::vector<Child> none;
+      stop_children(io, nodes, none, console);
       return fail(io, pid.error());
     }
     nodes[i] = Child{*pid, true, 0};
   }
+  std::vector<Child> full = start_full_nodes(io, self, root, opts.log_level);
   if (!opts.no_console) {
     auto pid = spawn_console(self, root, *api_ports, console_port_of(opts));
     if (pid.ok()) {
@@ -421,9 +483,9 @@ int run_up(Io& io, UpOptions opts, bool consensus_given, bool validators_given) 
   }
 
   const bool tty = ::isatty(STDOUT_FILENO) != 0;
-  show_status_until_stopped(io, opts, root, *api_ports, nodes, console, stop_signals, tty);
-  io.out << (tty ? "\n" : "") << "stopping " << nodes.size() << " nodes…" << std::endl;
-  stop_children(io, nodes, console);
+  show_status_until_stopped(io, opts, root, *api_ports, nodes, full, console, stop_signals, tty);
+  io.out << (tty ? "\n" : "") << "stopping " << nodes.size() + full.size() << " nodes…" << std::endl;
+  stop_children(io, nodes, full, console);
   io.out << "stopped; `metanode up --validators " << opts.validators << " --dir " << opts.dir << "` resumes from disk"
          << std::endl;
   return kExitOk;

@@ -31,7 +31,8 @@ std::uint16_t free_port_base() {
   for (int attempt = 0; attempt < 100; ++attempt) {
     const auto base = static_cast<std::uint16_t>(pick(rng) * 100);
     bool free = true;
-    for (std::size_t i = 0; i < kValidators && free; ++i) {
+    // One more for the full node `metanode install --devnet` adds (the next 100).
+    for (std::size_t i = 0; i <= kValidators && free; ++i) {
       free = port_free(static_cast<std::uint16_t>(base + 100 * i + 1)) && port_free(static_cast<std::uint16_t>(base + 100 * i + 4));
     }
     if (free) return base;
@@ -388,6 +389,56 @@ TEST_F(DevnetTest, TwoOfThreeCouncilGrantsAndRevokesARoleThatEveryNodeShows) {
   everywhere(json::array());
   for (std::size_t i = 0; i < kValidators; ++i) EXPECT_EQ(audit_status(i), 403u) << "node " << i << ": revoked";
   stop_up();
+}
+
+// The installer on a devnet, as an operator runs it: `metanode install --devnet DIR --host
+// 127.0.0.1` finds the four validators, writes the new node's bundle (key, configuration, systemd
+// unit), proposes its admission with council-1 and approves it with council-2, starts a fifth
+// process and follows it until it has caught up. The full node then serves the chain: a transfer
+// submitted to it is committed, and its answer carries the validators' header certificate (a
+// client holding only the genesis checks it). `metanode up`'s Ctrl-C stops it with the rest.
+TEST_F(DevnetTest, InstallAddsAFullNodeThatIsAdmittedSyncsAndServesTheChain) {
+  start_up_until_linked();
+  ASSERT_FALSE(HasFatalFailure());
+  const fs::path net = dir_ / "net";
+  ASSERT_TRUE(run({METANODE_BINARY, "install", "--devnet", net.string(), "--host", "127.0.0.1", "--follow-timeout-s", "60"},
+                  "install.log"))
+      << tail_of(dir_ / "install.log") << "\nfull node:\n" << tail_of(net / "full-1" / "node.log");
+  const std::string out = read_file(dir_ / "install.log");
+  EXPECT_NE(out.find("it links to 4 validator(s)"), std::string::npos) << out;
+  EXPECT_NE(out.find("systemctl daemon-reload && systemctl enable --now metanode-full-1"), std::string::npos) << out;
+  EXPECT_NE(out.find("admission: granted"), std::string::npos) << out;
+  EXPECT_NE(out.find("caught up: height"), std::string::npos) << out;
+  EXPECT_NE(read_file(net / "full-1" / "metanode-full-1.service").find("ExecStart=/usr/local/bin/metanode node --config /var/lib/metanode/full-1/config.toml"),
+            std::string::npos);
+  EXPECT_NE(read_file(net / "full-1" / "config.toml").find("role = \"full\""), std::string::npos);
+
+  // It says what it is, and serves the chain: a transfer sent through it commits, and its proof
+  // checks against the genesis alone.
+  const std::string full_api = "http://127.0.0.1:" + std::to_string(base_ + 401);
+  auto health = api::http_request(full_api, "GET", "/health", "", "application/json", milliseconds(2'000));
+  ASSERT_TRUE(health.ok() && health->status == 200);
+  EXPECT_EQ(json::parse(health->body).value("role", std::string()), "full");
+  const auto recipient = crypto::Address::from_public_key(crypto::KeyPair::from_seed(crypto::Seed{11}).public_key());
+  ASSERT_TRUE(run({METANODE_BINARY, "tx", "transfer", "--home", (net / "node0").string(), "--node", full_api, "--to",
+                   recipient.to_string(), "--amount", "9", "--bid", "1", "--wait"},
+                  "transfer.log"))
+      << tail_of(dir_ / "transfer.log");
+  std::smatch m;
+  const std::string transfer = read_file(dir_ / "transfer.log");
+  ASSERT_TRUE(std::regex_search(transfer, m, std::regex(R"([0-9a-f]{64})"))) << transfer;
+  const auto deadline = Clock::now() + milliseconds(20'000);
+  bool verified = false;
+  while (!verified && Clock::now() < deadline) {
+    verified = run({METANODE_BINARY, "query", "tx", m.str(), "--node", full_api, "--verify", "--genesis",
+                    (net / "genesis.json").string()},
+                   "verify-full.log");
+    if (!verified) std::this_thread::sleep_for(milliseconds(300));
+  }
+  EXPECT_TRUE(verified) << tail_of(dir_ / "verify-full.log");
+
+  stop_up();
+  EXPECT_FALSE(height_of(static_cast<std::uint16_t>(base_ + 401)).has_value()) << "the full node still runs";
 }
 
 }  // namespace

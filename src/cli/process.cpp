@@ -1,0 +1,69 @@
+#include "cli/process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+namespace metanode::cli {
+
+namespace fs = std::filesystem;
+
+core::Result<fs::path> self_executable() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return core::make_error(core::ErrorCode::kIo, "cannot find the metanode executable: " + ec.message());
+  return self;
+}
+
+core::Result<pid_t> spawn(const fs::path& self, const std::vector<std::string>& args, const fs::path& log_file,
+                          bool detached) {
+  const std::string exe = self.string();
+  const std::string log = log_file.string();
+  std::vector<const char*> argv = {exe.c_str()};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  argv.push_back(nullptr);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) return core::make_error(core::ErrorCode::kIo, "cannot start " + args.front() + ": " + std::strerror(errno));
+  if (pid > 0) return pid;
+  // Child: async-signal-safe calls only until exec.
+  if (detached) {
+    ::setsid();
+  } else {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(126);
+    ::setpgid(0, 0);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  const int in = ::open("/dev/null", O_RDONLY);
+  if (out < 0 || in < 0) ::_exit(125);
+  ::dup2(in, STDIN_FILENO);
+  ::dup2(out, STDOUT_FILENO);
+  ::dup2(out, STDERR_FILENO);
+  ::execv(exe.c_str(), const_cast<char* const*>(argv.data()));
+  ::_exit(127);
+}
+
+std::optional<pid_t> running_pid(const fs::path& pid_file, const fs::path& config) {
+  std::ifstream in(pid_file);
+  long pid = 0;
+  if (!(in >> pid) || pid <= 1) return std::nullopt;
+  if (::kill(static_cast<pid_t>(pid), 0) != 0) return std::nullopt;
+  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::stringstream text;
+  text << cmdline.rdbuf();
+  if (text.str().find(config.string()) == std::string::npos) return std::nullopt;
+  return static_cast<pid_t>(pid);
+}
+
+}  // namespace metanode::cli
