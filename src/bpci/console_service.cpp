@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <spdlog/spdlog.h>
 #include <sstream>
 
 #include "api/cage/request_auth.hpp"
@@ -114,12 +115,16 @@ fs::path default_web_dir() {
 const std::vector<std::string>& ConsoleService::page_paths() {
   // One line per page: its folder is web/src/pages/<name>/ (README, "A console page").
   static const std::vector<std::string> pages = {"/",       "/fleet", "/fleet/{node}", "/blocks", "/blocks/{height}",
-                                                 "/txs/{hash}", "/accounts/{address}", "/mempool", "/consensus", "/send", "/governance"};
+                                                 "/txs/{hash}", "/accounts/{address}", "/mempool", "/consensus", "/send", "/governance",
+                                                 "/installer"};
   return pages;
 }
 
-ConsoleService::ConsoleService(FleetMonitor& fleet, WebAssets assets)
-    : fleet_(fleet), assets_(std::move(assets)), genesis_text_(fleet.genesis().to_json()) {}
+ConsoleService::ConsoleService(FleetMonitor& fleet, WebAssets assets, InstallerOptions installer)
+    : fleet_(fleet),
+      assets_(std::move(assets)),
+      installer_(fleet, std::move(installer)),
+      genesis_text_(fleet.genesis().to_json()) {}
 
 const std::vector<std::string>& ConsoleService::chain_routes() {
   static const std::vector<std::string> routes = {
@@ -186,6 +191,7 @@ void ConsoleService::add_routes(api::Router& router) {
     router.add("GET", "/v1/chain" + route, [this](const api::Request& request) { return proxy(request); });
   }
   router.add("POST", "/v1/chain/txs", [this](const api::Request& request) { return proxy(request); });
+  installer_.add_routes(router);
   router.add("GET", "/v1/session/challenge", [this](const api::Request&) { return challenge(); });
   router.add("POST", "/v1/session", [this](const api::Request& request) { return session(request); });
   for (const auto& page : page_paths()) {
@@ -209,8 +215,8 @@ constexpr std::int64_t kRolesCacheMs = 3'000;
 
 api::Response ConsoleService::log_tail(const api::Request& request) const {
   const std::string& name = request.params.at("name");
-  const FleetMember* member = fleet_.member(name);
-  if (member == nullptr) return api::error_response(404, "not_found", "no node named '" + name + "' in the fleet");
+  const auto member = fleet_.member(name);
+  if (!member) return api::error_response(404, "not_found", "no node named '" + name + "' in the fleet");
   if (member->log_file.empty()) {
     return api::error_response(404, "no_log", "the fleet file gives no log file for " + name +
                                                   " (log = \"PATH\" in its [[nodes]] entry, readable where BPCI runs)");
@@ -309,7 +315,7 @@ json ConsoleService::openapi_schemas() const {
                {"properties",
                 {{"name", str}, {"api", str}, {"up", {{"type", "boolean"}}}, {"error", str},
                  {"checked_unix_ms", integer}, {"last_seen_unix_ms", integer}, {"down_since_unix_ms", integer},
-                 {"version", str}, {"height", integer}, {"certified_height", integer}, {"round", integer},
+                 {"version", str}, {"role", str}, {"node_key", str}, {"xtmp_port", integer}, {"height", integer}, {"certified_height", integer}, {"round", integer},
                  {"rounds_timed_out", integer}, {"base_fee", str}, {"peers", integer},
                  {"txs_committed", integer}, {"mempool_pending", integer}, {"consensus_failed", {{"type", "boolean"}}},
                  {"leader", str}, {"last_commit_unix_ms", integer}, {"commit_latency_ms", integer},
@@ -322,7 +328,8 @@ json ConsoleService::openapi_schemas() const {
 }
 
 json ConsoleService::openapi_paths() const {
-  return {
+  json paths = ConsoleInstaller::openapi_paths();
+  paths.update(json{
       {"/v1/fleet",
        {{"get",
          {{"summary", "Every node of the fleet: up or down and why, height, round, leader, peers, version, commit age and "
@@ -377,7 +384,8 @@ json ConsoleService::openapi_paths() const {
        {{"get",
          {{"summary", "WebSocket: the fleet (as GET /v1/fleet) once a poll interval"},
           {"responses", {{"101", {{"description", "Switching to WebSocket"}}}}}}}}},
-  };
+  });
+  return paths;
 }
 
 json ConsoleService::health() const {
@@ -409,6 +417,7 @@ api::cage::RouteTable console_route_table() {
   t.add("POST", "/v1/session", Access::open());
   // Logs can name addresses, peers and errors: operators and admins only.
   t.add("GET", "/v1/fleet/nodes/{name}/logs", Access::roles_of({"operator", "admin"}));
+  ConsoleInstaller::add_access(t);
   for (const auto& page : ConsoleService::page_paths()) t.add("GET", page, Access::open());
   return t;
 }
@@ -421,7 +430,16 @@ core::Result<std::unique_ptr<Bpci>> Bpci::open(FleetConfig fleet, BpciOptions op
   bpci->options_ = options;
   bpci->monitor_ = std::make_unique<FleetMonitor>(std::move(fleet), std::move(genesis),
                                                   http_fetch(std::chrono::milliseconds(800)), options.poll_interval);
-  bpci->service_ = std::make_shared<ConsoleService>(*bpci->monitor_, std::move(assets));
+  InstallerOptions installer;
+  installer.fleet_file = options.fleet_file;
+  installer.genesis_file = bpci->monitor_->genesis_file();
+  installer.dir = !options.install_dir.empty()  ? options.install_dir
+                  : !options.fleet_file.empty() ? fs::absolute(options.fleet_file).parent_path()
+                                                : fs::current_path();
+  installer.allow_local_start = options.allow_local_start;
+  bpci->service_ = std::make_shared<ConsoleService>(*bpci->monitor_, std::move(assets), std::move(installer));
+  std::error_code ec;
+  if (!options.fleet_file.empty()) bpci->fleet_file_time_ = fs::last_write_time(options.fleet_file, ec);
   api::cage::CagePolicy policy;
   policy.sign_responses = false;  // BPCI holds no validator key; the nodes sign their own answers
   policy.auth.chain_tag = api::cage::chain_tag(bpci->monitor_->genesis().digest());
@@ -446,8 +464,28 @@ core::Status Bpci::start() {
     });
   }
   monitor_->poll_all();  // the first page load sees the fleet at once
-  monitor_->start([service = service_] { service->publish(); });
+  monitor_->start([this] {
+    reload_fleet_file();
+    service_->publish();
+  });
   return {};
+}
+
+void Bpci::reload_fleet_file() {
+  if (options_.fleet_file.empty()) return;
+  std::error_code ec;
+  const auto time = fs::last_write_time(options_.fleet_file, ec);
+  if (ec || time == fleet_file_time_) return;
+  fleet_file_time_ = time;
+  auto fleet = FleetConfig::load(options_.fleet_file);
+  if (!fleet.ok()) {
+    spdlog::warn("bpci: the fleet file changed but does not load: {}", fleet.error().message);
+    return;
+  }
+  for (auto& member : fleet->nodes) {
+    const std::string name = member.name;
+    if (monitor_->add_member(std::move(member))) spdlog::info("bpci: node '{}' joined the fleet (fleet file)", name);
+  }
 }
 
 void Bpci::stop() {

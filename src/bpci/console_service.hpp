@@ -14,6 +14,7 @@
 
 #include "api/cage/cage.hpp"
 #include "api/http/http_server.hpp"
+#include "bpci/console_installer.hpp"
 #include "bpci/fleet.hpp"
 #include "node/audit_log.hpp"
 #include "services/service.hpp"
@@ -46,7 +47,7 @@ class ConsoleService final : public services::Service {
   // The console's page URLs (each answers index.html; the page's script draws it).
   static const std::vector<std::string>& page_paths();
 
-  ConsoleService(FleetMonitor& fleet, WebAssets assets);
+  ConsoleService(FleetMonitor& fleet, WebAssets assets, InstallerOptions installer);
 
   std::string_view name() const override { return "bpci"; }
   std::uint16_t port_offset() const override { return 0; }  // BPCI has its own port (8080)
@@ -81,6 +82,7 @@ class ConsoleService final : public services::Service {
 
   FleetMonitor& fleet_;
   WebAssets assets_;
+  ConsoleInstaller installer_;
   std::string genesis_text_;  // the genesis in its canonical form (what its digest is over)
   mutable std::mutex mutex_;
   std::map<std::string, std::int64_t> challenges_;  // challenge (hex) -> expiry (unix ms)
@@ -96,6 +98,11 @@ struct BpciOptions {
   std::uint16_t port = 8080;  // 0: any free port
   std::filesystem::path web_dir;  // empty: default_web_dir()
   std::chrono::milliseconds poll_interval{1'000};
+  // The fleet file: re-read when it changes (nodes added to it join the fleet), and where the
+  // installer adds the nodes it starts. Empty: neither.
+  std::filesystem::path fleet_file;
+  std::filesystem::path install_dir;  // the installer's bundles (empty: the fleet file's directory, else .)
+  bool allow_local_start = false;     // the installer may start nodes on this host (a devnet's BPCI)
 };
 
 class Bpci {
@@ -117,6 +124,9 @@ class Bpci {
   boost::asio::io_context io_;
   std::unique_ptr<services::ServiceHost> host_;
   std::vector<std::thread> io_threads_;
+  std::filesystem::file_time_type fleet_file_time_{};
+  // Nodes added to the fleet file since the last look join the monitor (the monitor's tick).
+  void reload_fleet_file();
 };
 
 }  // namespace metanode::bpci

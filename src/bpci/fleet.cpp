@@ -131,6 +131,9 @@ json to_json(const NodeView& v) {
           {"last_seen_unix_ms", v.last_seen_unix_ms},
           {"down_since_unix_ms", v.down_since_unix_ms},
           {"version", v.version},
+          {"role", v.role},
+          {"node_key", v.node_key},
+          {"xtmp_port", v.xtmp_port},
           // Heights, rounds and counters are numbers, as in the nodes' API (amounts are strings there).
           {"height", v.height},
           {"certified_height", v.certified_height},
@@ -171,15 +174,49 @@ FleetMonitor::~FleetMonitor() { stop(); }
 
 void FleetMonitor::start(std::function<void()> on_tick) {
   on_tick_ = std::move(on_tick);
-  for (std::size_t i = 0; i < views_.size(); ++i) {
+  std::lock_guard threads(threads_mutex_);
+  started_ = true;
+  std::size_t count = 0;
+  {
+    std::lock_guard lock(mutex_);
+    count = views_.size();
+  }
+  for (std::size_t i = 0; i < count; ++i) {
     threads_.emplace_back([this, i](std::stop_token stop) { run(i, stop); });
   }
 }
 
 void FleetMonitor::stop() {
-  for (auto& t : threads_) t.request_stop();
+  std::deque<std::jthread> stopping;
+  {
+    std::lock_guard threads(threads_mutex_);
+    started_ = false;
+    stopping.swap(threads_);
+  }
+  for (auto& t : stopping) t.request_stop();
   wake_.notify_all();
-  threads_.clear();  // joins
+  stopping.clear();  // joins
+}
+
+bool FleetMonitor::add_member(FleetMember member) {
+  std::lock_guard threads(threads_mutex_);
+  std::size_t index = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (std::any_of(config_.nodes.begin(), config_.nodes.end(), [&](const auto& m) { return m.name == member.name; })) {
+      return false;
+    }
+    NodeView view;
+    view.name = member.name;
+    view.api = member.api;
+    view.error = "not checked yet";
+    config_.nodes.push_back(std::move(member));
+    views_.push_back(std::move(view));
+    history_.emplace_back();
+    index = views_.size() - 1;
+  }
+  if (started_) threads_.emplace_back([this, index](std::stop_token stop) { run(index, stop); });
+  return true;
 }
 
 void FleetMonitor::run(std::size_t index, std::stop_token stop) {
@@ -193,7 +230,12 @@ void FleetMonitor::run(std::size_t index, std::stop_token stop) {
 }
 
 void FleetMonitor::poll_all() {
-  for (std::size_t i = 0; i < views_.size(); ++i) poll(i);
+  std::size_t count = 0;
+  {
+    std::lock_guard lock(mutex_);
+    count = views_.size();
+  }
+  for (std::size_t i = 0; i < count; ++i) poll(i);
 }
 
 // Longer than most: one poll is three requests (health, metrics, the newest block), each with
@@ -227,6 +269,9 @@ void FleetMonitor::poll(std::size_t index) {
     } else {
       view.up = true;
       view.error.clear();
+      view.role = h.value("role", std::string());
+      view.node_key = h.value("node_key", std::string());
+      view.xtmp_port = static_cast<std::uint16_t>(h.value("xtmp_port", 0));
       view.down_since_unix_ms = 0;
       view.last_seen_unix_ms = view.checked_unix_ms;
       auto metrics = fetch_(view.api, "/metrics");
@@ -277,11 +322,17 @@ void FleetMonitor::poll(std::size_t index) {
   while (samples.size() > history_max_) samples.pop_front();
 }
 
-const FleetMember* FleetMonitor::member(std::string_view name) const {
+std::optional<FleetMember> FleetMonitor::member(std::string_view name) const {
+  std::lock_guard lock(mutex_);
   for (const auto& m : config_.nodes) {
-    if (m.name == name) return &m;
+    if (m.name == name) return m;
   }
-  return nullptr;
+  return std::nullopt;
+}
+
+std::vector<FleetMember> FleetMonitor::members() const {
+  std::lock_guard lock(mutex_);
+  return config_.nodes;
 }
 
 std::vector<NodeView> FleetMonitor::nodes() const {

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -62,6 +63,9 @@ struct NodeView {
   std::int64_t last_seen_unix_ms = 0;  // last answer
   std::int64_t down_since_unix_ms = 0;
   std::string version;
+  std::string role;      // "validator" or "full" (its /health)
+  std::string node_key;  // its XTMP identity key (hex)
+  std::uint16_t xtmp_port = 0;
   std::uint64_t height = 0;
   std::uint64_t certified_height = 0;
   std::uint64_t round = 0;
@@ -112,6 +116,7 @@ class FleetMonitor {
   void poll_all();
 
   const ledger::Genesis& genesis() const { return genesis_; }
+  const std::filesystem::path& genesis_file() const { return config_.genesis_file; }
   std::vector<NodeView> nodes() const;
   std::size_t nodes_up() const;
   // {"chain_id", "genesis_digest", "updated_unix_ms", "nodes": [...], "validators": n}
@@ -119,7 +124,11 @@ class FleetMonitor {
   // One node's view with its history; null when no node has that name.
   nlohmann::json node_json(std::string_view name) const;
   // The fleet file's entry for `name`, if there is one.
-  const FleetMember* member(std::string_view name) const;
+  std::optional<FleetMember> member(std::string_view name) const;
+  std::vector<FleetMember> members() const;
+  // Watches one more node from now on (a node installed while BPCI runs); false when a node of
+  // that name is watched already.
+  bool add_member(FleetMember member);
 
  private:
   void poll(std::size_t index);
@@ -137,7 +146,9 @@ class FleetMonitor {
   std::vector<std::deque<Sample>> history_;
   std::function<void()> on_tick_;
   std::condition_variable_any wake_;
-  std::vector<std::jthread> threads_;
+  std::mutex threads_mutex_;
+  bool started_ = false;
+  std::deque<std::jthread> threads_;  // a deque: add_member appends while the others run
 };
 
 nlohmann::json to_json(const NodeView& view);

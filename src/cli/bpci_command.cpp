@@ -26,6 +26,7 @@ int run_bpci(Io& io, const BpciCommandOptions& opts) {
   bpci::BpciOptions options = opts.bpci;
   options.web_dir = opts.web_dir;
   options.poll_interval = std::chrono::milliseconds(opts.poll_interval_ms);
+  options.fleet_file = std::filesystem::absolute(opts.fleet_file);
   const std::size_t node_count = fleet->nodes.size();
   auto server = bpci::Bpci::open(std::move(fleet).value(), options);
   if (!server.ok()) return fail(io, server.error());
@@ -60,6 +61,10 @@ void add_bpci_command(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   cmd->add_option("--listen", opts->bpci.listen_address, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", opts->bpci.port, "Port (0: any free port)")->capture_default_str();
   cmd->add_option("--web", opts->web_dir, "The console's built files (default: next to the binary, else web/dist)");
+  cmd->add_option("--install-dir", opts->bpci.install_dir,
+                  "Where the installer page writes new nodes' bundles (default: the fleet file's directory)");
+  cmd->add_flag("--allow-local-start", opts->bpci.allow_local_start,
+                "Let the installer page start new nodes on this host (`metanode up` sets it for its devnet)");
   cmd->add_option("--poll-interval-ms", opts->poll_interval_ms, "How often each node is polled")
       ->capture_default_str()
       ->check(CLI::Range(100, 60'000));

@@ -22,7 +22,7 @@
 
 #include "api/http/http_client.hpp"
 #include "bpci/fleet.hpp"
-#include "cli/process.hpp"
+#include "bpci/process.hpp"
 #include "cli/request_signer.hpp"
 #include "core/clock.hpp"
 #include "crypto/keystore.hpp"
@@ -33,6 +33,10 @@
 
 namespace metanode::cli {
 namespace {
+
+using bpci::running_pid;
+using bpci::self_executable;
+using bpci::spawn;
 
 namespace fs = std::filesystem;
 
@@ -221,7 +225,8 @@ core::Result<pid_t> spawn_console(const fs::path& self, const fs::path& root, co
     out << fleet.to_toml();
     if (!out) return core::make_error(core::ErrorCode::kIo, "cannot write " + (root / "fleet.toml").string());
   }
-  return spawn(self, {"bpci", "--fleet", (root / "fleet.toml").string(), "--port", std::to_string(port)}, root / "bpci.log");
+  return spawn(self, {"bpci", "--fleet", (root / "fleet.toml").string(), "--port", std::to_string(port), "--allow-local-start"},
+               root / "bpci.log");
 }
 
 // The few numbers the status line shows, from a node's /metrics.

@@ -23,12 +23,16 @@
 #include "bpci/installer.hpp"
 #include "cli/chain_client.hpp"
 #include "cli/json_u64.hpp"
-#include "cli/process.hpp"
+#include "bpci/process.hpp"
 #include "modules/governance/governance.hpp"
 #include "node/config.hpp"
 
 namespace metanode::cli {
 namespace {
+
+using bpci::running_pid;
+using bpci::self_executable;
+using bpci::spawn;
 
 namespace fs = std::filesystem;
 using nlohmann::json;

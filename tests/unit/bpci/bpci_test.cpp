@@ -326,7 +326,7 @@ TEST(ConsoleOpenApi, DocumentsEveryApiRouteOfTheRouteTable) {
   write(dir / "index.html", "<!doctype html>");
   auto assets = WebAssets::load(dir);
   ASSERT_TRUE(assets.ok());
-  ConsoleService service(monitor, std::move(assets).value());
+  ConsoleService service(monitor, std::move(assets).value(), InstallerOptions{});
   const json doc = services::openapi_document(service);
   std::size_t checked = 0;
   const api::cage::RouteTable table = console_route_table();

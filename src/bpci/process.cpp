@@ -1,4 +1,4 @@
-#include "cli/process.hpp"
+#include "bpci/process.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -11,7 +11,7 @@
 #include <optional>
 #include <sstream>
 
-namespace metanode::cli {
+namespace metanode::bpci {
 
 namespace fs = std::filesystem;
 
@@ -66,4 +66,4 @@ std::optional<pid_t> running_pid(const fs::path& pid_file, const fs::path& confi
   return static_cast<pid_t>(pid);
 }
 
-}  // namespace metanode::cli
+}  // namespace metanode::bpci

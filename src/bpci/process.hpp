@@ -1,5 +1,5 @@
-// Child processes the CLI starts: `metanode up`'s nodes and console, and the full node
-// `metanode install` starts on a devnet.
+// Child processes: `metanode up`'s nodes and console, and the full node `metanode install` (or
+// the console's installer page) starts on a devnet.
 #pragma once
 
 #include <sys/types.h>
@@ -11,7 +11,7 @@
 
 #include "core/result.hpp"
 
-namespace metanode::cli {
+namespace metanode::bpci {
 
 // This executable (/proc/self/exe).
 core::Result<std::filesystem::path> self_executable();
@@ -27,4 +27,4 @@ core::Result<pid_t> spawn(const std::filesystem::path& self, const std::vector<s
 // (a pid file left by a process that exited, its pid since reused, does not count).
 std::optional<pid_t> running_pid(const std::filesystem::path& pid_file, const std::filesystem::path& config);
 
-}  // namespace metanode::cli
+}  // namespace metanode::bpci
