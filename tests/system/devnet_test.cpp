@@ -63,6 +63,11 @@ class DevnetTest : public ::testing::Test {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, nullptr, 0);
     }
+    // A full node `metanode install` started runs in a session of its own: a failed test must not leave it.
+    if (std::ifstream pid_file(dir_ / "net" / "full-1" / "node.pid"); pid_file) {
+      pid_t full = 0;
+      if (pid_file >> full && full > 1) ::kill(full, SIGKILL);
+    }
     if (!HasFailure()) fs::remove_all(dir_);
   }
 

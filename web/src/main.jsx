@@ -13,6 +13,7 @@ import { ConsensusPage } from './pages/consensus/ConsensusPage.jsx';
 import { AccountPage } from './pages/accounts/AccountPage.jsx';
 import { SendPage } from './pages/send/SendPage.jsx';
 import { GovernancePage } from './pages/governance/GovernancePage.jsx';
+import { InstallerPage } from './pages/installer/InstallerPage.jsx';
 import { WalletButton } from './lib/WalletButton.jsx';
 import { useFleet } from './lib/fleet.js';
 import './styles.css';
@@ -28,6 +29,7 @@ const PAGES = [
   { path: '/consensus', title: 'Consensus', match: (p) => p === '/consensus', render: () => <ConsensusPage /> },
   { path: '/governance', title: 'Governance', match: (p) => p === '/governance', render: () => <GovernancePage /> },
   { path: '/send', title: 'Send', match: (p) => p === '/send', render: (nav) => <SendPage navigate={nav} /> },
+  { path: '/installer', title: 'Installer', match: (p) => p === '/installer', render: () => <InstallerPage /> },
 ];
 
 function useTheme() {

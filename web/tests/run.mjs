@@ -10,7 +10,7 @@
 // --load-rate R runs `metanode bench` at R transfers a second meanwhile, and the live updates'
 // cadence is reported.
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -95,7 +95,9 @@ try {
   const pagesDir = join(here, '..', 'src', 'pages');
   const tests = readdirSync(pagesDir).flatMap((page) => readdirSync(join(pagesDir, page))
     .filter((f) => f.endsWith('.browser.mjs')).map((f) => ({ page, file: join(pagesDir, page, f) })))
-    .filter((t) => !args.only || t.page === args.only);
+    .filter((t) => !args.only || t.page === args.only)
+    // The installer's test adds a fifth node to the devnet: it runs last, after the tests that count nodes.
+    .sort((a, b) => (a.page === 'installer') - (b.page === 'installer'));
   for (const test of tests) {
     const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
     const page = await context.newPage();
@@ -107,6 +109,16 @@ try {
       url: (path) => `${devnet.consoleUrl}${path}`,
       screenshot: (name) => page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true }),
       log: (line) => console.log(`  ${line}`),
+      // Connects the console's wallet with key `name` of node 0's key store (the devnet's passphrase).
+      connectWallet: async (name) => {
+        if (await page.getByRole('button', { name: 'Disconnect' }).count()) await page.getByRole('button', { name: 'Disconnect' }).click();
+        await page.getByRole('button', { name: 'Connect wallet' }).click();
+        await page.getByTestId('mode-import').check();  // not the key this browser kept last time
+        await page.getByTestId('key-file').setInputFiles(join(devnet.home(0), 'keys', `${name}.key.json`));
+        await page.getByTestId('passphrase').fill(readFileSync(join(devnet.home(0), 'passphrase'), 'utf8').trim());
+        await page.getByTestId('unlock').click();
+        await page.getByTestId('wallet').waitFor({ timeout: 60000 });
+      },
     };
     console.log(`page ${test.page}`);
     const { default: run } = await import(pathToFileURL(test.file).href);

@@ -1,7 +1,7 @@
 // The wallet session: the unlocked key (in memory only: a reload forgets it) and what BPCI's
 // login said of it (address, roles on chain). Pages read it with useSession().
 import { useEffect, useState } from 'preact/hooks';
-import { getJson } from './api.js';
+import { ApiError, getJson } from './api.js';
 import { genesisClient } from './chain.js';
 import { createKeyFile, signRequest, unlockKeyFile } from './wallet.js';
 
@@ -45,6 +45,18 @@ export async function connect(fileText, passphrase, remember = false) {
     publish({ busy: false, error: e.message });
     return false;
   }
+}
+
+// A request to BPCI signed by the connected wallet (RFC 9421, tagged for the chain), for the routes
+// the Cage keeps to a role; the answer's JSON, or an ApiError with BPCI's message.
+export async function signedJson(wallet, method, path, body) {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  const headers = await signRequest(wallet, (await genesisClient()).genesisDigest, method, path, text);
+  if (text) headers['content-type'] = 'application/json';
+  const response = await fetch(path, { method, headers, body: text || undefined });
+  const answer = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(answer?.error?.message ?? `HTTP ${response.status}`, response.status, answer?.error?.code ?? '');
+  return answer;
 }
 
 export function disconnect() {

@@ -44,7 +44,7 @@ export function FleetPage({ navigate }) {
               <tr key={node.name} data-node={node.name} data-up={String(node.up)}>
                 <th scope="row">
                   <a href={`/fleet/${encodeURIComponent(node.name)}`}>{node.name}</a>
-                  <div class="sub">{node.api.replace('http://', '')}</div>
+                  <div class="sub">{node.api.replace('http://', '')}{node.role === 'full' && ' · full node'}</div>
                 </th>
                 <td><Status node={node} />{!node.up && <div class="sub" title={node.error}>{node.error} {since(node.down_since_unix_ms, now)}</div>}</td>
                 <td class="num">{node.up ? formatInt(node.height) : '–'}</td>

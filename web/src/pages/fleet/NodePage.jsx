@@ -1,9 +1,7 @@
 // One node: its figures and its recent history (height, commit latency, CPU) from BPCI's polls.
 import { useEffect, useState } from 'preact/hooks';
 import { getJson } from '../../lib/api.js';
-import { genesisClient } from '../../lib/chain.js';
-import { useSession } from '../../lib/session.js';
-import { signRequest } from '../../lib/wallet.js';
+import { signedJson, useSession } from '../../lib/session.js';
 import { Chart } from '../../lib/Chart.jsx';
 import { useFleet, useNow } from '../../lib/fleet.js';
 import { ago, formatBytes, formatInt, formatMs, formatPercent, since } from '../../lib/format.js';
@@ -18,16 +16,9 @@ function LogTail({ name, tick }) {
   useEffect(() => {
     if (!allowed) return undefined;
     let cancelled = false;
-    (async () => {
-      const path = `/v1/fleet/nodes/${encodeURIComponent(name)}/logs?lines=200`;
-      const headers = await signRequest(wallet, (await genesisClient()).genesisDigest, 'GET', path);
-      const response = await fetch(path, { headers });
-      const body = await response.json().catch(() => ({}));
-      if (cancelled) return;
-      if (!response.ok) { setError(body?.error?.message ?? `HTTP ${response.status}`); return; }
-      setLines(body.lines);
-      setError(null);
-    })().catch((e) => !cancelled && setError(e.message));
+    signedJson(wallet, 'GET', `/v1/fleet/nodes/${encodeURIComponent(name)}/logs?lines=200`)
+      .then((body) => { if (!cancelled) { setLines(body.lines); setError(null); } })
+      .catch((e) => !cancelled && setError(e.message));
     return () => { cancelled = true; };
   }, [name, tick, allowed]);
   return (

@@ -1,21 +1,8 @@
 // Governance from the page: the dev key (not on the council) sees no propose or approve
 // controls; council-1 proposes granting the auditor role to the dev address, council-2 approves,
 // and with 2 of 3 the grant takes effect: the proposal shows executed and the role its holder.
-import { readFileSync } from 'node:fs';
-
-export default async function governance({ page, devnet, until, url, screenshot, log }) {
-  const keys = `${devnet.home(0)}/keys`;
-  const passphrase = readFileSync(`${devnet.home(0)}/passphrase`, 'utf8').trim();
-  const dev = JSON.parse(devnet.cli(['keys', 'show', 'dev', '--keystore', keys, '--json'])).address;
-  const connect = async (name) => {
-    if (await page.getByRole('button', { name: 'Disconnect' }).count()) await page.getByRole('button', { name: 'Disconnect' }).click();
-    await page.getByRole('button', { name: 'Connect wallet' }).click();
-    await page.getByTestId('mode-import').check();  // not the key this browser kept last time
-    await page.getByTestId('key-file').setInputFiles(`${keys}/${name}.key.json`);
-    await page.getByTestId('passphrase').fill(passphrase);
-    await page.getByTestId('unlock').click();
-    await page.getByTestId('wallet').waitFor({ timeout: 60000 });
-  };
+export default async function governance({ page, devnet, until, url, screenshot, log, connectWallet: connect }) {
+  const dev = JSON.parse(devnet.cli(['keys', 'show', 'dev', '--keystore', `${devnet.home(0)}/keys`, '--json'])).address;
 
   await page.goto(url('/governance'));
   await page.getByTestId('gov-proposals').waitFor();
