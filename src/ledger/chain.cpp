@@ -389,6 +389,19 @@ core::Result<std::optional<Header>> Chain::header(std::uint64_t height) const {
   return std::optional<Header>{std::move(h).value()};
 }
 
+core::Result<std::optional<core::Hash32>> Chain::block_hash(std::uint64_t height) const {
+  {
+    std::lock_guard lock(head_mutex_);
+    if (const auto it = recent_hashes_.find(height); it != recent_hashes_.end()) return std::optional<core::Hash32>{it->second};
+  }
+  MN_TRY_ASSIGN(auto bytes, db_->get(storage::Column::kBlocks, storage::height_key(height)));
+  if (!bytes.has_value()) return std::optional<core::Hash32>{};
+  core::Reader r(*bytes);
+  auto header = Header::decode(r);  // the stored block starts with its header
+  if (!header.ok() || header->height != height) return corrupt("block " + std::to_string(height) + " has no readable header");
+  return std::optional<core::Hash32>{header->hash()};
+}
+
 core::Result<std::optional<StoredBlock>> Chain::block(std::uint64_t height) const {
   MN_TRY_ASSIGN(auto bytes, db_->get(storage::Column::kBlocks, storage::height_key(height)));
   if (!bytes.has_value()) return std::optional<StoredBlock>{};
@@ -530,6 +543,8 @@ core::Result<ProducedBlock> Chain::build_and_store(std::vector<Transaction> cand
   {
     std::lock_guard lock(head_mutex_);
     head_ = next;
+    recent_hashes_[next.height] = next.block_hash;
+    if (recent_hashes_.size() > kRecentHashesMax) recent_hashes_.erase(recent_hashes_.begin());
     if (state_cache_.size() + executed.changed.size() > kStateCacheEntriesMax) state_cache_.clear();
     for (auto& [tree_key, value] : executed.changed) state_cache_.insert_or_assign(tree_key, std::move(value));
   }
@@ -554,15 +569,15 @@ core::Result<std::optional<CommitCertificate>> Chain::certificate(std::uint64_t 
 }
 
 core::Status Chain::store_certificate(const CommitCertificate& cert, bool signatures_verified) {
-  MN_TRY_ASSIGN(auto stored, block(cert.height));
-  if (!stored.has_value()) {
+  MN_TRY_ASSIGN(const auto held, block_hash(cert.height));
+  if (!held.has_value()) {
     return core::make_error(core::ErrorCode::kNotFound, "no block " + std::to_string(cert.height) + " to certify");
   }
   if (!signatures_verified) MN_TRY(verify_commit(cert, genesis_digest_, validators_, quorum_of(validators_.size())));
-  if (stored->block.hash() != cert.block_hash) {
+  if (*held != cert.block_hash) {
     return core::make_error(core::ErrorCode::kStateCorrupt,
                             "a quorum of validators certified block " + std::to_string(cert.height) + " as " +
-                                core::to_hex(cert.block_hash) + "; this node holds " + core::to_hex(stored->block.hash()));
+                                core::to_hex(cert.block_hash) + "; this node holds " + core::to_hex(*held));
   }
   storage::WriteBatch batch;
   batch.put(storage::Column::kMeta, certificate_key(cert.height), core::encode(cert));

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -155,6 +156,10 @@ class Chain final : public StateReader, public AccountReader {
   // holds at that height: kStateCorrupt when a valid quorum certified another block, i.e. this
   // node's chain is not the network's.
   core::Status store_certificate(const CommitCertificate& cert, bool signatures_verified = false);
+  // The hash of the block this node holds at `height` (nullopt when none): from the recent
+  // blocks' hashes kept in memory, else from the stored block's header alone (no transaction is
+  // decoded).
+  core::Result<std::optional<core::Hash32>> block_hash(std::uint64_t height) const;
   // Genesis::digest() of this chain's genesis: what every header signature is bound to.
   const core::Hash32& genesis_digest() const { return genesis_digest_; }
   // The chain id and genesis digest a transaction must carry and sign to be valid here.
@@ -209,6 +214,10 @@ class Chain final : public StateReader, public AccountReader {
   std::vector<crypto::PublicKey> validators_;
   Executor executor_;
   mutable std::mutex head_mutex_;
+  // Hashes of the newest blocks applied here (head_mutex_): a certificate gathered for one is
+  // checked against it without reading the block back.
+  static constexpr std::size_t kRecentHashesMax = 1'024;
+  std::map<std::uint64_t, core::Hash32> recent_hashes_;
   ChainHead head_;
   // State entries at the head (accounts above all), so admission, proposals and execution do
   // not walk the state tree on disk for every transaction. Written through on every block under
