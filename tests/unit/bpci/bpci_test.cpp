@@ -16,6 +16,7 @@
 #include "modules/module_set.hpp"
 #include "node/node.hpp"
 #include "support/ports.hpp"
+#include "support/temp_dir.hpp"
 #include "support/single_producer.hpp"
 
 namespace metanode::bpci {
@@ -24,11 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-fs::path temp_dir(const std::string& name) {
-  std::string pattern = (fs::temp_directory_path() / ("metanode-" + name + "-XXXXXX")).string();
-  EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
-  return pattern;
-}
+using testing::temp_dir;
 
 void write(const fs::path& file, const std::string& text) {
   fs::create_directories(file.parent_path());

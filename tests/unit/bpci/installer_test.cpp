@@ -17,6 +17,7 @@
 #include "crypto/keystore.hpp"
 #include "crypto/mldsa.hpp"
 #include "node/config.hpp"
+#include "support/temp_dir.hpp"
 
 namespace metanode::bpci {
 namespace {
@@ -24,11 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-fs::path temp_dir(const std::string& name) {
-  std::string pattern = (fs::temp_directory_path() / ("metanode-" + name + "-XXXXXX")).string();
-  EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
-  return pattern;
-}
+using testing::temp_dir;
 
 std::string read(const fs::path& file) {
   std::ifstream in(file);
