@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -50,6 +51,11 @@ core::Result<pid_t> spawn(const fs::path& self, const std::vector<std::string>& 
   ::dup2(in, STDIN_FILENO);
   ::dup2(out, STDOUT_FILENO);
   ::dup2(out, STDERR_FILENO);
+  // Nothing else of the parent's: a listening socket inherited by a node that outlives its
+  // parent (BPCI's console port, say) would keep that port taken after the parent stopped.
+  if (::close_range(3, ~0U, 0) != 0) {
+    for (int fd = 3; fd < 65'536; ++fd) ::close(fd);
+  }
   ::execv(exe.c_str(), const_cast<char* const*>(argv.data()));
   ::_exit(127);
 }

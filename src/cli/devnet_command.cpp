@@ -326,8 +326,18 @@ void reap_exited(Io& io, std::vector<Child>& nodes, Child& console, const fs::pa
 }
 
 // The status line, refreshed until a stop signal (SIGINT or SIGTERM, blocked by the caller).
-// Full nodes are looked for at each refresh: one `metanode install` starts while the devnet runs
-// is adopted, so Ctrl-C stops it with the rest.
+// Full nodes `metanode install` (or the console's installer) started while the devnet runs, not
+// known yet: adopted, so Ctrl-C stops them with the rest.
+void adopt_full_nodes(const fs::path& root, std::vector<Child>& full) {
+  for (const auto& dir : full_node_dirs(root)) {
+    const auto running = running_pid(dir / "node.pid", dir / "config.toml");
+    if (running && std::none_of(full.begin(), full.end(), [&](const Child& c) { return c.pid == *running; })) {
+      full.push_back(Child{*running, true, 0, true});
+    }
+  }
+}
+
+// Full nodes are looked for at each refresh (adopt_full_nodes).
 void show_status_until_stopped(Io& io, const UpOptions& opts, const fs::path& root, const std::vector<std::uint16_t>& api_ports,
                                std::vector<Child>& nodes, std::vector<Child>& full, Child& console,
                                const sigset_t& stop_signals, bool tty) {
@@ -342,14 +352,11 @@ void show_status_until_stopped(Io& io, const UpOptions& opts, const fs::path& ro
     reap_exited(io, nodes, console, root, tty);
     full_ports.clear();
     for (const auto& dir : full_node_dirs(root)) {
-      auto config = node::NodeConfig::load(dir / "config.toml");
-      if (!config.ok()) continue;
-      full_ports.push_back(static_cast<std::uint16_t>(config->port_base + 1));
-      const auto running = running_pid(dir / "node.pid", dir / "config.toml");
-      if (running && std::none_of(full.begin(), full.end(), [&](const Child& c) { return c.pid == *running; })) {
-        full.push_back(Child{*running, true, 0, true});
+      if (auto config = node::NodeConfig::load(dir / "config.toml"); config.ok()) {
+        full_ports.push_back(static_cast<std::uint16_t>(config->port_base + 1));
       }
     }
+    adopt_full_nodes(root, full);
     std::uint64_t height = 0;
     std::uint64_t txs = 0;
     std::uint64_t round = 0;
@@ -489,6 +496,7 @@ int run_up(Io& io, UpOptions opts, bool consensus_given, bool validators_given) 
 
   const bool tty = ::isatty(STDOUT_FILENO) != 0;
   show_status_until_stopped(io, opts, root, *api_ports, nodes, full, console, stop_signals, tty);
+  adopt_full_nodes(root, full);  // one started since the last refresh
   io.out << (tty ? "\n" : "") << "stopping " << nodes.size() + full.size() << " nodes…" << std::endl;
   stop_children(io, nodes, full, console);
   io.out << "stopped; `metanode up --validators " << opts.validators << " --dir " << opts.dir << "` resumes from disk"

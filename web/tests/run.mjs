@@ -174,6 +174,8 @@ try {
   for (const child of started) child.kill('SIGTERM');
   up.kill('SIGINT');
   await new Promise((r) => { up.once('exit', r); setTimeout(r, 20000); });
+  // Anything of this devnet still running (a node the installer started, should `up` have missed it).
+  try { execFileSync('pkill', ['-KILL', '-f', ` --config ${dir}/`]); } catch { /* none left: pkill exits 1 */ }
   rmSync(dir, { recursive: true, force: true });
 }
 console.log(failed ? 'browser tests failed' : `browser tests passed; screenshots in ${screenshots}`);

@@ -3,17 +3,22 @@
 // passphrase beside it, a role = "full" configuration that loads and links to every validator,
 // the systemd unit, the commands), refusing bad input and a directory in use, and who may call
 // the installer's routes.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "bpci/console_service.hpp"
 #include "bpci/installer.hpp"
+#include "bpci/process.hpp"
 #include "crypto/keystore.hpp"
 #include "crypto/mldsa.hpp"
 #include "node/config.hpp"
@@ -179,6 +184,33 @@ TEST(InstallerRoutes, MakingAndStartingANodeAreForAdminsAndTheOverviewForOperato
   EXPECT_EQ(roles("POST", "/v1/installer/bundles"), (std::vector<std::string>{"admin"}));
   EXPECT_EQ(roles("POST", "/v1/installer/bundles/{name}/start"), (std::vector<std::string>{"admin"}));
   EXPECT_EQ(roles("GET", "/v1/installer"), (std::vector<std::string>{"operator", "admin"}));
+}
+
+}  // namespace
+}  // namespace metanode::bpci
+
+namespace metanode::bpci {
+namespace {
+
+// A node the installer starts outlives BPCI: it must not hold any of BPCI's descriptors (its
+// listening socket would keep the console's port taken after BPCI stopped).
+TEST(Spawn, TheChildHoldsNoDescriptorOfItsParentButItsOutput) {
+  const fs::path dir = testing::temp_dir("spawn");
+  const int inherited = ::open("/dev/null", O_RDONLY);  // no O_CLOEXEC, as a listener's socket may be
+  ASSERT_GE(inherited, 3);
+  for (const bool detached : {false, true}) {
+    const fs::path log = dir / (detached ? "detached.log" : "attached.log");
+    auto pid = spawn("/bin/sh", {"-c", "ls /proc/$$/fd"}, log, detached);
+    ASSERT_TRUE(pid.ok()) << pid.error().to_string();
+    int status = 0;
+    ASSERT_EQ(::waitpid(*pid, &status, 0), *pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    std::istringstream fds(read(log));
+    std::vector<std::string> listed{std::istream_iterator<std::string>(fds), std::istream_iterator<std::string>()};
+    EXPECT_EQ(listed, (std::vector<std::string>{"0", "1", "2"})) << (detached ? "detached" : "attached");
+  }
+  ::close(inherited);
+  fs::remove_all(dir);
 }
 
 }  // namespace
