@@ -17,6 +17,7 @@ std::string base64_encode(core::ByteView bytes) {
 core::Result<core::Bytes> base64_decode(std::string_view text) {
   ensure_sodium();
   if (text.size() % 4 != 0) return core::make_error(core::ErrorCode::kInvalidArgument, "base64 length is not a multiple of 4");
+  if (text.empty()) return core::Bytes{};  // libsodium must not be handed a null output buffer
   core::Bytes out(text.size() / 4 * 3);
   std::size_t written = 0;
   const char* end = nullptr;

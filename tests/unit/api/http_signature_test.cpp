@@ -34,6 +34,12 @@ TEST(StructuredFields, ParsesDictionariesOfItemsAndInnerListsAndSerialisesCanoni
   auto bytes = parse_sf_dictionary("sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:");
   ASSERT_TRUE(bytes.ok()) << bytes.error().to_string();
   EXPECT_EQ(std::get<core::Bytes>(std::get<SfItem>((*bytes)[0].second).value).size(), 32u);
+  // An empty byte sequence is valid (RFC 8941 section 3.3.5); found by the HTTP fuzzer, which
+  // saw it decoded into a null buffer.
+  auto empty = parse_sf_dictionary("full=::");
+  ASSERT_TRUE(empty.ok()) << empty.error().to_string();
+  EXPECT_TRUE(std::get<core::Bytes>(std::get<SfItem>((*empty)[0].second).value).empty());
+  EXPECT_EQ(crypto::base64_decode("").value(), core::Bytes{});
 }
 
 TEST(StructuredFields, RefusesWhatTheRfcDoesNotAllow) {
