@@ -61,7 +61,8 @@ export function ConsensusPage() {
                   <td>{n.name}</td><td class="num">{n.up ? formatInt(n.round) : '–'}</td>
                   <td class="num">{n.up ? formatInt(n.rounds_timed_out) : '–'}</td>
                   <td class="num">{n.up && n.last_commit_unix_ms ? formatMs(n.commit_latency_ms) : '–'}</td>
-                  <td>{!n.up ? <span class="badge bad">down</span> : n.consensus_failed ? <span class="badge bad">halted</span> : <span class="badge ok">voting</span>}</td>
+                  <td>{!n.up ? <span class="badge bad">down</span> : n.consensus_failed ? <span class="badge bad">halted</span>
+                    : n.role === 'full' ? <span class="badge wait">following</span> : <span class="badge ok">voting</span>}</td>
                 </tr>
               ))}
             </tbody>
