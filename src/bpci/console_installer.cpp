@@ -1,10 +1,11 @@
 #include "bpci/console_installer.hpp"
 
 #include <algorithm>
-#include <fstream>
+#include <charconv>
 #include <spdlog/spdlog.h>
 
 #include "bpci/installer.hpp"
+#include "api/http/http_client.hpp"
 #include "bpci/process.hpp"
 #include "crypto/keystore.hpp"
 #include "services/service.hpp"
@@ -19,16 +20,12 @@ api::Response json_response(unsigned status, const json& body) {
   return api::Response{status, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace), {}};
 }
 
-bool local_host(const std::string& host) { return host == "127.0.0.1" || host == "localhost" || host == "::1"; }
-
+// A fleet member's API port (the fleet file checked it is http://host:port).
 std::uint16_t port_of(const std::string& api) {
-  const auto colon = api.rfind(':');
-  if (colon == std::string::npos) return 0;
-  try {
-    return static_cast<std::uint16_t>(std::stoi(api.substr(colon + 1)));
-  } catch (const std::exception&) {
-    return 0;
-  }
+  auto parts = api::split_url(api);
+  int port = 0;
+  if (parts.ok()) std::from_chars(parts->second.data(), parts->second.data() + parts->second.size(), port);
+  return static_cast<std::uint16_t>(port);
 }
 
 }  // namespace
@@ -114,31 +111,21 @@ api::Response ConsoleInstaller::start(const api::Request& request) {
   std::lock_guard lock(mutex_);
   auto bundle = read_bundle(options_.dir / name);
   if (!bundle.ok()) return api::error_response(404, "not_found", "no bundle named '" + name + "' in " + options_.dir.string());
-  if (!local_host(bundle->host)) {
+  if (!is_local_host(bundle->host)) {
     return api::error_response(400, "invalid_argument", "'" + name + "' runs on " + bundle->host + ", not here: run its commands there");
   }
-  const fs::path config = bundle->dir / "config.toml";
-  auto pid = running_pid(bundle->dir / "node.pid", config);
-  if (!pid) {
-    auto self = self_executable();
-    if (!self.ok()) return api::error_response(self.error());
-    auto spawned = spawn(*self, {"node", "--config", config.string(), "--log-level", "info"}, bundle->dir / "node.log",
-                         /*detached=*/true);
-    if (!spawned.ok()) return api::error_response(spawned.error());
-    std::ofstream(bundle->dir / "node.pid", std::ios::trunc) << *spawned << "\n";
-    pid = *spawned;
-    spdlog::info("installer: started full node '{}' (pid {})", name, *spawned);
-  }
-  FleetMember member{bundle->name, bundle->api_url(), bundle->dir / "node.log"};
+  auto self = self_executable();
+  if (!self.ok()) return api::error_response(self.error());
+  auto started = start_node_once(*self, bundle->dir, "info", /*detached=*/true);
+  if (!started.ok()) return api::error_response(started.error());
+  if (!started->already_running) spdlog::info("installer: started full node '{}' (pid {})", name, started->pid);
+  const FleetMember member{bundle->name, bundle->api_url(), bundle->dir / "node.log"};
   if (fleet_.add_member(member) && !options_.fleet_file.empty()) {
-    auto file = FleetConfig::load(options_.fleet_file);
-    if (file.ok() && std::none_of(file->nodes.begin(), file->nodes.end(), [&](const auto& m) { return m.name == name; })) {
-      file->nodes.push_back(member);
-      std::ofstream out(options_.fleet_file, std::ios::trunc);
-      out << file->to_toml();
+    if (auto added = FleetConfig::add_to_file(options_.fleet_file, member); !added.ok()) {
+      spdlog::warn("installer: {} not added to the fleet file: {}", name, added.error().message);
     }
   }
-  return json_response(200, {{"name", name}, {"pid", *pid}, {"api", bundle->api_url()}, {"in_fleet", true}});
+  return json_response(200, {{"name", name}, {"pid", started->pid}, {"api", bundle->api_url()}, {"in_fleet", true}});
 }
 
 void ConsoleInstaller::add_routes(api::Router& router) {

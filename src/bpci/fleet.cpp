@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -91,6 +92,18 @@ std::string FleetConfig::to_toml() const {
   out << "# The nodes BPCI watches (metanode bpci --fleet FILE): their API URLs and the genesis they serve.\n"
       << table << "\n";
   return out.str();
+}
+
+core::Result<bool> FleetConfig::add_to_file(const std::filesystem::path& file, const FleetMember& member) {
+  MN_TRY_ASSIGN(auto fleet, load(file));
+  if (std::any_of(fleet.nodes.begin(), fleet.nodes.end(), [&](const FleetMember& m) { return m.name == member.name; })) {
+    return false;
+  }
+  fleet.nodes.push_back(member);
+  std::ofstream out(file, std::ios::trunc);
+  out << fleet.to_toml();
+  if (!out.flush()) return core::make_error(core::ErrorCode::kIo, "cannot write " + file.string());
+  return true;
 }
 
 std::map<std::string, double> parse_prometheus(std::string_view text) {

@@ -48,6 +48,8 @@ struct FleetConfig {
   static core::Result<FleetConfig> load(const std::filesystem::path& file);
   // The TOML text of a fleet (what `metanode up` writes).
   std::string to_toml() const;
+  // Adds `member` to the fleet file `file` unless a node of that name is in it (false then).
+  static core::Result<bool> add_to_file(const std::filesystem::path& file, const FleetMember& member);
 };
 
 // Values from a Prometheus text page: "name" or "name{labels}" -> value (labels kept verbatim).

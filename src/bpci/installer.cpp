@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 
+#include "api/http/http_client.hpp"
 #include "core/bytes.hpp"
 #include "crypto/keystore.hpp"
 #include "crypto/random.hpp"
@@ -19,14 +20,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 core::Error invalid(std::string why) { return core::make_error(core::ErrorCode::kInvalidArgument, std::move(why)); }
-
-// "http://host:port[/...]" -> host.
-std::string host_of(const std::string& url) {
-  std::string rest = url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
-  rest = rest.substr(0, rest.find('/'));
-  if (!rest.empty() && rest.front() == '[') return rest.substr(0, rest.find(']') + 1);
-  return rest.substr(0, rest.rfind(':'));
-}
 
 bool valid_host(const std::string& host) {
   if (host.empty() || host.size() > 253) return false;
@@ -105,6 +98,8 @@ json validators_json(const std::vector<ValidatorEndpoint>& validators) {
 
 }  // namespace
 
+bool is_local_host(std::string_view host) { return host == "127.0.0.1" || host == "localhost" || host == "::1"; }
+
 json Bundle::to_json() const {
   return {{"name", name},
           {"host", host},
@@ -153,7 +148,12 @@ core::Result<std::vector<ValidatorEndpoint>> discover_validators(const std::vect
       continue;
     }
     if (std::any_of(found.begin(), found.end(), [&](const ValidatorEndpoint& v) { return v.key == *key; })) continue;
-    found.push_back({member.name, *key, host_of(member.api), static_cast<std::uint16_t>(port)});
+    auto host = api::split_url(member.api);
+    if (!host.ok()) {
+      leave(host.error().message);
+      continue;
+    }
+    found.push_back({member.name, *key, host->first, static_cast<std::uint16_t>(port)});
   }
   if (found.empty()) {
     return invalid("no validator of this chain answered" + (left_out.empty() ? std::string() : " (" + left_out.substr(2) + ")"));

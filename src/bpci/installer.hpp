@@ -30,6 +30,9 @@ struct ValidatorEndpoint {
   std::string peer_entry() const { return key.to_hex() + "@" + host + ":" + std::to_string(xtmp_port); }
 };
 
+// 127.0.0.1, localhost or ::1: a host where "start it here" means that host.
+bool is_local_host(std::string_view host);
+
 // The validators among `nodes` (name, API URL) that answer /health for `genesis`, each once.
 // Nodes that do not answer, answer for another chain, or are full nodes are left out; an empty
 // result is an error that names why each was left out.

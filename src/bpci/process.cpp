@@ -60,6 +60,21 @@ core::Result<pid_t> spawn(const fs::path& self, const std::vector<std::string>& 
   ::_exit(127);
 }
 
+core::Result<pid_t> spawn_node(const fs::path& self, const fs::path& dir, const std::string& log_level, bool detached) {
+  return spawn(self, {"node", "--config", (dir / "config.toml").string(), "--log-level", log_level}, dir / "node.log",
+               detached);
+}
+
+core::Result<NodeStart> start_node_once(const fs::path& self, const fs::path& dir, const std::string& log_level,
+                                        bool detached) {
+  if (const auto running = running_pid(dir / "node.pid", dir / "config.toml")) return NodeStart{*running, true};
+  MN_TRY_ASSIGN(const pid_t pid, spawn_node(self, dir, log_level, detached));
+  std::ofstream out(dir / "node.pid", std::ios::trunc);
+  out << pid << "\n";
+  if (!out.flush()) return core::make_error(core::ErrorCode::kIo, "cannot write " + (dir / "node.pid").string());
+  return NodeStart{pid, false};
+}
+
 std::optional<pid_t> running_pid(const fs::path& pid_file, const fs::path& config) {
   std::ifstream in(pid_file);
   long pid = 0;

@@ -1,16 +1,12 @@
 #include "cli/devnet_command.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -37,6 +33,7 @@ namespace {
 using bpci::running_pid;
 using bpci::self_executable;
 using bpci::spawn;
+using bpci::spawn_node;
 
 namespace fs = std::filesystem;
 
@@ -186,24 +183,14 @@ std::vector<fs::path> full_node_dirs(const fs::path& root) {
 std::vector<Child> start_full_nodes(Io& io, const fs::path& self, const fs::path& root, const std::string& log_level) {
   std::vector<Child> full;
   for (const auto& dir : full_node_dirs(root)) {
-    const fs::path config = dir / "config.toml";
-    if (auto running = running_pid(dir / "node.pid", config)) {
-      full.push_back(Child{*running, true, 0, true});
+    auto started = bpci::start_node_once(self, dir, log_level, /*detached=*/false);
+    if (!started.ok()) {
+      io.out << dir.filename().string() << " did not start: " << started.error().message << std::endl;
       continue;
     }
-    auto pid = spawn(self, {"node", "--config", config.string(), "--log-level", log_level}, dir / "node.log");
-    if (!pid.ok()) {
-      io.out << dir.filename().string() << " did not start: " << pid.error().message << std::endl;
-      continue;
-    }
-    std::ofstream(dir / "node.pid", std::ios::trunc) << *pid << "\n";
-    full.push_back(Child{*pid, true, 0, false});
+    full.push_back(Child{started->pid, true, 0, started->already_running});
   }
   return full;
-}
-
-core::Result<pid_t> spawn_node(const fs::path& self, const fs::path& dir, const std::string& log_level) {
-  return spawn(self, {"node", "--config", (dir / "config.toml").string(), "--log-level", log_level}, dir / "node.log");
 }
 
 // Writes DIR/fleet.toml (every node's API, the genesis) and starts BPCI on it.
@@ -328,13 +315,19 @@ void reap_exited(Io& io, std::vector<Child>& nodes, Child& console, const fs::pa
 // The status line, refreshed until a stop signal (SIGINT or SIGTERM, blocked by the caller).
 // Full nodes `metanode install` (or the console's installer) started while the devnet runs, not
 // known yet: adopted, so Ctrl-C stops them with the rest.
-void adopt_full_nodes(const fs::path& root, std::vector<Child>& full) {
+// Answers every full node's API port, for the status line.
+std::vector<std::uint16_t> adopt_full_nodes(const fs::path& root, std::vector<Child>& full) {
+  std::vector<std::uint16_t> api_ports;
   for (const auto& dir : full_node_dirs(root)) {
+    if (auto config = node::NodeConfig::load(dir / "config.toml"); config.ok()) {
+      api_ports.push_back(static_cast<std::uint16_t>(config->port_base + 1));
+    }
     const auto running = running_pid(dir / "node.pid", dir / "config.toml");
     if (running && std::none_of(full.begin(), full.end(), [&](const Child& c) { return c.pid == *running; })) {
       full.push_back(Child{*running, true, 0, true});
     }
   }
+  return api_ports;
 }
 
 // Full nodes are looked for at each refresh (adopt_full_nodes).
@@ -350,13 +343,7 @@ void show_status_until_stopped(Io& io, const UpOptions& opts, const fs::path& ro
     if (opts.status_interval_ms >= 1000) wait = {static_cast<time_t>(opts.status_interval_ms / 1000), 0};
     if (sigtimedwait(&stop_signals, nullptr, &wait) > 0) return;
     reap_exited(io, nodes, console, root, tty);
-    full_ports.clear();
-    for (const auto& dir : full_node_dirs(root)) {
-      if (auto config = node::NodeConfig::load(dir / "config.toml"); config.ok()) {
-        full_ports.push_back(static_cast<std::uint16_t>(config->port_base + 1));
-      }
-    }
-    adopt_full_nodes(root, full);
+    full_ports = adopt_full_nodes(root, full);
     std::uint64_t height = 0;
     std::uint64_t txs = 0;
     std::uint64_t round = 0;
@@ -470,9 +457,9 @@ int run_up(Io& io, UpOptions opts, bool consensus_given, bool validators_given) 
 
   const sigset_t stop_signals = block_stop_signals();
 
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return fail(io, core::make_error(core::ErrorCode::kIo, "cannot find the metanode executable: " + ec.message()));
+  const auto self_exe = self_executable();
+  if (!self_exe.ok()) return fail(io, self_exe.error());
+  const fs::path& self = *self_exe;
   std::vector<Child> nodes(opts.validators);
   Child console;
   for (std::size_t i = 0; i < opts.validators; ++i) {

@@ -6,13 +6,11 @@
 // until it has caught up with the validators.
 #include "cli/install_command.hpp"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <fmt/format.h>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -22,17 +20,12 @@
 #include "bpci/fleet.hpp"
 #include "bpci/installer.hpp"
 #include "cli/chain_client.hpp"
-#include "cli/json_u64.hpp"
 #include "bpci/process.hpp"
 #include "modules/governance/governance.hpp"
 #include "node/config.hpp"
 
 namespace metanode::cli {
 namespace {
-
-using bpci::running_pid;
-using bpci::self_executable;
-using bpci::spawn;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -70,8 +63,6 @@ struct Plan {
 
 core::Error invalid(std::string why) { return core::make_error(core::ErrorCode::kInvalidArgument, std::move(why)); }
 
-bool local_host(const std::string& host) { return host == "127.0.0.1" || host == "localhost" || host == "::1"; }
-
 // A devnet made by `metanode up`: validators from nodeI/config.toml; the new node is full-K in it,
 // on the port base after the last validator's (and earlier full nodes').
 core::Status plan_devnet(InstallOptions& opts, Plan& plan) {
@@ -98,7 +89,7 @@ core::Status plan_devnet(InstallOptions& opts, Plan& plan) {
   return {};
 }
 
-core::Result<Plan> make_plan(Io& io, InstallOptions& opts) {
+core::Result<Plan> make_plan(InstallOptions& opts) {
   Plan plan;
   const int sources = (opts.devnet.empty() ? 0 : 1) + (opts.fleet.empty() ? 0 : 1) + (opts.nodes.empty() ? 0 : 1);
   if (sources != 1) return invalid("name the validators with exactly one of --devnet DIR, --fleet FILE or --node URL");
@@ -128,7 +119,6 @@ core::Result<Plan> make_plan(Io& io, InstallOptions& opts) {
   plan.name = opts.name;
   plan.dir = fs::absolute(opts.dir);
   plan.port_base = static_cast<std::uint16_t>(opts.port_base);
-  (void)io;
   return plan;
 }
 
@@ -204,27 +194,18 @@ bool propose_admission(Io& io, const InstallOptions& opts, const std::string& ap
 }
 
 core::Status start_here(Io& io, const Plan& plan, const bpci::Bundle& bundle) {
-  MN_TRY_ASSIGN(const fs::path self, self_executable());
-  const fs::path config = bundle.dir / "config.toml";
-  if (auto running = running_pid(bundle.dir / "node.pid", config)) {
-    io.out << "started already: pid " << *running << "\n";
-    return {};
+  MN_TRY_ASSIGN(const fs::path self, bpci::self_executable());
+  MN_TRY_ASSIGN(const auto started, bpci::start_node_once(self, bundle.dir, "info", /*detached=*/true));
+  if (started.already_running) {
+    io.out << "started already: pid " << started.pid << "\n";
+  } else {
+    io.out << "started: pid " << started.pid << ", log " << (bundle.dir / "node.log").string() << " (stop it: kill "
+           << started.pid << "; on a devnet `metanode up` stops and starts it with the validators)\n";
   }
-  MN_TRY_ASSIGN(const pid_t pid, spawn(self, {"node", "--config", config.string(), "--log-level", "info"},
-                                       bundle.dir / "node.log", /*detached=*/true));
-  std::ofstream(bundle.dir / "node.pid", std::ios::trunc) << pid << "\n";
-  io.out << "started: pid " << pid << ", log " << (bundle.dir / "node.log").string() << " (stop it: kill " << pid
-         << "; on a devnet `metanode up` stops and starts it with the validators)\n";
-  if (!plan.fleet_file.empty()) {
-    MN_TRY_ASSIGN(auto fleet, bpci::FleetConfig::load(plan.fleet_file));
-    if (std::none_of(fleet.nodes.begin(), fleet.nodes.end(), [&](const auto& m) { return m.name == bundle.name; })) {
-      fleet.nodes.push_back({bundle.name, bundle.api_url(), bundle.dir / "node.log"});
-      std::ofstream out(plan.fleet_file, std::ios::trunc);
-      out << fleet.to_toml();
-      if (!out) return core::make_error(core::ErrorCode::kIo, "cannot write " + plan.fleet_file.string());
-      io.out << "fleet: added to " << plan.fleet_file.string() << " (the console shows it)\n";
-    }
-  }
+  if (plan.fleet_file.empty()) return {};
+  MN_TRY_ASSIGN(const bool added,
+                bpci::FleetConfig::add_to_file(plan.fleet_file, {bundle.name, bundle.api_url(), bundle.dir / "node.log"}));
+  if (added) io.out << "fleet: added to " << plan.fleet_file.string() << " (the console shows it)\n";
   return {};
 }
 
@@ -275,7 +256,7 @@ core::Status follow(Io& io, const bpci::Bundle& bundle, const std::vector<std::s
 }
 
 int run_install(Io& io, InstallOptions opts) {
-  auto plan = make_plan(io, opts);
+  auto plan = make_plan(opts);
   if (!plan.ok()) return fail(io, plan.error());
   auto genesis = ledger::Genesis::load(plan->genesis_file);
   if (!genesis.ok()) return fail(io, genesis.error());
@@ -313,7 +294,7 @@ int run_install(Io& io, InstallOptions opts) {
     io.out << "next: run the commands above on " << bundle->host << "; it links once admitted\n";
     return kExitOk;
   }
-  if (!local_host(bundle->host)) {
+  if (!bpci::is_local_host(bundle->host)) {
     return fail(io, invalid("--start runs the node on this machine, but --host is " + bundle->host +
                             ": run the commands above there instead"));
   }

@@ -111,10 +111,10 @@ core::Status ConsensusRuntime::make_engine(consensus::ValidatorIndex self) {
 }
 
 core::Status ConsensusRuntime::start() {
-  if (const auto self = validators_.index_of(key_->public_key())) {
-    MN_TRY(make_engine(*self));
-  } else {
+  if (full_node_) {
     spdlog::info("this node's key is not a validator's: it follows the chain as a full node");
+  } else {
+    MN_TRY(make_engine(*validators_.index_of(key_->public_key())));
   }
   MN_TRY_ASSIGN(auto start, load_start());
   committed_height_ = start.committed.height;
@@ -197,7 +197,7 @@ void ConsensusRuntime::stop() {
   async_checks_done_.wait(lock, [this] { return async_checks_ == 0; });
 }
 
-std::uint16_t ConsensusRuntime::xtmp_port() const { return transport_ ? transport_->port() : 0; }
+std::uint16_t ConsensusRuntime::xtmp_port() const { return xtmp_port_.load(); }
 
 RuntimeStatus ConsensusRuntime::status() const {
   RuntimeStatus s;

@@ -172,11 +172,11 @@ export function InstallerPage() {
       .then(async (overview) => {
         const [gov, proposals, ...held] = await Promise.all([
           chainGet('/gov/roles'), chainGet('/gov/proposals?status=open&limit=100'),
-          ...overview.bundles.map((b) => chainGet(`/gov/roles/${b.address}`).then((r) => r.roles).catch(() => null)),
+          ...overview.bundles.map((b) => chainGet(`/gov/roles/${b.address}`).then((r) => [b.address, r.roles]).catch(() => [b.address, null])),
         ]);
         if (cancelled) return;
         setInstaller(overview);
-        setChain({ council: gov.council ?? { members: [], threshold: 0 }, proposals: proposals.proposals, roles: held });
+        setChain({ council: gov.council ?? { members: [], threshold: 0 }, proposals: proposals.proposals, roles: Object.fromEntries(held) });
         setError(null);
       })
       .catch((e) => !cancelled && setError(e.message));
@@ -207,9 +207,9 @@ export function InstallerPage() {
         : <p class="hint">Only admins make bundles and start nodes.</p>}
       <p class="hint">Bundles are written to <span class="mono">{installer.dir}</span> on the BPCI host{installer.local_start ? '; this BPCI may start them here.' : '.'}</p>
       {bundles.length === 0 && <div class="notice">No node installed from here yet.</div>}
-      {bundles.map((b, i) => (
+      {bundles.map((b) => (
         <BundleCard key={b.name} bundle={b} wallet={wallet} isAdmin={isAdmin} localStart={installer.local_start} council={chain.council}
-          roles={chain.roles[bundles.length - 1 - i]} proposals={chain.proposals} fleet={fleet} tick={tick} onStarted={() => setRefresh((n) => n + 1)} />
+          roles={chain.roles[b.address]} proposals={chain.proposals} fleet={fleet} tick={tick} onStarted={() => setRefresh((n) => n + 1)} />
       ))}
     </section>
   );
