@@ -110,7 +110,7 @@ class StateNodeCache final : public merkle::NodeReader {
   std::size_t size() const;
 
  private:
-  using Nodes = std::unordered_map<core::Hash32, core::Bytes, merkle::NodeIdHasher>;
+  using Nodes = std::unordered_map<core::Hash32, core::Bytes, merkle::NodeIdHasher, merkle::NodeIdEqual>;
   void insert_locked(const core::Hash32& id, core::Bytes encoded) const;
 
   const merkle::NodeReader& base_;
@@ -224,7 +224,8 @@ class Chain final : public StateReader, public AccountReader {
   // head_mutex_; a value read from the tree is cached only if the head did not move meanwhile.
   // Bounded: cleared when full.
   static constexpr std::size_t kStateCacheEntriesMax = 1 << 20;
-  mutable std::unordered_map<core::Hash32, std::optional<core::Bytes>, merkle::NodeIdHasher> state_cache_;
+  mutable std::unordered_map<core::Hash32, std::optional<core::Bytes>, merkle::NodeIdHasher, merkle::NodeIdEqual>
+      state_cache_;
 };
 
 // Roots committed in a header.

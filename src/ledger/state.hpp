@@ -34,7 +34,8 @@ class StateReader {
 
 // Writes by tree key: a value, or nullopt for a deletion. Unordered: whoever needs an order (the
 // tree applies them sorted by key) sorts.
-using StateChanges = std::unordered_map<core::Hash32, std::optional<core::Bytes>, merkle::NodeIdHasher>;
+using StateChanges = std::unordered_map<core::Hash32, std::optional<core::Bytes>, merkle::NodeIdHasher,
+                                        merkle::NodeIdEqual>;
 
 // Reads through a base state plus buffered writes; a child overlay lets a payload's writes be
 // dropped when it fails.
