@@ -14,7 +14,7 @@ namespace metanode::api::cage {
 namespace {
 
 struct NullSink final : AuditSink {
-  void record(const Decision&) override {}
+  std::uint64_t record(const Decision&) override { return 0; }
 };
 
 const crypto::KeyPair& client_key() {

@@ -7,18 +7,40 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <thread>
 
 #include "cli/chain_client.hpp"
+#include "cli/node_commands.hpp"
+#include "ledger/audit_proofs.hpp"
+#include "node/config.hpp"
+#include "storage/audit_log.hpp"
 
 namespace metanode::cli {
 namespace {
 
+namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct DecisionsOptions {
   ClientOptions client;
   std::uint32_t limit = 50;
   bool refused_only = false;
+};
+
+struct TailOptions {
+  ClientOptions client;
+  std::uint32_t limit = 20;
+  std::string action;
+  std::string actor;
+  bool follow = false;
+};
+
+struct VerifyAuditOptions {
+  ClientOptions client;  // --node (with --as) and --genesis / --home
+  std::string data_dir;
+  std::string config_file;
+  std::uint64_t from = 0;
+  bool allow_classical = false;
 };
 
 std::string utc_time(std::int64_t unix_ms) {
@@ -55,11 +77,259 @@ int run_decisions(Io& io, DecisionsOptions opts) {
   return kExitOk;
 }
 
+std::string events_query(std::uint64_t cursor, std::uint32_t limit, const TailOptions& opts) {
+  std::string q = fmt::format("/v1/audit/events?cursor={}&limit={}", cursor, limit);
+  if (!opts.action.empty()) q += "&action=" + opts.action;
+  if (!opts.actor.empty()) q += "&actor=" + opts.actor;
+  return q;
+}
+
+void print_event(Io& io, const json& e) {
+  io.out << fmt::format("{:>8}  {:<23}  {:<16} {:<10} {:<42} {}{}\n", e.value("index", std::uint64_t{0}),
+                        utc_time(e.value("unix_ms", std::int64_t{0})), e.value("action", std::string()),
+                        e.value("outcome", std::string()), e.value("actor", std::string()), e.value("subject", std::string()),
+                        e.value("detail", std::string()).empty() ? std::string() : " (" + e.value("detail", std::string()) + ")");
+}
+
+int run_tail(Io& io, TailOptions opts) {
+  if (auto st = prepare_signer(io, opts.client); !st.ok()) return fail(io, st.error());
+  // The log's size first (an empty page past the end), then the last `limit` events.
+  auto head = call(opts.client, "GET", events_query(~std::uint64_t{0}, 1, opts));
+  if (!head.ok()) return fail(io, head.error());
+  const std::uint64_t size = head->value("log_size", std::uint64_t{0});
+  std::uint64_t cursor = size > opts.limit && opts.action.empty() && opts.actor.empty() ? size - opts.limit : 0;
+  // With a filter, page from the start and keep the last `limit` matches.
+  json shown = json::array();
+  for (;;) {
+    auto page = call(opts.client, "GET", events_query(cursor, 500, opts));
+    if (!page.ok()) return fail(io, page.error());
+    for (const json& e : (*page)["events"]) shown.push_back(e);
+    while (shown.size() > opts.limit) shown.erase(shown.begin());
+    if ((*page)["next_cursor"].is_null()) {
+      cursor = page->value("log_size", size);
+      break;
+    }
+    cursor = (*page)["next_cursor"].get<std::uint64_t>();
+  }
+  if (opts.client.json_output && !opts.follow) {
+    io.out << json{{"events", shown}, {"log_size", cursor}}.dump(2) << "\n";
+    return kExitOk;
+  }
+  io.out << fmt::format("{:>8}  {:<23}  {:<16} {:<10} {:<42} {}\n", "index", "time (UTC)", "action", "outcome", "actor",
+                        "subject");
+  for (const json& e : shown) print_event(io, e);
+  io.out << std::flush;
+  while (opts.follow) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    auto page = call(opts.client, "GET", events_query(cursor, 500, opts));
+    if (!page.ok()) return fail(io, page.error());
+    for (const json& e : (*page)["events"]) print_event(io, e);
+    io.out << std::flush;
+    cursor = (*page)["next_cursor"].is_null() ? page->value("log_size", cursor) : (*page)["next_cursor"].get<std::uint64_t>();
+  }
+  return kExitOk;
+}
+
+core::Error wrong(const std::string& what) { return core::make_error(core::ErrorCode::kProofInvalid, what); }
+
+core::Result<std::vector<core::Hash32>> hashes_of(const json& path) {
+  std::vector<core::Hash32> out;
+  if (!path.is_array()) return wrong("a proof path is not an array");
+  for (const json& h : path) {
+    if (!h.is_string()) return wrong("a proof path element is not a string");
+    MN_TRY_ASSIGN(auto hash, core::array_from_hex<32>(h.get<std::string>()));
+    out.push_back(hash);
+  }
+  return out;
+}
+
+struct VerifySummary {
+  std::string origin;
+  std::string validator;
+  std::uint64_t events = 0;
+  std::uint64_t checkpoints = 0;
+  bool post_quantum = true;
+};
+
+void print_summary(Io& io, const VerifySummary& s, std::uint64_t from) {
+  io.out << fmt::format(
+      "audit log {} ({}) checks: {} event(s) from index {} each in its checkpoint, {} signed checkpoint(s) ({}), each "
+      "consistent with the one before\n",
+      s.origin, s.validator, s.events, from, s.checkpoints, s.post_quantum ? "Ed25519 and ML-DSA-65" : "Ed25519 only");
+  io.out << "not checked yet: on-chain anchors and witness co-signatures (not made by this version)\n";
+}
+
+// Every checkpoint from --from on (signatures, consistency with the one before), then every event
+// from the first checkpoint's size on against the newest checkpoint.
+int verify_node(Io& io, VerifyAuditOptions& opts, const ledger::Genesis& genesis) {
+  if (auto st = prepare_signer(io, opts.client); !st.ok()) return fail(io, st.error());
+  std::vector<std::uint64_t> sizes;
+  for (std::uint64_t from = opts.from;;) {
+    auto page = call(opts.client, "GET", fmt::format("/v1/audit/checkpoints?from={}&limit=1000", from));
+    if (!page.ok()) return fail(io, page.error());
+    const json& got = (*page)["sizes"];
+    for (const json& s : got) sizes.push_back(s.get<std::uint64_t>());
+    if (got.size() < 1000) break;
+    from = sizes.back() + 1;
+  }
+  if (sizes.empty()) return fail(io, wrong("the node has no checkpoint at or after size " + std::to_string(opts.from)));
+  VerifySummary summary;
+  std::optional<ledger::CheckedCheckpoint> previous;
+  for (const std::uint64_t size : sizes) {
+    auto doc = call(opts.client, "GET", fmt::format("/v1/audit/checkpoints/{}", size));
+    if (!doc.ok()) return fail(io, doc.error());
+    auto checked = ledger::check_audit_checkpoint(doc->value("note", std::string()), genesis, !opts.allow_classical);
+    if (!checked.ok()) return fail(io, wrong("checkpoint " + std::to_string(size) + ": " + checked.error().message));
+    if (checked->body.size != size) return fail(io, wrong("the note served as checkpoint " + std::to_string(size) + " is of size " + std::to_string(checked->body.size)));
+    summary.post_quantum = summary.post_quantum && checked->post_quantum;
+    if (previous) {
+      if (checked->body.origin != previous->body.origin) return fail(io, wrong("checkpoint " + std::to_string(size) + " is of another log: " + checked->body.origin));
+      auto c = call(opts.client, "GET", fmt::format("/v1/audit/consistency?from={}&to={}", previous->body.size, size));
+      if (!c.ok()) return fail(io, c.error());
+      auto path = hashes_of((*c)["path"]);
+      if (!path.ok()) return fail(io, path.error());
+      merkle::ConsistencyProof proof{c->value("old_size", std::uint64_t{0}), c->value("new_size", std::uint64_t{0}), *path};
+      if (auto st = ledger::check_audit_consistency(proof, previous->body, checked->body); !st.ok()) return fail(io, st.error());
+    }
+    previous = std::move(checked).value();
+    ++summary.checkpoints;
+  }
+  summary.origin = previous->body.origin;
+  summary.validator = previous->validator;
+  const merkle::Checkpoint& newest = previous->body;
+  // Every event the newest checkpoint covers, from --from on: contiguous, each in it.
+  std::uint64_t expected = opts.from;
+  std::int64_t last_ms = 0;
+  for (std::uint64_t cursor = opts.from; cursor < newest.size;) {
+    auto page = call(opts.client, "GET", fmt::format("/v1/audit/events?cursor={}&limit=500&tree_size={}", cursor, newest.size));
+    if (!page.ok()) return fail(io, page.error());
+    for (const json& e : (*page)["events"]) {
+      const std::uint64_t index = e.value("index", std::uint64_t{0});
+      if (index >= newest.size) break;
+      if (index != expected) return fail(io, wrong("event " + std::to_string(expected) + " is missing from the node's answer"));
+      auto bytes = core::from_hex(e.value("bytes", std::string()));
+      if (!bytes.ok()) return fail(io, wrong("event " + std::to_string(index) + ": bytes are not hex"));
+      auto decoded = core::decode<storage::AuditEvent>(*bytes);
+      if (!decoded.ok()) return fail(io, wrong("event " + std::to_string(index) + " does not decode"));
+      if (decoded->action != e.value("action", std::string()) || decoded->actor != e.value("actor", std::string()) ||
+          decoded->unix_ms != e.value("unix_ms", std::int64_t{0})) {
+        return fail(io, wrong("event " + std::to_string(index) + ": the JSON fields differ from the signed bytes"));
+      }
+      if (decoded->unix_ms < last_ms) return fail(io, wrong("event " + std::to_string(index) + " is older than the one before"));
+      last_ms = decoded->unix_ms;
+      const json& p = e["proof"];
+      if (!p.is_object()) return fail(io, wrong("event " + std::to_string(index) + " comes without a proof"));
+      auto path = hashes_of(p["path"]);
+      if (!path.ok()) return fail(io, path.error());
+      merkle::InclusionProof proof{p.value("index", std::uint64_t{0}), p.value("tree_size", std::uint64_t{0}), *path};
+      if (proof.index != index) return fail(io, wrong("event " + std::to_string(index) + "'s proof is for index " + std::to_string(proof.index)));
+      if (auto st = ledger::check_audit_inclusion(*bytes, proof, newest); !st.ok()) return fail(io, st.error());
+      ++expected;
+      ++summary.events;
+      if (summary.events % 10'000 == 0) io.out << fmt::format("  {} events checked…\n", summary.events) << std::flush;
+    }
+    if ((*page)["next_cursor"].is_null()) break;
+    cursor = (*page)["next_cursor"].get<std::uint64_t>();
+  }
+  if (expected < newest.size) return fail(io, wrong("events " + std::to_string(expected) + " and later are missing from the node's answer"));
+  print_summary(io, summary, opts.from);
+  return kExitOk;
+}
+
+// Offline: the audit column of a stopped node's data directory, against the genesis.
+int verify_data_dir(Io& io, const VerifyAuditOptions& opts, const fs::path& data, const ledger::Genesis& genesis) {
+  if (auto holder = data_dir_holder(data)) {
+    return fail(io, core::make_error(core::ErrorCode::kInvalidArgument,
+                                     "data directory " + data.string() + " is in use by process " + std::to_string(*holder) +
+                                         ": stop the node first, or check it while it runs with --node URL"));
+  }
+  storage::OpenOptions open;
+  open.chain_id = genesis.chain_id;
+  open.create_if_missing = false;
+  open.read_only = true;
+  auto db = storage::CueDb::open(data, open);
+  if (!db.ok()) return fail(io, db.error());
+  io.out << "reading the audit log in " << data.string() << "…" << std::endl;
+  std::vector<core::Hash32> leaves;
+  std::optional<core::Error> problem;
+  auto st = (*db)->for_each_prefix(storage::Column::kAudit, core::Bytes{'e'}, [&](core::ByteView key, core::ByteView value) {
+    std::uint64_t index = 0;
+    for (std::size_t i = 1; i < key.size(); ++i) index = (index << 8) | key[i];
+    if (key.size() != 9 || index != leaves.size()) {
+      problem = wrong("event " + std::to_string(leaves.size()) + " is missing from the audit column");
+      return false;
+    }
+    if (auto decoded = core::decode<storage::AuditEvent>(value); !decoded.ok()) {
+      problem = wrong("event " + std::to_string(index) + " does not decode: " + decoded.error().message);
+      return false;
+    }
+    leaves.push_back(storage::audit_leaf_hash(value));
+    return true;
+  });
+  if (!st.ok()) return fail(io, st.error());
+  if (problem) return fail(io, *problem);
+  const merkle::MerkleLog tree(leaves);
+  VerifySummary summary;
+  summary.events = leaves.size();
+  std::optional<ledger::CheckedCheckpoint> previous;
+  st = (*db)->for_each_prefix(storage::Column::kAudit, core::Bytes{'c'}, [&](core::ByteView, core::ByteView value) {
+    auto checked = ledger::check_audit_checkpoint(std::string(value.begin(), value.end()), genesis, !opts.allow_classical);
+    if (!checked.ok()) {
+      problem = checked.error();
+      return false;
+    }
+    const std::uint64_t size = checked->body.size;
+    auto root = size <= tree.size() ? tree.root_at(size) : core::Result<core::Hash32>(wrong(""));
+    if (!root.ok() || *root != checked->body.root) {
+      const std::uint64_t from = previous ? previous->body.size : 0;
+      problem = wrong(size > tree.size()
+                          ? "checkpoint " + std::to_string(size) + " is signed but only " + std::to_string(tree.size()) + " events are stored: events were removed"
+                          : "the stored events do not hash to the signed root of checkpoint " + std::to_string(size) +
+                                ": an event in " + std::to_string(from) + "-" + std::to_string(size - 1) +
+                                " was changed or removed (checkpoint " + std::to_string(from) + " still matches)");
+      return false;
+    }
+    summary.post_quantum = summary.post_quantum && checked->post_quantum;
+    ++summary.checkpoints;
+    previous = std::move(checked).value();
+    return true;
+  });
+  if (!st.ok()) return fail(io, st.error());
+  if (problem) return fail(io, *problem);
+  if (!previous) return fail(io, wrong("no checkpoint stored: nothing signed to check the events against"));
+  summary.origin = previous->body.origin;
+  summary.validator = previous->validator;
+  print_summary(io, summary, 0);
+  if (previous->body.size < tree.size()) {
+    io.out << fmt::format("{} event(s) after the newest checkpoint are not signed yet\n", tree.size() - previous->body.size);
+  }
+  return kExitOk;
+}
+
+int run_verify_audit(Io& io, VerifyAuditOptions opts) {
+  fs::path data;
+  if (!opts.config_file.empty()) {
+    auto config = node::NodeConfig::load(opts.config_file);
+    if (!config.ok()) return fail(io, config.error());
+    if (opts.client.genesis_file.empty()) opts.client.genesis_file = config->resolve(config->genesis_file).string();
+    data = config->resolve(config->data_dir);
+  } else if (!opts.data_dir.empty()) {
+    data = opts.data_dir;
+  }
+  auto genesis = trusted_genesis(opts.client);
+  if (!genesis.ok()) return fail(io, genesis.error());
+  if (!data.empty()) return verify_data_dir(io, opts, data, *genesis);
+  return verify_node(io, opts, *genesis);
+}
+
 }  // namespace
 
 void add_audit_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
-  CLI::App* audit = app.add_subcommand("audit", "What auditors read: the Cage's decisions (needs --as KEY with the auditor or admin role)");
+  CLI::App* audit = app.add_subcommand(
+      "audit", "The node's audit trail: a signed Merkle log of every request decision, block, governance action and "
+               "lifecycle event (needs --as KEY with the auditor or admin role)");
   audit->require_subcommand(1);
+
   auto d = std::make_shared<DecisionsOptions>();
   CLI::App* decisions = audit->add_subcommand(
       "decisions", "The node's latest Cage decisions (who called what, allowed or why refused), newest first");
@@ -67,6 +337,30 @@ void add_audit_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   decisions->add_option("--limit", d->limit, "How many (1-1000)")->capture_default_str()->check(CLI::Range(1, 1000));
   decisions->add_flag("--refused", d->refused_only, "Only refusals");
   decisions->callback([&io, &dispatch, d] { dispatch = [&io, d] { return run_decisions(io, *d); }; });
+
+  auto t = std::make_shared<TailOptions>();
+  CLI::App* tail = audit->add_subcommand("tail", "The newest audit events, oldest first (--follow keeps printing new ones)");
+  add_client_options(tail, t->client);
+  tail->add_option("--limit", t->limit, "How many (1-10000)")->capture_default_str()->check(CLI::Range(1, 10'000));
+  tail->add_option("--action", t->action, "Only this action (http.request, block.commit, governance.*, node.start, ...)");
+  tail->add_option("--actor", t->actor, "Only this actor (an address, or a client IP for unsigned requests)");
+  tail->add_flag("--follow,-f", t->follow, "Keep printing new events (Ctrl-C stops)");
+  tail->callback([&io, &dispatch, t] { dispatch = [&io, t] { return run_tail(io, *t); }; });
+
+  auto v = std::make_shared<VerifyAuditOptions>();
+  CLI::App* verify = audit->add_subcommand(
+      "verify",
+      "Re-check a node's whole audit log against the genesis alone: every checkpoint's Ed25519 and ML-DSA-65 signature "
+      "by the validator it names, each checkpoint's consistency with the one before, every event's inclusion; names the "
+      "first thing that is wrong. Over HTTP (--node URL --as KEY) or offline (--config FILE, or --data-dir DIR "
+      "--genesis FILE, on a stopped node)");
+  add_client_options(verify, v->client);
+  verify->add_option("--data-dir", v->data_dir, "A stopped node's data directory (needs --genesis or --home)");
+  verify->add_option("--config", v->config_file, "A stopped node's config.toml (its data directory and genesis)");
+  verify->add_option("--from", v->from, "Start at this checkpoint size (events before it are not re-checked)");
+  verify->add_flag("--allow-classical", v->allow_classical,
+                   "Accept checkpoints without an ML-DSA-65 line (a node started without its keystore's ML-DSA key)");
+  verify->callback([&io, &dispatch, v] { dispatch = [&io, v] { return run_verify_audit(io, *v); }; });
 }
 
 }  // namespace metanode::cli

@@ -13,6 +13,7 @@
 #include "cli/passphrase.hpp"
 #include "cli/request_signer.hpp"
 #include "crypto/keystore.hpp"
+#include "ledger/genesis.hpp"
 #include "ledger/transaction.hpp"
 
 namespace metanode::cli {
@@ -76,6 +77,8 @@ int run_send(Io& io, SendOptions opts, ledger::Payload payload);
 
 // --node, --home, --json, and the signing options --as, --keystore, --passphrase-file.
 void add_client_options(CLI::App* cmd, ClientOptions& opts);
+// The genesis --verify (and audit verify) trusts: --genesis, else the one --home's config names.
+core::Result<ledger::Genesis> trusted_genesis(const ClientOptions& opts);
 // --from, --bid (required unless bid_required is false), --max-fee,
 // --nonce, --memo, --wait, plus the client options.
 void add_send_options(CLI::App* cmd, SendOptions& o, bool bid_required = true);

@@ -27,9 +27,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+}  // namespace
 
-
-// The genesis --verify trusts: --genesis, else the one --home's config names.
 core::Result<ledger::Genesis> trusted_genesis(const ClientOptions& opts) {
   if (!opts.genesis_file.empty()) return ledger::Genesis::load(opts.genesis_file);
   if (!opts.home.empty()) {
@@ -38,6 +37,8 @@ core::Result<ledger::Genesis> trusted_genesis(const ClientOptions& opts) {
   }
   return core::make_error(core::ErrorCode::kInvalidArgument, "give --genesis FILE (or --home)");
 }
+
+namespace {
 
 // The chain a transaction is signed for: the node's chain id and genesis digest (from /health),
 // checked against the genesis this CLI trusts when it has one (--genesis, or --home's), so a node

@@ -154,7 +154,7 @@ int run_node(Io& io, const NodeOptions& opts) {
   // SIGUSR1: sent by this process to itself on a fault (below).
   const sigset_t stop_signals = block_stop_signals({SIGUSR1});
 
-  auto node = node::Node::open(*config, *genesis, secrets->ed25519());
+  auto node = node::Node::open(*config, *genesis, secrets->hybrid());
   if (!node.ok()) return fail(io, node.error());
   // A fault wakes the wait below, which stops the node and exits with a code that says why.
   const pthread_t main_thread = pthread_self();

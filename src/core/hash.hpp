@@ -42,7 +42,8 @@ namespace metanode::core {
   X(SignatureCache, "signature-cache")        \
   X(XtmpKeys, "xtmp-keys")                    \
   X(Genesis, "genesis")                      \
-  X(TxSignature, "tx-signature")
+  X(TxSignature, "tx-signature")              \
+  X(ConfigFile, "config-file")
 
 enum class Domain : std::uint8_t {
 #define METANODE_DOMAIN_ENUM(name, text) name,

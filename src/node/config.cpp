@@ -1,8 +1,11 @@
 #include "node/config.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <sstream>
 #include <toml++/toml.h>
+
+#include "core/hash.hpp"
 
 namespace metanode::node {
 namespace {
@@ -110,6 +113,11 @@ core::Result<NodeConfig> NodeConfig::load(const std::filesystem::path& file) {
   }
   NodeConfig c;
   c.config_dir = std::filesystem::absolute(file).parent_path();
+  {
+    std::ifstream in(file, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    c.file_digest = core::hash(core::Domain::ConfigFile, core::as_bytes(text));
+  }
   if (auto v = table["chain"]["genesis"].value<std::string>()) c.genesis_file = *v;
   if (auto v = table["chain"]["data_dir"].value<std::string>()) c.data_dir = *v;
   if (auto v = table["node"]["role"].value<std::string>()) {
@@ -122,6 +130,9 @@ core::Result<NodeConfig> NodeConfig::load(const std::filesystem::path& file) {
   if (auto v = table["api"]["listen"].value<std::string>()) c.listen_address = *v;
   MN_TRY(read_int<std::uint16_t>(table, "api", "port_base", c.port_base, 0, 65000, file));
   MN_TRY(read_int<std::size_t>(table, "api", "http_threads", c.http_threads, 1, 64, file));
+  MN_TRY(read_int<std::uint64_t>(table, "audit", "checkpoint_events", c.audit_checkpoint_events, 1, 1'000'000, file));
+  MN_TRY(read_int<std::uint32_t>(table, "audit", "checkpoint_interval_ms", c.audit_checkpoint_interval_ms, 100,
+                                 3'600'000, file));
   if (const auto node = table["api"]["services"]) {
     const auto* array = node.as_array();
     if (array == nullptr) return bad(file, "[api] services must be an array of service names");
@@ -205,6 +216,10 @@ std::string NodeConfig::to_toml() const {
     out << "\"" << route << "\" = " << (roles.empty() ? std::string("\"public\"") : toml_strings(roles)) << "\n";
   }
   out << "# \"GET /v1/mempool\" = [\"operator\", \"admin\"]\n\n"
+      << "# The audit trail (README: the audit trail): a signed checkpoint every N events or T ms.\n"
+      << "[audit]\n"
+      << "checkpoint_events = " << audit_checkpoint_events << "\n"
+      << "checkpoint_interval_ms = " << audit_checkpoint_interval_ms << "\n\n"
       << "[blocks]\n"
       << "interval_ms = " << block_interval_ms << "\n"
       << "empty_blocks = " << (empty_blocks ? "true" : "false") << "\n"

@@ -42,6 +42,9 @@ struct NodeConfig {
   // full_nodes list). `metanode install` writes a full node's configuration.
   std::string role = "validator";
   bool full_node() const { return role == "full"; }
+  // hash(ConfigFile, the file's bytes) as load() read it (zero for a config built in code): the
+  // audit trail records it at every start.
+  core::Hash32 file_digest{};
   std::filesystem::path passphrase_file;  // empty: METANODE_PASSPHRASE or a prompt
 
   std::string listen_address = "127.0.0.1";
@@ -49,6 +52,10 @@ struct NodeConfig {
   std::vector<std::string> services = {"ledger"};  // the HTTP services this node serves
   std::size_t http_threads = 2;
   ApiPolicy api;
+  // [audit]: a signed checkpoint of the audit log after this many events, or this long after
+  // the last one when there are new events.
+  std::uint64_t audit_checkpoint_events = 1'000;
+  std::uint32_t audit_checkpoint_interval_ms = 10'000;
 
   std::uint32_t block_interval_ms = 1000;
   bool empty_blocks = false;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "crypto/ed25519.hpp"
+#include "crypto/hybrid.hpp"
 #include "ledger/chain.hpp"
 #include "modules/module_set.hpp"
 #include "node/audit_log.hpp"
@@ -48,6 +49,10 @@ class Node {
   // Opens the chain and builds every part (setup.cpp); nothing listens yet.
   static core::Result<std::unique_ptr<Node>> open(NodeConfig config, ledger::Genesis genesis,
                                                    crypto::KeyPair validator_key, NodePlugins plugins = {});
+  // With the node's ML-DSA-65 key too (the keystore's): its audit checkpoints then carry both
+  // signature lines. Without it (tests), they carry the Ed25519 line only.
+  static core::Result<std::unique_ptr<Node>> open(NodeConfig config, ledger::Genesis genesis,
+                                                   crypto::HybridKeyPair keys, NodePlugins plugins = {});
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -64,6 +69,7 @@ class Node {
   TxPool& tx_pool() { return *tx_pool_; }
   BlockListeners& block_listeners() { return block_listeners_; }
   NodeLedgerBackend& backend() { return *backend_; }
+  AuditTrail& audit() { return *audit_; }
 
   // The port a running service listens on; 0 when it does not run.
   std::uint16_t service_port(std::string_view name) const;
@@ -85,7 +91,12 @@ class Node {
 
   NodeConfig config_;
   crypto::KeyPair validator_key_;
+  std::optional<crypto::MldsaKeyPair> mldsa_key_;
   std::unique_ptr<ledger::Chain> chain_;
+  // In the chain's CueDB; after the chain (destroyed before it), before the Cage that records
+  // into it.
+  std::unique_ptr<storage::AuditLog> audit_log_;
+  std::unique_ptr<AuditTrail> audit_;
   // Before the pool and the runtime, which run checks on its threads: it outlives both.
   SignatureChecks signatures_;
   BlockListeners block_listeners_;
@@ -101,7 +112,6 @@ class Node {
   std::vector<std::shared_ptr<services::Service>> services_;  // what start() serves, in order
   std::vector<std::unique_ptr<services::ServiceHost>> service_hosts_;
   // One Cage for every listener of this node (one replay cache, one set of rate buckets).
-  RecentDecisions decisions_;
   std::unique_ptr<api::cage::Cage> cage_;
   api::cage::RouteTable route_table_;
   std::unique_ptr<NodeRuntimeHost> runtime_host_;

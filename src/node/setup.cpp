@@ -9,6 +9,7 @@
 
 #include "node/node.hpp"
 
+#include "ledger/audit_proofs.hpp"
 #include "ledger/module.hpp"
 #include "modules/governance/governance.hpp"
 #include "services/route_table.hpp"
@@ -69,6 +70,19 @@ struct NodeSetup {
     return {};
   }
 
+  static core::Status open_audit_log(Node& node) {
+    storage::AuditLogOptions options;
+    options.origin = ledger::audit_origin(node.chain_->genesis().chain_id, node.validator_key_.public_key());
+    options.ed25519 = &node.validator_key_;
+    options.mldsa = node.mldsa_key_ ? &*node.mldsa_key_ : nullptr;
+    options.checkpoint_events = node.config_.audit_checkpoint_events;
+    options.checkpoint_interval = std::chrono::milliseconds(node.config_.audit_checkpoint_interval_ms);
+    options.on_fault = [&node](const core::Error& fault) { node.report_fault(fault); };
+    MN_TRY_ASSIGN(node.audit_log_, storage::AuditLog::open(node.chain_->db(), std::move(options)));
+    node.audit_ = std::make_unique<AuditTrail>(*node.audit_log_, node.chain_->modules());
+    return {};
+  }
+
   static void make_tx_pool(Node& node) {
     TxPoolLimits limits;
     limits.block_txs_max = node.config_.block_txs_max;
@@ -99,6 +113,7 @@ struct NodeSetup {
 
   static void subscribe_listeners(Node& node) {
     node.block_listeners_.subscribe("tx pool", [&pool = *node.tx_pool_](const ledger::ProducedBlock& b) { pool.on_block(b); });
+    node.block_listeners_.subscribe("audit", [&audit = *node.audit_](const ledger::ProducedBlock& b) { audit.on_block(b); });
     node.block_listeners_.subscribe("counters", [&backend = *node.backend_](const ledger::ProducedBlock& b) {
       backend.on_block(b);
     });
@@ -116,6 +131,7 @@ struct NodeSetup {
   }
 
   static core::Result<RuntimeConfig> runtime_config(const Node& node);
+  static core::Status build(Node& node, ledger::Genesis genesis, NodePlugins plugins);
 
   static core::Status make_runtime(Node& node) {
     MN_TRY_ASSIGN(auto runtime_config, NodeSetup::runtime_config(node));
@@ -165,7 +181,24 @@ struct NodeSetup {
           auto roles = modules::roles_of(chain, address);
           return roles.ok() ? std::move(roles).value() : std::vector<std::string>{};
         },
-        node.decisions_, std::move(policy), api::cage::UnixClock{}, &node.validator_key_);
+        *node.audit_, std::move(policy), api::cage::UnixClock{}, &node.validator_key_);
+  }
+
+  // The audit trail is read on every port the node serves (auditor and admin roles).
+  static void add_audit_routes(services::ServiceHost& host, const AuditTrail& audit) {
+    using Method = api::Response (AuditTrail::*)(const api::Request&) const;
+    const std::pair<const char*, Method> routes[] = {
+        {"/v1/audit/checkpoint", &AuditTrail::checkpoint},
+        {"/v1/audit/checkpoints", &AuditTrail::checkpoints},
+        {"/v1/audit/checkpoints/{size}", &AuditTrail::checkpoint_of_size},
+        {"/v1/audit/events", &AuditTrail::events},
+        {"/v1/audit/events/{index}", &AuditTrail::event},
+        {"/v1/audit/consistency", &AuditTrail::consistency},
+        {"/v1/audit/decisions", &AuditTrail::decisions},
+    };
+    for (const auto& [pattern, method] : routes) {
+      host.add_route("GET", pattern, [&audit, method](const api::Request& req) { return (audit.*method)(req); });
+    }
   }
 
   static core::Status start_services(Node& node) {
@@ -175,23 +208,14 @@ struct NodeSetup {
       host->use(node.cage_->middleware());
       // Fail closed and loudly: a route nobody decided the access of would be refused by the
       // Cage on every call; refuse to start instead, naming it.
+      add_audit_routes(*host, *node.audit_);
       for (const auto& [method, pattern] : host->routes()) {
-        if (node.route_table_.find(method, pattern) == nullptr && pattern != "/v1/audit/decisions") {
+        if (node.route_table_.find(method, pattern) == nullptr) {
           return core::make_error(core::ErrorCode::kInvalidArgument,
                                   std::string(service->name()) + " service: route " + method + " " + pattern +
                                       " has no entry in the Cage's route table (services/route_table.cpp)");
         }
       }
-      host->add_route("GET", "/v1/audit/decisions", [&decisions = node.decisions_](const api::Request& req) {
-        std::size_t limit = 100;
-        if (auto l = req.query_param("limit")) {
-          const auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
-          if (ec != std::errc() || ptr != l->data() + l->size() || limit < 1 || limit > 1000) {
-            return api::error_response(400, "invalid_argument", "limit must be 1-1000");
-          }
-        }
-        return api::Response{200, "application/json", nlohmann::json{{"decisions", decisions.to_json(limit)}}.dump(), {}};
-      });
       host->add_metrics([&cage = *node.cage_] { return cage.metrics_text(); });
       api::HttpLimits& limits = host->limits();
       const ApiPolicy& api = node.config_.api;
@@ -240,8 +264,23 @@ void Node::report_fault(const core::Error& fault) {
 core::Result<std::unique_ptr<Node>> Node::open(NodeConfig config, ledger::Genesis genesis,
                                                crypto::KeyPair validator_key, NodePlugins plugins) {
   std::unique_ptr<Node> node(new Node(std::move(config), std::move(validator_key)));
+  MN_TRY(NodeSetup::build(*node, std::move(genesis), std::move(plugins)));
+  return node;
+}
+
+core::Result<std::unique_ptr<Node>> Node::open(NodeConfig config, ledger::Genesis genesis, crypto::HybridKeyPair keys,
+                                               NodePlugins plugins) {
+  std::unique_ptr<Node> node(new Node(std::move(config), keys.ed25519()));
+  node->mldsa_key_.emplace(keys.mldsa());
+  MN_TRY(NodeSetup::build(*node, std::move(genesis), std::move(plugins)));
+  return node;
+}
+
+core::Status NodeSetup::build(Node& node_ref, ledger::Genesis genesis, NodePlugins plugins) {
+  Node* node = &node_ref;
   MN_TRY(NodeSetup::check_validator(*node, genesis));
   MN_TRY(NodeSetup::open_chain(*node, genesis, std::move(plugins.modules)));
+  MN_TRY(NodeSetup::open_audit_log(*node));
   NodeSetup::make_tx_pool(*node);
   NodeSetup::make_backend(*node);
   MN_TRY(NodeSetup::make_services(*node, std::move(plugins.extra_services)));
@@ -249,7 +288,7 @@ core::Result<std::unique_ptr<Node>> Node::open(NodeConfig config, ledger::Genesi
   for (auto& [method, pattern, access] : plugins.extra_routes) node->route_table_.add(method, pattern, access);
   MN_TRY(NodeSetup::apply_access_overrides(*node));
   NodeSetup::subscribe_listeners(*node);
-  return node;
+  return {};
 }
 
 core::Status Node::start() {
@@ -258,6 +297,8 @@ core::Status Node::start() {
   if (config_.run_consensus) MN_TRY(NodeSetup::make_runtime(*this));
   MN_TRY(NodeSetup::start_services(*this));
   started_ = true;
+  audit_->lifecycle("node.start", config_.file_digest,
+                    crypto::Address::from_public_key(validator_key_.public_key()).to_string());
   scrub_stop_ = false;
   scrub_thread_ = std::thread([this] {
     const auto began = std::chrono::steady_clock::now();
@@ -290,6 +331,10 @@ void Node::stop() {
   for (auto& t : io_threads_) t.join();
   io_threads_.clear();
   service_hosts_.clear();
+  // Last: nothing records after this; the stop and a final checkpoint are on disk.
+  audit_->lifecycle("node.stop", config_.file_digest,
+                    crypto::Address::from_public_key(validator_key_.public_key()).to_string());
+  if (auto st = audit_log_->checkpoint_now(); !st.ok()) spdlog::error("audit log at stop: {}", st.error().to_string());
 }
 
 std::uint16_t Node::service_port(std::string_view name) const {
@@ -316,9 +361,11 @@ core::Result<RuntimeConfig> NodeSetup::runtime_config(const Node& node) {
   for (const auto& key : node.chain_->genesis().validator_keys()) t.allowed.insert(key);
   t.dial_all_peers = node.config_.full_node();
   // Full nodes governance admitted (role "node" at the head) may link too.
-  t.admit = [&chain = *node.chain_](const crypto::PublicKey& key) {
+  t.admit = [&chain = *node.chain_, &audit = *node.audit_](const crypto::PublicKey& key) {
     auto roles = modules::roles_of(chain, crypto::Address::from_public_key(key));
-    return roles.ok() && std::find(roles->begin(), roles->end(), modules::kRoleNode) != roles->end();
+    const bool admitted = roles.ok() && std::find(roles->begin(), roles->end(), modules::kRoleNode) != roles->end();
+    if (!admitted) audit.peer_refused(key, "not a validator in genesis and not granted the role node");
+    return admitted;
   };
   for (const auto& text : node.config_.full_nodes) {
     auto key = crypto::PublicKey::from_hex(text);

@@ -12,6 +12,11 @@ api::cage::RouteTable route_table() {
   t.add("GET", "/v1/openapi.json", Access::open());
   // The node's Cage decisions (what it let in and refused): auditors and admins.
   t.add("GET", "/v1/audit/decisions", Access::roles_of({"auditor", "admin"}));
+  // The audit trail: events with inclusion proofs, signed checkpoints, consistency proofs.
+  for (const char* pattern : {"/v1/audit/checkpoint", "/v1/audit/checkpoints", "/v1/audit/checkpoints/{size}",
+                              "/v1/audit/events", "/v1/audit/events/{index}", "/v1/audit/consistency"}) {
+    t.add("GET", pattern, Access::roles_of({"auditor", "admin"}));
+  }
 
   // Ledger (base+1). Reads of chain data are public: every answer carries its proof. Submitting
   // stays open, since each transaction carries its own signature; the Cage rate-limits it.

@@ -12,6 +12,72 @@ json openapi_error_response() {
   return openapi_json_response("error with a stable code", {{"$ref", "#/components/schemas/Error"}});
 }
 
+namespace {
+
+json query_param(const char* name, const char* description, const char* type = "integer") {
+  return {{"name", name}, {"in", "query"}, {"description", description}, {"schema", {{"type", type}}}};
+}
+
+json path_param(const char* name, const char* description) {
+  return {{"name", name}, {"in", "path"}, {"required", true}, {"description", description}, {"schema", {{"type", "integer"}}}};
+}
+
+json audit_route(const char* summary, const char* description, json parameters) {
+  return {{"summary", std::string(summary) + " (roles: auditor, admin; a signed request)"},
+          {"description", description},
+          {"parameters", std::move(parameters)},
+          {"security", json::array({{{"rfc9421", json::array()}}})},
+          {"responses", {{"200", openapi_json_response("ok", {{"type", "object"}})},
+                         {"400", openapi_error_response()},
+                         {"401", openapi_error_response()},
+                         {"403", openapi_error_response()},
+                         {"404", openapi_error_response()}}}};
+}
+
+// The audit trail's routes, served on every port of a node (README: the audit trail).
+void add_audit_openapi(json& doc) {
+  json& paths = doc["paths"];
+  paths["/v1/audit/checkpoint"]["get"] = audit_route(
+      "The newest signed checkpoint of the node's audit log",
+      "origin (<chain id>/<node address>/audit), size, root (hex), unix_ms, log_size, and note: the C2SP "
+      "tlog-checkpoint as a C2SP signed note with an Ed25519 line and an ML-DSA-65 line (type 0xff, \"ML-DSA-65\"). "
+      "The root is this project's RFC 9162-shaped tree with domain-separated BLAKE3; a leaf is "
+      "hash(merkle-leaf, hash(audit-event, event bytes)).",
+      json::array());
+  paths["/v1/audit/checkpoints"]["get"] =
+      audit_route("Sizes of the stored checkpoints", "{\"sizes\": [...]} ascending, from..to, at most limit.",
+                  json::array({query_param("from", "smallest size (default 0)"), query_param("to", "largest size"),
+                               query_param("limit", "1-1000 (default 100)")}));
+  paths["/v1/audit/checkpoints/{size}"]["get"] = audit_route(
+      "One checkpoint, by the number of events it covers", "As /v1/audit/checkpoint; 404 when none has that size.",
+      json::array({path_param("size", "tree size")}));
+  paths["/v1/audit/events"]["get"] = audit_route(
+      "Audit events, oldest first, each with its inclusion proof to a signed checkpoint",
+      "Each: index, unix_ms, action (http.request, block.commit, governance.KIND, node.start, node.stop, "
+      "xtmp.refused), actor, source, subject, outcome, detail, status, digest, jurisdictions, bytes (the signed "
+      "encoding, hex), leaf_hash, proof {index, tree_size, path} or null for events newer than the checkpoint. "
+      "Also: checkpoint (what the proofs are to), log_size, next_cursor (pass as cursor for the next page, or null).",
+      json::array({query_param("from_ms", "events at or after this time (unix ms)"),
+                   query_param("to_ms", "events at or before this time"),
+                   query_param("actor", "only this actor", "string"),
+                   query_param("action", "only this action; a trailing * matches a prefix", "string"),
+                   query_param("jurisdiction", "only events tagged with it", "string"),
+                   query_param("cursor", "start at this index (next_cursor of the page before)"),
+                   query_param("limit", "1-500 (default 100)"),
+                   query_param("tree_size", "prove against the checkpoint of this size (default: the newest)")}));
+  paths["/v1/audit/events/{index}"]["get"] = audit_route(
+      "One audit event with its inclusion proof", "As an item of /v1/audit/events, with the checkpoint.",
+      json::array({path_param("index", "event index"),
+                   query_param("tree_size", "prove against the checkpoint of this size (default: the newest)")}));
+  paths["/v1/audit/consistency"]["get"] = audit_route(
+      "Proof that the log of `to` events extends the log of `from` events (RFC 9162 consistency)",
+      "old_size, new_size, path (hex), and the two roots as this node computes them (check against signed "
+      "checkpoints, not these).",
+      json::array({query_param("from", "older tree size"), query_param("to", "newer tree size")}));
+}
+
+}  // namespace
+
 json openapi_document(const Service& service) {
   json doc;
   doc["openapi"] = "3.0.3";
@@ -38,6 +104,7 @@ json openapi_document(const Service& service) {
       {"responses", {{"200", openapi_json_response("decisions", {{"type", "object"}})},
                      {"401", openapi_error_response()},
                      {"403", openapi_error_response()}}}};
+  add_audit_openapi(doc);
   doc["components"]["schemas"] = service.openapi_schemas();
   // How a route that needs a role is called (README: "Signed requests, from any language").
   doc["components"]["securitySchemes"]["rfc9421"] = {

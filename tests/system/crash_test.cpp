@@ -47,6 +47,7 @@
 #include <optional>
 #include <random>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -55,11 +56,13 @@
 
 #include "services/ledger/ledger_json.hpp"
 #include "api/http/http_client.hpp"
+#include "crypto/encoding.hpp"
 #include "crypto/keystore.hpp"
 #include "ledger/account.hpp"
 #include "ledger/chain.hpp"
 #include "ledger/genesis.hpp"
 #include "merkle/sparse_merkle_tree.hpp"
+#include "storage/audit_log.hpp"
 #include "storage/cue_db.hpp"
 #include "storage/write_batch.hpp"
 #include "ledger/transaction.hpp"
@@ -616,6 +619,70 @@ TEST_F(NodeProcessTest, EveryReportedCommitSurvivesSigkill) {
               static_cast<unsigned long long>(commits_rechecked_),
               static_cast<unsigned long long>(committed_unreported_), static_cast<unsigned long long>(lost_),
               static_cast<unsigned long long>(committed_from_prepared_), static_cast<unsigned long long>(blocks_), seconds);
+}
+
+// The audit trail under SIGKILL: four clients ask as fast as they can, each request distinct
+// (GET /health?probe=N); the node is killed mid-storm. Every request that got an answer must have
+// its event in the log (the Cage holds an answer until its event is synced), the node must start
+// again over the log it left, and `metanode audit verify` must pass over all of it.
+TEST_F(NodeProcessTest, EveryAnsweredRequestHasItsAuditEventAfterSigkill) {
+  ASSERT_NO_FATAL_FAILURE(start_node());
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> next{0};
+  std::mutex mutex;
+  std::vector<std::string> answered;  // the Cage's request digests of answered requests
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&] {
+      while (!stop) {
+        const std::string target = "/health?probe=" + std::to_string(next++);
+        const Reply r = http(url_, "GET", target);
+        if (!r.reached) return;  // killed
+        if (r.status != 200) continue;
+        const std::string digest = core::to_hex(crypto::sha256(core::as_bytes("GET " + target + "\n")));
+        std::lock_guard lock(mutex);
+        answered.push_back(digest);
+      }
+    });
+  }
+  std::uniform_int_distribution<int> delay_ms(400, 1'200);
+  std::this_thread::sleep_for(milliseconds(delay_ms(rng_)));
+  ::kill(pid_, SIGKILL);
+  stop = true;
+  for (auto& t : clients) t.join();
+  ASSERT_NO_FATAL_FAILURE(reap(Stop::kKillAtRandomInstant));
+  ASSERT_GT(answered.size(), 20u) << "the storm got too few answers to test anything";
+
+  // Restarted over what the kill left, then stopped cleanly: a final checkpoint signs it all.
+  ASSERT_NO_FATAL_FAILURE(start_node());
+  ASSERT_NO_FATAL_FAILURE(stop_node_cleanly());
+  std::set<std::string> recorded;
+  {
+    auto genesis = ledger::Genesis::load(home_ / "node" / "genesis.json");
+    ASSERT_TRUE(genesis.ok());
+    storage::OpenOptions open;
+    open.chain_id = genesis->chain_id;
+    open.read_only = true;
+    open.create_if_missing = false;
+    auto db = storage::CueDb::open(home_ / "node" / "data", open);
+    ASSERT_TRUE(db.ok()) << db.error().to_string();
+    ASSERT_TRUE((*db)->for_each_prefix(storage::Column::kAudit, core::Bytes{'e'}, [&](core::ByteView, core::ByteView value) {
+                       auto e = core::decode<storage::AuditEvent>(value);
+                       if (e.ok() && e->action == "http.request") recorded.insert(e->digest);
+                       return true;
+                     }).ok());
+  }
+  std::size_t missing = 0;
+  for (const auto& digest : answered) missing += recorded.contains(digest) ? 0 : 1;
+  EXPECT_EQ(missing, 0u) << missing << " of " << answered.size() << " answered requests have no audit event";
+  const fs::path log = home_ / "audit-verify.log";
+  const auto status = run_command({METANODE_BINARY, "audit", "verify", "--config", config_.string()}, log);
+  ASSERT_TRUE(status.has_value());
+  const std::string out = read_file(log);
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << out;
+  EXPECT_NE(out.find("Ed25519 and ML-DSA-65"), std::string::npos) << out;
+  std::printf("[ summary  ] %zu answered requests, %zu request events in the audit log\n", answered.size(),
+              recorded.size());
 }
 
 TEST_F(NodeProcessTest, SigtermExitsZeroAndKeepsReportedCommits) {

@@ -153,7 +153,12 @@ Response Cage::handle(Request& request, const Next& next) {
       std::lock_guard lock(mutex_);
       ++outcomes_[allowed ? "allowed" : d.reason];
     }
-    audit_.record(d);
+    // The answer leaves only once its decision is durable (a SIGKILL after it was sent loses
+    // nothing an auditor should see).
+    const std::uint64_t ticket = audit_.record(d);
+    response.hold = [&audit = audit_, ticket](std::function<void(bool)> send) {
+      audit.when_durable(ticket, std::move(send));
+    };
     if (sign_answer) {
       std::string label = "sig1";
       if (auto asked = parse_sf_dictionary(*accept_signature); asked.ok() && !asked->empty()) label = asked->front().first;

@@ -59,7 +59,14 @@ struct Decision {
 class AuditSink {
  public:
   virtual ~AuditSink() = default;
-  virtual void record(const Decision& decision) = 0;
+  // Records a decision; returns a ticket for when_durable.
+  virtual std::uint64_t record(const Decision& decision) = 0;
+  // Calls `then(true)` once the decision of `ticket` is durable (a sink that keeps nothing on
+  // disk: at once), `then(false)` if it never will be. The Cage holds the answer until then.
+  virtual void when_durable(std::uint64_t ticket, std::function<void(bool)> then) {
+    (void)ticket;
+    then(true);
+  }
 };
 
 struct CagePolicy {

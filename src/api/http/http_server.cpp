@@ -694,6 +694,19 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     res->prepare_payload();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     metrics_.observe(route, response.status, seconds);
+    if (response.hold) {
+      response.hold([self = shared_from_this(), res](bool send) {
+        asio::post(self->stream_.get_executor(), [self, res, send] {
+          if (!send) return self->shutdown();
+          self->write(res);
+        });
+      });
+      return;
+    }
+    write(res);
+  }
+
+  void write(const std::shared_ptr<http::response<http::string_body>>& res) {
     stream_.expires_after(limits_.write_timeout);
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
       if (ec || !res->keep_alive()) return self->shutdown();

@@ -77,10 +77,19 @@ std::optional<std::string> find_header(const std::vector<std::pair<std::string, 
                                        std::string_view name);
 
 struct Response {
+  Response() = default;
+  Response(unsigned status_code, std::string type, std::string text = {},
+           std::vector<std::pair<std::string, std::string>> fields = {})
+      : status(status_code), content_type(std::move(type)), body(std::move(text)), headers(std::move(fields)) {}
+
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra fields (name, value)
+  // When set, the server calls it with the write of this answer instead of writing at once:
+  // `send(true)` (from any thread) sends the answer, `send(false)` closes the connection without
+  // one. The Cage sets it so that an answer leaves only once its audit event is on disk.
+  std::function<void(std::function<void(bool send)>)> hold;
 };
 
 // JSON error body {"error":{"code":"...","number":N,"message":"..."}} with an HTTP status that

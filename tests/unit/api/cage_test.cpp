@@ -11,7 +11,10 @@ namespace metanode::api::cage {
 namespace {
 
 struct Recorder final : AuditSink {
-  void record(const Decision& d) override { decisions.push_back(d); }
+  std::uint64_t record(const Decision& d) override {
+    decisions.push_back(d);
+    return decisions.size();
+  }
   std::vector<Decision> decisions;
 };
 

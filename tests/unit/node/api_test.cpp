@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -32,8 +33,11 @@
 #include "services/ledger/ledger_service.hpp"
 #include "core/codec.hpp"
 #include "crypto/mldsa.hpp"
+#include "crypto/signed_note.hpp"
+#include "ledger/audit_proofs.hpp"
 #include "ledger/chain.hpp"
 #include "merkle/merkle_tree.hpp"
+#include "storage/audit_log.hpp"
 #include "merkle/sparse_merkle_tree.hpp"
 #include "modules/bank.hpp"
 #include "modules/module_set.hpp"
@@ -164,7 +168,7 @@ class ApiTest : public ::testing::Test {
     genesis_.genesis_time_unix_ms = 1'000;
     genesis_.base_fee_initial = kBaseFee;
     genesis_.base_fee_min = 1;
-    genesis_.validators.push_back({"v0", validator_.public_key(), crypto::MldsaKeyPair::generate().public_key()});
+    genesis_.validators.push_back({"v0", validator_.public_key(), validator_pq_.public_key()});
     genesis_.accounts.push_back({address_of(alice_), kAliceBalance});
     // Alice is a 1-of-1 council and an auditor: the Cage tests call auditor routes as her.
     // One key per built-in role, for the route x role table.
@@ -199,7 +203,8 @@ class ApiTest : public ::testing::Test {
     plugins.modules = modules_;
     plugins.extra_services = extra_services_;
     plugins.extra_routes = extra_routes_;
-    auto node = Node::open(config, genesis_, validator_, std::move(plugins));
+    config.audit_checkpoint_events = 5;
+    auto node = Node::open(config, genesis_, crypto::HybridKeyPair(validator_, validator_pq_), std::move(plugins));
     ASSERT_TRUE(node.ok()) << node.error().to_string();
     node_ = std::move(node).value();
     auto started = node_->start();
@@ -211,6 +216,28 @@ class ApiTest : public ::testing::Test {
   }
 
   Reply get(const std::string& target) { return request(port_, http::verb::get, target); }
+  // GET signed by `signer` (RFC 9421, this chain's tag) with `nonce`; unsigned when null.
+  api::HttpReply signed_get(const std::string& target, const crypto::KeyPair* signer, const std::string& nonce) {
+    api::HeaderList headers;
+    if (signer != nullptr) {
+      const std::string authority = "127.0.0.1:" + std::to_string(port_);
+      const std::string key_hex = signer->public_key().to_hex();
+      api::cage::MessageView view{"GET", "http", authority, target, "", [&](std::string_view name) -> std::optional<std::string> {
+                                    if (name == "metanode-key") return key_hex;
+                                    return std::nullopt;
+                                  }};
+      const auto h = api::cage::sign_message(view, {"@method", "@target-uri", "metanode-key"}, *signer,
+                                             address_of(*signer).to_string(),
+                                             std::chrono::duration_cast<std::chrono::seconds>(
+                                                 std::chrono::system_clock::now().time_since_epoch()).count(),
+                                             nonce, "sig1", chain_tag());
+      headers = {{"Metanode-Key", key_hex}, {"Signature-Input", h.signature_input}, {"Signature", h.signature}};
+    }
+    auto reply = api::http_request("http://127.0.0.1:" + std::to_string(port_), "GET", target, "", "application/json",
+                                   std::chrono::milliseconds(5'000), headers);
+    EXPECT_TRUE(reply.ok());
+    return reply.ok() ? *reply : api::HttpReply{};
+  }
   // The chain's modules and extra services (a test may add its own before starting a node).
   ledger::ModuleSet modules_ = modules::standard_modules();
   std::vector<std::shared_ptr<services::Service>> extra_services_;
@@ -289,6 +316,7 @@ class ApiTest : public ::testing::Test {
       {"auditor", crypto::KeyPair::generate()},   {"validator", crypto::KeyPair::generate()},
       {"user", crypto::KeyPair::generate()}};
   crypto::KeyPair validator_ = crypto::KeyPair::generate();
+  crypto::MldsaKeyPair validator_pq_ = crypto::MldsaKeyPair::generate();
   crypto::KeyPair alice_ = crypto::KeyPair::generate();
   crypto::Address bob_ = address_of(crypto::KeyPair::generate());
   std::unique_ptr<Node> node_;
@@ -959,9 +987,15 @@ TEST_F(ApiTest, DamageInATableFileNotYetReadStopsTheNodeSoonAfterStart) {
     if (entry.path().extension() != ".sst") continue;
     const auto at = fs::file_size(entry.path()) / 3;
     testing::flip_byte(entry.path(), at);
-    if (ledger::Chain::open(dir_ / "data", genesis_, modules::standard_modules()).ok()) {
-      damaged = entry.path();
-      break;
+    // What the node reads at open: the chain's head and its audit log.
+    if (auto chain = ledger::Chain::open(dir_ / "data", genesis_, modules::standard_modules()); chain.ok()) {
+      storage::AuditLogOptions audit;
+      audit.origin = ledger::audit_origin(genesis_.chain_id, validator_.public_key());
+      audit.ed25519 = &validator_;
+      if (storage::AuditLog::open((*chain)->db(), audit).ok()) {
+        damaged = entry.path();
+        break;
+      }
     }
     testing::flip_byte(entry.path(), at);
   }
@@ -1182,24 +1216,7 @@ class EchoService final : public services::Service {
 TEST_F(ApiTest, TheCageGuardsEveryRouteOnTheRealListener) {
   const std::string url = "http://127.0.0.1:" + std::to_string(port_);
   auto call = [&](const std::string& target, const crypto::KeyPair* signer, const std::string& nonce) {
-    api::HeaderList headers;
-    if (signer != nullptr) {
-      const std::string authority = "127.0.0.1:" + std::to_string(port_);
-      const std::string key_hex = signer->public_key().to_hex();
-      api::cage::MessageView view{"GET", "http", authority, target, "", [&](std::string_view name) -> std::optional<std::string> {
-                                    if (name == "metanode-key") return key_hex;
-                                    return std::nullopt;
-                                  }};
-      const auto h = api::cage::sign_message(view, {"@method", "@target-uri", "metanode-key"}, *signer,
-                                             address_of(*signer).to_string(),
-                                             std::chrono::duration_cast<std::chrono::seconds>(
-                                                 std::chrono::system_clock::now().time_since_epoch()).count(),
-                                             nonce, "sig1", chain_tag());
-      headers = {{"Metanode-Key", key_hex}, {"Signature-Input", h.signature_input}, {"Signature", h.signature}};
-    }
-    auto reply = api::http_request(url, "GET", target, "", "application/json", std::chrono::milliseconds(5'000), headers);
-    EXPECT_TRUE(reply.ok());
-    return reply.ok() ? *reply : api::HttpReply{};
+    return signed_get(target, signer, nonce);
   };
   const auto code = [](const api::HttpReply& r) {
     const auto doc = nlohmann::json::parse(r.body, nullptr, false);
@@ -1232,6 +1249,92 @@ TEST_F(ApiTest, TheCageGuardsEveryRouteOnTheRealListener) {
 // Every route of the one table x every kind of caller, on the node's real listener, signed by the
 // CLI's signer: public routes let everyone in; the others let in a signed request from a holder
 // of one of their roles and refuse everyone else (401 unsigned, 403 signed without the role).
+
+// The audit trail as an auditor reads it: a checkpoint signed by the validator's Ed25519 and
+// ML-DSA-65 keys that checks with the genesis alone; every event (requests, the block, the start)
+// proven in it; a later checkpoint consistent with it; tampered proofs and bad queries refused.
+TEST_F(ApiTest, TheAuditTrailProvesEveryEventAgainstASignedCheckpoint) {
+  ASSERT_EQ(submit_json(services::to_json(alice_to_bob(0, 10), modules::standard_modules())).status, 202u);
+  ASSERT_TRUE(produce().has_value());
+  const auto json_of = [](const api::HttpReply& r) { return nlohmann::json::parse(r.body, nullptr, false); };
+  int nonce = 0;
+  const auto as_alice = [&](const std::string& target) { return signed_get(target, &alice_, "audit-" + std::to_string(nonce++)); };
+  // Checkpoints come every 5 events here; wait for one that covers the block.
+  nlohmann::json first;
+  for (int i = 0; i < 50 && first.is_null(); ++i) {
+    const auto r = as_alice("/v1/audit/checkpoint");
+    if (r.status == 200 && json_of(r)["size"].get<std::uint64_t>() >= 6) first = json_of(r);
+  }
+  ASSERT_FALSE(first.is_null()) << "no checkpoint";
+  auto checked = ledger::check_audit_checkpoint(first["note"].get<std::string>(), genesis_);
+  ASSERT_TRUE(checked.ok()) << checked.error().to_string();
+  EXPECT_TRUE(checked->post_quantum);
+  EXPECT_EQ(checked->validator, "v0");
+  EXPECT_EQ(checked->body.origin, ledger::audit_origin(genesis_.chain_id, validator_.public_key()));
+
+  const std::uint64_t size = checked->body.size;
+  const auto page = json_of(as_alice("/v1/audit/events?limit=500&tree_size=" + std::to_string(size)));
+  std::set<std::string> actions;
+  std::uint64_t proven = 0;
+  for (const auto& e : page["events"]) {
+    actions.insert(e["action"].get<std::string>());
+    if (e["proof"].is_null()) continue;
+    const auto bytes = core::from_hex(e["bytes"].get<std::string>()).value();
+    merkle::InclusionProof proof;
+    proof.index = e["proof"]["index"];
+    proof.tree_size = e["proof"]["tree_size"];
+    for (const auto& h : e["proof"]["path"]) proof.path.push_back(core::array_from_hex<32>(h.get<std::string>()).value());
+    EXPECT_TRUE(ledger::check_audit_inclusion(bytes, proof, checked->body).ok()) << e.dump();
+    ++proven;
+    // A changed byte of the event, or of its path, no longer proves.
+    auto changed = bytes;
+    changed.back() ^= 1;
+    EXPECT_FALSE(ledger::check_audit_inclusion(changed, proof, checked->body).ok());
+    if (!proof.path.empty()) {
+      proof.path[0][0] ^= 1;
+      EXPECT_FALSE(ledger::check_audit_inclusion(bytes, proof, checked->body).ok());
+    }
+  }
+  EXPECT_EQ(proven, size);
+  for (const char* action : {"node.start", "http.request", "block.commit"}) EXPECT_TRUE(actions.contains(action)) << action;
+  const auto blocks = json_of(as_alice("/v1/audit/events?action=block.*"));
+  ASSERT_FALSE(blocks["events"].empty());
+  for (const auto& e : blocks["events"]) EXPECT_EQ(e["action"], "block.commit");
+
+  // More requests make a later checkpoint, consistent with the first.
+  nlohmann::json later;
+  for (int i = 0; i < 50 && later.is_null(); ++i) {
+    const auto r = json_of(as_alice("/v1/audit/checkpoint"));
+    if (r["size"].get<std::uint64_t>() > size) later = r;
+  }
+  ASSERT_FALSE(later.is_null());
+  auto newer = ledger::check_audit_checkpoint(later["note"].get<std::string>(), genesis_);
+  ASSERT_TRUE(newer.ok());
+  const auto c = json_of(as_alice("/v1/audit/consistency?from=" + std::to_string(size) + "&to=" +
+                                  std::to_string(newer->body.size)));
+  merkle::ConsistencyProof consistency{c["old_size"], c["new_size"], {}};
+  for (const auto& h : c["path"]) consistency.path.push_back(core::array_from_hex<32>(h.get<std::string>()).value());
+  EXPECT_TRUE(ledger::check_audit_consistency(consistency, checked->body, newer->body).ok()) << c.dump();
+  if (!consistency.path.empty()) {
+    consistency.path.back()[3] ^= 1;
+    EXPECT_FALSE(ledger::check_audit_consistency(consistency, checked->body, newer->body).ok());
+  }
+  // A note from another key under the validator's origin is refused.
+  crypto::SignedNote forged;
+  forged.text = checked->body.to_text();
+  crypto::sign_note_ed25519(forged, checked->body.origin, crypto::KeyPair::generate());
+  EXPECT_FALSE(ledger::check_audit_checkpoint(forged.serialize(), genesis_).ok());
+
+  // Bad queries: stable codes.
+  EXPECT_EQ(as_alice("/v1/audit/events?limit=0").status, 400u);
+  EXPECT_EQ(as_alice("/v1/audit/events?cursor=abc").status, 400u);
+  EXPECT_EQ(as_alice("/v1/audit/events?tree_size=3").status, 404u);
+  EXPECT_EQ(as_alice("/v1/audit/checkpoints/999999").status, 404u);
+  EXPECT_EQ(as_alice("/v1/audit/consistency").status, 400u);
+  EXPECT_EQ(as_alice("/v1/audit/consistency?from=9&to=2").status, 400u);
+  EXPECT_EQ(as_alice("/v1/audit/events/99999999").status, 404u);
+  EXPECT_EQ(signed_get("/v1/audit/events", nullptr, "").status, 401u);
+}
 TEST_F(ApiTest, EveryRouteTimesEveryRoleIsAllowedOrRefusedAsTheOneTableSays) {
   const std::string url = "http://127.0.0.1:" + std::to_string(port_);
   const std::string authority = "127.0.0.1:" + std::to_string(port_);
@@ -1246,7 +1349,7 @@ TEST_F(ApiTest, EveryRouteTimesEveryRoleIsAllowedOrRefusedAsTheOneTableSays) {
   // A concrete target for each placeholder.
   const std::map<std::string, std::string> samples = {
       {"{height}", "0"}, {"{hash}", std::string(64, '0')}, {"{address}", address_of(alice_).to_string()},
-      {"{module}", "bank"}, {"{key}", "x"}, {"{id}", "0"}};
+      {"{module}", "bank"}, {"{key}", "x"}, {"{id}", "0"}, {"{size}", "0"}, {"{index}", "0"}};
   std::size_t checked = 0;
   const api::cage::RouteTable table = services::route_table();
   for (const auto& [route, access] : table.entries()) {
