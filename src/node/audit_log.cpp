@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "crypto/address.hpp"
+#include "modules/governance/governance.hpp"
 
 namespace metanode::node {
 namespace {
@@ -133,7 +134,7 @@ void AuditTrail::on_block(const ledger::ProducedBlock& produced) {
   log_.append(std::move(commit));
   for (std::size_t i = 0; i < block.txs.size() && i < produced.receipts.size(); ++i) {
     const ledger::Transaction& tx = block.txs[i];
-    if (tx.payload.module != "governance") continue;
+    if (tx.payload.module != modules::kGovModule) continue;
     const ledger::Receipt& receipt = produced.receipts[i];
     storage::AuditEvent g;
     g.action = "governance." + tx.payload.kind;

@@ -683,6 +683,36 @@ TEST_F(NodeProcessTest, EveryAnsweredRequestHasItsAuditEventAfterSigkill) {
   EXPECT_NE(out.find("Ed25519 and ML-DSA-65"), std::string::npos) << out;
   std::printf("[ summary  ] %zu answered requests, %zu request events in the audit log\n", answered.size(),
               recorded.size());
+
+  // History rewritten on disk (one refusal made to look allowed) is named by `audit verify`, and
+  // the node refuses to start over it.
+  {
+    auto genesis = ledger::Genesis::load(home_ / "node" / "genesis.json");
+    storage::OpenOptions open;
+    open.chain_id = genesis->chain_id;
+    auto db = storage::CueDb::open(home_ / "node" / "data", open);
+    ASSERT_TRUE(db.ok()) << db.error().to_string();
+    const core::Bytes key{'e', 0, 0, 0, 0, 0, 0, 0, 3};
+    auto stored = (*db)->get(storage::Column::kAudit, key);
+    ASSERT_TRUE(stored.ok() && stored->has_value());
+    auto event = core::decode<storage::AuditEvent>(**stored);
+    ASSERT_TRUE(event.ok());
+    event->outcome = event->outcome == "allowed" ? "refused" : "allowed";
+    storage::WriteBatch batch;
+    batch.put(storage::Column::kAudit, key, core::encode(*event));
+    ASSERT_TRUE((*db)->write(std::move(batch)).ok());
+  }
+  const auto rewritten = run_command({METANODE_BINARY, "audit", "verify", "--config", config_.string()}, log);
+  ASSERT_TRUE(rewritten.has_value());
+  const std::string named = read_file(log);
+  EXPECT_TRUE(WIFEXITED(*rewritten) && WEXITSTATUS(*rewritten) != 0) << named;
+  EXPECT_NE(named.find("was changed or removed"), std::string::npos) << named;
+  pid_ = spawn({METANODE_BINARY, "node", "--config", config_.string()}, node_log_);
+  const auto refused = wait_exit(pid_, kStartTimeout);
+  pid_ = -1;
+  ASSERT_TRUE(refused.has_value()) << "the node started over a rewritten audit log";
+  EXPECT_TRUE(WIFEXITED(*refused) && WEXITSTATUS(*refused) != 0);
+  EXPECT_NE(read_file(node_log_).find("audit log"), std::string::npos) << tail_of(node_log_);
 }
 
 TEST_F(NodeProcessTest, SigtermExitsZeroAndKeepsReportedCommits) {

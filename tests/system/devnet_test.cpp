@@ -386,6 +386,34 @@ TEST_F(DevnetTest, TwoOfThreeCouncilGrantsAndRevokesARoleThatEveryNodeShows) {
   ASSERT_TRUE(run({METANODE_BINARY, "gov", "roles", subject.to_string(), "--home", home}, "roles.log"));
   EXPECT_NE(read_file(dir_ / "roles.log").find(": auditor"), std::string::npos) << read_file(dir_ / "roles.log");
 
+  // The new auditor reads node 1's audit trail: the governance actions, the refused one with its
+  // code; and `audit verify` re-checks the whole log with only the genesis (once a checkpoint
+  // exists: one comes within 10 s of the first events).
+  const std::string node1 = "http://127.0.0.1:" + std::to_string(base_ + 100 + 1);
+  ASSERT_TRUE(run({METANODE_BINARY, "audit", "tail", "--as", "subject", "--home", home, "--node", node1, "--action",
+                   "governance.*", "--limit", "50", "--json"},
+                  "gov-audit.log"))
+      << read_file(dir_ / "gov-audit.log");
+  const json gov_events = json::parse(read_file(dir_ / "gov-audit.log"), nullptr, false);
+  ASSERT_TRUE(gov_events.is_object()) << read_file(dir_ / "gov-audit.log");
+  std::size_t applied = 0;
+  bool refused_seen = false;
+  for (const json& e : gov_events["events"]) {
+    applied += e["outcome"] == "applied" ? 1 : 0;
+    refused_seen = refused_seen || (e["outcome"] == "failed" && e["actor"] != subject.to_string());
+  }
+  EXPECT_EQ(applied, 2u) << gov_events.dump(1);  // the proposal and council-2's approval
+  EXPECT_TRUE(refused_seen) << "the dev key's refused approval: " << gov_events.dump(1);
+  const auto verify_deadline = Clock::now() + milliseconds(20'000);
+  bool verified = false;
+  while (!verified && Clock::now() < verify_deadline) {
+    verified = run({METANODE_BINARY, "audit", "verify", "--as", "subject", "--home", home, "--node", node1}, "audit-verify.log");
+    if (!verified) std::this_thread::sleep_for(milliseconds(1'000));
+  }
+  EXPECT_TRUE(verified) << read_file(dir_ / "audit-verify.log");
+  EXPECT_NE(read_file(dir_ / "audit-verify.log").find("Ed25519 and ML-DSA-65"), std::string::npos)
+      << read_file(dir_ / "audit-verify.log");
+
   ASSERT_TRUE(gov({"propose", "revoke", "--role", "auditor", "--to", subject.to_string(), "--from", "council-2"}, "revoke.log"))
       << tail_of(dir_ / "revoke.log");
   everywhere(json::array({"auditor"}));  // one approval of two
