@@ -2,6 +2,7 @@
 // proofs, and a block's state update on a sizeable account state. Linked into core_bench.
 #include <benchmark/benchmark.h>
 
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -57,6 +58,62 @@ void BM_MerkleLogInclusionProofAndVerify(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_MerkleLogInclusionProofAndVerify);
+
+// The audit trail at 10 million events: what an auditor's proof costs to make (the node) and to
+// check (the auditor), and its size. About 1 GB of memory while it runs.
+class TenMillionEvents : public benchmark::Fixture {
+ public:
+  void SetUp(const benchmark::State&) override {
+    if (log_) return;
+    constexpr std::size_t kEvents = 10'000'000;
+    leaves_.reserve(kEvents);
+    for (std::size_t i = 0; i < kEvents; ++i) {
+      std::uint64_t n = i * 0x9e3779b97f4a7c15ULL;
+      leaves_.push_back(merkle::leaf_hash(core::ByteView(reinterpret_cast<const core::Byte*>(&n), sizeof n)));
+    }
+    log_ = std::make_unique<merkle::MerkleLog>(leaves_);
+    root_ = log_->root();
+  }
+
+ protected:
+  static inline std::vector<core::Hash32> leaves_;
+  static inline std::unique_ptr<merkle::MerkleLog> log_;
+  static inline core::Hash32 root_{};
+};
+
+BENCHMARK_F(TenMillionEvents, AuditProofMake)(benchmark::State& state) {
+  std::uint64_t index = 0;
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    index = (index + 7'919'113) % log_->size();
+    auto proof = log_->inclusion_proof(index, log_->size());
+    bytes = core::encode(*proof).size();
+    benchmark::DoNotOptimize(proof);
+  }
+  state.counters["proof_bytes"] = static_cast<double>(bytes);
+}
+
+BENCHMARK_F(TenMillionEvents, AuditProofCheck)(benchmark::State& state) {
+  std::vector<merkle::InclusionProof> proofs;
+  for (std::uint64_t i = 0; i < 64; ++i) proofs.push_back(*log_->inclusion_proof(i * 156'247 % log_->size(), log_->size()));
+  std::size_t k = 0;
+  for (auto _ : state) {
+    const auto& proof = proofs[k++ % proofs.size()];
+    benchmark::DoNotOptimize(merkle::verify_inclusion(leaves_[proof.index], proof, root_).ok());
+  }
+}
+
+BENCHMARK_F(TenMillionEvents, AuditConsistencyMakeAndCheck)(benchmark::State& state) {
+  std::uint64_t old_size = 1;
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    old_size = (old_size * 48'271) % (log_->size() - 1) + 1;
+    auto proof = log_->consistency_proof(old_size, log_->size());
+    bytes = core::encode(*proof).size();
+    benchmark::DoNotOptimize(merkle::verify_consistency(*proof, *log_->root_at(old_size), root_).ok());
+  }
+  state.counters["proof_bytes"] = static_cast<double>(bytes);
+}
 
 // A storage write batch stand-in: keeps the nodes, reused across iterations.
 class BatchWriter final : public merkle::NodeWriter {

@@ -16,13 +16,17 @@
 #include "core/arith.hpp"
 #include "cli/json_u64.hpp"
 #include "cli/passphrase.hpp"
-#include "cli/proof_check.hpp"
+#include "services/proofs/proof_check.hpp"
 #include "crypto/keystore.hpp"
 #include "node/config.hpp"
 #include "modules/bank.hpp"
 #include "modules/module_set.hpp"
 
 namespace metanode::cli {
+
+using services::verify_account_answer;
+using services::verify_block_answer;
+using services::verify_tx_answer;
 namespace {
 
 namespace fs = std::filesystem;

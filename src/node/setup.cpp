@@ -12,6 +12,7 @@
 #include "ledger/audit_proofs.hpp"
 #include "ledger/module.hpp"
 #include "modules/governance/governance.hpp"
+#include "services/proofs/proofs_service.hpp"
 #include "services/route_table.hpp"
 
 namespace metanode::node {
@@ -102,9 +103,11 @@ struct NodeSetup {
       // A new service: its name here, and the object that serves it.
       if (name == "ledger") {
         node.services_.push_back(node.ledger_service_);
+      } else if (name == "proofs") {
+        node.services_.push_back(std::make_shared<services::ProofsService>(node.chain_->genesis()));
       } else {
         return core::make_error(core::ErrorCode::kInvalidArgument,
-                                "[api] services: no service '" + name + "' in this build (there is: ledger)");
+                                "[api] services: no service '" + name + "' in this build (there is: ledger, proofs)");
       }
     }
     for (auto& service : extra) node.services_.push_back(std::move(service));

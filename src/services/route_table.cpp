@@ -10,6 +10,9 @@ api::cage::RouteTable route_table() {
   t.add("GET", "/health", Access::open());
   t.add("GET", "/metrics", Access::open());
   t.add("GET", "/v1/openapi.json", Access::open());
+  // The proof verification service: stateless checks against the genesis, open to anyone.
+  t.add("POST", "/v1/verify", Access::open());
+  t.add("GET", "/v1/verify/kinds", Access::open());
   // The node's Cage decisions (what it let in and refused): auditors and admins.
   t.add("GET", "/v1/audit/decisions", Access::roles_of({"auditor", "admin"}));
   // The audit trail: events with inclusion proofs, signed checkpoints, consistency proofs.

@@ -33,7 +33,8 @@ std::uint16_t free_port_base() {
     bool free = true;
     // One more for the full node `metanode install --devnet` adds (the next 100).
     for (std::size_t i = 0; i <= kValidators && free; ++i) {
-      free = port_free(static_cast<std::uint16_t>(base + 100 * i + 1)) && port_free(static_cast<std::uint16_t>(base + 100 * i + 4));
+      // Its services (ledger + 1, proofs + 6) and XTMP (+ 4).
+      for (const int offset : {1, 4, 6}) free = free && port_free(static_cast<std::uint16_t>(base + 100 * i + offset));
     }
     if (free) return base;
   }

@@ -42,7 +42,7 @@ inline bool port_free(std::uint16_t port) {
   return ok;
 }
 
-// A port for the ledger API (port_base + 1) whose XTMP port (port_base + 4) is free too. Taken
+// A port for the ledger API (port_base + 1) whose other ports (XTMP + 4, proofs + 6) are free too. Taken
 // below Linux's ephemeral range (32768+), so an outgoing connection elsewhere on the machine
 // cannot be holding it by the time the node binds.
 inline std::uint16_t free_port() {
@@ -50,7 +50,11 @@ inline std::uint16_t free_port() {
   std::uniform_int_distribution<int> pick(20'000, 32'000);
   for (int attempt = 0; attempt < 200; ++attempt) {
     const auto port = static_cast<std::uint16_t>(pick(rng));
-    if (port_free(port) && port_free(static_cast<std::uint16_t>(port + 3))) return port;
+    // Every port the node takes with port base `port - 1`: its services at base + 1..7 (ledger,
+    // proofs, ...) and XTMP at base + 4.
+    bool all_free = true;
+    for (int offset = 0; offset <= 6 && all_free; ++offset) all_free = port_free(static_cast<std::uint16_t>(port + offset));
+    if (all_free) return port;
   }
   return 0;
 }

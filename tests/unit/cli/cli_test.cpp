@@ -67,7 +67,10 @@ TEST_F(CliTest, HelpOnEverySubcommand) {
                                                                 {"keys", "show", "--help"},
                                                                 {"keys", "export-public", "--help"},
                                                                 {"keys", "export", "--help"},
-                                                                {"bpci", "--help"}}) {
+                                                                {"bpci", "--help"},
+                                                                {"audit", "tail", "--help"},
+                                                                {"audit", "verify", "--help"},
+                                                                {"proof", "verify", "--help"}}) {
     EXPECT_EQ(cli.run(args), kExitOk) << args.back();
     EXPECT_NE(cli.out.str().find("Usage"), std::string::npos);
   }
@@ -209,6 +212,38 @@ TEST_F(CliTest, ResetMovesTheDataDirectoryAsideAndRefusesWithoutPeers) {
   }
   EXPECT_EQ(moved, 1u);
   EXPECT_NE(cli.out.str().find("syncs every block from its peers"), std::string::npos) << cli.out.str();
+}
+
+// `metanode proof verify`: a claim file checked against the home's genesis offline, the verdict
+// and its reason; a tampered claim exits 1 naming what failed; a claim that is not one exits 1 too.
+TEST_F(CliTest, ProofVerifyChecksAClaimFileWithTheGenesisAlone) {
+  Cli cli;
+  cli.env["METANODE_PASSPHRASE"] = "pw";
+  const fs::path home = dir_ / "node";
+  ASSERT_EQ(cli.run({"init", "--dir", home.string()}), kExitOk) << cli.err.str();
+  const crypto::KeyPair key = crypto::KeyPair::generate();
+  const core::Bytes message = core::to_bytes(core::as_bytes("pay 10"));
+  nlohmann::json claim = {{"kind", "signature"},
+                          {"public_key", key.public_key().to_hex()},
+                          {"message", core::to_hex(message)},
+                          {"domain", "message"},
+                          {"signature", key.sign(core::Domain::Message, message).to_hex()}};
+  const auto write = [&](const nlohmann::json& doc) {
+    std::ofstream(dir_ / "claim.json") << doc.dump();
+    return (dir_ / "claim.json").string();
+  };
+  ASSERT_EQ(cli.run({"proof", "verify", write(claim), "--home", home.string()}), kExitOk) << cli.err.str();
+  EXPECT_NE(cli.out.str().find("verified: Ed25519 signature of mn1"), std::string::npos) << cli.out.str();
+  claim["message"] = core::to_hex(core::as_bytes("pay 99"));
+  EXPECT_EQ(cli.run({"proof", "verify", write(claim), "--home", home.string()}), kExitFailed);
+  EXPECT_NE(cli.err.str().find("error[bad_signature]"), std::string::npos) << cli.err.str();
+  EXPECT_EQ(cli.run({"proof", "verify", write(claim), "--home", home.string(), "--json"}), kExitFailed);
+  EXPECT_NE(cli.out.str().find("\"valid\": false"), std::string::npos) << cli.out.str();
+  EXPECT_EQ(cli.run({"proof", "verify", write({{"kind", "tarot"}}), "--home", home.string()}), kExitFailed);
+  EXPECT_NE(cli.err.str().find("unknown claim kind 'tarot'"), std::string::npos) << cli.err.str();
+  EXPECT_EQ(cli.run({"proof", "verify", (dir_ / "missing.json").string(), "--home", home.string()}), kExitFailed);
+  EXPECT_EQ(cli.run({"proof", "verify", write(claim)}), kExitFailed);  // no genesis to check against
+  EXPECT_NE(cli.err.str().find("--genesis"), std::string::npos) << cli.err.str();
 }
 
 // The real binary: exit codes as a shell sees them.

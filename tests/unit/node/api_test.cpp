@@ -26,12 +26,13 @@
 #include "api/cage/http_signature.hpp"
 #include "api/cage/request_auth.hpp"
 #include "api/http/http_client.hpp"
-#include "cli/proof_check.hpp"
+#include "services/proofs/proof_check.hpp"
 #include "cli/request_signer.hpp"
 #include "services/route_table.hpp"
 #include "services/ledger/ledger_json.hpp"
 #include "services/ledger/ledger_service.hpp"
 #include "core/codec.hpp"
+#include "crypto/hybrid.hpp"
 #include "crypto/mldsa.hpp"
 #include "crypto/signed_note.hpp"
 #include "ledger/audit_proofs.hpp"
@@ -631,34 +632,34 @@ TEST_F(ApiTest, AnswersVerifyAgainstASignedHeaderWithOnlyTheGenesis) {
   for (const auto* tx : {&ok_tx, &failing}) {
     const Reply r = get("/v1/txs/" + core::to_hex(tx->hash()));
     ASSERT_EQ(r.status, 200u) << r.body;
-    const auto line = cli::verify_tx_answer(r.doc, tx->hash(), genesis_);
+    const auto line = services::verify_tx_answer(r.doc, tx->hash(), genesis_);
     ASSERT_TRUE(line.ok()) << line.error().to_string();
     EXPECT_NE(line->find("signed by 1 of 1"), std::string::npos) << *line;
-    EXPECT_FALSE(cli::verify_tx_answer(r.doc, alice_to_bob(5, 1).hash(), genesis_).ok());
+    EXPECT_FALSE(services::verify_tx_answer(r.doc, alice_to_bob(5, 1).hash(), genesis_).ok());
     json tampered = r.doc;
     auto receipt = core::decode<ledger::Receipt>(core::from_hex(tampered["receipt"]["encoded"].get<std::string>()).value()).value();
     receipt.status = receipt.status == ledger::ReceiptStatus::kSuccess ? ledger::ReceiptStatus::kFailed
                                                                         : ledger::ReceiptStatus::kSuccess;
     tampered["receipt"]["encoded"] = core::to_hex(core::encode(receipt));
-    EXPECT_FALSE(cli::verify_tx_answer(tampered, tx->hash(), genesis_).ok());
+    EXPECT_FALSE(services::verify_tx_answer(tampered, tx->hash(), genesis_).ok());
     tampered = r.doc;
     tampered["receipt_proof"]["encoded"] = tampered["inclusion_proof"]["encoded"];  // the tx's path, not the receipt's
-    EXPECT_FALSE(cli::verify_tx_answer(tampered, tx->hash(), genesis_).ok());
+    EXPECT_FALSE(services::verify_tx_answer(tampered, tx->hash(), genesis_).ok());
   }
 
   const Reply bob = get("/v1/accounts/" + bob_.to_string());
   ASSERT_EQ(bob.status, 200u) << bob.body;
-  ASSERT_TRUE(cli::verify_account_answer(bob.doc, bob_, genesis_).ok());
+  ASSERT_TRUE(services::verify_account_answer(bob.doc, bob_, genesis_).ok());
   json richer = bob.doc;
   richer["balance"] = "1000000";
-  EXPECT_FALSE(cli::verify_account_answer(richer, bob_, genesis_).ok());
+  EXPECT_FALSE(services::verify_account_answer(richer, bob_, genesis_).ok());
   json forged_value = bob.doc;
   forged_value["value"] = core::to_hex(core::encode(ledger::Account{5'000, 0}));
   forged_value["balance"] = "5000";
-  EXPECT_FALSE(cli::verify_account_answer(forged_value, bob_, genesis_).ok());
+  EXPECT_FALSE(services::verify_account_answer(forged_value, bob_, genesis_).ok());
   const crypto::Address nobody = address_of(crypto::KeyPair::generate());
   const Reply absent = get("/v1/accounts/" + nobody.to_string());
-  ASSERT_TRUE(cli::verify_account_answer(absent.doc, nobody, genesis_).ok());  // proven absent
+  ASSERT_TRUE(services::verify_account_answer(absent.doc, nobody, genesis_).ok());  // proven absent
 
   // At an earlier height: bob held nothing at block 0.
   const Reply then = get("/v1/accounts/" + bob_.to_string() + "?height=0");
@@ -671,15 +672,15 @@ TEST_F(ApiTest, AnswersVerifyAgainstASignedHeaderWithOnlyTheGenesis) {
   EXPECT_EQ(get("/v1/accounts/" + bob_.to_string() + "?height=x").status, 400u);
 
   const Reply block = get("/v1/blocks/1");
-  ASSERT_TRUE(cli::verify_block_answer(block.doc, genesis_).ok());
+  ASSERT_TRUE(services::verify_block_answer(block.doc, genesis_).ok());
   ledger::Genesis other = genesis_;
   other.block_txs_target += 1;  // one field differs: another chain, whose signatures these are not
-  EXPECT_FALSE(cli::verify_block_answer(block.doc, other).ok());
+  EXPECT_FALSE(services::verify_block_answer(block.doc, other).ok());
   json forged_header = block.doc;
   auto header = core::decode<ledger::Header>(core::from_hex(forged_header["header"]["encoded"].get<std::string>()).value()).value();
   header.state_root[0] ^= 1;
   forged_header["header"]["encoded"] = core::to_hex(core::encode(header));
-  EXPECT_FALSE(cli::verify_block_answer(forged_header, genesis_).ok());
+  EXPECT_FALSE(services::verify_block_answer(forged_header, genesis_).ok());
 }
 
 TEST_F(ApiTest, ReplayedTransactionIsRefusedAfterCommit) {
@@ -816,16 +817,20 @@ TEST_F(ApiTest, HealthMetricsAndOpenApi) {
   for (const auto& [path, method] : routes) {
     EXPECT_TRUE(paths.contains(path) && paths[path].contains(method)) << method << " " << path;
   }
-  // Every route of the Cage's one table is documented, and each that needs a role says how a
-  // request to it is signed.
+  // Every route of the Cage's one table is documented by the service that serves it (the ledger
+  // or the proof service), and each that needs a role says how a request to it is signed.
   EXPECT_TRUE(openapi.doc["components"]["securitySchemes"].contains("rfc9421"));
+  const Reply proofs_openapi = request(node_->service_port("proofs"), http::verb::get, "/v1/openapi.json");
+  ASSERT_EQ(proofs_openapi.status, 200u);
   const api::cage::RouteTable table = services::route_table();
   for (const auto& [route, access] : table.entries()) {
     std::string method = route.first;
     for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    ASSERT_TRUE(paths.contains(route.second) && paths[route.second].contains(method)) << route.first << " " << route.second;
+    const json& documented = paths.contains(route.second) ? paths : proofs_openapi.doc["paths"];
+    ASSERT_TRUE(documented.contains(route.second) && documented[route.second].contains(method))
+        << route.first << " " << route.second;
     if (!access.is_public) {
-      EXPECT_TRUE(paths[route.second][method].contains("security")) << route.first << " " << route.second;
+      EXPECT_TRUE(documented[route.second][method].contains("security")) << route.first << " " << route.second;
     }
   }
 }
@@ -1334,6 +1339,162 @@ TEST_F(ApiTest, TheAuditTrailProvesEveryEventAgainstASignedCheckpoint) {
   EXPECT_EQ(as_alice("/v1/audit/consistency?from=9&to=2").status, 400u);
   EXPECT_EQ(as_alice("/v1/audit/events/99999999").status, 404u);
   EXPECT_EQ(signed_get("/v1/audit/events", nullptr, "").status, 401u);
+}
+
+// The proof service (9006) checks every kind of proof the node issues against the genesis alone,
+// and names what is wrong in a tampered one: a root, a path element, an index, a tree size, a
+// signature, a signer set, a message.
+TEST_F(ApiTest, TheProofServiceChecksEveryKindOfProofAndNamesWhatWasTampered) {
+  const std::uint16_t proofs = node_->service_port("proofs");
+  ASSERT_NE(proofs, 0) << "the proofs service is not running";
+  const auto tx = alice_to_bob(0, 10);
+  ASSERT_EQ(submit_json(services::to_json(tx, modules::standard_modules())).status, 202u);
+  ASSERT_TRUE(produce().has_value());
+  const auto check = [&](const json& claim) { return request(proofs, http::verb::post, "/v1/verify", claim.dump()); };
+  const auto valid = [&](const json& claim) {
+    const Reply r = check(claim);
+    EXPECT_EQ(r.status, 200u) << r.body;
+    EXPECT_TRUE(r.doc.value("valid", false)) << claim.value("kind", "") << ": " << r.body;
+  };
+  // Invalid, with a reason that mentions `why`.
+  const auto invalid = [&](const json& claim, const std::string& why) {
+    const Reply r = check(claim);
+    EXPECT_EQ(r.status, 200u) << r.body;
+    EXPECT_FALSE(r.doc.value("valid", true)) << claim.value("kind", "") << " tampered (" << why << ") passed";
+    EXPECT_NE(r.doc.value("reason", std::string()).find(why), std::string::npos) << why << " | " << r.body;
+  };
+  const auto flip_hex = [](std::string hex, std::size_t at) {
+    hex[at] = hex[at] == '0' ? '1' : '0';
+    return hex;
+  };
+
+  // A transaction: its inclusion (path element, index, tree size) and its block's certificate.
+  const Reply tx_answer = get("/v1/txs/" + core::to_hex(tx.hash()));
+  ASSERT_EQ(tx_answer.status, 200u);
+  json tx_claim = {{"kind", "tx"}, {"hash", core::to_hex(tx.hash())}, {"answer", tx_answer.doc}};
+  valid(tx_claim);
+  {
+    // One transaction in the block: the path is empty, so tamper with the index and size.
+    auto proof = core::decode<merkle::InclusionProof>(core::from_hex(tx_answer.doc["inclusion_proof"]["encoded"].get<std::string>()).value()).value();
+    proof.index = 1;
+    json t = tx_claim;
+    t["answer"]["inclusion_proof"]["encoded"] = core::to_hex(core::encode(proof));
+    invalid(t, "index");
+    proof.index = 0;
+    proof.tree_size = 2;
+    t["answer"]["inclusion_proof"]["encoded"] = core::to_hex(core::encode(proof));
+    invalid(t, "tree");
+  }
+  // The block: a changed root in the header no longer matches what the quorum signed.
+  const Reply block = get("/v1/blocks/1");
+  ASSERT_EQ(block.status, 200u);
+  valid({{"kind", "block"}, {"block", block.doc}});
+  const std::string header_hex = block.doc["header"]["encoded"].get<std::string>();
+  const std::string cert_hex = block.doc["certificate"]["encoded"].get<std::string>();
+  valid({{"kind", "certificate"}, {"header", header_hex}, {"certificate", cert_hex}});
+  invalid({{"kind", "certificate"}, {"header", flip_hex(header_hex, 200)}, {"certificate", cert_hex}}, "names another header");
+  {
+    auto cert = core::decode<ledger::CommitCertificate>(core::from_hex(cert_hex).value()).value();
+    cert.signatures.clear();  // the signer set: nobody
+    invalid({{"kind", "certificate"}, {"header", header_hex}, {"certificate", core::to_hex(core::encode(cert))}}, "quorum");
+  }
+  // Accounts and any module's entries, present or proven absent.
+  const Reply bob = get("/v1/accounts/" + bob_.to_string());
+  valid({{"kind", "account"}, {"address", bob_.to_string()}, {"answer", bob.doc}});
+  const Reply council = get("/v1/state/gov/council");
+  ASSERT_EQ(council.status, 200u) << council.body;
+  valid({{"kind", "state"}, {"answer", council.doc}});
+  json forged_entry = council.doc;
+  forged_entry["value_hex"] = flip_hex(forged_entry["value_hex"].get<std::string>(), 2);
+  invalid({{"kind", "state"}, {"answer", forged_entry}}, "value");
+  const Reply absent = get("/v1/state/gov/role:nosuchrole");
+  ASSERT_EQ(absent.status, 200u) << absent.body;
+  valid({{"kind", "state"}, {"answer", absent.doc}});
+
+  // Audit: a checkpoint, an event in it, and a later checkpoint consistent with it.
+  json first;
+  for (int i = 0; i < 50 && first.is_null(); ++i) {
+    const auto r = signed_get("/v1/audit/events?limit=20", &alice_, "p-" + std::to_string(i));
+    const json doc = json::parse(r.body, nullptr, false);
+    if (doc.is_object() && !doc["checkpoint"].is_null() && !doc["events"].empty() && !doc["events"][0]["proof"].is_null()) first = doc;
+  }
+  ASSERT_FALSE(first.is_null());
+  const std::string note = first["checkpoint"]["note"].get<std::string>();
+  valid({{"kind", "checkpoint"}, {"note", note}});
+  std::string forged_note = note;
+  forged_note[forged_note.find('\n') + 1] = forged_note[forged_note.find('\n') + 1] == '9' ? '8' : '9';  // the size
+  invalid({{"kind", "checkpoint"}, {"note", forged_note}}, "does not verify");
+  const json event = first["events"][0];
+  valid({{"kind", "audit-event"}, {"event", event}, {"checkpoint", note}});
+  json moved = event;
+  moved["proof"]["index"] = event["proof"]["index"].get<std::uint64_t>() + 1;
+  invalid({{"kind", "audit-event"}, {"event", moved}, {"checkpoint", note}}, "not in checkpoint");
+  json changed = event;
+  // A character of the event's digest field, past its fixed-size head: it still decodes.
+  changed["bytes"] = flip_hex(event["bytes"].get<std::string>(), event["bytes"].get<std::string>().size() - 20);
+  invalid({{"kind", "audit-event"}, {"event", changed}, {"checkpoint", note}}, "not in checkpoint");
+  json later;
+  for (int i = 0; i < 50 && later.is_null(); ++i) {
+    const json doc = json::parse(signed_get("/v1/audit/checkpoint", &alice_, "q-" + std::to_string(i)).body, nullptr, false);
+    if (doc.is_object() && doc["size"] > first["checkpoint"]["size"]) later = doc;
+  }
+  ASSERT_FALSE(later.is_null());
+  const json consistency = json::parse(signed_get("/v1/audit/consistency?from=" + first["checkpoint"]["size"].dump() +
+                                                       "&to=" + later["size"].dump(),
+                                                   &alice_, "c-1")
+                                           .body);
+  json audit_consistency = {{"kind", "audit-consistency"}, {"old", note}, {"new", later["note"]}, {"proof", consistency}};
+  valid(audit_consistency);
+  if (!consistency["path"].empty()) {
+    audit_consistency["proof"]["path"][0] = flip_hex(consistency["path"][0].get<std::string>(), 0);
+    invalid(audit_consistency, "does not extend");
+  }
+
+  // Signatures: plain, hybrid (Ed25519 + ML-DSA-65) and m-of-n.
+  const core::Bytes message = core::to_bytes(core::as_bytes("the message"));
+  const crypto::KeyPair key = crypto::KeyPair::generate();
+  json signature = {{"kind", "signature"}, {"public_key", key.public_key().to_hex()}, {"message", core::to_hex(message)},
+                    {"domain", "message"}, {"signature", key.sign(core::Domain::Message, message).to_hex()}};
+  valid(signature);
+  signature["message"] = core::to_hex(core::to_bytes(core::as_bytes("another message")));
+  invalid(signature, "does not verify");
+  valid({{"kind", "signature"}, {"public_key", key.public_key().to_hex()}, {"message", core::to_hex(message)},
+         {"signature", key.sign_raw(message).to_hex()}});
+  const crypto::HybridKeyPair hybrid = crypto::HybridKeyPair::generate();
+  const auto hsig = hybrid.sign(core::Domain::Checkpoint, message);
+  json hybrid_claim = {{"kind", "hybrid-signature"},
+                       {"public_key", {{"ed25519", hybrid.public_key().ed25519.to_hex()}, {"mldsa", core::to_hex(hybrid.public_key().mldsa.bytes)}}},
+                       {"signature", {{"ed25519", hsig.ed25519.to_hex()}, {"mldsa", core::to_hex(hsig.mldsa.bytes)}}},
+                       {"message", core::to_hex(message)},
+                       {"domain", "checkpoint"}};
+  valid(hybrid_claim);
+  hybrid_claim["signature"]["mldsa"] = flip_hex(hybrid_claim["signature"]["mldsa"].get<std::string>(), 10);
+  invalid(hybrid_claim, "ML-DSA-65 part does not verify");
+  const std::vector<crypto::KeyPair> members = {crypto::KeyPair::generate(), crypto::KeyPair::generate(), crypto::KeyPair::generate()};
+  json policy = {{"threshold", 2}, {"signers", json::array()}};
+  for (const auto& m : members) policy["signers"].push_back(m.public_key().to_hex());
+  const auto signed_by = [&](std::vector<const crypto::KeyPair*> who) {
+    json list = json::array();
+    for (const auto* k : who) list.push_back({{"signer", k->public_key().to_hex()}, {"signature", k->sign(core::Domain::Message, message).to_hex()}});
+    return json{{"kind", "multisig"}, {"policy", policy}, {"signatures", list}, {"message", core::to_hex(message)}, {"domain", "message"}};
+  };
+  valid(signed_by({&members[0], &members[2]}));
+  invalid(signed_by({&members[1]}), "the policy needs 2");
+  invalid(signed_by({&members[0], &key}), "not a member of the policy");
+
+  // Bad claims are 400 with a stable code; the service has its health, metrics and OpenAPI.
+  EXPECT_EQ(request(proofs, http::verb::post, "/v1/verify", "not json").status, 400u);
+  const Reply unknown = check({{"kind", "horoscope"}});
+  EXPECT_EQ(unknown.status, 400u);
+  EXPECT_NE(unknown.body.find("there is: block"), std::string::npos) << unknown.body;
+  EXPECT_EQ(check({{"kind", "tx"}}).status, 400u);
+  EXPECT_EQ(check({{"kind", "signature"}, {"public_key", "zz"}, {"message", ""}, {"signature", ""}}).status, 400u);
+  EXPECT_EQ(request(proofs, http::verb::get, "/v1/verify/kinds").status, 200u);
+  EXPECT_EQ(request(proofs, http::verb::get, "/health").doc.value("service", ""), "proofs");
+  EXPECT_NE(request(proofs, http::verb::get, "/metrics").body.find("metanode_proofs_checked_total{kind=\"tx\",verdict=\"valid\"}"),
+            std::string::npos);
+  const Reply openapi = request(proofs, http::verb::get, "/v1/openapi.json");
+  EXPECT_TRUE(openapi.doc["paths"].contains("/v1/verify")) << openapi.body.substr(0, 200);
 }
 TEST_F(ApiTest, EveryRouteTimesEveryRoleIsAllowedOrRefusedAsTheOneTableSays) {
   const std::string url = "http://127.0.0.1:" + std::to_string(port_);
