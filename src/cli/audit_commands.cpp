@@ -100,9 +100,11 @@ int run_tail(Io& io, TailOptions opts) {
   std::uint64_t cursor = size > opts.limit && opts.action.empty() && opts.actor.empty() ? size - opts.limit : 0;
   // With a filter, page from the start and keep the last `limit` matches.
   json shown = json::array();
+  json checkpoint;  // what the shown events' proofs are to
   for (;;) {
     auto page = call(opts.client, "GET", events_query(cursor, 500, opts));
     if (!page.ok()) return fail(io, page.error());
+    checkpoint = (*page)["checkpoint"];
     for (const json& e : (*page)["events"]) shown.push_back(e);
     while (shown.size() > opts.limit) shown.erase(shown.begin());
     if ((*page)["next_cursor"].is_null()) {
@@ -112,7 +114,7 @@ int run_tail(Io& io, TailOptions opts) {
     cursor = (*page)["next_cursor"].get<std::uint64_t>();
   }
   if (opts.client.json_output && !opts.follow) {
-    io.out << json{{"events", shown}, {"log_size", cursor}}.dump(2) << "\n";
+    io.out << json{{"events", shown}, {"log_size", cursor}, {"checkpoint", checkpoint}}.dump(2) << "\n";
     return kExitOk;
   }
   io.out << fmt::format("{:>8}  {:<23}  {:<16} {:<10} {:<42} {}\n", "index", "time (UTC)", "action", "outcome", "actor",

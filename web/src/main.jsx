@@ -14,6 +14,7 @@ import { AccountPage } from './pages/accounts/AccountPage.jsx';
 import { SendPage } from './pages/send/SendPage.jsx';
 import { GovernancePage } from './pages/governance/GovernancePage.jsx';
 import { InstallerPage } from './pages/installer/InstallerPage.jsx';
+import { ProofsPage } from './pages/proofs/ProofsPage.jsx';
 import { WalletButton } from './lib/WalletButton.jsx';
 import { useFleet } from './lib/fleet.js';
 import './styles.css';
@@ -30,6 +31,7 @@ const PAGES = [
   { path: '/governance', title: 'Governance', match: (p) => p === '/governance', render: () => <GovernancePage /> },
   { path: '/send', title: 'Send', match: (p) => p === '/send', render: (nav) => <SendPage navigate={nav} /> },
   { path: '/installer', title: 'Installer', match: (p) => p === '/installer', render: () => <InstallerPage /> },
+  { path: '/proofs', title: 'Proofs', match: (p) => p === '/proofs', render: () => <ProofsPage /> },
 ];
 
 function useTheme() {
