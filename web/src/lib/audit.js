@@ -10,7 +10,7 @@ import { ed25519 } from '@noble/curves/ed25519';
 import { sha256 } from '@noble/hashes/sha256';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa';
 import { concat, equal, unhex } from './bytes.js';
-import { H } from './verify.js';
+import { H, inclusionRoot } from './verify.js';
 
 const te = new TextEncoder();
 const DASH = '\u2014 ';
@@ -43,26 +43,6 @@ function parseNote(note) {
   if (root.length !== 32) throw new Error('the root is not 32 bytes');
   const time = body.slice(3).find((l) => l.startsWith('metanode-time '));
   return { text, signatures, origin: body[0], size: BigInt(body[1]), root, unixMs: time ? Number(time.slice(14)) : null };
-}
-
-// RFC 9162 section 2.1.3.2 with the tree size given by the checkpoint.
-function inclusionRoot(leaf, index, size, path) {
-  if (index >= size) throw new Error('the index is beyond the checkpoint');
-  let fn = index;
-  let sn = size - 1n;
-  let r = leaf;
-  for (const p of path) {
-    if (sn === 0n) throw new Error('the path is too long');
-    if ((fn & 1n) === 1n || fn === sn) {
-      r = H('merkle-node', p, r);
-      while ((fn & 1n) === 0n && fn !== 0n) { fn >>= 1n; sn >>= 1n; }
-    } else {
-      r = H('merkle-node', r, p);
-    }
-    fn >>= 1n; sn >>= 1n;
-  }
-  if (sn !== 0n) throw new Error('the path is too short');
-  return r;
 }
 
 export function auditChecks(lc) {

@@ -57,14 +57,14 @@ const decodeSmtProof = (bytes) => {
   return p;
 };
 
-// RFC 9162 section 2.1.3.2, with the tree size bound to the header's transaction count.
-function verifyInclusion(leafData, proof, root, header) {
-  if (BigInt(header.txCount) !== proof.treeSize) throw new Error('proof is for another tree size');
-  if (proof.index >= proof.treeSize) throw new Error('index beyond the tree');
-  let fn = proof.index;
-  let sn = proof.treeSize - 1n;
-  let r = H('merkle-leaf', leafData);
-  for (const p of proof.path) {
+// RFC 9162 section 2.1.3.2: the root the leaf hash at `index` of a tree of `size` leaves leads to
+// along `path` (BigInt index and size).
+export function inclusionRoot(leaf, index, size, path) {
+  if (index >= size) throw new Error('index beyond the tree');
+  let fn = index;
+  let sn = size - 1n;
+  let r = leaf;
+  for (const p of path) {
     if (sn === 0n) throw new Error('path too long');
     if ((fn & 1n) === 1n || fn === sn) {
       r = H('merkle-node', p, r);
@@ -75,7 +75,15 @@ function verifyInclusion(leafData, proof, root, header) {
     fn >>= 1n; sn >>= 1n;
   }
   if (sn !== 0n) throw new Error('path too short');
-  if (!equal(r, root)) throw new Error('inclusion proof leads to another root');
+  return r;
+}
+
+// With the tree size bound to the header's transaction count.
+function verifyInclusion(leafData, proof, root, header) {
+  if (BigInt(header.txCount) !== proof.treeSize) throw new Error('proof is for another tree size');
+  if (!equal(inclusionRoot(H('merkle-leaf', leafData), proof.index, proof.treeSize, proof.path), root)) {
+    throw new Error('inclusion proof leads to another root');
+  }
 }
 
 // The checks for the chain of `genesisBytes` (the genesis file in its canonical form, as metanode
