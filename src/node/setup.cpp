@@ -199,8 +199,9 @@ struct NodeSetup {
         {"/v1/audit/consistency", &AuditTrail::consistency},
         {"/v1/audit/decisions", &AuditTrail::decisions},
     };
-    for (const auto& [pattern, method] : routes) {
-      host.add_route("GET", pattern, [&audit, method](const api::Request& req) { return (audit.*method)(req); });
+    for (const auto& route : routes) {
+      const Method method = route.second;  // a copy: clang 14 cannot capture a structured binding
+      host.add_route("GET", route.first, [&audit, method](const api::Request& req) { return (audit.*method)(req); });
     }
   }
 
