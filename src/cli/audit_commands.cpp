@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <chrono>
 #include <ctime>
 #include <memory>
@@ -13,6 +16,7 @@
 #include "cli/node_commands.hpp"
 #include "ledger/audit_proofs.hpp"
 #include "node/config.hpp"
+#include "services/proofs/proof_check.hpp"
 #include "storage/audit_log.hpp"
 
 namespace metanode::cli {
@@ -41,6 +45,20 @@ struct VerifyAuditOptions {
   std::string config_file;
   std::uint64_t from = 0;
   bool allow_classical = false;
+};
+
+struct ReportOptions {
+  ClientOptions client;
+  std::string from;
+  std::string to;
+  std::string actor;
+  std::string jurisdiction;
+  std::string out;
+};
+
+struct VerifyReportOptions {
+  ClientOptions client;  // --genesis / --home
+  std::string dir;
 };
 
 std::string utc_time(std::int64_t unix_ms) {
@@ -308,6 +326,221 @@ int verify_data_dir(Io& io, const VerifyAuditOptions& opts, const fs::path& data
   return kExitOk;
 }
 
+
+// A time as unix milliseconds, or as UTC "YYYY-MM-DDTHH:MM:SSZ".
+core::Result<std::int64_t> parse_time(const std::string& text, const char* what) {
+  if (!text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return static_cast<std::int64_t>(std::stoll(text));
+  }
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (end == nullptr || *end != '\0') {
+    return core::make_error(core::ErrorCode::kInvalidArgument,
+                            std::string(what) + " '" + text + "' is neither unix milliseconds nor YYYY-MM-DDTHH:MM:SSZ");
+  }
+  return static_cast<std::int64_t>(timegm(&tm)) * 1000;
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (const char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// The CSV forms of a report, written from the signed bytes (events) and the proven transactions
+// only, so verify-report can rebuild them and compare byte for byte.
+std::string events_csv(const std::vector<storage::AuditEvent>& events, const std::vector<std::uint64_t>& indices) {
+  std::string out = "index,time_utc,unix_ms,action,actor,source,subject,outcome,detail,status,digest,jurisdictions\n";
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    std::string tags;
+    for (const auto& j : e.jurisdictions) tags += (tags.empty() ? "" : ";") + j;
+    out += std::to_string(indices[i]) + "," + utc_time(e.unix_ms) + "," + std::to_string(e.unix_ms) + "," + csv_field(e.action) +
+           "," + csv_field(e.actor) + "," + csv_field(e.source) + "," + csv_field(e.subject) + "," + csv_field(e.outcome) + "," +
+           csv_field(e.detail) + "," + std::to_string(e.status) + "," + e.digest + "," + csv_field(tags) + "\n";
+  }
+  return out;
+}
+
+std::string transactions_csv(const json& transactions) {
+  std::string out = "hash,height,time_utc,sender,module,kind,status\n";
+  for (const json& t : transactions) {
+    const json& a = t["answer"];
+    const json& tx = a["tx"];
+    const json& payload = tx.value("payload", json::object());
+    out += t.value("hash", std::string()) + "," + std::to_string(a.value("height", std::uint64_t{0})) + "," +
+           utc_time(a["block"]["header"].value("timestamp_unix_ms", std::int64_t{0})) + "," + tx.value("sender", std::string()) +
+           "," + csv_field(payload.value("module", std::string())) + "," + csv_field(payload.value("kind", std::string())) + "," +
+           a["receipt"].value("status", std::string()) + "\n";
+  }
+  return out;
+}
+
+core::Status write_text(const fs::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out) return core::make_error(core::ErrorCode::kIo, "cannot write " + file.string());
+  return {};
+}
+
+// `metanode audit report`: the events in [from, to] matching the filters, each with its proof to
+// the newest checkpoint, and (with --actor) the transactions that address sent in that time, each
+// with its proof to a certified header; as JSON (report.json, what verify-report checks), CSV and
+// the checkpoint note.
+int run_report(Io& io, ReportOptions opts) {
+  auto from = parse_time(opts.from, "--from");
+  auto to = parse_time(opts.to, "--to");
+  if (!from.ok()) return fail(io, from.error());
+  if (!to.ok()) return fail(io, to.error());
+  if (*to < *from) return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "--to is before --from"));
+  if (auto st = prepare_signer(io, opts.client); !st.ok()) return fail(io, st.error());
+  auto checkpoint = call(opts.client, "GET", "/v1/audit/checkpoint");
+  if (!checkpoint.ok()) return fail(io, checkpoint.error());
+  const std::uint64_t size = checkpoint->value("size", std::uint64_t{0});
+  std::string filters = fmt::format("&from_ms={}&to_ms={}&tree_size={}", *from, *to, size);
+  if (!opts.actor.empty()) filters += "&actor=" + opts.actor;
+  if (!opts.jurisdiction.empty()) filters += "&jurisdiction=" + opts.jurisdiction;
+  json events = json::array();
+  std::uint64_t unsigned_yet = 0;
+  for (std::optional<std::uint64_t> cursor;;) {
+    auto page = call(opts.client, "GET", "/v1/audit/events?limit=500" + filters + (cursor ? fmt::format("&cursor={}", *cursor) : ""));
+    if (!page.ok()) return fail(io, page.error());
+    for (const json& e : (*page)["events"]) {
+      if (e["proof"].is_null()) {
+        ++unsigned_yet;
+      } else {
+        events.push_back(e);
+      }
+    }
+    if ((*page)["next_cursor"].is_null()) break;
+    cursor = (*page)["next_cursor"].get<std::uint64_t>();
+  }
+  json transactions = json::array();
+  if (!opts.actor.empty()) {
+    auto latest = call(opts.client, "GET", "/v1/blocks/latest");
+    if (!latest.ok()) return fail(io, latest.error());
+    const std::uint64_t head = (*latest)["header"].value("height", std::uint64_t{0});
+    const auto time_of = [&](std::uint64_t h) -> core::Result<std::int64_t> {
+      MN_TRY_ASSIGN(const json block, call(opts.client, "GET", fmt::format("/v1/blocks/{}", h)));
+      return block["header"].value("timestamp_unix_ms", std::int64_t{0});
+    };
+    std::uint64_t lo = 1;
+    std::uint64_t hi = head + 1;
+    while (lo < hi) {  // the first block at or after --from
+      const std::uint64_t mid = lo + (hi - lo) / 2;
+      auto t = time_of(mid);
+      if (!t.ok()) return fail(io, t.error());
+      if (*t < *from) lo = mid + 1; else hi = mid;
+    }
+    for (std::uint64_t h = lo; h <= head; ++h) {
+      auto block = call(opts.client, "GET", fmt::format("/v1/blocks/{}?full=true", h));
+      if (!block.ok()) return fail(io, block.error());
+      if ((*block)["header"].value("timestamp_unix_ms", std::int64_t{0}) > *to) break;
+      for (const json& tx : (*block)["txs"]) {
+        if (tx.value("sender", std::string()) != opts.actor) continue;
+        const std::string hash = tx.value("hash", std::string());
+        auto answer = call(opts.client, "GET", "/v1/txs/" + hash);
+        if (!answer.ok()) return fail(io, answer.error());
+        transactions.push_back({{"hash", hash}, {"answer", *answer}});
+      }
+      if ((h - lo) % 1000 == 999) io.out << fmt::format("  {} blocks scanned…\n", h - lo + 1) << std::flush;
+    }
+  }
+  const fs::path out(opts.out);
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) return fail(io, core::make_error(core::ErrorCode::kIo, "cannot create " + out.string() + ": " + ec.message()));
+  const json report = {{"from_ms", *from}, {"to_ms", *to}, {"actor", opts.actor}, {"jurisdiction", opts.jurisdiction},
+                       {"checkpoint", *checkpoint}, {"events", events}, {"transactions", transactions}};
+  std::vector<storage::AuditEvent> decoded;
+  std::vector<std::uint64_t> indices;
+  for (const json& e : events) {
+    auto bytes = core::from_hex(e.value("bytes", std::string()));
+    auto event = bytes.ok() ? core::decode<storage::AuditEvent>(*bytes) : core::Result<storage::AuditEvent>(bytes.error());
+    if (!event.ok()) return fail(io, core::make_error(core::ErrorCode::kProofInvalid, "the node sent an event that does not decode"));
+    decoded.push_back(std::move(event).value());
+    indices.push_back(e.value("index", std::uint64_t{0}));
+  }
+  for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
+           {"report.json", report.dump(1)}, {"events.csv", events_csv(decoded, indices)},
+           {"transactions.csv", transactions_csv(transactions)}, {"checkpoint.note", checkpoint->value("note", std::string())}}) {
+    if (auto st = write_text(out / name, text); !st.ok()) return fail(io, st.error());
+  }
+  io.out << fmt::format("report in {}: {} event(s) and {} transaction(s) from {} to {}, proven against checkpoint {} of {}{}\n",
+                        out.string(), events.size(), transactions.size(), utc_time(*from), utc_time(*to), size,
+                        checkpoint->value("origin", std::string()),
+                        unsigned_yet ? fmt::format(" ({} newer event(s) left out: not in a checkpoint yet)", unsigned_yet) : "");
+  io.out << "check it with: metanode audit verify-report " << out.string() << " --genesis GENESIS.json\n";
+  return kExitOk;
+}
+
+// `metanode audit verify-report DIR`: the checkpoint's signatures by the genesis validator it
+// names, every event's inclusion and its place in the report's filters, every transaction's proof
+// against a certified header, and the CSV files rebuilt from what was proven, byte for byte.
+int run_verify_report(Io& io, const VerifyReportOptions& opts) {
+  const fs::path dir(opts.dir);
+  std::ifstream in(dir / "report.json");
+  const json report = json::parse(in, nullptr, false);
+  const auto bad = [&](const std::string& why) { return fail(io, core::make_error(core::ErrorCode::kProofInvalid, why)); };
+  if (report.is_discarded() || !report.is_object()) return bad((dir / "report.json").string() + " is missing or not JSON");
+  auto genesis = trusted_genesis(opts.client);
+  if (!genesis.ok()) return fail(io, genesis.error());
+  auto checked = ledger::check_audit_checkpoint(report["checkpoint"].value("note", std::string()), *genesis);
+  if (!checked.ok()) return bad("the report's checkpoint: " + checked.error().message);
+  const std::int64_t from = report.value("from_ms", std::int64_t{0});
+  const std::int64_t to = report.value("to_ms", std::int64_t{0});
+  const std::string actor = report.value("actor", std::string());
+  const std::string jurisdiction = report.value("jurisdiction", std::string());
+  std::vector<storage::AuditEvent> events;
+  std::vector<std::uint64_t> indices;
+  for (const json& e : report["events"]) {
+    const std::uint64_t index = e.value("index", std::uint64_t{0});
+    auto bytes = core::from_hex(e.value("bytes", std::string()));
+    if (!bytes.ok()) return bad("event " + std::to_string(index) + ": bytes are not hex");
+    const json& p = e["proof"];
+    auto path = hashes_of(p.value("path", json()));
+    if (!path.ok()) return fail(io, path.error());
+    const merkle::InclusionProof proof{p.value("index", std::uint64_t{0}), p.value("tree_size", std::uint64_t{0}), *path};
+    if (proof.index != index) return bad("event " + std::to_string(index) + "'s proof is for index " + std::to_string(proof.index));
+    if (auto st = ledger::check_audit_inclusion(*bytes, proof, checked->body); !st.ok()) return fail(io, st.error());
+    auto event = core::decode<storage::AuditEvent>(*bytes).value();
+    if (event.unix_ms < from || event.unix_ms > to) return bad("event " + std::to_string(index) + " is outside the report's time range");
+    if (!actor.empty() && event.actor != actor) return bad("event " + std::to_string(index) + " is of another actor");
+    if (!jurisdiction.empty() && std::find(event.jurisdictions.begin(), event.jurisdictions.end(), jurisdiction) == event.jurisdictions.end()) {
+      return bad("event " + std::to_string(index) + " is not tagged " + jurisdiction);
+    }
+    events.push_back(std::move(event));
+    indices.push_back(index);
+  }
+  for (const json& t : report["transactions"]) {
+    auto hash = core::array_from_hex<32>(t.value("hash", std::string()));
+    if (!hash.ok()) return bad("a transaction hash is not 32 bytes of hex");
+    auto proven = services::verify_tx_answer(t["answer"], *hash, *genesis);
+    if (!proven.ok()) return bad("transaction " + t.value("hash", std::string()) + ": " + proven.error().message);
+    const auto time = t["answer"]["block"]["header"].value("timestamp_unix_ms", std::int64_t{0});
+    if (time < from || time > to) return bad("transaction " + t.value("hash", std::string()) + " is outside the time range");
+    if (t["answer"]["tx"].value("sender", std::string()) != actor) return bad("transaction " + t.value("hash", std::string()) + " is of another sender");
+  }
+  const auto same_file = [&](const std::string& name, const std::string& expected) {
+    std::ifstream file(dir / name, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    if (text == expected) return true;
+    std::size_t line = 1;
+    for (std::size_t i = 0; i < std::min(text.size(), expected.size()) && text[i] == expected[i]; ++i) line += text[i] == '\n';
+    bad(name + " differs from what the report proves, from line " + std::to_string(line));
+    return false;
+  };
+  if (!same_file("events.csv", events_csv(events, indices))) return kExitFailed;
+  if (!same_file("transactions.csv", transactions_csv(report["transactions"]))) return kExitFailed;
+  if (!same_file("checkpoint.note", report["checkpoint"].value("note", std::string()))) return kExitFailed;
+  io.out << fmt::format("report verified: {} event(s) in checkpoint {} of {} ({}, Ed25519 and ML-DSA-65), {} transaction(s) in "
+                        "certified blocks, from {} to {}; events.csv and transactions.csv match them\n",
+                        events.size(), checked->body.size, checked->body.origin, checked->validator,
+                        report["transactions"].size(), utc_time(from), utc_time(to));
+  return kExitOk;
+}
+
 int run_verify_audit(Io& io, VerifyAuditOptions opts) {
   fs::path data;
   if (!opts.config_file.empty()) {
@@ -363,6 +596,29 @@ void add_audit_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   verify->add_flag("--allow-classical", v->allow_classical,
                    "Accept checkpoints without an ML-DSA-65 line (a node started without its keystore's ML-DSA key)");
   verify->callback([&io, &dispatch, v] { dispatch = [&io, v] { return run_verify_audit(io, *v); }; });
+
+  auto r = std::make_shared<ReportOptions>();
+  CLI::App* report = audit->add_subcommand(
+      "report", "A regulatory report: the audit events from --from to --to matching --actor and --jurisdiction, each "
+                "with its proof to the newest signed checkpoint, and (with --actor) the transactions that address "
+                "sent, each with its proof to a certified block; written to --out as report.json, events.csv, "
+                "transactions.csv and checkpoint.note");
+  add_client_options(report, r->client);
+  report->add_option("--from", r->from, "Start: unix ms or YYYY-MM-DDTHH:MM:SSZ")->required();
+  report->add_option("--to", r->to, "End (inclusive): unix ms or YYYY-MM-DDTHH:MM:SSZ")->required();
+  report->add_option("--actor", r->actor, "Only this actor (an mn1 address, or a client IP)");
+  report->add_option("--jurisdiction", r->jurisdiction, "Only events tagged with this jurisdiction");
+  report->add_option("--out", r->out, "The report's directory (created)")->required();
+  report->callback([&io, &dispatch, r] { dispatch = [&io, r] { return run_report(io, *r); }; });
+
+  auto vr = std::make_shared<VerifyReportOptions>();
+  CLI::App* verify_report = audit->add_subcommand(
+      "verify-report", "Check a report offline with the genesis alone: the checkpoint's signatures, every event's "
+                       "inclusion and filters, every transaction's proof, and the CSV files against what is proven");
+  verify_report->add_option("dir", vr->dir, "The report's directory")->required();
+  verify_report->add_option("--genesis", vr->client.genesis_file, "The genesis to check against");
+  verify_report->add_option("--home", vr->client.home, "A node home whose config names the genesis");
+  verify_report->callback([&io, &dispatch, vr] { dispatch = [&io, vr] { return run_verify_report(io, *vr); }; });
 }
 
 }  // namespace metanode::cli

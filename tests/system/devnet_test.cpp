@@ -415,6 +415,32 @@ TEST_F(DevnetTest, TwoOfThreeCouncilGrantsAndRevokesARoleThatEveryNodeShows) {
   EXPECT_NE(read_file(dir_ / "audit-verify.log").find("Ed25519 and ML-DSA-65"), std::string::npos)
       << read_file(dir_ / "audit-verify.log");
 
+  // A regulatory report of council-1's actions: its governance events and its transactions, each
+  // with its proof; checked offline with the genesis; a changed CSV line is named.
+  ASSERT_TRUE(run({METANODE_BINARY, "keys", "show", "council-1", "--keystore", home + "/keys", "--json"}, "council1.json"));
+  const std::string council1 = json::parse(read_file(dir_ / "council1.json"))["address"].get<std::string>();
+  const std::string report_dir = (dir_ / "report").string();
+  const std::string now_ms = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::system_clock::now().time_since_epoch()).count());
+  ASSERT_TRUE(run({METANODE_BINARY, "audit", "report", "--as", "subject", "--home", home, "--node", node1, "--from", "0", "--to",
+                   now_ms, "--actor", council1, "--out", report_dir},
+                  "report.log"))
+      << read_file(dir_ / "report.log");
+  EXPECT_NE(read_file(dir_ / "report.log").find("1 transaction(s)"), std::string::npos) << read_file(dir_ / "report.log");
+  ASSERT_TRUE(run({METANODE_BINARY, "audit", "verify-report", report_dir, "--home", home}, "verify-report.log"))
+      << read_file(dir_ / "verify-report.log");
+  EXPECT_NE(read_file(dir_ / "verify-report.log").find("report verified: 1 event(s)"), std::string::npos)
+      << read_file(dir_ / "verify-report.log");
+  std::string csv = read_file(dir_ / "report" / "events.csv");
+  const auto applied_at = csv.find(",applied,");
+  ASSERT_NE(applied_at, std::string::npos) << csv;
+  csv.replace(applied_at, 9, ",failed,");
+  std::ofstream(dir_ / "report" / "events.csv", std::ios::trunc) << csv;
+  EXPECT_FALSE(run({METANODE_BINARY, "audit", "verify-report", report_dir, "--home", home}, "verify-report2.log"));
+  EXPECT_NE(read_file(dir_ / "verify-report2.log").find("events.csv differs from what the report proves, from line 2"),
+            std::string::npos)
+      << read_file(dir_ / "verify-report2.log");
+
   ASSERT_TRUE(gov({"propose", "revoke", "--role", "auditor", "--to", subject.to_string(), "--from", "council-2"}, "revoke.log"))
       << tail_of(dir_ / "revoke.log");
   everywhere(json::array({"auditor"}));  // one approval of two

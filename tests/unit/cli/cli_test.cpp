@@ -70,6 +70,8 @@ TEST_F(CliTest, HelpOnEverySubcommand) {
                                                                 {"bpci", "--help"},
                                                                 {"audit", "tail", "--help"},
                                                                 {"audit", "verify", "--help"},
+                                                                {"audit", "report", "--help"},
+                                                                {"audit", "verify-report", "--help"},
                                                                 {"proof", "verify", "--help"}}) {
     EXPECT_EQ(cli.run(args), kExitOk) << args.back();
     EXPECT_NE(cli.out.str().find("Usage"), std::string::npos);
@@ -244,6 +246,20 @@ TEST_F(CliTest, ProofVerifyChecksAClaimFileWithTheGenesisAlone) {
   EXPECT_EQ(cli.run({"proof", "verify", (dir_ / "missing.json").string(), "--home", home.string()}), kExitFailed);
   EXPECT_EQ(cli.run({"proof", "verify", write(claim)}), kExitFailed);  // no genesis to check against
   EXPECT_NE(cli.err.str().find("--genesis"), std::string::npos) << cli.err.str();
+}
+
+// `metanode audit report` and `verify-report`: bad input is refused before anything is asked.
+TEST_F(CliTest, AuditReportRefusesBadTimesAndAMissingReport) {
+  Cli cli;
+  const std::string out = (dir_ / "report").string();
+  EXPECT_EQ(cli.run({"audit", "report", "--from", "yesterday", "--to", "1", "--out", out}), kExitFailed);
+  EXPECT_NE(cli.err.str().find("--from 'yesterday' is neither unix milliseconds nor YYYY-MM-DDTHH:MM:SSZ"), std::string::npos)
+      << cli.err.str();
+  EXPECT_EQ(cli.run({"audit", "report", "--from", "2026-12-02T10:00:00Z", "--to", "2026-12-01T10:00:00Z", "--out", out}), kExitFailed);
+  EXPECT_NE(cli.err.str().find("--to is before --from"), std::string::npos) << cli.err.str();
+  EXPECT_EQ(cli.run({"audit", "report", "--from", "1", "--to", "2"}), kExitUsage);  // --out is required
+  EXPECT_EQ(cli.run({"audit", "verify-report", out, "--genesis", (dir_ / "genesis.json").string()}), kExitFailed);
+  EXPECT_NE(cli.err.str().find("report.json is missing or not JSON"), std::string::npos) << cli.err.str();
 }
 
 // The real binary: exit codes as a shell sees them.
