@@ -15,9 +15,11 @@ export default async function consensus({ page, until, url, screenshot }) {
   await page.getByRole('button', { name: /theme/ }).focus();
   await page.keyboard.press('Enter');
   await page.keyboard.press('Enter');
-  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-  if ((await page.evaluate(() => document.documentElement.dataset.theme)) !== 'dark' || background !== 'rgb(15, 18, 22)') {
-    throw new Error(`the dark theme is not applied (background ${background})`);
-  }
+  // The theme is applied after the key's re-render (and any transition): wait for it, briefly.
+  let background = '';
+  await until('the dark theme applied', async () => {
+    background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    return (await page.evaluate(() => document.documentElement.dataset.theme)) === 'dark' && background === 'rgb(15, 18, 22)';
+  }, 5000).catch(() => { throw new Error(`the dark theme is not applied (background ${background})`); });
   await screenshot('consensus-dark');
 }
