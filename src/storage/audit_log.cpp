@@ -208,9 +208,6 @@ core::Status AuditLog::checkpoint_now() {
 void AuditLog::stop() {
   {
     std::lock_guard lock(mutex_);
-    if (stopping_) {
-      // Already stopped (or stopping on another thread, which joins).
-    }
     stopping_ = true;
     wake_.notify_one();
   }

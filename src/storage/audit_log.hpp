@@ -120,7 +120,8 @@ class AuditLog {
   core::Status flush();
   // Makes a checkpoint of everything durable now if there is anything new since the last one.
   core::Status checkpoint_now();
-  // Flushes, writes a final checkpoint and stops the writer. Idempotent.
+  // Flushes, writes a final checkpoint and stops the writer. Idempotent; from one thread at a time
+  // (the owner's, and the destructor).
   void stop();
 
   // Durable events (the tree's size).
