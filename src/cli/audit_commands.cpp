@@ -152,17 +152,6 @@ int run_tail(Io& io, TailOptions opts) {
 
 core::Error wrong(const std::string& what) { return core::make_error(core::ErrorCode::kProofInvalid, what); }
 
-core::Result<std::vector<core::Hash32>> hashes_of(const json& path) {
-  std::vector<core::Hash32> out;
-  if (!path.is_array()) return wrong("a proof path is not an array");
-  for (const json& h : path) {
-    if (!h.is_string()) return wrong("a proof path element is not a string");
-    MN_TRY_ASSIGN(auto hash, core::array_from_hex<32>(h.get<std::string>()));
-    out.push_back(hash);
-  }
-  return out;
-}
-
 struct VerifySummary {
   std::string origin;
   std::string validator;
@@ -206,10 +195,9 @@ int verify_node(Io& io, VerifyAuditOptions& opts, const ledger::Genesis& genesis
       if (checked->body.origin != previous->body.origin) return fail(io, wrong("checkpoint " + std::to_string(size) + " is of another log: " + checked->body.origin));
       auto c = call(opts.client, "GET", fmt::format("/v1/audit/consistency?from={}&to={}", previous->body.size, size));
       if (!c.ok()) return fail(io, c.error());
-      auto path = hashes_of((*c)["path"]);
-      if (!path.ok()) return fail(io, path.error());
-      merkle::ConsistencyProof proof{c->value("old_size", std::uint64_t{0}), c->value("new_size", std::uint64_t{0}), *path};
-      if (auto st = ledger::check_audit_consistency(proof, previous->body, checked->body); !st.ok()) return fail(io, st.error());
+      auto proof = services::consistency_proof_from_json(*c);
+      if (!proof.ok()) return fail(io, proof.error());
+      if (auto st = ledger::check_audit_consistency(*proof, previous->body, checked->body); !st.ok()) return fail(io, st.error());
     }
     previous = std::move(checked).value();
     ++summary.checkpoints;
@@ -239,9 +227,9 @@ int verify_node(Io& io, VerifyAuditOptions& opts, const ledger::Genesis& genesis
       last_ms = decoded->unix_ms;
       const json& p = e["proof"];
       if (!p.is_object()) return fail(io, wrong("event " + std::to_string(index) + " comes without a proof"));
-      auto path = hashes_of(p["path"]);
-      if (!path.ok()) return fail(io, path.error());
-      merkle::InclusionProof proof{p.value("index", std::uint64_t{0}), p.value("tree_size", std::uint64_t{0}), *path};
+      auto parsed = services::inclusion_proof_from_json(p);
+      if (!parsed.ok()) return fail(io, parsed.error());
+      const merkle::InclusionProof& proof = *parsed;
       if (proof.index != index) return fail(io, wrong("event " + std::to_string(index) + "'s proof is for index " + std::to_string(proof.index)));
       if (auto st = ledger::check_audit_inclusion(*bytes, proof, newest); !st.ok()) return fail(io, st.error());
       ++expected;
@@ -272,28 +260,17 @@ int verify_data_dir(Io& io, const VerifyAuditOptions& opts, const fs::path& data
   io.out << "reading the audit log in " << data.string() << "…" << std::endl;
   std::vector<core::Hash32> leaves;
   std::optional<core::Error> problem;
-  auto st = (*db)->for_each_prefix(storage::Column::kAudit, core::Bytes{'e'}, [&](core::ByteView key, core::ByteView value) {
-    std::uint64_t index = 0;
-    for (std::size_t i = 1; i < key.size(); ++i) index = (index << 8) | key[i];
-    if (key.size() != 9 || index != leaves.size()) {
-      problem = wrong("event " + std::to_string(leaves.size()) + " is missing from the audit column");
-      return false;
-    }
-    if (auto decoded = core::decode<storage::AuditEvent>(value); !decoded.ok()) {
-      problem = wrong("event " + std::to_string(index) + " does not decode: " + decoded.error().message);
-      return false;
-    }
-    leaves.push_back(storage::audit_leaf_hash(value));
+  auto st = storage::for_each_audit_event(**db, [&](std::uint64_t, const storage::AuditEvent&, core::ByteView bytes) {
+    leaves.push_back(storage::audit_leaf_hash(bytes));
     return true;
   });
-  if (!st.ok()) return fail(io, st.error());
-  if (problem) return fail(io, *problem);
+  if (!st.ok()) return fail(io, wrong(st.error().message + " in the audit column"));
   const merkle::MerkleLog tree(leaves);
   VerifySummary summary;
   summary.events = leaves.size();
   std::optional<ledger::CheckedCheckpoint> previous;
-  st = (*db)->for_each_prefix(storage::Column::kAudit, core::Bytes{'c'}, [&](core::ByteView, core::ByteView value) {
-    auto checked = ledger::check_audit_checkpoint(std::string(value.begin(), value.end()), genesis, !opts.allow_classical);
+  st = storage::for_each_audit_checkpoint(**db, [&](std::uint64_t, std::string_view note) {
+    auto checked = ledger::check_audit_checkpoint(note, genesis, !opts.allow_classical);
     if (!checked.ok()) {
       problem = checked.error();
       return false;
@@ -499,9 +476,9 @@ int run_verify_report(Io& io, const VerifyReportOptions& opts) {
     auto bytes = core::from_hex(e.value("bytes", std::string()));
     if (!bytes.ok()) return bad("event " + std::to_string(index) + ": bytes are not hex");
     const json& p = e["proof"];
-    auto path = hashes_of(p.value("path", json()));
-    if (!path.ok()) return fail(io, path.error());
-    const merkle::InclusionProof proof{p.value("index", std::uint64_t{0}), p.value("tree_size", std::uint64_t{0}), *path};
+    auto parsed = services::inclusion_proof_from_json(p);
+    if (!parsed.ok()) return fail(io, parsed.error());
+    const merkle::InclusionProof& proof = *parsed;
     if (proof.index != index) return bad("event " + std::to_string(index) + "'s proof is for index " + std::to_string(proof.index));
     if (auto st = ledger::check_audit_inclusion(*bytes, proof, checked->body); !st.ok()) return fail(io, st.error());
     auto event = core::decode<storage::AuditEvent>(*bytes).value();

@@ -54,6 +54,16 @@ json inclusion_to_json(const merkle::InclusionProof& proof) {
   return {{"index", proof.index}, {"tree_size", proof.tree_size}, {"path", hashes_to_json(proof.path)}};
 }
 
+// The checkpoint proofs go to: the one of `tree_size` when asked (kNotFound when none has it), else
+// the newest (nullopt before the first).
+core::Result<std::optional<storage::AuditCheckpoint>> anchor_of(const storage::AuditLog& log,
+                                                                std::optional<std::uint64_t> tree_size) {
+  if (!tree_size) return log.latest_checkpoint();
+  MN_TRY_ASSIGN(auto stored, log.checkpoint_at(*tree_size));
+  if (!stored) return core::make_error(core::ErrorCode::kNotFound, "no checkpoint of size " + std::to_string(*tree_size));
+  return stored;
+}
+
 bool matches(const storage::AuditEvent& e, const std::optional<std::string>& actor, const std::optional<std::string>& action,
              const std::optional<std::string>& jurisdiction) {
   if (actor && e.actor != *actor) return false;
@@ -195,11 +205,8 @@ api::Response AuditTrail::checkpoints(const api::Request& request) const {
 api::Response AuditTrail::checkpoint_of_size(const api::Request& request) const {
   auto size = path_number<std::uint64_t>(request, "size");
   if (!size.ok()) return api::error_response(size.error());
-  auto checkpoint = log_.checkpoint_at(*size);
+  auto checkpoint = anchor_of(log_, *size);
   if (!checkpoint.ok()) return api::error_response(checkpoint.error());
-  if (!checkpoint->has_value()) {
-    return api::error_response(404, "not_found", "no checkpoint of size " + std::to_string(*size));
-  }
   return ok_json(audit_checkpoint_to_json(**checkpoint));
 }
 
@@ -221,15 +228,9 @@ api::Response AuditTrail::events(const api::Request& request) const {
   const auto jurisdiction = request.query_param("jurisdiction");
 
   // Proofs go to a signed checkpoint: the one asked for, or the newest.
-  std::optional<storage::AuditCheckpoint> anchor;
-  if (*tree_size) {
-    auto stored = log_.checkpoint_at(**tree_size);
-    if (!stored.ok()) return api::error_response(stored.error());
-    if (!stored->has_value()) return api::error_response(404, "not_found", "no checkpoint of size " + std::to_string(**tree_size));
-    anchor = std::move(*stored);
-  } else {
-    anchor = log_.latest_checkpoint();
-  }
+  auto anchored = anchor_of(log_, *tree_size);
+  if (!anchored.ok()) return api::error_response(anchored.error());
+  const std::optional<storage::AuditCheckpoint>& anchor = *anchored;
   const std::uint64_t proof_size = anchor ? anchor->body.size : 0;
 
   std::uint64_t index = 0;
@@ -275,15 +276,9 @@ api::Response AuditTrail::event(const api::Request& request) const {
   if (!tree_size.ok()) return api::error_response(tree_size.error());
   auto stored = log_.event(*index);
   if (!stored.ok()) return api::error_response(stored.error());
-  std::optional<storage::AuditCheckpoint> anchor;
-  if (*tree_size) {
-    auto at = log_.checkpoint_at(**tree_size);
-    if (!at.ok()) return api::error_response(at.error());
-    if (!at->has_value()) return api::error_response(404, "not_found", "no checkpoint of size " + std::to_string(**tree_size));
-    anchor = std::move(*at);
-  } else {
-    anchor = log_.latest_checkpoint();
-  }
+  auto anchored = anchor_of(log_, *tree_size);
+  if (!anchored.ok()) return api::error_response(anchored.error());
+  const std::optional<storage::AuditCheckpoint>& anchor = *anchored;
   json body = audit_event_to_json(*stored);
   body["proof"] = nullptr;
   if (anchor && *index < anchor->body.size) {

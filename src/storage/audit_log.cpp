@@ -87,6 +87,38 @@ core::Hash32 audit_leaf_hash(core::ByteView event_bytes) {
   return merkle::leaf_hash(digest);
 }
 
+core::Status for_each_audit_event(const CueDb& db,
+                                  const std::function<bool(std::uint64_t, const AuditEvent&, core::ByteView)>& visit) {
+  std::uint64_t expected = 0;
+  std::optional<core::Error> problem;
+  MN_TRY(db.for_each_prefix(Column::kAudit, core::Bytes{kEventPrefix}, [&](core::ByteView key, core::ByteView value) {
+    const std::uint64_t index = key.size() == 9 ? key_number(key) : ~std::uint64_t{0};
+    if (index != expected) {
+      problem = core::make_error(core::ErrorCode::kStorageCorrupt,
+                                 "event " + std::to_string(expected) + " is missing (the next stored is " +
+                                     (index == ~std::uint64_t{0} ? std::string("a malformed key") : std::to_string(index)) + ")");
+      return false;
+    }
+    auto event = core::decode<AuditEvent>(value);
+    if (!event.ok()) {
+      problem = core::make_error(core::ErrorCode::kStorageCorrupt,
+                                 "event " + std::to_string(index) + " does not decode: " + event.error().message);
+      return false;
+    }
+    ++expected;
+    return visit(index, *event, value);
+  }));
+  if (problem) return *problem;
+  return {};
+}
+
+core::Status for_each_audit_checkpoint(const CueDb& db,
+                                       const std::function<bool(std::uint64_t, std::string_view)>& visit) {
+  return db.for_each_prefix(Column::kAudit, core::Bytes{kCheckpointPrefix}, [&](core::ByteView key, core::ByteView value) {
+    return visit(key_number(key), std::string_view(reinterpret_cast<const char*>(value.data()), value.size()));
+  });
+}
+
 AuditLog::AuditLog(CueDb& db, AuditLogOptions options) : db_(db), options_(std::move(options)) {}
 
 core::Result<std::unique_ptr<AuditLog>> AuditLog::open(CueDb& db, AuditLogOptions options) {
@@ -96,25 +128,15 @@ core::Result<std::unique_ptr<AuditLog>> AuditLog::open(CueDb& db, AuditLogOption
 
   // Every stored event, in order, with no gap.
   std::vector<core::Hash32> leaves;
-  std::optional<core::Error> problem;
   std::int64_t last_ms = 0;
-  MN_TRY(db.for_each_prefix(Column::kAudit, core::Bytes{kEventPrefix}, [&](core::ByteView key, core::ByteView value) {
-    const std::uint64_t index = key.size() == 9 ? key_number(key) : ~std::uint64_t{0};
-    if (index != leaves.size()) {
-      problem = corrupt("event " + std::to_string(leaves.size()) + " is missing (the next stored is " +
-                        (index == ~std::uint64_t{0} ? std::string("a malformed key") : std::to_string(index)) + ")");
-      return false;
-    }
-    auto event = core::decode<AuditEvent>(value);
-    if (!event.ok()) {
-      problem = corrupt("event " + std::to_string(index) + " does not decode: " + event.error().message);
-      return false;
-    }
-    last_ms = event->unix_ms;
-    leaves.push_back(audit_leaf_hash(value));
-    return true;
-  }));
-  if (problem) return *problem;
+  if (auto st = for_each_audit_event(db, [&](std::uint64_t, const AuditEvent& event, core::ByteView bytes) {
+        last_ms = event.unix_ms;
+        leaves.push_back(audit_leaf_hash(bytes));
+        return true;
+      });
+      !st.ok()) {
+    return st.error().code == core::ErrorCode::kStorageCorrupt ? corrupt(st.error().message) : st.error();
+  }
   log->tree_ = merkle::MerkleLog(leaves);
   log->durable_size_ = leaves.size();
   log->next_index_ = leaves.size();
@@ -122,8 +144,8 @@ core::Result<std::unique_ptr<AuditLog>> AuditLog::open(CueDb& db, AuditLogOption
 
   // The newest checkpoint must be signed by this node and match the events.
   std::optional<std::pair<std::uint64_t, std::string>> newest;
-  MN_TRY(db.for_each_prefix(Column::kAudit, core::Bytes{kCheckpointPrefix}, [&](core::ByteView key, core::ByteView value) {
-    newest.emplace(key_number(key), std::string(value.begin(), value.end()));
+  MN_TRY(for_each_audit_checkpoint(db, [&](std::uint64_t size, std::string_view note) {
+    newest.emplace(size, std::string(note));
     return true;
   }));
   if (newest) {

@@ -24,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -71,6 +72,17 @@ struct AuditEvent {
 
 // The leaf an event's bytes make in the log.
 core::Hash32 audit_leaf_hash(core::ByteView event_bytes);
+
+// Reads the audit column of `db` directly (the log's own start-up, offline checks of a stopped
+// node): every stored event in index order, decoded, stopping at the first gap or undecodable
+// event with kStorageCorrupt naming it ("event 2 is missing (the next stored is 3)"), or when
+// `visit` returns false.
+core::Status for_each_audit_event(const CueDb& db,
+                                  const std::function<bool(std::uint64_t index, const AuditEvent& event,
+                                                           core::ByteView bytes)>& visit);
+// Every stored checkpoint note in size order (not checked here).
+core::Status for_each_audit_checkpoint(const CueDb& db,
+                                       const std::function<bool(std::uint64_t size, std::string_view note)>& visit);
 
 struct AuditLogOptions {
   // The checkpoints' origin line and signature key name: "<chain id>/<node address>/audit".

@@ -666,11 +666,10 @@ TEST_F(NodeProcessTest, EveryAnsweredRequestHasItsAuditEventAfterSigkill) {
     open.create_if_missing = false;
     auto db = storage::CueDb::open(home_ / "node" / "data", open);
     ASSERT_TRUE(db.ok()) << db.error().to_string();
-    ASSERT_TRUE((*db)->for_each_prefix(storage::Column::kAudit, core::Bytes{'e'}, [&](core::ByteView, core::ByteView value) {
-                       auto e = core::decode<storage::AuditEvent>(value);
-                       if (e.ok() && e->action == "http.request") recorded.insert(e->digest);
-                       return true;
-                     }).ok());
+    ASSERT_TRUE(storage::for_each_audit_event(**db, [&](std::uint64_t, const storage::AuditEvent& e, core::ByteView) {
+                  if (e.action == "http.request") recorded.insert(e.digest);
+                  return true;
+                }).ok());
   }
   std::size_t missing = 0;
   for (const auto& digest : answered) missing += recorded.contains(digest) ? 0 : 1;

@@ -216,9 +216,7 @@ core::Result<std::string> claim_audit_event(const json& claim, const ledger::Gen
   MN_TRY_ASSIGN(const json* event, field(claim, "event"));
   MN_TRY_ASSIGN(const core::Bytes bytes, hex_field(*event, "bytes"));
   MN_TRY_ASSIGN(const json* proof_json, field(*event, "proof"));
-  MN_TRY_ASSIGN(auto path, hash_list(proof_json->value("path", json()), "proof.path"));
-  const merkle::InclusionProof proof{u64_of(proof_json->value("index", json())), u64_of(proof_json->value("tree_size", json())),
-                                     std::move(path)};
+  MN_TRY_ASSIGN(const merkle::InclusionProof proof, inclusion_proof_from_json(*proof_json));
   MN_TRY(ledger::check_audit_inclusion(bytes, proof, checked.body));
   auto event_fields = core::decode<storage::AuditEvent>(bytes);
   return "verified: audit event " + std::to_string(proof.index) + " (" + event_fields->action + " by " +
@@ -231,9 +229,7 @@ core::Result<std::string> claim_audit_consistency(const json& claim, const ledge
   MN_TRY_ASSIGN(auto older, ledger::check_audit_checkpoint(old_note, genesis));
   MN_TRY_ASSIGN(auto newer, ledger::check_audit_checkpoint(new_note, genesis));
   MN_TRY_ASSIGN(const json* proof_json, field(claim, "proof"));
-  MN_TRY_ASSIGN(auto path, hash_list(proof_json->value("path", json()), "proof.path"));
-  const merkle::ConsistencyProof proof{u64_of(proof_json->value("old_size", json())),
-                                       u64_of(proof_json->value("new_size", json())), std::move(path)};
+  MN_TRY_ASSIGN(const merkle::ConsistencyProof proof, consistency_proof_from_json(*proof_json));
   MN_TRY(ledger::check_audit_consistency(proof, older.body, newer.body));
   return "verified: checkpoint " + std::to_string(newer.body.size) + " of " + newer.body.origin + " extends checkpoint " +
          std::to_string(older.body.size);
@@ -341,6 +337,19 @@ constexpr std::pair<std::string_view, ClaimCheck> kClaims[] = {
 };
 
 }  // namespace
+
+core::Result<merkle::InclusionProof> inclusion_proof_from_json(const json& proof) {
+  if (!proof.is_object()) return malformed("a proof is an object {index, tree_size, path}");
+  MN_TRY_ASSIGN(auto path, hash_list(proof.value("path", json()), "proof.path"));
+  return merkle::InclusionProof{u64_of(proof.value("index", json())), u64_of(proof.value("tree_size", json())), std::move(path)};
+}
+
+core::Result<merkle::ConsistencyProof> consistency_proof_from_json(const json& proof) {
+  if (!proof.is_object()) return malformed("a consistency proof is an object {old_size, new_size, path}");
+  MN_TRY_ASSIGN(auto path, hash_list(proof.value("path", json()), "proof.path"));
+  return merkle::ConsistencyProof{u64_of(proof.value("old_size", json())), u64_of(proof.value("new_size", json())),
+                                  std::move(path)};
+}
 
 std::vector<std::string_view> claim_kinds() {
   std::vector<std::string_view> kinds;

@@ -13,6 +13,7 @@
 #include "core/result.hpp"
 #include "crypto/address.hpp"
 #include "ledger/genesis.hpp"
+#include "merkle/merkle_tree.hpp"
 
 namespace metanode::services {
 
@@ -41,6 +42,11 @@ core::Result<std::string> verify_state_answer(const nlohmann::json& answer, cons
 //   multisig          {"policy": {"threshold", "signers": [hex]}, "signatures": [{"signer", "signature"}],
 //                      "message": hex, "domain": name}
 std::vector<std::string_view> claim_kinds();
+
+// Proofs as the API writes them: {"index", "tree_size", "path": [hex]} and
+// {"old_size", "new_size", "path": [hex]}. kInvalidArgument for a malformed one.
+core::Result<merkle::InclusionProof> inclusion_proof_from_json(const nlohmann::json& proof);
+core::Result<merkle::ConsistencyProof> consistency_proof_from_json(const nlohmann::json& proof);
 // kInvalidArgument for a claim that is not one of these (no kind, an unknown one); otherwise the
 // summary of what was proven or the reason it is not.
 core::Result<std::string> verify_claim(const nlohmann::json& claim, const ledger::Genesis& genesis);
