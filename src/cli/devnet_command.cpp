@@ -19,6 +19,7 @@
 #include "api/http/http_client.hpp"
 #include "bpci/fleet.hpp"
 #include "bpci/process.hpp"
+#include "cli/node_commands.hpp"
 #include "cli/request_signer.hpp"
 #include "core/clock.hpp"
 #include "crypto/keystore.hpp"
@@ -94,6 +95,7 @@ core::Status create_devnet(Io& io, const UpOptions& opts, const fs::path& root) 
     io.out << "  creating validator " << i << " key…" << std::endl;
     MN_TRY_ASSIGN(auto key, store.create("validator", passphrase, now));
     genesis.validators.push_back({"validator-" + std::to_string(i), key.ed25519_public_key, key.mldsa_public_key});
+    genesis.accounts.push_back({key.address, kValidatorGenesisBalance});
     peers.push_back(key.ed25519_public_key.to_hex() + "@127.0.0.1:" + std::to_string(port_base_of(opts, i) + 4));
   }
   // The funded account lives in node 0's key store: `metanode tx … --home DIR/node0`.

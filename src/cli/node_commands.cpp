@@ -99,6 +99,7 @@ int run_init(Io& io, const InitOptions& opts) {
   genesis.genesis_time_unix_ms = now;
   genesis.validators.push_back({"validator-0", validator->ed25519_public_key, validator->mldsa_public_key});
   genesis.accounts.push_back({dev->address, opts.dev_balance});
+  genesis.accounts.push_back({validator->address, kValidatorGenesisBalance});
   // For development: the dev key is a 1-of-1 admin council holding every built-in role, so one
   // developer can try every route (and grant roles with a single approval).
   modules::GovGenesis gov;

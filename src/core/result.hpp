@@ -78,7 +78,9 @@ namespace metanode::core {
   X(kGovRoleExists, 126, "gov_role_exists")             \
   X(kGovRoleAlreadyHeld, 127, "gov_role_already_held")  \
   X(kGovRoleNotHeld, 128, "gov_role_not_held")          \
-  X(kGovLimit, 129, "gov_limit")
+  X(kGovLimit, 129, "gov_limit")                        \
+  X(kAuditAnchorStale, 130, "audit_anchor_stale")      \
+  X(kAuditAnchorInconsistent, 131, "audit_anchor_inconsistent")
 
 enum class ErrorCode : std::uint16_t {
 #define METANODE_ERROR_ENUM(name, number, text) name = number,

@@ -8,7 +8,30 @@ namespace {
 constexpr std::string_view kDash = "\xE2\x80\x94 ";  // U+2014 EM DASH, then a space
 constexpr std::uint8_t kTypeEd25519 = 0x01;
 constexpr std::uint8_t kTypeOther = 0xff;
+constexpr std::uint8_t kTypeCosignature = 0x04;
 constexpr std::string_view kMldsaIdentifier = "ML-DSA-65";
+constexpr std::string_view kMldsaCosignatureIdentifier = "ML-DSA-65-cosignature/v1";
+
+// What a witness signs: the cosignature header with its time, then the note text.
+core::Bytes cosigned_message(const SignedNote& note, std::uint64_t unix_s) {
+  const std::string header = "cosignature/v1\ntime " + std::to_string(unix_s) + "\n";
+  core::Bytes message(header.begin(), header.end());
+  message.insert(message.end(), note.text.begin(), note.text.end());
+  return message;
+}
+
+core::Bytes time_and(std::uint64_t unix_s, core::ByteView signature) {
+  core::Bytes out(8);
+  for (int i = 0; i < 8; ++i) out[static_cast<std::size_t>(i)] = static_cast<core::Byte>(unix_s >> (56 - 8 * i));
+  out.insert(out.end(), signature.begin(), signature.end());
+  return out;
+}
+
+std::uint64_t time_of(core::ByteView line) {
+  std::uint64_t t = 0;
+  for (std::size_t i = 0; i < 8; ++i) t = (t << 8) | line[i];
+  return t;
+}
 
 core::Error malformed(const std::string& why) {
   return core::make_error(core::ErrorCode::kInvalidArgument, "signed note: " + why);
@@ -34,6 +57,13 @@ const NoteSignature* find(const SignedNote& note, std::string_view name, std::ui
   return nullptr;
 }
 
+std::uint32_t other_key_id(std::string_view name, std::string_view identifier, core::ByteView key) {
+  core::Bytes type_and_key{kTypeOther};
+  type_and_key.insert(type_and_key.end(), identifier.begin(), identifier.end());
+  type_and_key.insert(type_and_key.end(), key.begin(), key.end());
+  return key_id_of(name, type_and_key);
+}
+
 }  // namespace
 
 core::Status check_note_key_name(std::string_view name) {
@@ -53,10 +83,17 @@ std::uint32_t ed25519_note_key_id(std::string_view name, const PublicKey& key) {
 }
 
 std::uint32_t mldsa_note_key_id(std::string_view name, const MldsaPublicKey& key) {
-  core::Bytes type_and_key{kTypeOther};
-  type_and_key.insert(type_and_key.end(), kMldsaIdentifier.begin(), kMldsaIdentifier.end());
+  return other_key_id(name, kMldsaIdentifier, key.bytes);
+}
+
+std::uint32_t ed25519_cosignature_key_id(std::string_view name, const PublicKey& key) {
+  core::Bytes type_and_key{kTypeCosignature};
   type_and_key.insert(type_and_key.end(), key.bytes.begin(), key.bytes.end());
   return key_id_of(name, type_and_key);
+}
+
+std::uint32_t mldsa_cosignature_key_id(std::string_view name, const MldsaPublicKey& key) {
+  return other_key_id(name, kMldsaCosignatureIdentifier, key.bytes);
 }
 
 std::string SignedNote::serialize() const {
@@ -136,6 +173,36 @@ NoteSignatureCheck check_note_mldsa(const SignedNote& note, std::string_view nam
   if (s == nullptr) return NoteSignatureCheck::kAbsent;
   return mldsa_verify_raw(key, core::as_bytes(note.text), s->signature) ? NoteSignatureCheck::kValid
                                                                         : NoteSignatureCheck::kInvalid;
+}
+
+void cosign_note_ed25519(SignedNote& note, std::string_view name, const KeyPair& key, std::uint64_t unix_s) {
+  const Signature sig = key.sign_raw(cosigned_message(note, unix_s));
+  add_line(note, name, ed25519_cosignature_key_id(name, key.public_key()), time_and(unix_s, sig.bytes));
+}
+
+void cosign_note_mldsa(SignedNote& note, std::string_view name, const MldsaKeyPair& key, std::uint64_t unix_s) {
+  const MldsaSignature sig = key.sign_raw(cosigned_message(note, unix_s));
+  add_line(note, name, mldsa_cosignature_key_id(name, key.public_key()), time_and(unix_s, sig.bytes));
+}
+
+CosignatureCheck check_cosignature_ed25519(const SignedNote& note, std::string_view name, const PublicKey& key) {
+  const NoteSignature* s = find(note, name, ed25519_cosignature_key_id(name, key));
+  if (s == nullptr) return {};
+  if (s->signature.size() != 8 + 64) return {NoteSignatureCheck::kInvalid, 0};
+  const std::uint64_t unix_s = time_of(s->signature);
+  Signature sig;
+  std::copy(s->signature.begin() + 8, s->signature.end(), sig.bytes.begin());
+  const bool ok = verify_raw(key, cosigned_message(note, unix_s), sig);
+  return {ok ? NoteSignatureCheck::kValid : NoteSignatureCheck::kInvalid, unix_s};
+}
+
+CosignatureCheck check_cosignature_mldsa(const SignedNote& note, std::string_view name, const MldsaPublicKey& key) {
+  const NoteSignature* s = find(note, name, mldsa_cosignature_key_id(name, key));
+  if (s == nullptr) return {};
+  if (s->signature.size() <= 8) return {NoteSignatureCheck::kInvalid, 0};
+  const std::uint64_t unix_s = time_of(s->signature);
+  const bool ok = mldsa_verify_raw(key, cosigned_message(note, unix_s), core::ByteView(s->signature).subspan(8));
+  return {ok ? NoteSignatureCheck::kValid : NoteSignatureCheck::kInvalid, unix_s};
 }
 
 }  // namespace metanode::crypto

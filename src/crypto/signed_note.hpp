@@ -11,6 +11,14 @@
 //              SHA-256(name || 0x0A || 0xff || "ML-DSA-65" || 1,952-byte key)[:4], and the
 //              signature is FIPS 204 ML-DSA-65 (empty context) over the note text.
 //
+// Witness cosignatures (c2sp.org/tlog-cosignature) are lines of the same note: the witness signs
+// "cosignature/v1\ntime <unix seconds>\n" followed by the note text, and the line carries the
+// time as 8 big-endian bytes before the signature:
+//
+//   Ed25519    signature type 0x04 (cosignature/v1): key ID SHA-256(name || 0x0A || 0x04 || key)[:4].
+//   ML-DSA-65  type 0xff with the identifier "ML-DSA-65-cosignature/v1", so a witness's line
+//              survives quantum computers like the log's own.
+//
 // Key IDs are SHA-256 because the format says so; they are identifiers, not the hashes this
 // project's proofs rest on (those are domain-separated BLAKE3).
 #pragma once
@@ -66,5 +74,17 @@ void sign_note_mldsa(SignedNote& note, std::string_view name, const MldsaKeyPair
 enum class NoteSignatureCheck { kAbsent, kValid, kInvalid };
 NoteSignatureCheck check_note_ed25519(const SignedNote& note, std::string_view name, const PublicKey& key);
 NoteSignatureCheck check_note_mldsa(const SignedNote& note, std::string_view name, const MldsaPublicKey& key);
+
+// Witness cosignatures (above). `unix_s` is the witness's time of signing.
+std::uint32_t ed25519_cosignature_key_id(std::string_view name, const PublicKey& key);
+std::uint32_t mldsa_cosignature_key_id(std::string_view name, const MldsaPublicKey& key);
+void cosign_note_ed25519(SignedNote& note, std::string_view name, const KeyPair& key, std::uint64_t unix_s);
+void cosign_note_mldsa(SignedNote& note, std::string_view name, const MldsaKeyPair& key, std::uint64_t unix_s);
+struct CosignatureCheck {
+  NoteSignatureCheck result = NoteSignatureCheck::kAbsent;
+  std::uint64_t unix_s = 0;  // kValid: when the witness signed
+};
+CosignatureCheck check_cosignature_ed25519(const SignedNote& note, std::string_view name, const PublicKey& key);
+CosignatureCheck check_cosignature_mldsa(const SignedNote& note, std::string_view name, const MldsaPublicKey& key);
 
 }  // namespace metanode::crypto

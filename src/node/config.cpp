@@ -131,6 +131,8 @@ core::Result<NodeConfig> NodeConfig::load(const std::filesystem::path& file) {
   MN_TRY(read_int<std::uint16_t>(table, "api", "port_base", c.port_base, 0, 65000, file));
   MN_TRY(read_int<std::size_t>(table, "api", "http_threads", c.http_threads, 1, 64, file));
   MN_TRY(read_int<std::uint64_t>(table, "audit", "checkpoint_events", c.audit_checkpoint_events, 1, 1'000'000, file));
+  MN_TRY(read_int<std::uint64_t>(table, "audit", "anchor_interval_blocks", c.audit_anchor_interval_blocks, 0, 1'000'000,
+                                 file));
   MN_TRY(read_int<std::uint32_t>(table, "audit", "checkpoint_interval_ms", c.audit_checkpoint_interval_ms, 100,
                                  3'600'000, file));
   if (const auto node = table["api"]["services"]) {
@@ -216,10 +218,12 @@ std::string NodeConfig::to_toml() const {
     out << "\"" << route << "\" = " << (roles.empty() ? std::string("\"public\"") : toml_strings(roles)) << "\n";
   }
   out << "# \"GET /v1/mempool\" = [\"operator\", \"admin\"]\n\n"
-      << "# The audit trail (README: the audit trail): a signed checkpoint every N events or T ms.\n"
+      << "# The audit trail (README: the audit trail): a signed checkpoint every N events or T ms,\n"
+      << "# anchored on chain every anchor_interval_blocks blocks (0 = never; the node's key pays the fee).\n"
       << "[audit]\n"
       << "checkpoint_events = " << audit_checkpoint_events << "\n"
-      << "checkpoint_interval_ms = " << audit_checkpoint_interval_ms << "\n\n"
+      << "checkpoint_interval_ms = " << audit_checkpoint_interval_ms << "\n"
+      << "anchor_interval_blocks = " << audit_anchor_interval_blocks << "\n\n"
       << "[blocks]\n"
       << "interval_ms = " << block_interval_ms << "\n"
       << "empty_blocks = " << (empty_blocks ? "true" : "false") << "\n"

@@ -56,6 +56,9 @@ struct NodeConfig {
   // the last one when there are new events.
   std::uint64_t audit_checkpoint_events = 1'000;
   std::uint32_t audit_checkpoint_interval_ms = 10'000;
+  // The newest checkpoint is anchored on chain (the audit module) every this many blocks, by a
+  // transaction from the node's key, which pays its fee; 0 = never.
+  std::uint64_t audit_anchor_interval_blocks = 30;
 
   std::uint32_t block_interval_ms = 1000;
   bool empty_blocks = false;

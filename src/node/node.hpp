@@ -20,6 +20,7 @@
 #include "crypto/hybrid.hpp"
 #include "ledger/chain.hpp"
 #include "modules/module_set.hpp"
+#include "node/audit_anchor.hpp"
 #include "node/audit_log.hpp"
 #include "node/block_listeners.hpp"
 #include "node/config.hpp"
@@ -101,6 +102,7 @@ class Node {
   SignatureChecks signatures_;
   BlockListeners block_listeners_;
   std::unique_ptr<TxPool> tx_pool_;
+  std::unique_ptr<AuditAnchorer> audit_anchor_;  // sends through the pool
   std::unique_ptr<NodeLedgerBackend> backend_;
   boost::asio::io_context io_;  // HTTP sessions and background work (sync answers, gossip)
   std::vector<std::thread> io_threads_;

@@ -89,6 +89,9 @@ struct NodeSetup {
     limits.block_txs_max = node.config_.block_txs_max;
     limits.block_bytes_max = node.config_.block_bytes_max;
     node.tx_pool_ = std::make_unique<TxPool>(node.config_.mempool, limits, *node.chain_, node.signatures_);
+    node.audit_anchor_ = std::make_unique<AuditAnchorer>(
+        *node.chain_, *node.audit_log_, *node.tx_pool_, node.validator_key_, node.config_.audit_anchor_interval_blocks,
+        [&io = node.io_](std::function<void()> work) { boost::asio::post(io, std::move(work)); });
   }
 
   static void make_backend(Node& node) {
@@ -117,6 +120,9 @@ struct NodeSetup {
   static void subscribe_listeners(Node& node) {
     node.block_listeners_.subscribe("tx pool", [&pool = *node.tx_pool_](const ledger::ProducedBlock& b) { pool.on_block(b); });
     node.block_listeners_.subscribe("audit", [&audit = *node.audit_](const ledger::ProducedBlock& b) { audit.on_block(b); });
+    node.block_listeners_.subscribe("audit anchor", [&anchor = *node.audit_anchor_](const ledger::ProducedBlock& b) {
+      anchor.on_block(b);
+    });
     node.block_listeners_.subscribe("counters", [&backend = *node.backend_](const ledger::ProducedBlock& b) {
       backend.on_block(b);
     });
@@ -221,6 +227,7 @@ struct NodeSetup {
         }
       }
       host->add_metrics([&cage = *node.cage_] { return cage.metrics_text(); });
+      host->add_metrics([&anchor = *node.audit_anchor_] { return anchor.metrics_text(); });
       api::HttpLimits& limits = host->limits();
       const ApiPolicy& api = node.config_.api;
       limits.connections_max = api.connections_max;

@@ -60,6 +60,55 @@ TEST(SignedNote, Ed25519KeyIdIsTheSpecs) {
   EXPECT_NE(mldsa_note_key_id(kName, MldsaKeyPair::generate().public_key()), expected);
 }
 
+// c2sp.org/tlog-cosignature: type 0x04 key ID, 8-byte big-endian time, then an Ed25519
+// signature over "cosignature/v1\ntime T\n" + the note text; checked here from the spec's text.
+TEST(SignedNote, WitnessCosignaturesAreTheSpecsAndCheck) {
+  const KeyPair log_key = KeyPair::generate();
+  const KeyPair witness = KeyPair::generate();
+  const MldsaKeyPair witness_pq = MldsaKeyPair::generate();
+  constexpr std::string_view kWitness = "example.com/witness";
+  SignedNote note;
+  note.text = "example.com/log\n7\nAAAA\n";
+  sign_note_ed25519(note, kName, log_key);
+  cosign_note_ed25519(note, kWitness, witness, 1'700'000'123);
+  cosign_note_mldsa(note, kWitness, witness_pq, 1'700'000'124);
+  auto parsed = SignedNote::parse(note.serialize());
+  ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+  ASSERT_EQ(parsed->signatures.size(), 3u);
+
+  std::string id_input(kWitness);
+  id_input += "\n\x04";
+  for (const auto b : witness.public_key().bytes) id_input += static_cast<char>(b);
+  const auto digest = sha256(core::as_bytes(id_input));
+  const NoteSignature& line = parsed->signatures[1];
+  EXPECT_EQ(line.key_id, (std::uint32_t{digest[0]} << 24) | (std::uint32_t{digest[1]} << 16) |
+                             (std::uint32_t{digest[2]} << 8) | digest[3]);
+  ASSERT_EQ(line.signature.size(), 72u);
+  std::uint64_t t = 0;
+  for (int i = 0; i < 8; ++i) t = (t << 8) | line.signature[static_cast<std::size_t>(i)];
+  EXPECT_EQ(t, 1'700'000'123u);
+  const std::string message = "cosignature/v1\ntime 1700000123\n" + note.text;
+  Signature sig;
+  std::copy(line.signature.begin() + 8, line.signature.end(), sig.bytes.begin());
+  EXPECT_TRUE(verify_raw(witness.public_key(), core::as_bytes(message), sig));
+
+  const auto ed = check_cosignature_ed25519(*parsed, kWitness, witness.public_key());
+  EXPECT_EQ(ed.result, NoteSignatureCheck::kValid);
+  EXPECT_EQ(ed.unix_s, 1'700'000'123u);
+  EXPECT_EQ(check_cosignature_mldsa(*parsed, kWitness, witness_pq.public_key()).result, NoteSignatureCheck::kValid);
+  // A cosignature is not the log's signature, nor the other way round.
+  EXPECT_EQ(check_note_ed25519(*parsed, kWitness, witness.public_key()), NoteSignatureCheck::kAbsent);
+  EXPECT_EQ(check_cosignature_ed25519(*parsed, kName, log_key.public_key()).result, NoteSignatureCheck::kAbsent);
+  // Another text (a different checkpoint), a changed time, or a flipped bit: invalid.
+  SignedNote other = *parsed;
+  other.text = "example.com/log\n8\nAAAA\n";
+  EXPECT_EQ(check_cosignature_ed25519(other, kWitness, witness.public_key()).result, NoteSignatureCheck::kInvalid);
+  EXPECT_EQ(check_cosignature_mldsa(other, kWitness, witness_pq.public_key()).result, NoteSignatureCheck::kInvalid);
+  SignedNote retimed = *parsed;
+  retimed.signatures[1].signature[7] ^= 1;
+  EXPECT_EQ(check_cosignature_ed25519(retimed, kWitness, witness.public_key()).result, NoteSignatureCheck::kInvalid);
+}
+
 TEST(SignedNote, MalformedNotesAreRefusedWithWhy) {
   const auto refused = [](std::string_view text, std::string_view why) {
     auto parsed = SignedNote::parse(text);

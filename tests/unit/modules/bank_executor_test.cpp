@@ -5,6 +5,7 @@
 #include "ledger/executor.hpp"
 #include "modules/bank.hpp"
 #include "modules/module_set.hpp"
+#include "support/map_state.hpp"
 
 namespace metanode::modules {
 namespace {
@@ -16,23 +17,7 @@ using ledger::Transaction;
 // The digest of the (notional) genesis these transactions are signed for.
 const core::Hash32 kGenesisDigest = core::hash(core::Domain::Test, core::as_bytes("c genesis"));
 
-// Keyed state in a map, with accounts set through the bank's tree keys.
-class MapState final : public ledger::StateReader {
- public:
-  core::Result<std::optional<core::Bytes>> get(const core::Hash32& tree_key) const override {
-    if (auto fault = faults.find(tree_key); fault != faults.end()) return core::make_error(fault->second, "injected fault");
-    auto it = entries.find(tree_key);
-    return it == entries.end() ? std::optional<core::Bytes>{} : std::optional<core::Bytes>{it->second};
-  }
-  void set(const crypto::Address& address, const Account& account) {
-    entries[ledger::account_tree_key(address)] = core::encode(account);
-  }
-  void fail_reads_of(const crypto::Address& address, core::ErrorCode code) {
-    faults[ledger::account_tree_key(address)] = code;
-  }
-  std::map<core::Hash32, core::Bytes> entries;
-  std::map<core::Hash32, core::ErrorCode> faults;  // reads of these keys fail, as a damaged disk would
-};
+using testing::MapState;
 
 // The final state of an account the block wrote; nullopt when it did not write it.
 std::optional<Account> changed(const ledger::ExecutionResult& r, const crypto::Address& address) {

@@ -10,6 +10,7 @@
 #include "modules/bank.hpp"
 #include "modules/governance/governance.hpp"
 #include "modules/module_set.hpp"
+#include "support/map_state.hpp"
 
 namespace metanode::modules {
 namespace {
@@ -19,23 +20,7 @@ using nlohmann::json;
 
 const core::Hash32 kGenesisDigest = core::hash(core::Domain::Test, core::as_bytes("gov genesis"));
 
-class MapState final : public ledger::StateReader {
- public:
-  core::Result<std::optional<core::Bytes>> get(const core::Hash32& tree_key) const override {
-    auto it = entries.find(tree_key);
-    return it == entries.end() ? std::optional<core::Bytes>{} : std::optional<core::Bytes>{it->second};
-  }
-  void apply(const ledger::StateChanges& changes) {
-    for (const auto& [key, value] : changes) {
-      if (value) {
-        entries[key] = *value;
-      } else {
-        entries.erase(key);
-      }
-    }
-  }
-  std::map<core::Hash32, core::Bytes> entries;
-};
+using testing::MapState;
 
 crypto::Address addr(const crypto::KeyPair& k) { return crypto::Address::from_public_key(k.public_key()); }
 

@@ -1,0 +1,143 @@
+#include "node/audit_anchor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "core/arith.hpp"
+
+#include "modules/audit/audit.hpp"
+
+namespace metanode::node {
+
+namespace {
+// An anchor still neither committed nor refused this many blocks after it was sent is given up
+// (dropped from a full pool, say) and the next interval sends a fresh one.
+constexpr std::uint64_t kInFlightBlocksMax = 20;
+constexpr std::uint64_t kAnchorBid = 1;
+}  // namespace
+
+AuditAnchorer::AuditAnchorer(const ledger::Chain& chain, storage::AuditLog& log, TxPool& pool,
+                             const crypto::KeyPair& key, std::uint64_t interval_blocks, Post post)
+    : post_(std::move(post)),
+      chain_(chain),
+      log_(log),
+      pool_(pool),
+      key_(key),
+      address_(crypto::Address::from_public_key(key.public_key())),
+      interval_(interval_blocks) {}
+
+void AuditAnchorer::on_block(const ledger::ProducedBlock& block) {
+  if (interval_ == 0) return;
+  const std::uint64_t height = block.stored.block.header.height;
+  {
+    std::lock_guard lock(mutex_);
+    if (in_flight_) {
+      for (const auto& receipt : block.receipts) {
+        if (receipt.tx_hash != *in_flight_) continue;
+        if (receipt.status == ledger::ReceiptStatus::kSuccess) {
+          ++counters_.anchored;
+        } else {
+          ++counters_.refused;
+          spdlog::warn("audit: the chain refused this node's anchor: {} ({})",
+                       core::error_code_name(static_cast<core::ErrorCode>(receipt.error_code)), receipt.error_message);
+        }
+        in_flight_.reset();
+      }
+      if (in_flight_ && height >= in_flight_since_ + kInFlightBlocksMax) in_flight_.reset();
+    }
+    if (in_flight_ || sending_ || height % interval_ != 0) return;
+    sending_ = true;
+  }
+  post_([this, height] {
+    send_anchor(height);
+    std::lock_guard lock(mutex_);
+    sending_ = false;
+  });
+}
+
+void AuditAnchorer::send_anchor(std::uint64_t height) {
+  const auto checkpoint = log_.latest_checkpoint();
+  if (!checkpoint) return;
+  auto anchored = modules::read_anchor(chain_, address_);
+  if (!anchored.ok()) {
+    spdlog::warn("audit: cannot read this node's anchor: {}", anchored.error().to_string());
+    return;
+  }
+  const std::uint64_t anchored_size = anchored->has_value() ? (*anchored)->size : 0;
+  {
+    std::lock_guard lock(mutex_);
+    counters_.anchored_size = anchored_size;
+  }
+  if (checkpoint->body.size <= anchored_size) return;
+
+  modules::AuditAnchor anchor;
+  anchor.size = checkpoint->body.size;
+  anchor.root = checkpoint->body.root;
+  anchor.checkpoint_unix_ms = checkpoint->body.unix_ms().value_or(0);
+  if (anchored_size > 0) {
+    auto proof = log_.consistency_proof(anchored_size, anchor.size);
+    if (!proof.ok()) {
+      spdlog::warn("audit: no consistency proof from the anchored {} events to {}: {}", anchored_size, anchor.size,
+                   proof.error().to_string());
+      return;
+    }
+    anchor.consistency = std::move(proof->path);
+  }
+
+  auto account = chain_.account(address_);
+  if (!account.ok()) return;
+  ledger::Transaction tx;
+  tx.chain_id = chain_.genesis().chain_id;
+  tx.nonce = account->nonce;
+  tx.bid = std::max(kAnchorBid, pool_.config().bid_min);
+  tx.max_fee = core::saturating_add(core::saturating_mul(2, chain_.head().base_fee_next), tx.bid);
+  tx.payload = modules::audit_anchor_payload(anchor);
+  if (account->balance < tx.max_fee) {
+    std::lock_guard lock(mutex_);
+    ++counters_.unfunded;
+    if (!warned_unfunded_) {
+      spdlog::warn("audit: account {} cannot pay an anchor's fee (balance {}, fee up to {}): the audit log is not "
+                   "anchored on chain until it is funded",
+                   address_.to_string(), account->balance, tx.max_fee);
+      warned_unfunded_ = true;
+    }
+    return;
+  }
+  tx.sign_single(key_, chain_.genesis_digest());
+  tx.seal();
+  const core::Hash32 hash = tx.hash();
+  auto results = pool_.admit({std::move(tx)}, TxPool::Source::kClient);
+  std::lock_guard lock(mutex_);
+  if (results.empty() || !results.front().ok()) {
+    ++counters_.refused;
+    spdlog::warn("audit: this node's anchor was not admitted: {}",
+                 results.empty() ? std::string("no answer") : results.front().error().to_string());
+    return;
+  }
+  ++counters_.submitted;
+  warned_unfunded_ = false;
+  in_flight_ = hash;
+  in_flight_since_ = height;
+}
+
+AnchorCounters AuditAnchorer::counters() const {
+  std::lock_guard lock(mutex_);
+  return counters_;
+}
+
+std::string AuditAnchorer::metrics_text() const {
+  const AnchorCounters c = counters();
+  std::string out;
+  const auto line = [&out](std::string_view name, std::string_view help, std::uint64_t value) {
+    out += "# HELP " + std::string(name) + " " + std::string(help) + "\n# TYPE " + std::string(name) +
+           (name.ends_with("_total") ? " counter\n" : " gauge\n") + std::string(name) + " " + std::to_string(value) + "\n";
+  };
+  line("metanode_audit_anchors_submitted_total", "Anchors of the audit log this node sent.", c.submitted);
+  line("metanode_audit_anchors_committed_total", "Anchors the chain kept.", c.anchored);
+  line("metanode_audit_anchors_refused_total", "Anchors refused at admission or by the audit module.", c.refused);
+  line("metanode_audit_anchors_unfunded_total", "Anchor intervals skipped: the node's account cannot pay the fee.",
+       c.unfunded);
+  line("metanode_audit_anchored_events", "Events covered by this node's newest anchor on chain.", c.anchored_size);
+  return out;
+}
+
+}  // namespace metanode::node
