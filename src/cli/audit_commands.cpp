@@ -15,6 +15,8 @@
 #include "cli/chain_client.hpp"
 #include "cli/node_commands.hpp"
 #include "ledger/audit_proofs.hpp"
+#include "ledger/chain.hpp"
+#include "modules/audit/audit.hpp"
 #include "node/config.hpp"
 #include "services/proofs/proof_check.hpp"
 #include "storage/audit_log.hpp"
@@ -95,6 +97,34 @@ int run_decisions(Io& io, DecisionsOptions opts) {
   return kExitOk;
 }
 
+// `metanode audit witness`: the other validators' logs this node cosigns, and what it refused.
+int run_witness(Io& io, ClientOptions client) {
+  if (auto st = prepare_signer(io, client); !st.ok()) return fail(io, st.error());
+  auto doc = call(client, "GET", "/v1/audit/witness");
+  if (!doc.ok()) return fail(io, doc.error());
+  if (client.json_output) {
+    io.out << doc->dump(2) << "\n";
+    return kExitOk;
+  }
+  io.out << "witness " << doc->value("witness", std::string()) << "\n";
+  io.out << fmt::format("{:<14} {:>10}  {:<23}  {}\n", "validator", "cosigned", "at (UTC)", "root");
+  for (const json& l : (*doc)["logs"]) {
+    io.out << fmt::format("{:<14} {:>10}  {:<23}  {}\n", l.value("validator", std::string()), l.value("size", std::uint64_t{0}),
+                          utc_time(l.value("cosigned_unix_ms", std::int64_t{0})), l.value("root", std::string()));
+  }
+  const json& conflicts = (*doc)["conflicts"];
+  if (conflicts.empty()) {
+    io.out << "no conflicts: every checkpoint shown to this witness extended the one before\n";
+    return kExitOk;
+  }
+  io.out << conflicts.size() << " conflict(s), kept as evidence (--json prints both signed notes of each):\n";
+  for (const json& c : conflicts) {
+    io.out << fmt::format("  {} {}: {}\n", utc_time(c.value("unix_ms", std::int64_t{0})), c.value("validator", std::string()),
+                          c.value("why", std::string()));
+  }
+  return kExitOk;
+}
+
 std::string events_query(std::uint64_t cursor, std::uint32_t limit, const TailOptions& opts) {
   std::string q = fmt::format("/v1/audit/events?cursor={}&limit={}", cursor, limit);
   if (!opts.action.empty()) q += "&action=" + opts.action;
@@ -158,14 +188,89 @@ struct VerifySummary {
   std::uint64_t events = 0;
   std::uint64_t checkpoints = 0;
   bool post_quantum = true;
+  std::string anchor;                  // what the chain's anchor showed
+  std::uint64_t witnessed_size = 0;    // the newest checkpoint with enough witness cosignatures
+  std::vector<std::string> witnessed_by;
+  std::uint64_t newest_size = 0;
 };
 
-void print_summary(Io& io, const VerifySummary& s, std::uint64_t from) {
+void print_summary(Io& io, const VerifySummary& s, std::uint64_t from, std::size_t witnesses_needed) {
   io.out << fmt::format(
       "audit log {} ({}) checks: {} event(s) from index {} each in its checkpoint, {} signed checkpoint(s) ({}), each "
       "consistent with the one before\n",
       s.origin, s.validator, s.events, from, s.checkpoints, s.post_quantum ? "Ed25519 and ML-DSA-65" : "Ed25519 only");
-  io.out << "not checked yet: on-chain anchors and witness co-signatures (not made by this version)\n";
+  io.out << s.anchor << "\n";
+  if (witnesses_needed == 0) {
+    io.out << "witnesses: none (a single-validator chain has no other validator to cosign)\n";
+    return;
+  }
+  std::string names;
+  for (const auto& n : s.witnessed_by) names += (names.empty() ? "" : ", ") + n;
+  io.out << fmt::format("witnessed: checkpoint {} cosigned by {} of the other validators ({}; {} needed)\n",
+                        s.witnessed_size, s.witnessed_by.size(), names, witnesses_needed);
+  if (s.witnessed_size < s.newest_size) {
+    io.out << fmt::format("  the {} event(s) after it are signed by the node but not cosigned yet\n",
+                          s.newest_size - s.witnessed_size);
+  }
+}
+
+// The genesis validator whose audit log has this origin.
+const ledger::GenesisValidator* log_owner(const ledger::Genesis& genesis, const std::string& origin) {
+  for (const auto& v : genesis.validators) {
+    if (ledger::audit_origin(genesis.chain_id, v.ed25519_public_key) == origin) return &v;
+  }
+  return nullptr;
+}
+
+// A checkpoint's witness cosignatures (the note served as "cosigned_note", or the note plus the
+// stored lines offline): every line of a validator must verify; the newest checkpoint with enough
+// of them is the witnessed one.
+core::Status check_cosigned(const std::string& note, const std::string& cosigned, std::uint64_t size,
+                            const ledger::Genesis& genesis, bool require_pq, VerifySummary& summary) {
+  if (cosigned.empty()) return {};
+  if (cosigned.compare(0, note.size(), note) != 0) {
+    return wrong("checkpoint " + std::to_string(size) + ": the cosigned note is not its note with lines added");
+  }
+  auto names = ledger::check_audit_cosignatures(cosigned, genesis, require_pq);
+  if (!names.ok()) return wrong("checkpoint " + std::to_string(size) + ": " + names.error().message);
+  const std::size_t needed = ledger::audit_witnesses_needed(genesis);
+  if (needed > 0 && names->size() >= needed) {
+    summary.witnessed_size = size;
+    summary.witnessed_by = std::move(names).value();
+  }
+  return {};
+}
+
+core::Status require_witnessed(const VerifySummary& summary, const ledger::Genesis& genesis) {
+  const std::size_t needed = ledger::audit_witnesses_needed(genesis);
+  if (needed == 0 || !summary.witnessed_by.empty()) return {};
+  return wrong("no checkpoint of this log is cosigned by " + std::to_string(needed) +
+               " other validators: nothing shows that the log it serves is the one others were shown "
+               "(a log is witnessed within seconds of its first checkpoint on a running chain)");
+}
+
+// The log against its node's newest anchor on chain. `root_at` gives the log's root at a size
+// (an error when the log is shorter).
+core::Status check_anchor(const std::optional<modules::AnchorRecord>& anchor, std::uint64_t newest_size,
+                          const std::function<core::Status(const modules::AnchorRecord&)>& contains, std::string where,
+                          VerifySummary& summary) {
+  if (!anchor) {
+    summary.anchor = "anchored on chain: not yet (" + where + ")";
+    return {};
+  }
+  if (anchor->size > newest_size) {
+    return wrong(fmt::format("the chain anchors {} events of this log (block {}) but its newest checkpoint has {}: "
+                             "events were removed",
+                             anchor->size, anchor->height, newest_size));
+  }
+  if (auto st = contains(*anchor); !st.ok()) {
+    return wrong(fmt::format("the log's first {} events are not the ones anchored on chain at block {}: its history was "
+                             "rewritten ({})",
+                             anchor->size, anchor->height, st.error().message));
+  }
+  summary.anchor = fmt::format("anchored on chain: {} events at block {} ({} anchor(s); {}), contained in the log",
+                               anchor->size, anchor->height, anchor->count, where);
+  return {};
 }
 
 // Every checkpoint from --from on (signatures, consistency with the one before), then every event
@@ -191,6 +296,11 @@ int verify_node(Io& io, VerifyAuditOptions& opts, const ledger::Genesis& genesis
     if (!checked.ok()) return fail(io, wrong("checkpoint " + std::to_string(size) + ": " + checked.error().message));
     if (checked->body.size != size) return fail(io, wrong("the note served as checkpoint " + std::to_string(size) + " is of size " + std::to_string(checked->body.size)));
     summary.post_quantum = summary.post_quantum && checked->post_quantum;
+    if (auto st = check_cosigned(doc->value("note", std::string()), doc->value("cosigned_note", std::string()), size,
+                                 genesis, !opts.allow_classical, summary);
+        !st.ok()) {
+      return fail(io, st.error());
+    }
     if (previous) {
       if (checked->body.origin != previous->body.origin) return fail(io, wrong("checkpoint " + std::to_string(size) + " is of another log: " + checked->body.origin));
       auto c = call(opts.client, "GET", fmt::format("/v1/audit/consistency?from={}&to={}", previous->body.size, size));
@@ -240,7 +350,43 @@ int verify_node(Io& io, VerifyAuditOptions& opts, const ledger::Genesis& genesis
     cursor = (*page)["next_cursor"].get<std::uint64_t>();
   }
   if (expected < newest.size) return fail(io, wrong("events " + std::to_string(expected) + " and later are missing from the node's answer"));
-  print_summary(io, summary, opts.from);
+  summary.newest_size = newest.size;
+
+  // The node's anchor, from the chain's state with its proof to a certified header.
+  const ledger::GenesisValidator* owner = log_owner(genesis, newest.origin);
+  const crypto::Address address = crypto::Address::from_public_key(owner->ed25519_public_key);
+  auto answer = call(opts.client, "GET", "/v1/state/audit/anchor:" + address.to_string());
+  if (!answer.ok()) return fail(io, answer.error());
+  auto proven = services::verify_state_answer(*answer, genesis);
+  if (!proven.ok()) return fail(io, wrong("the node's answer for its anchor on chain: " + proven.error().message));
+  if (answer->value("module", std::string()) != modules::kAuditModule ||
+      answer->value("key", std::string()) != core::to_hex(modules::audit_anchor_key(address))) {
+    return fail(io, wrong("the node answered for another state entry than its anchor"));
+  }
+  std::optional<modules::AnchorRecord> anchor;
+  if (answer->value("exists", false)) {
+    auto bytes = core::from_hex(answer->value("value_hex", std::string()));
+    auto record = bytes.ok() ? core::decode<modules::AnchorRecord>(*bytes) : core::Result<modules::AnchorRecord>(bytes.error());
+    if (!record.ok()) return fail(io, wrong("the anchor on chain does not decode: " + record.error().message));
+    anchor = *record;
+  }
+  auto contains = [&](const modules::AnchorRecord& a) -> core::Status {
+    if (a.size == newest.size) {
+      return a.root == newest.root ? core::Status{} : wrong("another root at the same size");
+    }
+    auto c = call(opts.client, "GET", fmt::format("/v1/audit/consistency?from={}&to={}", a.size, newest.size));
+    if (!c.ok()) return c.error();
+    auto proof = services::consistency_proof_from_json(*c);
+    if (!proof.ok()) return proof.error();
+    merkle::Checkpoint anchored = newest;
+    anchored.size = a.size;
+    anchored.root = a.root;
+    return ledger::check_audit_consistency(*proof, anchored, newest);
+  };
+  const std::string where = "proven at block " + std::to_string(answer->value("height", std::uint64_t{0}));
+  if (auto st = check_anchor(anchor, newest.size, contains, where, summary); !st.ok()) return fail(io, st.error());
+  if (auto st = require_witnessed(summary, genesis); !st.ok()) return fail(io, st.error());
+  print_summary(io, summary, opts.from, ledger::audit_witnesses_needed(genesis));
   return kExitOk;
 }
 
@@ -287,6 +433,17 @@ int verify_data_dir(Io& io, const VerifyAuditOptions& opts, const fs::path& data
       return false;
     }
     summary.post_quantum = summary.post_quantum && checked->post_quantum;
+    auto lines = storage::audit_cosignature_lines(**db, size);
+    if (!lines.ok()) {
+      problem = lines.error();
+      return false;
+    }
+    if (auto cs = check_cosigned(std::string(note), lines->empty() ? "" : std::string(note) + *lines, size, genesis,
+                                 !opts.allow_classical, summary);
+        !cs.ok()) {
+      problem = cs.error();
+      return false;
+    }
     ++summary.checkpoints;
     previous = std::move(checked).value();
     return true;
@@ -296,7 +453,28 @@ int verify_data_dir(Io& io, const VerifyAuditOptions& opts, const fs::path& data
   if (!previous) return fail(io, wrong("no checkpoint stored: nothing signed to check the events against"));
   summary.origin = previous->body.origin;
   summary.validator = previous->validator;
-  print_summary(io, summary, 0);
+  summary.newest_size = previous->body.size;
+  // The anchor in the state of the chain stored beside the log (its head).
+  auto head = ledger::read_chain_head(**db);
+  if (!head.ok()) return fail(io, head.error());
+  std::optional<modules::AnchorRecord> anchor;
+  std::string where = "no chain in this data directory";
+  if (*head) {
+    const ledger::StateAtRoot state(**db, (*head)->state_root);
+    const ledger::GenesisValidator* owner = log_owner(genesis, previous->body.origin);
+    auto read = modules::read_anchor(state, crypto::Address::from_public_key(owner->ed25519_public_key));
+    if (!read.ok()) return fail(io, read.error());
+    anchor = *read;
+    where = "in the stored chain's state at height " + std::to_string((*head)->height);
+  }
+  auto contains = [&](const modules::AnchorRecord& a) -> core::Status {
+    auto root = tree.root_at(a.size);
+    if (!root.ok()) return root.error();
+    return *root == a.root ? core::Status{} : wrong("the stored events hash to another root");
+  };
+  if (auto cs = check_anchor(anchor, previous->body.size, contains, where, summary); !cs.ok()) return fail(io, cs.error());
+  if (auto cs = require_witnessed(summary, genesis); !cs.ok()) return fail(io, cs.error());
+  print_summary(io, summary, 0, ledger::audit_witnesses_needed(genesis));
   if (previous->body.size < tree.size()) {
     io.out << fmt::format("{} event(s) after the newest checkpoint are not signed yet\n", tree.size() - previous->body.size);
   }
@@ -559,12 +737,20 @@ void add_audit_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   tail->add_flag("--follow,-f", t->follow, "Keep printing new events (Ctrl-C stops)");
   tail->callback([&io, &dispatch, t] { dispatch = [&io, t] { return run_tail(io, *t); }; });
 
+  auto w = std::make_shared<ClientOptions>();
+  CLI::App* witness = audit->add_subcommand(
+      "witness", "What this validator witnesses of the other validators' audit logs (the newest checkpoint it cosigned "
+                 "of each) and the checkpoints it refused because they did not extend the one before");
+  add_client_options(witness, *w);
+  witness->callback([&io, &dispatch, w] { dispatch = [&io, w] { return run_witness(io, *w); }; });
+
   auto v = std::make_shared<VerifyAuditOptions>();
   CLI::App* verify = audit->add_subcommand(
       "verify",
       "Re-check a node's whole audit log against the genesis alone: every checkpoint's Ed25519 and ML-DSA-65 signature "
-      "by the validator it names, each checkpoint's consistency with the one before, every event's inclusion; names the "
-      "first thing that is wrong. Over HTTP (--node URL --as KEY) or offline (--config FILE, or --data-dir DIR "
+      "by the validator it names, each checkpoint's consistency with the one before, every event's inclusion, the "
+      "node's anchor on chain (the log must contain it) and the other validators' witness cosignatures (f + 1 needed); "
+      "names the first thing that is wrong. Over HTTP (--node URL --as KEY) or offline (--config FILE, or --data-dir DIR "
       "--genesis FILE, on a stopped node)");
   add_client_options(verify, v->client);
   verify->add_option("--data-dir", v->data_dir, "A stopped node's data directory (needs --genesis or --home)");

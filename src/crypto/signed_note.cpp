@@ -96,19 +96,22 @@ std::uint32_t mldsa_cosignature_key_id(std::string_view name, const MldsaPublicK
   return other_key_id(name, kMldsaCosignatureIdentifier, key.bytes);
 }
 
+std::string NoteSignature::line() const {
+  core::Bytes blob{static_cast<core::Byte>(key_id >> 24), static_cast<core::Byte>(key_id >> 16),
+                   static_cast<core::Byte>(key_id >> 8), static_cast<core::Byte>(key_id)};
+  blob.insert(blob.end(), signature.begin(), signature.end());
+  std::string out(kDash);
+  out += name;
+  out += ' ';
+  out += base64_encode(blob);
+  out += '\n';
+  return out;
+}
+
 std::string SignedNote::serialize() const {
   std::string out = text;
   out += '\n';
-  for (const auto& s : signatures) {
-    core::Bytes blob{static_cast<core::Byte>(s.key_id >> 24), static_cast<core::Byte>(s.key_id >> 16),
-                     static_cast<core::Byte>(s.key_id >> 8), static_cast<core::Byte>(s.key_id)};
-    blob.insert(blob.end(), s.signature.begin(), s.signature.end());
-    out += kDash;
-    out += s.name;
-    out += ' ';
-    out += base64_encode(blob);
-    out += '\n';
-  }
+  for (const auto& s : signatures) out += s.line();
   return out;
 }
 

@@ -44,6 +44,8 @@ struct NoteSignature {
   std::string name;
   std::uint32_t key_id = 0;
   core::Bytes signature;  // without the key ID
+  // "— name base64(key ID || signature)\n", as the note carries it.
+  std::string line() const;
   bool operator==(const NoteSignature&) const = default;
 };
 

@@ -1,5 +1,7 @@
 #include "ledger/audit_proofs.hpp"
 
+#include <algorithm>
+
 #include "crypto/address.hpp"
 #include "crypto/signed_note.hpp"
 #include "storage/audit_log.hpp"
@@ -11,6 +13,42 @@ core::Error invalid(const std::string& why) { return core::make_error(core::Erro
 
 std::string audit_origin(std::string_view chain_id, const crypto::PublicKey& node_key) {
   return std::string(chain_id) + "/" + crypto::Address::from_public_key(node_key).to_string() + "/audit";
+}
+
+std::string audit_witness_name(std::string_view chain_id, const crypto::PublicKey& node_key) {
+  return std::string(chain_id) + "/" + crypto::Address::from_public_key(node_key).to_string() + "/witness";
+}
+
+core::Result<std::vector<std::string>> check_audit_cosignatures(std::string_view note_text, const Genesis& genesis,
+                                                                bool require_pq) {
+  auto note = crypto::SignedNote::parse(note_text);
+  if (!note.ok()) return invalid(note.error().message);
+  auto body = merkle::Checkpoint::parse(note->text);
+  if (!body.ok()) return invalid(body.error().message);
+  std::vector<std::string> witnesses;
+  for (const auto& v : genesis.validators) {
+    if (audit_origin(genesis.chain_id, v.ed25519_public_key) == body->origin) continue;  // the log's own node
+    const std::string name = audit_witness_name(genesis.chain_id, v.ed25519_public_key);
+    const auto bad = [&](std::string_view which) {
+      return core::make_error(core::ErrorCode::kBadSignature, "the " + std::string(which) + " cosignature of witness " +
+                                                                  v.name + " on checkpoint " + std::to_string(body->size) +
+                                                                  " does not verify");
+    };
+    const auto ed = crypto::check_cosignature_ed25519(*note, name, v.ed25519_public_key);
+    const auto pq = crypto::check_cosignature_mldsa(*note, name, v.mldsa_public_key);
+    if (ed.result == crypto::NoteSignatureCheck::kInvalid) return bad("Ed25519");
+    if (pq.result == crypto::NoteSignatureCheck::kInvalid) return bad("ML-DSA-65");
+    if (ed.result != crypto::NoteSignatureCheck::kValid) continue;
+    if (require_pq && pq.result != crypto::NoteSignatureCheck::kValid) continue;
+    witnesses.push_back(v.name);
+  }
+  return witnesses;
+}
+
+std::size_t audit_witnesses_needed(const Genesis& genesis) {
+  const std::size_t n = genesis.validators.size();
+  if (n <= 1) return 0;
+  return std::min((n - 1) / 3 + 1, n - 1);
 }
 
 core::Result<CheckedCheckpoint> check_audit_checkpoint(std::string_view note_text, const Genesis& genesis,

@@ -31,6 +31,21 @@ struct CheckedCheckpoint {
 core::Result<CheckedCheckpoint> check_audit_checkpoint(std::string_view note, const Genesis& genesis,
                                                        bool require_pq = true);
 
+// The key name a validator cosigns other validators' checkpoints under:
+// "<chain id>/<node address>/witness".
+std::string audit_witness_name(std::string_view chain_id, const crypto::PublicKey& node_key);
+
+// The witness cosignatures (c2sp.org/tlog-cosignature lines, crypto/signed_note.hpp) on a
+// checkpoint note: the names of the genesis validators, other than the log's own node, whose
+// Ed25519 cosignature verifies (and, when `require_pq`, whose ML-DSA-65 one too). A line of a
+// validator that does not verify is kBadSignature naming it. Lines of other keys are ignored.
+core::Result<std::vector<std::string>> check_audit_cosignatures(std::string_view note, const Genesis& genesis,
+                                                                bool require_pq = true);
+// How many witnesses must cosign a checkpoint for at least one of them to be honest: f + 1 of
+// the validators (n = 3f + 1), and never more than the other validators there are (0 on a
+// single-validator chain).
+std::size_t audit_witnesses_needed(const Genesis& genesis);
+
 // An event's stored bytes are at proof.index in the checkpoint's tree.
 core::Status check_audit_inclusion(core::ByteView event_bytes, const merkle::InclusionProof& proof,
                                    const merkle::Checkpoint& checkpoint);

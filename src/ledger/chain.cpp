@@ -256,6 +256,14 @@ core::Result<StoredBlock> Chain::genesis_block(const Genesis& genesis, const Mod
   return genesis_block;
 }
 
+core::Result<std::optional<ChainHead>> read_chain_head(const storage::CueDb& db) {
+  MN_TRY_ASSIGN(auto stored, db.get(storage::Column::kMeta, core::as_bytes(kHeadKey)));
+  if (!stored) return std::optional<ChainHead>{};
+  auto head = core::decode<ChainHead>(*stored);
+  if (!head.ok()) return core::make_error(core::ErrorCode::kStorageCorrupt, "stored chain head: " + head.error().to_string());
+  return std::optional<ChainHead>{std::move(head).value()};
+}
+
 core::Status Chain::initialise_or_check_genesis() {
   MN_TRY_ASSIGN(auto stored_head, db_->get(storage::Column::kMeta, core::as_bytes(kHeadKey)));
   if (stored_head.has_value()) {

@@ -40,6 +40,10 @@ struct ChainHead {
   static core::Result<ChainHead> decode(core::Reader& r);
 };
 
+// The head stored in a chain's database, read without opening the chain (offline tools on a
+// stopped node's data directory); nullopt for a database no block was ever written to.
+core::Result<std::optional<ChainHead>> read_chain_head(const storage::CueDb& db);
+
 // A finality proof holds a consensus block (with its payload) and a certificate.
 inline constexpr std::size_t kFinalityBytesMax = 20u << 20;
 

@@ -7,7 +7,7 @@ namespace {
 using core::ErrorCode;
 using core::make_error;
 
-bool known_type(std::uint8_t t) { return t >= 1 && t <= 15; }
+bool known_type(std::uint8_t t) { return t >= 1 && t <= 17; }
 }  // namespace
 
 std::string_view frame_type_name(FrameType type) {
@@ -27,6 +27,8 @@ std::string_view frame_type_name(FrameType type) {
     case FrameType::kCertReply: return "cert-reply";
     case FrameType::kHeaderRequest: return "header-request";
     case FrameType::kHeaderReply: return "header-reply";
+    case FrameType::kAuditCosignRequest: return "audit-cosign-request";
+    case FrameType::kAuditCosignReply: return "audit-cosign-reply";
   }
   return "unknown";
 }

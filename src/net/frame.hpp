@@ -29,6 +29,8 @@ enum class FrameType : std::uint8_t {
   kCertReply = 13,
   kHeaderRequest = 14,     // the ledger header this node stored at a height (a diverged peer asks)
   kHeaderReply = 15,
+  kAuditCosignRequest = 16,  // a validator's audit checkpoint, for another validator to witness
+  kAuditCosignReply = 17,
 };
 std::string_view frame_type_name(FrameType type);
 

@@ -109,6 +109,15 @@ json audit_checkpoint_to_json(const storage::AuditCheckpoint& checkpoint) {
           {"note", checkpoint.note}};
 }
 
+json AuditTrail::checkpoint_json(const storage::AuditCheckpoint& checkpoint) const {
+  json doc = audit_checkpoint_to_json(checkpoint);
+  // The witnesses' cosignatures, when any came: the note with their lines appended.
+  if (auto lines = log_.cosignature_lines(checkpoint.body.size); lines.ok() && !lines->empty()) {
+    doc["cosigned_note"] = checkpoint.note + *lines;
+  }
+  return doc;
+}
+
 std::uint64_t AuditTrail::record(const api::cage::Decision& d) {
   storage::AuditEvent e;
   e.unix_ms = d.unix_ms;
@@ -182,7 +191,7 @@ void AuditTrail::peer_refused(const crypto::PublicKey& key, std::string_view why
 api::Response AuditTrail::checkpoint(const api::Request&) const {
   const auto latest = log_.latest_checkpoint();
   if (!latest) return api::error_response(404, "not_found", "no checkpoint yet (the first comes after the first events)");
-  json body = audit_checkpoint_to_json(*latest);
+  json body = checkpoint_json(*latest);
   body["log_size"] = log_.size();
   return ok_json(body);
 }
@@ -207,7 +216,7 @@ api::Response AuditTrail::checkpoint_of_size(const api::Request& request) const 
   if (!size.ok()) return api::error_response(size.error());
   auto checkpoint = anchor_of(log_, *size);
   if (!checkpoint.ok()) return api::error_response(checkpoint.error());
-  return ok_json(audit_checkpoint_to_json(**checkpoint));
+  return ok_json(checkpoint_json(**checkpoint));
 }
 
 api::Response AuditTrail::events(const api::Request& request) const {
@@ -266,7 +275,7 @@ api::Response AuditTrail::events(const api::Request& request) const {
   return ok_json({{"events", std::move(events)},
                   {"next_cursor", next ? json(*next) : json(nullptr)},
                   {"log_size", size},
-                  {"checkpoint", anchor ? audit_checkpoint_to_json(*anchor) : json(nullptr)}});
+                  {"checkpoint", anchor ? checkpoint_json(*anchor) : json(nullptr)}});
 }
 
 api::Response AuditTrail::event(const api::Request& request) const {
@@ -286,7 +295,7 @@ api::Response AuditTrail::event(const api::Request& request) const {
     if (!proof.ok()) return api::error_response(proof.error());
     body["proof"] = inclusion_to_json(*proof);
   }
-  body["checkpoint"] = anchor ? audit_checkpoint_to_json(*anchor) : json(nullptr);
+  body["checkpoint"] = anchor ? checkpoint_json(*anchor) : json(nullptr);
   return ok_json(body);
 }
 

@@ -53,6 +53,10 @@ class AuditTrail final : public api::cage::AuditSink {
   api::Response decisions(const api::Request& request) const;
 
  private:
+  // A checkpoint as served: audit_checkpoint_to_json plus "cosigned_note" (the note with every
+  // witness cosignature line that came for it) when there is any.
+  nlohmann::json checkpoint_json(const storage::AuditCheckpoint& checkpoint) const;
+
   storage::AuditLog& log_;
   const ledger::ModuleSet& modules_;
 };

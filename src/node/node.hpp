@@ -22,6 +22,7 @@
 #include "modules/module_set.hpp"
 #include "node/audit_anchor.hpp"
 #include "node/audit_log.hpp"
+#include "node/audit_witness.hpp"
 #include "node/block_listeners.hpp"
 #include "node/config.hpp"
 #include "node/ledger_backend.hpp"
@@ -98,6 +99,9 @@ class Node {
   // into it.
   std::unique_ptr<storage::AuditLog> audit_log_;
   std::unique_ptr<AuditTrail> audit_;
+  // A validator witnesses the other validators' audit logs, and asks them to witness its own.
+  std::unique_ptr<AuditWitness> witness_;
+  std::unique_ptr<WitnessClient> witness_client_;
   // Before the pool and the runtime, which run checks on its threads: it outlives both.
   SignatureChecks signatures_;
   BlockListeners block_listeners_;

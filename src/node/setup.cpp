@@ -3,6 +3,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <charconv>
+
+#include "core/clock.hpp"
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -142,8 +144,40 @@ struct NodeSetup {
   static core::Result<RuntimeConfig> runtime_config(const Node& node);
   static core::Status build(Node& node, ledger::Genesis genesis, NodePlugins plugins);
 
+  // A validator witnesses the other validators' audit logs and has its own witnessed
+  // (node/audit_witness.hpp): two frame handlers, and the log's checkpoints go to the witnesses.
+  static void make_witnesses(Node& node, RuntimeConfig& rc) {
+    if (node.config_.full_node()) return;
+    node.witness_ = std::make_unique<AuditWitness>(
+        node.chain_->db(), node.chain_->genesis(), node.validator_key_, node.mldsa_key_ ? &*node.mldsa_key_ : nullptr,
+        [&log = *node.audit_log_](storage::AuditEvent event) { log.append(std::move(event)); },
+        [] { return core::SystemClock().now_unix_ms(); });
+    node.witness_client_ = std::make_unique<WitnessClient>(
+        *node.audit_log_, node.chain_->genesis(), node.validator_key_.public_key(),
+        [&node](const crypto::PublicKey& witness, core::Bytes request) {
+          return node.runtime_ && node.runtime_->send(witness, net::FrameType::kAuditCosignRequest, request);
+        });
+    rc.extra_handlers[net::FrameType::kAuditCosignRequest] = [&node](const crypto::PublicKey& peer, net::Frame frame) {
+      boost::asio::post(node.io_, [&node, peer, bytes = std::move(frame.payload)] {
+        auto request = core::decode<CosignRequest>(bytes);
+        if (!request.ok()) return;
+        const CosignReply reply = node.witness_->handle(peer, *request);
+        node.runtime_->send(peer, net::FrameType::kAuditCosignReply, core::encode(reply));
+      });
+    };
+    rc.extra_handlers[net::FrameType::kAuditCosignReply] = [&node](const crypto::PublicKey& peer, net::Frame frame) {
+      boost::asio::post(node.io_, [&node, peer, bytes = std::move(frame.payload)] {
+        if (auto reply = core::decode<CosignReply>(bytes); reply.ok()) node.witness_client_->on_reply(peer, *reply);
+      });
+    };
+    node.audit_log_->set_on_checkpoint([&node](const storage::AuditCheckpoint& checkpoint) {
+      boost::asio::post(node.io_, [&node, checkpoint] { node.witness_client_->on_checkpoint(checkpoint); });
+    });
+  }
+
   static core::Status make_runtime(Node& node) {
     MN_TRY_ASSIGN(auto runtime_config, NodeSetup::runtime_config(node));
+    make_witnesses(node, runtime_config);
     MN_TRY_ASSIGN(auto validators, consensus::ValidatorSet::create(node.chain_->genesis().validator_keys()));
     node.runtime_host_ = std::make_unique<NodeRuntimeHost>(*node.tx_pool_, node.block_listeners_, node.io_,
                                                            [&node](const core::Error& fault) { node.report_fault(fault); });
@@ -211,6 +245,16 @@ struct NodeSetup {
     }
   }
 
+  // What this validator witnessed of the others' logs, and the conflicts it refused.
+  static void add_witness_route(services::ServiceHost& host, const Node& node) {
+    host.add_route("GET", "/v1/audit/witness", [&node](const api::Request&) {
+      if (!node.witness_) {
+        return api::error_response(404, "not_found", "this node is not a validator: it witnesses no audit log");
+      }
+      return api::Response{200, "application/json", node.witness_->to_json().dump(), {}};
+    });
+  }
+
   static core::Status start_services(Node& node) {
     if (!node.cage_) make_cage(node);
     for (const auto& service : node.services_) {
@@ -219,6 +263,7 @@ struct NodeSetup {
       // Fail closed and loudly: a route nobody decided the access of would be refused by the
       // Cage on every call; refuse to start instead, naming it.
       add_audit_routes(*host, *node.audit_);
+      add_witness_route(*host, node);
       for (const auto& [method, pattern] : host->routes()) {
         if (node.route_table_.find(method, pattern) == nullptr) {
           return core::make_error(core::ErrorCode::kInvalidArgument,
@@ -228,6 +273,9 @@ struct NodeSetup {
       }
       host->add_metrics([&cage = *node.cage_] { return cage.metrics_text(); });
       host->add_metrics([&anchor = *node.audit_anchor_] { return anchor.metrics_text(); });
+      if (node.witness_) {
+        host->add_metrics([&node] { return node.witness_->metrics_text() + node.witness_client_->metrics_text(); });
+      }
       api::HttpLimits& limits = host->limits();
       const ApiPolicy& api = node.config_.api;
       limits.connections_max = api.connections_max;
@@ -337,6 +385,8 @@ void Node::stop() {
   scrub_stop_ = true;
   if (scrub_thread_.joinable()) scrub_thread_.join();
   if (runtime_) runtime_->stop();
+  // Checkpoints from here on (the final one) are not sent: the links and io threads are going.
+  audit_log_->set_on_checkpoint(nullptr);
   for (auto& host : service_hosts_) host->stop();
   io_.stop();
   for (auto& t : io_threads_) t.join();

@@ -17,7 +17,8 @@ api::cage::RouteTable route_table() {
   t.add("GET", "/v1/audit/decisions", Access::roles_of({"auditor", "admin"}));
   // The audit trail: events with inclusion proofs, signed checkpoints, consistency proofs.
   for (const char* pattern : {"/v1/audit/checkpoint", "/v1/audit/checkpoints", "/v1/audit/checkpoints/{size}",
-                              "/v1/audit/events", "/v1/audit/events/{index}", "/v1/audit/consistency"}) {
+                              "/v1/audit/events", "/v1/audit/events/{index}", "/v1/audit/consistency",
+                              "/v1/audit/witness"}) {
     t.add("GET", pattern, Access::roles_of({"auditor", "admin"}));
   }
 

@@ -11,6 +11,8 @@ namespace {
 
 constexpr core::Byte kEventPrefix = 'e';
 constexpr core::Byte kCheckpointPrefix = 'c';
+constexpr core::Byte kCosignaturePrefix = 'w';
+constexpr std::size_t kCosignatureLinesBytesMax = 16 * 1024;
 
 core::Bytes audit_key(core::Byte prefix, std::uint64_t n) {
   core::Bytes key{prefix};
@@ -288,7 +290,7 @@ void AuditLog::run() {
     } else {
       durable_size_ = new_size;
       if (checkpoint) {
-        latest_ = std::move(checkpoint);
+        latest_ = checkpoint;
         last_checkpoint_time_ = std::chrono::steady_clock::now();
       } else if (time_due) {
         last_checkpoint_time_ = std::chrono::steady_clock::now();  // nothing new: wait another interval
@@ -303,6 +305,12 @@ void AuditLog::run() {
     for (auto& then : ready) then(true);
     if (!written.ok() && options_.on_fault) options_.on_fault(written.error());
     lock.lock();
+    if (written.ok() && checkpoint && on_checkpoint_) {
+      auto hook = on_checkpoint_;
+      lock.unlock();
+      hook(*checkpoint);
+      lock.lock();
+    }
     if (fault_ || (stop_after && queue_.empty())) break;
   }
   writer_done_ = true;
@@ -400,6 +408,34 @@ core::Result<core::Hash32> AuditLog::root_at(std::uint64_t tree_size) const {
                                                                    std::to_string(durable_size_) + " events");
   }
   return tree_.root_at(tree_size);
+}
+
+core::Status AuditLog::add_cosignature(std::uint64_t size, const crypto::Address& witness, std::string_view lines) {
+  if (lines.size() > kCosignatureLinesBytesMax) {
+    return core::make_error(core::ErrorCode::kInvalidArgument, "cosignature lines over " +
+                                                                   std::to_string(kCosignatureLinesBytesMax) + " bytes");
+  }
+  core::Bytes key = audit_key(kCosignaturePrefix, size);
+  key.insert(key.end(), witness.bytes.begin(), witness.bytes.end());
+  WriteBatch batch;
+  batch.put(Column::kAudit, key, core::as_bytes(lines));
+  return db_.write(std::move(batch), /*sync=*/true);
+}
+
+core::Result<std::string> audit_cosignature_lines(const CueDb& db, std::uint64_t size) {
+  std::string lines;
+  MN_TRY(db.for_each_prefix(Column::kAudit, audit_key(kCosignaturePrefix, size), [&](core::ByteView, core::ByteView value) {
+    lines.append(value.begin(), value.end());
+    return true;
+  }));
+  return lines;
+}
+
+core::Result<std::string> AuditLog::cosignature_lines(std::uint64_t size) const { return audit_cosignature_lines(db_, size); }
+
+void AuditLog::set_on_checkpoint(std::function<void(const AuditCheckpoint&)> hook) {
+  std::lock_guard lock(mutex_);
+  on_checkpoint_ = std::move(hook);
 }
 
 }  // namespace metanode::storage

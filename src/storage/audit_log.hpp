@@ -10,6 +10,9 @@
 // Layout in the audit column:
 //   'e' || u64 big-endian index  -> the event (AuditEvent's canonical encoding)
 //   'c' || u64 big-endian size   -> the signed checkpoint note of the tree of that size
+//   'w' || u64 big-endian size || witness address (32)
+//                                -> that witness's cosignature lines for the checkpoint
+// (node/audit_witness.hpp keeps what this node witnessed of other logs under 'W' and 'X'.)
 // A leaf is merkle::leaf_hash(hash(AuditEvent, event bytes)).
 //
 // Thread-safe.
@@ -30,6 +33,7 @@
 
 #include "core/codec.hpp"
 #include "core/result.hpp"
+#include "crypto/address.hpp"
 #include "crypto/ed25519.hpp"
 #include "crypto/mldsa.hpp"
 #include "crypto/signed_note.hpp"
@@ -83,6 +87,9 @@ core::Status for_each_audit_event(const CueDb& db,
 // Every stored checkpoint note in size order (not checked here).
 core::Status for_each_audit_checkpoint(const CueDb& db,
                                        const std::function<bool(std::uint64_t size, std::string_view note)>& visit);
+
+// The witness cosignature lines stored for the checkpoint of `size`, concatenated.
+core::Result<std::string> audit_cosignature_lines(const CueDb& db, std::uint64_t size);
 
 struct AuditLogOptions {
   // The checkpoints' origin line and signature key name: "<chain id>/<node address>/audit".
@@ -152,6 +159,15 @@ class AuditLog {
   core::Result<core::Hash32> root_at(std::uint64_t tree_size) const;
   const std::string& origin() const { return options_.origin; }
 
+  // Witness cosignatures (c2sp.org/tlog-cosignature lines) of the checkpoint of `size`, kept as
+  // they arrive (one entry per witness; a later one replaces it), and all of them concatenated:
+  // appended to the checkpoint's note they make the cosigned note.
+  core::Status add_cosignature(std::uint64_t size, const crypto::Address& witness, std::string_view lines);
+  core::Result<std::string> cosignature_lines(std::uint64_t size) const;
+  // Called on the writer thread after each checkpoint is durable (witnesses are asked then); set
+  // before anything is appended, or at least before the checkpoints it should see.
+  void set_on_checkpoint(std::function<void(const AuditCheckpoint&)> hook);
+
  private:
   AuditLog(CueDb& db, AuditLogOptions options);
   void run();
@@ -177,6 +193,7 @@ class AuditLog {
   bool stopping_ = false;
   bool writer_done_ = false;
   std::optional<core::Error> fault_;
+  std::function<void(const AuditCheckpoint&)> on_checkpoint_;
   std::thread writer_;
 };
 

@@ -79,6 +79,9 @@ struct RuntimeConfig {
   std::size_t sync_blocks_max = 64;    // per sync reply
   std::size_t sync_bytes_max = 8u << 20;
   bool leader_reputation = true;       // consensus::EngineConfig::leader_reputation
+  // Frames other parts of the node handle (the audit witnesses), registered with the transport
+  // beside the runtime's own; called on the transport thread (post anything slow).
+  std::map<net::FrameType, net::FrameHandler> extra_handlers;
 };
 
 struct RuntimeStatus {
@@ -114,6 +117,9 @@ class ConsensusRuntime {
   // Thread-safe: new transactions are pending (a waiting proposal may go now), and these
   // admitted transactions go to the other validators.
   void on_admitted(const std::vector<ledger::Transaction>& txs);
+  // Thread-safe: one frame to a linked peer (false when there is no link); for the parts of the
+  // node that registered extra_handlers.
+  bool send(const crypto::PublicKey& peer, net::FrameType type, core::ByteView payload);
 
  private:
   struct Inflight {

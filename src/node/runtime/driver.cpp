@@ -155,6 +155,7 @@ core::Status ConsensusRuntime::start() {
   handler.by_type[net::FrameType::kHeaderReply] = [this](const crypto::PublicKey& peer, net::Frame frame) {
     boost::asio::post(ctx_, [this, peer, bytes = std::move(frame.payload)] { on_header_reply(peer, bytes); });
   };
+  for (const auto& [type, extra] : config_.extra_handlers) handler.by_type[type] = extra;
   handler.on_connected = [this](const crypto::PublicKey& peer) {
     spdlog::info("xtmp: linked with {}", peer.to_hex().substr(0, 12));
     host_.post_work([this, peer] { gossip_pool_to(peer); });
@@ -198,6 +199,10 @@ void ConsensusRuntime::stop() {
 }
 
 std::uint16_t ConsensusRuntime::xtmp_port() const { return xtmp_port_.load(); }
+
+bool ConsensusRuntime::send(const crypto::PublicKey& peer, net::FrameType type, core::ByteView payload) {
+  return transport_ && transport_->send(peer, type, 0, payload);
+}
 
 RuntimeStatus ConsensusRuntime::status() const {
   RuntimeStatus s;
