@@ -42,7 +42,9 @@ void add_audit_openapi(json& doc) {
       "origin (<chain id>/<node address>/audit), size, root (hex), unix_ms, log_size, and note: the C2SP "
       "tlog-checkpoint as a C2SP signed note with an Ed25519 line and an ML-DSA-65 line (type 0xff, \"ML-DSA-65\"). "
       "The root is this project's RFC 9162-shaped tree with domain-separated BLAKE3; a leaf is "
-      "hash(merkle-leaf, hash(audit-event, event bytes)).",
+      "hash(merkle-leaf, hash(audit-event, event bytes)). cosigned_note, once witnesses answered: the note with "
+      "the other validators' C2SP tlog-cosignature lines (<chain id>/<address>/witness; Ed25519 type 0x04 and "
+      "ML-DSA-65 as type 0xff \"ML-DSA-65-cosignature/v1\").",
       json::array());
   paths["/v1/audit/checkpoints"]["get"] =
       audit_route("Sizes of the stored checkpoints", "{\"sizes\": [...]} ascending, from..to, at most limit.",
@@ -74,6 +76,13 @@ void add_audit_openapi(json& doc) {
       "old_size, new_size, path (hex), and the two roots as this node computes them (check against signed "
       "checkpoints, not these).",
       json::array({query_param("from", "older tree size"), query_param("to", "newer tree size")}));
+  paths["/v1/audit/witness"]["get"] = audit_route(
+      "What this validator witnessed of the other validators' audit logs",
+      "witness (its cosignature key name), logs [{node, validator, size, root, cosigned_unix_ms, note}]: the newest "
+      "checkpoint of each log it cosigned; conflicts [{node, validator, unix_ms, why, refused_note, held_note}]: "
+      "checkpoints it refused because they do not extend the one it had cosigned (a rewritten or forked log), with "
+      "both signed notes as evidence. 404 on a full node.",
+      json::array());
 }
 
 }  // namespace
