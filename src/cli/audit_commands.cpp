@@ -249,8 +249,8 @@ core::Status require_witnessed(const VerifySummary& summary, const ledger::Genes
                "(a log is witnessed within seconds of its first checkpoint on a running chain)");
 }
 
-// The log against its node's newest anchor on chain. `root_at` gives the log's root at a size
-// (an error when the log is shorter).
+// The log against its node's newest anchor on chain. `contains` checks that the log holds the
+// anchored tree (kNotFound when the log has fewer events than the anchor).
 core::Status check_anchor(const std::optional<modules::AnchorRecord>& anchor, std::uint64_t newest_size,
                           const std::function<core::Status(const modules::AnchorRecord&)>& contains, std::string where,
                           VerifySummary& summary) {
@@ -258,12 +258,12 @@ core::Status check_anchor(const std::optional<modules::AnchorRecord>& anchor, st
     summary.anchor = "anchored on chain: not yet (" + where + ")";
     return {};
   }
-  if (anchor->size > newest_size) {
-    return wrong(fmt::format("the chain anchors {} events of this log (block {}) but its newest checkpoint has {}: "
-                             "events were removed",
+  if (auto st = contains(*anchor); st.ok()) {
+  } else if (st.error().code == core::ErrorCode::kNotFound) {
+    return wrong(fmt::format("the chain anchors {} events of this log (block {}) but it has no checkpoint of them "
+                             "(newest checked: {}): events were removed",
                              anchor->size, anchor->height, newest_size));
-  }
-  if (auto st = contains(*anchor); !st.ok()) {
+  } else {
     return wrong(fmt::format("the log's first {} events are not the ones anchored on chain at block {}: its history was "
                              "rewritten ({})",
                              anchor->size, anchor->height, st.error().message));
@@ -371,17 +371,30 @@ int verify_node(Io& io, VerifyAuditOptions& opts, const ledger::Genesis& genesis
     anchor = *record;
   }
   auto contains = [&](const modules::AnchorRecord& a) -> core::Status {
-    if (a.size == newest.size) {
-      return a.root == newest.root ? core::Status{} : wrong("another root at the same size");
-    }
-    auto c = call(opts.client, "GET", fmt::format("/v1/audit/consistency?from={}&to={}", a.size, newest.size));
-    if (!c.ok()) return c.error();
-    auto proof = services::consistency_proof_from_json(*c);
-    if (!proof.ok()) return proof.error();
     merkle::Checkpoint anchored = newest;
     anchored.size = a.size;
     anchored.root = a.root;
-    return ledger::check_audit_consistency(*proof, anchored, newest);
+    if (a.size == newest.size) {
+      return a.root == newest.root ? core::Status{} : wrong("another root at the same size");
+    }
+    if (a.size < newest.size) {
+      auto c = call(opts.client, "GET", fmt::format("/v1/audit/consistency?from={}&to={}", a.size, newest.size));
+      if (!c.ok()) return c.error();
+      auto proof = services::consistency_proof_from_json(*c);
+      if (!proof.ok()) return proof.error();
+      return ledger::check_audit_consistency(*proof, anchored, newest);
+    }
+    // Anchored after the checkpoints above were read: its checkpoint, signed and extending them.
+    auto doc = call(opts.client, "GET", fmt::format("/v1/audit/checkpoints/{}", a.size));
+    if (!doc.ok()) return core::make_error(core::ErrorCode::kNotFound, doc.error().message);
+    auto later = ledger::check_audit_checkpoint(doc->value("note", std::string()), genesis, !opts.allow_classical);
+    if (!later.ok()) return later.error();
+    if (later->body.size != a.size || later->body.root != a.root) return wrong("its checkpoint of that size has another root");
+    auto c = call(opts.client, "GET", fmt::format("/v1/audit/consistency?from={}&to={}", newest.size, a.size));
+    if (!c.ok()) return c.error();
+    auto proof = services::consistency_proof_from_json(*c);
+    if (!proof.ok()) return proof.error();
+    return ledger::check_audit_consistency(*proof, newest, later->body);
   };
   const std::string where = "proven at block " + std::to_string(answer->value("height", std::uint64_t{0}));
   if (auto st = check_anchor(anchor, newest.size, contains, where, summary); !st.ok()) return fail(io, st.error());
@@ -468,6 +481,7 @@ int verify_data_dir(Io& io, const VerifyAuditOptions& opts, const fs::path& data
     where = "in the stored chain's state at height " + std::to_string((*head)->height);
   }
   auto contains = [&](const modules::AnchorRecord& a) -> core::Status {
+    if (a.size > tree.size()) return core::make_error(core::ErrorCode::kNotFound, "fewer events stored");
     auto root = tree.root_at(a.size);
     if (!root.ok()) return root.error();
     return *root == a.root ? core::Status{} : wrong("the stored events hash to another root");

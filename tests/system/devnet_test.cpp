@@ -12,6 +12,8 @@
 #include "crypto/address.hpp"
 #include "crypto/ed25519.hpp"
 #include "support/json_u64.hpp"
+#include "ledger/genesis.hpp"
+#include "system/audit_rewrite.hpp"
 #include "system/process_support.hpp"
 
 namespace metanode {
@@ -499,6 +501,102 @@ TEST_F(DevnetTest, InstallAddsAFullNodeThatIsAdmittedSyncsAndServesTheChain) {
 
   stop_up();
   EXPECT_FALSE(height_of(static_cast<std::uint16_t>(base_ + 401)).has_value()) << "the full node still runs";
+}
+
+// A validator whose audit history is rewritten (offline, the node then signing fresh checkpoints
+// of the rewritten log with its own keys, as an insider holding its disk and keys would) is
+// caught twice over: the other validators, which cosigned its checkpoints, refuse the rewritten
+// log and keep both signed notes as evidence, and `metanode audit verify` finds that the log no
+// longer contains the anchor the chain holds.
+TEST_F(DevnetTest, ARewrittenAuditLogIsCaughtByTheWitnessesAndTheChainsAnchor) {
+  std::vector<std::string> init = up_args(kValidators);
+  init.push_back("--init-only");
+  ASSERT_TRUE(run(init, "init.log")) << tail_of(dir_ / "init.log");
+  // A checkpoint every second and an anchor every 5 blocks: the defaults' minutes in seconds.
+  for (std::size_t i = 0; i < kValidators; ++i) {
+    const fs::path config = dir_ / "net" / ("node" + std::to_string(i)) / "config.toml";
+    std::string text = read_file(config);
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"checkpoint_interval_ms = 10000", "checkpoint_interval_ms = 1000"},
+                                   {"anchor_interval_blocks = 30", "anchor_interval_blocks = 5"}}) {
+      const auto at = text.find(from);
+      ASSERT_NE(at, std::string::npos) << from << " not in " << config;
+      text.replace(at, from.size(), to);
+    }
+    std::ofstream(config, std::ios::trunc) << text;
+  }
+  ASSERT_NO_FATAL_FAILURE(start_up_until_linked());
+  const std::string home0 = (dir_ / "net" / "node0").string();
+  const auto url = [&](std::size_t i) { return "http://127.0.0.1:" + std::to_string(base_ + 100 * i + 1); };
+  const auto verify1 = [&](const std::string& log) {
+    fs::remove(dir_ / log);
+    return run({METANODE_BINARY, "audit", "verify", "--node", url(1), "--home", home0, "--as", "council-1"}, log);
+  };
+
+  // The honest log: anchored on chain and cosigned by f + 1 = 2 of the other three validators.
+  auto deadline = Clock::now() + milliseconds(90'000);
+  while (!(verify1("verify-honest.log") && read_file(dir_ / "verify-honest.log").find("anchored on chain: not yet") == std::string::npos)) {
+    ASSERT_LT(Clock::now(), deadline) << "validator 1's log was not anchored and witnessed:\n" << read_file(dir_ / "verify-honest.log");
+    std::this_thread::sleep_for(milliseconds(1'000));
+  }
+  const std::string honest = read_file(dir_ / "verify-honest.log");
+  EXPECT_NE(honest.find("contained in the log"), std::string::npos) << honest;
+  EXPECT_NE(honest.find("witnessed: checkpoint"), std::string::npos) << honest;
+
+  // Validator 1 stops; its history is rewritten; it starts again over the rewritten log.
+  const fs::path node1 = dir_ / "net" / "node1";
+  pid_t old_pid = 0;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = read_file(entry.path() / "cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(" node --config " + (node1 / "config.toml").string()) != std::string::npos) old_pid = std::stoi(name);
+  }
+  ASSERT_GT(old_pid, 1) << "validator 1's process not found";
+  ::kill(old_pid, SIGINT);
+  auto genesis = ledger::Genesis::load(dir_ / "net" / "genesis.json");
+  ASSERT_TRUE(genesis.ok());
+  deadline = Clock::now() + milliseconds(30'000);
+  core::Status rewritten = core::make_error(core::ErrorCode::kIo, "not tried");
+  while (!(rewritten = rewrite_audit_event(node1 / "data", genesis->chain_id, 5, /*forget_checkpoints=*/true)).ok()) {
+    ASSERT_LT(Clock::now(), deadline) << "validator 1 did not stop: " << rewritten.error().to_string();
+    std::this_thread::sleep_for(milliseconds(300));  // its database is locked until it has stopped
+  }
+  const pid_t restarted = spawn({METANODE_BINARY, "node", "--config", (node1 / "config.toml").string()}, dir_ / "node1-again.log");
+  ASSERT_GT(restarted, 0);
+  struct Reaper {
+    pid_t pid;
+    ~Reaper() {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } reaper{restarted};
+
+  // Its new checkpoints do not extend the ones the witnesses cosigned: refused, with evidence.
+  deadline = Clock::now() + milliseconds(60'000);
+  json conflicts = json::array();
+  while (conflicts.empty()) {
+    ASSERT_LT(Clock::now(), deadline) << "no witness refused the rewritten log:\n" << tail_of(dir_ / "node1-again.log");
+    std::this_thread::sleep_for(milliseconds(1'000));
+    fs::remove(dir_ / "witness0.log");
+    if (!run({METANODE_BINARY, "audit", "witness", "--node", url(0), "--home", home0, "--as", "council-1", "--json"},
+             "witness0.log")) {
+      continue;
+    }
+    const json doc = json::parse(read_file(dir_ / "witness0.log"), nullptr, false);
+    if (!doc.is_discarded()) conflicts = doc.value("conflicts", json::array());
+  }
+  EXPECT_EQ(conflicts[0].value("validator", std::string()), "validator-1") << conflicts.dump(2);
+  EXPECT_NE(conflicts[0].value("why", std::string()).find("does not extend"), std::string::npos) << conflicts.dump(2);
+  EXPECT_NE(conflicts[0].value("refused_note", std::string()), conflicts[0].value("held_note", std::string()));
+  ASSERT_TRUE(run({METANODE_BINARY, "audit", "witness", "--node", url(0), "--home", home0, "--as", "council-1"}, "witness0.txt"));
+  EXPECT_NE(read_file(dir_ / "witness0.txt").find("conflict(s), kept as evidence"), std::string::npos) << read_file(dir_ / "witness0.txt");
+
+  // And the rewritten log no longer contains what the chain anchored.
+  ASSERT_FALSE(verify1("verify-rewritten.log"));
+  const std::string named = read_file(dir_ / "verify-rewritten.log");
+  EXPECT_NE(named.find("not the ones anchored on chain"), std::string::npos) << named;
+  EXPECT_NE(named.find("its history was rewritten"), std::string::npos) << named;
 }
 
 }  // namespace
