@@ -1,5 +1,6 @@
 #include "cli/gov_commands.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 #include <memory>
@@ -21,6 +22,8 @@ struct ProposeOptions {
   std::string subject;
   std::string description;
   std::uint64_t expiry_blocks = modules::kProposalExpiryBlocksDefault;
+  std::string service;                 // set-jurisdictions
+  std::vector<std::string> tags;       // set-jurisdictions (none: clear)
 };
 
 struct ApproveOptions {
@@ -41,7 +44,13 @@ int run_propose(Io& io, ProposeOptions opts, modules::GovAction action) {
   p.role = opts.role;
   p.description = opts.description;
   p.expiry_blocks = opts.expiry_blocks;
-  if (action != modules::GovAction::kCreateRole) {
+  if (action == modules::GovAction::kSetJurisdictions) {
+    p.service = opts.service;
+    p.jurisdictions = opts.tags;
+    std::sort(p.jurisdictions.begin(), p.jurisdictions.end());
+    p.jurisdictions.erase(std::unique(p.jurisdictions.begin(), p.jurisdictions.end()), p.jurisdictions.end());
+  }
+  if (action != modules::GovAction::kCreateRole && !(action == modules::GovAction::kSetJurisdictions && !opts.service.empty())) {
     auto subject = crypto::Address::parse(opts.subject);
     if (!subject.ok()) return fail(io, core::make_error(subject.error().code, "--to: " + subject.error().message));
     p.subject = *subject;
@@ -72,9 +81,17 @@ int run_proposals(Io& io, ListOptions opts) {
   io.out << fmt::format("{:>4}  {:<11} {:<12} {:<22} {:>9}  {:<9} {}\n", "id", "action", "role", "subject", "approvals",
                         "status", "expires at");
   for (const json& p : list) {
+    // set_jurisdictions: the tags in the role column, the service (or the account) as subject.
+    std::string role = p.value("role", std::string());
+    if (p.contains("jurisdictions")) {
+      role.clear();
+      for (const json& t : p["jurisdictions"]) role += (role.empty() ? "" : ",") + t.get<std::string>();
+      if (role.empty()) role = "(clear)";
+    }
+    const std::string subject = p.contains("service") ? "service " + p["service"].get<std::string>()
+                                                      : short_address(p.value("subject", std::string("-")));
     io.out << fmt::format("{:>4}  {:<11} {:<12} {:<22} {:>9}  {:<9} {}\n", p["id"].get<std::uint64_t>(),
-                          p["action"].get<std::string>(), p["role"].get<std::string>(),
-                          short_address(p.value("subject", std::string("-"))),
+                          p["action"].get<std::string>(), role, subject,
                           fmt::format("{}/{}", p["approvals"].size(), (*doc)["council"]["threshold"].get<std::uint32_t>()),
                           p["status"].get<std::string>(), p["expiry_height"].get<std::uint64_t>());
   }
@@ -127,9 +144,27 @@ void add_propose(CLI::App* propose, Io& io, std::function<int()>& dispatch, std:
   auto o = std::make_shared<ProposeOptions>();
   std::string what = action == modules::GovAction::kGrant    ? "Propose granting a role to an address"
                      : action == modules::GovAction::kRevoke ? "Propose revoking a role from an address"
-                                                             : "Propose creating a custom role";
+                     : action == modules::GovAction::kCreateRole
+                         ? "Propose creating a custom role"
+                         : "Propose the jurisdiction tags of an account or a service (audit events and reports carry them)";
   CLI::App* cmd = propose->add_subcommand(name, what + " (signed by a council member's key; counts as its approval)");
   add_send_options(cmd, o->send, /*bid_required=*/false);
+  if (action == modules::GovAction::kSetJurisdictions) {
+    auto* to = cmd->add_option("--to,--address", o->subject, "The account whose jurisdictions are set (mn1…)");
+    auto* service = cmd->add_option("--service", o->service, "Or the service (ledger, proofs, …)");
+    to->excludes(service);
+    cmd->add_option("--tags", o->tags, "Jurisdiction tags, comma-separated (EU,US-NY); none clears them")->delimiter(',');
+    cmd->add_option("--expiry-blocks", o->expiry_blocks, "Blocks during which approvals count")->capture_default_str();
+    cmd->callback([&io, &dispatch, o, action] {
+      dispatch = [&io, o, action] {
+        if (o->subject.empty() && o->service.empty()) {
+          return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "name an account (--to) or a service (--service)"));
+        }
+        return run_propose(io, *o, action);
+      };
+    });
+    return;
+  }
   cmd->add_option("--role", o->role, "Role name (admin, operator, auditor, validator, user, or a custom one)")->required();
   if (action == modules::GovAction::kCreateRole) {
     cmd->add_option("--description", o->description, "What the role is for (up to 200 bytes)")->required();
@@ -145,11 +180,13 @@ void add_propose(CLI::App* propose, Io& io, std::function<int()>& dispatch, std:
 void add_gov_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   CLI::App* gov = app.add_subcommand("gov", "Governance: roles granted by the admin council (m-of-n approvals on chain)");
   gov->require_subcommand(1);
-  CLI::App* propose = gov->add_subcommand("propose", "Propose a role change (grant, revoke or create-role)");
+  CLI::App* propose =
+      gov->add_subcommand("propose", "Propose a role change (grant, revoke or create-role) or jurisdiction tags");
   propose->require_subcommand(1);
   add_propose(propose, io, dispatch, "grant", modules::GovAction::kGrant);
   add_propose(propose, io, dispatch, "revoke", modules::GovAction::kRevoke);
   add_propose(propose, io, dispatch, "create-role", modules::GovAction::kCreateRole);
+  add_propose(propose, io, dispatch, "set-jurisdictions", modules::GovAction::kSetJurisdictions);
 
   auto a = std::make_shared<ApproveOptions>();
   CLI::App* approve = gov->add_subcommand("approve", "Approve a proposal (it takes effect with the m-th approval)");

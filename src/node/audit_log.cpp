@@ -14,6 +14,7 @@ using nlohmann::json;
 
 constexpr std::size_t kEventsPageMax = 500;
 constexpr std::size_t kScanMax = 10'000;  // events looked at per page of a filtered query
+constexpr std::size_t kTagCacheMax = 10'000;  // actors whose jurisdictions are remembered
 
 api::Response bad_request(const std::string& why) { return api::error_response(400, "invalid_argument", why); }
 api::Response ok_json(const json& body) { return api::Response{200, "application/json", body.dump(), {}}; }
@@ -118,6 +119,19 @@ json AuditTrail::checkpoint_json(const storage::AuditCheckpoint& checkpoint) con
   return doc;
 }
 
+std::vector<std::string> AuditTrail::tags_of(const std::string& actor) {
+  if (!jurisdictions_) return {};
+  {
+    std::lock_guard lock(tags_mutex_);
+    if (auto it = tags_cache_.find(actor); it != tags_cache_.end()) return it->second;
+  }
+  std::vector<std::string> tags = jurisdictions_(actor);
+  std::lock_guard lock(tags_mutex_);
+  if (tags_cache_.size() >= kTagCacheMax) tags_cache_.clear();
+  tags_cache_.emplace(actor, tags);
+  return tags;
+}
+
 std::uint64_t AuditTrail::record(const api::cage::Decision& d) {
   storage::AuditEvent e;
   e.unix_ms = d.unix_ms;
@@ -129,6 +143,7 @@ std::uint64_t AuditTrail::record(const api::cage::Decision& d) {
   e.detail = d.reason;
   e.status = d.status;
   e.digest = d.request_digest;
+  if (!d.identity.empty()) e.jurisdictions = tags_of(d.identity);
   if (!d.allowed) {
     spdlog::info("cage: refused {} {} from {}{}: {} ({})", d.method, d.route, d.client_address,
                  d.identity.empty() ? std::string() : " as " + d.identity, d.reason, d.status);
@@ -151,6 +166,13 @@ void AuditTrail::on_block(const ledger::ProducedBlock& produced) {
   commit.outcome = "committed";
   commit.digest = core::to_hex(produced.stored.commit.block_hash);
   log_.append(std::move(commit));
+  // Governance may have changed someone's jurisdictions: read them afresh from now on.
+  const bool governance = std::any_of(block.txs.begin(), block.txs.end(),
+                                      [](const ledger::Transaction& tx) { return tx.payload.module == modules::kGovModule; });
+  if (governance) {
+    std::lock_guard lock(tags_mutex_);
+    tags_cache_.clear();
+  }
   for (std::size_t i = 0; i < block.txs.size() && i < produced.receipts.size(); ++i) {
     const ledger::Transaction& tx = block.txs[i];
     if (tx.payload.module != modules::kGovModule) continue;
@@ -163,6 +185,7 @@ void AuditTrail::on_block(const ledger::ProducedBlock& produced) {
     g.outcome = receipt.status == ledger::ReceiptStatus::kSuccess ? "applied" : "failed";
     g.detail = receipt.status == ledger::ReceiptStatus::kSuccess ? "block " + std::to_string(h.height) : receipt.error_message;
     g.digest = core::to_hex(receipt.tx_hash);
+    g.jurisdictions = tags_of(g.actor);
     log_.append(std::move(g));
   }
 }

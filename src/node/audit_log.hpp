@@ -9,6 +9,8 @@
 #pragma once
 
 #include <deque>
+#include <functional>
+#include <unordered_map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -35,6 +37,13 @@ class AuditTrail final : public api::cage::AuditSink {
 
   storage::AuditLog& log() { return log_; }
 
+  // The jurisdiction tags governance set on an actor (an address as text; none for anything
+  // else), read from committed state. Set before requests arrive; looked up once per actor until
+  // a block applies a governance transaction.
+  void set_jurisdictions(std::function<std::vector<std::string>(const std::string& actor)> lookup) {
+    jurisdictions_ = std::move(lookup);
+  }
+
   // The audit routes (auditor and admin roles, services/route_table.cpp):
   //   GET /v1/audit/checkpoint                 the newest signed checkpoint
   //   GET /v1/audit/checkpoints?from&to&limit  sizes of stored checkpoints
@@ -56,9 +65,13 @@ class AuditTrail final : public api::cage::AuditSink {
   // A checkpoint as served: audit_checkpoint_to_json plus "cosigned_note" (the note with every
   // witness cosignature line that came for it) when there is any.
   nlohmann::json checkpoint_json(const storage::AuditCheckpoint& checkpoint) const;
+  std::vector<std::string> tags_of(const std::string& actor);
 
   storage::AuditLog& log_;
   const ledger::ModuleSet& modules_;
+  std::function<std::vector<std::string>(const std::string& actor)> jurisdictions_;
+  std::mutex tags_mutex_;
+  std::unordered_map<std::string, std::vector<std::string>> tags_cache_;
 };
 
 // The latest decisions in memory, for a process without a data directory of its own (BPCI's

@@ -83,6 +83,12 @@ struct NodeSetup {
     options.on_fault = [&node](const core::Error& fault) { node.report_fault(fault); };
     MN_TRY_ASSIGN(node.audit_log_, storage::AuditLog::open(node.chain_->db(), std::move(options)));
     node.audit_ = std::make_unique<AuditTrail>(*node.audit_log_, node.chain_->modules());
+    node.audit_->set_jurisdictions([&chain = *node.chain_](const std::string& actor) {
+      auto address = crypto::Address::parse(actor);
+      if (!address.ok()) return std::vector<std::string>{};
+      auto tags = modules::jurisdictions_of(chain, *address);
+      return tags.ok() ? std::move(tags).value() : std::vector<std::string>{};
+    });
     return {};
   }
 

@@ -443,10 +443,51 @@ TEST_F(DevnetTest, TwoOfThreeCouncilGrantsAndRevokesARoleThatEveryNodeShows) {
             std::string::npos)
       << read_file(dir_ / "verify-report2.log");
 
+  // Governance tags the auditor's account EU: its requests from then on carry the tag, and a
+  // report for that jurisdiction holds them, each proven.
+  ASSERT_TRUE(gov({"propose", "set-jurisdictions", "--to", subject.to_string(), "--tags", "EU", "--from", "council-1"},
+                  "tags.log"))
+      << tail_of(dir_ / "tags.log");
+  ASSERT_TRUE(gov({"approve", std::to_string(std::stoull(id) + 1), "--from", "council-2"}, "tags-approve.log"))
+      << tail_of(dir_ / "tags-approve.log");
+  const auto tags_deadline = Clock::now() + milliseconds(20'000);
+  bool tagged = false;
+  while (!tagged) {
+    ASSERT_LT(Clock::now(), tags_deadline) << "no request of the auditor's is tagged EU:\n" << read_file(dir_ / "tagged.log");
+    fs::remove(dir_ / "tagged.log");
+    ASSERT_TRUE(run({METANODE_BINARY, "audit", "tail", "--as", "subject", "--home", home, "--node", node1, "--action",
+                     "http.request", "--actor", subject.to_string(), "--limit", "3", "--json"},
+                    "tagged.log"));
+    const json tail = json::parse(read_file(dir_ / "tagged.log"), nullptr, false);
+    for (const json& e : tail.value("events", json::array())) {
+      tagged = tagged || e.value("jurisdictions", json::array()) == json::array({"EU"});
+    }
+  }
+  // A report holds events under a signed checkpoint: the next one comes within 10 s.
+  const std::string eu_dir = (dir_ / "report-eu").string();
+  const auto report_deadline = Clock::now() + milliseconds(25'000);
+  while (read_file(dir_ / "report-eu" / "events.csv").find(subject.to_string()) == std::string::npos) {
+    ASSERT_LT(Clock::now(), report_deadline) << "no report of EU events:\n" << read_file(dir_ / "report-eu.log");
+    std::this_thread::sleep_for(milliseconds(1'000));
+    fs::remove_all(eu_dir);
+    fs::remove(dir_ / "report-eu.log");
+    const std::string later_ms = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    std::chrono::system_clock::now().time_since_epoch()).count());
+    ASSERT_TRUE(run({METANODE_BINARY, "audit", "report", "--as", "subject", "--home", home, "--node", node1, "--from", "0",
+                     "--to", later_ms, "--jurisdiction", "EU", "--out", eu_dir},
+                    "report-eu.log"))
+        << read_file(dir_ / "report-eu.log");
+  }
+  ASSERT_TRUE(run({METANODE_BINARY, "audit", "verify-report", eu_dir, "--home", home}, "verify-report-eu.log"))
+      << read_file(dir_ / "verify-report-eu.log");
+  const std::string eu_csv = read_file(dir_ / "report-eu" / "events.csv");
+  EXPECT_NE(eu_csv.find(subject.to_string()), std::string::npos) << eu_csv;
+  EXPECT_EQ(eu_csv.find(council1), std::string::npos) << "council-1 is not tagged EU:\n" << eu_csv;
+
   ASSERT_TRUE(gov({"propose", "revoke", "--role", "auditor", "--to", subject.to_string(), "--from", "council-2"}, "revoke.log"))
       << tail_of(dir_ / "revoke.log");
   everywhere(json::array({"auditor"}));  // one approval of two
-  ASSERT_TRUE(gov({"approve", std::to_string(std::stoull(id) + 1), "--from", "council-3"}, "approve2.log"))
+  ASSERT_TRUE(gov({"approve", std::to_string(std::stoull(id) + 2), "--from", "council-3"}, "approve2.log"))
       << tail_of(dir_ / "approve2.log");
   everywhere(json::array());
   for (std::size_t i = 0; i < kValidators; ++i) EXPECT_EQ(audit_status(i), 403u) << "node " << i << ": revoked";

@@ -15,6 +15,21 @@ constexpr std::string_view kRolePrefix = "role:";
 constexpr std::string_view kHolderPrefix = "holder:";
 constexpr std::string_view kProposalPrefix = "proposal:";
 constexpr std::string_view kNextProposalKey = "next_proposal";
+constexpr std::string_view kJurisdictionPrefix = "jurisdiction:";
+constexpr std::string_view kServiceJurisdictionPrefix = "service_jurisdiction:";
+
+// The tags of one account or service (sorted, distinct).
+struct Jurisdictions {
+  std::vector<std::string> tags;
+  void encode(core::Writer& w) const {
+    w.vector(tags, kJurisdictionsMax, [](core::Writer& out, const std::string& t) { out.string(t, kJurisdictionBytesMax); });
+  }
+  static core::Result<Jurisdictions> decode(core::Reader& r) {
+    Jurisdictions j;
+    MN_TRY_ASSIGN(j.tags, r.vector<std::string>(kJurisdictionsMax, [](core::Reader& in) { return in.string(kJurisdictionBytesMax); }));
+    return j;
+  }
+};
 constexpr std::size_t kFailureBytesMax = 300;
 
 // A u64 state value (the next proposal id).
@@ -115,7 +130,11 @@ json proposal_json(const ProposalRecord& p) {
            {"expiry_height", p.expiry_height},
            {"approvals", addresses_json(p.approvals)},
            {"status", p.status_at(p.status == ProposalStatus::kOpen ? 0 : p.decided_height)}};
-  if (p.proposal.action != GovAction::kCreateRole) doc["subject"] = p.proposal.subject.to_string();
+  if (p.proposal.action != GovAction::kCreateRole && p.proposal.service.empty()) {
+    doc["subject"] = p.proposal.subject.to_string();
+  }
+  if (!p.proposal.service.empty()) doc["service"] = p.proposal.service;
+  if (p.proposal.action == GovAction::kSetJurisdictions) doc["jurisdictions"] = p.proposal.jurisdictions;
   if (!p.proposal.description.empty()) doc["description"] = p.proposal.description;
   if (p.status != ProposalStatus::kOpen) doc["decided_height"] = p.decided_height;
   if (p.status == ProposalStatus::kFailed) doc["failure"] = p.failure;
@@ -199,6 +218,12 @@ core::Status execute(const GovProposal& p, ledger::ModuleState& state) {
       return set_holding(state, p.role, p.subject, true);
     case GovAction::kRevoke:
       return set_holding(state, p.role, p.subject, false);
+    case GovAction::kSetJurisdictions: {
+      const core::Bytes key =
+          p.service.empty() ? gov_jurisdiction_key(p.subject) : gov_service_jurisdiction_key(p.service);
+      if (p.jurisdictions.empty()) return state.erase(key);
+      return state.put_as(key, Jurisdictions{p.jurisdictions});
+    }
   }
   return make_error(ErrorCode::kInternal, "unknown governance action");
 }
@@ -227,12 +252,14 @@ core::Status apply_propose(const GovProposal& proposal, const ledger::TxContext&
   MN_TRY_ASSIGN(const Council council, council_in(state));
   MN_TRY(require_member(council, tx.sender));
   // What can be known now is refused now (the same checks run again when it takes effect).
-  MN_TRY_ASSIGN(auto role, state.get_as<RoleRecord>(gov_role_key(proposal.role)));
-  if (proposal.action == GovAction::kCreateRole && role) {
-    return make_error(ErrorCode::kGovRoleExists, "role '" + proposal.role + "' exists already");
-  }
-  if (proposal.action != GovAction::kCreateRole && !role) {
-    return make_error(ErrorCode::kGovUnknownRole, "no role '" + proposal.role + "' on this chain");
+  if (proposal.action != GovAction::kSetJurisdictions) {
+    MN_TRY_ASSIGN(auto role, state.get_as<RoleRecord>(gov_role_key(proposal.role)));
+    if (proposal.action == GovAction::kCreateRole && role) {
+      return make_error(ErrorCode::kGovRoleExists, "role '" + proposal.role + "' exists already");
+    }
+    if (proposal.action != GovAction::kCreateRole && !role) {
+      return make_error(ErrorCode::kGovUnknownRole, "no role '" + proposal.role + "' on this chain");
+    }
   }
   MN_TRY_ASSIGN(auto next, state.get_as<U64Value>(gov_next_proposal_key()));
   ProposalRecord record;
@@ -323,6 +350,16 @@ core::Status check_role_name(std::string_view name) {
   return {};
 }
 
+core::Status check_jurisdiction(std::string_view tag) {
+  const bool ok_chars = std::all_of(tag.begin(), tag.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+  });
+  if (tag.empty() || tag.size() > kJurisdictionBytesMax || !ok_chars || !(tag[0] >= 'A' && tag[0] <= 'Z')) {
+    return malformed("jurisdiction '" + std::string(tag.substr(0, 64)) + "': 1-16 of A-Z, 0-9 and '-', starting with a letter");
+  }
+  return {};
+}
+
 bool Council::contains(const crypto::Address& a) const { return std::binary_search(members.begin(), members.end(), a); }
 
 void Council::encode(core::Writer& w) const {
@@ -384,12 +421,13 @@ std::string_view gov_action_name(GovAction action) {
     case GovAction::kGrant: return "grant";
     case GovAction::kRevoke: return "revoke";
     case GovAction::kCreateRole: return "create_role";
+    case GovAction::kSetJurisdictions: return "set_jurisdictions";
   }
   return "";
 }
 
 std::optional<GovAction> gov_action_from_name(std::string_view name) {
-  for (GovAction a : {GovAction::kGrant, GovAction::kRevoke, GovAction::kCreateRole}) {
+  for (GovAction a : {GovAction::kGrant, GovAction::kRevoke, GovAction::kCreateRole, GovAction::kSetJurisdictions}) {
     if (gov_action_name(a) == name) return a;
   }
   return std::nullopt;
@@ -401,6 +439,11 @@ void GovProposal::encode(core::Writer& w) const {
   subject.encode(w);
   w.string(description, kRoleDescriptionBytesMax);
   w.u64(expiry_blocks);
+  if (action == GovAction::kSetJurisdictions) {
+    w.string(service, kServiceNameBytesMax);
+    w.vector(jurisdictions, kJurisdictionsMax,
+             [](core::Writer& out, const std::string& t) { out.string(t, kJurisdictionBytesMax); });
+  }
 }
 
 core::Result<GovProposal> GovProposal::decode(core::Reader& r) {
@@ -414,6 +457,11 @@ core::Result<GovProposal> GovProposal::decode(core::Reader& r) {
   MN_TRY_ASSIGN(p.subject, crypto::Address::decode(r));
   MN_TRY_ASSIGN(p.description, r.string(kRoleDescriptionBytesMax));
   MN_TRY_ASSIGN(p.expiry_blocks, r.u64());
+  if (p.action == GovAction::kSetJurisdictions) {
+    MN_TRY_ASSIGN(p.service, r.string(kServiceNameBytesMax));
+    MN_TRY_ASSIGN(p.jurisdictions,
+                  r.vector<std::string>(kJurisdictionsMax, [](core::Reader& in) { return in.string(kJurisdictionBytesMax); }));
+  }
   return p;
 }
 
@@ -480,6 +528,20 @@ core::Bytes gov_proposal_key(std::uint64_t id) {
 }
 core::Bytes gov_next_proposal_key() { return key_of(kNextProposalKey); }
 core::Bytes gov_roles_key() { return key_of("roles"); }
+core::Bytes gov_jurisdiction_key(const crypto::Address& address) { return key_of(kJurisdictionPrefix, address.bytes); }
+core::Bytes gov_service_jurisdiction_key(std::string_view service) {
+  return key_of(kServiceJurisdictionPrefix, core::as_bytes(service));
+}
+
+core::Result<std::vector<std::string>> jurisdictions_of(const ledger::StateReader& state, const crypto::Address& address) {
+  MN_TRY_ASSIGN(auto record, read_as<Jurisdictions>(state, gov_jurisdiction_key(address)));
+  return record ? std::move(record->tags) : std::vector<std::string>{};
+}
+
+core::Result<std::vector<std::string>> service_jurisdictions(const ledger::StateReader& state, std::string_view service) {
+  MN_TRY_ASSIGN(auto record, read_as<Jurisdictions>(state, gov_service_jurisdiction_key(service)));
+  return record ? std::move(record->tags) : std::vector<std::string>{};
+}
 
 core::Result<std::optional<Council>> read_council(const ledger::StateReader& state) {
   return read_as<Council>(state, gov_council_key());
@@ -596,10 +658,22 @@ core::Status Governance::check_payload(const ledger::Payload& payload, const cry
   }
   if (payload.kind != kGovProposeKind) return unknown_kind(payload.kind);
   MN_TRY_ASSIGN(const GovProposal p, proposal_of(payload));
-  MN_TRY(check_role_name(p.role));
   if (p.expiry_blocks < 1 || p.expiry_blocks > kProposalExpiryBlocksMax) {
     return malformed("expiry_blocks must be from 1 to " + std::to_string(kProposalExpiryBlocksMax));
   }
+  if (p.action == GovAction::kSetJurisdictions) {
+    if (!p.role.empty() || !p.description.empty()) return malformed("set_jurisdictions names no role and no description");
+    if (p.service.empty() == (p.subject == crypto::Address{})) {
+      return malformed("set_jurisdictions names either a subject address or a service, not both");
+    }
+    if (!p.service.empty() && !check_role_name(p.service).ok()) {
+      return malformed("service name '" + p.service.substr(0, 64) + "': 1-32 of a-z, 0-9, '_' and '-'");
+    }
+    for (const auto& tag : p.jurisdictions) MN_TRY(check_jurisdiction(tag));
+    if (!sorted_distinct(p.jurisdictions)) return malformed("jurisdictions must be sorted and distinct");
+    return {};
+  }
+  MN_TRY(check_role_name(p.role));
   if (p.action == GovAction::kCreateRole) {
     if (p.subject != crypto::Address{}) return malformed("create_role names no subject");
   } else {
@@ -650,11 +724,31 @@ core::Result<core::Bytes> Governance::payload_from_json(std::string_view kind, c
     return malformed("payload.action must be grant, revoke or create_role");
   }
   const auto action = gov_action_from_name(fields.at("action").get<std::string>());
-  if (!action) return malformed("payload.action must be grant, revoke or create_role");
+  if (!action) return malformed("payload.action must be grant, revoke, create_role or set_jurisdictions");
   p.action = *action;
-  if (!fields.contains("role") || !fields.at("role").is_string()) return malformed("payload.role must be a role name");
-  p.role = fields.at("role").get<std::string>();
-  if (p.role.size() > kRoleNameBytesMax) return malformed("payload.role is longer than 32 bytes");
+  if (p.action == GovAction::kSetJurisdictions) {
+    if (fields.contains("service")) {
+      if (!fields.at("service").is_string()) return malformed("payload.service must be a service name");
+      p.service = fields.at("service").get<std::string>();
+      if (p.service.size() > kServiceNameBytesMax) return malformed("payload.service is longer than 32 bytes");
+    }
+    const json& tags = fields.contains("jurisdictions") ? fields.at("jurisdictions") : json::array();
+    if (!tags.is_array() || tags.size() > kJurisdictionsMax) {
+      return malformed("payload.jurisdictions must be a list of at most " + std::to_string(kJurisdictionsMax) + " tags");
+    }
+    for (const json& t : tags) {
+      if (!t.is_string() || t.get<std::string>().size() > kJurisdictionBytesMax) {
+        return malformed("payload.jurisdictions: each tag is 1-16 of A-Z, 0-9 and '-'");
+      }
+      p.jurisdictions.push_back(t.get<std::string>());
+    }
+    std::sort(p.jurisdictions.begin(), p.jurisdictions.end());
+    p.jurisdictions.erase(std::unique(p.jurisdictions.begin(), p.jurisdictions.end()), p.jurisdictions.end());
+  } else {
+    if (!fields.contains("role") || !fields.at("role").is_string()) return malformed("payload.role must be a role name");
+    p.role = fields.at("role").get<std::string>();
+    if (p.role.size() > kRoleNameBytesMax) return malformed("payload.role is longer than 32 bytes");
+  }
   if (fields.contains("subject")) {
     if (!fields.at("subject").is_string()) return malformed("payload.subject must be an address");
     auto subject = crypto::Address::parse(fields.at("subject").get<std::string>());
@@ -678,7 +772,11 @@ json Governance::payload_to_json(const ledger::Payload& payload) const {
   } else if (payload.kind == kGovProposeKind) {
     if (auto p = core::decode<GovProposal>(payload.data); p.ok()) {
       json doc{{"action", gov_action_name(p->action)}, {"role", p->role}, {"expiry_blocks", p->expiry_blocks}};
-      if (p->action != GovAction::kCreateRole) doc["subject"] = p->subject.to_string();
+      if (p->action != GovAction::kCreateRole && p->service.empty()) doc["subject"] = p->subject.to_string();
+      if (p->action == GovAction::kSetJurisdictions) {
+        if (!p->service.empty()) doc["service"] = p->service;
+        doc["jurisdictions"] = p->jurisdictions;
+      }
       if (!p->description.empty()) doc["description"] = p->description;
       return doc;
     }
@@ -715,6 +813,16 @@ core::Result<core::Bytes> Governance::key_from_text(std::string_view text) const
     if (!address.ok()) return bad(address.error().message);
     return gov_holder_key(*address);
   }
+  if (text.starts_with(kJurisdictionPrefix)) {
+    auto address = crypto::Address::parse(text.substr(kJurisdictionPrefix.size()));
+    if (!address.ok()) return bad(address.error().message);
+    return gov_jurisdiction_key(*address);
+  }
+  if (text.starts_with(kServiceJurisdictionPrefix)) {
+    const std::string_view name = text.substr(kServiceJurisdictionPrefix.size());
+    if (!check_role_name(name).ok()) return bad("a service name is 1-32 of a-z, 0-9, '_' and '-'");
+    return gov_service_jurisdiction_key(name);
+  }
   if (text.starts_with(kProposalPrefix)) {
     const std::string_view digits = text.substr(kProposalPrefix.size());
     std::uint64_t id = 0;
@@ -722,7 +830,8 @@ core::Result<core::Bytes> Governance::key_from_text(std::string_view text) const
     if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty()) return bad("the id must be a number");
     return gov_proposal_key(id);
   }
-  return bad("keys are council, roles, next_proposal, role:NAME, holder:ADDRESS or proposal:ID");
+  return bad("keys are council, roles, next_proposal, role:NAME, holder:ADDRESS, proposal:ID, jurisdiction:ADDRESS or "
+             "service_jurisdiction:NAME");
 }
 
 json Governance::value_to_json(core::ByteView key, core::ByteView value) const {
@@ -741,6 +850,8 @@ json Governance::value_to_json(core::ByteView key, core::ByteView value) const {
     if (auto h = core::decode<HolderRecord>(value); h.ok()) return {{"roles", h->roles}};
   } else if (starts_with(key, kProposalPrefix)) {
     if (auto p = core::decode<ProposalRecord>(value); p.ok()) return proposal_json(*p);
+  } else if (starts_with(key, kJurisdictionPrefix) || starts_with(key, kServiceJurisdictionPrefix)) {
+    if (auto j = core::decode<Jurisdictions>(value); j.ok()) return {{"jurisdictions", j->tags}};
   } else if (starts_with(key, kNextProposalKey)) {
     if (auto n = core::decode<U64Value>(value); n.ok()) return {{"next_proposal", n->value}};
   } else if (starts_with(key, "roles")) {

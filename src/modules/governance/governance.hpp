@@ -12,6 +12,11 @@
 //   "proposal:" id (u64 BE)   [proposal:ID]       GovProposal
 //   "next_proposal"           [next_proposal]     u64: the id the next proposal gets (from 1)
 //   "roles"                   [roles]             RoleIndex: every role's name, sorted
+//   "jurisdiction:" address   [jurisdiction:ADDRESS]       Jurisdictions of an account
+//   "service_jurisdiction:" name [service_jurisdiction:NAME] Jurisdictions of a service (ledger, proofs, ...)
+//
+// Jurisdiction tags (regulatory reports, `metanode audit report --jurisdiction`) are set by a
+// proposal too (set_jurisdictions); the audit trail tags each event with its actor's.
 //
 // The Cage reads the committed role table through roles_of(); nothing else grants authority.
 #pragma once
@@ -46,6 +51,12 @@ inline constexpr std::size_t kRolesPerHolderMax = 32;
 inline constexpr std::size_t kRolesMax = 64;          // built-in and custom together
 inline constexpr std::uint64_t kProposalExpiryBlocksMax = 1'000'000;
 inline constexpr std::uint64_t kProposalExpiryBlocksDefault = 1'000;
+inline constexpr std::size_t kJurisdictionsMax = 8;
+inline constexpr std::size_t kJurisdictionBytesMax = 16;
+inline constexpr std::size_t kServiceNameBytesMax = 32;
+
+// A jurisdiction tag: 1-16 of [A-Z0-9-], starting with a letter ("EU", "US-NY", "SG").
+core::Status check_jurisdiction(std::string_view tag);
 
 // A role name: 1-32 of [a-z0-9_-], starting with a letter.
 core::Status check_role_name(std::string_view name);
@@ -78,7 +89,7 @@ struct HolderRecord {
   static core::Result<HolderRecord> decode(core::Reader& r);
 };
 
-enum class GovAction : std::uint8_t { kGrant = 1, kRevoke = 2, kCreateRole = 3 };
+enum class GovAction : std::uint8_t { kGrant = 1, kRevoke = 2, kCreateRole = 3, kSetJurisdictions = 4 };
 std::string_view gov_action_name(GovAction action);
 std::optional<GovAction> gov_action_from_name(std::string_view name);
 
@@ -96,6 +107,10 @@ struct GovProposal {
   crypto::Address subject;        // grant and revoke: whose role; create_role: zero
   std::string description;        // create_role: the new role's description
   std::uint64_t expiry_blocks = kProposalExpiryBlocksDefault;
+  // set_jurisdictions (encoded only for it): an account (subject) or a service (by name) gets
+  // exactly these tags, sorted and distinct; none clears them.
+  std::string service;
+  std::vector<std::string> jurisdictions;
   void encode(core::Writer& w) const;
   static core::Result<GovProposal> decode(core::Reader& r);
 };
@@ -134,6 +149,8 @@ core::Bytes gov_holder_key(const crypto::Address& address);
 core::Bytes gov_proposal_key(std::uint64_t id);
 core::Bytes gov_next_proposal_key();
 core::Bytes gov_roles_key();
+core::Bytes gov_jurisdiction_key(const crypto::Address& address);
+core::Bytes gov_service_jurisdiction_key(std::string_view service);
 
 // Read-only views of committed governance state (for the Cage, the API and the CLI).
 core::Result<std::optional<Council>> read_council(const ledger::StateReader& state);
@@ -142,6 +159,9 @@ core::Result<std::optional<RoleRecord>> read_role(const ledger::StateReader& sta
 core::Result<std::optional<ProposalRecord>> read_proposal(const ledger::StateReader& state, std::uint64_t id);
 // The id the next proposal will get (1 on a chain without proposals).
 core::Result<std::uint64_t> next_proposal_id(const ledger::StateReader& state);
+// The jurisdiction tags governance set on an account or a service (none: empty).
+core::Result<std::vector<std::string>> jurisdictions_of(const ledger::StateReader& state, const crypto::Address& address);
+core::Result<std::vector<std::string>> service_jurisdictions(const ledger::StateReader& state, std::string_view service);
 // Every role's name (built-in and custom), sorted.
 core::Result<std::vector<std::string>> role_names(const ledger::StateReader& state);
 
