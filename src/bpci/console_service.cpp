@@ -116,7 +116,7 @@ const std::vector<std::string>& ConsoleService::page_paths() {
   // One line per page: its folder is web/src/pages/<name>/ (README, "A console page").
   static const std::vector<std::string> pages = {"/",       "/fleet", "/fleet/{node}", "/blocks", "/blocks/{height}",
                                                  "/txs/{hash}", "/accounts/{address}", "/mempool", "/consensus", "/send", "/governance",
-                                                 "/installer", "/proofs"};
+                                                 "/installer", "/proofs", "/audit"};
   return pages;
 }
 
@@ -146,12 +146,35 @@ api::Response ConsoleService::proxy(const api::Request& request) const {
     at = end + 1;
   }
   const std::string full = query.empty() ? target : target + "?" + query;
+  return forward(wanted, request.method, full, request.body,
+                 request.content_type.empty() ? "application/json" : request.content_type, {});
+}
+
+const std::vector<std::string>& ConsoleService::audit_routes() {
+  static const std::vector<std::string> routes = {"/v1/audit/checkpoint", "/v1/audit/checkpoints",
+                                                  "/v1/audit/checkpoints/{size}", "/v1/audit/events",
+                                                  "/v1/audit/events/{index}", "/v1/audit/consistency", "/v1/audit/witness"};
+  return routes;
+}
+
+api::Response ConsoleService::proxy_audit(const api::Request& request) const {
+  api::HeaderList headers;
+  for (const char* name : {"signature-input", "signature", "metanode-key", "content-digest"}) {
+    if (auto value = request.header(name)) headers.emplace_back(name, std::string(*value));
+  }
+  std::optional<std::string> wanted;
+  if (auto node = request.header("metanode-node")) wanted = std::string(*node);
+  const std::string target = request.query.empty() ? request.path : request.path + "?" + request.query;
+  return forward(wanted, "GET", target, "", "application/json", headers);
+}
+
+api::Response ConsoleService::forward(const std::optional<std::string>& wanted, const std::string& method,
+                                      const std::string& target, const std::string& body, const std::string& content_type,
+                                      const api::HeaderList& headers) const {
   std::string tried;
   for (const NodeView& node : fleet_.nodes()) {
     if (wanted ? node.name != *wanted : !node.up) continue;
-    auto reply = api::http_request(node.api, request.method, full, request.body,
-                                   request.content_type.empty() ? "application/json" : request.content_type,
-                                   std::chrono::milliseconds(3'000));
+    auto reply = api::http_request(node.api, method, target, body, content_type, std::chrono::milliseconds(3'000), headers);
     if (!reply.ok()) {
       tried += (tried.empty() ? "" : ", ") + node.name + " (" + reply.error().message + ")";
       continue;
@@ -191,6 +214,9 @@ void ConsoleService::add_routes(api::Router& router) {
     router.add("GET", "/v1/chain" + route, [this](const api::Request& request) { return proxy(request); });
   }
   router.add("POST", "/v1/chain/txs", [this](const api::Request& request) { return proxy(request); });
+  for (const auto& route : audit_routes()) {
+    router.add("GET", route, [this](const api::Request& request) { return proxy_audit(request); });
+  }
   installer_.add_routes(router);
   router.add("GET", "/v1/session/challenge", [this](const api::Request&) { return challenge(); });
   router.add("POST", "/v1/session", [this](const api::Request& request) { return session(request); });
@@ -356,6 +382,20 @@ json ConsoleService::openapi_paths() const {
                                       {{"name", "node"}, {"in", "query"}, {"required", false}, {"schema", {{"type", "string"}}}}})},
           {"responses", {{"200", {{"description", "The node's answer (see the node's OpenAPI document)"}}},
                          {"503", services::openapi_error_response()}}}}}}},
+      {"/v1/audit/{route}",
+       {{"get",
+         {{"summary", "A node's audit routes (checkpoint, checkpoints, checkpoints/{size}, events, events/{index}, "
+                      "consistency, witness), passed through unchanged with the caller's RFC 9421 signature (signed over "
+                      "@path and @query): the node's Cage requires the auditor or admin role. The node is the one the "
+                      "Metanode-Node request header names, or the first up; its name comes back in Metanode-Node."},
+          {"security", json::array({{{"rfc9421", json::array()}}})},
+          {"parameters", json::array({{{"name", "route"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}},
+                                      {{"name", "Metanode-Node"}, {"in", "header"}, {"required", false},
+                                       {"schema", {{"type", "string"}}}}})},
+          {"responses", {{"200", {{"description", "The node's answer (see the node's OpenAPI document)"}}},
+                         {"401", services::openapi_error_response()},
+                         {"403", services::openapi_error_response()},
+                         {"503", services::openapi_error_response()}}}}}}},
       {"/v1/chain/txs",
        {{"post",
          {{"summary", "Submits a transaction (JSON or its canonical bytes as application/octet-stream) to the first node up, "
@@ -413,6 +453,8 @@ api::cage::RouteTable console_route_table() {
   for (const auto& route : ConsoleService::chain_routes()) t.add("GET", "/v1/chain" + route, Access::open());
   // Transactions carry their own signatures (the node checks them); a login is signed by its wallet.
   t.add("POST", "/v1/chain/txs", Access::open());
+  // The node's Cage decides these (auditor or admin), on the caller's own signature.
+  for (const auto& route : ConsoleService::audit_routes()) t.add("GET", route, Access::open());
   t.add("GET", "/v1/session/challenge", Access::open());
   t.add("POST", "/v1/session", Access::open());
   // Logs can name addresses, peers and errors: operators and admins only.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "api/cage/cage.hpp"
+#include "api/http/http_client.hpp"
 #include "api/http/http_server.hpp"
 #include "bpci/console_installer.hpp"
 #include "bpci/fleet.hpp"
@@ -65,6 +66,11 @@ class ConsoleService final : public services::Service {
   // The nodes' public chain routes BPCI answers under /v1/chain (from the first node that is up,
   // or ?node=NAME): the console's pages read the chain through them.
   static const std::vector<std::string>& chain_routes();
+  // The nodes' audit routes BPCI passes through unchanged (same path and query, the caller's
+  // RFC 9421 signature headers): the node's Cage checks the auditor or admin role, so the wallet
+  // signs over @path and @query (not the authority). The node is the Metanode-Node header's, or
+  // the first up.
+  static const std::vector<std::string>& audit_routes();
 
   // The roles `address` holds on chain (a node's GET /v1/gov/roles/{address}), cached for a few
   // seconds; none when no node answers. What the Cage checks BPCI's role-gated routes against.
@@ -74,6 +80,10 @@ class ConsoleService final : public services::Service {
   // GET /v1/chain/<path>: the same GET on a node, answered as the node answered it; POST
   // /v1/chain/txs forwards the body.
   api::Response proxy(const api::Request& request) const;
+  api::Response proxy_audit(const api::Request& request) const;
+  // `target` on the node named `wanted` (or the first up that answers), as it answered.
+  api::Response forward(const std::optional<std::string>& wanted, const std::string& method, const std::string& target,
+                        const std::string& body, const std::string& content_type, const api::HeaderList& headers) const;
   // The wallet login: a challenge, then the challenge in a request signed by the wallet's key.
   api::Response challenge();
   api::Response session(const api::Request& request);

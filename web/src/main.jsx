@@ -15,6 +15,7 @@ import { SendPage } from './pages/send/SendPage.jsx';
 import { GovernancePage } from './pages/governance/GovernancePage.jsx';
 import { InstallerPage } from './pages/installer/InstallerPage.jsx';
 import { ProofsPage } from './pages/proofs/ProofsPage.jsx';
+import { AuditPage } from './pages/audit/AuditPage.jsx';
 import { WalletButton } from './lib/WalletButton.jsx';
 import { useFleet } from './lib/fleet.js';
 import './styles.css';
@@ -31,6 +32,7 @@ const PAGES = [
   { path: '/governance', title: 'Governance', match: (p) => p === '/governance', render: () => <GovernancePage /> },
   { path: '/send', title: 'Send', match: (p) => p === '/send', render: (nav) => <SendPage navigate={nav} /> },
   { path: '/installer', title: 'Installer', match: (p) => p === '/installer', render: () => <InstallerPage /> },
+  { path: '/audit', title: 'Audit', match: (p) => p === '/audit', render: () => <AuditPage /> },
   { path: '/proofs', title: 'Proofs', match: (p) => p === '/proofs', render: () => <ProofsPage /> },
 ];
 

@@ -113,5 +113,35 @@ export function auditChecks(lc) {
     return { older: a, newer: b };
   }
 
-  return { verifyCheckpoint, verifyEvent, verifyConsistency };
+  // The witnesses' cosignatures on a cosigned note (c2sp.org/tlog-cosignature): for each genesis
+  // validator other than the log's own, its Ed25519 line (type 0x04: 8-byte time, then the
+  // signature over "cosignature/v1\ntime T\n" + the checkpoint text) and its ML-DSA-65 line
+  // (type 0xff + "ML-DSA-65-cosignature/v1", the same message). A line that does not verify
+  // is an error; returns the names of the validators whose both lines verify.
+  function verifyCosignatures(cosignedNote) {
+    const n = parseNote(cosignedNote);
+    const names = [];
+    for (const v of lc.validators) {
+      const address = addressOf(v.ed25519);
+      if (`${chainId}/${address}/audit` === n.origin) continue;
+      const name = `${chainId}/${address}/witness`;
+      const find = (id) => n.signatures.find((s) => s.name === name && s.keyId === id);
+      const ed = find(keyId(name, concat(Uint8Array.of(4), v.ed25519)));
+      const pq = find(keyId(name, concat(Uint8Array.of(0xff), te.encode('ML-DSA-65-cosignature/v1'), v.mldsa)));
+      const check = (line, verify, what) => {
+        if (!line) return false;
+        if (line.signature.length <= 8) throw new Error(`the ${what} cosignature of ${v.name} is too short`);
+        const time = line.signature.slice(0, 8).reduce((t, b) => t * 256n + BigInt(b), 0n);
+        const message = te.encode(`cosignature/v1\ntime ${time}\n${n.text}`);
+        if (!verify(line.signature.slice(8), message)) throw new Error(`the ${what} cosignature of ${v.name} does not verify`);
+        return true;
+      };
+      const edOk = check(ed, (sig, msg) => sig.length === 64 && ed25519.verify(sig, msg, v.ed25519), 'Ed25519');
+      const pqOk = check(pq, (sig, msg) => ml_dsa65.verify(v.mldsa, msg, sig), 'ML-DSA-65');
+      if (edOk && pqOk) names.push(v.name);
+    }
+    return names;
+  }
+
+  return { verifyCheckpoint, verifyEvent, verifyConsistency, verifyCosignatures };
 }

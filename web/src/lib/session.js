@@ -59,6 +59,17 @@ export async function signedJson(wallet, method, path, body) {
   return answer;
 }
 
+// A GET a node answers through BPCI (its audit routes): signed over @path and @query so BPCI
+// passes it on unchanged, to the node named (Metanode-Node). The node's Cage checks the role.
+export async function signedNodeJson(wallet, path, node) {
+  const headers = await signRequest(wallet, (await genesisClient()).genesisDigest, 'GET', path, '', { anyHost: true });
+  if (node) headers['metanode-node'] = node;
+  const response = await fetch(path, { headers });
+  const answer = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(answer?.error?.message ?? `HTTP ${response.status}`, response.status, answer?.error?.code ?? '');
+  return answer;
+}
+
 export function disconnect() {
   state.wallet?.seed.fill(0);
   publish({ wallet: null, roles: [], error: null, progress: 0 });

@@ -102,10 +102,12 @@ export function transferData(toAddress, amount) {
 }
 
 // The header fields that sign one request to BPCI (RFC 9421, alg ed25519, tagged for the chain).
-export async function signRequest(wallet, genesisDigest, method, path, body = '') {
+// With { anyHost: true } the signature covers @path and @query instead of @target-uri, so BPCI
+// can pass the request on to a node unchanged (the node's Cage accepts either coverage).
+export async function signRequest(wallet, genesisDigest, method, path, body = '', { anyHost = false } = {}) {
   const url = new URL(path, location.origin);
   const fields = { 'metanode-key': hex(wallet.publicKey) };
-  const covered = ['@method', '@target-uri', 'metanode-key'];
+  const covered = anyHost ? ['@method', '@path', '@query', 'metanode-key'] : ['@method', '@target-uri', 'metanode-key'];
   if (body) {
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', te.encode(body)));
     fields['content-digest'] = `sha-256=:${base64(digest)}:`;
@@ -114,7 +116,13 @@ export async function signRequest(wallet, genesisDigest, method, path, body = ''
   const nonce = hex(crypto.getRandomValues(new Uint8Array(16)));
   const params = `(${covered.map((c) => `"${c}"`).join(' ')});created=${Math.floor(Date.now() / 1000)};` +
     `keyid="${wallet.address}";alg="ed25519";nonce="${nonce}";tag="metanode:${genesisDigest}"`;
-  const values = { '@method': method, '@target-uri': `${url.protocol}//${url.host}${url.pathname}${url.search}`, ...fields };
+  const values = {
+    '@method': method,
+    '@target-uri': `${url.protocol}//${url.host}${url.pathname}${url.search}`,
+    '@path': url.pathname,
+    '@query': url.search || '?',
+    ...fields,
+  };
   const base = `${covered.map((c) => `"${c}": ${values[c]}`).join('\n')}\n"@signature-params": ${params}`;
   const signature = ed25519.sign(te.encode(base), wallet.seed);
   return { ...fields, 'signature-input': `sig1=${params}`, signature: `sig1=:${base64(signature)}:` };
