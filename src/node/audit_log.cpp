@@ -119,16 +119,18 @@ json AuditTrail::checkpoint_json(const storage::AuditCheckpoint& checkpoint) con
   return doc;
 }
 
-std::vector<std::string> AuditTrail::tags_of(const std::string& actor) {
-  if (!jurisdictions_) return {};
+std::vector<std::string> AuditTrail::tags_of(const std::string& actor, bool service) {
+  const auto& lookup = service ? service_jurisdictions_ : jurisdictions_;
+  if (!lookup) return {};
+  const std::string key = (service ? "service:" : "") + actor;  // never an address's text
   {
     std::lock_guard lock(tags_mutex_);
-    if (auto it = tags_cache_.find(actor); it != tags_cache_.end()) return it->second;
+    if (auto it = tags_cache_.find(key); it != tags_cache_.end()) return it->second;
   }
-  std::vector<std::string> tags = jurisdictions_(actor);
+  std::vector<std::string> tags = lookup(actor);
   std::lock_guard lock(tags_mutex_);
   if (tags_cache_.size() >= kTagCacheMax) tags_cache_.clear();
-  tags_cache_.emplace(actor, tags);
+  tags_cache_.emplace(key, tags);
   return tags;
 }
 
@@ -144,6 +146,12 @@ std::uint64_t AuditTrail::record(const api::cage::Decision& d) {
   e.status = d.status;
   e.digest = d.request_digest;
   if (!d.identity.empty()) e.jurisdictions = tags_of(d.identity);
+  if (!d.service.empty()) {
+    for (auto& tag : tags_of(d.service, /*service=*/true)) e.jurisdictions.push_back(std::move(tag));
+    std::sort(e.jurisdictions.begin(), e.jurisdictions.end());
+    e.jurisdictions.erase(std::unique(e.jurisdictions.begin(), e.jurisdictions.end()), e.jurisdictions.end());
+    if (e.jurisdictions.size() > storage::AuditEvent::kJurisdictionsMax) e.jurisdictions.resize(storage::AuditEvent::kJurisdictionsMax);
+  }
   if (!d.allowed) {
     spdlog::info("cage: refused {} {} from {}{}: {} ({})", d.method, d.route, d.client_address,
                  d.identity.empty() ? std::string() : " as " + d.identity, d.reason, d.status);

@@ -43,6 +43,11 @@ class AuditTrail final : public api::cage::AuditSink {
   void set_jurisdictions(std::function<std::vector<std::string>(const std::string& actor)> lookup) {
     jurisdictions_ = std::move(lookup);
   }
+  // The same for the service that took a request ("ledger", "proofs", ...): a request event
+  // carries its actor's tags and its service's, merged.
+  void set_service_jurisdictions(std::function<std::vector<std::string>(const std::string& service)> lookup) {
+    service_jurisdictions_ = std::move(lookup);
+  }
 
   // The audit routes (auditor and admin roles, services/route_table.cpp):
   //   GET /v1/audit/checkpoint                 the newest signed checkpoint
@@ -65,11 +70,13 @@ class AuditTrail final : public api::cage::AuditSink {
   // A checkpoint as served: audit_checkpoint_to_json plus "cosigned_note" (the note with every
   // witness cosignature line that came for it) when there is any.
   nlohmann::json checkpoint_json(const storage::AuditCheckpoint& checkpoint) const;
-  std::vector<std::string> tags_of(const std::string& actor);
+  // An actor's tags, or (service) a service's; cached until a governance block.
+  std::vector<std::string> tags_of(const std::string& actor, bool service = false);
 
   storage::AuditLog& log_;
   const ledger::ModuleSet& modules_;
   std::function<std::vector<std::string>(const std::string& actor)> jurisdictions_;
+  std::function<std::vector<std::string>(const std::string& service)> service_jurisdictions_;
   std::mutex tags_mutex_;
   std::unordered_map<std::string, std::vector<std::string>> tags_cache_;
 };

@@ -89,6 +89,10 @@ struct NodeSetup {
       auto tags = modules::jurisdictions_of(chain, *address);
       return tags.ok() ? std::move(tags).value() : std::vector<std::string>{};
     });
+    node.audit_->set_service_jurisdictions([&chain = *node.chain_](const std::string& service) {
+      auto tags = modules::service_jurisdictions(chain, service);
+      return tags.ok() ? std::move(tags).value() : std::vector<std::string>{};
+    });
     return {};
   }
 
@@ -265,7 +269,7 @@ struct NodeSetup {
     if (!node.cage_) make_cage(node);
     for (const auto& service : node.services_) {
       auto host = std::make_unique<services::ServiceHost>(node.io_, service);
-      host->use(node.cage_->middleware());
+      host->use(node.cage_->middleware(std::string(service->name())));
       // Fail closed and loudly: a route nobody decided the access of would be refused by the
       // Cage on every call; refuse to start instead, naming it.
       add_audit_routes(*host, *node.audit_);

@@ -85,8 +85,8 @@ void Cage::sign(Response& response, const MessageView& request, std::string_view
   response.headers.emplace_back("Signature", h.signature);
 }
 
-Middleware Cage::middleware() {
-  return [this](Request& request, const Next& next) { return handle(request, next); };
+Middleware Cage::middleware(std::string service) {
+  return [this, service = std::move(service)](Request& request, const Next& next) { return handle(request, next, service); };
 }
 
 std::optional<double> Cage::take_token(const std::string& key, double rate, double burst, std::int64_t now_ms) {
@@ -112,11 +112,12 @@ std::optional<double> Cage::take_token(const std::string& key, double rate, doub
   return (1.0 - b.tokens) / rate;
 }
 
-Response Cage::handle(Request& request, const Next& next) {
+Response Cage::handle(Request& request, const Next& next, const std::string& service) {
   request.identity.clear();  // only a signature this Cage verified names one
   const std::int64_t now_ms = clock_();
   Decision d;
   d.unix_ms = now_ms;
+  d.service = service;
   d.client_address = request.remote_address;
   d.method = request.method;
   d.route = request.route;

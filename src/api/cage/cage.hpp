@@ -54,6 +54,7 @@ struct Decision {
   std::string reason;          // "public", "role:auditor", or the refusal code
   unsigned status = 0;         // what was answered
   std::string request_digest;  // hex BLAKE3 of method, target and body
+  std::string service;         // the service whose listener took the request ("ledger", ...), if named
 };
 
 class AuditSink {
@@ -99,13 +100,14 @@ class Cage {
   Cage(RouteTable table, RoleLookup roles, AuditSink& audit, CagePolicy policy = {}, UnixClock clock = {},
        const crypto::KeyPair* node_key = nullptr);
 
-  // The middleware to install first on a router (ServiceHost::use).
-  Middleware middleware();
+  // The middleware to install first on a router (ServiceHost::use); `service` names the service
+  // of that listener in each decision (one Cage serves every listener of a node).
+  Middleware middleware(std::string service = {});
   // Decisions by outcome, for /metrics (Prometheus text).
   std::string metrics_text() const;
 
  private:
-  Response handle(Request& request, const Next& next);
+  Response handle(Request& request, const Next& next, const std::string& service);
   // Takes one token from `key`'s bucket; the seconds until one is available when empty.
   std::optional<double> take_token(const std::string& key, double rate, double burst, std::int64_t now_ms);
   // Adds Content-Digest, Metanode-Key, Signature-Input and Signature to `response`.
