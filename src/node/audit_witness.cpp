@@ -127,6 +127,15 @@ AuditWitness::AuditWitness(storage::CueDb& db, const ledger::Genesis& genesis, c
       clock_(std::move(clock)) {}
 
 CosignReply AuditWitness::handle(const crypto::PublicKey& peer, const CosignRequest& request) {
+  CosignReply reply = answer(peer, request);
+  if (reply.outcome == CosignOutcome::kRefused) {
+    std::lock_guard lock(mutex_);
+    ++refused_;
+  }
+  return reply;
+}
+
+CosignReply AuditWitness::answer(const crypto::PublicKey& peer, const CosignRequest& request) {
   auto note = crypto::SignedNote::parse(request.note);
   if (!note.ok()) return refused(0, note.error().message);
   auto checked = ledger::check_audit_checkpoint(request.note, genesis_, /*require_pq=*/false);
@@ -244,7 +253,10 @@ std::string AuditWitness::metrics_text() const {
   std::lock_guard lock(mutex_);
   return counter("metanode_audit_witness_cosigned_total", "Other validators' checkpoints this node cosigned.", cosigned_) +
          counter("metanode_audit_witness_conflicts_total",
-                 "Checkpoints refused because they do not extend the one cosigned before (kept as evidence).", conflicts_);
+                 "Checkpoints refused because they do not extend the one cosigned before (kept as evidence).", conflicts_) +
+         counter("metanode_audit_witness_refused_total",
+                 "Cosign requests refused for any reason (conflicts, bad signatures, another log than the peer's).",
+                 refused_);
 }
 
 WitnessClient::WitnessClient(storage::AuditLog& log, const ledger::Genesis& genesis, const crypto::PublicKey& self,

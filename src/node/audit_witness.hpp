@@ -68,6 +68,8 @@ class AuditWitness {
   std::string metrics_text() const;
 
  private:
+  CosignReply answer(const crypto::PublicKey& peer, const CosignRequest& request);
+
   storage::CueDb& db_;
   const ledger::Genesis& genesis_;
   const crypto::KeyPair& key_;
