@@ -17,6 +17,7 @@
 #include "ledger/audit_proofs.hpp"
 #include "ledger/chain.hpp"
 #include "modules/audit/audit.hpp"
+#include "modules/governance/governance.hpp"
 #include "node/config.hpp"
 #include "services/proofs/proof_check.hpp"
 #include "storage/audit_log.hpp"
@@ -532,16 +533,35 @@ std::string events_csv(const std::vector<storage::AuditEvent>& events, const std
   return out;
 }
 
+// The sender's jurisdiction tags at the transaction's height, from a GET
+// /v1/state/gov/jurisdiction:SENDER?height=H answer checked against a certified header.
+core::Result<std::vector<std::string>> proven_jurisdictions(const json& answer, const std::string& sender,
+                                                            std::uint64_t height, const ledger::Genesis& genesis) {
+  MN_TRY(services::verify_state_answer(answer, genesis));
+  MN_TRY_ASSIGN(const crypto::Address address, crypto::Address::parse(sender));
+  if (answer.value("module", std::string()) != modules::kGovModule ||
+      answer.value("key", std::string()) != core::to_hex(modules::gov_jurisdiction_key(address)) ||
+      answer.value("height", std::uint64_t{0}) != height) {
+    return wrong("the jurisdiction answer is for another entry or height than the sender's at " + std::to_string(height));
+  }
+  if (!answer.value("exists", false)) return std::vector<std::string>{};
+  MN_TRY_ASSIGN(const core::Bytes value, core::from_hex(answer.value("value_hex", std::string())));
+  return modules::decode_jurisdictions(value);
+}
+
+// Each transaction of a report with its sender's tags as proven ("jurisdictions").
 std::string transactions_csv(const json& transactions) {
-  std::string out = "hash,height,time_utc,sender,module,kind,status\n";
+  std::string out = "hash,height,time_utc,sender,module,kind,status,jurisdictions\n";
   for (const json& t : transactions) {
     const json& a = t["answer"];
     const json& tx = a["tx"];
     const json& payload = tx.value("payload", json::object());
+    std::string tags;
+    for (const json& j : t.value("jurisdictions", json::array())) tags += (tags.empty() ? "" : ";") + j.get<std::string>();
     out += t.value("hash", std::string()) + "," + std::to_string(a.value("height", std::uint64_t{0})) + "," +
            utc_time(a["block"]["header"].value("timestamp_unix_ms", std::int64_t{0})) + "," + tx.value("sender", std::string()) +
            "," + csv_field(payload.value("module", std::string())) + "," + csv_field(payload.value("kind", std::string())) + "," +
-           a["receipt"].value("status", std::string()) + "\n";
+           a["receipt"].value("status", std::string()) + "," + csv_field(tags) + "\n";
   }
   return out;
 }
@@ -587,6 +607,9 @@ int run_report(Io& io, ReportOptions opts) {
   }
   json transactions = json::array();
   if (!opts.actor.empty()) {
+    // The transactions' jurisdictions are checked before they are written (--genesis or --home).
+    auto genesis = trusted_genesis(opts.client);
+    if (!genesis.ok()) return fail(io, genesis.error());
     auto latest = call(opts.client, "GET", "/v1/blocks/latest");
     if (!latest.ok()) return fail(io, latest.error());
     const std::uint64_t head = (*latest)["header"].value("height", std::uint64_t{0});
@@ -611,7 +634,15 @@ int run_report(Io& io, ReportOptions opts) {
         const std::string hash = tx.value("hash", std::string());
         auto answer = call(opts.client, "GET", "/v1/txs/" + hash);
         if (!answer.ok()) return fail(io, answer.error());
-        transactions.push_back({{"hash", hash}, {"answer", *answer}});
+        // The sender's jurisdictions when it was included, proven like the transaction.
+        const std::uint64_t height = answer->value("height", std::uint64_t{0});
+        auto tags_answer = call(opts.client, "GET", fmt::format("/v1/state/gov/jurisdiction:{}?height={}", opts.actor, height));
+        if (!tags_answer.ok()) return fail(io, tags_answer.error());
+        auto tags = proven_jurisdictions(*tags_answer, opts.actor, height, *genesis);
+        if (!tags.ok()) return fail(io, tags.error());
+        if (!opts.jurisdiction.empty() && std::find(tags->begin(), tags->end(), opts.jurisdiction) == tags->end()) continue;
+        transactions.push_back({{"hash", hash}, {"answer", *answer}, {"jurisdictions_answer", *tags_answer},
+                                {"jurisdictions", *tags}});
       }
       if ((h - lo) % 1000 == 999) io.out << fmt::format("  {} blocks scanned…\n", h - lo + 1) << std::flush;
     }
@@ -682,6 +713,7 @@ int run_verify_report(Io& io, const VerifyReportOptions& opts) {
     events.push_back(std::move(event));
     indices.push_back(index);
   }
+  json proven_transactions = json::array();  // what transactions.csv is rebuilt from
   for (const json& t : report["transactions"]) {
     auto hash = core::array_from_hex<32>(t.value("hash", std::string()));
     if (!hash.ok()) return bad("a transaction hash is not 32 bytes of hex");
@@ -690,6 +722,13 @@ int run_verify_report(Io& io, const VerifyReportOptions& opts) {
     const auto time = t["answer"]["block"]["header"].value("timestamp_unix_ms", std::int64_t{0});
     if (time < from || time > to) return bad("transaction " + t.value("hash", std::string()) + " is outside the time range");
     if (t["answer"]["tx"].value("sender", std::string()) != actor) return bad("transaction " + t.value("hash", std::string()) + " is of another sender");
+    auto tags = proven_jurisdictions(t.value("jurisdictions_answer", json()), actor, t["answer"].value("height", std::uint64_t{0}),
+                                     *genesis);
+    if (!tags.ok()) return bad("transaction " + t.value("hash", std::string()) + "'s jurisdictions: " + tags.error().message);
+    if (!jurisdiction.empty() && std::find(tags->begin(), tags->end(), jurisdiction) == tags->end()) {
+      return bad("transaction " + t.value("hash", std::string()) + "'s sender was not tagged " + jurisdiction);
+    }
+    proven_transactions.push_back({{"hash", t["hash"]}, {"answer", t["answer"]}, {"jurisdictions", *tags}});
   }
   const auto same_file = [&](const std::string& name, const std::string& expected) {
     std::ifstream file(dir / name, std::ios::binary);
@@ -701,7 +740,7 @@ int run_verify_report(Io& io, const VerifyReportOptions& opts) {
     return false;
   };
   if (!same_file("events.csv", events_csv(events, indices))) return kExitFailed;
-  if (!same_file("transactions.csv", transactions_csv(report["transactions"]))) return kExitFailed;
+  if (!same_file("transactions.csv", transactions_csv(proven_transactions))) return kExitFailed;
   if (!same_file("checkpoint.note", report["checkpoint"].value("note", std::string()))) return kExitFailed;
   io.out << fmt::format("report verified: {} event(s) in checkpoint {} of {} ({}, Ed25519 and ML-DSA-65), {} transaction(s) in "
                         "certified blocks, from {} to {}; events.csv and transactions.csv match them\n",
@@ -784,7 +823,7 @@ void add_audit_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   report->add_option("--from", r->from, "Start: unix ms or YYYY-MM-DDTHH:MM:SSZ")->required();
   report->add_option("--to", r->to, "End (inclusive): unix ms or YYYY-MM-DDTHH:MM:SSZ")->required();
   report->add_option("--actor", r->actor, "Only this actor (an mn1 address, or a client IP)");
-  report->add_option("--jurisdiction", r->jurisdiction, "Only events tagged with this jurisdiction");
+  report->add_option("--jurisdiction", r->jurisdiction, "Only events tagged with this jurisdiction (and, with --actor, transactions whose sender was tagged with it when they were included)");
   report->add_option("--out", r->out, "The report's directory (created)")->required();
   report->callback([&io, &dispatch, r] { dispatch = [&io, r] { return run_report(io, *r); }; });
 

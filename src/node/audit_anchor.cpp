@@ -35,16 +35,22 @@ void AuditAnchorer::on_block(const ledger::ProducedBlock& block) {
         if (receipt.tx_hash != *in_flight_) continue;
         if (receipt.status == ledger::ReceiptStatus::kSuccess) {
           ++counters_.anchored;
+          counters_.anchored_size = in_flight_size_;
         } else {
           ++counters_.refused;
-          spdlog::warn("audit: the chain refused this node's anchor: {} ({})",
-                       core::error_code_name(static_cast<core::ErrorCode>(receipt.error_code)), receipt.error_message);
+          const auto code = static_cast<core::ErrorCode>(receipt.error_code);
+          if (code == core::ErrorCode::kAuditAnchorInconsistent || code == core::ErrorCode::kAuditAnchorStale) {
+            halt_locked(receipt.error_message);
+          } else {
+            spdlog::warn("audit: the chain refused this node's anchor: {} ({})", core::error_code_name(code),
+                         receipt.error_message);
+          }
         }
         in_flight_.reset();
       }
       if (in_flight_ && height >= in_flight_since_ + kInFlightBlocksMax) in_flight_.reset();
     }
-    if (in_flight_ || sending_ || height % interval_ != 0) return;
+    if (halted_ || in_flight_ || sending_ || height % interval_ != 0) return;
     sending_ = true;
   }
   post_([this, height] {
@@ -66,6 +72,18 @@ void AuditAnchorer::send_anchor(std::uint64_t height) {
   {
     std::lock_guard lock(mutex_);
     counters_.anchored_size = anchored_size;
+  }
+  if (anchored_size > 0) {
+    // The log must still hold the anchored tree: a node whose data was reset (or whose history
+    // was rewritten) can never anchor again, and must not spend fees finding that out.
+    auto root = log_.root_at(anchored_size);
+    if (!root.ok() || *root != (*anchored)->root) {
+      std::lock_guard lock(mutex_);
+      halt_locked("the chain anchors " + std::to_string(anchored_size) + " events of this node's log (block " +
+                  std::to_string((*anchored)->height) + "), which its log " +
+                  (root.ok() ? "holds with another root" : "no longer has"));
+      return;
+    }
   }
   if (checkpoint->body.size <= anchored_size) return;
 
@@ -117,11 +135,22 @@ void AuditAnchorer::send_anchor(std::uint64_t height) {
   warned_unfunded_ = false;
   in_flight_ = hash;
   in_flight_since_ = height;
+  in_flight_size_ = anchor.size;
+}
+
+void AuditAnchorer::halt_locked(const std::string& why) {
+  if (halted_) return;
+  halted_ = true;
+  spdlog::error("audit: this node's audit log does not extend the one it anchored on chain ({}): its data was reset or "
+                "its history rewritten; it anchors no more (`metanode audit verify` shows the same)",
+                why);
 }
 
 AnchorCounters AuditAnchorer::counters() const {
   std::lock_guard lock(mutex_);
-  return counters_;
+  AnchorCounters c = counters_;
+  c.halted = halted_;
+  return c;
 }
 
 std::string AuditAnchorer::metrics_text() const {
@@ -137,6 +166,8 @@ std::string AuditAnchorer::metrics_text() const {
   line("metanode_audit_anchors_unfunded_total", "Anchor intervals skipped: the node's account cannot pay the fee.",
        c.unfunded);
   line("metanode_audit_anchored_events", "Events covered by this node's newest anchor on chain.", c.anchored_size);
+  line("metanode_audit_anchoring_halted", "1 when this node's log no longer extends its anchor (reset or rewritten).",
+       c.halted ? 1 : 0);
   return out;
 }
 

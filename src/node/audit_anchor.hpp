@@ -1,10 +1,13 @@
 // Anchors this node's audit log on chain (modules/audit/audit.hpp): every N committed blocks,
 // if the newest signed checkpoint holds events the chain's anchor does not, a transaction from
 // the node's key carries its size and root with a consistency proof from the anchored size. One
-// anchor is in flight at a time; a refused one is logged with its code and counted.
+// anchor is in flight at a time; a refused one is logged with its code and counted. A node whose
+// log no longer holds the anchored tree (its data was reset, or its history rewritten) stops
+// anchoring, says so once, and shows it in /metrics: no fee is spent on an anchor that must fail.
 #pragma once
 
 #include <functional>
+#include <string>
 #include <mutex>
 #include <optional>
 
@@ -21,6 +24,7 @@ struct AnchorCounters {
   std::uint64_t refused = 0;    // refused at admission or failed in a block
   std::uint64_t unfunded = 0;   // intervals skipped: the node's account cannot pay the fee
   std::uint64_t anchored_size = 0;  // events covered by the newest committed anchor
+  bool halted = false;              // the log no longer extends its anchor: no more anchors
 };
 
 class AuditAnchorer {
@@ -39,6 +43,8 @@ class AuditAnchorer {
 
  private:
   void send_anchor(std::uint64_t height);
+  // Stops anchoring for good (until restart), saying why once.
+  void halt_locked(const std::string& why);
 
   Post post_;
   const ledger::Chain& chain_;
@@ -51,6 +57,8 @@ class AuditAnchorer {
   mutable std::mutex mutex_;
   std::optional<core::Hash32> in_flight_;
   std::uint64_t in_flight_since_ = 0;  // height it was sent at
+  std::uint64_t in_flight_size_ = 0;   // events it anchors
+  bool halted_ = false;
   AnchorCounters counters_;
   bool warned_unfunded_ = false;
   bool sending_ = false;

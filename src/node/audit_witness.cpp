@@ -272,7 +272,9 @@ void WitnessClient::on_checkpoint(const storage::AuditCheckpoint& checkpoint) {
   {
     std::lock_guard lock(mutex_);
     latest_ = checkpoint;
-    for (const auto& w : witnesses_) asks.emplace_back(w, held_[w]);
+    for (const auto& w : witnesses_) {
+      if (!silenced_.contains(w)) asks.emplace_back(w, held_[w]);
+    }
   }
   for (const auto& [witness, held] : asks) ask(witness, checkpoint, held);
 }
@@ -339,7 +341,12 @@ void WitnessClient::on_reply(const crypto::PublicKey& witness, const CosignReply
     case CosignOutcome::kRefused: {
       std::lock_guard lock(mutex_);
       ++refused_;
-      spdlog::error("audit: witness {} refused checkpoint {}: {}", witness.to_hex().substr(0, 12), reply.size, reply.text);
+      // Asking again would be refused again (a witness never forgets what it cosigned): this
+      // witness is not asked until the node restarts.
+      if (silenced_.insert(witness).second) {
+        spdlog::error("audit: witness {} refused checkpoint {}: {}; not asking it again until restart",
+                      witness.to_hex().substr(0, 12), reply.size, reply.text);
+      }
       return;
     }
   }

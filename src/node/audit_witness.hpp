@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -101,6 +102,7 @@ class WitnessClient {
   mutable std::mutex mutex_;
   std::optional<storage::AuditCheckpoint> latest_;
   std::map<crypto::PublicKey, std::uint64_t> held_;  // what each witness holds of this log, as far as known
+  std::set<crypto::PublicKey> silenced_;              // refused this log: not asked again until restart
   std::uint64_t asked_ = 0, cosigned_ = 0, refused_ = 0;
 };
 

@@ -484,10 +484,29 @@ TEST_F(DevnetTest, TwoOfThreeCouncilGrantsAndRevokesARoleThatEveryNodeShows) {
   EXPECT_NE(eu_csv.find(subject.to_string()), std::string::npos) << eu_csv;
   EXPECT_EQ(eu_csv.find(council1), std::string::npos) << "council-1 is not tagged EU:\n" << eu_csv;
 
-  ASSERT_TRUE(gov({"propose", "revoke", "--role", "auditor", "--to", subject.to_string(), "--from", "council-2"}, "revoke.log"))
+  // council-1 tagged US-NY and EU: a report of its transactions in US-NY holds only those it sent
+  // once tagged (the revoke proposal below), each with its sender's tags proven at its height.
+  ASSERT_TRUE(gov({"propose", "set-jurisdictions", "--to", council1, "--tags", "US-NY,EU", "--from", "council-1"},
+                  "tags1.log"))
+      << tail_of(dir_ / "tags1.log");
+  ASSERT_TRUE(gov({"approve", std::to_string(std::stoull(id) + 2), "--from", "council-2"}, "tags1-approve.log"))
+      << tail_of(dir_ / "tags1-approve.log");
+  ASSERT_TRUE(gov({"propose", "revoke", "--role", "auditor", "--to", subject.to_string(), "--from", "council-1"}, "revoke.log"))
       << tail_of(dir_ / "revoke.log");
   everywhere(json::array({"auditor"}));  // one approval of two
-  ASSERT_TRUE(gov({"approve", std::to_string(std::stoull(id) + 2), "--from", "council-3"}, "approve2.log"))
+  const std::string ny_dir = (dir_ / "report-ny").string();
+  const std::string ny_to = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::system_clock::now().time_since_epoch()).count() + 1'000);
+  ASSERT_TRUE(run({METANODE_BINARY, "audit", "report", "--as", "subject", "--home", home, "--node", node1, "--from", "0", "--to",
+                   ny_to, "--actor", council1, "--jurisdiction", "US-NY", "--out", ny_dir},
+                  "report-ny.log"))
+      << read_file(dir_ / "report-ny.log");
+  EXPECT_NE(read_file(dir_ / "report-ny.log").find("1 transaction(s)"), std::string::npos) << read_file(dir_ / "report-ny.log");
+  EXPECT_NE(read_file(dir_ / "report-ny" / "transactions.csv").find(",EU;US-NY\n"), std::string::npos)
+      << read_file(dir_ / "report-ny" / "transactions.csv");
+  ASSERT_TRUE(run({METANODE_BINARY, "audit", "verify-report", ny_dir, "--home", home}, "verify-report-ny.log"))
+      << read_file(dir_ / "verify-report-ny.log");
+  ASSERT_TRUE(gov({"approve", std::to_string(std::stoull(id) + 3), "--from", "council-3"}, "approve2.log"))
       << tail_of(dir_ / "approve2.log");
   everywhere(json::array());
   for (std::size_t i = 0; i < kValidators; ++i) EXPECT_EQ(audit_status(i), 403u) << "node " << i << ": revoked";

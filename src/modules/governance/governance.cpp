@@ -538,6 +538,11 @@ core::Result<std::vector<std::string>> jurisdictions_of(const ledger::StateReade
   return record ? std::move(record->tags) : std::vector<std::string>{};
 }
 
+core::Result<std::vector<std::string>> decode_jurisdictions(core::ByteView value) {
+  MN_TRY_ASSIGN(auto record, core::decode<Jurisdictions>(value));
+  return std::move(record.tags);
+}
+
 core::Result<std::vector<std::string>> service_jurisdictions(const ledger::StateReader& state, std::string_view service) {
   MN_TRY_ASSIGN(auto record, read_as<Jurisdictions>(state, gov_service_jurisdiction_key(service)));
   return record ? std::move(record->tags) : std::vector<std::string>{};

@@ -162,6 +162,8 @@ core::Result<std::uint64_t> next_proposal_id(const ledger::StateReader& state);
 // The jurisdiction tags governance set on an account or a service (none: empty).
 core::Result<std::vector<std::string>> jurisdictions_of(const ledger::StateReader& state, const crypto::Address& address);
 core::Result<std::vector<std::string>> service_jurisdictions(const ledger::StateReader& state, std::string_view service);
+// The tags of a stored jurisdiction entry (its value bytes, as a state answer proves them).
+core::Result<std::vector<std::string>> decode_jurisdictions(core::ByteView value);
 // Every role's name (built-in and custom), sorted.
 core::Result<std::vector<std::string>> role_names(const ledger::StateReader& state);
 
