@@ -41,10 +41,27 @@ struct ListOptions {
 int run_propose(Io& io, ProposeOptions opts, modules::GovAction action) {
   modules::GovProposal p;
   p.action = action;
+  if (action != modules::GovAction::kSetJurisdictions) {
+    if (auto st = modules::check_role_name(opts.role); !st.ok()) return fail(io, st.error());
+    if (opts.description.size() > modules::kRoleDescriptionBytesMax) {
+      return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "--description: at most 200 bytes"));
+    }
+  }
   p.role = opts.role;
   p.description = opts.description;
   p.expiry_blocks = opts.expiry_blocks;
   if (action == modules::GovAction::kSetJurisdictions) {
+    // Limits first: the encoder takes only what fits.
+    for (const auto& tag : opts.tags) {
+      if (auto st = modules::check_jurisdiction(tag); !st.ok()) return fail(io, st.error());
+    }
+    if (opts.tags.size() > modules::kJurisdictionsMax) {
+      return fail(io, core::make_error(core::ErrorCode::kInvalidArgument,
+                                       "--tags: at most " + std::to_string(modules::kJurisdictionsMax) + " tags"));
+    }
+    if (opts.service.size() > modules::kServiceNameBytesMax || (!opts.service.empty() && !modules::check_role_name(opts.service).ok())) {
+      return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "--service: 1-32 of a-z, 0-9, '_' and '-'"));
+    }
     p.service = opts.service;
     p.jurisdictions = opts.tags;
     std::sort(p.jurisdictions.begin(), p.jurisdictions.end());
