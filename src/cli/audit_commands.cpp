@@ -183,6 +183,20 @@ int run_tail(Io& io, TailOptions opts) {
 
 core::Error wrong(const std::string& what) { return core::make_error(core::ErrorCode::kProofInvalid, what); }
 
+// A GET /v1/state/{module}/{key} answer checked against a certified header, and that it is the
+// entry asked for (and, when given, at that height): its value bytes, or nullopt when proven absent.
+core::Result<std::optional<core::Bytes>> proven_entry(const json& answer, std::string_view module, core::ByteView key,
+                                                      std::optional<std::uint64_t> height, const ledger::Genesis& genesis) {
+  MN_TRY(services::verify_state_answer(answer, genesis));
+  if (answer.value("module", std::string()) != module || answer.value("key", std::string()) != core::to_hex(key) ||
+      (height && answer.value("height", std::uint64_t{0}) != *height)) {
+    return wrong("the answer is for another state entry" + (height ? " or height than " + std::to_string(*height) : std::string()));
+  }
+  if (!answer.value("exists", false)) return std::optional<core::Bytes>{};
+  MN_TRY_ASSIGN(core::Bytes value, core::from_hex(answer.value("value_hex", std::string())));
+  return std::optional<core::Bytes>{std::move(value)};
+}
+
 struct VerifySummary {
   std::string origin;
   std::string validator;
@@ -358,16 +372,11 @@ int verify_node(Io& io, VerifyAuditOptions& opts, const ledger::Genesis& genesis
   const crypto::Address address = crypto::Address::from_public_key(owner->ed25519_public_key);
   auto answer = call(opts.client, "GET", "/v1/state/audit/anchor:" + address.to_string());
   if (!answer.ok()) return fail(io, answer.error());
-  auto proven = services::verify_state_answer(*answer, genesis);
-  if (!proven.ok()) return fail(io, wrong("the node's answer for its anchor on chain: " + proven.error().message));
-  if (answer->value("module", std::string()) != modules::kAuditModule ||
-      answer->value("key", std::string()) != core::to_hex(modules::audit_anchor_key(address))) {
-    return fail(io, wrong("the node answered for another state entry than its anchor"));
-  }
+  auto entry = proven_entry(*answer, modules::kAuditModule, modules::audit_anchor_key(address), std::nullopt, genesis);
+  if (!entry.ok()) return fail(io, wrong("the node's answer for its anchor on chain: " + entry.error().message));
   std::optional<modules::AnchorRecord> anchor;
-  if (answer->value("exists", false)) {
-    auto bytes = core::from_hex(answer->value("value_hex", std::string()));
-    auto record = bytes.ok() ? core::decode<modules::AnchorRecord>(*bytes) : core::Result<modules::AnchorRecord>(bytes.error());
+  if (*entry) {
+    auto record = core::decode<modules::AnchorRecord>(**entry);
     if (!record.ok()) return fail(io, wrong("the anchor on chain does not decode: " + record.error().message));
     anchor = *record;
   }
@@ -537,16 +546,10 @@ std::string events_csv(const std::vector<storage::AuditEvent>& events, const std
 // /v1/state/gov/jurisdiction:SENDER?height=H answer checked against a certified header.
 core::Result<std::vector<std::string>> proven_jurisdictions(const json& answer, const std::string& sender,
                                                             std::uint64_t height, const ledger::Genesis& genesis) {
-  MN_TRY(services::verify_state_answer(answer, genesis));
   MN_TRY_ASSIGN(const crypto::Address address, crypto::Address::parse(sender));
-  if (answer.value("module", std::string()) != modules::kGovModule ||
-      answer.value("key", std::string()) != core::to_hex(modules::gov_jurisdiction_key(address)) ||
-      answer.value("height", std::uint64_t{0}) != height) {
-    return wrong("the jurisdiction answer is for another entry or height than the sender's at " + std::to_string(height));
-  }
-  if (!answer.value("exists", false)) return std::vector<std::string>{};
-  MN_TRY_ASSIGN(const core::Bytes value, core::from_hex(answer.value("value_hex", std::string())));
-  return modules::decode_jurisdictions(value);
+  MN_TRY_ASSIGN(const auto value, proven_entry(answer, modules::kGovModule, modules::gov_jurisdiction_key(address), height, genesis));
+  if (!value) return std::vector<std::string>{};
+  return modules::decode_jurisdictions(*value);
 }
 
 // Each transaction of a report with its sender's tags as proven ("jurisdictions").

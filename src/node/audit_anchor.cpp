@@ -5,6 +5,7 @@
 #include "core/arith.hpp"
 
 #include "modules/audit/audit.hpp"
+#include "node/metric_text.hpp"
 
 namespace metanode::node {
 
@@ -155,20 +156,15 @@ AnchorCounters AuditAnchorer::counters() const {
 
 std::string AuditAnchorer::metrics_text() const {
   const AnchorCounters c = counters();
-  std::string out;
-  const auto line = [&out](std::string_view name, std::string_view help, std::uint64_t value) {
-    out += "# HELP " + std::string(name) + " " + std::string(help) + "\n# TYPE " + std::string(name) +
-           (name.ends_with("_total") ? " counter\n" : " gauge\n") + std::string(name) + " " + std::to_string(value) + "\n";
-  };
-  line("metanode_audit_anchors_submitted_total", "Anchors of the audit log this node sent.", c.submitted);
-  line("metanode_audit_anchors_committed_total", "Anchors the chain kept.", c.anchored);
-  line("metanode_audit_anchors_refused_total", "Anchors refused at admission or by the audit module.", c.refused);
-  line("metanode_audit_anchors_unfunded_total", "Anchor intervals skipped: the node's account cannot pay the fee.",
-       c.unfunded);
-  line("metanode_audit_anchored_events", "Events covered by this node's newest anchor on chain.", c.anchored_size);
-  line("metanode_audit_anchoring_halted", "1 when this node's log no longer extends its anchor (reset or rewritten).",
-       c.halted ? 1 : 0);
-  return out;
+  return metric_text("metanode_audit_anchors_submitted_total", "Anchors of the audit log this node sent.", c.submitted) +
+         metric_text("metanode_audit_anchors_committed_total", "Anchors the chain kept.", c.anchored) +
+         metric_text("metanode_audit_anchors_refused_total", "Anchors refused at admission or by the audit module.", c.refused) +
+         metric_text("metanode_audit_anchors_unfunded_total",
+                     "Anchor intervals skipped: the node's account cannot pay the fee.", c.unfunded) +
+         metric_text("metanode_audit_anchored_events", "Events covered by this node's newest anchor on chain.",
+                     c.anchored_size) +
+         metric_text("metanode_audit_anchoring_halted",
+                     "1 when this node's log no longer extends its anchor (reset or rewritten).", c.halted ? 1 : 0);
 }
 
 }  // namespace metanode::node

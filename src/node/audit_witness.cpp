@@ -5,6 +5,7 @@
 #include "crypto/signed_note.hpp"
 #include "ledger/audit_proofs.hpp"
 #include "merkle/merkle_tree.hpp"
+#include "node/metric_text.hpp"
 #include "storage/write_batch.hpp"
 
 namespace metanode::node {
@@ -76,10 +77,6 @@ CosignReply refused(std::uint64_t size, std::string why) {
   return CosignReply{size, CosignOutcome::kRefused, 0, std::move(why)};
 }
 
-std::string counter(std::string_view name, std::string_view help, std::uint64_t value) {
-  return "# HELP " + std::string(name) + " " + std::string(help) + "\n# TYPE " + std::string(name) + " counter\n" +
-         std::string(name) + " " + std::to_string(value) + "\n";
-}
 
 }  // namespace
 
@@ -251,10 +248,10 @@ json AuditWitness::to_json() const {
 
 std::string AuditWitness::metrics_text() const {
   std::lock_guard lock(mutex_);
-  return counter("metanode_audit_witness_cosigned_total", "Other validators' checkpoints this node cosigned.", cosigned_) +
-         counter("metanode_audit_witness_conflicts_total",
+  return metric_text("metanode_audit_witness_cosigned_total", "Other validators' checkpoints this node cosigned.", cosigned_) +
+         metric_text("metanode_audit_witness_conflicts_total",
                  "Checkpoints refused because they do not extend the one cosigned before (kept as evidence).", conflicts_) +
-         counter("metanode_audit_witness_refused_total",
+         metric_text("metanode_audit_witness_refused_total",
                  "Cosign requests refused for any reason (conflicts, bad signatures, another log than the peer's).",
                  refused_);
 }
@@ -354,9 +351,9 @@ void WitnessClient::on_reply(const crypto::PublicKey& witness, const CosignReply
 
 std::string WitnessClient::metrics_text() const {
   std::lock_guard lock(mutex_);
-  return counter("metanode_audit_cosign_requests_total", "Checkpoints this node sent to witnesses.", asked_) +
-         counter("metanode_audit_cosignatures_total", "Witness cosignatures this node's checkpoints received.", cosigned_) +
-         counter("metanode_audit_cosign_refusals_total", "Witnesses that refused this node's checkpoint.", refused_);
+  return metric_text("metanode_audit_cosign_requests_total", "Checkpoints this node sent to witnesses.", asked_) +
+         metric_text("metanode_audit_cosignatures_total", "Witness cosignatures this node's checkpoints received.", cosigned_) +
+         metric_text("metanode_audit_cosign_refusals_total", "Witnesses that refused this node's checkpoint.", refused_);
 }
 
 }  // namespace metanode::node
