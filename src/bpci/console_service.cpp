@@ -15,6 +15,8 @@
 #include "api/http/http_client.hpp"
 #include "core/clock.hpp"
 #include "crypto/random.hpp"
+#include "ledger/audit_proofs.hpp"
+#include "modules/module_set.hpp"
 
 namespace metanode::bpci {
 namespace {
@@ -150,6 +152,27 @@ api::Response ConsoleService::proxy(const api::Request& request) const {
                  request.content_type.empty() ? "application/json" : request.content_type, {});
 }
 
+const std::vector<std::string>& ConsoleService::own_audit_routes() {
+  static const std::vector<std::string> routes = {
+      "/bpci/v1/audit/checkpoint",       "/bpci/v1/audit/checkpoints", "/bpci/v1/audit/checkpoints/{size}",
+      "/bpci/v1/audit/events",           "/bpci/v1/audit/events/{index}", "/bpci/v1/audit/consistency",
+      "/bpci/v1/audit/decisions"};
+  return routes;
+}
+
+core::Result<json> ConsoleService::node_call(const std::string& method, const std::string& target,
+                                             const std::string& body) const {
+  const api::Response r = forward(std::nullopt, method, target, body, "application/json", {});
+  json doc = json::parse(r.body, nullptr, false);
+  if (r.status >= 200 && r.status < 300 && !doc.is_discarded()) return doc;
+  std::string why = "HTTP " + std::to_string(r.status);
+  if (!doc.is_discarded() && doc.contains("error")) {
+    why = doc["error"].value("message", why) + " [" + doc["error"].value("code", why) + "]";
+  }
+  return core::make_error(r.status == 503 ? core::ErrorCode::kIo : core::ErrorCode::kInvalidArgument,
+                          method + " " + target + ": " + why);
+}
+
 const std::vector<std::string>& ConsoleService::audit_routes() {
   static const std::vector<std::string> routes = {"/v1/audit/checkpoint", "/v1/audit/checkpoints",
                                                   "/v1/audit/checkpoints/{size}", "/v1/audit/events",
@@ -216,6 +239,25 @@ void ConsoleService::add_routes(api::Router& router) {
   router.add("POST", "/v1/chain/txs", [this](const api::Request& request) { return proxy(request); });
   for (const auto& route : audit_routes()) {
     router.add("GET", route, [this](const api::Request& request) { return proxy_audit(request); });
+  }
+  if (own_audit_ != nullptr) {
+    node::AuditTrail& a = *own_audit_;
+    router.add("GET", "/bpci/v1/audit/checkpoint", [&a](const api::Request& r) { return a.checkpoint(r); });
+    router.add("GET", "/bpci/v1/audit/checkpoints", [&a](const api::Request& r) { return a.checkpoints(r); });
+    router.add("GET", "/bpci/v1/audit/checkpoints/{size}", [&a](const api::Request& r) { return a.checkpoint_of_size(r); });
+    router.add("GET", "/bpci/v1/audit/events", [&a](const api::Request& r) { return a.events(r); });
+    router.add("GET", "/bpci/v1/audit/events/{index}", [&a](const api::Request& r) { return a.event(r); });
+    router.add("GET", "/bpci/v1/audit/consistency", [&a](const api::Request& r) { return a.consistency(r); });
+    router.add("GET", "/bpci/v1/audit/decisions", [&a](const api::Request& r) { return a.decisions(r); });
+    // What a client signing for BPCI's log reads first (its chain and genesis digest).
+    router.add("GET", "/bpci/health", [this](const api::Request&) {
+      return api::Response{200, "application/json", health().dump(), {}};
+    });
+    router.add("GET", "/bpci/v1/state/{module}/{key}", [this](const api::Request& request) {
+      const std::string target = request.path.substr(std::string_view("/bpci").size());
+      return forward(std::nullopt, "GET", request.query.empty() ? target : target + "?" + request.query, "",
+                     "application/json", {});
+    });
   }
   installer_.add_routes(router);
   router.add("GET", "/v1/session/challenge", [this](const api::Request&) { return challenge(); });
@@ -396,6 +438,27 @@ json ConsoleService::openapi_paths() const {
                          {"401", services::openapi_error_response()},
                          {"403", services::openapi_error_response()},
                          {"503", services::openapi_error_response()}}}}}}},
+      {"/bpci/v1/audit/{route}",
+       {{"get",
+         {{"summary", "BPCI's own audit log (every decision of its Cage, its start and stop): the node's audit routes "
+                      "(checkpoint, checkpoints, checkpoints/{size}, events, events/{index}, consistency, decisions) over "
+                      "BPCI's log, whose checkpoints BPCI signs with its key (Ed25519 and ML-DSA-65; registered in the "
+                      "genesis's modules.audit.logs) and anchors on chain. Auditor or admin role. `metanode audit verify "
+                      "--node http://HOST:8080/bpci` checks it."},
+          {"security", json::array({{{"rfc9421", json::array()}}})},
+          {"parameters", json::array({{{"name", "route"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}})},
+          {"responses", {{"200", {{"description", "As the node's audit routes answer (see the node's OpenAPI document)"}}},
+                         {"400", services::openapi_error_response()},
+                         {"401", services::openapi_error_response()},
+                         {"403", services::openapi_error_response()},
+                         {"404", services::openapi_error_response()}}}}}}},
+      {"/bpci/v1/state/{module}/{key}",
+       {{"get",
+         {{"summary", "A node's GET /v1/state/{module}/{key} (with its proof to a certified header), from the first node "
+                      "up: where `audit verify` reads BPCI's anchor"},
+          {"parameters", json::array({{{"name", "module"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}},
+                                      {{"name", "key"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}})},
+          {"responses", {{"200", {{"description", "The node's answer"}}}, {"503", services::openapi_error_response()}}}}}}},
       {"/v1/chain/txs",
        {{"post",
          {{"summary", "Submits a transaction (JSON or its canonical bytes as application/octet-stream) to the first node up, "
@@ -429,8 +492,15 @@ json ConsoleService::openapi_paths() const {
 }
 
 json ConsoleService::health() const {
-  return {{"status", "ok"}, {"chain_id", fleet_.genesis().chain_id}, {"nodes", fleet_.nodes().size()},
-          {"nodes_up", fleet_.nodes_up()}, {"console_files", assets_.size()}};
+  json out = {{"status", "ok"}, {"chain_id", fleet_.genesis().chain_id},
+              {"genesis_digest", core::to_hex(fleet_.genesis().digest())}, {"nodes", fleet_.nodes().size()},
+              {"nodes_up", fleet_.nodes_up()}, {"console_files", assets_.size()}};
+  if (own_audit_ != nullptr) {
+    json audit = {{"origin", own_audit_->log().origin()}, {"events", own_audit_->log().size()}};
+    if (anchorer_ != nullptr) audit["anchor"] = anchorer_->status_json();
+    out["audit"] = std::move(audit);
+  }
+  return out;
 }
 
 std::string ConsoleService::metrics_text() const {
@@ -440,6 +510,11 @@ std::string ConsoleService::metrics_text() const {
       << "# TYPE metanode_bpci_nodes_up gauge\nmetanode_bpci_nodes_up " << fleet_.nodes_up() << "\n"
       << "# HELP metanode_bpci_live_subscribers WebSocket subscribers of /v1/live.\n"
       << "# TYPE metanode_bpci_live_subscribers gauge\nmetanode_bpci_live_subscribers " << live_.subscribers() << "\n";
+  if (own_audit_ != nullptr) {
+    out << "# HELP metanode_audit_events Events in BPCI's audit log (durable).\n"
+        << "# TYPE metanode_audit_events gauge\nmetanode_audit_events " << own_audit_->log().size() << "\n";
+  }
+  if (anchorer_ != nullptr) out << anchorer_->metrics_text();
   return out.str();
 }
 
@@ -455,6 +530,10 @@ api::cage::RouteTable console_route_table() {
   t.add("POST", "/v1/chain/txs", Access::open());
   // The node's Cage decides these (auditor or admin), on the caller's own signature.
   for (const auto& route : ConsoleService::audit_routes()) t.add("GET", route, Access::open());
+  // BPCI's own log: its Cage decides, as a node's does for its log.
+  for (const auto& route : ConsoleService::own_audit_routes()) t.add("GET", route, Access::roles_of({"auditor", "admin"}));
+  t.add("GET", "/bpci/v1/state/{module}/{key}", Access::open());  // proven answers from a node
+  t.add("GET", "/bpci/health", Access::open());
   t.add("GET", "/v1/session/challenge", Access::open());
   t.add("POST", "/v1/session", Access::open());
   // Logs can name addresses, peers and errors: operators and admins only.
@@ -480,6 +559,7 @@ core::Result<std::unique_ptr<Bpci>> Bpci::open(FleetConfig fleet, BpciOptions op
                                                 : fs::current_path();
   installer.allow_local_start = options.allow_local_start;
   bpci->service_ = std::make_shared<ConsoleService>(*bpci->monitor_, std::move(assets), std::move(installer));
+  MN_TRY(bpci->open_audit());
   std::error_code ec;
   if (!options.fleet_file.empty()) bpci->fleet_file_time_ = fs::last_write_time(options.fleet_file, ec);
   api::cage::CagePolicy policy;
@@ -488,12 +568,51 @@ core::Result<std::unique_ptr<Bpci>> Bpci::open(FleetConfig fleet, BpciOptions op
   bpci->cage_ = std::make_unique<api::cage::Cage>(
       console_route_table(),
       [service = bpci->service_.get()](const crypto::Address& address) { return service->roles_of(address.to_string()); },
-      bpci->decisions_, std::move(policy));
+      *bpci->audit_, std::move(policy));
   bpci->host_ = std::make_unique<services::ServiceHost>(bpci->io_, bpci->service_);
   bpci->host_->use(bpci->cage_->middleware());
   bpci->host_->add_metrics([cage = bpci->cage_.get()] { return cage->metrics_text(); });
   return bpci;
 }
+
+core::Status Bpci::open_audit() {
+  if (options_.data_dir.empty() || !options_.key) {
+    return core::make_error(core::ErrorCode::kInvalidArgument,
+                            "BPCI needs a data directory and a key for its audit log (every decision of its Cage is "
+                            "recorded there before it is answered)");
+  }
+  const ledger::Genesis& genesis = monitor_->genesis();
+  storage::OpenOptions db_options;
+  db_options.chain_id = genesis.chain_id;
+  db_options.block_cache_size_bytes = std::size_t{8} << 20;
+  db_options.write_buffer_size_bytes = std::size_t{4} << 20;
+  MN_TRY_ASSIGN(db_, storage::CueDb::open(options_.data_dir / "db", db_options));
+  storage::AuditLogOptions log_options;
+  log_options.origin = ledger::audit_origin(genesis.chain_id, options_.key->ed25519().public_key());
+  log_options.ed25519 = &options_.key->ed25519();
+  log_options.mldsa = &options_.key->mldsa();
+  log_options.checkpoint_events = options_.checkpoint_events;
+  log_options.checkpoint_interval = options_.checkpoint_interval;
+  log_options.on_fault = [](const core::Error& fault) {
+    // The Cage holds every answer until its decision is durable: after this each one is refused
+    // (503), so nothing is answered unrecorded. Restart BPCI once the disk is fixed.
+    spdlog::critical("bpci: the audit log cannot write ({}); requests are refused until BPCI is restarted",
+                     fault.to_string());
+  };
+  MN_TRY_ASSIGN(audit_log_, storage::AuditLog::open(*db_, std::move(log_options)));
+  modules_ = modules::standard_modules();
+  audit_ = std::make_unique<node::AuditTrail>(*audit_log_, modules_);
+  anchorer_ = std::make_unique<HttpAnchorer>(
+      *audit_log_, genesis, options_.key->ed25519(),
+      [service = service_.get()](const std::string& method, const std::string& target, const std::string& body) {
+        return service->node_call(method, target, body);
+      },
+      options_.anchor_interval);
+  service_->set_own_audit(audit_.get(), anchorer_.get());
+  return {};
+}
+
+std::string Bpci::audit_origin() const { return audit_log_->origin(); }
 
 Bpci::~Bpci() { stop(); }
 
@@ -505,6 +624,9 @@ core::Status Bpci::start() {
       io_.run();
     });
   }
+  audit_->lifecycle("bpci.start", options_.config_digest,
+                    crypto::Address::from_public_key(options_.key->ed25519().public_key()).to_string(), "bpci");
+  anchorer_->start();
   monitor_->poll_all();  // the first page load sees the fleet at once
   monitor_->start([this] {
     reload_fleet_file();
@@ -531,11 +653,20 @@ void Bpci::reload_fleet_file() {
 }
 
 void Bpci::stop() {
+  if (anchorer_) anchorer_->stop();
   if (monitor_) monitor_->stop();
   if (host_) host_->stop();
   io_.stop();
   for (auto& t : io_threads_) t.join();
+  const bool was_running = !io_threads_.empty();
   io_threads_.clear();
+  if (audit_log_) {
+    if (was_running) {
+      audit_->lifecycle("bpci.stop", options_.config_digest,
+                        crypto::Address::from_public_key(options_.key->ed25519().public_key()).to_string(), "bpci");
+    }
+    audit_log_->stop();  // flushes, and a final checkpoint
+  }
 }
 
 }  // namespace metanode::bpci

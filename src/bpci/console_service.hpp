@@ -15,9 +15,12 @@
 #include "api/cage/cage.hpp"
 #include "api/http/http_client.hpp"
 #include "api/http/http_server.hpp"
+#include "bpci/audit_anchor.hpp"
 #include "bpci/console_installer.hpp"
 #include "bpci/fleet.hpp"
+#include "crypto/hybrid.hpp"
 #include "node/audit_log.hpp"
+#include "storage/cue_db.hpp"
 #include "services/service.hpp"
 
 namespace metanode::bpci {
@@ -76,6 +79,23 @@ class ConsoleService final : public services::Service {
   // seconds; none when no node answers. What the Cage checks BPCI's role-gated routes against.
   std::vector<std::string> roles_of(const std::string& address) const;
 
+  // BPCI's own audit log (its Cage decisions, its start and stop), served under /bpci:
+  //   GET /bpci/v1/audit/{checkpoint, checkpoints, checkpoints/{size}, events, events/{index},
+  //                       consistency, decisions}   the node's audit routes over BPCI's log
+  //   GET /bpci/v1/state/{module}/{key}              a node's state answer (with its proof), so that
+  //                                                  `metanode audit verify --node URL/bpci` finds the
+  //                                                  log's anchor where it finds the log
+  // Set before the service is hosted (its routes are added then).
+  void set_own_audit(node::AuditTrail* audit, const HttpAnchorer* anchorer) {
+    own_audit_ = audit;
+    anchorer_ = anchorer;
+  }
+  static const std::vector<std::string>& own_audit_routes();
+  // A JSON call to the first node up (or the one `wanted` names): its answer parsed, a non-2xx
+  // answer as the node's error.
+  core::Result<nlohmann::json> node_call(const std::string& method, const std::string& target,
+                                         const std::string& body) const;
+
  private:
   // GET /v1/chain/<path>: the same GET on a node, answered as the node answered it; POST
   // /v1/chain/txs forwards the body.
@@ -91,6 +111,8 @@ class ConsoleService final : public services::Service {
   api::Response log_tail(const api::Request& request) const;
 
   FleetMonitor& fleet_;
+  node::AuditTrail* own_audit_ = nullptr;
+  const HttpAnchorer* anchorer_ = nullptr;
   WebAssets assets_;
   ConsoleInstaller installer_;
   std::string genesis_text_;  // the genesis in its canonical form (what its digest is over)
@@ -113,6 +135,17 @@ struct BpciOptions {
   std::filesystem::path fleet_file;
   std::filesystem::path install_dir;  // the installer's bundles (empty: the fleet file's directory, else .)
   bool allow_local_start = false;     // the installer may start nodes on this host (a devnet's BPCI)
+  // BPCI's own audit log: a CueDB in data_dir, its checkpoints signed with `key` (both lines),
+  // whose origin is "<chain>/<key's address>/audit". Both required: every decision of BPCI's
+  // Cage is on disk before its answer is sent.
+  std::filesystem::path data_dir;
+  std::optional<crypto::HybridKeyPair> key;
+  std::uint64_t checkpoint_events = 1'000;
+  std::chrono::milliseconds checkpoint_interval{10'000};
+  // How often the log's newest checkpoint is anchored on chain (through a node); 0: only when
+  // anchorer()->anchor_once() is called.
+  std::chrono::milliseconds anchor_interval{30'000};
+  core::Hash32 config_digest{};  // the fleet file's digest, in the start and stop events
 };
 
 class Bpci {
@@ -123,13 +156,21 @@ class Bpci {
   void stop();
   std::uint16_t port() const { return host_ ? host_->port() : 0; }
   FleetMonitor& fleet() { return *monitor_; }
+  storage::AuditLog& audit_log() { return *audit_log_; }
+  HttpAnchorer* anchorer() { return anchorer_.get(); }
+  // "<chain>/<address>/audit": the origin BPCI's checkpoints sign as.
+  std::string audit_origin() const;
 
  private:
   Bpci() = default;
   BpciOptions options_;
   std::unique_ptr<FleetMonitor> monitor_;
   std::shared_ptr<ConsoleService> service_;
-  node::RecentDecisions decisions_;
+  ledger::ModuleSet modules_;  // what the audit trail names transactions with
+  std::unique_ptr<storage::CueDb> db_;
+  std::unique_ptr<storage::AuditLog> audit_log_;
+  std::unique_ptr<node::AuditTrail> audit_;
+  std::unique_ptr<HttpAnchorer> anchorer_;
   std::unique_ptr<api::cage::Cage> cage_;
   boost::asio::io_context io_;
   std::unique_ptr<services::ServiceHost> host_;
@@ -137,6 +178,8 @@ class Bpci {
   std::filesystem::file_time_type fleet_file_time_{};
   // Nodes added to the fleet file since the last look join the monitor (the monitor's tick).
   void reload_fleet_file();
+  // The CueDB, the audit log over it, its trail (the Cage's sink) and the anchorer.
+  core::Status open_audit();
 };
 
 }  // namespace metanode::bpci

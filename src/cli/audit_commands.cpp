@@ -207,6 +207,7 @@ struct VerifySummary {
   std::uint64_t witnessed_size = 0;    // the newest checkpoint with enough witness cosignatures
   std::vector<std::string> witnessed_by;
   std::uint64_t newest_size = 0;
+  bool validator_log = true;  // false: a log the genesis registers (BPCI's), which no validator witnesses
 };
 
 void print_summary(Io& io, const VerifySummary& s, std::uint64_t from, std::size_t witnesses_needed) {
@@ -215,6 +216,11 @@ void print_summary(Io& io, const VerifySummary& s, std::uint64_t from, std::size
       "consistent with the one before\n",
       s.origin, s.validator, s.events, from, s.checkpoints, s.post_quantum ? "Ed25519 and ML-DSA-65" : "Ed25519 only");
   io.out << s.anchor << "\n";
+  if (!s.validator_log) {
+    io.out << "witnesses: none (" << s.validator
+           << " is not a validator: validators cosign each other's logs; its anchor on chain pins its history)\n";
+    return;
+  }
   if (witnesses_needed == 0) {
     io.out << "witnesses: none (a single-validator chain has no other validator to cosign)\n";
     return;
@@ -229,12 +235,17 @@ void print_summary(Io& io, const VerifySummary& s, std::uint64_t from, std::size
   }
 }
 
-// The genesis validator whose audit log has this origin.
-const ledger::GenesisValidator* log_owner(const ledger::Genesis& genesis, const std::string& origin) {
+// The key of the genesis validator, or of the log the genesis registers, whose audit log has this
+// origin (the checkpoint was checked against it already).
+crypto::PublicKey log_owner(const ledger::Genesis& genesis, const std::string& origin) {
   for (const auto& v : genesis.validators) {
-    if (ledger::audit_origin(genesis.chain_id, v.ed25519_public_key) == origin) return &v;
+    if (ledger::audit_origin(genesis.chain_id, v.ed25519_public_key) == origin) return v.ed25519_public_key;
   }
-  return nullptr;
+  auto logs = ledger::registered_audit_logs(genesis);
+  for (const auto& log : logs.ok() ? *logs : std::vector<ledger::AuditLogKey>{}) {
+    if (ledger::audit_origin(genesis.chain_id, log.ed25519_public_key) == origin) return log.ed25519_public_key;
+  }
+  return {};
 }
 
 // A checkpoint's witness cosignatures (the note served as "cosigned_note", or the note plus the
@@ -258,7 +269,7 @@ core::Status check_cosigned(const std::string& note, const std::string& cosigned
 
 core::Status require_witnessed(const VerifySummary& summary, const ledger::Genesis& genesis) {
   const std::size_t needed = ledger::audit_witnesses_needed(genesis);
-  if (needed == 0 || !summary.witnessed_by.empty()) return {};
+  if (needed == 0 || !summary.validator_log || !summary.witnessed_by.empty()) return {};
   return wrong("no checkpoint of this log is cosigned by " + std::to_string(needed) +
                " other validators: nothing shows that the log it serves is the one others were shown "
                "(a log is witnessed within seconds of its first checkpoint on a running chain)");
@@ -329,6 +340,7 @@ int verify_node(Io& io, VerifyAuditOptions& opts, const ledger::Genesis& genesis
   }
   summary.origin = previous->body.origin;
   summary.validator = previous->validator;
+  summary.validator_log = previous->validator_log;
   const merkle::Checkpoint& newest = previous->body;
   // Every event the newest checkpoint covers, from --from on: contiguous, each in it.
   std::uint64_t expected = opts.from;
@@ -368,8 +380,7 @@ int verify_node(Io& io, VerifyAuditOptions& opts, const ledger::Genesis& genesis
   summary.newest_size = newest.size;
 
   // The node's anchor, from the chain's state with its proof to a certified header.
-  const ledger::GenesisValidator* owner = log_owner(genesis, newest.origin);
-  const crypto::Address address = crypto::Address::from_public_key(owner->ed25519_public_key);
+  const crypto::Address address = crypto::Address::from_public_key(log_owner(genesis, newest.origin));
   auto answer = call(opts.client, "GET", "/v1/state/audit/anchor:" + address.to_string());
   if (!answer.ok()) return fail(io, answer.error());
   auto entry = proven_entry(*answer, modules::kAuditModule, modules::audit_anchor_key(address), std::nullopt, genesis);
@@ -476,6 +487,7 @@ int verify_data_dir(Io& io, const VerifyAuditOptions& opts, const fs::path& data
   if (!previous) return fail(io, wrong("no checkpoint stored: nothing signed to check the events against"));
   summary.origin = previous->body.origin;
   summary.validator = previous->validator;
+  summary.validator_log = previous->validator_log;
   summary.newest_size = previous->body.size;
   // The anchor in the state of the chain stored beside the log (its head).
   auto head = ledger::read_chain_head(**db);
@@ -484,8 +496,7 @@ int verify_data_dir(Io& io, const VerifyAuditOptions& opts, const fs::path& data
   std::string where = "no chain in this data directory";
   if (*head) {
     const ledger::StateAtRoot state(**db, (*head)->state_root);
-    const ledger::GenesisValidator* owner = log_owner(genesis, previous->body.origin);
-    auto read = modules::read_anchor(state, crypto::Address::from_public_key(owner->ed25519_public_key));
+    auto read = modules::read_anchor(state, crypto::Address::from_public_key(log_owner(genesis, previous->body.origin)));
     if (!read.ok()) return fail(io, read.error());
     anchor = *read;
     where = "in the stored chain's state at height " + std::to_string((*head)->height);
@@ -807,9 +818,11 @@ void add_audit_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
       "by the validator it names, each checkpoint's consistency with the one before, every event's inclusion, the "
       "node's anchor on chain (the log must contain it) and the other validators' witness cosignatures (f + 1 needed); "
       "names the first thing that is wrong. Over HTTP (--node URL --as KEY) or offline (--config FILE, or --data-dir DIR "
-      "--genesis FILE, on a stopped node)");
+      "--genesis FILE, on a stopped node). BPCI's own log: --node http://HOST:8080/bpci, or --data-dir BPCI_DATA/db "
+      "(a log the genesis registers in modules.audit.logs: anchored, not witnessed)");
   add_client_options(verify, v->client);
   verify->add_option("--data-dir", v->data_dir, "A stopped node's data directory (needs --genesis or --home)");
+  verify->add_option("--genesis", v->client.genesis_file, "The genesis to check against (default: --home's)");
   verify->add_option("--config", v->config_file, "A stopped node's config.toml (its data directory and genesis)");
   verify->add_option("--from", v->from, "Start at this checkpoint size (events before it are not re-checked)");
   verify->add_flag("--allow-classical", v->allow_classical,

@@ -91,8 +91,18 @@ std::string node_url_of(const ClientOptions& opts) {
 }
 
 // GET/POST returning parsed JSON; a non-2xx answer becomes the node's error.
-core::Result<json> call(const std::string& url, const std::string& method, const std::string& target,
+core::Result<json> call(const std::string& base_url, const std::string& method, const std::string& path_and_query,
                         const std::string& body, const RequestSigner* signer) {
+  // A URL with a path ("http://host:8080/bpci") puts it before every route: BPCI serves its own
+  // audit log under /bpci.
+  std::string url = base_url;
+  std::string target = path_and_query;
+  if (const auto slash = url.find('/', std::string_view("http://").size()); url.rfind("http://", 0) == 0 && slash != std::string::npos) {
+    std::string prefix = url.substr(slash);
+    while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+    target = prefix + target;
+    url.resize(slash);
+  }
   MN_TRY_ASSIGN(const auto parts, split_url(url));
   const std::string authority = parts.first + ":" + parts.second;
   const HeaderList sent = signer != nullptr ? signer->sign(method, authority, target, body) : HeaderList{};

@@ -24,7 +24,9 @@
 #include "core/clock.hpp"
 #include "crypto/keystore.hpp"
 #include "crypto/random.hpp"
+#include "ledger/audit_proofs.hpp"
 #include "ledger/genesis.hpp"
+#include "modules/audit/audit.hpp"
 #include "modules/governance/governance.hpp"
 #include "node/config.hpp"
 
@@ -119,6 +121,21 @@ core::Status create_devnet(Io& io, const UpOptions& opts, const fs::path& root) 
   }
   gov.grants.push_back({dev.address, {std::string(modules::kRoleUser)}});
   genesis.modules[std::string(modules::kGovModule)] = gov.to_json().dump();
+  // BPCI's key (DIR/bpci, where `metanode bpci` looks by default): the genesis registers its
+  // audit log, and funds it for the anchors' fees.
+  {
+    fs::create_directories(root / "bpci", ec);
+    const fs::path file = root / "bpci" / "passphrase";
+    std::ofstream out(file, std::ios::trunc);
+    out << passphrase << "\n";
+    if (!out.flush()) return core::make_error(core::ErrorCode::kIo, "cannot write " + file.string());
+    ::chmod(file.c_str(), 0600);
+    crypto::Keystore bpci_store(root / "bpci" / "keys");
+    MN_TRY_ASSIGN(auto bpci, bpci_store.create("bpci", passphrase, now));
+    genesis.modules[std::string(modules::kAuditModule)] =
+        ledger::audit_logs_section({{"bpci", bpci.ed25519_public_key, bpci.mldsa_public_key}}).dump();
+    genesis.accounts.push_back({bpci.address, kValidatorGenesisBalance});
+  }
   MN_TRY(genesis.validate());
   MN_TRY(genesis.save(root / "genesis.json"));
   for (std::size_t i = 0; i < opts.validators; ++i) {

@@ -1,6 +1,8 @@
 #include "ledger/audit_proofs.hpp"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "crypto/address.hpp"
 #include "crypto/signed_note.hpp"
@@ -9,7 +11,69 @@
 namespace metanode::ledger {
 namespace {
 core::Error invalid(const std::string& why) { return core::make_error(core::ErrorCode::kProofInvalid, why); }
+core::Error bad_section(const std::string& why) {
+  return core::make_error(core::ErrorCode::kInvalidArgument, "genesis modules.audit: " + why);
+}
 }  // namespace
+
+core::Result<std::vector<AuditLogKey>> registered_audit_logs(const Genesis& genesis) {
+  nlohmann::json section;
+  if (!genesis.module_section("audit", section)) return std::vector<AuditLogKey>{};
+  if (!section.is_object()) return bad_section("must be an object");
+  for (const auto& [key, value] : section.items()) {
+    if (key != "logs") return bad_section("unknown field '" + key + "' (the section has \"logs\")");
+  }
+  const auto it = section.find("logs");
+  if (it == section.end()) return std::vector<AuditLogKey>{};
+  if (!it->is_array()) return bad_section("logs must be an array");
+  if (it->size() > kAuditLogKeysMax) return bad_section("at most " + std::to_string(kAuditLogKeysMax) + " logs");
+  std::vector<AuditLogKey> logs;
+  std::set<std::string> names;
+  std::set<crypto::PublicKey> keys;
+  for (const auto& v : genesis.validators) {
+    names.insert(v.name);
+    keys.insert(v.ed25519_public_key);
+  }
+  for (const auto& entry : *it) {
+    if (!entry.is_object()) return bad_section("each log is an object {name, ed25519_public_key, mldsa65_public_key}");
+    AuditLogKey log;
+    const auto text = [&](const char* field) -> core::Result<std::string> {
+      const auto f = entry.find(field);
+      if (f == entry.end() || !f->is_string()) return bad_section(std::string("a log without a string ") + field);
+      return f->get<std::string>();
+    };
+    MN_TRY_ASSIGN(log.name, text("name"));
+    const bool name_ok = !log.name.empty() && log.name.size() <= 32 &&
+                         std::all_of(log.name.begin(), log.name.end(), [](char c) {
+                           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+                         });
+    if (!name_ok) return bad_section("log name '" + log.name + "' is not 1 to 32 characters of [a-z0-9-]");
+    MN_TRY_ASSIGN(const std::string ed_hex, text("ed25519_public_key"));
+    auto ed = crypto::PublicKey::from_hex(ed_hex);
+    if (!ed.ok()) return bad_section("log " + log.name + " ed25519_public_key: " + ed.error().message);
+    log.ed25519_public_key = *ed;
+    MN_TRY_ASSIGN(const std::string pq_hex, text("mldsa65_public_key"));
+    auto pq = core::array_from_hex<crypto::kMldsaPublicKeyBytes>(pq_hex);
+    if (!pq.ok()) return bad_section("log " + log.name + " mldsa65_public_key: " + pq.error().message);
+    log.mldsa_public_key.bytes = *pq;
+    if (!names.insert(log.name).second) return bad_section("log name '" + log.name + "' is used twice (or is a validator's)");
+    if (!keys.insert(log.ed25519_public_key).second) {
+      return bad_section("log " + log.name + "'s key is used twice (or is a validator's: a validator's log needs no entry)");
+    }
+    logs.push_back(std::move(log));
+  }
+  return logs;
+}
+
+nlohmann::json audit_logs_section(const std::vector<AuditLogKey>& logs) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& log : logs) {
+    list.push_back({{"name", log.name},
+                    {"ed25519_public_key", log.ed25519_public_key.to_hex()},
+                    {"mldsa65_public_key", core::to_hex(log.mldsa_public_key.bytes)}});
+  }
+  return {{"logs", std::move(list)}};
+}
 
 std::string audit_origin(std::string_view chain_id, const crypto::PublicKey& node_key) {
   return std::string(chain_id) + "/" + crypto::Address::from_public_key(node_key).to_string() + "/audit";
@@ -63,9 +127,21 @@ core::Result<CheckedCheckpoint> check_audit_checkpoint(std::string_view note_tex
   for (const auto& v : genesis.validators) {
     if (audit_origin(genesis.chain_id, v.ed25519_public_key) == checked.body.origin) signer = &v;
   }
+  GenesisValidator registered;  // a registered log's keys, in a validator's shape
   if (signer == nullptr) {
-    return invalid("checkpoint origin '" + checked.body.origin + "' is not the audit log of a validator of chain " +
-                   genesis.chain_id);
+    auto logs = registered_audit_logs(genesis);
+    if (!logs.ok()) return invalid(logs.error().message);
+    for (const auto& log : *logs) {
+      if (audit_origin(genesis.chain_id, log.ed25519_public_key) != checked.body.origin) continue;
+      registered = {log.name, log.ed25519_public_key, log.mldsa_public_key};
+      signer = &registered;
+      checked.validator_log = false;
+    }
+  }
+  if (signer == nullptr) {
+    return invalid("checkpoint origin '" + checked.body.origin +
+                   "' is not the audit log of a validator of chain " + genesis.chain_id +
+                   " nor of a log its genesis registers");
   }
   checked.validator = signer->name;
   const std::string& name = checked.body.origin;

@@ -4,7 +4,9 @@
 // else that checks audit proofs offline.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "core/result.hpp"
@@ -17,17 +19,37 @@ namespace metanode::ledger {
 // The origin a node's audit log signs as: "<chain id>/<node address>/audit".
 std::string audit_origin(std::string_view chain_id, const crypto::PublicKey& node_key);
 
+// A component other than a validator whose audit log the chain recognises (BPCI's console, a
+// full node), named with both its keys in the genesis file's "audit" section:
+//   "modules": {"audit": {"logs": [{"name": "bpci", "ed25519_public_key": "<hex>",
+//                                  "mldsa65_public_key": "<hex>"}]}}
+// Such a log is anchored on chain like a validator's; it has no witnesses (witnesses are the
+// validators' exchange over XTMP), so its anchor is what pins its history.
+struct AuditLogKey {
+  std::string name;  // [a-z0-9-], 1 to 32 characters, unique, no validator's name
+  crypto::PublicKey ed25519_public_key;
+  crypto::MldsaPublicKey mldsa_public_key;
+  bool operator==(const AuditLogKey&) const = default;
+};
+inline constexpr std::size_t kAuditLogKeysMax = 64;
+// The section's logs (none when the genesis has no "audit" section); kInvalidArgument naming
+// what is wrong (a bad name or key, a duplicate, a validator's key).
+core::Result<std::vector<AuditLogKey>> registered_audit_logs(const Genesis& genesis);
+// The section's JSON for `logs` (what `metanode up` writes).
+nlohmann::json audit_logs_section(const std::vector<AuditLogKey>& logs);
+
 // What a checked checkpoint says and who signed it.
 struct CheckedCheckpoint {
   merkle::Checkpoint body;
-  std::string validator;  // the genesis validator's name whose log it is
+  std::string validator;  // the name of the genesis validator (or registered log) whose log it is
   bool post_quantum = false;  // the ML-DSA-65 line was there and verified
+  bool validator_log = true;  // a validator's log (witnessed); false: a registered log's
 };
 
 // Parses a signed checkpoint note and checks: the origin is this chain's "<chain>/<address>/audit",
-// the address is a genesis validator's, its Ed25519 line verifies and, when `require_pq`, its
-// ML-DSA-65 line too (a line present and failing is always invalid). kProofInvalid naming the
-// first thing wrong; kBadSignature for a signature that does not verify.
+// the address is a genesis validator's or a registered log's, its Ed25519 line verifies and, when
+// `require_pq`, its ML-DSA-65 line too (a line present and failing is always invalid).
+// kProofInvalid naming the first thing wrong; kBadSignature for a signature that does not verify.
 core::Result<CheckedCheckpoint> check_audit_checkpoint(std::string_view note, const Genesis& genesis,
                                                        bool require_pq = true);
 

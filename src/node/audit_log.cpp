@@ -198,11 +198,12 @@ void AuditTrail::on_block(const ledger::ProducedBlock& produced) {
   }
 }
 
-void AuditTrail::lifecycle(std::string_view action, const core::Hash32& config_digest, std::string_view node_address) {
+void AuditTrail::lifecycle(std::string_view action, const core::Hash32& config_digest, std::string_view node_address,
+                           std::string_view subject) {
   storage::AuditEvent e;
   e.action = std::string(action);
   e.actor = std::string(node_address);
-  e.subject = "node";
+  e.subject = std::string(subject);
   e.outcome = "ok";
   e.digest = core::to_hex(config_digest);
   log_.append(std::move(e));

@@ -31,8 +31,10 @@ class AuditTrail final : public api::cage::AuditSink {
   void when_durable(std::uint64_t ticket, std::function<void(bool)> then) override;
 
   void on_block(const ledger::ProducedBlock& block);
-  // "node.start" / "node.stop", with the configuration file's digest.
-  void lifecycle(std::string_view action, const core::Hash32& config_digest, std::string_view node_address);
+  // "node.start" / "node.stop" (BPCI: "bpci.start" / "bpci.stop"), with the configuration file's
+  // digest.
+  void lifecycle(std::string_view action, const core::Hash32& config_digest, std::string_view node_address,
+                 std::string_view subject = "node");
   void peer_refused(const crypto::PublicKey& key, std::string_view why);
 
   storage::AuditLog& log() { return log_; }

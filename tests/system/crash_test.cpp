@@ -59,6 +59,7 @@
 #include "crypto/encoding.hpp"
 #include "crypto/keystore.hpp"
 #include "ledger/account.hpp"
+#include "ledger/audit_proofs.hpp"
 #include "ledger/chain.hpp"
 #include "ledger/genesis.hpp"
 #include "merkle/sparse_merkle_tree.hpp"
@@ -719,6 +720,131 @@ TEST_F(NodeProcessTest, EveryAnsweredRequestHasItsAuditEventAfterSigkill) {
   ASSERT_TRUE(refused.has_value()) << "the node started over a rewritten audit log";
   EXPECT_TRUE(WIFEXITED(*refused) && WEXITSTATUS(*refused) != 0);
   EXPECT_NE(read_file(node_log_).find("audit log"), std::string::npos) << tail_of(node_log_);
+}
+
+// BPCI's own audit trail under SIGKILL: the same storm against the console's Cage (GET
+// /v1/fleet?probe=N), BPCI killed mid-storm. Every answered request has its event in BPCI's log;
+// restarted, BPCI anchors its log on chain through the node; `metanode audit verify` checks it
+// over HTTP (with the anchor, proven) and offline, with the genesis that registers BPCI's key.
+TEST_F(NodeProcessTest, EveryRequestBpciAnsweredHasItsAuditEventAfterSigkillAndItsLogIsAnchored) {
+  // BPCI's key, registered (and funded) in the genesis before the chain starts.
+  const fs::path bpci_dir = home_ / "bpci";
+  std::string passphrase = read_file(home_ / "node" / "passphrase");
+  while (!passphrase.empty() && (passphrase.back() == '\n' || passphrase.back() == '\r')) passphrase.pop_back();
+  {
+    fs::create_directories(bpci_dir);
+    std::ofstream(bpci_dir / "passphrase") << passphrase << "\n";
+    crypto::Keystore store(bpci_dir / "keys");
+    auto key = store.create("bpci", passphrase, 1);
+    ASSERT_TRUE(key.ok()) << key.error().to_string();
+    auto genesis = ledger::Genesis::load(home_ / "node" / "genesis.json");
+    ASSERT_TRUE(genesis.ok());
+    genesis->modules["audit"] =
+        ledger::audit_logs_section({{"bpci", key->ed25519_public_key, key->mldsa_public_key}}).dump();
+    genesis->accounts.push_back({key->address, 1'000'000'000});
+    ASSERT_TRUE(genesis->save(home_ / "node" / "genesis.json").ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(start_node());
+  std::ofstream(home_ / "fleet.toml") << "genesis = \"node/genesis.json\"\n[[nodes]]\nname = \"node\"\napi = \"" << url_
+                                      << "\"\n";
+  fs::create_directories(home_ / "web");
+  std::ofstream(home_ / "web" / "index.html") << "<!doctype html><title>console</title>";
+  const std::uint16_t port = free_port();
+  ASSERT_NE(port, 0);
+  const std::string bpci_url = "http://127.0.0.1:" + std::to_string(port);
+  const fs::path bpci_log = home_ / "bpci.log";
+  pid_t bpci = -1;
+  const auto start_bpci = [&] {
+    bpci = spawn({METANODE_BINARY, "bpci", "--fleet", (home_ / "fleet.toml").string(), "--port", std::to_string(port),
+                  "--web", (home_ / "web").string(), "--data-dir", bpci_dir.string(), "--anchor-interval-s", "1",
+                  "--checkpoint-interval-ms", "200"},
+                 bpci_log);
+    ASSERT_GT(bpci, 0);
+    const auto deadline = Clock::now() + kStartTimeout;
+    while (!http(bpci_url, "GET", "/health").reached) {
+      ASSERT_LT(Clock::now(), deadline) << tail_of(bpci_log);
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+  };
+  ASSERT_NO_FATAL_FAILURE(start_bpci());
+
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> next{0};
+  std::mutex mutex;
+  std::vector<std::string> answered;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&] {
+      while (!stop) {
+        const std::string target = "/v1/fleet?probe=" + std::to_string(next++);
+        const Reply r = http(bpci_url, "GET", target);
+        if (!r.reached) return;  // killed
+        if (r.status != 200) continue;
+        const std::string digest = core::to_hex(crypto::sha256(core::as_bytes("GET " + target + "\n")));
+        std::lock_guard lock(mutex);
+        answered.push_back(digest);
+      }
+    });
+  }
+  std::uniform_int_distribution<int> delay_ms(400, 1'200);
+  std::this_thread::sleep_for(milliseconds(delay_ms(rng_)));
+  ::kill(bpci, SIGKILL);
+  stop = true;
+  for (auto& t : clients) t.join();
+  ASSERT_TRUE(wait_exit(bpci, kTermTimeout).has_value());
+  ASSERT_GT(answered.size(), 20u) << "the storm got too few answers to test anything";
+  std::set<std::string> recorded;
+  {
+    auto genesis = ledger::Genesis::load(home_ / "node" / "genesis.json");
+    ASSERT_TRUE(genesis.ok());
+    storage::OpenOptions open;
+    open.chain_id = genesis->chain_id;
+    open.read_only = true;
+    open.create_if_missing = false;
+    auto db = storage::CueDb::open(bpci_dir / "db", open);
+    ASSERT_TRUE(db.ok()) << db.error().to_string();
+    ASSERT_TRUE(storage::for_each_audit_event(**db, [&](std::uint64_t, const storage::AuditEvent& e, core::ByteView) {
+                  if (e.action == "http.request") recorded.insert(e.digest);
+                  return true;
+                }).ok());
+  }
+  std::size_t missing = 0;
+  for (const auto& digest : answered) missing += recorded.contains(digest) ? 0 : 1;
+  EXPECT_EQ(missing, 0u) << missing << " of " << answered.size() << " answered requests have no event in BPCI's log";
+
+  // Restarted over what the kill left: it anchors its log on chain (a transaction through the
+  // node), and `audit verify` over HTTP finds the anchor, proven, inside the log.
+  ASSERT_NO_FATAL_FAILURE(start_bpci());
+  const fs::path log = home_ / "bpci-verify.log";
+  std::string out;
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    fs::remove(log);
+    const auto status = run_command({METANODE_BINARY, "audit", "verify", "--node", bpci_url + "/bpci", "--home",
+                                     (home_ / "node").string(), "--as", "dev"},
+                                    log);
+    out = read_file(log);
+    ASSERT_TRUE(status.has_value());
+    ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << out;
+    if (out.find("anchored on chain: not yet") == std::string::npos) break;
+    ASSERT_LT(Clock::now(), deadline) << "BPCI's log was never anchored:\n" << out << tail_of(bpci_log);
+    std::this_thread::sleep_for(milliseconds(500));
+  }
+  EXPECT_NE(out.find("(bpci) checks"), std::string::npos) << out;
+  EXPECT_NE(out.find("Ed25519 and ML-DSA-65"), std::string::npos) << out;
+  EXPECT_NE(out.find("contained in the log"), std::string::npos) << out;
+  ::kill(bpci, SIGTERM);
+  const auto stopped = wait_exit(bpci, kTermTimeout);
+  ASSERT_TRUE(stopped.has_value() && WIFEXITED(*stopped) && WEXITSTATUS(*stopped) == 0) << tail_of(bpci_log);
+  fs::remove(log);
+  const auto offline = run_command({METANODE_BINARY, "audit", "verify", "--data-dir", (bpci_dir / "db").string(),
+                                    "--genesis", (home_ / "node" / "genesis.json").string()},
+                                   log);
+  ASSERT_TRUE(offline.has_value());
+  EXPECT_TRUE(WIFEXITED(*offline) && WEXITSTATUS(*offline) == 0) << read_file(log);
+  std::printf("[ summary  ] BPCI: %zu answered requests, %zu request events in its audit log\n", answered.size(),
+              recorded.size());
+  ASSERT_NO_FATAL_FAILURE(stop_node_cleanly());
 }
 
 TEST_F(NodeProcessTest, SigtermExitsZeroAndKeepsReportedCommits) {

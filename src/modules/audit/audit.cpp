@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ledger/audit_proofs.hpp"
 #include "merkle/merkle_tree.hpp"
 
 namespace metanode::modules {
@@ -110,6 +111,13 @@ core::Result<std::optional<AnchorRecord>> read_anchor(const ledger::StateReader&
   auto record = core::decode<AnchorRecord>(*bytes);
   if (!record.ok()) return make_error(ErrorCode::kStateCorrupt, "audit anchor does not decode: " + record.error().to_string());
   return std::optional<AnchorRecord>{std::move(record).value()};
+}
+
+core::Status AuditModule::init_genesis(const ledger::Genesis& genesis, ledger::ModuleState&) const {
+  if (auto logs = ledger::registered_audit_logs(genesis); !logs.ok()) {
+    return core::make_error(core::ErrorCode::kGenesisInvalid, logs.error().message);
+  }
+  return {};
 }
 
 core::Status AuditModule::check_payload(const ledger::Payload& payload, const crypto::Address&) const {

@@ -57,6 +57,9 @@ class AuditModule final : public ledger::Module {
  public:
   std::string_view name() const override { return kAuditModule; }
   std::vector<std::string_view> payload_kinds() const override { return {kAuditAnchorKind}; }
+  // The genesis section registers the audit logs of components other than validators
+  // (ledger/audit_proofs.hpp, registered_audit_logs): a malformed one refuses the genesis.
+  core::Status init_genesis(const ledger::Genesis& genesis, ledger::ModuleState& state) const override;
   core::Status check_payload(const ledger::Payload& payload, const crypto::Address& sender) const override;
   // audit_anchor_stale: not larger than the stored anchor; audit_anchor_inconsistent: the proof
   // does not show the stored anchor's tree inside the new one (or a first anchor carries one).

@@ -12,8 +12,12 @@
 #include "api/cage/request_auth.hpp"
 #include "bpci/console_service.hpp"
 #include "cli/request_signer.hpp"
+#include "crypto/keystore.hpp"
 #include "crypto/mldsa.hpp"
+#include "ledger/audit_proofs.hpp"
+#include "modules/audit/audit.hpp"
 #include "modules/module_set.hpp"
+#include "services/proofs/proof_check.hpp"
 #include "node/node.hpp"
 #include "support/ports.hpp"
 #include "support/temp_dir.hpp"
@@ -80,8 +84,10 @@ struct TestNode {
   std::unique_ptr<node::Node> node;
   std::unique_ptr<testing::SingleProducer> producer;
 
-  // `operator_address`, when given, is the council and holds the operator role.
-  TestNode(const fs::path& dir, const std::string& chain_id, std::uint64_t seed, const std::string& operator_address = "") {
+  // `operator_address`, when given, is the council and holds the operator role; `adjust` changes
+  // the genesis before the node opens it.
+  TestNode(const fs::path& dir, const std::string& chain_id, std::uint64_t seed, const std::string& operator_address = "",
+           const std::function<void(ledger::Genesis&)>& adjust = {}) {
     const crypto::KeyPair key = crypto::KeyPair::from_seed(crypto::Seed{static_cast<std::uint8_t>(seed)});
     genesis.chain_id = chain_id;
     genesis.genesis_time_unix_ms = 1'000;
@@ -91,6 +97,7 @@ struct TestNode {
                                     {"grants", {{operator_address, {"operator"}}}}}
                                    .dump();
     }
+    if (adjust) adjust(genesis);
     node::NodeConfig config;
     config.config_dir = dir;
     config.ephemeral_ports = true;
@@ -106,6 +113,25 @@ struct TestNode {
   }
   std::string api() const { return "http://127.0.0.1:" + std::to_string(node->ledger_port()); }
 };
+
+// BPCI's key (its audit log's) in these tests.
+crypto::HybridKeyPair bpci_key() {
+  crypto::KeySecrets secrets;
+  secrets.ed25519_seed = crypto::Seed{77};
+  secrets.mldsa_seed[0] = 77;
+  return secrets.hybrid();
+}
+
+BpciOptions bpci_options(const fs::path& dir) {
+  BpciOptions options;
+  options.port = 0;
+  options.web_dir = dir / "web";
+  options.poll_interval = std::chrono::milliseconds(200);
+  options.data_dir = dir / "bpci";
+  options.key.emplace(bpci_key());
+  options.anchor_interval = std::chrono::milliseconds(0);  // the tests anchor by hand
+  return options;
+}
 
 api::HttpReply get(std::uint16_t port, const std::string& target) {
   auto reply = api::http_request("http://127.0.0.1:" + std::to_string(port), "GET", target);
@@ -128,11 +154,7 @@ TEST(Bpci, ShowsEachNodeUpOrDownWithWhyAndServesTheConsoleBehindTheCage) {
   fleet.nodes = {{"ours", ours.api(), dir / "ours.log"},
                  {"other", other.api(), {}},
                  {"gone", "http://127.0.0.1:" + std::to_string(testing::PortPicker().single()), {}}};
-  BpciOptions options;
-  options.port = 0;
-  options.web_dir = dir / "web";
-  options.poll_interval = std::chrono::milliseconds(200);
-  auto bpci = Bpci::open(fleet, options);
+  auto bpci = Bpci::open(fleet, bpci_options(dir));
   ASSERT_TRUE(bpci.ok()) << bpci.error().to_string();
   ASSERT_TRUE((*bpci)->start().ok());
   const std::uint16_t port = (*bpci)->port();
@@ -266,6 +288,128 @@ TEST(Bpci, ShowsEachNodeUpOrDownWithWhyAndServesTheConsoleBehindTheCage) {
   fs::remove_all(dir);
 }
 
+TEST(Bpci, RecordsEveryDecisionOfItsCageInItsOwnSignedLogAndAnchorsItOnChain) {
+  const fs::path dir = temp_dir("bpci-audit");
+  const crypto::KeyPair admin = crypto::KeyPair::from_seed(crypto::Seed{9});
+  const crypto::HybridKeyPair key = bpci_key();
+  const crypto::Address bpci_address = crypto::Address::from_public_key(key.ed25519().public_key());
+  TestNode ours(dir / "ours", "fleet-test", 1, "", [&](ledger::Genesis& g) {
+    const std::string a = crypto::Address::from_public_key(admin.public_key()).to_string();
+    g.modules["gov"] = json{{"council", {{"threshold", 1}, {"members", {a}}}}, {"grants", {{a, {"admin"}}}}}.dump();
+    g.modules["audit"] =
+        ledger::audit_logs_section({{"bpci", key.ed25519().public_key(), key.mldsa().public_key()}}).dump();
+    g.accounts.push_back({bpci_address, 1'000'000});
+  });
+  ASSERT_TRUE(ours.genesis.save(dir / "genesis.json").ok());
+  write(dir / "web" / "index.html", "<!doctype html><title>console</title>");
+  FleetConfig fleet;
+  fleet.genesis_file = dir / "genesis.json";
+  fleet.nodes = {{"ours", ours.api(), {}}};
+
+  // Without a data directory (or a key) BPCI does not start: its decisions would go nowhere.
+  BpciOptions without = bpci_options(dir);
+  without.data_dir.clear();
+  auto refused = Bpci::open(fleet, without);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("audit log"), std::string::npos) << refused.error().message;
+
+  BpciOptions options = bpci_options(dir);
+  options.checkpoint_interval = std::chrono::milliseconds(100);
+  auto bpci = Bpci::open(fleet, options);
+  ASSERT_TRUE(bpci.ok()) << bpci.error().to_string();
+  ASSERT_TRUE((*bpci)->start().ok());
+  (*bpci)->fleet().stop();
+  (*bpci)->fleet().poll_all();
+  const std::uint16_t port = (*bpci)->port();
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  const std::string authority = "127.0.0.1:" + std::to_string(port);
+  const auto signed_get = [&](const std::string& target, const crypto::KeyPair& as) {
+    const cli::RequestSigner signer(as, api::cage::chain_tag(ours.genesis.digest()));
+    auto reply = api::http_request(base, "GET", target, "", "application/json", std::chrono::milliseconds(5'000),
+                                   signer.sign("GET", authority, target, ""));
+    EXPECT_TRUE(reply.ok());
+    return reply.ok() ? *reply : api::HttpReply{};
+  };
+
+  // Public, refused and allowed decisions: each answered only once it is on disk.
+  EXPECT_EQ(get(port, "/v1/fleet").status, 200u);
+  EXPECT_EQ(get(port, "/bpci/v1/audit/checkpoint").status, 401u);
+  const crypto::KeyPair stranger = crypto::KeyPair::from_seed(crypto::Seed{10});
+  EXPECT_EQ(signed_get("/bpci/v1/audit/checkpoint", stranger).status, 403u);
+  const std::uint64_t answered = (*bpci)->audit_log().size();  // durable before the answers were sent
+  EXPECT_GE(answered, 4u);  // bpci.start and the three requests
+  std::vector<std::string> seen;
+  for (std::uint64_t i = 0; i < answered; ++i) {
+    auto e = (*bpci)->audit_log().event(i);
+    ASSERT_TRUE(e.ok());
+    seen.push_back(e->event.action + " " + e->event.subject + " " + e->event.outcome + " " + e->event.detail);
+  }
+  EXPECT_EQ(seen[0], "bpci.start bpci ok ");
+  const auto has = [&](const std::string& line) { return std::find(seen.begin(), seen.end(), line) != seen.end(); };
+  EXPECT_TRUE(has("http.request GET /v1/fleet allowed public")) << ::testing::PrintToString(seen);
+  EXPECT_TRUE(has("http.request GET /bpci/v1/audit/checkpoint refused auth_unsigned")) << ::testing::PrintToString(seen);
+  EXPECT_TRUE(has("http.request GET /bpci/v1/audit/checkpoint refused auth_forbidden")) << ::testing::PrintToString(seen);
+
+  // The admin reads the signed checkpoint; it verifies with nothing but the genesis, as the log
+  // the genesis registers (not a validator's: no witnesses), and not under a genesis without it.
+  ASSERT_TRUE((*bpci)->audit_log().checkpoint_now().ok());
+  api::HttpReply r = signed_get("/bpci/v1/audit/checkpoint", admin);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  const std::string note = json::parse(r.body)["note"];
+  auto checked = ledger::check_audit_checkpoint(note, ours.genesis);
+  ASSERT_TRUE(checked.ok()) << checked.error().to_string();
+  EXPECT_EQ(checked->validator, "bpci");
+  EXPECT_FALSE(checked->validator_log);
+  EXPECT_TRUE(checked->post_quantum);
+  ledger::Genesis unregistered = ours.genesis;
+  unregistered.modules.erase("audit");
+  EXPECT_FALSE(ledger::check_audit_checkpoint(note, unregistered).ok());
+  r = signed_get("/bpci/v1/audit/events?limit=500", admin);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_GE(json::parse(r.body)["events"].size(), answered);
+  EXPECT_EQ(get(port, "/bpci/v1/audit/events/abc").status, 401u);  // the Cage first, then the bad index
+  EXPECT_EQ(signed_get("/bpci/v1/audit/events/abc", admin).status, 400u);
+
+  // Anchored through the node: the chain keeps the checkpoint's size and root for BPCI's address.
+  const auto anchored = [&]() -> std::optional<modules::AnchorRecord> {
+    auto record = modules::read_anchor(ours.node->chain(), bpci_address);
+    EXPECT_TRUE(record.ok());
+    return record.ok() ? *record : std::nullopt;
+  };
+  const std::uint64_t first_size = (*bpci)->audit_log().latest_checkpoint()->body.size;
+  ASSERT_TRUE(ours.producer->produce_once().ok());  // a certified header to prove the state against
+  auto first = (*bpci)->anchorer()->anchor_once();
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  ASSERT_TRUE(ours.producer->produce_once().ok());
+  ASSERT_TRUE(anchored().has_value());
+  EXPECT_EQ(anchored()->size, first_size);
+  // Later events, a later checkpoint, and the next anchor extends the first (consistency proven).
+  EXPECT_EQ(get(port, "/v1/fleet").status, 200u);
+  ASSERT_TRUE((*bpci)->audit_log().checkpoint_now().ok());
+  ASSERT_TRUE((*bpci)->anchorer()->anchor_once().ok());
+  ASSERT_TRUE(ours.producer->produce_once().ok());
+  EXPECT_GT(anchored()->size, first_size);
+  EXPECT_EQ(anchored()->count, 2u);
+  // The anchor as `audit verify --node URL/bpci` reads it: the node's proven answer, through BPCI.
+  r = get(port, "/bpci/v1/state/audit/anchor:" + bpci_address.to_string());
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_TRUE(services::verify_state_answer(json::parse(r.body), ours.genesis).ok());
+  EXPECT_NE(get(port, "/metrics").body.find("metanode_audit_anchors_submitted_total 2"), std::string::npos);
+
+  // A restart keeps the log: BPCI's stop is its last event, and the log goes on from there.
+  const std::uint64_t before = (*bpci)->audit_log().size();
+  (*bpci)->stop();
+  bpci->reset();
+  auto again = Bpci::open(fleet, options);
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  ASSERT_GT((*again)->audit_log().size(), before);
+  auto last = (*again)->audit_log().event(before);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->event.action, "bpci.stop");
+  again->reset();
+  fs::remove_all(dir);
+}
+
 TEST(Bpci, RefusesToStartWithoutTheConsoleFilesAndSaysHowToBuildThem) {
   const fs::path dir = temp_dir("bpci-noweb");
   ledger::Genesis genesis;
@@ -275,8 +419,7 @@ TEST(Bpci, RefusesToStartWithoutTheConsoleFilesAndSaysHowToBuildThem) {
   FleetConfig fleet;
   fleet.genesis_file = dir / "genesis.json";
   fleet.nodes = {{"a", "http://127.0.0.1:1", {}}};
-  BpciOptions options;
-  options.port = 0;
+  BpciOptions options = bpci_options(dir);
   options.web_dir = dir / "nothing";
   auto bpci = Bpci::open(fleet, options);
   ASSERT_FALSE(bpci.ok());

@@ -1,5 +1,7 @@
 #include "ledger/genesis.hpp"
 
+#include "ledger/audit_proofs.hpp"
+
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -94,6 +96,60 @@ TEST(Genesis, ModuleSectionsRoundTripAndAreChecked) {
   std::string text = sample().to_json();
   text.insert(text.rfind('}'), R"(, "modules": {"kv": 5})");
   EXPECT_EQ(Genesis::from_json(text).error().code, core::ErrorCode::kGenesisInvalid);
+}
+
+}  // namespace
+}  // namespace metanode::ledger
+
+namespace metanode::ledger {
+namespace {
+
+TEST(RegisteredAuditLogs, ReadsTheAuditSectionAndNamesWhatIsWrongInABadOne) {
+  Genesis g = sample();
+  auto none = registered_audit_logs(g);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  const crypto::KeyPair k = crypto::KeyPair::generate();
+  const crypto::MldsaPublicKey pq = crypto::MldsaKeyPair::generate().public_key();
+  const AuditLogKey bpci{"bpci", k.public_key(), pq};
+  g.modules["audit"] = audit_logs_section({bpci}).dump();
+  auto logs = registered_audit_logs(g);
+  ASSERT_TRUE(logs.ok()) << logs.error().to_string();
+  ASSERT_EQ(logs->size(), 1u);
+  EXPECT_EQ(logs->front(), bpci);
+  // The section round-trips through the genesis file.
+  auto back = Genesis::from_json(g.to_json());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(registered_audit_logs(*back)->front(), bpci);
+
+  const auto refused = [&](const nlohmann::json& section, const std::string& says) {
+    Genesis bad = g;
+    bad.modules["audit"] = section.dump();
+    auto r = registered_audit_logs(bad);
+    ASSERT_FALSE(r.ok()) << section.dump();
+    EXPECT_EQ(r.error().code, core::ErrorCode::kInvalidArgument);
+    EXPECT_NE(r.error().message.find(says), std::string::npos) << r.error().message;
+  };
+  nlohmann::json entry = audit_logs_section({bpci})["logs"][0];
+  refused({{"logs", {entry, entry}}}, "used twice");
+  nlohmann::json renamed = entry;
+  renamed["name"] = "validator-0";
+  refused({{"logs", {renamed}}}, "used twice");
+  nlohmann::json validator_key = entry;
+  validator_key["ed25519_public_key"] = g.validators[0].ed25519_public_key.to_hex();
+  refused({{"logs", {validator_key}}}, "validator");
+  nlohmann::json bad_name = entry;
+  bad_name["name"] = "BPCI!";
+  refused({{"logs", {bad_name}}}, "[a-z0-9-]");
+  nlohmann::json bad_key = entry;
+  bad_key["mldsa65_public_key"] = "abcd";
+  refused({{"logs", {bad_key}}}, "mldsa65_public_key");
+  nlohmann::json no_key = entry;
+  no_key.erase("ed25519_public_key");
+  refused({{"logs", {no_key}}}, "ed25519_public_key");
+  refused({{"logs", "bpci"}}, "array");
+  refused({{"log", nlohmann::json::array()}}, "unknown field");
+  refused(nlohmann::json::array(), "object");
 }
 
 }  // namespace
