@@ -48,10 +48,16 @@ function parseNote(note) {
 export function auditChecks(lc) {
   const chainId = lc.genesis.chain_id;
   // The checkpoint note: whose log, both signatures, what it says.
+  // Logs of components other than validators (BPCI's) that the genesis registers with both keys
+  // (modules.audit.logs): anchored on chain, never witnessed.
+  const registered = (lc.genesis.modules?.audit?.logs ?? []).map((l) => ({
+    name: l.name, ed25519: unhex(l.ed25519_public_key), mldsa: unhex(l.mldsa65_public_key), registered: true,
+  }));
   function verifyCheckpoint(note) {
     const n = parseNote(note);
-    const validator = lc.validators.find((v) => `${chainId}/${addressOf(v.ed25519)}/audit` === n.origin);
-    if (!validator) throw new Error(`origin ${n.origin} is not the audit log of a validator of ${chainId}`);
+    const owns = (v) => `${chainId}/${addressOf(v.ed25519)}/audit` === n.origin;
+    const validator = lc.validators.find(owns) ?? registered.find(owns);
+    if (!validator) throw new Error(`origin ${n.origin} is not the audit log of a validator of ${chainId} nor of a log its genesis registers`);
     const text = te.encode(n.text);
     const line = (id) => n.signatures.find((s) => s.name === n.origin && s.keyId === id);
     const ed = line(keyId(n.origin, concat(Uint8Array.of(1), validator.ed25519)));
@@ -62,7 +68,7 @@ export function auditChecks(lc) {
     const pq = line(keyId(n.origin, concat(Uint8Array.of(0xff), te.encode('ML-DSA-65'), validator.mldsa)));
     if (!pq) throw new Error(`no ML-DSA-65 signature of ${validator.name}`);
     if (!ml_dsa65.verify(validator.mldsa, text, pq.signature)) throw new Error(`the ML-DSA-65 signature of ${validator.name} does not verify`);
-    return { ...n, validator: validator.name };
+    return { ...n, validator: validator.name, registered: Boolean(validator.registered) };
   }
 
   // An item of GET /v1/audit/events (its bytes and proof) in the checkpoint of `note`.

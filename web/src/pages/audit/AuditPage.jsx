@@ -3,7 +3,9 @@
 // and its events, each checked against that checkpoint with its inclusion proof, all with
 // lib/audit.js (@noble's BLAKE3, Ed25519 and ML-DSA-65) against the fleet's genesis: neither the
 // node nor BPCI is trusted. The node's routes need the auditor or admin role: the connected
-// wallet signs each request and BPCI passes it on unchanged.
+// wallet signs each request and BPCI passes it on unchanged. BPCI's own log (its Cage's
+// decisions) is the last choice: /bpci/v1/audit/..., checked against the key the genesis
+// registers for it.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { auditChecks } from '../../lib/audit.js';
 import { useGenesisClient } from '../../lib/chain.js';
@@ -13,6 +15,9 @@ import { signedNodeJson, useSession } from '../../lib/session.js';
 import { Verdict } from '../blocks/BlockPage.jsx';
 
 const PAGE = 50;
+const BPCI = '@bpci';  // the selector's value for BPCI's own log
+// The route for `path` ("/v1/audit/...") on the chosen log, and the node header (none for BPCI).
+const routeOf = (target, path) => (target === BPCI ? [`/bpci${path}`, undefined] : [path, target]);
 const time = (ms) => (ms ? new Date(ms).toISOString().replace('T', ' ').slice(0, 23) : '–');
 const short = (a) => (a && a.length > 24 ? `${a.slice(0, 12)}…${a.slice(-6)}` : a || '–');
 
@@ -20,6 +25,9 @@ const short = (a) => (a && a.length > 24 ? `${a.slice(0, 12)}…${a.slice(-6)}` 
 function checkpointVerdict(lc, audit, checkpoint) {
   try {
     const cp = audit.verifyCheckpoint(checkpoint.note);
+    if (cp.registered) {
+      return { ok: true, text: `checkpoint of ${formatInt(cp.size.toString())} events of ${cp.validator}'s log (registered in the genesis), signed with Ed25519 and ML-DSA-65; not a validator's log, so anchored on chain rather than witnessed` };
+    }
     const witnesses = checkpoint.cosigned_note ? audit.verifyCosignatures(checkpoint.cosigned_note) : [];
     const others = lc.validators.length - 1;
     const needed = others <= 0 ? 0 : Math.min(Math.floor(others / 3) + 1, others);
@@ -80,14 +88,14 @@ export function AuditPage() {
       setLoading(true);
       setError(null);
       try {
-        const checkpoint = await signedNodeJson(wallet, '/v1/audit/checkpoint', target);
+        const checkpoint = await signedNodeJson(wallet, ...routeOf(target, '/v1/audit/checkpoint'));
         const query = new URLSearchParams({ limit: String(PAGE), tree_size: String(checkpoint.size) });
         for (const [k, v] of Object.entries(applied)) if (v.trim()) query.set(k, v.trim());
         // Without filters: the newest page the checkpoint covers; with filters: the first matches.
         const filtered = Object.values(applied).some((v) => v.trim());
         if (!filtered) query.set('cursor', String(Math.max(0, checkpoint.size - PAGE)));
-        const page = await signedNodeJson(wallet, `/v1/audit/events?${query}`, target);
-        if (!stop) setData({ checkpoint, page, node: target });
+        const page = await signedNodeJson(wallet, ...routeOf(target, `/v1/audit/events?${query}`));
+        if (!stop) setData({ checkpoint, page, node: target === BPCI ? 'BPCI' : target });
       } catch (e) {
         if (!stop) setError(e.message);
       } finally {
@@ -107,8 +115,8 @@ export function AuditPage() {
       <h1>Audit trail</h1>
       <p class="muted">
         Every request a node's Cage decided, every block it committed, every governance action and its own starts and stops,
-        in a signed Merkle log. Each event below is checked in this page against the node's signed checkpoint, and the
-        checkpoint against the validators' keys in the genesis.
+        in a signed Merkle log; BPCI keeps one of its own for this console's requests. Each event below is checked in this
+        page against the log's signed checkpoint, and the checkpoint against the keys in the genesis.
       </p>
       {!wallet && <div class="notice" data-testid="audit-needs-wallet">Connect a key holding the auditor or admin role to read the audit trail.</div>}
       {wallet && !allowed && <div class="notice" data-testid="audit-needs-role">The connected key holds neither the auditor nor the admin role (governance grants them).</div>}
@@ -117,6 +125,7 @@ export function AuditPage() {
           <label>Node
             <select value={target} onChange={(e) => { setNode(e.currentTarget.value); setSelected(null); }} data-testid="audit-node">
               {nodes.map((n) => <option key={n.name} value={n.name}>{n.name}{n.up ? '' : ' (down)'}</option>)}
+              <option value={BPCI}>BPCI (this console)</option>
             </select>
           </label>
           <label>Action <input value={filters.action} placeholder="governance.*" onInput={(e) => setFilters({ ...filters, action: e.currentTarget.value })} data-testid="audit-action" /></label>
