@@ -639,22 +639,20 @@ TEST_F(NodeProcessTest, EveryReportedCommitSurvivesSigkill) {
               static_cast<unsigned long long>(committed_from_prepared_), static_cast<unsigned long long>(blocks_), seconds);
 }
 
-// The audit trail under SIGKILL: four clients ask as fast as they can, each request distinct
-// (GET /health?probe=N); the node is killed mid-storm. Every request that got an answer must have
-// its event in the log (the Cage holds an answer until its event is synced), the node must start
-// again over the log it left, and `metanode audit verify` must pass over all of it.
-TEST_F(NodeProcessTest, EveryAnsweredRequestHasItsAuditEventAfterSigkill) {
-  ASSERT_NO_FATAL_FAILURE(start_node());
+// Four clients ask `url` as fast as they can, each request distinct (`prefix` + N); the process
+// `pid` is killed with SIGKILL mid-storm (0.4 to 1.2 s in). The Cage's request digests of the
+// requests that got an answer.
+std::vector<std::string> storm_then_kill(const std::string& url, const std::string& prefix, pid_t pid, std::mt19937_64& rng) {
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> next{0};
   std::mutex mutex;
-  std::vector<std::string> answered;  // the Cage's request digests of answered requests
+  std::vector<std::string> answered;
   std::vector<std::thread> clients;
   for (int c = 0; c < 4; ++c) {
     clients.emplace_back([&] {
       while (!stop) {
-        const std::string target = "/health?probe=" + std::to_string(next++);
-        const Reply r = http(url_, "GET", target);
+        const std::string target = prefix + std::to_string(next++);
+        const Reply r = http(url, "GET", target);
         if (!r.reached) return;  // killed
         if (r.status != 200) continue;
         const std::string digest = core::to_hex(crypto::sha256(core::as_bytes("GET " + target + "\n")));
@@ -664,10 +662,34 @@ TEST_F(NodeProcessTest, EveryAnsweredRequestHasItsAuditEventAfterSigkill) {
     });
   }
   std::uniform_int_distribution<int> delay_ms(400, 1'200);
-  std::this_thread::sleep_for(milliseconds(delay_ms(rng_)));
-  ::kill(pid_, SIGKILL);
+  std::this_thread::sleep_for(milliseconds(delay_ms(rng)));
+  ::kill(pid, SIGKILL);
   stop = true;
   for (auto& t : clients) t.join();
+  return answered;
+}
+
+// The request digests of every http.request event in the audit column of the stopped database at `dir`.
+void read_request_digests(const fs::path& dir, const std::string& chain_id, std::set<std::string>& out) {
+  storage::OpenOptions open;
+  open.chain_id = chain_id;
+  open.read_only = true;
+  open.create_if_missing = false;
+  auto db = storage::CueDb::open(dir, open);
+  ASSERT_TRUE(db.ok()) << db.error().to_string();
+  ASSERT_TRUE(storage::for_each_audit_event(**db, [&](std::uint64_t, const storage::AuditEvent& e, core::ByteView) {
+                if (e.action == "http.request") out.insert(e.digest);
+                return true;
+              }).ok());
+}
+
+// The audit trail under SIGKILL: four clients ask as fast as they can, each request distinct
+// (GET /health?probe=N); the node is killed mid-storm. Every request that got an answer must have
+// its event in the log (the Cage holds an answer until its event is synced), the node must start
+// again over the log it left, and `metanode audit verify` must pass over all of it.
+TEST_F(NodeProcessTest, EveryAnsweredRequestHasItsAuditEventAfterSigkill) {
+  ASSERT_NO_FATAL_FAILURE(start_node());
+  const std::vector<std::string> answered = storm_then_kill(url_, "/health?probe=", pid_, rng_);
   ASSERT_NO_FATAL_FAILURE(reap(Stop::kKillAtRandomInstant));
   ASSERT_GT(answered.size(), 20u) << "the storm got too few answers to test anything";
 
@@ -675,20 +697,7 @@ TEST_F(NodeProcessTest, EveryAnsweredRequestHasItsAuditEventAfterSigkill) {
   ASSERT_NO_FATAL_FAILURE(start_node());
   ASSERT_NO_FATAL_FAILURE(stop_node_cleanly());
   std::set<std::string> recorded;
-  {
-    auto genesis = ledger::Genesis::load(home_ / "node" / "genesis.json");
-    ASSERT_TRUE(genesis.ok());
-    storage::OpenOptions open;
-    open.chain_id = genesis->chain_id;
-    open.read_only = true;
-    open.create_if_missing = false;
-    auto db = storage::CueDb::open(home_ / "node" / "data", open);
-    ASSERT_TRUE(db.ok()) << db.error().to_string();
-    ASSERT_TRUE(storage::for_each_audit_event(**db, [&](std::uint64_t, const storage::AuditEvent& e, core::ByteView) {
-                  if (e.action == "http.request") recorded.insert(e.digest);
-                  return true;
-                }).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(read_request_digests(home_ / "node" / "data", chain_id_, recorded));
   std::size_t missing = 0;
   for (const auto& digest : answered) missing += recorded.contains(digest) ? 0 : 1;
   EXPECT_EQ(missing, 0u) << missing << " of " << answered.size() << " answered requests have no audit event";
@@ -768,46 +777,11 @@ TEST_F(NodeProcessTest, EveryRequestBpciAnsweredHasItsAuditEventAfterSigkillAndI
   };
   ASSERT_NO_FATAL_FAILURE(start_bpci());
 
-  std::atomic<bool> stop{false};
-  std::atomic<std::uint64_t> next{0};
-  std::mutex mutex;
-  std::vector<std::string> answered;
-  std::vector<std::thread> clients;
-  for (int c = 0; c < 4; ++c) {
-    clients.emplace_back([&] {
-      while (!stop) {
-        const std::string target = "/v1/fleet?probe=" + std::to_string(next++);
-        const Reply r = http(bpci_url, "GET", target);
-        if (!r.reached) return;  // killed
-        if (r.status != 200) continue;
-        const std::string digest = core::to_hex(crypto::sha256(core::as_bytes("GET " + target + "\n")));
-        std::lock_guard lock(mutex);
-        answered.push_back(digest);
-      }
-    });
-  }
-  std::uniform_int_distribution<int> delay_ms(400, 1'200);
-  std::this_thread::sleep_for(milliseconds(delay_ms(rng_)));
-  ::kill(bpci, SIGKILL);
-  stop = true;
-  for (auto& t : clients) t.join();
+  const std::vector<std::string> answered = storm_then_kill(bpci_url, "/v1/fleet?probe=", bpci, rng_);
   ASSERT_TRUE(wait_exit(bpci, kTermTimeout).has_value());
   ASSERT_GT(answered.size(), 20u) << "the storm got too few answers to test anything";
   std::set<std::string> recorded;
-  {
-    auto genesis = ledger::Genesis::load(home_ / "node" / "genesis.json");
-    ASSERT_TRUE(genesis.ok());
-    storage::OpenOptions open;
-    open.chain_id = genesis->chain_id;
-    open.read_only = true;
-    open.create_if_missing = false;
-    auto db = storage::CueDb::open(bpci_dir / "db", open);
-    ASSERT_TRUE(db.ok()) << db.error().to_string();
-    ASSERT_TRUE(storage::for_each_audit_event(**db, [&](std::uint64_t, const storage::AuditEvent& e, core::ByteView) {
-                  if (e.action == "http.request") recorded.insert(e.digest);
-                  return true;
-                }).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(read_request_digests(bpci_dir / "db", chain_id_, recorded));
   std::size_t missing = 0;
   for (const auto& digest : answered) missing += recorded.contains(digest) ? 0 : 1;
   EXPECT_EQ(missing, 0u) << missing << " of " << answered.size() << " answered requests have no event in BPCI's log";
