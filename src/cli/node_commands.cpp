@@ -14,6 +14,7 @@
 #include <fstream>
 #include <memory>
 #include <ostream>
+#include <set>
 
 #include "cli/passphrase.hpp"
 #include "core/clock.hpp"
@@ -21,6 +22,8 @@
 #include "crypto/random.hpp"
 #include "ledger/genesis.hpp"
 #include "node/config.hpp"
+#include "modules/bank.hpp"
+#include "modules/econ/econ.hpp"
 #include "modules/governance/governance.hpp"
 #include "modules/module_set.hpp"
 #include "consensus/finality.hpp"
@@ -258,6 +261,43 @@ int run_verify(Io& io, const VerifyOptions& opts) {
   for (std::uint64_t h = 1; h <= head.height; ++h) {
     auto cert = (*chain)->certificate(h);
     if (cert.ok() && cert->has_value()) ++certified;
+  }
+  // The supply invariant at the head: every balance there can be (genesis accounts, every
+  // sender and transfer recipient, the validators, the treasury) and what is accrued to
+  // validators add up to genesis + issued - burned, to the unit.
+  {
+    io.out << "checking the supply…" << std::endl;
+    std::set<crypto::Address> holders{modules::treasury_address()};
+    for (const auto& a : genesis->accounts) holders.insert(a.address);
+    for (const auto& v : genesis->validators) holders.insert(crypto::Address::from_public_key(v.ed25519_public_key));
+    for (std::uint64_t h = 1; h <= head.height; ++h) {
+      auto stored = (*chain)->block(h);
+      if (!stored.ok() || !stored->has_value()) {
+        return fail(io, core::make_error(core::ErrorCode::kBlockCorrupt, "block " + std::to_string(h) + " is missing"));
+      }
+      for (const auto& tx : (*stored)->block.txs) {
+        holders.insert(tx.sender());
+        if (auto transfer = modules::transfer_of(tx.payload); transfer.ok()) holders.insert(transfer->to);
+      }
+    }
+    std::uint64_t balances = 0;
+    for (const auto& holder : holders) {
+      auto account = ledger::read_account(**chain, holder);
+      if (!account.ok()) return fail(io, account.error());
+      balances += account->balance;
+    }
+    auto supply = modules::read_supply(**chain);
+    if (!supply.ok()) return fail(io, supply.error());
+    if (balances + supply->accrued != supply->total()) {
+      return fail(io, core::make_error(core::ErrorCode::kStateCorrupt,
+                                       "the supply does not add up: balances " + std::to_string(balances) + " + accrued " +
+                                           std::to_string(supply->accrued) + " != genesis " + std::to_string(supply->genesis) +
+                                           " + issued " + std::to_string(supply->issued) + " - burned " +
+                                           std::to_string(supply->burned)));
+    }
+    io.out << "ok: supply " << supply->total() << " = genesis " << supply->genesis << " + issued " << supply->issued
+           << " - burned " << supply->burned << " = " << holders.size() << " balances " << balances << " + accrued "
+           << supply->accrued << "\n";
   }
   io.out << "ok: " << *checked << " blocks re-executed from genesis; head " << core::to_hex(head.block_hash)
          << ", state root " << core::to_hex(head.state_root) << "\n"

@@ -12,6 +12,25 @@ core::Error fault_in(const Transaction& tx, const core::Error& fault) {
                                           core::to_hex(tx.hash()).substr(0, 16) + ": " + fault.message);
 }
 
+// Tokens over the accounts module's namespace of one overlay (a transaction's, or the block's).
+class AccountTokens final : public Tokens {
+ public:
+  AccountTokens(const AccountsModule& accounts, StateOverlay& state) : accounts_(accounts), state_(accounts.name(), state) {}
+  core::Result<std::uint64_t> balance(const crypto::Address& address) const override {
+    return accounts_.balance_of(state_, address);
+  }
+  core::Status credit(const crypto::Address& address, std::uint64_t amount) override {
+    return accounts_.credit(state_, address, amount);
+  }
+  core::Status debit(const crypto::Address& address, std::uint64_t amount) override {
+    return accounts_.debit(state_, address, amount);
+  }
+
+ private:
+  const AccountsModule& accounts_;
+  ModuleState state_;
+};
+
 }  // namespace
 
 core::Result<std::uint64_t> Executor::check_valid(const Transaction& tx, const crypto::Address& sender,
@@ -20,10 +39,13 @@ core::Result<std::uint64_t> Executor::check_valid(const Transaction& tx, const c
   return modules_.accounts().check_sender(tx, sender, block, state);
 }
 
-core::Status Executor::run_block_hooks(bool begin, const BlockContext& block, StateOverlay& state) const {
+core::Status Executor::run_block_hooks(bool begin, const BlockContext& block, const FeeTotals& fees,
+                                       StateOverlay& state) const {
+  AccountTokens tokens(modules_.accounts(), state);
   for (const auto& module : modules_.all()) {
     ModuleState module_state(module->name(), state);
-    auto status = begin ? module->begin_block(block, module_state) : module->end_block(block, module_state);
+    auto status = begin ? module->begin_block(block, module_state)
+                        : module->end_block(BlockEnd{block, fees, tokens}, module_state);
     if (!status.ok()) {
       return core::make_error(status.error().code, "module " + std::string(module->name()) +
                                                        (begin ? " begin-block: " : " end-block: ") +
@@ -48,7 +70,8 @@ core::Result<Receipt> Executor::apply_one(const Transaction& tx, const crypto::A
   StateOverlay tx_state(block_reader);
   ModuleState module_state(module->name(), tx_state);
   std::vector<Event> events;
-  auto applied = module->apply(TxContext{tx, sender, fee, block}, module_state, events);
+  AccountTokens tokens(accounts, tx_state);
+  auto applied = module->apply(TxContext{tx, sender, fee, block, &tokens}, module_state, events);
   // A payload failure is the transaction's result; a storage fault is not, and stops the block.
   if (!applied.ok() && core::is_environment_fault(applied.error().code)) return fault_in(tx, applied.error());
   if (applied.ok() && events.size() > kEventsPerReceiptMax) {
@@ -79,7 +102,7 @@ core::Result<ExecutionResult> Executor::execute(const StateReader& state, std::v
   result.receipts.reserve(txs.size());
   StateOverlay block_state(state);
   block_state.reserve(2 * txs.size());  // a transfer writes two accounts
-  MN_TRY(run_block_hooks(/*begin=*/true, block, block_state));
+  MN_TRY(run_block_hooks(/*begin=*/true, block, result.fees, block_state));
   for (auto& tx : txs) {
     const crypto::Address sender = tx.sender();  // a hash: once per transaction
     auto fee = check_valid(tx, sender, block_state, block);
@@ -96,7 +119,7 @@ core::Result<ExecutionResult> Executor::execute(const StateReader& state, std::v
     result.receipts.push_back(std::move(receipt));
     result.txs.push_back(std::move(tx));
   }
-  MN_TRY(run_block_hooks(/*begin=*/false, block, block_state));
+  MN_TRY(run_block_hooks(/*begin=*/false, block, result.fees, block_state));
   result.changed = block_state.take_changes();
   return result;
 }

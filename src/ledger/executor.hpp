@@ -57,7 +57,7 @@ class Executor {
   core::Result<Receipt> apply_one(const Transaction& tx, const crypto::Address& sender, std::uint64_t fee,
                                   const BlockContext& block,
                                   StateOverlay& block_state, FeeTotals& fees) const;
-  core::Status run_block_hooks(bool begin, const BlockContext& block, StateOverlay& state) const;
+  core::Status run_block_hooks(bool begin, const BlockContext& block, const FeeTotals& fees, StateOverlay& state) const;
 
   ModuleSet modules_;
 };

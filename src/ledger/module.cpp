@@ -30,7 +30,7 @@ nlohmann::json u64_to_json(std::uint64_t value) { return std::to_string(value); 
 
 core::Status Module::init_genesis(const Genesis&, ModuleState&) const { return {}; }
 core::Status Module::begin_block(const BlockContext&, ModuleState&) const { return {}; }
-core::Status Module::end_block(const BlockContext&, ModuleState&) const { return {}; }
+core::Status Module::end_block(const BlockEnd&, ModuleState&) const { return {}; }
 
 nlohmann::json Module::event_to_json(const Event& event) const { return {{"data", core::to_hex(event.data)}}; }
 

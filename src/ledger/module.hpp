@@ -43,18 +43,42 @@ struct BlockContext {
   bool verify_signatures = true;
 };
 
+// Native-token movements of a module other than the accounts module (rewards, stake): each runs
+// through the accounts module on the same state as the module's own writes, so a payload that
+// fails drops them with its writes. Amounts never appear from nothing: whatever a module
+// credits it debited, or it is the fee pool or issuance the economics module accounts for.
+class Tokens {
+ public:
+  virtual ~Tokens() = default;
+  virtual core::Result<std::uint64_t> balance(const crypto::Address& address) const = 0;
+  virtual core::Status credit(const crypto::Address& address, std::uint64_t amount) = 0;
+  // kTxInsufficientBalance when the balance is smaller.
+  virtual core::Status debit(const crypto::Address& address, std::uint64_t amount) = 0;
+};
+
 // One transaction whose fee is paid, as the module that runs its payload sees it.
 struct TxContext {
   const Transaction& tx;
   const crypto::Address& sender;
   std::uint64_t fee = 0;
   const BlockContext& block;
+  Tokens* tokens = nullptr;  // always set by the executor
 };
 
-// Where one block's fees went (for metrics and the economics issue's distribution).
+// The fees one block's transactions paid, collected by the accounts module: the base fee part
+// and the tips. The economics module's end-block splits them (burn, treasury, proposer,
+// validators).
 struct FeeTotals {
-  std::uint64_t burned = 0;
+  std::uint64_t base_fees = 0;
   std::uint64_t tips = 0;
+};
+
+// What a module's end-block hook sees: the block, its collected fees, and the token movements
+// it may make (to pay them out).
+struct BlockEnd {
+  const BlockContext& block;
+  const FeeTotals& fees;
+  Tokens& tokens;
 };
 
 class Module {
@@ -81,7 +105,7 @@ class Module {
   // Before the first and after the last transaction of every block (height >= 1). An error
   // makes the block invalid: a hook must fail only on a storage error or a broken invariant.
   virtual core::Status begin_block(const BlockContext& block, ModuleState& state) const;
-  virtual core::Status end_block(const BlockContext& block, ModuleState& state) const;
+  virtual core::Status end_block(const BlockEnd& end, ModuleState& state) const;
 
   // JSON: the fields of a payload of `kind` (beside "module" and "kind") to its bytes
   // (kTxMalformed naming the field), and back.
@@ -105,9 +129,14 @@ class AccountsModule : public Module {
   // kTxFeeTooLow, kTxInsufficientBalance).
   virtual core::Result<std::uint64_t> check_sender(const Transaction& tx, const crypto::Address& sender,
                                                    const BlockContext& block, const StateReader& state) const = 0;
-  // Takes the fee, consumes the nonce and splits the fee (check_sender passed on this state).
+  // Takes the fee into the block's totals and consumes the nonce (check_sender passed on this
+  // state); the economics module's end-block pays the totals out.
   virtual core::Status charge(const Transaction& tx, const crypto::Address& sender, std::uint64_t fee,
                               const BlockContext& block, ModuleState& state, FeeTotals& totals) const = 0;
+  // The token movements behind Tokens, on the accounts module's own state.
+  virtual core::Result<std::uint64_t> balance_of(const ModuleState& state, const crypto::Address& address) const = 0;
+  virtual core::Status credit(ModuleState& state, const crypto::Address& address, std::uint64_t amount) const = 0;
+  virtual core::Status debit(ModuleState& state, const crypto::Address& address, std::uint64_t amount) const = 0;
   // The base fee of the block after one with `base_fee` and `tx_count` transactions.
   virtual std::uint64_t base_fee_next(std::uint64_t base_fee, std::uint32_t tx_count, const Genesis& genesis) const = 0;
 };

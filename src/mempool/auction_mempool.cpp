@@ -273,9 +273,16 @@ std::vector<ledger::Transaction> AuctionMempool::propose(std::size_t count_max, 
     NonceIterator next;  // the sender's following entry (maybe not contiguous)
     NonceIterator end;
   };
-  // priority_queue pops the greatest: higher bid first, then lower hash.
-  const auto lower_priority = [](const Cursor& a, const Cursor& b) {
-    if (a.entry->tx.bid != b.entry->tx.bid) return a.entry->tx.bid < b.entry->tx.bid;
+  // priority_queue pops the greatest: the higher tip actually paid at this base fee first (the
+  // bid, capped by what max_fee leaves over the base fee), then lower hash. A bid its max_fee
+  // cannot pay does not buy a place.
+  const auto tip = [base_fee](const Entry& e) {
+    return e.tx.max_fee < base_fee ? 0 : std::min(e.tx.bid, e.tx.max_fee - base_fee);
+  };
+  const auto lower_priority = [&tip](const Cursor& a, const Cursor& b) {
+    const std::uint64_t ta = tip(*a.entry);
+    const std::uint64_t tb = tip(*b.entry);
+    if (ta != tb) return ta < tb;
     return a.entry->hash > b.entry->hash;
   };
   std::vector<Cursor> heads;

@@ -1,5 +1,6 @@
-// The auction mempool: pending transactions waiting for a block, ordered for proposals by their
-// bid (the tip over the protocol base fee) while keeping each sender's nonce order. It is policy,
+// The auction mempool: pending transactions waiting for a block, ordered for proposals by the tip
+// each actually pays over the protocol base fee (its bid, capped by what its max fee leaves)
+// while keeping each sender's nonce order; one whose max fee no longer covers the base fee waits. It is policy,
 // not consensus (CONVENTIONS.md): it decides what this node holds and proposes, never what a
 // block may contain. Sans-IO and deterministic: no threads, clocks or randomness; the node
 // serialises calls (one mutex) and reads committed state through an AccountReader.
@@ -84,7 +85,8 @@ class AuctionMempool {
   core::Result<AdmitResult> admit(ledger::Transaction tx, const ledger::AccountReader& state, std::uint64_t base_fee,
                                   bool signature_verified = false, bool stateless_checked = false);
 
-  // The best transactions for a block: highest bid first among each sender's next includable
+  // The best transactions for a block: highest tip actually paid first (min(bid, max_fee -
+  // base_fee): a bid the max fee cannot pay buys nothing) among each sender's next includable
   // transaction (its chain must start exactly at the account nonce and be contiguous), ties by
   // transaction hash ascending. A transaction whose max_fee does not cover base_fee, or that does
   // not fit in the bytes left, ends its sender's run (later nonces would be a gap). Same pool and

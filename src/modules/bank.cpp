@@ -142,17 +142,42 @@ core::Status Bank::charge(const ledger::Transaction&, const crypto::Address& sen
   payer.balance -= fee;
   payer.nonce += 1;
   MN_TRY(state.put_as(sender.bytes, payer));
-  const std::uint64_t tip = fee - block.base_fee;
-  if (tip > 0) {
-    MN_TRY_ASSIGN(auto proposer_record, state.get_as<ledger::Account>(block.proposer.bytes));
-    ledger::Account proposer = proposer_record.value_or(ledger::Account{});
-    // Total supply fits in u64 (genesis checks it) and fees only move or burn it.
-    proposer.balance += tip;
-    MN_TRY(state.put_as(block.proposer.bytes, proposer));
-  }
-  totals.burned += block.base_fee;
-  totals.tips += tip;
+  // Into the block's fee pool: the economics module's end-block splits it.
+  totals.base_fees += block.base_fee;
+  totals.tips += fee - block.base_fee;
   return {};
+}
+
+core::Result<std::uint64_t> Bank::balance_of(const ledger::ModuleState& state, const crypto::Address& address) const {
+  MN_TRY_ASSIGN(auto record, state.get_as<ledger::Account>(address.bytes));
+  return record ? record->balance : 0;
+}
+
+core::Status Bank::credit(ledger::ModuleState& state, const crypto::Address& address, std::uint64_t amount) const {
+  if (amount == 0) return {};
+  MN_TRY_ASSIGN(auto record, state.get_as<ledger::Account>(address.bytes));
+  ledger::Account account = record.value_or(ledger::Account{});
+  // Total supply fits in u64 (genesis checks it; issuance is bounded by the same check), so no
+  // single balance can overflow.
+  if (account.balance > std::numeric_limits<std::uint64_t>::max() - amount) {
+    return core::make_error(core::ErrorCode::kInternal, "a credit of " + std::to_string(amount) + " overflows the balance of " +
+                                                            address.to_string());
+  }
+  account.balance += amount;
+  return state.put_as(address.bytes, account);
+}
+
+core::Status Bank::debit(ledger::ModuleState& state, const crypto::Address& address, std::uint64_t amount) const {
+  if (amount == 0) return {};
+  MN_TRY_ASSIGN(auto record, state.get_as<ledger::Account>(address.bytes));
+  ledger::Account account = record.value_or(ledger::Account{});
+  if (account.balance < amount) {
+    return core::make_error(core::ErrorCode::kTxInsufficientBalance, "balance " + std::to_string(account.balance) +
+                                                                         " of " + address.to_string() +
+                                                                         " cannot pay " + std::to_string(amount));
+  }
+  account.balance -= amount;
+  return state.put_as(address.bytes, account);
 }
 
 core::Result<core::Bytes> Bank::payload_from_json(std::string_view kind, const nlohmann::json& fields) const {

@@ -1,7 +1,8 @@
 // The bank module: the native token. It owns accounts (balance and next nonce, under the
 // address in its namespace), so it is the set's accounts module: it checks and charges every
-// transaction's fee, splits it (the base fee is burned, the bid goes to the proposer), sets the
-// next block's base fee, and runs transfers between accounts (single-key or multisig).
+// transaction's fee into the block's fee pool (the economics module, modules/econ/, splits it),
+// sets the next block's base fee, makes the token movements other modules ask for (Tokens), and
+// runs transfers between accounts (single-key or multisig).
 #pragma once
 
 #include "ledger/account.hpp"
@@ -61,6 +62,9 @@ class Bank final : public ledger::AccountsModule {
   core::Status charge(const ledger::Transaction& tx, const crypto::Address& sender, std::uint64_t fee,
                       const ledger::BlockContext& block, ledger::ModuleState& state,
                       ledger::FeeTotals& totals) const override;
+  core::Result<std::uint64_t> balance_of(const ledger::ModuleState& state, const crypto::Address& address) const override;
+  core::Status credit(ledger::ModuleState& state, const crypto::Address& address, std::uint64_t amount) const override;
+  core::Status debit(ledger::ModuleState& state, const crypto::Address& address, std::uint64_t amount) const override;
   std::uint64_t base_fee_next(std::uint64_t base_fee, std::uint32_t tx_count,
                               const ledger::Genesis& genesis) const override {
     return modules::base_fee_next(base_fee, tx_count, genesis);

@@ -27,8 +27,9 @@ namespace metanode::storage {
 // payloads as (module, kind, bytes), events naming their module. Version 3: block 0 commits to
 // the genesis digest, header certificates stored beside blocks, receipts hashed without their
 // message, transaction memos valid UTF-8. Version 4: the governance module's state (built-in
-// roles, council, grants) from block 0.
-inline constexpr std::uint32_t kFormatVersion = 4;
+// roles, council, grants) from block 0. Version 5: the economics module's state (parameters,
+// supply, validators' records) from block 0, and fees paid out at each block's end.
+inline constexpr std::uint32_t kFormatVersion = 5;
 inline constexpr std::size_t kChainIdSizeBytesMax = 64;
 
 // Meta keys CueDB owns (under kReservedMetaPrefix). format_version is a u32 in the canonical

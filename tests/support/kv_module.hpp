@@ -93,7 +93,7 @@ class KvModule : public ledger::Module {
     return {};
   }
 
-  core::Status end_block(const ledger::BlockContext&, ledger::ModuleState& state) const override {
+  core::Status end_block(const ledger::BlockEnd&, ledger::ModuleState& state) const override {
     MN_TRY_ASSIGN(auto count, state.get(core::as_bytes(kBlocksKey)));
     const core::Bytes stored = count.value_or(core::Bytes(8, 0));
     core::Reader r(stored);

@@ -6,6 +6,8 @@
 #include <map>
 
 #include "ledger/account.hpp"
+#include "ledger/genesis.hpp"
+#include "ledger/module.hpp"
 #include "ledger/state.hpp"
 
 namespace metanode::testing {
@@ -25,6 +27,17 @@ class MapState final : public ledger::StateReader {
         entries.erase(key);
       }
     }
+  }
+  // Block 0's module entries, as a chain writes them (the economics module's records, the
+  // governance roles): what executing blocks over this state expects to find.
+  core::Status init_genesis(const ledger::ModuleSet& modules, const ledger::Genesis& genesis) {
+    ledger::StateOverlay overlay(*this);
+    for (const auto& module : modules.all()) {
+      ledger::ModuleState state(module->name(), overlay);
+      MN_TRY(module->init_genesis(genesis, state));
+    }
+    apply(overlay.take_changes());
+    return {};
   }
   void set(const crypto::Address& address, const ledger::Account& account) {
     entries[ledger::account_tree_key(address)] = core::encode(account);

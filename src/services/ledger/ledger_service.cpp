@@ -160,6 +160,34 @@ core::Result<json> signed_header(const ledger::Chain& chain, std::uint64_t heigh
               {"certificate", certificate.has_value() ? to_json(*certificate) : json(nullptr)}};
 }
 
+// Why a pending transaction is not in a block yet, as its submitter reads it: its max fee no
+// longer covers the base fee (it waits until the base fee falls), an earlier nonce is missing,
+// or it is in line at the tip it pays.
+json pending_reason(LedgerBackend& backend, const ledger::Transaction& tx) {
+  const std::uint64_t base_fee = backend.chain().head().base_fee_next;
+  if (tx.max_fee < base_fee) {
+    return {{"code", "tx_fee_too_low"},
+            {"base_fee", ledger::u64_to_json(base_fee)},
+            {"message", "max_fee " + std::to_string(tx.max_fee) + " does not cover the base fee " + std::to_string(base_fee) +
+                            ": it waits until the base fee falls to " + std::to_string(tx.max_fee) +
+                            " (or send a replacement with a higher max_fee)"}};
+  }
+  const std::uint64_t tip = std::min(tx.bid, tx.max_fee - base_fee);
+  auto account = ledger::read_account(backend.chain(), tx.sender());
+  if (account.ok() && tx.nonce > account->nonce) {
+    return {{"code", "tx_nonce_gap"},
+            {"base_fee", ledger::u64_to_json(base_fee)},
+            {"tip", ledger::u64_to_json(tip)},
+            {"message", "nonce " + std::to_string(tx.nonce) + " waits for the sender's transactions from nonce " +
+                            std::to_string(account->nonce)}};
+  }
+  return {{"code", "in_line"},
+          {"base_fee", ledger::u64_to_json(base_fee)},
+          {"tip", ledger::u64_to_json(tip)},
+          {"message", "in line for a block at a tip of " + std::to_string(tip) + " over the base fee " +
+                          std::to_string(base_fee) + " (higher tips are proposed first)"}};
+}
+
 Response get_tx(LedgerBackend& backend, const Request& req) {
   auto hash = hash_param(req, "hash");
   if (!hash.ok()) return error_response(hash.error());
@@ -168,7 +196,9 @@ Response get_tx(LedgerBackend& backend, const Request& req) {
   // chain already (found below) or not coming. Asking the chain first left a window (chain not
   // yet, pool no longer) in which a transaction being committed answered 404.
   const ledger::ModuleSet& modules = backend.chain().modules();
-  if (auto pending = backend.pending(*hash)) return ok_json({{"status", "pending"}, {"tx", to_json(*pending, modules)}});
+  if (auto pending = backend.pending(*hash)) {
+    return ok_json({{"status", "pending"}, {"waiting", pending_reason(backend, *pending)}, {"tx", to_json(*pending, modules)}});
+  }
   auto record = backend.chain().find_tx(*hash);
   if (!record.ok()) return error_response(record.error());
   if (record->has_value()) {

@@ -59,7 +59,10 @@ nlohmann::json build() {
        "`tx.encoded` and `receipt.encoded` (canonical bytes), `inclusion_proof` (leaf_hash(tx hash) in the "
        "header's tx_root) and `receipt_proof` (leaf_hash(receipt hash) in its receipts_root, same index), and "
        "`block` (SignedHeader) whose certificate a quorum of the genesis validators signed. Both proofs are for "
-       "a tree of exactly header.tx_count leaves."},
+       "a tree of exactly header.tx_count leaves. A pending transaction says why it is not in a block yet: "
+       "`waiting.code` is `tx_fee_too_low` (its max_fee no longer covers the base fee: it waits until the base fee "
+       "falls), `tx_nonce_gap` (an earlier nonce of its sender is missing) or `in_line` (it pays `waiting.tip` over "
+       "the base fee; proposals take the highest tip actually paid first)."},
       {"parameters", json::array({hash_param})},
       {"responses", {{"200", json_response("found", {{"type", "object"}})}, {"400", err}, {"404", err}}}};
   doc["paths"]["/v1/blocks/{height}"]["get"] = {

@@ -92,6 +92,27 @@ TEST(MempoolPropose, MaxFeeBelowBaseFeeEndsThatSendersRunOnly) {
             (std::vector<core::Hash32>{a0.hash(), b0.hash()}));
 }
 
+TEST(MempoolPropose, OrdersByTheTipActuallyPaidNotByTheBid) {
+  AuctionMempool pool(testing::test_config());
+  MapState state;
+  Sender a, b, c;
+  for (const Sender* s : {&a, &b, &c}) state.set(s->address(), kRich, 0);
+  // a bids 100 but its max fee leaves only 5 over a base fee of 100; b bids 20 and can pay it.
+  const auto a0 = make_tx(a, TxSpec().bid(100).max_fee(105));
+  const auto b0 = make_tx(b, TxSpec().bid(20).max_fee(1'000));
+  const auto c0 = make_tx(c, TxSpec().bid(10).max_fee(1'000));
+  admit_all(pool, state, {a0, b0, c0});
+  EXPECT_EQ(hashes_of(pool.propose(kUnlimited, kUnlimited, state, 100)),
+            (std::vector<core::Hash32>{b0.hash(), c0.hash(), a0.hash()}));
+  // At a base fee of 0 every bid is paid in full: the bids decide.
+  EXPECT_EQ(hashes_of(pool.propose(kUnlimited, kUnlimited, state, 0)),
+            (std::vector<core::Hash32>{a0.hash(), b0.hash(), c0.hash()}));
+  // At 100 + 6 a0 no longer covers the base fee at all: it waits, proposed again once it falls.
+  EXPECT_EQ(hashes_of(pool.propose(kUnlimited, kUnlimited, state, 106)),
+            (std::vector<core::Hash32>{b0.hash(), c0.hash()}));
+  EXPECT_TRUE(pool.contains(a0.hash()));
+}
+
 TEST(MempoolPropose, BytesLimitSkipsWhatDoesNotFitAndTakesSmallerOnes) {
   AuctionMempool pool(testing::test_config());
   MapState state;

@@ -29,7 +29,10 @@ struct AnchorChain {
   crypto::Address address = crypto::Address::from_public_key(node.public_key());
   std::uint64_t nonce = 0, height = 0;
 
-  AnchorChain() { state.set(address, ledger::Account{1'000'000, 0}); }
+  AnchorChain() {
+    EXPECT_TRUE(state.init_genesis(executor.modules(), ledger::Genesis{}).ok());
+    state.set(address, ledger::Account{1'000'000, 0});
+  }
 
   ledger::Receipt anchor(const AuditAnchor& a, const crypto::KeyPair* key = nullptr) {
     const crypto::KeyPair& signer = key ? *key : node;

@@ -35,6 +35,9 @@ struct Chain {
   ledger::BlockContext params;
 
   Chain() {
+    ledger::Genesis genesis;
+    genesis.chain_id = "c";
+    EXPECT_TRUE(state.init_genesis(modules::standard_modules(), genesis).ok());
     state.set(addr(alice), Account{1000, 0});
     params.chain = {"c", kGenesisDigest};
     params.base_fee = 2;
@@ -63,7 +66,7 @@ TEST(Executor, TransferMovesBalanceChargesFeeAndPaysTip) {
   EXPECT_EQ(changed(*r, Chain::addr(c.alice)), (Account{1000 - 100 - 5, 1}));
   EXPECT_EQ(changed(*r, c.bob), (Account{100, 0}));
   EXPECT_EQ(changed(*r, c.params.proposer), (Account{3, 0}));
-  EXPECT_EQ(r->fees.burned, 2u);
+  EXPECT_EQ(r->fees.base_fees, 2u);
   EXPECT_EQ(r->fees.tips, 3u);
   ASSERT_EQ(r->receipts[0].events.size(), 1u);
   auto event = core::decode<TransferEvent>(r->receipts[0].events[0].data);

@@ -43,15 +43,7 @@ struct GovChain {
     EXPECT_TRUE(genesis(g).ok());
   }
 
-  core::Status genesis(const ledger::Genesis& g) {
-    ledger::StateOverlay overlay(state);
-    for (const auto& module : executor.modules().all()) {
-      ledger::ModuleState window(module->name(), overlay);
-      MN_TRY(module->init_genesis(g, window));
-    }
-    state.apply(overlay.take_changes());
-    return {};
-  }
+  core::Status genesis(const ledger::Genesis& g) { return state.init_genesis(executor.modules(), g); }
 
   ledger::Transaction tx(const crypto::KeyPair& key, ledger::Payload payload) {
     ledger::Transaction t;

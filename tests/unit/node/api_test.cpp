@@ -340,7 +340,17 @@ TEST_F(ApiTest, JsonSubmissionIsCommittedWithProofsThatVerify) {
   const Reply pending = get("/v1/txs/" + hash);
   ASSERT_EQ(pending.status, 200u) << pending.body;
   EXPECT_EQ(pending.doc.value("status", ""), "pending");
-  EXPECT_EQ(pending_count(), 1u);
+  // Why it is not in a block yet: in line, at the tip it pays over the base fee.
+  EXPECT_EQ(pending.doc["waiting"].value("code", ""), "in_line") << pending.body;
+  EXPECT_EQ(testing::u64_field(pending.doc["waiting"], "tip", 0), kBid);
+  EXPECT_EQ(testing::u64_field(pending.doc["waiting"], "base_fee", 0), kBaseFee);
+  // A later nonce with one missing before it says what it waits for.
+  const ledger::Transaction later = alice_to_bob(2, 1);
+  ASSERT_EQ(submit_json(services::to_json(later, modules::standard_modules())).status, 202u);
+  const Reply gap = get("/v1/txs/" + core::to_hex(later.hash()));
+  EXPECT_EQ(gap.doc["waiting"].value("code", ""), "tx_nonce_gap") << gap.body;
+  EXPECT_NE(gap.doc["waiting"].value("message", "").find("from nonce 0"), std::string::npos) << gap.body;
+  EXPECT_EQ(pending_count(), 2u);
   EXPECT_EQ(testing::u64_field(account(address_of(alice_)), "next_nonce", 0), 1u);
 
   const auto produced = produce();
@@ -398,7 +408,7 @@ TEST_F(ApiTest, JsonSubmissionIsCommittedWithProofsThatVerify) {
   const json alice = account(address_of(alice_));
   EXPECT_EQ(testing::u64_field(alice, "balance", 0), kAliceBalance - 1'234 - kFee);
   EXPECT_EQ(testing::u64_field(alice, "nonce", 9), 1u);
-  EXPECT_EQ(pending_count(), 0u);
+  EXPECT_EQ(pending_count(), 1u);  // nonce 2 still waits for nonce 1
 }
 
 TEST_F(ApiTest, BinarySubmissionIsCommitted) {

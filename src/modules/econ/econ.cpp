@@ -1,0 +1,493 @@
+#include "modules/econ/econ.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace metanode::modules {
+namespace {
+using core::ErrorCode;
+using core::make_error;
+using nlohmann::json;
+__extension__ typedef unsigned __int128 U128;
+
+constexpr std::string_view kValidatorPrefix = "validator:";
+constexpr std::string_view kVsetPrefix = "vset:";
+constexpr std::string_view kPayoutPrefix = "payout:";
+constexpr core::Byte kAddressKindModule = 2;  // beside crypto's kAddressKindEd25519 (0), kAddressKindMultisig (1)
+constexpr std::uint64_t kEpochBlocksMax = 10'000'000;
+
+core::Bytes key_of(std::string_view prefix, core::ByteView rest = {}) {
+  core::Bytes key(prefix.begin(), prefix.end());
+  key.insert(key.end(), rest.begin(), rest.end());
+  return key;
+}
+
+core::Bytes be64(std::uint64_t v) {
+  core::Bytes out(8);
+  for (int i = 7; i >= 0; --i, v >>= 8) out[static_cast<std::size_t>(i)] = static_cast<core::Byte>(v & 0xff);
+  return out;
+}
+
+core::Bytes vset_key(std::uint32_t page) {
+  core::Bytes b = be64(page);
+  return key_of(kVsetPrefix, core::ByteView(b).subspan(4));
+}
+
+bool starts_with(core::ByteView key, std::string_view prefix) {
+  return key.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), key.begin());
+}
+
+// floor(amount * part / whole) without overflow (part <= whole).
+std::uint64_t share(std::uint64_t amount, std::uint64_t part, std::uint64_t whole) {
+  return whole == 0 ? 0 : static_cast<std::uint64_t>(static_cast<U128>(amount) * part / whole);
+}
+
+core::Error genesis_invalid(const std::string& why) { return make_error(ErrorCode::kGenesisInvalid, "modules.econ: " + why); }
+
+core::Result<Split> split_from_json(const json& j, std::string_view name, bool burn_allowed) {
+  const std::string where = std::string(name);
+  if (!j.is_object()) return genesis_invalid(where + " must be {\"burn\", \"treasury\", \"proposer\", \"validators\"} in basis points");
+  Split s;
+  std::uint64_t sum = 0;
+  for (const auto& [field, value] : j.items()) {
+    if (!value.is_number_unsigned() || value.get<std::uint64_t>() > kBasisPoints) {
+      return genesis_invalid(where + "." + field + " must be 0 to 10000 basis points");
+    }
+    const auto bps = static_cast<std::uint32_t>(value.get<std::uint64_t>());
+    if (field == "burn") s.burn = bps;
+    else if (field == "treasury") s.treasury = bps;
+    else if (field == "proposer") s.proposer = bps;
+    else if (field == "validators") s.validators = bps;
+    else return genesis_invalid(where + ": unknown field '" + field + "'");
+    sum += bps;
+  }
+  if (sum != kBasisPoints) return genesis_invalid(where + " adds up to " + std::to_string(sum) + " basis points, not 10000");
+  if (!burn_allowed && s.burn != 0) return genesis_invalid(where + ".burn must be 0 (issuing to burn is no issuance)");
+  return s;
+}
+
+// Where one pool goes.
+struct Parts {
+  std::uint64_t burn = 0;
+  std::uint64_t treasury = 0;
+  std::uint64_t proposer = 0;
+  std::uint64_t validators = 0;
+};
+
+void add_split(Parts& parts, std::uint64_t pool, const Split& s) {
+  const std::uint64_t burn = share(pool, s.burn, kBasisPoints);
+  const std::uint64_t proposer = share(pool, s.proposer, kBasisPoints);
+  const std::uint64_t validators = share(pool, s.validators, kBasisPoints);
+  // The treasury's part takes every rounding remainder.
+  const std::uint64_t treasury = pool - burn - proposer - validators;
+  parts.burn += burn;
+  parts.treasury += treasury;
+  parts.proposer += proposer;
+  parts.validators += validators;
+}
+
+core::Result<std::vector<crypto::Address>> read_addresses(const std::function<core::Result<std::optional<core::Bytes>>(core::ByteView)>& get) {
+  std::vector<crypto::Address> out;
+  for (std::uint32_t page = 0;; ++page) {
+    MN_TRY_ASSIGN(auto bytes, get(vset_key(page)));
+    if (!bytes) break;
+    core::Reader r(*bytes);
+    MN_TRY_ASSIGN(auto addresses, r.vector<crypto::Address>(kValidatorsPerPage, [](core::Reader& in) { return crypto::Address::decode(in); }));
+    MN_TRY(r.finish());
+    out.insert(out.end(), addresses.begin(), addresses.end());
+  }
+  return out;
+}
+
+core::Error corrupt(std::string_view what, const core::Error& e) {
+  return make_error(ErrorCode::kStateCorrupt, "econ " + std::string(what) + " does not decode: " + e.to_string());
+}
+
+template <typename T>
+core::Result<std::optional<T>> read_as(const ledger::StateReader& state, core::ByteView key, std::string_view what) {
+  MN_TRY_ASSIGN(auto bytes, state.get(ledger::state_tree_key(kEconModule, key)));
+  if (!bytes) return std::optional<T>{};
+  auto value = core::decode<T>(*bytes);
+  if (!value.ok()) return corrupt(what, value.error());
+  return std::optional<T>{std::move(value).value()};
+}
+
+}  // namespace
+
+void Split::encode(core::Writer& w) const {
+  w.u32(burn);
+  w.u32(treasury);
+  w.u32(proposer);
+  w.u32(validators);
+}
+core::Result<Split> Split::decode(core::Reader& r) {
+  Split s;
+  MN_TRY_ASSIGN(s.burn, r.u32());
+  MN_TRY_ASSIGN(s.treasury, r.u32());
+  MN_TRY_ASSIGN(s.proposer, r.u32());
+  MN_TRY_ASSIGN(s.validators, r.u32());
+  return s;
+}
+json Split::to_json() const {
+  return {{"burn", burn}, {"treasury", treasury}, {"proposer", proposer}, {"validators", validators}};
+}
+
+void EconParams::encode(core::Writer& w) const {
+  w.u64(epoch_blocks);
+  base_fee_split.encode(w);
+  tip_split.encode(w);
+  w.u64(block_reward);
+  w.u64(halving_blocks);
+  reward_split.encode(w);
+}
+core::Result<EconParams> EconParams::decode(core::Reader& r) {
+  EconParams p;
+  MN_TRY_ASSIGN(p.epoch_blocks, r.u64());
+  MN_TRY_ASSIGN(p.base_fee_split, Split::decode(r));
+  MN_TRY_ASSIGN(p.tip_split, Split::decode(r));
+  MN_TRY_ASSIGN(p.block_reward, r.u64());
+  MN_TRY_ASSIGN(p.halving_blocks, r.u64());
+  MN_TRY_ASSIGN(p.reward_split, Split::decode(r));
+  return p;
+}
+json EconParams::to_json() const {
+  return {{"epoch_blocks", epoch_blocks},       {"base_fee_split", base_fee_split.to_json()},
+          {"tip_split", tip_split.to_json()},   {"block_reward", ledger::u64_to_json(block_reward)},
+          {"halving_blocks", halving_blocks},   {"reward_split", reward_split.to_json()}};
+}
+std::uint64_t EconParams::reward_at(std::uint64_t height) const {
+  if (block_reward == 0 || height == 0) return 0;
+  if (halving_blocks == 0) return block_reward;
+  const std::uint64_t halvings = (height - 1) / halving_blocks;
+  return halvings >= 64 ? 0 : block_reward >> halvings;
+}
+
+void EconSupply::encode(core::Writer& w) const {
+  w.u64(genesis);
+  w.u64(issued);
+  w.u64(burned);
+  w.u64(accrued);
+  w.u64(epoch_pool);
+  w.u64(epoch);
+  w.u64(treasury);
+}
+core::Result<EconSupply> EconSupply::decode(core::Reader& r) {
+  EconSupply s;
+  MN_TRY_ASSIGN(s.genesis, r.u64());
+  MN_TRY_ASSIGN(s.issued, r.u64());
+  MN_TRY_ASSIGN(s.burned, r.u64());
+  MN_TRY_ASSIGN(s.accrued, r.u64());
+  MN_TRY_ASSIGN(s.epoch_pool, r.u64());
+  MN_TRY_ASSIGN(s.epoch, r.u64());
+  MN_TRY_ASSIGN(s.treasury, r.u64());
+  return s;
+}
+json EconSupply::to_json() const {
+  return {{"genesis", ledger::u64_to_json(genesis)},     {"issued", ledger::u64_to_json(issued)},
+          {"burned", ledger::u64_to_json(burned)},       {"accrued", ledger::u64_to_json(accrued)},
+          {"epoch_pool", ledger::u64_to_json(epoch_pool)}, {"epoch", epoch},
+          {"treasury_credited", ledger::u64_to_json(treasury)}, {"total", ledger::u64_to_json(total())}};
+}
+
+void ValidatorEcon::encode(core::Writer& w) const {
+  w.u64(stake);
+  w.u64(accrued);
+  w.u64(paid_total);
+  w.u64(last_paid);
+  w.u64(last_paid_epoch);
+}
+core::Result<ValidatorEcon> ValidatorEcon::decode(core::Reader& r) {
+  ValidatorEcon v;
+  MN_TRY_ASSIGN(v.stake, r.u64());
+  MN_TRY_ASSIGN(v.accrued, r.u64());
+  MN_TRY_ASSIGN(v.paid_total, r.u64());
+  MN_TRY_ASSIGN(v.last_paid, r.u64());
+  MN_TRY_ASSIGN(v.last_paid_epoch, r.u64());
+  return v;
+}
+json ValidatorEcon::to_json() const {
+  return {{"stake", ledger::u64_to_json(stake)},          {"accrued", ledger::u64_to_json(accrued)},
+          {"paid_total", ledger::u64_to_json(paid_total)}, {"last_paid", ledger::u64_to_json(last_paid)},
+          {"last_paid_epoch", last_paid_epoch}};
+}
+
+void EpochPayout::encode(core::Writer& w) const {
+  w.u64(epoch);
+  w.u64(height);
+  w.u64(validators_pool);
+  w.u64(proposer_shares);
+  w.u64(paid);
+  w.u64(to_treasury);
+  w.u32(validators);
+}
+core::Result<EpochPayout> EpochPayout::decode(core::Reader& r) {
+  EpochPayout p;
+  MN_TRY_ASSIGN(p.epoch, r.u64());
+  MN_TRY_ASSIGN(p.height, r.u64());
+  MN_TRY_ASSIGN(p.validators_pool, r.u64());
+  MN_TRY_ASSIGN(p.proposer_shares, r.u64());
+  MN_TRY_ASSIGN(p.paid, r.u64());
+  MN_TRY_ASSIGN(p.to_treasury, r.u64());
+  MN_TRY_ASSIGN(p.validators, r.u32());
+  return p;
+}
+json EpochPayout::to_json() const {
+  return {{"epoch", epoch},
+          {"height", height},
+          {"validators_pool", ledger::u64_to_json(validators_pool)},
+          {"proposer_shares", ledger::u64_to_json(proposer_shares)},
+          {"paid", ledger::u64_to_json(paid)},
+          {"to_treasury", ledger::u64_to_json(to_treasury)},
+          {"validators", validators}};
+}
+
+crypto::Address treasury_address() {
+  static const crypto::Address address = crypto::Address::from_kind(kAddressKindModule, core::as_bytes("econ/treasury"));
+  return address;
+}
+
+core::Bytes econ_validator_key(const crypto::Address& validator) { return key_of(kValidatorPrefix, validator.bytes); }
+core::Bytes econ_payout_key(std::uint64_t epoch) { return key_of(kPayoutPrefix, be64(epoch)); }
+
+core::Result<EconSupply> read_supply(const ledger::StateReader& state) {
+  MN_TRY_ASSIGN(auto supply, read_as<EconSupply>(state, core::as_bytes(kEconSupplyKey), "supply"));
+  if (!supply) return make_error(ErrorCode::kStateCorrupt, "econ supply record is missing");
+  return *supply;
+}
+core::Result<EconParams> read_params(const ledger::StateReader& state) {
+  MN_TRY_ASSIGN(auto params, read_as<EconParams>(state, core::as_bytes(kEconParamsKey), "params"));
+  if (!params) return make_error(ErrorCode::kStateCorrupt, "econ params record is missing");
+  return *params;
+}
+core::Result<std::optional<ValidatorEcon>> read_validator_econ(const ledger::StateReader& state,
+                                                              const crypto::Address& validator) {
+  return read_as<ValidatorEcon>(state, econ_validator_key(validator), "validator record");
+}
+core::Result<std::vector<crypto::Address>> read_validator_addresses(const ledger::StateReader& state) {
+  return read_addresses([&state](core::ByteView key) { return state.get(ledger::state_tree_key(kEconModule, key)); });
+}
+core::Result<std::optional<EpochPayout>> read_payout(const ledger::StateReader& state, std::uint64_t epoch) {
+  return read_as<EpochPayout>(state, econ_payout_key(epoch), "payout record");
+}
+
+core::Result<EconGenesis> econ_genesis(const ledger::Genesis& genesis) {
+  EconGenesis g;
+  json section = json::object();
+  genesis.module_section(kEconModule, section);
+  if (!section.is_object()) return genesis_invalid("must be an object");
+  std::map<std::string, std::uint64_t> stakes;
+  for (const auto& [field, value] : section.items()) {
+    if (field == "epoch_blocks") {
+      if (!value.is_number_unsigned() || value.get<std::uint64_t>() < 1 || value.get<std::uint64_t>() > kEpochBlocksMax) {
+        return genesis_invalid("epoch_blocks must be 1 to " + std::to_string(kEpochBlocksMax));
+      }
+      g.params.epoch_blocks = value.get<std::uint64_t>();
+    } else if (field == "base_fee_split") {
+      MN_TRY_ASSIGN(g.params.base_fee_split, split_from_json(value, field, true));
+    } else if (field == "tip_split") {
+      MN_TRY_ASSIGN(g.params.tip_split, split_from_json(value, field, true));
+    } else if (field == "reward_split") {
+      MN_TRY_ASSIGN(g.params.reward_split, split_from_json(value, field, false));
+    } else if (field == "block_reward" || field == "halving_blocks") {
+      auto n = ledger::u64_from_json(value, "modules.econ." + field);
+      if (!n.ok()) return genesis_invalid(n.error().message);
+      (field == "block_reward" ? g.params.block_reward : g.params.halving_blocks) = *n;
+    } else if (field == "stakes") {
+      if (!value.is_object()) return genesis_invalid("stakes must map validator names to stakes");
+      for (const auto& [name, stake] : value.items()) {
+        auto n = ledger::u64_from_json(stake, "modules.econ.stakes." + name);
+        if (!n.ok() || *n == 0) return genesis_invalid("stakes." + name + " must be a positive integer");
+        stakes[name] = *n;
+      }
+    } else {
+      return genesis_invalid("unknown field '" + field + "'");
+    }
+  }
+  for (const auto& v : genesis.validators) {
+    const auto it = stakes.find(v.name);
+    g.stakes.emplace_back(crypto::Address::from_public_key(v.ed25519_public_key), it == stakes.end() ? 1 : it->second);
+    if (it != stakes.end()) stakes.erase(it);
+  }
+  if (!stakes.empty()) return genesis_invalid("stakes names '" + stakes.begin()->first + "', which is no genesis validator");
+  std::sort(g.stakes.begin(), g.stakes.end());
+  std::uint64_t total = 0;
+  for (const auto& [address, stake] : g.stakes) {
+    if (stake > std::numeric_limits<std::uint64_t>::max() - total) return genesis_invalid("the stakes add up past 2^64");
+    total += stake;
+  }
+  return g;
+}
+
+core::Status Econ::check_payload(const ledger::Payload& payload, const crypto::Address&) const {
+  return make_error(ErrorCode::kTxUnknownPayload, "the econ module has no payload kind '" + payload.kind + "'");
+}
+
+core::Status Econ::apply(const ledger::TxContext& tx, ledger::ModuleState&, std::vector<ledger::Event>&) const {
+  return check_payload(tx.tx.payload, tx.sender);
+}
+
+core::Status Econ::init_genesis(const ledger::Genesis& genesis, ledger::ModuleState& state) const {
+  MN_TRY_ASSIGN(const EconGenesis g, econ_genesis(genesis));
+  MN_TRY(state.put_as(core::as_bytes(kEconParamsKey), g.params));
+  EconSupply supply;
+  for (const auto& a : genesis.accounts) supply.genesis += a.balance;  // Genesis::validate bounds it
+  MN_TRY(state.put_as(core::as_bytes(kEconSupplyKey), supply));
+  for (std::size_t at = 0; at < g.stakes.size(); at += kValidatorsPerPage) {
+    std::vector<crypto::Address> page;
+    for (std::size_t i = at; i < std::min(g.stakes.size(), at + kValidatorsPerPage); ++i) page.push_back(g.stakes[i].first);
+    core::Writer w;
+    w.vector(page, kValidatorsPerPage, [](core::Writer& out, const crypto::Address& a) { a.encode(out); });
+    MN_TRY(state.put(vset_key(static_cast<std::uint32_t>(at / kValidatorsPerPage)), std::move(w).take()));
+  }
+  for (const auto& [address, stake] : g.stakes) {
+    ValidatorEcon v;
+    v.stake = stake;
+    MN_TRY(state.put_as(econ_validator_key(address), v));
+  }
+  return {};
+}
+
+core::Status Econ::end_block(const ledger::BlockEnd& end, ledger::ModuleState& state) const {
+  MN_TRY_ASSIGN(auto params_record, state.get_as<EconParams>(core::as_bytes(kEconParamsKey)));
+  MN_TRY_ASSIGN(auto supply_record, state.get_as<EconSupply>(core::as_bytes(kEconSupplyKey)));
+  if (!params_record || !supply_record) return make_error(ErrorCode::kStateCorrupt, "econ params or supply record is missing");
+  const EconParams& params = *params_record;
+  EconSupply supply = *supply_record;
+  const std::uint64_t height = end.block.height;
+
+  // Issuance never takes the supply past 2^64 - 1.
+  std::uint64_t reward = params.reward_at(height);
+  reward = std::min(reward, std::numeric_limits<std::uint64_t>::max() - supply.total());
+
+  Parts parts;
+  add_split(parts, end.fees.base_fees, params.base_fee_split);
+  add_split(parts, end.fees.tips, params.tip_split);
+  add_split(parts, reward, params.reward_split);
+  supply.issued += reward;
+  supply.burned += parts.burn;
+
+  if (parts.proposer > 0) {
+    MN_TRY_ASSIGN(auto proposer, state.get_as<ValidatorEcon>(econ_validator_key(end.block.proposer)));
+    if (proposer) {
+      proposer->accrued += parts.proposer;
+      supply.accrued += parts.proposer;
+      MN_TRY(state.put_as(econ_validator_key(end.block.proposer), *proposer));
+    } else {
+      // A proposer outside the reward set (none today) is paid at once.
+      MN_TRY(end.tokens.credit(end.block.proposer, parts.proposer));
+    }
+  }
+  supply.epoch_pool += parts.validators;
+  supply.accrued += parts.validators;
+
+  if (height % params.epoch_blocks == 0) {
+    // The epoch's last block: the pool by stake, and everything accrued, into the accounts.
+    MN_TRY_ASSIGN(const auto addresses,
+                  read_addresses([&state](core::ByteView key) { return state.get(key); }));
+    std::vector<ValidatorEcon> records;
+    records.reserve(addresses.size());
+    std::uint64_t total_stake = 0;
+    for (const auto& address : addresses) {
+      MN_TRY_ASSIGN(auto record, state.get_as<ValidatorEcon>(econ_validator_key(address)));
+      if (!record) return make_error(ErrorCode::kStateCorrupt, "econ has no record of validator " + address.to_string());
+      total_stake += record->stake;
+      records.push_back(*record);
+    }
+    EpochPayout payout;
+    payout.epoch = supply.epoch;
+    payout.height = height;
+    payout.validators_pool = supply.epoch_pool;
+    payout.validators = static_cast<std::uint32_t>(addresses.size());
+    std::uint64_t pool_paid = 0;
+    for (std::size_t i = 0; i < addresses.size(); ++i) {
+      ValidatorEcon& v = records[i];
+      const std::uint64_t from_pool = share(supply.epoch_pool, v.stake, total_stake);
+      pool_paid += from_pool;
+      const std::uint64_t amount = from_pool + v.accrued;
+      payout.proposer_shares += v.accrued;
+      if (amount == 0) continue;
+      MN_TRY(end.tokens.credit(addresses[i], amount));
+      payout.paid += amount;
+      v.paid_total += amount;
+      v.last_paid = amount;
+      v.last_paid_epoch = supply.epoch;
+      v.accrued = 0;
+      MN_TRY(state.put_as(econ_validator_key(addresses[i]), v));
+    }
+    payout.to_treasury = supply.epoch_pool - pool_paid;
+    parts.treasury += payout.to_treasury;
+    if (supply.accrued != supply.epoch_pool + payout.proposer_shares) {
+      return make_error(ErrorCode::kStateCorrupt, "econ accrued " + std::to_string(supply.accrued) +
+                                                       " is not the epoch pool plus the proposer shares");
+    }
+    supply.accrued = 0;
+    supply.epoch_pool = 0;
+    MN_TRY(state.put_as(econ_payout_key(supply.epoch), payout));
+    supply.epoch += 1;
+  }
+  if (parts.treasury > 0) {
+    MN_TRY(end.tokens.credit(treasury_address(), parts.treasury));
+    supply.treasury += parts.treasury;
+  }
+  return state.put_as(core::as_bytes(kEconSupplyKey), supply);
+}
+
+core::Result<core::Bytes> Econ::payload_from_json(std::string_view kind, const json&) const {
+  return make_error(ErrorCode::kTxUnknownPayload, "the econ module has no payload kind '" + std::string(kind) + "'");
+}
+
+json Econ::payload_to_json(const ledger::Payload& payload) const { return {{"data", core::to_hex(payload.data)}}; }
+
+core::Result<core::Bytes> Econ::key_from_text(std::string_view text) const {
+  if (text == kEconParamsKey || text == kEconSupplyKey) return key_of(text);
+  if (text.starts_with(kValidatorPrefix)) {
+    auto address = crypto::Address::parse(text.substr(kValidatorPrefix.size()));
+    if (!address.ok()) return make_error(ErrorCode::kInvalidArgument, "econ key '" + std::string(text.substr(0, 80)) + "': " + address.error().message);
+    return econ_validator_key(*address);
+  }
+  const auto number = [&](std::string_view prefix, std::uint64_t max) -> core::Result<std::uint64_t> {
+    const std::string_view digits = text.substr(prefix.size());
+    std::uint64_t n = 0;
+    if (digits.empty() || digits.size() > 19 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return make_error(ErrorCode::kInvalidArgument, "econ key '" + std::string(text.substr(0, 80)) + "': not a number after '" + std::string(prefix) + "'");
+    }
+    for (char c : digits) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+    if (n > max) return make_error(ErrorCode::kInvalidArgument, "econ key '" + std::string(text) + "' is out of range");
+    return n;
+  };
+  if (text.starts_with(kPayoutPrefix)) {
+    MN_TRY_ASSIGN(const std::uint64_t epoch, number(kPayoutPrefix, std::numeric_limits<std::int64_t>::max()));
+    return econ_payout_key(epoch);
+  }
+  if (text.starts_with(kVsetPrefix)) {
+    MN_TRY_ASSIGN(const std::uint64_t page, number(kVsetPrefix, 1'000));
+    return vset_key(static_cast<std::uint32_t>(page));
+  }
+  return make_error(ErrorCode::kInvalidArgument, "econ key '" + std::string(text.substr(0, 80)) +
+                                                     "': keys are params, supply, validator:ADDRESS, payout:EPOCH, vset:PAGE");
+}
+
+json Econ::value_to_json(core::ByteView key, core::ByteView value) const {
+  const auto as = [&value]<typename T>(T*) -> json {
+    auto decoded = core::decode<T>(value);
+    return decoded.ok() ? decoded->to_json() : json(nullptr);
+  };
+  if (key.size() == kEconParamsKey.size() && starts_with(key, kEconParamsKey)) return as(static_cast<EconParams*>(nullptr));
+  if (key.size() == kEconSupplyKey.size() && starts_with(key, kEconSupplyKey)) return as(static_cast<EconSupply*>(nullptr));
+  if (starts_with(key, kValidatorPrefix)) return as(static_cast<ValidatorEcon*>(nullptr));
+  if (starts_with(key, kPayoutPrefix)) return as(static_cast<EpochPayout*>(nullptr));
+  if (starts_with(key, kVsetPrefix)) {
+    core::Reader r(value);
+    auto addresses = r.vector<crypto::Address>(kValidatorsPerPage, [](core::Reader& in) { return crypto::Address::decode(in); });
+    if (!addresses.ok()) return nullptr;
+    json list = json::array();
+    for (const auto& a : *addresses) list.push_back(a.to_string());
+    return list;
+  }
+  return nullptr;
+}
+
+}  // namespace metanode::modules

@@ -1,0 +1,145 @@
+// The economics module ("econ"): where every unit of every fee and block reward goes.
+//
+// The bank charges each transaction's fee into the block's fee pool (base fees and tips,
+// ledger::FeeTotals). At the end of each block this module splits the pool and the block's
+// reward (an issuance schedule fixed in genesis) by ratios in basis points between burn, the
+// treasury, the block's proposer and all validators by stake. The treasury (a module account no
+// key signs for, treasury_address()) is credited at once; the proposer's part accrues on its
+// validator record, the validators' part in the epoch's pool; at the last block of each epoch
+// (every epoch_blocks blocks) the pool is divided by stake and everything accrued is paid into
+// the validators' accounts, with an on-chain payout record. Integer arithmetic only; every
+// rounding remainder goes to the treasury. Invariant, after every block:
+//   sum of all balances + accrued == genesis supply + issued - burned
+// (`metanode verify` checks it at the head; the randomized executor test after every block).
+//
+// Without an "econ" genesis section the split is what the chain always did: base fees burned,
+// tips to the proposer, paid every block.
+//
+// State (keys in the "econ" namespace; the text form GET /v1/state takes is in brackets):
+//   "params"                  [params]              EconParams
+//   "supply"                  [supply]              EconSupply: genesis, issued, burned, accrued, epoch
+//   "validator:" address (32) [validator:ADDRESS]   ValidatorEcon: stake, accrued proposer share, paid
+//   "vset:" page (u32 BE)     [vset:N]              up to 64 validator addresses (sorted overall)
+//   "payout:" epoch (u64 BE)  [payout:EPOCH]        EpochPayout: what the epoch paid
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "ledger/module.hpp"
+
+namespace metanode::modules {
+
+inline constexpr std::string_view kEconModule = "econ";
+inline constexpr std::uint32_t kBasisPoints = 10'000;
+inline constexpr std::size_t kValidatorsPerPage = 64;
+
+// How one pool is divided, in basis points summing to kBasisPoints.
+struct Split {
+  std::uint32_t burn = 0;
+  std::uint32_t treasury = 0;
+  std::uint32_t proposer = 0;
+  std::uint32_t validators = 0;
+  bool operator==(const Split&) const = default;
+  void encode(core::Writer& w) const;
+  static core::Result<Split> decode(core::Reader& r);
+  nlohmann::json to_json() const;
+};
+
+struct EconParams {
+  std::uint64_t epoch_blocks = 1;                      // payouts at every multiple of this height
+  Split base_fee_split{kBasisPoints, 0, 0, 0};          // default: base fees are burned
+  Split tip_split{0, 0, kBasisPoints, 0};               // default: tips go to the proposer
+  std::uint64_t block_reward = 0;                       // issued per block in the first era
+  std::uint64_t halving_blocks = 0;                     // the reward halves every this many blocks (0: never)
+  Split reward_split{0, 0, kBasisPoints / 2, kBasisPoints / 2};  // never burned
+  bool operator==(const EconParams&) const = default;
+  void encode(core::Writer& w) const;
+  static core::Result<EconParams> decode(core::Reader& r);
+  nlohmann::json to_json() const;
+  // The reward of the block at `height` (>= 1) by the schedule.
+  std::uint64_t reward_at(std::uint64_t height) const;
+};
+
+struct EconSupply {
+  std::uint64_t genesis = 0;   // the genesis accounts' balances together
+  std::uint64_t issued = 0;    // block rewards so far
+  std::uint64_t burned = 0;
+  std::uint64_t accrued = 0;   // owed to validators, not yet paid: proposer shares and the epoch's pool
+  std::uint64_t epoch_pool = 0;  // the validators' share of this epoch so far (part of accrued)
+  std::uint64_t epoch = 0;       // the epoch in progress (0 from genesis)
+  std::uint64_t treasury = 0;    // credited to the treasury so far
+  void encode(core::Writer& w) const;
+  static core::Result<EconSupply> decode(core::Reader& r);
+  nlohmann::json to_json() const;
+  // genesis + issued - burned: what every balance and `accrued` add up to.
+  std::uint64_t total() const { return genesis + issued - burned; }
+};
+
+struct ValidatorEcon {
+  std::uint64_t stake = 1;
+  std::uint64_t accrued = 0;       // proposer shares since the last payout
+  std::uint64_t paid_total = 0;
+  std::uint64_t last_paid = 0;     // the last payout
+  std::uint64_t last_paid_epoch = 0;
+  void encode(core::Writer& w) const;
+  static core::Result<ValidatorEcon> decode(core::Reader& r);
+  nlohmann::json to_json() const;
+};
+
+struct EpochPayout {
+  std::uint64_t epoch = 0;
+  std::uint64_t height = 0;          // the block that paid it
+  std::uint64_t validators_pool = 0;  // divided by stake
+  std::uint64_t proposer_shares = 0;
+  std::uint64_t paid = 0;            // into validators' accounts
+  std::uint64_t to_treasury = 0;     // the pool's rounding remainder
+  std::uint32_t validators = 0;
+  void encode(core::Writer& w) const;
+  static core::Result<EpochPayout> decode(core::Reader& r);
+  nlohmann::json to_json() const;
+};
+
+// The treasury's account: a module account (crypto::Address::from_kind), no key can sign for it.
+crypto::Address treasury_address();
+
+core::Bytes econ_validator_key(const crypto::Address& validator);
+core::Bytes econ_payout_key(std::uint64_t epoch);
+inline constexpr std::string_view kEconParamsKey = "params";
+inline constexpr std::string_view kEconSupplyKey = "supply";
+
+// Reads (committed state, the API and `metanode verify`).
+core::Result<EconSupply> read_supply(const ledger::StateReader& state);
+core::Result<EconParams> read_params(const ledger::StateReader& state);
+core::Result<std::optional<ValidatorEcon>> read_validator_econ(const ledger::StateReader& state,
+                                                              const crypto::Address& validator);
+core::Result<std::vector<crypto::Address>> read_validator_addresses(const ledger::StateReader& state);
+core::Result<std::optional<EpochPayout>> read_payout(const ledger::StateReader& state, std::uint64_t epoch);
+
+// The genesis section's parameters and stakes (kGenesisInvalid naming what is wrong):
+//   "econ": {"epoch_blocks": N, "base_fee_split": {"burn": BPS, "treasury": BPS, "proposer": BPS,
+//            "validators": BPS}, "tip_split": {...}, "block_reward": N, "halving_blocks": N,
+//            "reward_split": {...: burn must be 0}, "stakes": {"VALIDATOR NAME": N, ...}}
+struct EconGenesis {
+  EconParams params;
+  std::vector<std::pair<crypto::Address, std::uint64_t>> stakes;  // every genesis validator, sorted by address
+};
+core::Result<EconGenesis> econ_genesis(const ledger::Genesis& genesis);
+
+class Econ final : public ledger::Module {
+ public:
+  std::string_view name() const override { return kEconModule; }
+  std::vector<std::string_view> payload_kinds() const override { return {}; }
+  core::Status check_payload(const ledger::Payload& payload, const crypto::Address& sender) const override;
+  core::Status apply(const ledger::TxContext& tx, ledger::ModuleState& state,
+                     std::vector<ledger::Event>& events) const override;
+  core::Status init_genesis(const ledger::Genesis& genesis, ledger::ModuleState& state) const override;
+  core::Status end_block(const ledger::BlockEnd& end, ledger::ModuleState& state) const override;
+
+  core::Result<core::Bytes> payload_from_json(std::string_view kind, const nlohmann::json& fields) const override;
+  nlohmann::json payload_to_json(const ledger::Payload& payload) const override;
+  core::Result<core::Bytes> key_from_text(std::string_view text) const override;
+  nlohmann::json value_to_json(core::ByteView key, core::ByteView value) const override;
+};
+
+}  // namespace metanode::modules

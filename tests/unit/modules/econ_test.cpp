@@ -1,0 +1,233 @@
+// The economics module through the real executor: the genesis section's checks, the default
+// split (base fees burned, tips to the proposer), a configured split with issuance and epochs
+// paid by stake against an independent computation, and a long randomized run after every
+// block of which the supply invariant holds to the unit.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "ledger/executor.hpp"
+#include "modules/bank.hpp"
+#include "modules/econ/econ.hpp"
+#include "modules/module_set.hpp"
+#include "support/map_state.hpp"
+
+namespace metanode::modules {
+namespace {
+
+using nlohmann::json;
+using testing::MapState;
+__extension__ typedef unsigned __int128 U128;
+
+const core::Hash32 kGenesisDigest = core::hash(core::Domain::Test, core::as_bytes("econ genesis"));
+crypto::Address addr(const crypto::KeyPair& k) { return crypto::Address::from_public_key(k.public_key()); }
+
+// A chain of `validators` validators (stakes 1, 2, 3, ...) and `users` funded users.
+struct EconChain {
+  ledger::Executor executor{standard_modules()};
+  MapState state;
+  ledger::Genesis genesis;
+  std::vector<crypto::KeyPair> validators, users;
+  std::map<crypto::Address, std::uint64_t> nonces;
+  std::uint64_t height = 0;
+
+  EconChain(std::size_t validator_count, std::size_t user_count, json section, bool stakes = true) {
+    genesis.chain_id = "econ";
+    for (std::size_t i = 0; i < validator_count; ++i) {
+      validators.push_back(crypto::KeyPair::generate());
+      genesis.validators.push_back({"v" + std::to_string(i), validators.back().public_key(), {}});
+      if (stakes) section["stakes"]["v" + std::to_string(i)] = i + 1;
+    }
+    for (std::size_t i = 0; i < user_count; ++i) {
+      users.push_back(crypto::KeyPair::generate());
+      genesis.accounts.push_back({addr(users.back()), 1'000'000});
+    }
+    if (!section.empty()) genesis.modules["econ"] = section.dump();
+    auto st = state.init_genesis(executor.modules(), genesis);
+    EXPECT_TRUE(st.ok()) << st.error().to_string();
+  }
+
+  ledger::Transaction transfer(const crypto::KeyPair& from, const crypto::Address& to, std::uint64_t amount,
+                               std::uint64_t bid, std::uint64_t max_fee) {
+    ledger::Transaction t;
+    t.chain_id = "econ";
+    t.nonce = nonces[addr(from)]++;
+    t.bid = bid;
+    t.max_fee = max_fee;
+    t.payload = transfer_payload(to, amount);
+    t.sign_single(from, kGenesisDigest);
+    return t;
+  }
+
+  ledger::ExecutionResult block(std::vector<ledger::Transaction> txs, const crypto::Address& proposer, std::uint64_t base_fee) {
+    ledger::BlockContext ctx;
+    ctx.chain = {"econ", kGenesisDigest};
+    ctx.height = ++height;
+    ctx.base_fee = base_fee;
+    ctx.proposer = proposer;
+    auto r = executor.execute(state, std::move(txs), ctx, ledger::ExecutionMode::kVerify);
+    if (!r.ok()) {
+      ADD_FAILURE() << "block " << height << ": " << r.error().to_string();
+      return {};
+    }
+    state.apply(r->changed);
+    return std::move(r).value();
+  }
+
+  std::uint64_t balance(const crypto::Address& a) const { return ledger::read_account(state, a).value().balance; }
+  EconSupply supply() const { return read_supply(state).value(); }
+  ValidatorEcon record(std::size_t v) const { return read_validator_econ(state, addr(validators[v])).value().value(); }
+
+  // Every balance there can be: users, validators, the treasury.
+  std::uint64_t balances() const {
+    std::uint64_t sum = balance(treasury_address());
+    for (const auto& k : validators) sum += balance(addr(k));
+    for (const auto& k : users) sum += balance(addr(k));
+    return sum;
+  }
+};
+
+TEST(Econ, TheGenesisSectionIsCheckedAndNamesWhatIsWrong) {
+  const auto refused = [](json section, const std::string& says) {
+    ledger::Genesis g;
+    g.chain_id = "econ";
+    g.validators.push_back({"v0", crypto::KeyPair::generate().public_key(), {}});
+    g.modules["econ"] = section.dump();
+    auto r = econ_genesis(g);
+    ASSERT_FALSE(r.ok()) << section.dump();
+    EXPECT_EQ(r.error().code, core::ErrorCode::kGenesisInvalid);
+    EXPECT_NE(r.error().message.find(says), std::string::npos) << r.error().message;
+  };
+  refused({{"base_fee_split", {{"burn", 5000}, {"treasury", 4000}}}}, "adds up to 9000");
+  refused({{"tip_split", {{"proposer", 10001}}}}, "0 to 10000");
+  refused({{"tip_split", {{"miners", 10000}}}}, "unknown field 'miners'");
+  refused({{"reward_split", {{"burn", 10000}}}}, "burn must be 0");
+  refused({{"epoch_blocks", 0}}, "epoch_blocks");
+  refused({{"stakes", {{"v9", 5}}}}, "no genesis validator");
+  refused({{"stakes", {{"v0", 0}}}}, "positive");
+  refused({{"inflation", 3}}, "unknown field 'inflation'");
+  refused(json::array(), "object");
+}
+
+TEST(Econ, WithoutASectionBaseFeesBurnAndTipsGoToTheProposerEveryBlock) {
+  EconChain c(2, 2, json::object(), /*stakes=*/false);
+  const crypto::Address proposer = addr(c.validators[0]);
+  const std::uint64_t before = c.balances();
+  auto r = c.block({c.transfer(c.users[0], addr(c.users[1]), 100, 3, 10), c.transfer(c.users[1], addr(c.users[0]), 5, 2, 10)},
+                   proposer, 4);
+  EXPECT_EQ(r.fees.base_fees, 8u);
+  EXPECT_EQ(r.fees.tips, 5u);
+  EXPECT_EQ(c.balance(proposer), 5u);  // paid in this block (epochs of one block)
+  EXPECT_EQ(c.supply().burned, 8u);
+  EXPECT_EQ(c.supply().accrued, 0u);
+  EXPECT_EQ(c.balance(treasury_address()), 0u);
+  EXPECT_EQ(c.balances(), before - 8);
+  EXPECT_EQ(c.balances() + c.supply().accrued, c.supply().total());
+  ASSERT_TRUE(read_payout(c.state, 0).value().has_value());
+  EXPECT_EQ(c.supply().epoch, 1u);
+}
+
+TEST(Econ, AConfiguredSplitIssuesAccruesAndPaysEachEpochByStake) {
+  const json section{{"epoch_blocks", 3},
+                     {"base_fee_split", {{"burn", 5000}, {"treasury", 1000}, {"proposer", 2000}, {"validators", 2000}}},
+                     {"tip_split", {{"proposer", 5000}, {"validators", 5000}}},
+                     {"block_reward", 1001},
+                     {"halving_blocks", 2},
+                     {"reward_split", {{"treasury", 1000}, {"proposer", 4500}, {"validators", 4500}}}};
+  EconChain c(3, 2, section);  // stakes 1, 2, 3
+  const auto& u = c.users;
+  // Independent bookkeeping: what each validator is owed, the pool, the treasury, the burn.
+  std::uint64_t pool = 0, treasury = 0, burned = 0, issued = 0;
+  std::vector<std::uint64_t> proposer_owed(3, 0);
+  const auto expect_block = [&](std::uint64_t base, std::uint64_t tips, std::uint64_t reward, std::size_t proposer) {
+    const auto part = [](std::uint64_t amount, std::uint64_t bps) { return static_cast<std::uint64_t>(U128(amount) * bps / 10'000); };
+    const std::uint64_t b_burn = part(base, 5000), b_prop = part(base, 2000), b_val = part(base, 2000);
+    const std::uint64_t t_prop = part(tips, 5000), t_val = part(tips, 5000);
+    const std::uint64_t r_prop = part(reward, 4500), r_val = part(reward, 4500);
+    burned += b_burn;
+    issued += reward;
+    proposer_owed[proposer] += b_prop + t_prop + r_prop;
+    pool += b_val + t_val + r_val;
+    treasury += (base - b_burn - b_prop - b_val) + (tips - t_prop - t_val) + (reward - r_prop - r_val);
+  };
+  // Block 1 (reward 1001), block 2 (1001), block 3 (500: halved after 2 blocks) ends epoch 0.
+  c.block({c.transfer(u[0], addr(u[1]), 10, 7, 20)}, addr(c.validators[0]), 9);
+  expect_block(9, 7, 1001, 0);
+  EXPECT_EQ(c.record(0).accrued, proposer_owed[0]);
+  EXPECT_EQ(c.supply().epoch_pool, pool);
+  EXPECT_EQ(c.balance(treasury_address()), treasury);
+  c.block({c.transfer(u[1], addr(u[0]), 10, 3, 20), c.transfer(u[0], addr(u[1]), 1, 11, 20)}, addr(c.validators[2]), 8);
+  expect_block(16, 3 + 11, 1001, 2);
+  EXPECT_EQ(c.supply().accrued, pool + proposer_owed[0] + proposer_owed[2]);
+  c.block({}, addr(c.validators[1]), 8);
+  expect_block(0, 0, 500, 1);
+  // The payout: pool * stake / 6 each (floor), plus what each proposed; the rest to the treasury.
+  std::uint64_t pool_paid = 0;
+  for (std::size_t v = 0; v < 3; ++v) {
+    const std::uint64_t from_pool = static_cast<std::uint64_t>(U128(pool) * (v + 1) / 6);
+    pool_paid += from_pool;
+    EXPECT_EQ(c.balance(addr(c.validators[v])), from_pool + proposer_owed[v]) << "validator " << v;
+    EXPECT_EQ(c.record(v).paid_total, from_pool + proposer_owed[v]);
+    EXPECT_EQ(c.record(v).accrued, 0u);
+  }
+  treasury += pool - pool_paid;
+  EXPECT_EQ(c.balance(treasury_address()), treasury);
+  const EconSupply s = c.supply();
+  EXPECT_EQ(s.issued, issued);
+  EXPECT_EQ(s.burned, burned);
+  EXPECT_EQ(s.accrued, 0u);
+  EXPECT_EQ(s.epoch, 1u);
+  const EpochPayout payout = read_payout(c.state, 0).value().value();
+  EXPECT_EQ(payout.height, 3u);
+  EXPECT_EQ(payout.validators_pool, pool);
+  EXPECT_EQ(payout.to_treasury, pool - pool_paid);
+  EXPECT_EQ(c.balances() + s.accrued, s.total());
+  // The reward keeps halving: block 5 issues 250, block 129 nothing.
+  EXPECT_EQ(read_params(c.state).value().reward_at(5), 250u);
+  EXPECT_EQ(read_params(c.state).value().reward_at(2 * 64 + 1), 0u);
+}
+
+TEST(Econ, TheSupplyInvariantHoldsAfterEveryBlockOfALongRandomizedRun) {
+  std::mt19937_64 rng(20261202);
+  const json section{{"epoch_blocks", 7},
+                     {"base_fee_split", {{"burn", 3333}, {"treasury", 1111}, {"proposer", 2222}, {"validators", 3334}}},
+                     {"tip_split", {{"burn", 1}, {"treasury", 2}, {"proposer", 6000}, {"validators", 3997}}},
+                     {"block_reward", 997},
+                     {"halving_blocks", 101},
+                     {"reward_split", {{"treasury", 17}, {"proposer", 4983}, {"validators", 5000}}}};
+  EconChain c(5, 8, section);
+  std::uniform_int_distribution<std::size_t> pick_user(0, c.users.size() - 1), pick_validator(0, c.validators.size() - 1);
+  std::uniform_int_distribution<std::uint64_t> small(0, 50), txs_per_block(0, 6);
+  std::uint64_t payouts_seen = 0;
+  for (int b = 0; b < 400; ++b) {
+    const std::uint64_t base_fee = 1 + small(rng) % 13;
+    std::vector<ledger::Transaction> txs;
+    for (std::uint64_t i = txs_per_block(rng); i > 0; --i) {
+      const std::size_t from = pick_user(rng);
+      std::size_t to = pick_user(rng);
+      if (to == from) to = (to + 1) % c.users.size();
+      // Some max fees leave less than the bid (the tip is capped), some all of it.
+      const std::uint64_t bid = small(rng);
+      txs.push_back(c.transfer(c.users[from], addr(c.users[to]), 1 + small(rng), bid, std::max(bid, base_fee + small(rng))));
+    }
+    const std::uint64_t epoch_before = c.supply().epoch;
+    c.block(std::move(txs), addr(c.validators[pick_validator(rng)]), base_fee);
+    const EconSupply s = c.supply();
+    ASSERT_EQ(c.balances() + s.accrued, s.total()) << "after block " << c.height;
+    ASSERT_EQ(s.accrued, [&] {
+      std::uint64_t owed = s.epoch_pool;
+      for (std::size_t v = 0; v < c.validators.size(); ++v) owed += c.record(v).accrued;
+      return owed;
+    }()) << "after block " << c.height;
+    payouts_seen += s.epoch - epoch_before;
+  }
+  EXPECT_EQ(payouts_seen, 400u / 7);
+  EXPECT_GT(c.supply().issued, 0u);
+  EXPECT_GT(c.supply().burned, 0u);
+  EXPECT_GT(c.balance(treasury_address()), 0u);
+}
+
+}  // namespace
+}  // namespace metanode::modules
