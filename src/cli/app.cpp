@@ -19,6 +19,7 @@
 #include "cli/install_command.hpp"
 #include "cli/keys_command.hpp"
 #include "cli/node_commands.hpp"
+#include "cli/econ_commands.hpp"
 #include "cli/proof_commands.hpp"
 #include "cli/sim_command.hpp"
 
@@ -71,6 +72,7 @@ int run(int argc, const char* const* argv, Io& io) {
   add_gov_commands(app, io, dispatch);
   add_audit_commands(app, io, dispatch);
   add_proof_commands(app, io, dispatch);
+  add_econ_commands(app, io, dispatch);
   add_bench_command(app, io, dispatch);
   add_sim_command(app, io, dispatch);
 

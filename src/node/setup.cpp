@@ -14,6 +14,7 @@
 #include "ledger/audit_proofs.hpp"
 #include "ledger/module.hpp"
 #include "modules/governance/governance.hpp"
+#include "services/econ/econ_service.hpp"
 #include "services/proofs/proofs_service.hpp"
 #include "services/route_table.hpp"
 
@@ -120,9 +121,11 @@ struct NodeSetup {
         node.services_.push_back(node.ledger_service_);
       } else if (name == "proofs") {
         node.services_.push_back(std::make_shared<services::ProofsService>(node.chain_->genesis()));
+      } else if (name == "econ") {
+        node.services_.push_back(std::make_shared<services::EconService>(*node.chain_));
       } else {
         return core::make_error(core::ErrorCode::kInvalidArgument,
-                                "[api] services: no service '" + name + "' in this build (there is: ledger, proofs)");
+                                "[api] services: no service '" + name + "' in this build (there is: ledger, proofs, econ)");
       }
     }
     for (auto& service : extra) node.services_.push_back(std::move(service));

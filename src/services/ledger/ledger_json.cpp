@@ -268,4 +268,22 @@ json block_to_json(const ledger::StoredBlock& stored, bool full, const ledger::M
   return doc;
 }
 
+core::Result<json> signed_header_json(const ledger::Chain& chain, std::uint64_t height) {
+  MN_TRY_ASSIGN(auto header, chain.header(height));
+  if (!header.has_value()) return core::make_error(core::ErrorCode::kNotFound, "no block " + std::to_string(height));
+  MN_TRY_ASSIGN(auto certificate, chain.certificate(height));
+  return json{{"hash", core::to_hex(header->hash())},
+              {"header", to_json(*header)},
+              {"certificate", certificate.has_value() ? to_json(*certificate) : json(nullptr)}};
+}
+
+core::Result<json> state_answer(const ledger::Chain& chain, const ledger::Module& module, core::ByteView key,
+                                std::optional<std::uint64_t> height) {
+  MN_TRY_ASSIGN(auto record, chain.entry_with_proof(module.name(), key, height));
+  MN_TRY_ASSIGN(json block, signed_header_json(chain, record.height));
+  json doc = to_json(record, module);
+  doc["block"] = std::move(block);
+  return doc;
+}
+
 }  // namespace metanode::services

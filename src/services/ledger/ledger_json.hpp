@@ -24,6 +24,13 @@ nlohmann::json block_to_json(const ledger::StoredBlock& block, bool full, const 
 // A module entry with its proof (GET /v1/state/{module}/{key}); `value` is the module's JSON
 // form of the value, when it has one.
 nlohmann::json to_json(const ledger::StateRecord& record, const ledger::Module& module);
+// The header of block `height` and its certificate (null while the validators' signatures are
+// still being gathered): what a light client checks a proof against (ledger/light_client.hpp).
+core::Result<nlohmann::json> signed_header_json(const ledger::Chain& chain, std::uint64_t height);
+// GET /v1/state/{module}/{key}'s answer: the entry (or its absence) at `height` (the head when
+// nullopt) with its proof and the signed header it is proven against.
+core::Result<nlohmann::json> state_answer(const ledger::Chain& chain, const ledger::Module& module, core::ByteView key,
+                                          std::optional<std::uint64_t> height = std::nullopt);
 
 // Parses the JSON form of a transaction (as to_json writes it; "hash" is ignored). Errors are
 // kTxMalformed with the offending field named, kTxUnknownPayload for a module or kind the chain

@@ -149,17 +149,6 @@ core::Result<std::optional<std::uint64_t>> height_param(const Request& req, cons
   return std::optional<std::uint64_t>{value};
 }
 
-// The header of block `height` and its certificate (null while the validators' signatures are
-// still being gathered): what a light client checks a proof against (ledger/light_client.hpp).
-core::Result<json> signed_header(const ledger::Chain& chain, std::uint64_t height) {
-  MN_TRY_ASSIGN(auto header, chain.header(height));
-  if (!header.has_value()) return core::make_error(core::ErrorCode::kNotFound, "no block " + std::to_string(height));
-  MN_TRY_ASSIGN(auto certificate, chain.certificate(height));
-  return json{{"hash", core::to_hex(header->hash())},
-              {"header", to_json(*header)},
-              {"certificate", certificate.has_value() ? to_json(*certificate) : json(nullptr)}};
-}
-
 // Why a pending transaction is not in a block yet, as its submitter reads it: its max fee no
 // longer covers the base fee (it waits until the base fee falls), an earlier nonce is missing,
 // or it is in line at the tip it pays.
@@ -203,7 +192,7 @@ Response get_tx(LedgerBackend& backend, const Request& req) {
   if (!record.ok()) return error_response(record.error());
   if (record->has_value()) {
     const ledger::TxRecord& r = **record;
-    auto block = signed_header(backend.chain(), r.height);
+    auto block = signed_header_json(backend.chain(), r.height);
     if (!block.ok()) return error_response(block.error());
     auto receipts = backend.chain().receipts(r.height);
     if (!receipts.ok()) return error_response(receipts.error());
@@ -271,7 +260,7 @@ Response get_account(LedgerBackend& backend, const Request& req) {
   if (!record.ok()) return error_response(record.error());
   auto next = backend.next_nonce(*address);
   if (!next.ok()) return error_response(next.error());
-  auto block = signed_header(backend.chain(), record->height);
+  auto block = signed_header_json(backend.chain(), record->height);
   if (!block.ok()) return error_response(block.error());
   return ok_json({{"address", address->to_string()},
                   {"exists", record->exists},
@@ -300,13 +289,9 @@ Response get_state(LedgerBackend& backend, const Request& req) {
   }
   auto height = height_param(req, backend.chain());
   if (!height.ok()) return error_response(height.error());
-  auto record = backend.chain().entry_with_proof(name, *key, *height);
-  if (!record.ok()) return error_response(record.error());
-  auto block = signed_header(backend.chain(), record->height);
-  if (!block.ok()) return error_response(block.error());
-  json doc = to_json(*record, *module);
-  doc["block"] = *block;
-  return ok_json(doc);
+  auto doc = state_answer(backend.chain(), *module, *key, *height);
+  if (!doc.ok()) return error_response(doc.error());
+  return ok_json(*doc);
 }
 
 Response get_mempool(LedgerBackend& backend, const Request& req) {
@@ -369,7 +354,7 @@ Response get_gov_roles_of(LedgerBackend& backend, const Request& req) {
     if (!holder.ok()) return error_response(core::make_error(core::ErrorCode::kStateCorrupt, holder.error().to_string()));
     roles = holder->roles;
   }
-  auto block = signed_header(backend.chain(), record->height);
+  auto block = signed_header_json(backend.chain(), record->height);
   if (!block.ok()) return error_response(block.error());
   json doc = to_json(*record, *gov);
   doc["address"] = address->to_string();
@@ -427,7 +412,7 @@ Response get_gov_proposal(LedgerBackend& backend, const Request& req) {
   if (!record->value) return error_response(404, "gov_unknown_proposal", "no proposal " + text);
   auto proposal = core::decode<modules::ProposalRecord>(*record->value);
   if (!proposal.ok()) return error_response(core::make_error(core::ErrorCode::kStateCorrupt, proposal.error().to_string()));
-  auto block = signed_header(backend.chain(), record->height);
+  auto block = signed_header_json(backend.chain(), record->height);
   if (!block.ok()) return error_response(block.error());
   json doc = to_json(*record, *gov);
   doc["proposal"] = modules::gov_proposal_to_json(*proposal, record->height);

@@ -832,11 +832,15 @@ TEST_F(ApiTest, HealthMetricsAndOpenApi) {
   EXPECT_TRUE(openapi.doc["components"]["securitySchemes"].contains("rfc9421"));
   const Reply proofs_openapi = request(node_->service_port("proofs"), http::verb::get, "/v1/openapi.json");
   ASSERT_EQ(proofs_openapi.status, 200u);
+  const Reply econ_openapi = request(node_->service_port("econ"), http::verb::get, "/v1/openapi.json");
+  ASSERT_EQ(econ_openapi.status, 200u);
   const api::cage::RouteTable table = services::route_table();
   for (const auto& [route, access] : table.entries()) {
     std::string method = route.first;
     for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const json& documented = paths.contains(route.second) ? paths : proofs_openapi.doc["paths"];
+    const json& documented = paths.contains(route.second)                        ? paths
+                             : proofs_openapi.doc["paths"].contains(route.second) ? proofs_openapi.doc["paths"]
+                                                                                  : econ_openapi.doc["paths"];
     ASSERT_TRUE(documented.contains(route.second) && documented[route.second].contains(method))
         << route.first << " " << route.second;
     if (!access.is_public) {
@@ -1873,6 +1877,83 @@ TEST(Router, MiddlewareRunsInOrderBeforeTheRouteAndCanRefuse) {
   EXPECT_EQ(router.dispatch(missing).status, 404u);
   EXPECT_EQ(missing.route, "unmatched");
   EXPECT_EQ(seen, (std::vector<std::string>{"first unmatched", "second"}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The economics service (base+7): supply, validators, rewards, payouts and fees, each value that is
+// state proven against the genesis alone; bad input refused with what is wrong.
+
+TEST_F(ApiTest, TheEconomicsServiceAnswersWithProofsAndRefusesBadInput) {
+  const std::uint16_t econ = node_->service_port("econ");
+  ASSERT_NE(econ, 0u);
+  ASSERT_EQ(submit_json(services::to_json(alice_to_bob(0, 10), modules::standard_modules())).status, 202u);
+  ASSERT_TRUE(produce().has_value());
+  ASSERT_EQ(submit_json(services::to_json(alice_to_bob(1, 10), modules::standard_modules())).status, 202u);
+  ASSERT_TRUE(produce().has_value());
+
+  // Supply: genesis + issued - burned, the base fees of both blocks burned (no econ section).
+  const Reply supply = request(econ, http::verb::get, "/v1/econ/supply");
+  ASSERT_EQ(supply.status, 200u) << supply.body;
+  std::uint64_t genesis_total = 0;
+  for (const auto& a : genesis_.accounts) genesis_total += a.balance;
+  EXPECT_EQ(testing::u64_field(supply.doc, "genesis", 0), genesis_total);
+  EXPECT_EQ(testing::u64_field(supply.doc, "burned", 0), kBaseFee + 1);  // 2 in block 1, then the base fee fell to 1
+  EXPECT_EQ(testing::u64_field(supply.doc, "total", 0), genesis_total - kBaseFee - 1);
+  EXPECT_EQ(supply.doc.value("epoch", 0u), 2u);
+  auto proven = services::verify_state_answer(supply.doc["proof"], genesis_);
+  EXPECT_TRUE(proven.ok()) << proven.error().to_string();
+  EXPECT_TRUE(services::verify_state_answer(supply.doc["treasury"]["proof"], genesis_).ok());
+  // A proof whose value was changed does not verify.
+  json forged = supply.doc["proof"];
+  forged["value_hex"] = forged.value("value_hex", "").replace(0, 2, "ff");
+  EXPECT_FALSE(services::verify_state_answer(forged, genesis_).ok());
+
+  // The validator was paid both tips (epochs of one block), proven.
+  const Reply validators = request(econ, http::verb::get, "/v1/econ/validators");
+  ASSERT_EQ(validators.status, 200u) << validators.body;
+  ASSERT_EQ(validators.doc["validators"].size(), 1u);
+  const json& v = validators.doc["validators"][0];
+  EXPECT_EQ(v.value("name", ""), "v0");
+  EXPECT_EQ(v.value("voting_power_bps", 0u), 10'000u);
+  EXPECT_EQ(testing::u64_field(v, "paid_total", 0), 2 * kBid);
+  EXPECT_TRUE(services::verify_state_answer(v["proof"], genesis_).ok());
+  const Reply rewards = request(econ, http::verb::get, "/v1/econ/rewards/" + address_of(validator_).to_string());
+  ASSERT_EQ(rewards.status, 200u) << rewards.body;
+  EXPECT_TRUE(rewards.doc.value("validator", false));
+  EXPECT_EQ(testing::u64_field(rewards.doc, "last_paid", 0), kBid);
+  EXPECT_EQ(testing::u64_field(rewards.doc, "pending", 9), 0u);
+  const Reply stranger = request(econ, http::verb::get, "/v1/econ/rewards/" + bob_.to_string());
+  ASSERT_EQ(stranger.status, 200u);
+  EXPECT_FALSE(stranger.doc.value("validator", true));
+  EXPECT_TRUE(services::verify_state_answer(stranger.doc["proof"], genesis_).ok());  // proven absent
+
+  // Payouts newest first; the fee market per block.
+  const Reply payouts = request(econ, http::verb::get, "/v1/econ/payouts?limit=1");
+  ASSERT_EQ(payouts.status, 200u) << payouts.body;
+  ASSERT_EQ(payouts.doc["payouts"].size(), 1u);
+  EXPECT_EQ(payouts.doc["payouts"][0].value("epoch", 9u), 1u);
+  EXPECT_EQ(payouts.doc.value("next_before", 0u), 1u);
+  const Reply fees = request(econ, http::verb::get, "/v1/econ/fees?blocks=2");
+  ASSERT_EQ(fees.status, 200u) << fees.body;
+  ASSERT_EQ(fees.doc["blocks"].size(), 2u);
+  EXPECT_EQ(testing::u64_field(fees.doc["blocks"][0], "fees", 0), kFee);
+  EXPECT_EQ(testing::u64_field(fees.doc["blocks"][0], "tip_median", 0), kBid);
+  EXPECT_EQ(testing::u64_field(fees.doc["blocks"][1], "base_fee", 0), 1u);
+  const Reply params = request(econ, http::verb::get, "/v1/econ/params");
+  ASSERT_EQ(params.status, 200u);
+  EXPECT_EQ(params.doc.value("epoch_blocks", 0u), 1u);
+  EXPECT_EQ(params.doc["base_fee_split"].value("burn", 0u), 10'000u);
+
+  // Bad input: what is wrong, never a 500.
+  for (const char* bad : {"/v1/econ/rewards/not-an-address", "/v1/econ/fees?blocks=0", "/v1/econ/fees?blocks=1001",
+                          "/v1/econ/fees?blocks=x", "/v1/econ/payouts?limit=201", "/v1/econ/payouts?before=99"}) {
+    const Reply r = request(econ, http::verb::get, bad);
+    EXPECT_EQ(r.status, 400u) << bad << ": " << r.body;
+    EXPECT_EQ(r.code(), "invalid_argument") << bad;
+  }
+  const Reply health = request(econ, http::verb::get, "/health");
+  EXPECT_EQ(health.status, 200u);
+  EXPECT_NE(request(econ, http::verb::get, "/metrics").body.find("metanode_econ_supply "), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,162 @@
+#include "cli/econ_commands.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+
+#include "cli/chain_client.hpp"
+#include "cli/json_u64.hpp"
+#include "node/config.hpp"
+#include "services/proofs/proof_check.hpp"
+
+namespace metanode::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct EconOptions {
+  ClientOptions client;
+  std::string address;
+  std::uint32_t blocks = 20;
+};
+
+// --node (the economics service's URL), else the home's config (port base + 7), else 9007.
+std::string econ_url_of(const ClientOptions& opts) {
+  if (!opts.node_url.empty()) return opts.node_url;
+  if (!opts.home.empty()) {
+    auto config = node::NodeConfig::load(fs::path(opts.home) / "config.toml");
+    if (config.ok()) return "http://" + config->listen_address + ":" + std::to_string(config->service_port(7));
+  }
+  return "http://127.0.0.1:9007";
+}
+
+core::Result<json> get(const EconOptions& opts, const std::string& target) {
+  return call(econ_url_of(opts.client), "GET", target, "", nullptr);
+}
+
+// --verify: each state answer in `proofs` checked against the trusted genesis, or the failure.
+core::Status verify_proofs(const EconOptions& opts, const std::vector<const json*>& proofs, Io& io) {
+  if (!opts.client.verify) return {};
+  MN_TRY_ASSIGN(const ledger::Genesis genesis, trusted_genesis(opts.client));
+  for (const json* p : proofs) {
+    MN_TRY_ASSIGN(const std::string summary, services::verify_state_answer(*p, genesis));
+    io.out << summary << "\n";
+  }
+  return {};
+}
+
+std::string amount(const json& v) { return std::to_string(u64_of(v)); }
+
+int run_supply(Io& io, const EconOptions& opts) {
+  auto doc = get(opts, "/v1/econ/supply");
+  if (!doc.ok()) return fail(io, doc.error());
+  if (opts.client.json_output) {
+    io.out << doc->dump(2) << "\n";
+  } else {
+    io.out << fmt::format("supply at height {} (epoch {})\n", doc->value("height", 0), doc->value("epoch", 0));
+    for (const char* field : {"genesis", "issued", "burned", "total", "accrued", "epoch_pool", "circulating", "stake"}) {
+      io.out << fmt::format("  {:<12} {:>24}\n", field, amount((*doc)[field]));
+    }
+    io.out << fmt::format("  {:<12} {:>24}  ({})\n", "treasury", amount((*doc)["treasury"]["balance"]),
+                          (*doc)["treasury"].value("address", ""));
+    io.out << "  total = genesis + issued - burned = balances + accrued\n";
+  }
+  if (auto st = verify_proofs(opts, {&(*doc)["proof"], &(*doc)["treasury"]["proof"]}, io); !st.ok()) return fail(io, st.error());
+  return kExitOk;
+}
+
+int run_fees(Io& io, const EconOptions& opts) {
+  auto doc = get(opts, fmt::format("/v1/econ/fees?blocks={}", opts.blocks));
+  if (!doc.ok()) return fail(io, doc.error());
+  if (opts.client.json_output) {
+    io.out << doc->dump(2) << "\n";
+    return kExitOk;
+  }
+  io.out << fmt::format("{:>8} {:>10} {:>6} {:>12} {:>12} {:>8} {:>8} {:>8}\n", "height", "base fee", "txs", "fees", "tips",
+                        "tip min", "median", "max");
+  const auto opt = [](const json& v) { return v.is_null() ? std::string("-") : amount(v); };
+  for (const json& b : (*doc)["blocks"]) {
+    io.out << fmt::format("{:>8} {:>10} {:>6} {:>12} {:>12} {:>8} {:>8} {:>8}\n", b.value("height", 0), amount(b["base_fee"]),
+                          b.value("txs", 0), amount(b["fees"]), amount(b["tips"]), opt(b["tip_min"]), opt(b["tip_median"]),
+                          opt(b["tip_max"]));
+  }
+  io.out << "next block's base fee: " << amount((*doc)["base_fee_next"]) << "\n";
+  return kExitOk;
+}
+
+int run_validators(Io& io, const EconOptions& opts) {
+  auto doc = get(opts, "/v1/econ/validators");
+  if (!doc.ok()) return fail(io, doc.error());
+  std::vector<const json*> proofs;
+  for (const json& v : (*doc)["validators"]) proofs.push_back(&v["proof"]);
+  if (opts.client.json_output) {
+    io.out << doc->dump(2) << "\n";
+  } else {
+    io.out << fmt::format("epoch {}, total stake {}\n", doc->value("epoch", 0), amount((*doc)["total_stake"]));
+    io.out << fmt::format("{:<14} {:<64} {:>10} {:>7} {:>12} {:>12} {:>14}\n", "name", "address", "stake", "power",
+                          "accrued", "pool share", "paid");
+    for (const json& v : (*doc)["validators"]) {
+      io.out << fmt::format("{:<14} {:<64} {:>10} {:>6.2f}% {:>12} {:>12} {:>14}\n", v.value("name", ""), v.value("address", ""),
+                            amount(v["stake"]), v.value("voting_power_bps", 0) / 100.0, amount(v["accrued"]),
+                            amount(v["epoch_pool_share"]), amount(v["paid_total"]));
+    }
+  }
+  if (auto st = verify_proofs(opts, proofs, io); !st.ok()) return fail(io, st.error());
+  return kExitOk;
+}
+
+int run_rewards(Io& io, const EconOptions& opts) {
+  auto doc = get(opts, "/v1/econ/rewards/" + opts.address);
+  if (!doc.ok()) return fail(io, doc.error());
+  if (opts.client.json_output) {
+    io.out << doc->dump(2) << "\n";
+  } else if (!doc->value("validator", false)) {
+    io.out << opts.address << " is not a validator: it earns no rewards (balance " << amount((*doc)["balance"]) << ")\n";
+  } else {
+    io.out << fmt::format("{} at height {} (epoch {})\n", opts.address, doc->value("height", 0), doc->value("epoch", 0));
+    io.out << fmt::format("  stake            {:>20}\n", amount((*doc)["stake"]));
+    io.out << fmt::format("  pending          {:>20}  (proposer shares {} + epoch pool share {}; paid at the epoch's end)\n",
+                          amount((*doc)["pending"]), amount((*doc)["accrued"]), amount((*doc)["epoch_pool_share"]));
+    io.out << fmt::format("  last paid        {:>20}  (epoch {})\n", amount((*doc)["last_paid"]), doc->value("last_paid_epoch", 0));
+    io.out << fmt::format("  paid in total    {:>20}\n", amount((*doc)["paid_total"]));
+    io.out << fmt::format("  balance          {:>20}\n", amount((*doc)["balance"]));
+  }
+  if (auto st = verify_proofs(opts, {&(*doc)["proof"]}, io); !st.ok()) return fail(io, st.error());
+  return kExitOk;
+}
+
+void add_options(CLI::App* cmd, EconOptions& o) {
+  cmd->add_option("--node", o.client.node_url,
+                  "The economics service's URL (default: --home's config, port base + 7; else http://127.0.0.1:9007)");
+  cmd->add_option("--home", o.client.home, "A node home (its config names the port, its genesis is what --verify trusts)");
+  cmd->add_option("--genesis", o.client.genesis_file, "The genesis --verify trusts (default: --home's)");
+  cmd->add_flag("--verify", o.client.verify, "Check every value that is state against its proof and a signed header");
+  cmd->add_flag("--json", o.client.json_output, "Print the service's JSON");
+}
+
+}  // namespace
+
+void add_econ_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
+  CLI::App* econ = app.add_subcommand("econ", "The economics service: supply, fee market, validators and rewards");
+  econ->require_subcommand(1);
+  const auto add = [&](const char* name, const char* help, int (*run)(Io&, const EconOptions&)) {
+    auto o = std::make_shared<EconOptions>();
+    CLI::App* cmd = econ->add_subcommand(name, help);
+    add_options(cmd, *o);
+    cmd->callback([&io, &dispatch, o, run] { dispatch = [&io, o, run] { return run(io, *o); }; });
+    return std::make_pair(cmd, o);
+  };
+  add("supply", "Genesis, issued, burned, accrued, treasury and total supply (with --verify: proven)", run_supply);
+  auto [fees, fees_opts] = add("fees", "The fee market per block: base fee, transactions, fees and tips", run_fees);
+  fees->add_option("--blocks", fees_opts->blocks, "How many of the newest blocks")->capture_default_str()->check(CLI::Range(1, 1000));
+  add("validators", "Each validator's stake, voting power, accrued and paid rewards", run_validators);
+  auto [rewards, rewards_opts] = add("rewards", "What one validator is owed and was paid", run_rewards);
+  rewards->add_option("address", rewards_opts->address, "The validator's address (mn1…)")->required();
+}
+
+}  // namespace metanode::cli
