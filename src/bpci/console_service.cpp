@@ -118,7 +118,7 @@ const std::vector<std::string>& ConsoleService::page_paths() {
   // One line per page: its folder is web/src/pages/<name>/ (README, "A console page").
   static const std::vector<std::string> pages = {"/",       "/fleet", "/fleet/{node}", "/blocks", "/blocks/{height}",
                                                  "/txs/{hash}", "/accounts/{address}", "/mempool", "/consensus", "/send", "/governance",
-                                                 "/installer", "/proofs", "/audit"};
+                                                 "/installer", "/proofs", "/audit", "/economics"};
   return pages;
 }
 
@@ -150,6 +150,13 @@ api::Response ConsoleService::proxy(const api::Request& request) const {
   const std::string full = query.empty() ? target : target + "?" + query;
   return forward(wanted, request.method, full, request.body,
                  request.content_type.empty() ? "application/json" : request.content_type, {});
+}
+
+const std::vector<std::string>& ConsoleService::econ_routes() {
+  static const std::vector<std::string> routes = {"/v1/econ/supply",   "/v1/econ/params",
+                                                  "/v1/econ/validators", "/v1/econ/rewards/{address}",
+                                                  "/v1/econ/payouts", "/v1/econ/fees"};
+  return routes;
 }
 
 const std::vector<std::string>& ConsoleService::own_audit_routes() {
@@ -191,13 +198,25 @@ api::Response ConsoleService::proxy_audit(const api::Request& request) const {
   return forward(wanted, "GET", target, "", "application/json", headers);
 }
 
+// The URL of a node's service at `offset` (econ 7), from its ledger API's (base + 1).
+std::string ConsoleService::service_url(const std::string& api, std::uint16_t offset) {
+  const auto colon = api.rfind(':');
+  unsigned port = 0;
+  if (colon == std::string::npos ||
+      std::from_chars(api.data() + colon + 1, api.data() + api.size(), port).ec != std::errc() || port < 1) {
+    return api;
+  }
+  return api.substr(0, colon + 1) + std::to_string(port - 1 + offset);
+}
+
 api::Response ConsoleService::forward(const std::optional<std::string>& wanted, const std::string& method,
                                       const std::string& target, const std::string& body, const std::string& content_type,
-                                      const api::HeaderList& headers) const {
+                                      const api::HeaderList& headers, std::uint16_t service_offset) const {
   std::string tried;
   for (const NodeView& node : fleet_.nodes()) {
     if (wanted ? node.name != *wanted : !node.up) continue;
-    auto reply = api::http_request(node.api, method, target, body, content_type, std::chrono::milliseconds(3'000), headers);
+    const std::string url = service_offset == 1 ? node.api : service_url(node.api, service_offset);
+    auto reply = api::http_request(url, method, target, body, content_type, std::chrono::milliseconds(3'000), headers);
     if (!reply.ok()) {
       tried += (tried.empty() ? "" : ", ") + node.name + " (" + reply.error().message + ")";
       continue;
@@ -239,6 +258,15 @@ void ConsoleService::add_routes(api::Router& router) {
   router.add("POST", "/v1/chain/txs", [this](const api::Request& request) { return proxy(request); });
   for (const auto& route : audit_routes()) {
     router.add("GET", route, [this](const api::Request& request) { return proxy_audit(request); });
+  }
+  // The economics service's routes, from the node's econ port (ledger port + 6), as it answered:
+  // every value that is state carries its proof, which the console's page checks.
+  for (const auto& route : econ_routes()) {
+    router.add("GET", route, [this](const api::Request& request) {
+      std::optional<std::string> wanted = request.query_param("node");
+      return forward(wanted, "GET", request.query.empty() ? request.path : request.path + "?" + request.query, "",
+                     "application/json", {}, services::kEconomicsPortOffset);
+    });
   }
   if (own_audit_ != nullptr) {
     node::AuditTrail& a = *own_audit_;
@@ -452,6 +480,15 @@ json ConsoleService::openapi_paths() const {
                          {"401", services::openapi_error_response()},
                          {"403", services::openapi_error_response()},
                          {"404", services::openapi_error_response()}}}}}}},
+      {"/v1/econ/{route}",
+       {{"get",
+         {{"summary", "The economics service's routes (supply, params, validators, rewards/{address}, payouts, fees) from "
+                      "the first node up or ?node=NAME, as it answered (its name in Metanode-Node); each value that is "
+                      "state carries its proof"},
+          {"parameters", json::array({{{"name", "route"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}},
+                                      {{"name", "node"}, {"in", "query"}, {"required", false}, {"schema", {{"type", "string"}}}}})},
+          {"responses", {{"200", {{"description", "The node's answer (see the economics service's OpenAPI document)"}}},
+                         {"503", services::openapi_error_response()}}}}}}},
       {"/bpci/v1/state/{module}/{key}",
        {{"get",
          {{"summary", "A node's GET /v1/state/{module}/{key} (with its proof to a certified header), from the first node "
@@ -530,6 +567,7 @@ api::cage::RouteTable console_route_table() {
   t.add("POST", "/v1/chain/txs", Access::open());
   // The node's Cage decides these (auditor or admin), on the caller's own signature.
   for (const auto& route : ConsoleService::audit_routes()) t.add("GET", route, Access::open());
+  for (const auto& route : ConsoleService::econ_routes()) t.add("GET", route, Access::open());
   // BPCI's own log: its Cage decides, as a node's does for its log.
   for (const auto& route : ConsoleService::own_audit_routes()) t.add("GET", route, Access::roles_of({"auditor", "admin"}));
   t.add("GET", "/bpci/v1/state/{module}/{key}", Access::open());  // proven answers from a node

@@ -91,6 +91,8 @@ class ConsoleService final : public services::Service {
     anchorer_ = anchorer;
   }
   static const std::vector<std::string>& own_audit_routes();
+  // The nodes' economics routes BPCI answers (from the node's econ port) for the console's page.
+  static const std::vector<std::string>& econ_routes();
   // A JSON call to the first node up (or the one `wanted` names): its answer parsed, a non-2xx
   // answer as the node's error.
   core::Result<nlohmann::json> node_call(const std::string& method, const std::string& target,
@@ -103,7 +105,9 @@ class ConsoleService final : public services::Service {
   api::Response proxy_audit(const api::Request& request) const;
   // `target` on the node named `wanted` (or the first up that answers), as it answered.
   api::Response forward(const std::optional<std::string>& wanted, const std::string& method, const std::string& target,
-                        const std::string& body, const std::string& content_type, const api::HeaderList& headers) const;
+                        const std::string& body, const std::string& content_type, const api::HeaderList& headers,
+                        std::uint16_t service_offset = 1) const;
+  static std::string service_url(const std::string& api, std::uint16_t offset);
   // The wallet login: a challenge, then the challenge in a request signed by the wallet's key.
   api::Response challenge();
   api::Response session(const api::Request& request);

@@ -168,12 +168,10 @@ export function lightClient(genesisBytes) {
     return verifyAccountAt(answer, H('address', Uint8Array.of(0), ed25519Key));
   }
 
-  // The same for an account named by its address's 32 bytes (the bech32m data of "mn1...").
-  function verifyAccountAt(answer, address) {
-    const { header } = verifyHeader(answer.block);
-    const treeKey = H('state-key', u32le(4), te.encode('bank'), u32le(32), address);
-    const value = answer.value === null ? null : unhex(answer.value);
-    const proof = decodeSmtProof(unhex(answer.proof.encoded));
+  // The sparse Merkle proof (its canonical bytes, hex) that `treeKey` holds `value` (null: that it
+  // holds nothing) in the state root of `header`.
+  function proveEntry(header, treeKey, value, encodedProof) {
+    const proof = decodeSmtProof(unhex(encodedProof));
     const bit = (key, d) => (key[d >> 3] >> (7 - (d & 7))) & 1;
     let current = H('state-node');
     if (value !== null) {
@@ -192,6 +190,14 @@ export function lightClient(genesisBytes) {
       current = bit(treeKey, d) ? H('state-node', s, current) : H('state-node', current, s);
     }
     if (!equal(current, header.stateRoot)) throw new Error('the state proof leads to another root');
+  }
+
+  // The same for an account named by its address's 32 bytes (the bech32m data of "mn1...").
+  function verifyAccountAt(answer, address) {
+    const { header } = verifyHeader(answer.block);
+    const treeKey = H('state-key', u32le(4), te.encode('bank'), u32le(32), address);
+    const value = answer.value === null ? null : unhex(answer.value);
+    proveEntry(header, treeKey, value, answer.proof.encoded);
     if (value === null) return { balance: 0n, nonce: 0n, height: header.height };
     const r = new Reader(value);
     const account = { balance: r.u64(), nonce: r.u64(), height: header.height };
@@ -202,5 +208,17 @@ export function lightClient(genesisBytes) {
     return account;
   }
 
-  return { genesis, genesisDigest: hex(genesisDigest), validators, quorum, verifyHeader, verifyTx, verifyAccount, verifyAccountAt };
+  // GET /v1/state/{module}/{key}'s answer, any module: the entry's bytes as proven in the state
+  // root of a certified header (null: proven absent), and a Reader over them.
+  function verifyState(answer) {
+    const { header } = verifyHeader(answer.block);
+    const module = te.encode(answer.module);
+    const key = unhex(answer.key);
+    const value = answer.value_hex == null ? null : unhex(answer.value_hex);
+    if (Boolean(answer.exists) !== (value !== null)) throw new Error('the answer says exists but carries no value, or the reverse');
+    proveEntry(header, H('state-key', u32le(module.length), module, u32le(key.length), key), value, answer.proof.encoded);
+    return { value, height: header.height, reader: () => new Reader(value) };
+  }
+
+  return { genesis, genesisDigest: hex(genesisDigest), validators, quorum, verifyHeader, verifyTx, verifyAccount, verifyAccountAt, verifyState };
 }
