@@ -425,6 +425,20 @@ json ConsoleService::openapi_schemas() const {
 
 json ConsoleService::openapi_paths() const {
   json paths = ConsoleInstaller::openapi_paths();
+  // The economics service's routes, passed through from a node.
+  for (const auto& route : econ_routes()) {
+    json parameters = json::array({{{"name", "node"}, {"in", "query"}, {"required", false}, {"schema", {{"type", "string"}}}}});
+    if (route.find("{address}") != std::string::npos) {
+      parameters.push_back({{"name", "address"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+    }
+    paths[route]["get"] = {
+        {"summary", "The economics service's GET " + route + " from the first node up or ?node=NAME, as it answered (its "
+                    "name in Metanode-Node); each value that is state carries its proof (see the node's economics "
+                    "OpenAPI document on base port + 7)"},
+        {"parameters", parameters},
+        {"responses", {{"200", {{"description", "The node's answer"}}}, {"400", services::openapi_error_response()},
+                       {"503", services::openapi_error_response()}}}};
+  }
   paths.update(json{
       {"/v1/fleet",
        {{"get",
@@ -480,15 +494,6 @@ json ConsoleService::openapi_paths() const {
                          {"401", services::openapi_error_response()},
                          {"403", services::openapi_error_response()},
                          {"404", services::openapi_error_response()}}}}}}},
-      {"/v1/econ/{route}",
-       {{"get",
-         {{"summary", "The economics service's routes (supply, params, validators, rewards/{address}, payouts, fees) from "
-                      "the first node up or ?node=NAME, as it answered (its name in Metanode-Node); each value that is "
-                      "state carries its proof"},
-          {"parameters", json::array({{{"name", "route"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}},
-                                      {{"name", "node"}, {"in", "query"}, {"required", false}, {"schema", {{"type", "string"}}}}})},
-          {"responses", {{"200", {{"description", "The node's answer (see the economics service's OpenAPI document)"}}},
-                         {"503", services::openapi_error_response()}}}}}}},
       {"/bpci/v1/state/{module}/{key}",
        {{"get",
          {{"summary", "A node's GET /v1/state/{module}/{key} (with its proof to a certified header), from the first node "

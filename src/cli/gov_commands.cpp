@@ -1,5 +1,7 @@
 #include "cli/gov_commands.hpp"
 
+#include <charconv>
+#include <tuple>
 #include <algorithm>
 #include <fmt/format.h>
 
@@ -24,7 +26,34 @@ struct ProposeOptions {
   std::uint64_t expiry_blocks = modules::kProposalExpiryBlocksDefault;
   std::string service;                 // set-jurisdictions
   std::vector<std::string> tags;       // set-jurisdictions (none: clear)
+  // set-econ-ratios: "burn=5000,treasury=1000,proposer=2000,validators=2000" each
+  std::uint64_t epoch_blocks = 0;
+  std::string base_fee_split, tip_split, reward_split;
 };
+
+// "burn=5000,treasury=1000,proposer=2000,validators=2000" (missing parts are 0) as the JSON
+// split the economics module reads.
+core::Result<json> split_option(const std::string& text, const std::string& option) {
+  json out = json::object();
+  std::size_t at = 0;
+  while (at < text.size()) {
+    std::size_t end = text.find(',', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string part = text.substr(at, end - at);
+    const auto eq = part.find('=');
+    std::uint64_t bps = 0;
+    if (eq == std::string::npos || std::from_chars(part.data() + eq + 1, part.data() + part.size(), bps).ec != std::errc()) {
+      return core::make_error(core::ErrorCode::kInvalidArgument,
+                              option + ": '" + part + "' is not NAME=BASIS_POINTS (burn, treasury, proposer, validators)");
+    }
+    out[part.substr(0, eq)] = bps;
+    at = end + 1;
+  }
+  for (const char* name : {"burn", "treasury", "proposer", "validators"}) {
+    if (!out.contains(name)) out[name] = 0;
+  }
+  return out;
+}
 
 struct ApproveOptions {
   SendOptions send;
@@ -41,6 +70,24 @@ struct ListOptions {
 int run_propose(Io& io, ProposeOptions opts, modules::GovAction action) {
   modules::GovProposal p;
   p.action = action;
+  if (action == modules::GovAction::kSetEconRatios) {
+    json ratios{{"epoch_blocks", opts.epoch_blocks}};
+    for (const auto& [field, text, option] : {std::tuple{"base_fee_split", &opts.base_fee_split, "--base-fee-split"},
+                                              std::tuple{"tip_split", &opts.tip_split, "--tip-split"},
+                                              std::tuple{"reward_split", &opts.reward_split, "--reward-split"}}) {
+      auto split = split_option(*text, option);
+      if (!split.ok()) return fail(io, split.error());
+      ratios[field] = *split;
+    }
+    auto parsed = modules::EconRatios::from_json(ratios);
+    if (!parsed.ok()) return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, parsed.error().message));
+    p.econ = *parsed;
+    p.expiry_blocks = opts.expiry_blocks;
+    const modules::Governance gov;
+    const ledger::Payload payload = modules::gov_propose_payload(p);
+    if (auto st = gov.check_payload(payload, crypto::Address{}); !st.ok()) return fail(io, st.error());
+    return run_send(io, std::move(opts.send), payload);
+  }
   if (action != modules::GovAction::kSetJurisdictions) {
     if (auto st = modules::check_role_name(opts.role); !st.ok()) return fail(io, st.error());
     if (opts.description.size() > modules::kRoleDescriptionBytesMax) {
@@ -163,9 +210,23 @@ void add_propose(CLI::App* propose, Io& io, std::function<int()>& dispatch, std:
                      : action == modules::GovAction::kRevoke ? "Propose revoking a role from an address"
                      : action == modules::GovAction::kCreateRole
                          ? "Propose creating a custom role"
+                     : action == modules::GovAction::kSetEconRatios
+                         ? "Propose the economics' split ratios and epoch length (in force from the end of the epoch in progress)"
                          : "Propose the jurisdiction tags of an account or a service (audit events and reports carry them)";
   CLI::App* cmd = propose->add_subcommand(name, what + " (signed by a council member's key; counts as its approval)");
   add_send_options(cmd, o->send, /*bid_required=*/false);
+  if (action == modules::GovAction::kSetEconRatios) {
+    cmd->add_option("--epoch-blocks", o->epoch_blocks, "Blocks per epoch (rewards are paid at each epoch's end)")->required();
+    cmd->add_option("--base-fee-split", o->base_fee_split, "Where base fees go: burn=BPS,treasury=BPS,proposer=BPS,validators=BPS (10000 in all)")->required();
+    cmd->add_option("--tip-split", o->tip_split, "Where tips go, the same way")->required();
+    cmd->add_option("--reward-split", o->reward_split, "Where block rewards go (never burned)")->required();
+    cmd->add_option("--expiry-blocks", o->expiry_blocks, "Blocks during which approvals count")->capture_default_str();
+    cmd->footer("Example: metanode gov propose set-econ-ratios --epoch-blocks 100 --base-fee-split burn=5000,treasury=1000,"
+                "proposer=2000,validators=2000 --tip-split proposer=5000,validators=5000 --reward-split "
+                "treasury=1000,proposer=4500,validators=4500 --from council-1 --home ./devnet/node0 --wait");
+    cmd->callback([&io, &dispatch, o, action] { dispatch = [&io, o, action] { return run_propose(io, *o, action); }; });
+    return;
+  }
   if (action == modules::GovAction::kSetJurisdictions) {
     auto* to = cmd->add_option("--to,--address", o->subject, "The account whose jurisdictions are set (mn1…)");
     auto* service = cmd->add_option("--service", o->service, "Or the service (ledger, proofs, …)");
@@ -204,6 +265,7 @@ void add_gov_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   add_propose(propose, io, dispatch, "revoke", modules::GovAction::kRevoke);
   add_propose(propose, io, dispatch, "create-role", modules::GovAction::kCreateRole);
   add_propose(propose, io, dispatch, "set-jurisdictions", modules::GovAction::kSetJurisdictions);
+  add_propose(propose, io, dispatch, "set-econ-ratios", modules::GovAction::kSetEconRatios);
 
   auto a = std::make_shared<ApproveOptions>();
   CLI::App* approve = gov->add_subcommand("approve", "Approve a proposal (it takes effect with the m-th approval)");

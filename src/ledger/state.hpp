@@ -82,6 +82,10 @@ class ModuleState {
 
   std::string_view module() const { return module_; }
   core::Result<std::optional<core::Bytes>> get(core::ByteView key) const;
+  // Another module's entry, read only (every entry is public state; only its module writes it).
+  core::Result<std::optional<core::Bytes>> get_in(std::string_view module, core::ByteView key) const {
+    return state_.get(state_tree_key(module, key));
+  }
   core::Status put(core::ByteView key, core::Bytes value);
   core::Status erase(core::ByteView key);
 

@@ -6,6 +6,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "modules/governance/governance.hpp"
+
 namespace metanode::modules {
 namespace {
 using core::ErrorCode;
@@ -46,26 +48,28 @@ std::uint64_t share(std::uint64_t amount, std::uint64_t part, std::uint64_t whol
 }
 
 core::Error genesis_invalid(const std::string& why) { return make_error(ErrorCode::kGenesisInvalid, "modules.econ: " + why); }
+core::Error malformed(const std::string& why) { return make_error(ErrorCode::kTxMalformed, why); }
 
-core::Result<Split> split_from_json(const json& j, std::string_view name, bool burn_allowed) {
+core::Result<Split> split_from_json(const json& j, std::string_view name, bool burn_allowed,
+                                    core::Error (*invalid)(const std::string&) = genesis_invalid) {
   const std::string where = std::string(name);
-  if (!j.is_object()) return genesis_invalid(where + " must be {\"burn\", \"treasury\", \"proposer\", \"validators\"} in basis points");
+  if (!j.is_object()) return invalid(where + " must be {\"burn\", \"treasury\", \"proposer\", \"validators\"} in basis points");
   Split s;
   std::uint64_t sum = 0;
   for (const auto& [field, value] : j.items()) {
     if (!value.is_number_unsigned() || value.get<std::uint64_t>() > kBasisPoints) {
-      return genesis_invalid(where + "." + field + " must be 0 to 10000 basis points");
+      return invalid(where + "." + field + " must be 0 to 10000 basis points");
     }
     const auto bps = static_cast<std::uint32_t>(value.get<std::uint64_t>());
     if (field == "burn") s.burn = bps;
     else if (field == "treasury") s.treasury = bps;
     else if (field == "proposer") s.proposer = bps;
     else if (field == "validators") s.validators = bps;
-    else return genesis_invalid(where + ": unknown field '" + field + "'");
+    else return invalid(where + ": unknown field '" + field + "'");
     sum += bps;
   }
-  if (sum != kBasisPoints) return genesis_invalid(where + " adds up to " + std::to_string(sum) + " basis points, not 10000");
-  if (!burn_allowed && s.burn != 0) return genesis_invalid(where + ".burn must be 0 (issuing to burn is no issuance)");
+  if (sum != kBasisPoints) return invalid(where + " adds up to " + std::to_string(sum) + " basis points, not 10000");
+  if (!burn_allowed && s.burn != 0) return invalid(where + ".burn must be 0 (issuing to burn is no issuance)");
   return s;
 }
 
@@ -135,6 +139,63 @@ json Split::to_json() const {
   return {{"burn", burn}, {"treasury", treasury}, {"proposer", proposer}, {"validators", validators}};
 }
 
+void EconRatios::encode(core::Writer& w) const {
+  w.u64(epoch_blocks);
+  base_fee_split.encode(w);
+  tip_split.encode(w);
+  reward_split.encode(w);
+}
+core::Result<EconRatios> EconRatios::decode(core::Reader& r) {
+  EconRatios x;
+  MN_TRY_ASSIGN(x.epoch_blocks, r.u64());
+  MN_TRY_ASSIGN(x.base_fee_split, Split::decode(r));
+  MN_TRY_ASSIGN(x.tip_split, Split::decode(r));
+  MN_TRY_ASSIGN(x.reward_split, Split::decode(r));
+  return x;
+}
+json EconRatios::to_json() const {
+  return {{"epoch_blocks", epoch_blocks},
+          {"base_fee_split", base_fee_split.to_json()},
+          {"tip_split", tip_split.to_json()},
+          {"reward_split", reward_split.to_json()}};
+}
+core::Result<EconRatios> EconRatios::from_json(const json& fields) {
+  if (!fields.is_object()) return malformed("payload.ratios must be an object");
+  for (const auto& [field, value] : fields.items()) {
+    if (field != "epoch_blocks" && field != "base_fee_split" && field != "tip_split" && field != "reward_split") {
+      return malformed("payload.ratios: unknown field '" + field + "'");
+    }
+  }
+  for (const char* field : {"epoch_blocks", "base_fee_split", "tip_split", "reward_split"}) {
+    if (!fields.contains(field)) return malformed(std::string("payload.ratios.") + field + " is missing");
+  }
+  EconRatios x;
+  const json& epoch = fields.at("epoch_blocks");
+  if (!epoch.is_number_unsigned()) return malformed("payload.ratios.epoch_blocks must be a number of blocks");
+  x.epoch_blocks = epoch.get<std::uint64_t>();
+  MN_TRY_ASSIGN(x.base_fee_split, split_from_json(fields.at("base_fee_split"), "payload.ratios.base_fee_split", true, malformed));
+  MN_TRY_ASSIGN(x.tip_split, split_from_json(fields.at("tip_split"), "payload.ratios.tip_split", true, malformed));
+  MN_TRY_ASSIGN(x.reward_split, split_from_json(fields.at("reward_split"), "payload.ratios.reward_split", false, malformed));
+  MN_TRY(x.check());
+  return x;
+}
+core::Status EconRatios::check() const {
+  if (epoch_blocks < 1 || epoch_blocks > kEpochBlocksMax) {
+    return malformed("epoch_blocks must be 1 to " + std::to_string(kEpochBlocksMax));
+  }
+  const auto sum = [](const Split& x) {
+    return std::uint64_t{x.burn} + x.treasury + x.proposer + x.validators;
+  };
+  for (const auto& [name, split] : {std::pair<const char*, const Split*>{"base_fee_split", &base_fee_split},
+                                    {"tip_split", &tip_split}, {"reward_split", &reward_split}}) {
+    if (sum(*split) != kBasisPoints) {
+      return malformed(std::string(name) + " adds up to " + std::to_string(sum(*split)) + " basis points, not 10000");
+    }
+  }
+  if (reward_split.burn != 0) return malformed("reward_split.burn must be 0 (issuing to burn is no issuance)");
+  return {};
+}
+
 void EconParams::encode(core::Writer& w) const {
   w.u64(epoch_blocks);
   base_fee_split.encode(w);
@@ -172,6 +233,7 @@ void EconSupply::encode(core::Writer& w) const {
   w.u64(accrued);
   w.u64(epoch_pool);
   w.u64(epoch);
+  w.u64(epoch_end);
   w.u64(treasury);
 }
 core::Result<EconSupply> EconSupply::decode(core::Reader& r) {
@@ -182,13 +244,14 @@ core::Result<EconSupply> EconSupply::decode(core::Reader& r) {
   MN_TRY_ASSIGN(s.accrued, r.u64());
   MN_TRY_ASSIGN(s.epoch_pool, r.u64());
   MN_TRY_ASSIGN(s.epoch, r.u64());
+  MN_TRY_ASSIGN(s.epoch_end, r.u64());
   MN_TRY_ASSIGN(s.treasury, r.u64());
   return s;
 }
 json EconSupply::to_json() const {
   return {{"genesis", ledger::u64_to_json(genesis)},     {"issued", ledger::u64_to_json(issued)},
           {"burned", ledger::u64_to_json(burned)},       {"accrued", ledger::u64_to_json(accrued)},
-          {"epoch_pool", ledger::u64_to_json(epoch_pool)}, {"epoch", epoch},
+          {"epoch_pool", ledger::u64_to_json(epoch_pool)}, {"epoch", epoch}, {"epoch_end", epoch_end},
           {"treasury_credited", ledger::u64_to_json(treasury)}, {"total", ledger::u64_to_json(total())}};
 }
 
@@ -334,6 +397,7 @@ core::Status Econ::init_genesis(const ledger::Genesis& genesis, ledger::ModuleSt
   MN_TRY(state.put_as(core::as_bytes(kEconParamsKey), g.params));
   EconSupply supply;
   for (const auto& a : genesis.accounts) supply.genesis += a.balance;  // Genesis::validate bounds it
+  supply.epoch_end = g.params.epoch_blocks;
   MN_TRY(state.put_as(core::as_bytes(kEconSupplyKey), supply));
   for (std::size_t at = 0; at < g.stakes.size(); at += kValidatorsPerPage) {
     std::vector<crypto::Address> page;
@@ -354,7 +418,7 @@ core::Status Econ::end_block(const ledger::BlockEnd& end, ledger::ModuleState& s
   MN_TRY_ASSIGN(auto params_record, state.get_as<EconParams>(core::as_bytes(kEconParamsKey)));
   MN_TRY_ASSIGN(auto supply_record, state.get_as<EconSupply>(core::as_bytes(kEconSupplyKey)));
   if (!params_record || !supply_record) return make_error(ErrorCode::kStateCorrupt, "econ params or supply record is missing");
-  const EconParams& params = *params_record;
+  EconParams params = *params_record;
   EconSupply supply = *supply_record;
   const std::uint64_t height = end.block.height;
 
@@ -383,7 +447,7 @@ core::Status Econ::end_block(const ledger::BlockEnd& end, ledger::ModuleState& s
   supply.epoch_pool += parts.validators;
   supply.accrued += parts.validators;
 
-  if (height % params.epoch_blocks == 0) {
+  if (height >= supply.epoch_end) {
     // The epoch's last block: the pool by stake, and everything accrued, into the accounts.
     MN_TRY_ASSIGN(const auto addresses,
                   read_addresses([&state](core::ByteView key) { return state.get(key); }));
@@ -427,6 +491,17 @@ core::Status Econ::end_block(const ledger::BlockEnd& end, ledger::ModuleState& s
     supply.epoch_pool = 0;
     MN_TRY(state.put_as(econ_payout_key(supply.epoch), payout));
     supply.epoch += 1;
+    // Ratios the council set by governance apply from the next epoch on.
+    MN_TRY_ASSIGN(auto governed, state.get_in(kGovModule, core::as_bytes(kGovEconRatiosKey)));
+    if (governed) {
+      auto ratios = core::decode<EconRatios>(*governed);
+      if (!ratios.ok()) return corrupt("governed ratios", ratios.error());
+      if (*ratios != params.ratios()) {
+        params.set_ratios(*ratios);
+        MN_TRY(state.put_as(core::as_bytes(kEconParamsKey), params));
+      }
+    }
+    supply.epoch_end = height + params.epoch_blocks;
   }
   if (parts.treasury > 0) {
     MN_TRY(end.tokens.credit(treasury_address(), parts.treasury));

@@ -13,7 +13,8 @@
 // (`metanode verify` checks it at the head; the randomized executor test after every block).
 //
 // Without an "econ" genesis section the split is what the chain always did: base fees burned,
-// tips to the proposer, paid every block.
+// tips to the proposer, paid every block. The admin council changes the ratios and the epoch
+// length by a governance proposal (set_econ_ratios); the new ones apply from the next epoch.
 //
 // State (keys in the "econ" namespace; the text form GET /v1/state takes is in brackets):
 //   "params"                  [params]              EconParams
@@ -46,6 +47,26 @@ struct Split {
   nlohmann::json to_json() const;
 };
 
+// What governance may change (modules/governance, action set_econ_ratios): the split ratios and
+// the epoch length, never the issuance schedule genesis fixed. A change takes effect at the end
+// of the epoch in progress.
+struct EconRatios {
+  std::uint64_t epoch_blocks = 1;
+  Split base_fee_split;
+  Split tip_split;
+  Split reward_split;
+  bool operator==(const EconRatios&) const = default;
+  void encode(core::Writer& w) const;
+  static core::Result<EconRatios> decode(core::Reader& r);
+  nlohmann::json to_json() const;
+  // {"epoch_blocks", "base_fee_split", "tip_split", "reward_split"}, every field required;
+  // kTxMalformed naming what is wrong.
+  static core::Result<EconRatios> from_json(const nlohmann::json& fields);
+  // Each split adds up to 10000 basis points, the reward is never burned, the epoch is 1 to
+  // 10,000,000 blocks (kTxMalformed naming what is wrong).
+  core::Status check() const;
+};
+
 struct EconParams {
   std::uint64_t epoch_blocks = 1;                      // payouts at every multiple of this height
   Split base_fee_split{kBasisPoints, 0, 0, 0};          // default: base fees are burned
@@ -59,6 +80,13 @@ struct EconParams {
   nlohmann::json to_json() const;
   // The reward of the block at `height` (>= 1) by the schedule.
   std::uint64_t reward_at(std::uint64_t height) const;
+  EconRatios ratios() const { return {epoch_blocks, base_fee_split, tip_split, reward_split}; }
+  void set_ratios(const EconRatios& r) {
+    epoch_blocks = r.epoch_blocks;
+    base_fee_split = r.base_fee_split;
+    tip_split = r.tip_split;
+    reward_split = r.reward_split;
+  }
 };
 
 struct EconSupply {
@@ -68,6 +96,7 @@ struct EconSupply {
   std::uint64_t accrued = 0;   // owed to validators, not yet paid: proposer shares and the epoch's pool
   std::uint64_t epoch_pool = 0;  // the validators' share of this epoch so far (part of accrued)
   std::uint64_t epoch = 0;       // the epoch in progress (0 from genesis)
+  std::uint64_t epoch_end = 0;   // the height of its last block (payouts are made there)
   std::uint64_t treasury = 0;    // credited to the treasury so far
   void encode(core::Writer& w) const;
   static core::Result<EconSupply> decode(core::Reader& r);

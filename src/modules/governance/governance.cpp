@@ -130,9 +130,11 @@ json proposal_json(const ProposalRecord& p) {
            {"expiry_height", p.expiry_height},
            {"approvals", addresses_json(p.approvals)},
            {"status", p.status_at(p.status == ProposalStatus::kOpen ? 0 : p.decided_height)}};
-  if (p.proposal.action != GovAction::kCreateRole && p.proposal.service.empty()) {
+  if (p.proposal.action != GovAction::kCreateRole && p.proposal.action != GovAction::kSetEconRatios &&
+      p.proposal.service.empty()) {
     doc["subject"] = p.proposal.subject.to_string();
   }
+  if (p.proposal.action == GovAction::kSetEconRatios) doc["ratios"] = p.proposal.econ.to_json();
   if (!p.proposal.service.empty()) doc["service"] = p.proposal.service;
   if (p.proposal.action == GovAction::kSetJurisdictions) doc["jurisdictions"] = p.proposal.jurisdictions;
   if (!p.proposal.description.empty()) doc["description"] = p.proposal.description;
@@ -224,6 +226,8 @@ core::Status execute(const GovProposal& p, ledger::ModuleState& state) {
       if (p.jurisdictions.empty()) return state.erase(key);
       return state.put_as(key, Jurisdictions{p.jurisdictions});
     }
+    case GovAction::kSetEconRatios:
+      return state.put_as(key_of(kGovEconRatiosKey), p.econ);
   }
   return make_error(ErrorCode::kInternal, "unknown governance action");
 }
@@ -252,7 +256,7 @@ core::Status apply_propose(const GovProposal& proposal, const ledger::TxContext&
   MN_TRY_ASSIGN(const Council council, council_in(state));
   MN_TRY(require_member(council, tx.sender));
   // What can be known now is refused now (the same checks run again when it takes effect).
-  if (proposal.action != GovAction::kSetJurisdictions) {
+  if (proposal.action != GovAction::kSetJurisdictions && proposal.action != GovAction::kSetEconRatios) {
     MN_TRY_ASSIGN(auto role, state.get_as<RoleRecord>(gov_role_key(proposal.role)));
     if (proposal.action == GovAction::kCreateRole && role) {
       return make_error(ErrorCode::kGovRoleExists, "role '" + proposal.role + "' exists already");
@@ -422,12 +426,14 @@ std::string_view gov_action_name(GovAction action) {
     case GovAction::kRevoke: return "revoke";
     case GovAction::kCreateRole: return "create_role";
     case GovAction::kSetJurisdictions: return "set_jurisdictions";
+    case GovAction::kSetEconRatios: return "set_econ_ratios";
   }
   return "";
 }
 
 std::optional<GovAction> gov_action_from_name(std::string_view name) {
-  for (GovAction a : {GovAction::kGrant, GovAction::kRevoke, GovAction::kCreateRole, GovAction::kSetJurisdictions}) {
+  for (GovAction a : {GovAction::kGrant, GovAction::kRevoke, GovAction::kCreateRole, GovAction::kSetJurisdictions,
+                      GovAction::kSetEconRatios}) {
     if (gov_action_name(a) == name) return a;
   }
   return std::nullopt;
@@ -444,6 +450,7 @@ void GovProposal::encode(core::Writer& w) const {
     w.vector(jurisdictions, kJurisdictionsMax,
              [](core::Writer& out, const std::string& t) { out.string(t, kJurisdictionBytesMax); });
   }
+  if (action == GovAction::kSetEconRatios) econ.encode(w);
 }
 
 core::Result<GovProposal> GovProposal::decode(core::Reader& r) {
@@ -461,6 +468,9 @@ core::Result<GovProposal> GovProposal::decode(core::Reader& r) {
     MN_TRY_ASSIGN(p.service, r.string(kServiceNameBytesMax));
     MN_TRY_ASSIGN(p.jurisdictions,
                   r.vector<std::string>(kJurisdictionsMax, [](core::Reader& in) { return in.string(kJurisdictionBytesMax); }));
+  }
+  if (p.action == GovAction::kSetEconRatios) {
+    MN_TRY_ASSIGN(p.econ, EconRatios::decode(r));
   }
   return p;
 }
@@ -666,6 +676,12 @@ core::Status Governance::check_payload(const ledger::Payload& payload, const cry
   if (p.expiry_blocks < 1 || p.expiry_blocks > kProposalExpiryBlocksMax) {
     return malformed("expiry_blocks must be from 1 to " + std::to_string(kProposalExpiryBlocksMax));
   }
+  if (p.action == GovAction::kSetEconRatios) {
+    if (!p.role.empty() || !p.description.empty() || p.subject != crypto::Address{}) {
+      return malformed("set_econ_ratios names no role, subject or description");
+    }
+    return p.econ.check();
+  }
   if (p.action == GovAction::kSetJurisdictions) {
     if (!p.role.empty() || !p.description.empty()) return malformed("set_jurisdictions names no role and no description");
     if (p.service.empty() == (p.subject == crypto::Address{})) {
@@ -729,9 +745,12 @@ core::Result<core::Bytes> Governance::payload_from_json(std::string_view kind, c
     return malformed("payload.action must be grant, revoke or create_role");
   }
   const auto action = gov_action_from_name(fields.at("action").get<std::string>());
-  if (!action) return malformed("payload.action must be grant, revoke, create_role or set_jurisdictions");
+  if (!action) return malformed("payload.action must be grant, revoke, create_role, set_jurisdictions or set_econ_ratios");
   p.action = *action;
-  if (p.action == GovAction::kSetJurisdictions) {
+  if (p.action == GovAction::kSetEconRatios) {
+    if (!fields.contains("ratios")) return malformed("payload.ratios is missing");
+    MN_TRY_ASSIGN(p.econ, EconRatios::from_json(fields.at("ratios")));
+  } else if (p.action == GovAction::kSetJurisdictions) {
     if (fields.contains("service")) {
       if (!fields.at("service").is_string()) return malformed("payload.service must be a service name");
       p.service = fields.at("service").get<std::string>();
@@ -777,7 +796,10 @@ json Governance::payload_to_json(const ledger::Payload& payload) const {
   } else if (payload.kind == kGovProposeKind) {
     if (auto p = core::decode<GovProposal>(payload.data); p.ok()) {
       json doc{{"action", gov_action_name(p->action)}, {"role", p->role}, {"expiry_blocks", p->expiry_blocks}};
-      if (p->action != GovAction::kCreateRole && p->service.empty()) doc["subject"] = p->subject.to_string();
+      if (p->action != GovAction::kCreateRole && p->action != GovAction::kSetEconRatios && p->service.empty()) {
+        doc["subject"] = p->subject.to_string();
+      }
+      if (p->action == GovAction::kSetEconRatios) doc["ratios"] = p->econ.to_json();
       if (p->action == GovAction::kSetJurisdictions) {
         if (!p->service.empty()) doc["service"] = p->service;
         doc["jurisdictions"] = p->jurisdictions;
@@ -807,7 +829,7 @@ core::Result<core::Bytes> Governance::key_from_text(std::string_view text) const
   auto bad = [&](std::string why) {
     return make_error(ErrorCode::kInvalidArgument, "gov key '" + std::string(text.substr(0, 80)) + "': " + std::move(why));
   };
-  if (text == kCouncilKey || text == kNextProposalKey || text == "roles") return key_of(text);
+  if (text == kCouncilKey || text == kNextProposalKey || text == "roles" || text == kGovEconRatiosKey) return key_of(text);
   if (text.starts_with(kRolePrefix)) {
     const std::string_view name = text.substr(kRolePrefix.size());
     if (auto st = check_role_name(name); !st.ok()) return bad(st.error().message);
@@ -857,6 +879,8 @@ json Governance::value_to_json(core::ByteView key, core::ByteView value) const {
     if (auto p = core::decode<ProposalRecord>(value); p.ok()) return proposal_json(*p);
   } else if (starts_with(key, kJurisdictionPrefix) || starts_with(key, kServiceJurisdictionPrefix)) {
     if (auto j = core::decode<Jurisdictions>(value); j.ok()) return {{"jurisdictions", j->tags}};
+  } else if (starts_with(key, kGovEconRatiosKey) && key.size() == kGovEconRatiosKey.size()) {
+    if (auto r = core::decode<EconRatios>(value); r.ok()) return r->to_json();
   } else if (starts_with(key, kNextProposalKey)) {
     if (auto n = core::decode<U64Value>(value); n.ok()) return {{"next_proposal", n->value}};
   } else if (starts_with(key, "roles")) {

@@ -14,6 +14,8 @@
 //   "roles"                   [roles]             RoleIndex: every role's name, sorted
 //   "jurisdiction:" address   [jurisdiction:ADDRESS]       Jurisdictions of an account
 //   "service_jurisdiction:" name [service_jurisdiction:NAME] Jurisdictions of a service (ledger, proofs, ...)
+//   "econ_ratios"             [econ_ratios]       EconRatios the council set last (the econ module adopts
+//                                                 them at its next epoch's end)
 //
 // Jurisdiction tags (regulatory reports, `metanode audit report --jurisdiction`) are set by a
 // proposal too (set_jurisdictions); the audit trail tags each event with its actor's.
@@ -26,12 +28,14 @@
 #include <vector>
 
 #include "ledger/module.hpp"
+#include "modules/econ/econ.hpp"
 
 namespace metanode::modules {
 
 inline constexpr std::string_view kGovModule = "gov";
 inline constexpr std::string_view kGovProposeKind = "propose";
 inline constexpr std::string_view kGovApproveKind = "approve";
+inline constexpr std::string_view kGovEconRatiosKey = "econ_ratios";
 
 // The built-in roles, present on every chain from block 0.
 inline constexpr std::string_view kRoleAdmin = "admin";
@@ -89,7 +93,7 @@ struct HolderRecord {
   static core::Result<HolderRecord> decode(core::Reader& r);
 };
 
-enum class GovAction : std::uint8_t { kGrant = 1, kRevoke = 2, kCreateRole = 3, kSetJurisdictions = 4 };
+enum class GovAction : std::uint8_t { kGrant = 1, kRevoke = 2, kCreateRole = 3, kSetJurisdictions = 4, kSetEconRatios = 5 };
 std::string_view gov_action_name(GovAction action);
 std::optional<GovAction> gov_action_from_name(std::string_view name);
 
@@ -111,6 +115,9 @@ struct GovProposal {
   // exactly these tags, sorted and distinct; none clears them.
   std::string service;
   std::vector<std::string> jurisdictions;
+  // set_econ_ratios (encoded only for it): the economics module's split ratios and epoch length,
+  // applied from the end of the epoch in progress (modules/econ/econ.hpp).
+  EconRatios econ;
   void encode(core::Writer& w) const;
   static core::Result<GovProposal> decode(core::Reader& r);
 };
