@@ -205,6 +205,8 @@ class ApiTest : public ::testing::Test {
     plugins.extra_services = extra_services_;
     plugins.extra_routes = extra_routes_;
     config.audit_checkpoint_events = 5;
+    config.block_txs_max = block_txs_max_;
+    config.empty_blocks = empty_blocks_;
     auto node = Node::open(config, genesis_, crypto::HybridKeyPair(validator_, validator_pq_), std::move(plugins));
     ASSERT_TRUE(node.ok()) << node.error().to_string();
     node_ = std::move(node).value();
@@ -242,6 +244,8 @@ class ApiTest : public ::testing::Test {
   // The chain's modules and extra services (a test may add its own before starting a node).
   ledger::ModuleSet modules_ = modules::standard_modules();
   std::vector<std::shared_ptr<services::Service>> extra_services_;
+  std::size_t block_txs_max_ = 20'000;  // [mempool] of the node start_node opens
+  bool empty_blocks_ = false;
   std::vector<std::tuple<std::string, std::string, api::cage::Access>> extra_routes_;
   Reply submit_json(const json& doc) { return request(port_, http::verb::post, "/v1/txs", doc.dump()); }
   Reply submit_text(const std::string& body) { return request(port_, http::verb::post, "/v1/txs", body); }
@@ -409,6 +413,49 @@ TEST_F(ApiTest, JsonSubmissionIsCommittedWithProofsThatVerify) {
   EXPECT_EQ(testing::u64_field(alice, "balance", 0), kAliceBalance - 1'234 - kFee);
   EXPECT_EQ(testing::u64_field(alice, "nonce", 9), 1u);
   EXPECT_EQ(pending_count(), 1u);  // nonce 2 still waits for nonce 1
+}
+
+// A transaction whose max fee the base fee outgrows waits in the pool and says why; once the
+// base fee falls back it goes in.
+TEST_F(ApiTest, ATransactionTheBaseFeeOutgrowsWaitsSaysWhyAndGoesInWhenItFalls) {
+  stop_node();
+  fs::remove_all(dir_ / "data");
+  const crypto::KeyPair carol = crypto::KeyPair::generate();
+  genesis_.accounts.push_back({address_of(carol), kAliceBalance});
+  genesis_.block_txs_target = 1;
+  block_txs_max_ = 2;
+  empty_blocks_ = true;
+  start_node();
+  const auto base_fee = [&] { return testing::u64_field(get("/v1/mempool").doc, "base_fee", 0); };
+  // Block 1 holds two transfers, fuller than the target of one: the base fee rises from 2 to 3.
+  for (std::uint64_t n : {0, 1}) ASSERT_EQ(submit_json(services::to_json(alice_to_bob(n, 1), modules::standard_modules())).status, 202u);
+  ASSERT_TRUE(produce().has_value());
+  ASSERT_EQ(base_fee(), 3u);
+  // Carol pays at most 3 and tips nothing; Alice's tipped transfers take block 2 (two a block),
+  // again fuller than the target: 3 -> 4, and Carol's no longer covers it.
+  ledger::Transaction frugal;
+  frugal.chain_id = genesis_.chain_id;
+  frugal.nonce = 0;
+  frugal.max_fee = 3;
+  frugal.bid = 0;
+  frugal.payload = modules::transfer_payload(bob_, 1);
+  frugal.sign_single(carol, genesis_.digest());
+  ASSERT_EQ(submit_json(services::to_json(frugal, modules::standard_modules())).status, 202u);
+  for (std::uint64_t n : {2, 3}) ASSERT_EQ(submit_json(services::to_json(alice_to_bob(n, 1), modules::standard_modules())).status, 202u);
+  ASSERT_TRUE(produce().has_value());
+  ASSERT_EQ(base_fee(), 4u);
+  const Reply waiting = get("/v1/txs/" + core::to_hex(frugal.hash()));
+  ASSERT_EQ(waiting.doc.value("status", ""), "pending") << waiting.body;
+  EXPECT_EQ(waiting.doc["waiting"].value("code", ""), "tx_fee_too_low") << waiting.body;
+  EXPECT_NE(waiting.doc["waiting"].value("message", "").find("does not cover the base fee 4"), std::string::npos) << waiting.body;
+  // An empty block brings the base fee down to 3: the next block takes Carol's transfer.
+  ASSERT_TRUE(produce().has_value());
+  ASSERT_EQ(base_fee(), 3u);
+  EXPECT_EQ(get("/v1/txs/" + core::to_hex(frugal.hash())).doc["waiting"].value("code", ""), "in_line");
+  ASSERT_TRUE(produce().has_value());
+  const Reply committed = get("/v1/txs/" + core::to_hex(frugal.hash()));
+  EXPECT_EQ(committed.doc.value("status", ""), "committed") << committed.body;
+  EXPECT_EQ(testing::u64_field(committed.doc["receipt"], "fee_paid", 0), 3u);
 }
 
 TEST_F(ApiTest, BinarySubmissionIsCommitted) {

@@ -36,7 +36,7 @@ function check(lc, fn) {
   }
 }
 
-const SUPPLY_FIELDS = ['genesis', 'issued', 'burned', 'accrued', 'epoch_pool', 'epoch', 'treasury_credited'];
+const SUPPLY_FIELDS = ['genesis', 'issued', 'burned', 'accrued', 'epoch_pool', 'epoch', 'epoch_end', 'treasury_credited'];
 const VALIDATOR_FIELDS = ['stake', 'accrued', 'paid_total', 'last_paid', 'last_paid_epoch'];
 const PAYOUT_FIELDS = ['epoch', 'height', 'validators_pool', 'proposer_shares', 'paid', 'to_treasury', 'validators:u32'];
 
@@ -113,7 +113,7 @@ export function EconomicsPage() {
 
   const supplyVerdict = useMemo(() => data && check(lc, () => {
     const s = data.supply;
-    const r = provenFields(lc, s.proof, SUPPLY_FIELDS, { genesis: s.genesis, issued: s.issued, burned: s.burned, accrued: s.accrued, epoch_pool: s.epoch_pool, epoch: s.epoch, treasury_credited: s.treasury_credited });
+    const r = provenFields(lc, s.proof, SUPPLY_FIELDS, { genesis: s.genesis, issued: s.issued, burned: s.burned, accrued: s.accrued, epoch_pool: s.epoch_pool, epoch: s.epoch, epoch_end: s.epoch_end, treasury_credited: s.treasury_credited });
     const t = lc.verifyState(s.treasury.proof);
     const treasury = t.value === null ? 0n : t.reader().u64();
     if (treasury !== BigInt(s.treasury.balance)) throw new Error(`the treasury's balance ${s.treasury.balance} is not the proven ${treasury}`);
