@@ -336,6 +336,17 @@ core::Result<std::optional<EpochPayout>> read_payout(const ledger::StateReader& 
   return read_as<EpochPayout>(state, econ_payout_key(epoch), "payout record");
 }
 
+core::Result<std::uint64_t> read_total_stake(const ledger::StateReader& state) {
+  MN_TRY_ASSIGN(const auto addresses, read_validator_addresses(state));
+  std::uint64_t total = 0;
+  for (const auto& a : addresses) {
+    MN_TRY_ASSIGN(const auto record, read_validator_econ(state, a));
+    if (!record) return make_error(ErrorCode::kStateCorrupt, "econ has no record of validator " + a.to_string());
+    total += record->stake;
+  }
+  return total;
+}
+
 core::Result<EconGenesis> econ_genesis(const ledger::Genesis& genesis) {
   EconGenesis g;
   json section = json::object();

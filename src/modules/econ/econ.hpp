@@ -144,6 +144,8 @@ core::Result<std::optional<ValidatorEcon>> read_validator_econ(const ledger::Sta
                                                               const crypto::Address& validator);
 core::Result<std::vector<crypto::Address>> read_validator_addresses(const ledger::StateReader& state);
 core::Result<std::optional<EpochPayout>> read_payout(const ledger::StateReader& state, std::uint64_t epoch);
+// Every validator's stake together (kStateCorrupt when a validator has no record).
+core::Result<std::uint64_t> read_total_stake(const ledger::StateReader& state);
 
 // The genesis section's parameters and stakes (kGenesisInvalid naming what is wrong):
 //   "econ": {"epoch_blocks": N, "base_fee_split": {"burn": BPS, "treasury": BPS, "proposer": BPS,

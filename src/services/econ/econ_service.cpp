@@ -55,20 +55,15 @@ Response EconService::supply(const Request&) const {
   if (!treasury.ok()) return api::error_response(treasury.error());
   auto treasury_proof = state_answer(chain_, chain_.modules().accounts(), modules::treasury_address().bytes, height);
   if (!treasury_proof.ok()) return api::error_response(treasury_proof.error());
-  std::uint64_t stake = 0;
-  auto addresses = modules::read_validator_addresses(chain_);
-  if (!addresses.ok()) return api::error_response(addresses.error());
-  for (const auto& a : *addresses) {
-    auto v = modules::read_validator_econ(chain_, a);
-    if (v.ok() && *v) stake += (*v)->stake;
-  }
+  auto stake = modules::read_total_stake(chain_);
+  if (!stake.ok()) return api::error_response(stake.error());
   json doc = s->to_json();
   doc["height"] = height;
   doc["treasury"] = {{"address", modules::treasury_address().to_string()},
                      {"balance", ledger::u64_to_json(treasury->balance)},
                      {"proof", *treasury_proof}};
   doc["circulating"] = ledger::u64_to_json(s->total() - s->accrued - treasury->balance);
-  doc["stake"] = ledger::u64_to_json(stake);
+  doc["stake"] = ledger::u64_to_json(*stake);
   doc["proof"] = *proof;
   return ok(doc);
 }
@@ -97,7 +92,11 @@ Response EconService::validators(const Request&) const {
   for (const auto& a : *addresses) {
     auto v = modules::read_validator_econ(chain_, a);
     if (!v.ok()) return api::error_response(v.error());
-    records.push_back(v->value_or(modules::ValidatorEcon{}));
+    if (!*v) {
+      return api::error_response(core::make_error(core::ErrorCode::kStateCorrupt,
+                                                  "econ has no record of validator " + a.to_string()));
+    }
+    records.push_back(**v);
     total += records.back().stake;
   }
   json list = json::array();
@@ -142,13 +141,9 @@ Response EconService::rewards(const Request& req) const {
               {"balance", ledger::u64_to_json(account->balance)},
               {"proof", *proof}};
   if (*record) {
-    std::uint64_t total = 0;
-    auto addresses = modules::read_validator_addresses(chain_);
-    if (!addresses.ok()) return api::error_response(addresses.error());
-    for (const auto& a : *addresses) {
-      auto v = modules::read_validator_econ(chain_, a);
-      if (v.ok() && *v) total += (*v)->stake;
-    }
+    auto total_stake = modules::read_total_stake(chain_);
+    if (!total_stake.ok()) return api::error_response(total_stake.error());
+    const std::uint64_t total = *total_stake;
     const modules::ValidatorEcon& v = **record;
     const auto pool_share = total == 0 ? 0 : static_cast<std::uint64_t>(U128(supply->epoch_pool) * v.stake / total);
     doc.update(v.to_json());
