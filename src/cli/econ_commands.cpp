@@ -10,6 +10,7 @@
 
 #include "cli/chain_client.hpp"
 #include "cli/json_u64.hpp"
+#include "modules/econ/econ.hpp"
 #include "node/config.hpp"
 #include "services/proofs/proof_check.hpp"
 
@@ -59,12 +60,13 @@ int run_supply(Io& io, const EconOptions& opts) {
     io.out << doc->dump(2) << "\n";
   } else {
     io.out << fmt::format("supply at height {} (epoch {})\n", doc->value("height", 0), doc->value("epoch", 0));
-    for (const char* field : {"genesis", "issued", "burned", "total", "accrued", "epoch_pool", "circulating", "stake"}) {
+    for (const char* field : {"genesis", "issued", "burned", "total", "accrued", "epoch_pool", "bonded", "unbonding",
+                              "circulating"}) {
       io.out << fmt::format("  {:<12} {:>24}\n", field, amount((*doc)[field]));
     }
     io.out << fmt::format("  {:<12} {:>24}  ({})\n", "treasury", amount((*doc)["treasury"]["balance"]),
                           (*doc)["treasury"].value("address", ""));
-    io.out << "  total = genesis + issued - burned = balances + accrued\n";
+    io.out << "  total = genesis + issued - burned = balances + accrued + bonded + unbonding\n";
   }
   if (auto st = verify_proofs(opts, {&(*doc)["proof"], &(*doc)["treasury"]["proof"]}, io); !st.ok()) return fail(io, st.error());
   return kExitOk;
@@ -119,7 +121,12 @@ int run_rewards(Io& io, const EconOptions& opts) {
     io.out << opts.address << " is not a validator: it earns no rewards (balance " << amount((*doc)["balance"]) << ")\n";
   } else {
     io.out << fmt::format("{} at height {} (epoch {})\n", opts.address, doc->value("height", 0), doc->value("epoch", 0));
-    io.out << fmt::format("  stake            {:>20}\n", amount((*doc)["stake"]));
+    io.out << fmt::format("  stake            {:>20}  (from the next epoch: {})\n", amount((*doc)["stake"]),
+                          amount((*doc)["next_stake"]));
+    for (const json& u : (*doc)["unbonding"]) {
+      io.out << fmt::format("  unbonding        {:>20}  (released at the first epoch's end from block {})\n",
+                            amount(u["amount"]), u.value("release_height", 0));
+    }
     io.out << fmt::format("  pending          {:>20}  (proposer shares {} + epoch pool share {}; paid at the epoch's end)\n",
                           amount((*doc)["pending"]), amount((*doc)["accrued"]), amount((*doc)["epoch_pool_share"]));
     io.out << fmt::format("  last paid        {:>20}  (epoch {})\n", amount((*doc)["last_paid"]), doc->value("last_paid_epoch", 0));
@@ -139,6 +146,11 @@ void add_options(CLI::App* cmd, EconOptions& o) {
   cmd->add_flag("--json", o.client.json_output, "Print the service's JSON");
 }
 
+struct StakeOptions {
+  SendOptions send;
+  std::uint64_t amount = 0;
+};
+
 }  // namespace
 
 void add_econ_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
@@ -157,6 +169,20 @@ void add_econ_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   add("validators", "Each validator's stake, voting power, accrued and paid rewards", run_validators);
   auto [rewards, rewards_opts] = add("rewards", "What one validator is owed and was paid", run_rewards);
   rewards->add_option("address", rewards_opts->address, "The validator's address (mn1…)")->required();
+  for (const bool bond : {true, false}) {
+    auto o = std::make_shared<StakeOptions>();
+    CLI::App* cmd = econ->add_subcommand(
+        bond ? "stake" : "unstake",
+        bond ? "Bond tokens from a validator's account into its stake (in force from the next epoch)"
+             : "Unbond stake: in force from the next epoch, the tokens back in the account after the unbonding period");
+    add_send_options(cmd, o->send, /*bid_required=*/false);
+    cmd->add_option("--amount", o->amount, "How many tokens")->required()->check(CLI::PositiveNumber);
+    cmd->callback([&io, &dispatch, o, bond] {
+      dispatch = [&io, o, bond] {
+        return run_send(io, o->send, bond ? modules::bond_payload(o->amount) : modules::unbond_payload(o->amount));
+      };
+    });
+  }
 }
 
 }  // namespace metanode::cli

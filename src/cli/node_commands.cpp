@@ -263,8 +263,8 @@ int run_verify(Io& io, const VerifyOptions& opts) {
     if (cert.ok() && cert->has_value()) ++certified;
   }
   // The supply invariant at the head: every balance there can be (genesis accounts, every
-  // sender and transfer recipient, the validators, the treasury) and what is accrued to
-  // validators add up to genesis + issued - burned, to the unit.
+  // sender and transfer recipient, the validators, the treasury), what is accrued to validators
+  // and their stake (bonded and unbonding) add up to genesis + issued - burned, to the unit.
   {
     io.out << "checking the supply…" << std::endl;
     std::set<crypto::Address> holders{modules::treasury_address()};
@@ -288,16 +288,10 @@ int run_verify(Io& io, const VerifyOptions& opts) {
     }
     auto supply = modules::read_supply(**chain);
     if (!supply.ok()) return fail(io, supply.error());
-    if (balances + supply->accrued != supply->total()) {
-      return fail(io, core::make_error(core::ErrorCode::kStateCorrupt,
-                                       "the supply does not add up: balances " + std::to_string(balances) + " + accrued " +
-                                           std::to_string(supply->accrued) + " != genesis " + std::to_string(supply->genesis) +
-                                           " + issued " + std::to_string(supply->issued) + " - burned " +
-                                           std::to_string(supply->burned)));
-    }
+    if (auto st = modules::check_supply(*supply, balances); !st.ok()) return fail(io, st.error());
     io.out << "ok: supply " << supply->total() << " = genesis " << supply->genesis << " + issued " << supply->issued
            << " - burned " << supply->burned << " = " << holders.size() << " balances " << balances << " + accrued "
-           << supply->accrued << "\n";
+           << supply->accrued << " + bonded " << supply->bonded << " + unbonding " << supply->unbonding << "\n";
   }
   io.out << "ok: " << *checked << " blocks re-executed from genesis; head " << core::to_hex(head.block_hash)
          << ", state root " << core::to_hex(head.state_root) << "\n"

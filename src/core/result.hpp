@@ -80,7 +80,10 @@ namespace metanode::core {
   X(kGovRoleNotHeld, 128, "gov_role_not_held")          \
   X(kGovLimit, 129, "gov_limit")                        \
   X(kAuditAnchorStale, 130, "audit_anchor_stale")      \
-  X(kAuditAnchorInconsistent, 131, "audit_anchor_inconsistent")
+  X(kAuditAnchorInconsistent, 131, "audit_anchor_inconsistent") \
+  X(kEconNotValidator, 140, "econ_not_validator")       \
+  X(kEconUnbondTooMuch, 141, "econ_unbond_too_much")    \
+  X(kEconUnbondingFull, 142, "econ_unbonding_full")
 
 enum class ErrorCode : std::uint16_t {
 #define METANODE_ERROR_ENUM(name, number, text) name = number,

@@ -203,6 +203,7 @@ void EconParams::encode(core::Writer& w) const {
   w.u64(block_reward);
   w.u64(halving_blocks);
   reward_split.encode(w);
+  w.u64(unbonding_blocks);
 }
 core::Result<EconParams> EconParams::decode(core::Reader& r) {
   EconParams p;
@@ -212,12 +213,14 @@ core::Result<EconParams> EconParams::decode(core::Reader& r) {
   MN_TRY_ASSIGN(p.block_reward, r.u64());
   MN_TRY_ASSIGN(p.halving_blocks, r.u64());
   MN_TRY_ASSIGN(p.reward_split, Split::decode(r));
+  MN_TRY_ASSIGN(p.unbonding_blocks, r.u64());
   return p;
 }
 json EconParams::to_json() const {
   return {{"epoch_blocks", epoch_blocks},       {"base_fee_split", base_fee_split.to_json()},
           {"tip_split", tip_split.to_json()},   {"block_reward", ledger::u64_to_json(block_reward)},
-          {"halving_blocks", halving_blocks},   {"reward_split", reward_split.to_json()}};
+          {"halving_blocks", halving_blocks},   {"reward_split", reward_split.to_json()},
+          {"unbonding_blocks", unbonding_blocks}};
 }
 std::uint64_t EconParams::reward_at(std::uint64_t height) const {
   if (block_reward == 0 || height == 0) return 0;
@@ -235,6 +238,8 @@ void EconSupply::encode(core::Writer& w) const {
   w.u64(epoch);
   w.u64(epoch_end);
   w.u64(treasury);
+  w.u64(bonded);
+  w.u64(unbonding);
 }
 core::Result<EconSupply> EconSupply::decode(core::Reader& r) {
   EconSupply s;
@@ -246,35 +251,84 @@ core::Result<EconSupply> EconSupply::decode(core::Reader& r) {
   MN_TRY_ASSIGN(s.epoch, r.u64());
   MN_TRY_ASSIGN(s.epoch_end, r.u64());
   MN_TRY_ASSIGN(s.treasury, r.u64());
+  MN_TRY_ASSIGN(s.bonded, r.u64());
+  MN_TRY_ASSIGN(s.unbonding, r.u64());
   return s;
 }
 json EconSupply::to_json() const {
   return {{"genesis", ledger::u64_to_json(genesis)},     {"issued", ledger::u64_to_json(issued)},
           {"burned", ledger::u64_to_json(burned)},       {"accrued", ledger::u64_to_json(accrued)},
           {"epoch_pool", ledger::u64_to_json(epoch_pool)}, {"epoch", epoch}, {"epoch_end", epoch_end},
-          {"treasury_credited", ledger::u64_to_json(treasury)}, {"total", ledger::u64_to_json(total())}};
+          {"treasury_credited", ledger::u64_to_json(treasury)}, {"bonded", ledger::u64_to_json(bonded)},
+          {"unbonding", ledger::u64_to_json(unbonding)}, {"total", ledger::u64_to_json(total())}};
 }
 
 void ValidatorEcon::encode(core::Writer& w) const {
   w.u64(stake);
+  w.u64(next_stake);
   w.u64(accrued);
   w.u64(paid_total);
   w.u64(last_paid);
   w.u64(last_paid_epoch);
+  w.vector(unbonding, kUnbondingEntriesMax, [](core::Writer& out, const Unbonding& u) {
+    out.u64(u.release_height);
+    out.u64(u.amount);
+  });
 }
 core::Result<ValidatorEcon> ValidatorEcon::decode(core::Reader& r) {
   ValidatorEcon v;
   MN_TRY_ASSIGN(v.stake, r.u64());
+  MN_TRY_ASSIGN(v.next_stake, r.u64());
   MN_TRY_ASSIGN(v.accrued, r.u64());
   MN_TRY_ASSIGN(v.paid_total, r.u64());
   MN_TRY_ASSIGN(v.last_paid, r.u64());
   MN_TRY_ASSIGN(v.last_paid_epoch, r.u64());
+  MN_TRY_ASSIGN(v.unbonding, r.vector<Unbonding>(kUnbondingEntriesMax, [](core::Reader& in) -> core::Result<Unbonding> {
+    Unbonding u;
+    MN_TRY_ASSIGN(u.release_height, in.u64());
+    MN_TRY_ASSIGN(u.amount, in.u64());
+    return u;
+  }));
   return v;
 }
 json ValidatorEcon::to_json() const {
-  return {{"stake", ledger::u64_to_json(stake)},          {"accrued", ledger::u64_to_json(accrued)},
-          {"paid_total", ledger::u64_to_json(paid_total)}, {"last_paid", ledger::u64_to_json(last_paid)},
-          {"last_paid_epoch", last_paid_epoch}};
+  json entries = json::array();
+  for (const auto& u : unbonding) entries.push_back({{"release_height", u.release_height}, {"amount", ledger::u64_to_json(u.amount)}});
+  return {{"stake", ledger::u64_to_json(stake)},          {"next_stake", ledger::u64_to_json(next_stake)},
+          {"accrued", ledger::u64_to_json(accrued)},      {"paid_total", ledger::u64_to_json(paid_total)},
+          {"last_paid", ledger::u64_to_json(last_paid)},  {"last_paid_epoch", last_paid_epoch},
+          {"unbonding", entries}};
+}
+
+core::Result<StakeChange> StakeChange::decode(core::Reader& r) {
+  StakeChange c;
+  MN_TRY_ASSIGN(c.amount, r.u64());
+  return c;
+}
+ledger::Payload bond_payload(std::uint64_t amount) {
+  return ledger::Payload{std::string(kEconModule), std::string(kBondKind), core::encode(StakeChange{amount})};
+}
+ledger::Payload unbond_payload(std::uint64_t amount) {
+  return ledger::Payload{std::string(kEconModule), std::string(kUnbondKind), core::encode(StakeChange{amount})};
+}
+
+core::Status check_supply(const EconSupply& supply, std::uint64_t balances) {
+  const U128 held = U128(balances) + supply.accrued + supply.bonded + supply.unbonding;
+  if (held == supply.total()) return {};
+  const auto text = [](U128 v) {
+    std::string out;
+    do {
+      out.insert(out.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+      v /= 10;
+    } while (v != 0);
+    return out;
+  };
+  return make_error(ErrorCode::kStateCorrupt,
+                    "the supply does not add up: balances " + std::to_string(balances) + " + accrued " +
+                        std::to_string(supply.accrued) + " + bonded " + std::to_string(supply.bonded) + " + unbonding " +
+                        std::to_string(supply.unbonding) + " = " + text(held) + ", but genesis " +
+                        std::to_string(supply.genesis) + " + issued " + std::to_string(supply.issued) + " - burned " +
+                        std::to_string(supply.burned) + " = " + std::to_string(supply.total()));
 }
 
 void EpochPayout::encode(core::Writer& w) const {
@@ -365,10 +419,14 @@ core::Result<EconGenesis> econ_genesis(const ledger::Genesis& genesis) {
       MN_TRY_ASSIGN(g.params.tip_split, split_from_json(value, field, true));
     } else if (field == "reward_split") {
       MN_TRY_ASSIGN(g.params.reward_split, split_from_json(value, field, false));
-    } else if (field == "block_reward" || field == "halving_blocks") {
+    } else if (field == "block_reward" || field == "halving_blocks" || field == "unbonding_blocks") {
       auto n = ledger::u64_from_json(value, "modules.econ." + field);
       if (!n.ok()) return genesis_invalid(n.error().message);
-      (field == "block_reward" ? g.params.block_reward : g.params.halving_blocks) = *n;
+      if (field == "unbonding_blocks" && *n > kEpochBlocksMax) {
+        return genesis_invalid("unbonding_blocks must be at most " + std::to_string(kEpochBlocksMax));
+      }
+      (field == "block_reward" ? g.params.block_reward : field == "halving_blocks" ? g.params.halving_blocks
+                                                                                    : g.params.unbonding_blocks) = *n;
     } else if (field == "stakes") {
       if (!value.is_object()) return genesis_invalid("stakes must map validator names to stakes");
       for (const auto& [name, stake] : value.items()) {
@@ -388,19 +446,61 @@ core::Result<EconGenesis> econ_genesis(const ledger::Genesis& genesis) {
   if (!stakes.empty()) return genesis_invalid("stakes names '" + stakes.begin()->first + "', which is no genesis validator");
   std::sort(g.stakes.begin(), g.stakes.end());
   std::uint64_t total = 0;
+  for (const auto& a : genesis.accounts) total += a.balance;  // Genesis::validate bounds it
   for (const auto& [address, stake] : g.stakes) {
-    if (stake > std::numeric_limits<std::uint64_t>::max() - total) return genesis_invalid("the stakes add up past 2^64");
+    if (stake > std::numeric_limits<std::uint64_t>::max() - total) {
+      return genesis_invalid("the stakes and the accounts add up past 2^64");
+    }
     total += stake;
   }
   return g;
 }
 
 core::Status Econ::check_payload(const ledger::Payload& payload, const crypto::Address&) const {
-  return make_error(ErrorCode::kTxUnknownPayload, "the econ module has no payload kind '" + payload.kind + "'");
+  if (payload.kind != kBondKind && payload.kind != kUnbondKind) {
+    return make_error(ErrorCode::kTxUnknownPayload,
+                      "the econ module has no payload kind '" + payload.kind + "' (it has: bond, unbond)");
+  }
+  auto change = core::decode<StakeChange>(payload.data);
+  if (!change.ok()) return malformed("econ " + payload.kind + " payload: " + change.error().to_string());
+  if (change->amount == 0) return malformed(payload.kind + " amount is zero");
+  return {};
 }
 
-core::Status Econ::apply(const ledger::TxContext& tx, ledger::ModuleState&, std::vector<ledger::Event>&) const {
-  return check_payload(tx.tx.payload, tx.sender);
+core::Status Econ::apply(const ledger::TxContext& tx, ledger::ModuleState& state, std::vector<ledger::Event>&) const {
+  MN_TRY(check_payload(tx.tx.payload, tx.sender));
+  const std::uint64_t amount = core::decode<StakeChange>(tx.tx.payload.data).value().amount;
+  const core::Bytes key = econ_validator_key(tx.sender);
+  MN_TRY_ASSIGN(auto record, state.get_as<ValidatorEcon>(key));
+  if (!record) {
+    return make_error(ErrorCode::kEconNotValidator,
+                      tx.sender.to_string() + " is not a validator: only validators bond and unbond stake");
+  }
+  MN_TRY_ASSIGN(auto supply, state.get_as<EconSupply>(core::as_bytes(kEconSupplyKey)));
+  MN_TRY_ASSIGN(auto params, state.get_as<EconParams>(core::as_bytes(kEconParamsKey)));
+  if (!supply || !params) return make_error(ErrorCode::kStateCorrupt, "econ params or supply record is missing");
+  ValidatorEcon& v = *record;
+  if (tx.tx.payload.kind == kBondKind) {
+    MN_TRY(tx.tokens->debit(tx.sender, amount));
+    v.next_stake += amount;  // bounded by the supply, which fits u64
+    supply->bonded += amount;
+  } else {
+    if (amount >= v.next_stake) {
+      return make_error(ErrorCode::kEconUnbondTooMuch,
+                        "unbond " + std::to_string(amount) + " of a stake of " + std::to_string(v.next_stake) +
+                            ": a validator keeps a stake of at least 1 (leaving the set is governance's)");
+    }
+    if (v.unbonding.size() >= kUnbondingEntriesMax) {
+      return make_error(ErrorCode::kEconUnbondingFull, std::to_string(kUnbondingEntriesMax) +
+                                                           " unbondings wait already; the next is possible once one is released");
+    }
+    v.next_stake -= amount;
+    v.unbonding.push_back(Unbonding{tx.block.height + params->unbonding_blocks, amount});
+    supply->bonded -= amount;
+    supply->unbonding += amount;
+  }
+  MN_TRY(state.put_as(key, v));
+  return state.put_as(core::as_bytes(kEconSupplyKey), *supply);
 }
 
 core::Status Econ::init_genesis(const ledger::Genesis& genesis, ledger::ModuleState& state) const {
@@ -408,6 +508,8 @@ core::Status Econ::init_genesis(const ledger::Genesis& genesis, ledger::ModuleSt
   MN_TRY(state.put_as(core::as_bytes(kEconParamsKey), g.params));
   EconSupply supply;
   for (const auto& a : genesis.accounts) supply.genesis += a.balance;  // Genesis::validate bounds it
+  for (const auto& [address, stake] : g.stakes) supply.bonded += stake;  // econ_genesis bounds both together
+  supply.genesis += supply.bonded;
   supply.epoch_end = g.params.epoch_blocks;
   MN_TRY(state.put_as(core::as_bytes(kEconSupplyKey), supply));
   for (std::size_t at = 0; at < g.stakes.size(); at += kValidatorsPerPage) {
@@ -420,6 +522,7 @@ core::Status Econ::init_genesis(const ledger::Genesis& genesis, ledger::ModuleSt
   for (const auto& [address, stake] : g.stakes) {
     ValidatorEcon v;
     v.stake = stake;
+    v.next_stake = stake;
     MN_TRY(state.put_as(econ_validator_key(address), v));
   }
   return {};
@@ -483,14 +586,33 @@ core::Status Econ::end_block(const ledger::BlockEnd& end, ledger::ModuleState& s
       pool_paid += from_pool;
       const std::uint64_t amount = from_pool + v.accrued;
       payout.proposer_shares += v.accrued;
-      if (amount == 0) continue;
-      MN_TRY(end.tokens.credit(addresses[i], amount));
-      payout.paid += amount;
-      v.paid_total += amount;
-      v.last_paid = amount;
-      v.last_paid_epoch = supply.epoch;
-      v.accrued = 0;
-      MN_TRY(state.put_as(econ_validator_key(addresses[i]), v));
+      bool changed = false;
+      if (amount > 0) {
+        MN_TRY(end.tokens.credit(addresses[i], amount));
+        payout.paid += amount;
+        v.paid_total += amount;
+        v.last_paid = amount;
+        v.last_paid_epoch = supply.epoch;
+        v.accrued = 0;
+        changed = true;
+      }
+      // Bonds and unbonds made during the epoch take effect from the next one; unbonded stake
+      // past its unbonding period goes back to the validator's account.
+      if (v.stake != v.next_stake) {
+        v.stake = v.next_stake;
+        changed = true;
+      }
+      for (auto it = v.unbonding.begin(); it != v.unbonding.end();) {
+        if (it->release_height > height) {
+          ++it;
+          continue;
+        }
+        MN_TRY(end.tokens.credit(addresses[i], it->amount));
+        supply.unbonding -= it->amount;
+        it = v.unbonding.erase(it);
+        changed = true;
+      }
+      if (changed) MN_TRY(state.put_as(econ_validator_key(addresses[i]), v));
     }
     payout.to_treasury = supply.epoch_pool - pool_paid;
     parts.treasury += payout.to_treasury;
@@ -521,11 +643,19 @@ core::Status Econ::end_block(const ledger::BlockEnd& end, ledger::ModuleState& s
   return state.put_as(core::as_bytes(kEconSupplyKey), supply);
 }
 
-core::Result<core::Bytes> Econ::payload_from_json(std::string_view kind, const json&) const {
-  return make_error(ErrorCode::kTxUnknownPayload, "the econ module has no payload kind '" + std::string(kind) + "'");
+core::Result<core::Bytes> Econ::payload_from_json(std::string_view kind, const json& fields) const {
+  if (kind != kBondKind && kind != kUnbondKind) {
+    return make_error(ErrorCode::kTxUnknownPayload, "the econ module has no payload kind '" + std::string(kind) + "' (it has: bond, unbond)");
+  }
+  if (!fields.contains("amount")) return malformed("payload.amount is missing");
+  MN_TRY_ASSIGN(const std::uint64_t amount, ledger::u64_from_json(fields.at("amount"), "payload.amount"));
+  return core::encode(StakeChange{amount});
 }
 
-json Econ::payload_to_json(const ledger::Payload& payload) const { return {{"data", core::to_hex(payload.data)}}; }
+json Econ::payload_to_json(const ledger::Payload& payload) const {
+  if (auto c = core::decode<StakeChange>(payload.data); c.ok()) return {{"amount", ledger::u64_to_json(c->amount)}};
+  return {{"data", core::to_hex(payload.data)}};
+}
 
 core::Result<core::Bytes> Econ::key_from_text(std::string_view text) const {
   if (text == kEconParamsKey || text == kEconSupplyKey) return key_of(text);

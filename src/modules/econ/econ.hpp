@@ -9,8 +9,14 @@
 // (every epoch_blocks blocks) the pool is divided by stake and everything accrued is paid into
 // the validators' accounts, with an on-chain payout record. Integer arithmetic only; every
 // rounding remainder goes to the treasury. Invariant, after every block:
-//   sum of all balances + accrued == genesis supply + issued - burned
+//   sum of all balances + accrued + bonded + unbonding == genesis supply + issued - burned
 // (`metanode verify` checks it at the head; the randomized executor test after every block).
+//
+// Stake is tokens: a genesis validator starts with its genesis stake bonded (1 unless the section
+// says otherwise; part of the genesis supply), `bond` moves tokens from the validator's account
+// into its stake and `unbond` back out, released after the unbonding period. A change takes effect
+// at the end of the epoch in progress, so an epoch's rewards are divided by the stake of the whole
+// epoch.
 //
 // Without an "econ" genesis section the split is what the chain always did: base fees burned,
 // tips to the proposer, paid every block. The admin council changes the ratios and the epoch
@@ -34,6 +40,9 @@ namespace metanode::modules {
 inline constexpr std::string_view kEconModule = "econ";
 inline constexpr std::uint32_t kBasisPoints = 10'000;
 inline constexpr std::size_t kValidatorsPerPage = 64;
+inline constexpr std::string_view kBondKind = "bond";
+inline constexpr std::string_view kUnbondKind = "unbond";
+inline constexpr std::size_t kUnbondingEntriesMax = 16;
 
 // How one pool is divided, in basis points summing to kBasisPoints.
 struct Split {
@@ -74,6 +83,7 @@ struct EconParams {
   std::uint64_t block_reward = 0;                       // issued per block in the first era
   std::uint64_t halving_blocks = 0;                     // the reward halves every this many blocks (0: never)
   Split reward_split{0, 0, kBasisPoints / 2, kBasisPoints / 2};  // never burned
+  std::uint64_t unbonding_blocks = 100;                 // unbonded stake is released this much later (genesis)
   bool operator==(const EconParams&) const = default;
   void encode(core::Writer& w) const;
   static core::Result<EconParams> decode(core::Reader& r);
@@ -98,15 +108,25 @@ struct EconSupply {
   std::uint64_t epoch = 0;       // the epoch in progress (0 from genesis)
   std::uint64_t epoch_end = 0;   // the height of its last block (payouts are made there)
   std::uint64_t treasury = 0;    // credited to the treasury so far
+  std::uint64_t bonded = 0;      // stake: tokens held by the module for the validators (genesis stakes included)
+  std::uint64_t unbonding = 0;   // unbonded, released at the end of the first epoch past the unbonding period
   void encode(core::Writer& w) const;
   static core::Result<EconSupply> decode(core::Reader& r);
   nlohmann::json to_json() const;
-  // genesis + issued - burned: what every balance and `accrued` add up to.
+  // genesis + issued - burned: what every balance, `accrued`, `bonded` and `unbonding` add up to.
   std::uint64_t total() const { return genesis + issued - burned; }
 };
 
+struct Unbonding {
+  std::uint64_t release_height = 0;  // released at the first epoch's end at or after it
+  std::uint64_t amount = 0;
+  bool operator==(const Unbonding&) const = default;
+};
+
 struct ValidatorEcon {
-  std::uint64_t stake = 1;
+  std::uint64_t stake = 1;         // in force this epoch: its rewards and (with set changes) its voting power
+  std::uint64_t next_stake = 1;    // from the next epoch on (bond and unbond change it)
+  std::vector<Unbonding> unbonding;  // at most kUnbondingEntriesMax
   std::uint64_t accrued = 0;       // proposer shares since the last payout
   std::uint64_t paid_total = 0;
   std::uint64_t last_paid = 0;     // the last payout
@@ -139,6 +159,9 @@ inline constexpr std::string_view kEconSupplyKey = "supply";
 
 // Reads (committed state, the API and `metanode verify`).
 core::Result<EconSupply> read_supply(const ledger::StateReader& state);
+// The supply's bookkeeping adds up: balances (summed by the caller over every holder) + accrued +
+// bonded + unbonding == genesis + issued - burned; kStateCorrupt saying by how much otherwise.
+core::Status check_supply(const EconSupply& supply, std::uint64_t balances);
 core::Result<EconParams> read_params(const ledger::StateReader& state);
 core::Result<std::optional<ValidatorEcon>> read_validator_econ(const ledger::StateReader& state,
                                                               const crypto::Address& validator);
@@ -150,7 +173,17 @@ core::Result<std::uint64_t> read_total_stake(const ledger::StateReader& state);
 // The genesis section's parameters and stakes (kGenesisInvalid naming what is wrong):
 //   "econ": {"epoch_blocks": N, "base_fee_split": {"burn": BPS, "treasury": BPS, "proposer": BPS,
 //            "validators": BPS}, "tip_split": {...}, "block_reward": N, "halving_blocks": N,
-//            "reward_split": {...: burn must be 0}, "stakes": {"VALIDATOR NAME": N, ...}}
+//            "reward_split": {...: burn must be 0}, "unbonding_blocks": N,
+//            "stakes": {"VALIDATOR NAME": N, ...}}
+// Payload of kinds "bond" and "unbond": the amount, from or to the sender's account (a validator).
+struct StakeChange {
+  std::uint64_t amount = 0;
+  void encode(core::Writer& w) const { w.u64(amount); }
+  static core::Result<StakeChange> decode(core::Reader& r);
+};
+ledger::Payload bond_payload(std::uint64_t amount);
+ledger::Payload unbond_payload(std::uint64_t amount);
+
 struct EconGenesis {
   EconParams params;
   std::vector<std::pair<crypto::Address, std::uint64_t>> stakes;  // every genesis validator, sorted by address
@@ -160,8 +193,11 @@ core::Result<EconGenesis> econ_genesis(const ledger::Genesis& genesis);
 class Econ final : public ledger::Module {
  public:
   std::string_view name() const override { return kEconModule; }
-  std::vector<std::string_view> payload_kinds() const override { return {}; }
+  std::vector<std::string_view> payload_kinds() const override { return {kBondKind, kUnbondKind}; }
   core::Status check_payload(const ledger::Payload& payload, const crypto::Address& sender) const override;
+  // econ_not_validator: the sender has no validator record; econ_unbond_too_much: a validator keeps
+  // a stake of at least 1 (leaving the set is governance's); econ_unbonding_full: 16 unbondings
+  // wait already; tx_insufficient_balance: bond more than the balance.
   core::Status apply(const ledger::TxContext& tx, ledger::ModuleState& state,
                      std::vector<ledger::Event>& events) const override;
   core::Status init_genesis(const ledger::Genesis& genesis, ledger::ModuleState& state) const override;

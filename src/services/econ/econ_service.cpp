@@ -62,7 +62,8 @@ Response EconService::supply(const Request&) const {
   doc["treasury"] = {{"address", modules::treasury_address().to_string()},
                      {"balance", ledger::u64_to_json(treasury->balance)},
                      {"proof", *treasury_proof}};
-  doc["circulating"] = ledger::u64_to_json(s->total() - s->accrued - treasury->balance);
+  // In accounts other than the treasury's: not owed, not staked.
+  doc["circulating"] = ledger::u64_to_json(s->total() - s->accrued - s->bonded - s->unbonding - treasury->balance);
   doc["stake"] = ledger::u64_to_json(*stake);
   doc["proof"] = *proof;
   return ok(doc);
@@ -260,7 +261,8 @@ json EconService::openapi_paths() const {
   return {
       {"/v1/econ/supply",
        get("Supply at the head: genesis, issued, burned, accrued to validators, the epoch's pool, the treasury, "
-           "circulating, staked; `proof` is the econ supply entry proven to a signed header")},
+           "bonded and unbonding stake, circulating, the stake in force this epoch; `proof` is the econ supply entry proven "
+           "to a signed header")},
       {"/v1/econ/params", get("The split of base fees, tips and rewards (basis points), the issuance schedule and the "
                               "epoch length, with its proof")},
       {"/v1/econ/validators", get("Each validator: stake, voting power (basis points), accrued proposer shares, its "

@@ -23,6 +23,7 @@ __extension__ typedef unsigned __int128 U128;
 
 const core::Hash32 kGenesisDigest = core::hash(core::Domain::Test, core::as_bytes("econ genesis"));
 crypto::Address addr(const crypto::KeyPair& k) { return crypto::Address::from_public_key(k.public_key()); }
+constexpr std::uint64_t kValidatorFunds = 1'000'000;  // each validator's genesis balance (to bond from)
 
 // A chain of `validators` validators (stakes 1, 2, 3, ...) and `users` funded users.
 struct EconChain {
@@ -38,6 +39,7 @@ struct EconChain {
     for (std::size_t i = 0; i < validator_count; ++i) {
       validators.push_back(crypto::KeyPair::generate());
       genesis.validators.push_back({"v" + std::to_string(i), validators.back().public_key(), {}});
+      genesis.accounts.push_back({addr(validators.back()), kValidatorFunds});
       if (stakes) section["stakes"]["v" + std::to_string(i)] = i + 1;
     }
     for (std::size_t i = 0; i < user_count; ++i) {
@@ -57,6 +59,17 @@ struct EconChain {
     t.bid = bid;
     t.max_fee = max_fee;
     t.payload = transfer_payload(to, amount);
+    t.sign_single(from, kGenesisDigest);
+    return t;
+  }
+
+  ledger::Transaction stake_tx(const crypto::KeyPair& from, ledger::Payload payload) {
+    ledger::Transaction t;
+    t.chain_id = "econ";
+    t.nonce = nonces[addr(from)]++;
+    t.bid = 1;
+    t.max_fee = 1'000;
+    t.payload = std::move(payload);
     t.sign_single(from, kGenesisDigest);
     return t;
   }
@@ -119,12 +132,13 @@ TEST(Econ, WithoutASectionBaseFeesBurnAndTipsGoToTheProposerEveryBlock) {
                    proposer, 4);
   EXPECT_EQ(r.fees.base_fees, 8u);
   EXPECT_EQ(r.fees.tips, 5u);
-  EXPECT_EQ(c.balance(proposer), 5u);  // paid in this block (epochs of one block)
+  EXPECT_EQ(c.balance(proposer), kValidatorFunds + 5);  // paid in this block (epochs of one block)
   EXPECT_EQ(c.supply().burned, 8u);
   EXPECT_EQ(c.supply().accrued, 0u);
   EXPECT_EQ(c.balance(treasury_address()), 0u);
   EXPECT_EQ(c.balances(), before - 8);
-  EXPECT_EQ(c.balances() + c.supply().accrued, c.supply().total());
+  EXPECT_EQ(c.supply().bonded, 2u);  // a stake of 1 each, part of the genesis supply
+  EXPECT_TRUE(check_supply(c.supply(), c.balances()).ok());
   ASSERT_TRUE(read_payout(c.state, 0).value().has_value());
   EXPECT_EQ(c.supply().epoch, 1u);
 }
@@ -168,7 +182,7 @@ TEST(Econ, AConfiguredSplitIssuesAccruesAndPaysEachEpochByStake) {
   for (std::size_t v = 0; v < 3; ++v) {
     const std::uint64_t from_pool = static_cast<std::uint64_t>(U128(pool) * (v + 1) / 6);
     pool_paid += from_pool;
-    EXPECT_EQ(c.balance(addr(c.validators[v])), from_pool + proposer_owed[v]) << "validator " << v;
+    EXPECT_EQ(c.balance(addr(c.validators[v])), kValidatorFunds + from_pool + proposer_owed[v]) << "validator " << v;
     EXPECT_EQ(c.record(v).paid_total, from_pool + proposer_owed[v]);
     EXPECT_EQ(c.record(v).accrued, 0u);
   }
@@ -183,10 +197,57 @@ TEST(Econ, AConfiguredSplitIssuesAccruesAndPaysEachEpochByStake) {
   EXPECT_EQ(payout.height, 3u);
   EXPECT_EQ(payout.validators_pool, pool);
   EXPECT_EQ(payout.to_treasury, pool - pool_paid);
-  EXPECT_EQ(c.balances() + s.accrued, s.total());
+  EXPECT_TRUE(check_supply(s, c.balances()).ok());
   // The reward keeps halving: block 5 issues 250, block 129 nothing.
   EXPECT_EQ(read_params(c.state).value().reward_at(5), 250u);
   EXPECT_EQ(read_params(c.state).value().reward_at(2 * 64 + 1), 0u);
+}
+
+TEST(Econ, BondedStakeCountsFromTheNextEpochAndUnbondedStakeReturnsAfterTheUnbondingPeriod) {
+  EconChain c(2, 1, json{{"epoch_blocks", 3}, {"unbonding_blocks", 4},
+                         {"base_fee_split", {{"burn", 0}, {"treasury", 0}, {"proposer", 0}, {"validators", 10000}}}});
+  const crypto::Address v0 = addr(c.validators[0]);
+  const auto fee_of = [](const ledger::ExecutionResult& r) { return r.receipts.at(0).fee_paid; };
+  // Bond 500 in block 1: the tokens leave the account now; the stake counts from epoch 1 (block 4).
+  const std::uint64_t before = c.balance(v0);
+  auto r = c.block({c.stake_tx(c.validators[0], bond_payload(500))}, addr(c.validators[1]), 2);
+  ASSERT_EQ(r.receipts.at(0).status, ledger::ReceiptStatus::kSuccess) << r.receipts.at(0).error_message;
+  EXPECT_EQ(c.balance(v0), before - 500 - fee_of(r));
+  EXPECT_EQ(c.record(0).stake, 1u);
+  EXPECT_EQ(c.record(0).next_stake, 501u);
+  EXPECT_EQ(c.supply().bonded, 1u + 2u + 500u);
+  EXPECT_TRUE(check_supply(c.supply(), c.balances()).ok());
+  c.block({}, v0, 2);
+  c.block({}, v0, 2);  // block 3 ends epoch 0, paid by the old stakes (1 and 2): validator 0 gets a third
+  EXPECT_EQ(c.record(0).stake, 501u);
+  // Unbond 200 at block 4 (release at 8): the stake falls from epoch 2 on, the tokens come back at
+  // the first epoch end at or after block 8 (block 9).
+  r = c.block({c.stake_tx(c.validators[0], unbond_payload(200))}, v0, 2);
+  ASSERT_EQ(r.receipts.at(0).status, ledger::ReceiptStatus::kSuccess) << r.receipts.at(0).error_message;
+  EXPECT_EQ(c.record(0).next_stake, 301u);
+  EXPECT_EQ(c.supply().unbonding, 200u);
+  const std::uint64_t held = c.balance(v0);
+  for (int i = 0; i < 4; ++i) c.block({}, addr(c.validators[1]), 1);  // blocks 5-8
+  EXPECT_EQ(c.record(0).stake, 301u);
+  EXPECT_EQ(c.record(0).unbonding.size(), 1u);
+  EXPECT_GE(c.balance(v0), held);  // rewards only, not the unbonded stake yet
+  EXPECT_LT(c.balance(v0), held + 200);
+  c.block({}, addr(c.validators[1]), 1);  // block 9 ends epoch 2: released
+  EXPECT_TRUE(c.record(0).unbonding.empty());
+  EXPECT_EQ(c.supply().unbonding, 0u);
+  EXPECT_GE(c.balance(v0), held + 200);
+  EXPECT_TRUE(check_supply(c.supply(), c.balances()).ok());
+
+  // Refusals with stable codes: keeping no stake, a non-validator, more than the balance.
+  r = c.block({c.stake_tx(c.validators[0], unbond_payload(301))}, v0, 1);
+  EXPECT_EQ(static_cast<core::ErrorCode>(r.receipts.at(0).error_code), core::ErrorCode::kEconUnbondTooMuch);
+  r = c.block({c.stake_tx(c.users[0], bond_payload(1))}, v0, 1);
+  EXPECT_EQ(static_cast<core::ErrorCode>(r.receipts.at(0).error_code), core::ErrorCode::kEconNotValidator);
+  r = c.block({c.stake_tx(c.validators[1], bond_payload(10'000'000))}, v0, 1);
+  EXPECT_EQ(static_cast<core::ErrorCode>(r.receipts.at(0).error_code), core::ErrorCode::kTxInsufficientBalance);
+  EXPECT_TRUE(check_supply(c.supply(), c.balances()).ok());
+  // Stateless: a zero amount is malformed.
+  EXPECT_EQ(Econ().check_payload(bond_payload(0), v0).error().code, core::ErrorCode::kTxMalformed);
 }
 
 TEST(Econ, TheSupplyInvariantHoldsAfterEveryBlockOfALongRandomizedRun) {
@@ -212,10 +273,16 @@ TEST(Econ, TheSupplyInvariantHoldsAfterEveryBlockOfALongRandomizedRun) {
       const std::uint64_t bid = small(rng);
       txs.push_back(c.transfer(c.users[from], addr(c.users[to]), 1 + small(rng), bid, std::max(bid, base_fee + small(rng))));
     }
+    // Now and then a validator bonds or unbonds (some unbonds too large: refused, still paying the fee).
+    if (small(rng) < 8) {
+      const std::size_t v = pick_validator(rng);
+      txs.push_back(c.stake_tx(c.validators[v], small(rng) % 2 == 0 ? bond_payload(1 + small(rng)) : unbond_payload(1 + small(rng) % 4)));
+    }
     const std::uint64_t epoch_before = c.supply().epoch;
     c.block(std::move(txs), addr(c.validators[pick_validator(rng)]), base_fee);
     const EconSupply s = c.supply();
-    ASSERT_EQ(c.balances() + s.accrued, s.total()) << "after block " << c.height;
+    const auto st = check_supply(s, c.balances());
+    ASSERT_TRUE(st.ok()) << "after block " << c.height << ": " << st.error().to_string();
     ASSERT_EQ(s.accrued, [&] {
       std::uint64_t owed = s.epoch_pool;
       for (std::size_t v = 0; v < c.validators.size(); ++v) owed += c.record(v).accrued;

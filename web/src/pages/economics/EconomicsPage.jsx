@@ -14,12 +14,13 @@ import { Verdict } from '../blocks/BlockPage.jsx';
 const BLOCKS = 200;
 
 // The proven record's fields (u64 little-endian, in the module's order) against the answer's.
-function provenFields(lc, answer, names, shown) {
+function provenFields(lc, answer, names, shown, tail) {
   const { value, height, reader } = lc.verifyState(answer);
   if (value === null) return { ok: true, text: `proven absent at block ${height}`, values: null };
   const r = reader();
   const values = {};
   for (const name of names) values[name] = name.endsWith(':u32') ? BigInt(r.u32()) : r.u64();
+  if (tail) values.tail = tail(r);
   r.end();
   for (const [name, field] of Object.entries(shown ?? {})) {
     if (BigInt(field) !== values[name]) throw new Error(`the answer's ${name} (${field}) is not the proven ${values[name]}`);
@@ -36,8 +37,10 @@ function check(lc, fn) {
   }
 }
 
-const SUPPLY_FIELDS = ['genesis', 'issued', 'burned', 'accrued', 'epoch_pool', 'epoch', 'epoch_end', 'treasury_credited'];
-const VALIDATOR_FIELDS = ['stake', 'accrued', 'paid_total', 'last_paid', 'last_paid_epoch'];
+const SUPPLY_FIELDS = ['genesis', 'issued', 'burned', 'accrued', 'epoch_pool', 'epoch', 'epoch_end', 'treasury_credited', 'bonded', 'unbonding'];
+const VALIDATOR_FIELDS = ['stake', 'next_stake', 'accrued', 'paid_total', 'last_paid', 'last_paid_epoch'];
+// A validator record's unbonding entries (release height, amount), after its fixed fields.
+const unbondings = (r) => r.vec((x) => [x.u64(), x.u64()]);
 const PAYOUT_FIELDS = ['epoch', 'height', 'validators_pool', 'proposer_shares', 'paid', 'to_treasury', 'validators:u32'];
 
 function Badge({ result }) {
@@ -68,7 +71,7 @@ function Rewards({ lc }) {
     }
   };
   const verdict = useMemo(() => answer && check(lc, () => {
-    const r = provenFields(lc, answer.proof, VALIDATOR_FIELDS, answer.validator ? { stake: answer.stake, accrued: answer.accrued, paid_total: answer.paid_total } : {});
+    const r = provenFields(lc, answer.proof, VALIDATOR_FIELDS, answer.validator ? { stake: answer.stake, next_stake: answer.next_stake, accrued: answer.accrued, paid_total: answer.paid_total } : {}, unbondings);
     return { ok: true, text: answer.validator ? `${answer.address}'s record, proven in the state root of block ${r.height}` : `no validator record: proven absent` };
   }), [answer, lc]);
   return (
@@ -87,7 +90,8 @@ function Rewards({ lc }) {
               <dt>pending</dt><dd class="mono">{formatInt(answer.pending)} (proposer shares {formatInt(answer.accrued)} + epoch pool share {formatInt(answer.epoch_pool_share)})</dd>
               <dt>last paid</dt><dd class="mono">{formatInt(answer.last_paid)} (epoch {answer.last_paid_epoch})</dd>
               <dt>paid in total</dt><dd class="mono">{formatInt(answer.paid_total)}</dd>
-              <dt>stake</dt><dd class="mono">{formatInt(answer.stake)}</dd>
+              <dt>stake</dt><dd class="mono">{formatInt(answer.stake)} (from the next epoch: {formatInt(answer.next_stake)})</dd>
+              <dt>unbonding</dt><dd class="mono">{answer.unbonding.length ? answer.unbonding.map((u) => `${formatInt(u.amount)} at block ${formatInt(u.release_height)}`).join(', ') : 'none'}</dd>
               <dt>balance</dt><dd class="mono">{formatInt(answer.balance)}</dd>
             </dl>
           ) : <p class="muted">Not a validator: it earns no rewards (balance {formatInt(answer.balance)}).</p>}
@@ -113,7 +117,7 @@ export function EconomicsPage() {
 
   const supplyVerdict = useMemo(() => data && check(lc, () => {
     const s = data.supply;
-    const r = provenFields(lc, s.proof, SUPPLY_FIELDS, { genesis: s.genesis, issued: s.issued, burned: s.burned, accrued: s.accrued, epoch_pool: s.epoch_pool, epoch: s.epoch, epoch_end: s.epoch_end, treasury_credited: s.treasury_credited });
+    const r = provenFields(lc, s.proof, SUPPLY_FIELDS, { genesis: s.genesis, issued: s.issued, burned: s.burned, accrued: s.accrued, epoch_pool: s.epoch_pool, epoch: s.epoch, epoch_end: s.epoch_end, treasury_credited: s.treasury_credited, bonded: s.bonded, unbonding: s.unbonding });
     const t = lc.verifyState(s.treasury.proof);
     const treasury = t.value === null ? 0n : t.reader().u64();
     if (treasury !== BigInt(s.treasury.balance)) throw new Error(`the treasury's balance ${s.treasury.balance} is not the proven ${treasury}`);
@@ -122,7 +126,7 @@ export function EconomicsPage() {
     return { ok: true, text: `the supply record and the treasury's account, proven in the state root of block ${r.height}; total = genesis + issued − burned` };
   }), [data, lc]);
   const validatorVerdicts = useMemo(() => (data?.validators.validators ?? []).map((v) => check(lc, () => {
-    const r = provenFields(lc, v.proof, VALIDATOR_FIELDS, { stake: v.stake, accrued: v.accrued, paid_total: v.paid_total, last_paid: v.last_paid });
+    const r = provenFields(lc, v.proof, VALIDATOR_FIELDS, { stake: v.stake, next_stake: v.next_stake, accrued: v.accrued, paid_total: v.paid_total, last_paid: v.last_paid }, unbondings);
     return { ok: true, text: `proven in block ${r.height}` };
   })), [data, lc]);
   const payoutVerdicts = useMemo(() => (data?.payouts.payouts ?? []).map((p) => check(lc, () => {
@@ -145,7 +149,7 @@ export function EconomicsPage() {
       <div data-testid="supply-verdict"><Verdict result={supplyVerdict} /></div>
       <div class="cards" data-testid="supply">
         {[['Total supply', s.total], ['Genesis', s.genesis], ['Issued', s.issued], ['Burned', s.burned], ['Treasury', s.treasury.balance],
-          ['Owed to validators', s.accrued], ['Circulating', s.circulating], ['Staked', s.stake]].map(([label, value]) => (
+          ['Owed to validators', s.accrued], ['Circulating', s.circulating], ['Bonded', s.bonded], ['Unbonding', s.unbonding]].map(([label, value]) => (
           <div class="card" key={label}><span class="label">{label}</span><span class={`value${formatInt(value).length > 13 ? ' long' : ''}`} data-testid={`supply-${label.toLowerCase().replace(/ /g, '-')}`}>{formatInt(value)}</span></div>
         ))}
       </div>
@@ -167,13 +171,13 @@ export function EconomicsPage() {
       <div class="table-wrap">
         <table class="grid" data-testid="validators">
           <caption>Validators (epoch {data.validators.epoch}, total stake {formatInt(data.validators.total_stake)})</caption>
-          <thead><tr><th scope="col">Name</th><th scope="col">Address</th><th scope="col" class="num">Stake</th><th scope="col" class="num">Voting power</th>
+          <thead><tr><th scope="col">Name</th><th scope="col">Address</th><th scope="col" class="num">Stake</th><th scope="col" class="num">Next epoch</th><th scope="col" class="num">Voting power</th>
             <th scope="col" class="num">Accrued</th><th scope="col" class="num">Pool share</th><th scope="col" class="num">Paid</th><th scope="col">Proof</th></tr></thead>
           <tbody>
             {data.validators.validators.map((v, i) => (
               <tr key={v.address} data-verified={validatorVerdicts[i]?.ok ? 'true' : 'false'}>
                 <td>{v.name}</td><td class="mono" title={v.address}>{v.address.slice(0, 12)}…{v.address.slice(-6)}</td>
-                <td class="num">{formatInt(v.stake)}</td><td class="num">{(v.voting_power_bps / 100).toFixed(2)}%</td>
+                <td class="num">{formatInt(v.stake)}</td><td class="num">{formatInt(v.next_stake)}</td><td class="num">{(v.voting_power_bps / 100).toFixed(2)}%</td>
                 <td class="num">{formatInt(v.accrued)}</td><td class="num">{formatInt(v.epoch_pool_share)}</td><td class="num">{formatInt(v.paid_total)}</td>
                 <td><Badge result={validatorVerdicts[i]} /></td>
               </tr>
