@@ -7,6 +7,7 @@
 #include "core/arith.hpp"
 #include "modules/audit/audit.hpp"
 #include "modules/module_set.hpp"
+#include "node/audit_anchor.hpp"
 #include "services/ledger/ledger_json.hpp"
 #include "services/proofs/proof_check.hpp"
 
@@ -57,8 +58,7 @@ void HttpAnchorer::stop() {
 }
 
 core::Status HttpAnchorer::anchor_once() {
-  const auto checkpoint = log_.latest_checkpoint();
-  if (!checkpoint) return {};
+  if (!log_.latest_checkpoint()) return {};
   // The chain's anchor of this log, proven to a certified header: a node cannot make BPCI believe
   // another one.
   MN_TRY_ASSIGN(const json answer, call_("GET", "/v1/state/audit/anchor:" + address_.to_string(), ""));
@@ -81,33 +81,19 @@ core::Status HttpAnchorer::anchor_once() {
     anchored_height_ = anchored ? anchored->height : 0;
     if (in_flight_ && in_flight_->first <= anchored_size) in_flight_.reset();
   }
-  if (anchored) {
-    auto root = log_.root_at(anchored->size);
-    if (!root.ok() || *root != anchored->root) {
-      std::lock_guard lock(mutex_);
-      if (!halted_) {
-        spdlog::error("bpci: the chain anchors {} events of BPCI's audit log (block {}), which its log {}: anchoring "
-                      "stops (a log whose history changed can never be anchored again)",
-                      anchored->size, anchored->height, root.ok() ? "holds with another root" : "no longer has");
-      }
-      halted_ = true;
-      return {};
-    }
+  MN_TRY_ASSIGN(auto next, node::next_anchor(log_, anchored));
+  if (next.halt) {
+    std::lock_guard lock(mutex_);
+    if (!halted_) spdlog::error("bpci: {}: anchoring stops (a log whose history changed can never be anchored again)", *next.halt);
+    halted_ = true;
+    return {};
   }
-  if (checkpoint->body.size <= anchored_size) return {};
+  if (!next.anchor) return {};
   {
     std::lock_guard lock(mutex_);
     if (in_flight_ && std::chrono::steady_clock::now() - in_flight_->second < kInFlightFor) return {};
   }
-
-  modules::AuditAnchor anchor;
-  anchor.size = checkpoint->body.size;
-  anchor.root = checkpoint->body.root;
-  anchor.checkpoint_unix_ms = checkpoint->body.unix_ms().value_or(0);
-  if (anchored_size > 0) {
-    MN_TRY_ASSIGN(auto proof, log_.consistency_proof(anchored_size, anchor.size));
-    anchor.consistency = std::move(proof.path);
-  }
+  const modules::AuditAnchor& anchor = *next.anchor;
   MN_TRY_ASSIGN(const json account, call_("GET", "/v1/accounts/" + address_.to_string(), ""));
   MN_TRY_ASSIGN(const json mempool, call_("GET", "/v1/mempool?levels=0", ""));
   ledger::Transaction tx;

@@ -67,6 +67,14 @@ struct ListOptions {
   std::string address;
 };
 
+// The node runs these checks too; failing here says why before anything is signed.
+int send_proposal(Io& io, SendOptions send, const modules::GovProposal& p) {
+  const modules::Governance gov;
+  const ledger::Payload payload = modules::gov_propose_payload(p);
+  if (auto st = gov.check_payload(payload, crypto::Address{}); !st.ok()) return fail(io, st.error());
+  return run_send(io, std::move(send), payload);
+}
+
 int run_propose(Io& io, ProposeOptions opts, modules::GovAction action) {
   modules::GovProposal p;
   p.action = action;
@@ -83,10 +91,7 @@ int run_propose(Io& io, ProposeOptions opts, modules::GovAction action) {
     if (!parsed.ok()) return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, parsed.error().message));
     p.econ = *parsed;
     p.expiry_blocks = opts.expiry_blocks;
-    const modules::Governance gov;
-    const ledger::Payload payload = modules::gov_propose_payload(p);
-    if (auto st = gov.check_payload(payload, crypto::Address{}); !st.ok()) return fail(io, st.error());
-    return run_send(io, std::move(opts.send), payload);
+    return send_proposal(io, std::move(opts.send), p);
   }
   if (action != modules::GovAction::kSetJurisdictions) {
     if (auto st = modules::check_role_name(opts.role); !st.ok()) return fail(io, st.error());
@@ -119,11 +124,7 @@ int run_propose(Io& io, ProposeOptions opts, modules::GovAction action) {
     if (!subject.ok()) return fail(io, core::make_error(subject.error().code, "--to: " + subject.error().message));
     p.subject = *subject;
   }
-  // The node runs these checks too; failing here says why before anything is signed.
-  const modules::Governance gov;
-  const ledger::Payload payload = modules::gov_propose_payload(p);
-  if (auto st = gov.check_payload(payload, crypto::Address{}); !st.ok()) return fail(io, st.error());
-  return run_send(io, std::move(opts.send), payload);
+  return send_proposal(io, std::move(opts.send), p);
 }
 
 std::string short_address(const std::string& a) { return a.size() > 20 ? a.substr(0, 12) + "…" + a.substr(a.size() - 6) : a; }

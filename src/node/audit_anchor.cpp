@@ -61,46 +61,61 @@ void AuditAnchorer::on_block(const ledger::ProducedBlock& block) {
   });
 }
 
-void AuditAnchorer::send_anchor(std::uint64_t height) {
-  const auto checkpoint = log_.latest_checkpoint();
-  if (!checkpoint) return;
-  auto anchored = modules::read_anchor(chain_, address_);
-  if (!anchored.ok()) {
-    spdlog::warn("audit: cannot read this node's anchor: {}", anchored.error().to_string());
-    return;
-  }
-  const std::uint64_t anchored_size = anchored->has_value() ? (*anchored)->size : 0;
-  {
-    std::lock_guard lock(mutex_);
-    counters_.anchored_size = anchored_size;
-  }
-  if (anchored_size > 0) {
-    // The log must still hold the anchored tree: a node whose data was reset (or whose history
-    // was rewritten) can never anchor again, and must not spend fees finding that out.
-    auto root = log_.root_at(anchored_size);
-    if (!root.ok() || *root != (*anchored)->root) {
-      std::lock_guard lock(mutex_);
-      halt_locked("the chain anchors " + std::to_string(anchored_size) + " events of this node's log (block " +
-                  std::to_string((*anchored)->height) + "), which its log " +
-                  (root.ok() ? "holds with another root" : "no longer has"));
-      return;
+core::Result<NextAnchor> next_anchor(const storage::AuditLog& log, const std::optional<modules::AnchorRecord>& anchored) {
+  NextAnchor next;
+  const auto checkpoint = log.latest_checkpoint();
+  if (!checkpoint) return next;
+  const std::uint64_t anchored_size = anchored ? anchored->size : 0;
+  if (anchored) {
+    auto root = log.root_at(anchored->size);
+    if (!root.ok() || *root != anchored->root) {
+      next.halt = "the chain anchors " + std::to_string(anchored->size) + " events of this log (block " +
+                  std::to_string(anchored->height) + "), which the log " +
+                  (root.ok() ? "holds with another root" : "no longer has");
+      return next;
     }
   }
-  if (checkpoint->body.size <= anchored_size) return;
-
+  if (checkpoint->body.size <= anchored_size) return next;
   modules::AuditAnchor anchor;
   anchor.size = checkpoint->body.size;
   anchor.root = checkpoint->body.root;
   anchor.checkpoint_unix_ms = checkpoint->body.unix_ms().value_or(0);
   if (anchored_size > 0) {
-    auto proof = log_.consistency_proof(anchored_size, anchor.size);
+    auto proof = log.consistency_proof(anchored_size, anchor.size);
     if (!proof.ok()) {
-      spdlog::warn("audit: no consistency proof from the anchored {} events to {}: {}", anchored_size, anchor.size,
-                   proof.error().to_string());
-      return;
+      return core::make_error(proof.error().code, "no consistency proof from the anchored " + std::to_string(anchored_size) +
+                                                      " events to " + std::to_string(anchor.size) + ": " +
+                                                      proof.error().message);
     }
     anchor.consistency = std::move(proof->path);
   }
+  next.anchor = std::move(anchor);
+  return next;
+}
+
+void AuditAnchorer::send_anchor(std::uint64_t height) {
+  auto anchored = modules::read_anchor(chain_, address_);
+  if (!anchored.ok()) {
+    spdlog::warn("audit: cannot read this node's anchor: {}", anchored.error().to_string());
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    counters_.anchored_size = anchored->has_value() ? (*anchored)->size : 0;
+  }
+  auto next = next_anchor(log_, *anchored);
+  if (!next.ok()) {
+    spdlog::warn("audit: no anchor to send: {}", next.error().to_string());
+    return;
+  }
+  if (next->halt) {
+    // A node that can never anchor again must not spend fees finding that out.
+    std::lock_guard lock(mutex_);
+    halt_locked(*next->halt);
+    return;
+  }
+  if (!next->anchor) return;
+  const modules::AuditAnchor& anchor = *next->anchor;
 
   auto account = chain_.account(address_);
   if (!account.ok()) return;

@@ -13,6 +13,7 @@
 
 #include "crypto/ed25519.hpp"
 #include "ledger/chain.hpp"
+#include "modules/audit/audit.hpp"
 #include "node/tx_pool.hpp"
 #include "storage/audit_log.hpp"
 
@@ -26,6 +27,17 @@ struct AnchorCounters {
   std::uint64_t anchored_size = 0;  // events covered by the newest committed anchor
   bool halted = false;              // the log no longer extends its anchor: no more anchors
 };
+
+// What a log anchors next, given the chain's anchor of it (nullopt: none yet). `halt` says why
+// the log can never anchor again (it no longer holds the anchored tree: its data was reset or its
+// history rewritten); otherwise `anchor` is its newest checkpoint with the consistency proof from
+// the anchored size, or nullopt when that checkpoint adds no event. An error: no proof could be
+// made (try again later). Shared by a node's anchorer and BPCI's (bpci/audit_anchor.hpp).
+struct NextAnchor {
+  std::optional<modules::AuditAnchor> anchor;
+  std::optional<std::string> halt;
+};
+core::Result<NextAnchor> next_anchor(const storage::AuditLog& log, const std::optional<modules::AnchorRecord>& anchored);
 
 class AuditAnchorer {
  public:
