@@ -109,6 +109,8 @@ std::string NodeLedgerBackend::metrics_text() const {
     gauge("consensus_rounds_timed_out_total", "Rounds or views that timed out.", "counter", rs.rounds_timed_out);
     gauge("consensus_messages_refused_total", "Consensus messages refused (bad signature, malformed, ...).", "counter",
           rs.messages_refused);
+    gauge("consensus_messages_from_non_validators_total", "Consensus messages from a key outside the validator set.",
+          "counter", rs.messages_from_non_validators);
     gauge("sync_replies_refused_total", "Block sync replies refused (e.g. a forged certificate).", "counter",
           rs.syncs_refused);
     gauge("peers_connected", "Authenticated XTMP links.", "gauge", rs.peers_connected);

@@ -211,6 +211,7 @@ RuntimeStatus ConsensusRuntime::status() const {
   s.rounds_timed_out = rounds_timed_out_.load();
   s.peers_connected = transport_ ? transport_->connected_count() : 0;
   s.messages_refused = messages_refused_.load();
+  s.messages_from_non_validators = messages_from_non_validators_.load();
   s.syncs_applied = syncs_applied_.load();
   s.syncs_refused = syncs_refused_.load();
   s.failed = failed_flag_.load();
@@ -227,6 +228,7 @@ void ConsensusRuntime::on_consensus_frame(const crypto::PublicKey& peer, net::Fr
   const auto from = validators_.index_of(peer);
   if (!from) {
     ++messages_refused_;
+    ++messages_from_non_validators_;
     spdlog::warn("consensus message from {}, which is not a validator: dropped", peer.to_hex().substr(0, 12));
     return;
   }

@@ -177,14 +177,16 @@ TEST_P(FullNodeTest, AnAdmittedFullNodeSyncsFollowsAndRelaysWhileAStrangerIsRefu
       << "the transfer submitted to the full node was not committed and followed";
 
   // It follows with header certificates (gathered from the validators' signatures; it signs none)
-  // and never voted: no validator refused a message from it, and its round stays 0.
+  // and never voted: no validator received a consensus message from a key outside the set (the
+  // full node's), and its round stays 0. (Refusals among validators, such as a proposal that
+  // arrives after its view timed out on a loaded machine, are not the full node's doing.)
   const std::uint64_t followed = full.chain().head().height;
   ASSERT_TRUE(eventually([&] { return full.runtime_status().certified_height + 2 >= followed; }, kHangGuard));
   auto cert = full.chain().certificate(full.runtime_status().certified_height);
   ASSERT_TRUE(cert.ok() && cert->has_value());
   for (const auto& signature : (*cert)->signatures) EXPECT_NE(signature.signer, admitted_.public_key());
   EXPECT_EQ(full.runtime_status().round, 0u);
-  for (const auto& v : validators_) EXPECT_EQ(v->runtime_status().messages_refused, 0u);
+  for (const auto& v : validators_) EXPECT_EQ(v->runtime_status().messages_from_non_validators, 0u);
 
   // The stranger is refused by every validator: no link, and nothing learned.
   EXPECT_EQ(stranger.runtime_status().peers_connected, 0u);
