@@ -36,6 +36,7 @@ struct SimOptions {
   std::uint64_t delay_ms = 10;
   std::size_t crash_for_good = 0;
   bool no_reputation = false;
+  std::uint64_t epoch_blocks = 0;
 };
 
 std::uint64_t median(std::vector<std::uint64_t> v) {
@@ -53,7 +54,7 @@ int run_sim(Io& io, const SimOptions& o) {
     return kExitUsage;
   }
   if (!consensus::sim::parse_broken(o.broken, base.broken)) {
-    io.err << "metanode: error[invalid_argument]: --broken must be none, quorum, lock or no-persist\n";
+    io.err << "metanode: error[invalid_argument]: --broken must be none, quorum, lock, no-persist or previous-set\n";
     return kExitUsage;
   }
   if (o.validators < 1 || o.validators > 64) {
@@ -66,6 +67,15 @@ int run_sim(Io& io, const SimOptions& o) {
   base.fixed_delay_ms = o.delay_ms;
   base.crashed_for_good = o.crash_for_good;
   base.leader_reputation = !o.no_reputation;
+  base.epoch_blocks = o.epoch_blocks;
+  if (o.epoch_blocks > 0 && o.epoch_blocks < 4) {
+    io.err << "metanode: error[invalid_argument]: --epoch-blocks must be 0 (one epoch) or at least 4\n";
+    return kExitUsage;
+  }
+  if (base.broken == Broken::kPreviousSet && o.epoch_blocks == 0) {
+    io.err << "metanode: error[invalid_argument]: --broken previous-set needs --epoch-blocks\n";
+    return kExitUsage;
+  }
   if (o.crash_for_good > 0 && (!o.no_faults || o.crash_for_good > (o.validators - 1) / 3)) {
     io.err << "metanode: error[invalid_argument]: --crash-for-good needs --no-faults and at most f = (n-1)/3 validators\n";
     return kExitUsage;
@@ -150,6 +160,11 @@ int run_sim(Io& io, const SimOptions& o) {
         "{} crashes / {} restarts; {} partitions; {} messages dropped, {} duplicated; {} invalid payloads proposed\n",
         faults.byzantine_silent, faults.byzantine_equivocating, faults.byzantine_double_voting, faults.twins,
         faults.byzantine_lock_attackers, faults.lock_attacks_launched, faults.crashes, faults.restarts, faults.partitions, faults.dropped, faults.duplicated, faults.invalid_payloads);
+    if (base.epoch_blocks > 0) {
+      io.out << fmt::format("  reconfiguration     epochs of {} heights: {} epoch changes (slowest honest member), {} joins, "
+                            "{} leaves\n",
+                            base.epoch_blocks, faults.epochs, faults.joins, faults.leaves);
+    }
     if (!recovery.empty()) {
       io.out << fmt::format("  after GST           all honest validators committed 2 more blocks within median {} ms, "
                             "max {} ms (simulated); timed-out rounds after GST: median {}, max {}\n",
@@ -200,10 +215,15 @@ void add_sim_command(CLI::App& app, Io& io, std::function<int()>& dispatch) {
                   "With --no-faults: this many validators crash at 3 s and never come back; reports the longest gap "
                   "between commits after it");
   sim->add_flag("--no-reputation", opts->no_reputation, "HotStuff: plain round-robin leaders (to compare)");
+  sim->add_option("--epoch-blocks", opts->epoch_blocks,
+                  "Reconfigure: epochs of this many heights, each with a validator set drawn from the validators and "
+                  "3 spare members (those outside follow by sync, and join when a later set takes them); 0: one epoch")
+      ->capture_default_str();
   sim->add_option("--heights", opts->heights, "With --no-faults: heights to commit per seed")->capture_default_str();
   sim->add_option("--delay-ms", opts->delay_ms, "With --no-faults: one-way message delay")->capture_default_str();
   sim->add_option("--broken", opts->broken,
-                  "Run a deliberately broken variant: quorum (f+1), lock (no locking rule), no-persist")
+                  "Run a deliberately broken variant: quorum (f+1), lock (no locking rule), no-persist, previous-set "
+                  "(with --epoch-blocks: each epoch runs with the set of the one before)")
       ->capture_default_str();
   sim->add_option("--jobs", opts->jobs, "Threads (default: one per core)");
   sim->callback([&io, &dispatch, opts] { dispatch = [&io, opts] { return run_sim(io, *opts); }; });

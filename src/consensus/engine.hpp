@@ -63,6 +63,10 @@ struct CommitBlock {
   Block block;
   core::Hash32 block_id{};
   QuorumCert certificate;
+  // Only on the last block of an epoch (consensus/epochs.hpp): the blocks after it, up to the
+  // one `certificate` commits, which link it to that certificate. They are never applied: the
+  // next epoch decides those heights again under its own validator set.
+  std::vector<Block> suffix;
 };
 // A peer shows evidence of a chain beyond ours (`height` is its height): fetch committed blocks
 // with their certificates and feed them to on_synced_blocks.
@@ -88,6 +92,12 @@ struct EngineStart {
   std::vector<Block> history;
   static constexpr std::size_t kHistoryBlocksMax = 600;
   std::uint64_t now_ms = 0;
+  // `committed` is the root of this engine's epoch: the last block of the previous epoch (or the
+  // genesis block), certified by another validator set under another chain id. The engine treats
+  // it as it treats genesis: no certificate of this epoch names it, the first block on it carries
+  // none (IBFT) or the root's unsigned QC (HotStuff), views start again at 1, and neither
+  // `committed_cert` nor the committed block's proposer is read (they belong to the other set).
+  bool epoch_root = false;
 };
 
 struct EngineStatus {

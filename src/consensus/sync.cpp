@@ -50,7 +50,9 @@ std::vector<SyncRun> answer_sync(std::uint64_t from, std::uint64_t head, const C
     bytes += c->block.payload.size();
     ++blocks;
     run.blocks.push_back(std::move(c->block));
-    if (c->cert.data.commit && c->cert.data.commit->height == h) {
+    const std::uint64_t closes = c->suffix.empty() ? h : c->suffix.back().height;
+    for (auto& b : c->suffix) run.blocks.push_back(std::move(b));
+    if (c->cert.data.commit && c->cert.data.commit->height == closes) {
       run.cert = std::move(c->cert);
       runs.push_back(std::move(run));
       run = SyncRun{};
@@ -90,7 +92,7 @@ core::Status SyncFollower::follow(const std::vector<SyncRun>& runs, const std::f
     MN_TRY_ASSIGN(const auto ids,
                   check_sync_run(run.blocks, run.cert, committed_height_, committed_id_, validators_, chain_id_, *verifier_));
     Actions out;
-    for (std::size_t i = 0; i < run.blocks.size(); ++i) out.push_back(CommitBlock{run.blocks[i], ids[i], run.cert});
+    for (std::size_t i = 0; i < run.blocks.size(); ++i) out.push_back(CommitBlock{run.blocks[i], ids[i], run.cert, {}});
     committed_height_ = run.blocks.back().height;
     committed_id_ = ids.back();
     process(out);
@@ -112,24 +114,6 @@ bool SyncClient::take_reply(ValidatorIndex peer) {
   if (!outstanding_ || peer != peer_) return false;
   outstanding_ = false;
   return true;
-}
-
-SyncClient::Outcome SyncClient::apply(Engine& engine, const std::vector<SyncRun>& runs,
-                                      const std::function<std::uint64_t()>& head, std::uint64_t now_ms,
-                                      const std::function<void(Actions&)>& process) {
-  Outcome outcome;
-  for (const auto& run : runs) {
-    if (run.blocks.empty() || run.blocks.front().height != head() + 1) continue;
-    Actions out;
-    auto st = engine.on_synced_blocks(run.blocks, run.cert, now_ms, out);
-    if (!st.ok()) {
-      outcome.refused = std::move(st).error();
-      return outcome;
-    }
-    ++outcome.runs_applied;
-    process(out);
-  }
-  return outcome;
 }
 
 }  // namespace metanode::consensus

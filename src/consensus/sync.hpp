@@ -39,11 +39,14 @@ core::Result<std::vector<SyncRun>> decode_sync_reply(core::ByteView bytes);
 struct CommittedBlock {
   Block block;
   QuorumCert cert;
+  std::vector<Block> suffix;  // the last block of an epoch: see CommitBlock::suffix
 };
 using CommittedAt = std::function<std::optional<CommittedBlock>(std::uint64_t height)>;
 
 // The answer to a request for the blocks from `from`: runs up to `head`, each ending at a block
-// whose own certificate commits it (blocks after the last such one wait for theirs).
+// whose own certificate commits it (blocks after the last such one wait for theirs), or at an
+// epoch's last block, whose certificate commits the end of its suffix (sent in the run after it).
+// A run so never spans two epochs: each is checked with its own epoch's set.
 std::vector<SyncRun> answer_sync(std::uint64_t from, std::uint64_t head, const CommittedAt& committed,
                                  const SyncLimits& limits);
 
@@ -98,10 +101,26 @@ class SyncClient {
     std::size_t runs_applied = 0;
     std::optional<core::Error> refused;  // the engine refused a run (a forged certificate): the rest is dropped
   };
-  // Feeds the engine the runs that continue the chain at head() + 1, in order, handing each
-  // run's actions to `process` before the next (which may then continue the new head).
-  static Outcome apply(Engine& engine, const std::vector<SyncRun>& runs, const std::function<std::uint64_t()>& head,
-                       std::uint64_t now_ms, const std::function<void(Actions&)>& process);
+  // Feeds the engine (an Engine or an EpochEngine) the runs that continue the chain at
+  // head() + 1, in order, handing each run's actions to `process` before the next (which may
+  // then continue the new head).
+  template <typename E>
+  static Outcome apply(E& engine, const std::vector<SyncRun>& runs, const std::function<std::uint64_t()>& head,
+                       std::uint64_t now_ms, const std::function<void(Actions&)>& process) {
+    Outcome outcome;
+    for (const auto& run : runs) {
+      if (run.blocks.empty() || run.blocks.front().height != head() + 1) continue;
+      Actions out;
+      auto st = engine.on_synced_blocks(run.blocks, run.cert, now_ms, out);
+      if (!st.ok()) {
+        outcome.refused = std::move(st).error();
+        return outcome;
+      }
+      ++outcome.runs_applied;
+      process(out);
+    }
+    return outcome;
+  }
 
  private:
   std::uint64_t retry_ms_;

@@ -43,7 +43,8 @@ namespace metanode::core {
   X(XtmpKeys, "xtmp-keys")                    \
   X(Genesis, "genesis")                      \
   X(TxSignature, "tx-signature")              \
-  X(ConfigFile, "config-file")
+  X(ConfigFile, "config-file")               \
+  X(ConsensusEpoch, "consensus-epoch")
 
 enum class Domain : std::uint8_t {
 #define METANODE_DOMAIN_ENUM(name, text) name,

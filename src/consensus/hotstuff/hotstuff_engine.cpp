@@ -10,9 +10,10 @@ namespace {
 using core::ErrorCode;
 using core::make_error;
 
-QuorumCert genesis_qc(const core::Hash32& genesis_id) {
+// The unsigned QC of an epoch's root block (the genesis block in the first epoch).
+QuorumCert root_qc(std::uint64_t height, const core::Hash32& root_id) {
   QuorumCert qc;
-  qc.data = VoteData{VoteKind::kHotStuff, 0, 0, genesis_id, std::nullopt};
+  qc.data = VoteData{VoteKind::kHotStuff, height, 0, root_id, std::nullopt};
   return qc;
 }
 }  // namespace
@@ -51,15 +52,25 @@ std::uint64_t HotStuffEngine::view_after_tc(const QuorumCert& tc) const {
 
 void HotStuffEngine::start(const EngineStart& start, Actions& out) {
   now_ms_ = start.now_ms;
-  for (const Block& b : start.history) remember_committed(b);
-  if (start.committed.height > 0) remember_committed(start.committed);
-  genesis_id_ = genesis_block(cfg_.chain_id).id();
+  const bool at_root = start.epoch_root || start.committed.height == 0;
+  if (!start.epoch_root) {
+    for (const Block& b : start.history) remember_committed(b);
+    if (start.committed.height > 0) remember_committed(start.committed);
+  }
   root_id_ = start.committed.id();
   root_height_ = start.committed.height;
-  root_round_ = start.committed.round;
+  root_round_ = at_root ? 0 : start.committed.round;
+  epoch_root_qc_ = at_root ? root_qc(root_height_, root_id_)
+                           : root_qc(0, genesis_block(cfg_.chain_id).id());
   blocks_[root_id_] = start.committed;
+  if (at_root) {
+    // An epoch's root stands as genesis does: its certificate and view are the previous epoch's
+    // (another set, another chain id), so neither may feed this epoch's lock or commit rule.
+    blocks_[root_id_].justify.reset();
+    blocks_[root_id_].round = 0;
+  }
   connected_.insert(root_id_);
-  high_qc_ = start.committed_cert ? *start.committed_cert : genesis_qc(genesis_id_);
+  high_qc_ = (!at_root && start.committed_cert) ? *start.committed_cert : epoch_root_qc_;
   if (start.persisted) {
     auto restored = core::decode<SafetyState>(*start.persisted);
     if (restored.ok()) safety_ = SafetyRules(*restored);
@@ -107,8 +118,8 @@ core::Status HotStuffEngine::dispatch(ValidatorIndex from, core::ByteView bytes,
 
 core::Status HotStuffEngine::check_qc(const QuorumCert& qc) const {
   if (qc.is_genesis()) {
-    if (qc.data != genesis_qc(genesis_id_).data) {
-      return make_error(ErrorCode::kConsensusBadCertificate, "certificate without signatures is not the genesis QC");
+    if (qc.data != epoch_root_qc_.data) {
+      return make_error(ErrorCode::kConsensusBadCertificate, "certificate without signatures is not the epoch root's QC");
     }
     return {};
   }
@@ -399,7 +410,7 @@ void HotStuffEngine::try_commit(Actions& out) {
   pending_commit_.reset();
   for (const auto& id : path) {
     remember_committed(blocks_.at(id));
-    out.push_back(CommitBlock{blocks_.at(id), id, cert});
+    out.push_back(CommitBlock{blocks_.at(id), id, cert, {}});
   }
   const Block& last = blocks_.at(path.back());
   root_id_ = path.back();
@@ -529,7 +540,7 @@ core::Status HotStuffEngine::on_synced_blocks(const std::vector<Block>& blocks, 
   MN_TRY_ASSIGN(const auto ids, check_sync_run(blocks, cert, root_height_, root_id_, cfg_.validators, cfg_.chain_id, *cfg_.verifier));
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     remember_committed(blocks[i]);
-    out.push_back(CommitBlock{blocks[i], ids[i], cert});
+    out.push_back(CommitBlock{blocks[i], ids[i], cert, {}});
     if (!blocks_.contains(ids[i])) {
       blocks_.emplace(ids[i], blocks[i]);
       children_[blocks[i].parent_id].push_back(ids[i]);

@@ -98,7 +98,9 @@ class HotStuffEngine final : public Engine {
   Pacemaker pacemaker_;
   std::uint64_t now_ms_ = 0;
 
-  core::Hash32 genesis_id_{};
+  // The unsigned QC this epoch's root stands on: the genesis QC in the first epoch (also kept
+  // after a restart mid-epoch, where it names nothing this engine holds).
+  QuorumCert epoch_root_qc_;
   core::Hash32 root_id_{};        // last committed block
   std::uint64_t root_height_ = 0;
   std::uint64_t root_round_ = 0;

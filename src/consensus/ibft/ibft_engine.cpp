@@ -82,11 +82,14 @@ void IbftEngine::remember_committed(const Block& b) {
 
 void IbftEngine::start(const EngineStart& start, Actions& out) {
   now_ms_ = start.now_ms;
-  for (const Block& b : start.history) remember_committed(b);
-  remember_committed(start.committed);
+  if (!start.epoch_root) {
+    for (const Block& b : start.history) remember_committed(b);
+    remember_committed(start.committed);
+  }
   committed_height_ = start.committed.height;
   committed_id_ = start.committed.id();
-  committed_cert_ = start.committed_cert;
+  committed_cert_ = start.epoch_root ? std::nullopt : start.committed_cert;
+  first_height_ = (start.epoch_root || start.committed.height == 0) ? start.committed.height + 1 : 0;
   std::optional<SafetyState> restored;
   if (start.persisted) {
     auto decoded = core::decode<SafetyState>(*start.persisted);
@@ -246,8 +249,8 @@ core::Status IbftEngine::check_block(const PrePrepare& m) const {
     return make_error(ErrorCode::kConsensusInvalidMessage, "pre-prepare block does not extend our chain at height " +
                                                                std::to_string(height_));
   }
-  if (height_ == 1) {
-    if (b.justify) return make_error(ErrorCode::kConsensusInvalidMessage, "the first block carries a parent certificate");
+  if (height_ == first_height_) {
+    if (b.justify) return make_error(ErrorCode::kConsensusInvalidMessage, "the epoch's first block carries a parent certificate");
     return {};
   }
   if (!b.justify) return make_error(ErrorCode::kConsensusBadCertificate, "pre-prepare block lacks its parent's commit certificate");
@@ -437,7 +440,7 @@ void IbftEngine::on_payload(std::uint64_t height, core::Bytes payload, std::uint
   b.round = round_;
   b.proposer = cfg_.self;
   b.payload = std::move(payload);
-  if (height_ > 1) b.justify = committed_cert_;
+  if (height_ != first_height_) b.justify = committed_cert_;
   send_pre_prepare(std::move(b), out);
 }
 
@@ -538,7 +541,7 @@ void IbftEngine::maybe_decide(std::uint64_t round, const core::Hash32& block_id,
   }
   remember_committed(block->second);
   committed_cert_ = qc;
-  out.push_back(CommitBlock{block->second, block_id, std::move(qc)});
+  out.push_back(CommitBlock{block->second, block_id, std::move(qc), {}});
   committed_height_ = height_;
   committed_id_ = block_id;
   start_height(height_ + 1, std::nullopt, out);
@@ -565,7 +568,7 @@ core::Status IbftEngine::on_synced_blocks(const std::vector<Block>& blocks, cons
   MN_TRY_ASSIGN(const auto ids, check_sync_run(blocks, cert, committed_height_, committed_id_, cfg_.validators, cfg_.chain_id, *cfg_.verifier));
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     remember_committed(blocks[i]);
-    out.push_back(CommitBlock{blocks[i], ids[i], cert});
+    out.push_back(CommitBlock{blocks[i], ids[i], cert, {}});
   }
   committed_cert_ = cert;
   committed_height_ = blocks.back().height;

@@ -107,6 +107,7 @@ class IbftEngine final : public Engine {
   std::uint64_t committed_height_ = 0;
   core::Hash32 committed_id_{};
   std::optional<QuorumCert> committed_cert_;  // of committed_height_: the next block's justify
+  std::uint64_t first_height_ = 0;  // the epoch's first height when started on its root (no justify); 0: not known
 
   // State of the height being decided.
   std::uint64_t height_ = 1;

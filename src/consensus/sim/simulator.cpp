@@ -12,6 +12,7 @@
 #include <set>
 
 #include "consensus/engine.hpp"
+#include "consensus/epochs.hpp"
 #include "consensus/hotstuff/hotstuff_engine.hpp"
 #include "consensus/hotstuff/messages.hpp"
 #include "consensus/ibft/ibft_engine.hpp"
@@ -28,6 +29,7 @@ std::string_view broken_name(Broken broken) {
     case Broken::kQuorum: return "quorum";
     case Broken::kLock: return "lock";
     case Broken::kNoPersist: return "no-persist";
+    case Broken::kPreviousSet: return "previous-set";
   }
   return "none";
 }
@@ -40,7 +42,7 @@ bool parse_engine(std::string_view text, EngineKind& out) {
 }
 
 bool parse_broken(std::string_view text, Broken& out) {
-  for (Broken b : {Broken::kNone, Broken::kQuorum, Broken::kLock, Broken::kNoPersist}) {
+  for (Broken b : {Broken::kNone, Broken::kQuorum, Broken::kLock, Broken::kNoPersist, Broken::kPreviousSet}) {
     if (broken_name(b) == text) {
       out = b;
       return true;
@@ -62,6 +64,9 @@ void FaultCounts::add(const FaultCounts& o) {
   dropped += o.dropped;
   duplicated += o.duplicated;
   invalid_payloads += o.invalid_payloads;
+  epochs += o.epochs;
+  joins += o.joins;
+  leaves += o.leaves;
 }
 
 namespace {
@@ -84,16 +89,19 @@ struct Committed {
   Block block;
   core::Hash32 id{};
   QuorumCert cert;
+  std::vector<Block> suffix;
 };
 
 // Block sync is the node's own (consensus/sync.hpp): requests and replies cross the fake network
 // as the bytes the node sends over XTMP.
 constexpr std::uint64_t kSyncRetryMs = 300;
 
+// An instance runs one member's key (its `index` in the pool of keys; with one epoch, its index
+// in the one validator set). Twins are two instances of one member.
 struct Instance {
   ValidatorIndex index = 0;
   Role role = Role::kHonest;
-  std::unique_ptr<Engine> engine;
+  std::unique_ptr<EpochEngine> engine;
   bool up = false;
   std::optional<core::Bytes> persisted;
   std::map<core::Hash32, Block> stored_blocks;
@@ -116,7 +124,8 @@ struct Event {
   std::uint64_t seq = 0;
   EventType type = EventType::kDeliver;
   std::size_t inst = 0;
-  ValidatorIndex from = 0;
+  ValidatorIndex from = 0;  // the sending member (kSyncRequest: the asking instance)
+  std::uint64_t epoch = 0;  // kDeliver: the epoch the message belongs to
   SharedBytes bytes;
   std::uint64_t number = 0;  // timer generation, height, or sync start height
   core::Hash32 id{};
@@ -151,7 +160,20 @@ class Simulation {
 
   void setup();
   void plan_faults();
-  std::unique_ptr<Engine> make_engine(ValidatorIndex index);
+  std::unique_ptr<EpochEngine> make_engine(ValidatorIndex index);
+  // Epochs: each one's set, drawn from the seed when first needed (every instance gets the same).
+  struct EpochPlan {
+    Epoch epoch;                          // with the set engines must run with
+    std::vector<ValidatorIndex> members;  // pool indices, ascending
+  };
+  const EpochPlan& epoch_plan(std::uint64_t number);
+  std::uint64_t epoch_of_height(std::uint64_t height) const {
+    return cfg_.epoch_blocks == 0 || height == 0 ? 0 : (height - 1) / cfg_.epoch_blocks;
+  }
+  // What the engines of `number` get: its plan, or the previous epoch's set (Broken::kPreviousSet).
+  Epoch engine_epoch(std::uint64_t number);
+  ValidatorIndex member_of(const crypto::PublicKey& key) const { return members_by_key_.at(key); }
+  void on_epoch_end(std::size_t i);
   void start_instance(std::size_t i);
   void push(Event e) {
     e.seq = seq_++;
@@ -192,7 +214,8 @@ class Simulation {
 
   core::Hash32 chain_id_{};
   core::Hash32 genesis_id_{};
-  std::optional<ValidatorSet> validators_;   // what engines run with (broken quorum included)
+  std::map<std::uint64_t, EpochPlan> epochs_;
+  std::map<crypto::PublicKey, ValidatorIndex> members_by_key_;
   std::vector<std::shared_ptr<const crypto::KeyPair>> keys_;
   std::shared_ptr<CachingVerifier> verifier_;
   std::vector<Instance> instances_;
@@ -208,7 +231,8 @@ class Simulation {
   std::uint64_t target_height_ = 0;
 
   std::map<std::uint64_t, std::pair<core::Hash32, std::size_t>> decided_;  // height -> (id, first instance)
-  std::map<std::pair<ValidatorIndex, std::tuple<int, std::uint64_t, std::uint64_t>>, core::Hash32> honest_claims_;
+  // (member, epoch, kind, height, round) -> what it signed
+  std::map<std::tuple<ValidatorIndex, std::uint64_t, int, std::uint64_t, std::uint64_t>, core::Hash32> honest_claims_;
   std::map<std::uint64_t, std::uint64_t> proposed_at_;  // clean runs: height -> payload time
   std::uint64_t latency_sum_ms_ = 0;
   std::uint64_t last_decided_ms_ = 0;  // the newest height's first commit (failover gaps)
@@ -221,22 +245,18 @@ void Simulation::setup() {
   w.string(engine_name(cfg_.engine), 16);
   chain_id_ = core::hash(core::Domain::Test, w.data());
   genesis_id_ = genesis_block(chain_id_).id();
-  std::vector<crypto::PublicKey> keys;
-  for (std::size_t i = 0; i < cfg_.validators; ++i) {
+  const std::size_t pool = cfg_.validators + (cfg_.epoch_blocks > 0 ? SimConfig::kSpareMembers : 0);
+  for (std::size_t i = 0; i < pool; ++i) {
     crypto::Seed seed{};
     seed[0] = static_cast<core::Byte>(i);
     seed[1] = static_cast<core::Byte>(i >> 8);
     seed[31] = 0x5A;
     keys_.push_back(std::make_shared<const crypto::KeyPair>(crypto::KeyPair::from_seed(seed)));
-    keys.push_back(keys_.back()->public_key());
+    members_by_key_.emplace(keys_.back()->public_key(), static_cast<ValidatorIndex>(i));
   }
-  auto set = ValidatorSet::create(keys);
-  validators_ = std::move(set).value();
-  if (cfg_.broken == Broken::kQuorum) {
-    validators_ = validators_->with_unsafe_quorum_for_testing(validators_->max_faulty() + 1);
-  }
+  (void)epoch_plan(0);
   verifier_ = std::make_shared<CachingVerifier>();
-  for (std::size_t i = 0; i < cfg_.validators; ++i) {
+  for (std::size_t i = 0; i < pool; ++i) {
     Instance inst;
     inst.index = static_cast<ValidatorIndex>(i);
     instances_.push_back(std::move(inst));
@@ -274,13 +294,13 @@ void Simulation::plan_faults() {
       case 1: inst.role = Role::kEquivocate; ++fc.byzantine_equivocating; break;
       case 2: inst.role = Role::kDoubleVote; ++fc.byzantine_double_voting; break;
       case 4:
-        if (attack_) {  // one schedule per seed
+        if (attack_ || cfg_.epoch_blocks > 0) {  // one schedule per seed; its schedule knows one set
           inst.role = Role::kSilent;
           ++fc.byzantine_silent;
           break;
         }
         inst.role = Role::kLockAttacker;
-        attack_.emplace(inst.index, keys_[inst.index], chain_id_, validators_->quorum());
+        attack_.emplace(inst.index, keys_[inst.index], chain_id_, epoch_plan(0).epoch.validators.quorum());
         attacker_instance_ = order[k];
         ++fc.byzantine_lock_attackers;
         break;
@@ -356,13 +376,82 @@ void Simulation::plan_faults() {
   push(gst);
 }
 
-std::unique_ptr<Engine> Simulation::make_engine(ValidatorIndex index) {
-  EngineConfig ec{chain_id_, *validators_, index, keys_[index], verifier_, TimerPolicy{}, UnsafeForTesting{}};
+const Simulation::EpochPlan& Simulation::epoch_plan(std::uint64_t number) {
+  if (auto it = epochs_.find(number); it != epochs_.end()) return it->second;
+  EpochPlan plan;
+  plan.epoch.number = number;
+  if (cfg_.epoch_blocks > 0) {
+    plan.epoch.first_height = number * cfg_.epoch_blocks + 1;
+    plan.epoch.last_height = (number + 1) * cfg_.epoch_blocks;
+  }
+  if (number == 0) {
+    for (std::size_t i = 0; i < cfg_.validators; ++i) plan.members.push_back(static_cast<ValidatorIndex>(i));
+  } else {
+    // Its own generator (seed, epoch): when an epoch is first needed does not change the draw.
+    std::mt19937_64 rng(cfg_.seed * 0x2545F4914F6CDD1Dull + number * 0x9E3779B97F4A7C15ull);
+    std::vector<ValidatorIndex> byzantine, honest;
+    for (std::size_t m = 0; m < keys_.size(); ++m) {
+      const bool bad = m < cfg_.validators && instances_.size() > m && instances_[m].role != Role::kHonest;
+      (bad ? byzantine : honest).push_back(static_cast<ValidatorIndex>(m));
+    }
+    const std::size_t low = std::min(keys_.size(), std::max<std::size_t>(4, 3 * byzantine.size() + 1));
+    const std::vector<ValidatorIndex>& before = epoch_plan(number - 1).members;
+    for (int draw = 0; draw < 16 && (plan.members.empty() || plan.members == before); ++draw) {
+      const std::size_t size = low + rng() % (keys_.size() - low + 1);
+      std::vector<ValidatorIndex> pick = honest;
+      for (std::size_t k = pick.size() - 1; k > 0; --k) std::swap(pick[k], pick[rng() % (k + 1)]);
+      pick.resize(size - byzantine.size());
+      pick.insert(pick.end(), byzantine.begin(), byzantine.end());
+      std::sort(pick.begin(), pick.end());
+      plan.members = std::move(pick);
+    }
+    const std::vector<ValidatorIndex>& previous = epoch_plan(number - 1).members;
+    for (ValidatorIndex m : plan.members) {
+      if (!std::binary_search(previous.begin(), previous.end(), m)) ++result_.faults.joins;
+    }
+    for (ValidatorIndex m : previous) {
+      if (!std::binary_search(plan.members.begin(), plan.members.end(), m)) ++result_.faults.leaves;
+    }
+  }
+  std::vector<crypto::PublicKey> keys;
+  for (ValidatorIndex m : plan.members) keys.push_back(keys_[m]->public_key());
+  plan.epoch.validators = ValidatorSet::create(keys).value();
+  if (cfg_.broken == Broken::kQuorum) {
+    plan.epoch.validators = plan.epoch.validators.with_unsafe_quorum_for_testing(plan.epoch.validators.max_faulty() + 1);
+  }
+  std::string names;
+  for (ValidatorIndex m : plan.members) names += " " + std::to_string(m);
+  trace("EPOCH " + std::to_string(number) + " heights " + std::to_string(plan.epoch.first_height) + ".." +
+        (cfg_.epoch_blocks > 0 ? std::to_string(plan.epoch.last_height) : std::string("")) + " members" + names);
+  return epochs_.emplace(number, std::move(plan)).first->second;
+}
+
+Epoch Simulation::engine_epoch(std::uint64_t number) {
+  Epoch epoch = epoch_plan(number).epoch;
+  if (cfg_.broken == Broken::kPreviousSet && number > 0) epoch.validators = epoch_plan(number - 1).epoch.validators;
+  return epoch;
+}
+
+std::unique_ptr<EpochEngine> Simulation::make_engine(ValidatorIndex index) {
+  EngineConfig ec{chain_id_, ValidatorSet{}, 0, keys_[index], verifier_, TimerPolicy{}, UnsafeForTesting{}};
   ec.timers = cfg_.faults ? TimerPolicy{200, 1600} : TimerPolicy{1000, 8000};
   ec.unsafe.ignore_lock = cfg_.broken == Broken::kLock;
   ec.leader_reputation = cfg_.leader_reputation;
-  if (cfg_.engine == EngineKind::kIbft) return std::make_unique<ibft::IbftEngine>(std::move(ec));
-  return std::make_unique<hotstuff::HotStuffEngine>(std::move(ec));
+  const EngineKind kind = cfg_.engine;
+  return std::make_unique<EpochEngine>(std::move(ec), [kind](EngineConfig config) -> std::unique_ptr<Engine> {
+    if (kind == EngineKind::kIbft) return std::make_unique<ibft::IbftEngine>(std::move(config));
+    return std::make_unique<hotstuff::HotStuffEngine>(std::move(config));
+  });
+}
+
+void Simulation::on_epoch_end(std::size_t i) {
+  Instance& inst = instances_[i];
+  const std::uint64_t next = inst.engine->epoch().number + 1;
+  trace("n" + std::to_string(i) + " epoch " + std::to_string(next - 1) + " over at height " +
+        std::to_string(inst.chain.size()));
+  Actions actions;
+  inst.engine->begin_epoch(engine_epoch(next), inst.chain.back().block, now_, actions);
+  process(i, actions);
 }
 
 void Simulation::start_instance(std::size_t i) {
@@ -372,12 +461,16 @@ void Simulation::start_instance(std::size_t i) {
   inst.sync.reset();
   EngineStart start;
   start.now_ms = now_;
+  const Epoch epoch = engine_epoch(epoch_of_height(inst.chain.size() + 1));
   if (inst.chain.empty()) {
     start.committed = genesis_block(chain_id_);
   } else {
     start.committed = inst.chain.back().block;
     start.committed_cert = inst.chain.back().cert;
-    const std::size_t history = std::min(inst.chain.size() - 1, LeaderReputation::window_for(validators_->size()) + 32);
+    start.epoch_root = inst.chain.size() + 1 == epoch.first_height;
+    // Only the epoch's own blocks: an earlier epoch's indices name other validators.
+    const std::size_t in_epoch = inst.chain.size() - (epoch.first_height - 1);
+    const std::size_t history = std::min(in_epoch == 0 ? 0 : in_epoch - 1, LeaderReputation::window_for(epoch.validators.size()) + 32);
     for (std::size_t k = inst.chain.size() - 1 - history; k + 1 < inst.chain.size(); ++k) {
       start.history.push_back(inst.chain[k].block);
     }
@@ -387,7 +480,7 @@ void Simulation::start_instance(std::size_t i) {
     for (const auto& [id, b] : inst.stored_blocks) start.stored_blocks.push_back(b);
   }
   Actions actions;
-  inst.engine->start(start, actions);
+  inst.engine->start(epoch, start, actions);
   process(i, actions);
 }
 
@@ -433,6 +526,7 @@ void Simulation::send_engine_message(std::size_t from, std::optional<ValidatorIn
     Event e;
     e.type = EventType::kDeliver;
     e.from = self;
+    e.epoch = instances_[from].engine->epoch().number;
     e.bytes = bytes;
     link(from, j, std::move(e));
   }
@@ -459,8 +553,9 @@ std::vector<Claim> Simulation::claims_of(const core::Bytes& bytes) const {
 // votes for one (height, round), across any number of crashes and restarts.
 void Simulation::check_honest_claims(std::size_t i, const core::Bytes& bytes) {
   const ValidatorIndex v = instances_[i].index;
+  const std::uint64_t epoch = instances_[i].engine->epoch().number;
   for (const Claim& c : claims_of(bytes)) {
-    auto key = std::make_pair(v, std::make_tuple(c.kind, c.height, c.round));
+    auto key = std::make_tuple(v, epoch, c.kind, c.height, c.round);
     auto [it, fresh] = honest_claims_.emplace(key, c.id);
     if (!fresh && it->second != c.id) {
       static const char* kinds[] = {"proposals", "votes", "commit seals"};
@@ -502,6 +597,7 @@ void Simulation::remember_block(std::size_t i, const core::Bytes& bytes) {
 void Simulation::send_byzantine(std::size_t from, std::optional<ValidatorIndex> to, const SharedBytes& bytes) {
   Instance& inst = instances_[from];
   const crypto::KeyPair& key = *keys_[inst.index];
+  const core::Hash32 chain_id = inst.engine->chain_id();
   remember_block(from, *bytes);
   auto split_send = [&](const SharedBytes& a, const SharedBytes& b) {
     for (std::size_t j = 0; j < instances_.size(); ++j) {
@@ -509,6 +605,7 @@ void Simulation::send_byzantine(std::size_t from, std::optional<ValidatorIndex> 
       Event e;
       e.type = EventType::kDeliver;
       e.from = inst.index;
+      e.epoch = inst.engine->epoch().number;
       e.bytes = (rng_() % 2 == 0) ? a : b;
       link(from, j, std::move(e));
     }
@@ -527,7 +624,7 @@ void Simulation::send_byzantine(std::size_t from, std::optional<ValidatorIndex> 
       ibft::PrePrepare other = *p;
       mutate_payload(other.block.payload);
       const core::Hash32 id = other.block.id();
-      other.signature.signature = key.sign_digest(other.signing_digest(chain_id_, id));
+      other.signature.signature = key.sign_digest(other.signing_digest(chain_id, id));
       auto other_bytes = std::make_shared<const core::Bytes>(ibft::encode_message(other));
       remember_block(from, *other_bytes);
       trace("n" + std::to_string(from) + " equivocates: " + describe(*bytes) + " / " + describe(*other_bytes));
@@ -543,7 +640,7 @@ void Simulation::send_byzantine(std::size_t from, std::optional<ValidatorIndex> 
       SignedVote other = *vote;
       other.data.block_id = id;
       if (other.data.commit) other.data.commit->block_id = id;
-      other.signature.signature = key.sign_digest(other.data.signing_digest(chain_id_));
+      other.signature.signature = key.sign_digest(other.data.signing_digest(chain_id));
       const ibft::Message msg = std::holds_alternative<ibft::Prepare>(*m) ? ibft::Message{ibft::Prepare{other}}
                                                                           : ibft::Message{ibft::Commit{other}};
       auto other_bytes = std::make_shared<const core::Bytes>(ibft::encode_message(msg));
@@ -571,7 +668,7 @@ void Simulation::send_byzantine(std::size_t from, std::optional<ValidatorIndex> 
       }
     }
     const core::Hash32 id = other.block.id();
-    other.signature.signature = key.sign_digest(hotstuff::Proposal::signing_digest(chain_id_, id));
+    other.signature.signature = key.sign_digest(hotstuff::Proposal::signing_digest(chain_id, id));
     auto other_bytes = std::make_shared<const core::Bytes>(hotstuff::encode_message(other));
     remember_block(from, *other_bytes);
     trace("n" + std::to_string(from) + " equivocates: " + describe(*bytes) + " / " + describe(*other_bytes));
@@ -583,7 +680,7 @@ void Simulation::send_byzantine(std::size_t from, std::optional<ValidatorIndex> 
       if (id == v->vote.data.block_id) continue;
       SignedVote other = v->vote;
       other.data.block_id = id;
-      other.signature.signature = key.sign_digest(other.data.signing_digest(chain_id_));
+      other.signature.signature = key.sign_digest(other.data.signing_digest(chain_id));
       auto other_bytes = std::make_shared<const core::Bytes>(hotstuff::encode_message(hotstuff::Vote{other}));
       trace("n" + std::to_string(from) + " double-votes: " + describe(*other_bytes));
       send_engine_message(from, to, other_bytes);
@@ -606,7 +703,7 @@ void Simulation::send_from_instance(std::size_t i, std::optional<ValidatorIndex>
 void Simulation::attack_observe(std::size_t from, std::optional<ValidatorIndex> to, const core::Bytes& bytes) {
   const std::size_t attacker = attacker_instance_;
   if (!instances_[attacker].up) return;
-  const auto* engine = dynamic_cast<const hotstuff::HotStuffEngine*>(instances_[attacker].engine.get());
+  const auto* engine = dynamic_cast<const hotstuff::HotStuffEngine*>(instances_[attacker].engine->engine());
   if (!engine) return;
   const bool was_launched = attack_->launched();
   std::vector<LockAttack::Send> sends;
@@ -642,8 +739,9 @@ void Simulation::process(std::size_t i, Actions& actions) {
     } else if (auto* store = std::get_if<StoreBlock>(&action)) {
       inst.stored_blocks.emplace(store->block_id, store->block);
     } else if (auto* send_to = std::get_if<SendTo>(&action)) {
-      if (cfg_.trace) trace("n" + std::to_string(i) + " -> " + std::to_string(send_to->to) + " " + describe(*send_to->message));
-      send_from_instance(i, send_to->to, send_to->message);
+      const ValidatorIndex to = member_of(inst.engine->epoch().validators.key(send_to->to));
+      if (cfg_.trace) trace("n" + std::to_string(i) + " -> " + std::to_string(to) + " " + describe(*send_to->message));
+      send_from_instance(i, to, send_to->message);
     } else if (auto* bcast = std::get_if<Broadcast>(&action)) {
       if (cfg_.trace) trace("n" + std::to_string(i) + " -> all " + describe(*bcast->message));
       send_from_instance(i, std::nullopt, bcast->message);
@@ -674,10 +772,13 @@ void Simulation::process(std::size_t i, Actions& actions) {
     } else if (auto* commit = std::get_if<CommitBlock>(&action)) {
       on_commit(i, *commit);
     } else if (auto* sync = std::get_if<SyncNeeded>(&action)) {
-      if (!inst.sync.should_request(sync->peer, sync->height, inst.chain.size(), now_)) continue;
-      trace("n" + std::to_string(i) + " sync from " + std::to_string(sync->peer) + " (it is at " + std::to_string(sync->height) + ")");
+      const ValidatorIndex peer = member_of(inst.engine->epoch().validators.key(sync->peer));
+      if (peer == inst.index || !inst.sync.should_request(peer, sync->height, inst.chain.size(), now_)) continue;
+      if (cfg_.trace) {
+        trace("n" + std::to_string(i) + " sync from " + std::to_string(peer) + " (it is at " + std::to_string(sync->height) + ")");
+      }
       for (std::size_t j = 0; j < instances_.size(); ++j) {
-        if (instances_[j].index != sync->peer || j == i) continue;
+        if (instances_[j].index != peer || j == i) continue;
         Event e;
         e.type = EventType::kSyncRequest;
         e.from = static_cast<ValidatorIndex>(i);  // instance, not validator: the reply goes back here
@@ -687,6 +788,8 @@ void Simulation::process(std::size_t i, Actions& actions) {
       }
     }
   }
+  // The epoch's last block is committed (and, here, applied at once): the next epoch begins.
+  if (instances_[i].up && instances_[i].engine && instances_[i].engine->ended()) on_epoch_end(i);
 }
 
 void Simulation::on_commit(std::size_t i, const CommitBlock& c) {
@@ -699,16 +802,36 @@ void Simulation::on_commit(std::size_t i, const CommitBlock& c) {
       violate("chain: validator " + std::to_string(inst.index) + " committed height " + std::to_string(height) +
               " that does not extend its height " + std::to_string(inst.chain.size()));
     }
+    // Checked against the set of the height's own epoch (what the chain says), whatever set the
+    // engines ran with.
+    const EpochPlan& plan = epoch_plan(epoch_of_height(height));
     const auto& target = c.certificate.data.commit;
+    if (height > plan.epoch.last_height) {
+      violate("epoch: height " + std::to_string(height) + " committed in an epoch that ended at " +
+              std::to_string(plan.epoch.last_height));
+    } else if (!c.suffix.empty() && height != plan.epoch.last_height) {
+      violate("epoch: height " + std::to_string(height) + " has a suffix but does not end its epoch");
+    }
+    core::Hash32 suffix_parent = c.block_id;
+    for (std::size_t k = 0; k < c.suffix.size(); ++k) {
+      if (c.suffix[k].height != height + 1 + k || c.suffix[k].parent_id != suffix_parent || !c.suffix[k].payload.empty()) {
+        violate("epoch: the suffix of height " + std::to_string(height) + " is not a chain of empty blocks on it");
+      }
+      suffix_parent = c.suffix[k].id();
+    }
     if (!target || target->height < height) {
       violate("certificate: height " + std::to_string(height) + " committed without a certificate that covers it");
-    } else if (auto st = verify_commit_certificate(c.certificate, target->height, target->block_id, *validators_, chain_id_,
-                                                   *verifier_);
+    } else if (auto st = verify_commit_certificate(c.certificate, target->height, target->block_id, plan.epoch.validators,
+                                                   epoch_chain_id(chain_id_, plan.epoch.number), *verifier_);
                !st.ok()) {
-      violate("certificate: height " + std::to_string(height) + ": " + st.error().to_string());
+      violate("certificate: height " + std::to_string(height) + " (epoch " + std::to_string(plan.epoch.number) +
+              "): " + st.error().to_string());
     } else if (target->height == height && target->block_id != c.block_id) {
       violate("certificate: height " + std::to_string(height) + " certificate names another block");
-    } else if (target->height > height) {
+    } else if (!c.suffix.empty() && (target->height != c.suffix.back().height || target->block_id != suffix_parent)) {
+      violate("certificate: height " + std::to_string(height) + " certificate does not commit the end of its suffix");
+    } else if (target->height > height && target->height <= plan.epoch.last_height) {
+      // (A target past the epoch is in its last block's suffix, checked there.)
       inst.expected_targets.emplace(target->height, target->block_id);
     }
     if (auto it = inst.expected_targets.find(height); it != inst.expected_targets.end()) {
@@ -740,7 +863,7 @@ void Simulation::on_commit(std::size_t i, const CommitBlock& c) {
       }
     }
   }
-  inst.chain.push_back(Committed{c.block, c.block_id, c.certificate});
+  inst.chain.push_back(Committed{c.block, c.block_id, c.certificate, c.suffix});
   for (auto it = inst.stored_blocks.begin(); it != inst.stored_blocks.end();) {
     it = it->second.height <= height ? inst.stored_blocks.erase(it) : std::next(it);
   }
@@ -773,7 +896,7 @@ void Simulation::handle_event(const Event& e) {
       if (cfg_.trace) trace("n" + std::to_string(e.inst) + " <- " + std::to_string(e.from) + " " + describe(*e.bytes));
       if (inst.role == Role::kEquivocate || inst.role == Role::kDoubleVote) remember_block(e.inst, *e.bytes);
       Actions actions;
-      auto st = inst.engine->on_message(e.from, *e.bytes, now_, actions);
+      auto st = inst.engine->on_message(keys_[e.from]->public_key(), e.epoch, *e.bytes, now_, actions);
       if (!st.ok() && cfg_.trace) trace("n" + std::to_string(e.inst) + " refused: " + st.error().to_string());
       process(e.inst, actions);
       return;
@@ -856,7 +979,8 @@ void Simulation::handle_event(const Event& e) {
         if (inst.honest() && !inst.up) start_instance(i);
         if (inst.honest() && inst.engine) inst.timed_out_at_gst = inst.engine->status().rounds_timed_out;
       }
-      target_height_ = honest_max_height() + cfg_.progress_heights;
+      // With epochs, past two epoch changes: the new sets must make progress too.
+      target_height_ = honest_max_height() + std::max(cfg_.progress_heights, 2 * cfg_.epoch_blocks + 1);
       trace("GST: network stable from now; every honest validator must reach height " + std::to_string(target_height_));
       return;
     }
@@ -867,7 +991,7 @@ void Simulation::handle_event(const Event& e) {
       if (!from.ok()) return violate("a sync request does not decode: " + from.error().to_string());
       const auto committed_at = [&inst](std::uint64_t h) -> std::optional<CommittedBlock> {
         if (h == 0 || h > inst.chain.size()) return std::nullopt;
-        return CommittedBlock{inst.chain[h - 1].block, inst.chain[h - 1].cert};
+        return CommittedBlock{inst.chain[h - 1].block, inst.chain[h - 1].cert, inst.chain[h - 1].suffix};
       };
       Event r;
       r.type = EventType::kSyncReply;
@@ -945,11 +1069,17 @@ SimResult Simulation::run() {
       result_.rounds_timed_out = std::max(result_.rounds_timed_out, inst.engine->status().rounds_timed_out - inst.timed_out_at_gst);
     }
   }
+  std::uint64_t epochs = UINT64_MAX;
+  for (const auto& inst : instances_) {
+    if (inst.honest() && inst.engine) epochs = std::min(epochs, inst.engine->epoch().number);
+  }
+  result_.faults.epochs = epochs == UINT64_MAX ? 0 : epochs;
   result_.signatures_verified = verifier_->verified();
   if (latency_count_ > 0) result_.mean_commit_latency_ms = static_cast<double>(latency_sum_ms_) / static_cast<double>(latency_count_);
   result_.replay_command = "metanode sim --engine " + std::string(engine_name(cfg_.engine)) + " --validators " +
                            std::to_string(cfg_.validators) + " --seed " + std::to_string(cfg_.seed) +
                            (cfg_.broken != Broken::kNone ? " --broken " + std::string(broken_name(cfg_.broken)) : "") +
+                           (cfg_.epoch_blocks > 0 ? " --epoch-blocks " + std::to_string(cfg_.epoch_blocks) : "") +
                            (cfg_.faults ? "" : " --no-faults") + " --trace";
   return std::move(result_);
 }

@@ -20,6 +20,7 @@ enum class Broken {
   kQuorum,     // quorum of f+1 instead of floor(2n/3)+1
   kLock,       // HotStuff votes without the locking rule; IBFT ignores prepared certificates
   kNoPersist,  // the driver drops Persist actions: restarted validators forget their votes
+  kPreviousSet,  // with epochs: each new epoch runs with the previous epoch's validator set
 };
 
 std::string_view engine_name(EngineKind kind);
@@ -46,6 +47,12 @@ struct SimConfig {
   std::size_t crashed_for_good = 0;
   std::uint64_t crash_at_ms = 3'000;
   bool leader_reputation = true;  // HotStuff's leader election (EngineConfig::leader_reputation)
+  // Reconfiguration: epochs of this many heights, each with its own validator set drawn from a
+  // pool of `validators` + kSpareMembers keys (Byzantine members stay in every set, so no epoch
+  // has more than it tolerates); members outside an epoch's set follow it by block sync and vote
+  // again when a later epoch takes them back. 0: one epoch, the set never changes.
+  std::uint64_t epoch_blocks = 0;
+  static constexpr std::size_t kSpareMembers = 3;
 };
 
 struct FaultCounts {
@@ -61,6 +68,9 @@ struct FaultCounts {
   std::uint64_t dropped = 0;
   std::uint64_t duplicated = 0;
   std::uint64_t invalid_payloads = 0;
+  std::uint64_t epochs = 0;        // epoch changes every honest member went through (the lowest)
+  std::uint64_t joins = 0;         // members that entered a set they were not in
+  std::uint64_t leaves = 0;        // members that left one
 
   void add(const FaultCounts& o);
 };

@@ -33,7 +33,7 @@ void ConsensusRuntime::answer_sync(const crypto::PublicKey& peer, std::uint32_t 
     if (!stored.ok() || !stored->has_value()) return std::nullopt;
     auto finality = core::decode<Finality>((*stored)->finality);
     if (!finality.ok()) return std::nullopt;
-    return consensus::CommittedBlock{std::move(finality->block), std::move(finality->cert)};
+    return consensus::CommittedBlock{std::move(finality->block), std::move(finality->cert), {}};
   };
   const consensus::SyncLimits limits{config_.sync_blocks_max, config_.sync_bytes_max};
   const auto runs = consensus::answer_sync(*from, chain_.head().height, committed_at, limits);

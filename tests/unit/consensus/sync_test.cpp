@@ -25,7 +25,7 @@ std::unique_ptr<Engine> make_engine(bool hotstuff, EngineConfig c) {
 CommittedAt committed_from(const std::vector<CommitBlock>& commits) {
   return [&commits](std::uint64_t h) -> std::optional<CommittedBlock> {
     if (h == 0 || h > commits.size()) return std::nullopt;
-    return CommittedBlock{commits[h - 1].block, commits[h - 1].certificate};
+    return CommittedBlock{commits[h - 1].block, commits[h - 1].certificate, commits[h - 1].suffix};
   };
 }
 
