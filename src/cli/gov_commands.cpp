@@ -1,5 +1,6 @@
 #include "cli/gov_commands.hpp"
 
+#include <fstream>
 #include <charconv>
 #include <tuple>
 #include <algorithm>
@@ -29,6 +30,8 @@ struct ProposeOptions {
   // set-econ-ratios: "burn=5000,treasury=1000,proposer=2000,validators=2000" each
   std::uint64_t epoch_blocks = 0;
   std::string base_fee_split, tip_split, reward_split;
+  std::string candidate_file;  // admit-validator: `metanode keys export-public` of the candidate's key
+  std::string name;            // admit-validator: its name in the validator set (default: the key's)
 };
 
 // "burn=5000,treasury=1000,proposer=2000,validators=2000" (missing parts are 0) as the JSON
@@ -75,9 +78,41 @@ int send_proposal(Io& io, SendOptions send, const modules::GovProposal& p) {
   return run_send(io, std::move(send), payload);
 }
 
+// The candidate of admit-validator, from the JSON `metanode keys export-public` writes.
+core::Result<modules::ValidatorCandidate> read_candidate(const std::string& path, const std::string& name) {
+  const auto bad = [&path](const std::string& why) {
+    return core::make_error(core::ErrorCode::kInvalidArgument, "--public-key-file " + path + ": " + why);
+  };
+  std::ifstream in(path);
+  if (!in) return bad("cannot be read");
+  const json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object() || !doc.contains("ed25519_public_key") || !doc["ed25519_public_key"].is_string() ||
+      !doc.contains("mldsa65_public_key") || !doc["mldsa65_public_key"].is_string()) {
+    return bad("not the JSON `metanode keys export-public` writes (ed25519_public_key, mldsa65_public_key)");
+  }
+  modules::ValidatorCandidate c;
+  auto key = crypto::PublicKey::from_hex(doc["ed25519_public_key"].get<std::string>());
+  if (!key.ok()) return bad("ed25519_public_key: " + key.error().message);
+  c.key = *key;
+  auto mldsa = core::array_from_hex<crypto::kMldsaPublicKeyBytes>(doc["mldsa65_public_key"].get<std::string>());
+  if (!mldsa.ok()) return bad("mldsa65_public_key: " + mldsa.error().message);
+  c.mldsa.bytes = *mldsa;
+  c.name = !name.empty() ? name : doc.value("name", std::string());
+  if (auto st = c.check(); !st.ok()) return core::make_error(core::ErrorCode::kInvalidArgument, "--name: " + st.error().message);
+  return c;
+}
+
 int run_propose(Io& io, ProposeOptions opts, modules::GovAction action) {
   modules::GovProposal p;
   p.action = action;
+  if (action == modules::GovAction::kAdmitValidator) {
+    auto candidate = read_candidate(opts.candidate_file, opts.name);
+    if (!candidate.ok()) return fail(io, candidate.error());
+    p.candidate = *candidate;
+    p.subject = crypto::Address::from_public_key(p.candidate.key);
+    p.expiry_blocks = opts.expiry_blocks;
+    return send_proposal(io, std::move(opts.send), p);
+  }
   if (action == modules::GovAction::kSetEconRatios) {
     json ratios{{"epoch_blocks", opts.epoch_blocks}};
     for (const auto& [field, text, option] : {std::tuple{"base_fee_split", &opts.base_fee_split, "--base-fee-split"},
@@ -213,6 +248,8 @@ void add_propose(CLI::App* propose, Io& io, std::function<int()>& dispatch, std:
                          ? "Propose creating a custom role"
                      : action == modules::GovAction::kSetEconRatios
                          ? "Propose the economics' split ratios and epoch length (in force from the end of the epoch in progress)"
+                     : action == modules::GovAction::kAdmitValidator
+                         ? "Propose admitting a validator candidate (it joins the set at the first epoch end after it bonds stake)"
                          : "Propose the jurisdiction tags of an account or a service (audit events and reports carry them)";
   CLI::App* cmd = propose->add_subcommand(name, what + " (signed by a council member's key; counts as its approval)");
   add_send_options(cmd, o->send, /*bid_required=*/false);
@@ -225,6 +262,17 @@ void add_propose(CLI::App* propose, Io& io, std::function<int()>& dispatch, std:
     cmd->footer("Example: metanode gov propose set-econ-ratios --epoch-blocks 100 --base-fee-split burn=5000,treasury=1000,"
                 "proposer=2000,validators=2000 --tip-split proposer=5000,validators=5000 --reward-split "
                 "treasury=1000,proposer=4500,validators=4500 --from council-1 --home ./devnet/node0 --wait");
+    cmd->callback([&io, &dispatch, o, action] { dispatch = [&io, o, action] { return run_propose(io, *o, action); }; });
+    return;
+  }
+  if (action == modules::GovAction::kAdmitValidator) {
+    cmd->add_option("--public-key-file", o->candidate_file,
+                    "The candidate's public keys: the JSON of `metanode keys export-public NAME` on its machine")
+        ->required();
+    cmd->add_option("--name", o->name, "Its name in the validator set (default: the key's name)");
+    cmd->add_option("--expiry-blocks", o->expiry_blocks, "Blocks during which approvals count")->capture_default_str();
+    cmd->footer("Then the candidate bonds stake from its own key: metanode econ stake --amount N --from KEY; it votes from "
+                "the first epoch end after that (metanode econ validators shows the sets).");
     cmd->callback([&io, &dispatch, o, action] { dispatch = [&io, o, action] { return run_propose(io, *o, action); }; });
     return;
   }
@@ -267,6 +315,7 @@ void add_gov_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   add_propose(propose, io, dispatch, "create-role", modules::GovAction::kCreateRole);
   add_propose(propose, io, dispatch, "set-jurisdictions", modules::GovAction::kSetJurisdictions);
   add_propose(propose, io, dispatch, "set-econ-ratios", modules::GovAction::kSetEconRatios);
+  add_propose(propose, io, dispatch, "admit-validator", modules::GovAction::kAdmitValidator);
 
   auto a = std::make_shared<ApproveOptions>();
   CLI::App* approve = gov->add_subcommand("approve", "Approve a proposal (it takes effect with the m-th approval)");

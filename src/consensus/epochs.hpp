@@ -74,6 +74,11 @@ class EpochEngine {
   core::Status on_synced_blocks(const std::vector<Block>& blocks, const QuorumCert& cert, std::uint64_t now_ms,
                                 Actions& out);
 
+  // The chain published the next set: this epoch ends at `last_height`. Ignored unless it is
+  // above every height committed here (the chain publishes a set well ahead of its first height).
+  void set_last_height(std::uint64_t last_height) {
+    if (last_height > committed_height_ && last_height < epoch_.last_height) epoch_.last_height = last_height;
+  }
   // The last height is committed: the driver applies it, then calls begin_epoch.
   bool ended() const { return ended_; }
   // The next epoch, on `root` (the block just ended with, which the driver committed).

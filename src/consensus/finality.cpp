@@ -19,15 +19,21 @@ core::Result<ConsensusPayload> ConsensusPayload::decode(core::Reader& r) {
   return p;
 }
 
+namespace {
+constexpr std::size_t kSuffixBlocksMax = 64;  // HotStuff needs 3; views that time out add none
+}  // namespace
+
 void Finality::encode(core::Writer& w) const {
   block.encode(w);
   cert.encode(w);
+  w.vector(suffix, kSuffixBlocksMax, [](core::Writer& out, const Block& b) { b.encode(out); });
 }
 
 core::Result<Finality> Finality::decode(core::Reader& r) {
   Finality f;
   MN_TRY_ASSIGN(f.block, Block::decode(r));
   MN_TRY_ASSIGN(f.cert, QuorumCert::decode(r));
+  MN_TRY_ASSIGN(f.suffix, r.vector<Block>(kSuffixBlocksMax, [](core::Reader& in) { return Block::decode(in); }));
   return f;
 }
 

@@ -31,6 +31,9 @@ struct ConsensusPayload {
 struct Finality {
   Block block;
   QuorumCert cert;
+  // The last block of an epoch whose certificate commits a later block: the blocks between
+  // (empty, never applied; consensus/epochs.hpp). Empty otherwise.
+  std::vector<Block> suffix;
 
   void encode(core::Writer& w) const;
   static core::Result<Finality> decode(core::Reader& r);

@@ -581,7 +581,13 @@ core::Status Chain::store_certificate(const CommitCertificate& cert, bool signat
   if (!held.has_value()) {
     return core::make_error(core::ErrorCode::kNotFound, "no block " + std::to_string(cert.height) + " to certify");
   }
-  if (!signatures_verified) MN_TRY(verify_commit(cert, genesis_digest_, validators_, quorum_of(validators_.size())));
+  if (!signatures_verified) {
+    std::vector<crypto::PublicKey> validators = validators_;
+    if (validators_at_) {
+      MN_TRY_ASSIGN(validators, validators_at_(cert.height));
+    }
+    MN_TRY(verify_commit(cert, genesis_digest_, validators, quorum_of(validators.size())));
+  }
   if (*held != cert.block_hash) {
     return core::make_error(core::ErrorCode::kStateCorrupt,
                             "a quorum of validators certified block " + std::to_string(cert.height) + " as " +

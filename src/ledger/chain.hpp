@@ -155,6 +155,10 @@ class Chain final : public StateReader, public AccountReader {
   // The header certificate of block `height`: a quorum of the genesis validators' signatures
   // over its hash (verify_header checks one with only the genesis). nullopt while not gathered.
   core::Result<std::optional<CommitCertificate>> certificate(std::uint64_t height) const;
+  // The validators of a height, when the set changes over time (node/validator_sets.hpp); by
+  // default genesis's. Header certificates stored unverified are checked with these.
+  using ValidatorsAt = std::function<core::Result<std::vector<crypto::PublicKey>>(std::uint64_t height)>;
+  void set_validators_at(ValidatorsAt f) { validators_at_ = std::move(f); }
   // Stores a block's header certificate after checking it against the genesis validators
   // (kBlockInvalid; skipped when the caller verified every signature) and the block this node
   // holds at that height: kStateCorrupt when a valid quorum certified another block, i.e. this
@@ -216,6 +220,7 @@ class Chain final : public StateReader, public AccountReader {
   Genesis genesis_;
   core::Hash32 genesis_digest_;
   std::vector<crypto::PublicKey> validators_;
+  ValidatorsAt validators_at_;
   Executor executor_;
   mutable std::mutex head_mutex_;
   // Hashes of the newest blocks applied here (head_mutex_): a certificate gathered for one is

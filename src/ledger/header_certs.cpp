@@ -55,7 +55,11 @@ HeaderSignature sign_header(const crypto::KeyPair& key, const core::Hash32& gene
 }
 
 HeaderCertCollector::HeaderCertCollector(const core::Hash32& genesis_digest, std::vector<crypto::PublicKey> validators)
-    : genesis_digest_(genesis_digest), validators_(std::move(validators)), quorum_(quorum_of(validators_.size())) {}
+    : genesis_digest_(genesis_digest),
+      validators_at_([keys = std::move(validators)](std::uint64_t) { return keys; }) {}
+
+HeaderCertCollector::HeaderCertCollector(const core::Hash32& genesis_digest, ValidatorsAt validators_at)
+    : genesis_digest_(genesis_digest), validators_at_(std::move(validators_at)) {}
 
 bool HeaderCertCollector::is_settled(std::uint64_t height) const {
   if (height <= floor_) return true;
@@ -86,7 +90,8 @@ core::Result<HeaderCertCollector::Outcome> HeaderCertCollector::add(const Header
     return refuse("height " + std::to_string(height) + " is too far ahead of this node (" + std::to_string(applied_max_) + ")");
   }
   const crypto::PublicKey& signer = signature.signature.signer;
-  if (std::find(validators_.begin(), validators_.end(), signer) == validators_.end()) {
+  const std::vector<crypto::PublicKey> validators = validators_at_(height);
+  if (std::find(validators.begin(), validators.end(), signer) == validators.end()) {
     return refuse("header signed by " + signer.to_hex() + ", not a validator");
   }
   auto it = pending_.find(height);
@@ -105,8 +110,9 @@ core::Result<HeaderCertCollector::Outcome> HeaderCertCollector::add(const Header
 HeaderCertCollector::Outcome HeaderCertCollector::settle(std::uint64_t height, Pending& pending) {
   Outcome outcome;
   if (!pending.own.has_value()) return outcome;  // not applied here yet: nothing to compare with
+  const std::size_t quorum = quorum_of(validators_at_(height).size());
   for (auto& [hash, signatures] : pending.by_hash) {
-    if (signatures.size() < quorum_) continue;
+    if (signatures.size() < quorum) continue;
     if (hash != *pending.own) {
       Divergence d;
       d.height = height;

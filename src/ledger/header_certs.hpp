@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -69,7 +70,10 @@ class HeaderCertCollector {
     std::optional<Divergence> diverged;          // a quorum signed another header: stop
   };
 
+  // The validators whose signatures count at a height (they change between epochs).
+  using ValidatorsAt = std::function<std::vector<crypto::PublicKey>(std::uint64_t height)>;
   HeaderCertCollector(const core::Hash32& genesis_digest, std::vector<crypto::PublicKey> validators);
+  HeaderCertCollector(const core::Hash32& genesis_digest, ValidatorsAt validators_at);
 
   // This node applied `height` and computed `block_hash` (its own signature comes through add).
   // Heights are applied in order.
@@ -97,8 +101,7 @@ class HeaderCertCollector {
   Outcome settle(std::uint64_t height, Pending& pending);
 
   core::Hash32 genesis_digest_;
-  std::vector<crypto::PublicKey> validators_;
-  std::size_t quorum_;
+  ValidatorsAt validators_at_;
   // Every height up to applied_max_ was applied here; those not in pending_ with `own` set are
   // settled. Above it, pending_ holds signatures that arrived before this node applied.
   std::uint64_t applied_max_ = 0;

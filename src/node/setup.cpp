@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "node/node.hpp"
+#include "node/validator_sets.hpp"
 
 #include "ledger/audit_proofs.hpp"
 #include "ledger/module.hpp"
@@ -191,11 +192,14 @@ struct NodeSetup {
   static core::Status make_runtime(Node& node) {
     MN_TRY_ASSIGN(auto runtime_config, NodeSetup::runtime_config(node));
     make_witnesses(node, runtime_config);
-    MN_TRY_ASSIGN(auto validators, consensus::ValidatorSet::create(node.chain_->genesis().validator_keys()));
     node.runtime_host_ = std::make_unique<NodeRuntimeHost>(*node.tx_pool_, node.block_listeners_, node.io_,
                                                            [&node](const core::Error& fault) { node.report_fault(fault); });
     node.runtime_ = std::make_unique<ConsensusRuntime>(std::move(runtime_config), *node.runtime_host_, *node.chain_,
-                                                       node.signatures_, node.validator_key_, std::move(validators));
+                                                       node.signatures_, node.validator_key_,
+                                                       node.chain_->genesis().validator_keys());
+    // Header certificates a peer sends are checked with the set of their height.
+    node.chain_->set_validators_at([sets = ValidatorSets(*node.chain_, node.chain_->genesis().validator_keys())](
+                                       std::uint64_t height) { return sets.keys_at(height); });
     // Admitted submissions go to the other validators, and may let a waiting proposal go.
     node.tx_pool_->set_on_admitted([&runtime = *node.runtime_](const std::vector<ledger::Transaction>& txs) {
       runtime.on_admitted(txs);
@@ -437,8 +441,15 @@ core::Result<RuntimeConfig> NodeSetup::runtime_config(const Node& node) {
   // Full nodes governance admitted (role "node" at the head) may link too.
   t.admit = [&chain = *node.chain_, &audit = *node.audit_](const crypto::PublicKey& key) {
     auto roles = modules::roles_of(chain, crypto::Address::from_public_key(key));
-    const bool admitted = roles.ok() && std::find(roles->begin(), roles->end(), modules::kRoleNode) != roles->end();
-    if (!admitted) audit.peer_refused(key, "not a validator in genesis and not granted the role node");
+    bool admitted = roles.ok() && std::find(roles->begin(), roles->end(), modules::kRoleNode) != roles->end();
+    // A validator candidate governance admitted links before its set begins (to catch up), and
+    // after, as a validator; so does a member of any published set.
+    if (!admitted) {
+      auto candidate = chain.get(ledger::state_tree_key(
+          modules::kGovModule, modules::gov_candidate_key(crypto::Address::from_public_key(key))));
+      admitted = candidate.ok() && candidate->has_value();
+    }
+    if (!admitted) audit.peer_refused(key, "not a validator in genesis, not an admitted validator candidate, and not granted the role node");
     return admitted;
   };
   for (const auto& text : node.config_.full_nodes) {

@@ -28,8 +28,10 @@ namespace metanode::storage {
 // the genesis digest, header certificates stored beside blocks, receipts hashed without their
 // message, transaction memos valid UTF-8. Version 4: the governance module's state (built-in
 // roles, council, grants) from block 0. Version 5: the economics module's state (parameters,
-// supply, validators' records) from block 0, and fees paid out at each block's end.
-inline constexpr std::uint32_t kFormatVersion = 5;
+// supply, validators' records) from block 0, and fees paid out at each block's end. Version 6:
+// validator sets by epoch (econ state), finality proofs with an epoch's suffix blocks, consensus
+// safety state tagged with its epoch.
+inline constexpr std::uint32_t kFormatVersion = 6;
 inline constexpr std::size_t kChainIdSizeBytesMax = 64;
 
 // Meta keys CueDB owns (under kReservedMetaPrefix). format_version is a u32 in the canonical

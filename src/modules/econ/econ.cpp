@@ -18,6 +18,8 @@ __extension__ typedef unsigned __int128 U128;
 constexpr std::string_view kValidatorPrefix = "validator:";
 constexpr std::string_view kVsetPrefix = "vset:";
 constexpr std::string_view kPayoutPrefix = "payout:";
+constexpr std::string_view kEpochSetPrefix = "epoch_set:";
+constexpr std::size_t kMemberNameBytesMax = 64;
 constexpr core::Byte kAddressKindModule = 2;  // beside crypto's kAddressKindEd25519 (0), kAddressKindMultisig (1)
 constexpr std::uint64_t kEpochBlocksMax = 10'000'000;
 
@@ -104,6 +106,18 @@ core::Result<std::vector<crypto::Address>> read_addresses(const std::function<co
     out.insert(out.end(), addresses.begin(), addresses.end());
   }
   return out;
+}
+
+// The sorted validator addresses, in pages of kValidatorsPerPage.
+core::Status write_addresses(ledger::ModuleState& state, const std::vector<crypto::Address>& addresses) {
+  for (std::size_t at = 0; at < addresses.size(); at += kValidatorsPerPage) {
+    std::vector<crypto::Address> page(addresses.begin() + static_cast<std::ptrdiff_t>(at),
+                                      addresses.begin() + static_cast<std::ptrdiff_t>(std::min(addresses.size(), at + kValidatorsPerPage)));
+    core::Writer w;
+    w.vector(page, kValidatorsPerPage, [](core::Writer& out, const crypto::Address& a) { a.encode(out); });
+    MN_TRY(state.put(vset_key(static_cast<std::uint32_t>(at / kValidatorsPerPage)), std::move(w).take()));
+  }
+  return {};
 }
 
 core::Error corrupt(std::string_view what, const core::Error& e) {
@@ -361,6 +375,155 @@ json EpochPayout::to_json() const {
           {"validators", validators}};
 }
 
+namespace {
+
+struct EpochSetHeader {
+  std::uint64_t number = 0;
+  std::uint64_t first_height = 0;
+  std::uint64_t last_height = 0;
+  std::uint32_t members = 0;
+  void encode(core::Writer& w) const {
+    w.u64(number);
+    w.u64(first_height);
+    w.u64(last_height);
+    w.u32(members);
+  }
+  static core::Result<EpochSetHeader> decode(core::Reader& r) {
+    EpochSetHeader h;
+    MN_TRY_ASSIGN(h.number, r.u64());
+    MN_TRY_ASSIGN(h.first_height, r.u64());
+    MN_TRY_ASSIGN(h.last_height, r.u64());
+    MN_TRY_ASSIGN(h.members, r.u32());
+    if (h.members == 0 || h.members > kEpochMembersMax) return make_error(ErrorCode::kDecodeInvalidValue, "member count");
+    return h;
+  }
+};
+
+void encode_member(core::Writer& out, const EpochMember& m) {
+  out.string(m.name, kMemberNameBytesMax);
+  m.key.encode(out);
+  out.u64(m.stake);
+}
+
+core::Result<EpochMember> decode_member(core::Reader& in) {
+  EpochMember m;
+  MN_TRY_ASSIGN(m.name, in.string(kMemberNameBytesMax));
+  MN_TRY_ASSIGN(m.key, crypto::PublicKey::decode(in));
+  MN_TRY_ASSIGN(m.stake, in.u64());
+  return m;
+}
+
+core::Bytes epoch_page_key(std::uint64_t epoch, std::uint32_t page) {
+  core::Bytes key = econ_epoch_set_key(epoch);
+  for (int shift = 24; shift >= 0; shift -= 8) key.push_back(static_cast<core::Byte>(page >> shift));
+  return key;
+}
+
+core::Status write_epoch_set(ledger::ModuleState& state, const EpochSet& set) {
+  MN_TRY(state.put_as(econ_epoch_set_key(set.number),
+                      EpochSetHeader{set.number, set.first_height, set.last_height, static_cast<std::uint32_t>(set.members.size())}));
+  for (std::size_t at = 0; at < set.members.size(); at += kEpochMembersPerPage) {
+    const std::vector<EpochMember> page(set.members.begin() + static_cast<std::ptrdiff_t>(at),
+                                        set.members.begin() + static_cast<std::ptrdiff_t>(std::min(set.members.size(), at + kEpochMembersPerPage)));
+    core::Writer w;
+    w.vector(page, kEpochMembersPerPage, encode_member);
+    MN_TRY(state.put(epoch_page_key(set.number, static_cast<std::uint32_t>(at / kEpochMembersPerPage)), std::move(w).take()));
+  }
+  return {};
+}
+
+using Getter = std::function<core::Result<std::optional<core::Bytes>>(core::ByteView)>;
+
+core::Result<std::optional<EpochSet>> load_epoch_set(const Getter& get, std::uint64_t number) {
+  MN_TRY_ASSIGN(auto header_bytes, get(econ_epoch_set_key(number)));
+  if (!header_bytes) return std::optional<EpochSet>{};
+  auto header = core::decode<EpochSetHeader>(*header_bytes);
+  if (!header.ok()) return make_error(ErrorCode::kStateCorrupt, "econ validator set " + std::to_string(number) + ": " + header.error().message);
+  EpochSet set;
+  set.number = header->number;
+  set.first_height = header->first_height;
+  set.last_height = header->last_height;
+  for (std::uint32_t page = 0; set.members.size() < header->members; ++page) {
+    MN_TRY_ASSIGN(auto bytes, get(epoch_page_key(number, page)));
+    if (!bytes) return make_error(ErrorCode::kStateCorrupt, "econ validator set " + std::to_string(number) + " lacks a page");
+    core::Reader r(*bytes);
+    auto members = r.vector<EpochMember>(kEpochMembersPerPage, decode_member);
+    if (!members.ok() || members->empty()) {
+      return make_error(ErrorCode::kStateCorrupt, "econ validator set " + std::to_string(number) + " has a bad page");
+    }
+    for (auto& m : *members) set.members.push_back(std::move(m));
+  }
+  if (set.members.size() != header->members) {
+    return make_error(ErrorCode::kStateCorrupt, "econ validator set " + std::to_string(number) + " has too many members");
+  }
+  return std::optional<EpochSet>(std::move(set));
+}
+
+}  // namespace
+
+json EpochSet::to_json() const {
+  json list = json::array();
+  for (const auto& m : members) {
+    list.push_back({{"name", m.name},
+                    {"address", crypto::Address::from_public_key(m.key).to_string()},
+                    {"public_key", m.key.to_hex()},
+                    {"stake", ledger::u64_to_json(m.stake)}});
+  }
+  return {{"epoch", number},
+          {"first_height", first_height},
+          {"last_height", last_height == kSetOpenEnded ? json(nullptr) : json(last_height)},
+          {"validators", list}};
+}
+
+void ValidatorCandidate::encode(core::Writer& w) const {
+  w.string(name, kMemberNameBytesMax);
+  key.encode(w);
+  mldsa.encode(w);
+}
+
+core::Result<ValidatorCandidate> ValidatorCandidate::decode(core::Reader& r) {
+  ValidatorCandidate c;
+  MN_TRY_ASSIGN(c.name, r.string(kMemberNameBytesMax));
+  MN_TRY_ASSIGN(c.key, crypto::PublicKey::decode(r));
+  MN_TRY_ASSIGN(c.mldsa, crypto::MldsaPublicKey::decode(r));
+  return c;
+}
+
+json ValidatorCandidate::to_json() const {
+  return {{"name", name},
+          {"address", crypto::Address::from_public_key(key).to_string()},
+          {"public_key", key.to_hex()},
+          {"mldsa_public_key", core::to_hex(mldsa.bytes)}};
+}
+
+core::Status ValidatorCandidate::check() const {
+  if (name.empty() || name.size() > kMemberNameBytesMax ||
+      !std::all_of(name.begin(), name.end(), [](char c) { return c > ' ' && c < 0x7f; })) {
+    return malformed("a validator's name is 1-64 printable characters without spaces");
+  }
+  return {};
+}
+
+core::Bytes gov_candidate_key(const crypto::Address& candidate) { return key_of(kGovCandidatePrefix, candidate.bytes); }
+
+core::Bytes econ_epoch_set_key(std::uint64_t epoch) { return key_of(kEpochSetPrefix, be64(epoch)); }
+
+core::Result<std::optional<EpochSet>> read_epoch_set(const ledger::StateReader& state, std::uint64_t epoch) {
+  return load_epoch_set([&state](core::ByteView key) { return state.get(ledger::state_tree_key(kEconModule, key)); }, epoch);
+}
+
+void EpochNumber::encode(core::Writer& w) const { w.u64(number); }
+core::Result<EpochNumber> EpochNumber::decode(core::Reader& r) {
+  EpochNumber n;
+  MN_TRY_ASSIGN(n.number, r.u64());
+  return n;
+}
+
+core::Result<std::uint64_t> read_latest_epoch_set(const ledger::StateReader& state) {
+  MN_TRY_ASSIGN(auto n, read_as<EpochNumber>(state, key_of(kEpochSetLatestKey), "latest epoch set"));
+  return n ? n->number : 0;
+}
+
 crypto::Address treasury_address() {
   static const crypto::Address address = crypto::Address::from_kind(kAddressKindModule, core::as_bytes("econ/treasury"));
   return address;
@@ -472,9 +635,26 @@ core::Status Econ::apply(const ledger::TxContext& tx, ledger::ModuleState& state
   const std::uint64_t amount = core::decode<StakeChange>(tx.tx.payload.data).value().amount;
   const core::Bytes key = econ_validator_key(tx.sender);
   MN_TRY_ASSIGN(auto record, state.get_as<ValidatorEcon>(key));
+  if (!record && tx.tx.payload.kind == kBondKind) {
+    // A candidate governance admitted: its first bond makes it a validator of the next epoch.
+    MN_TRY_ASSIGN(auto candidate, state.get_in(kGovModule, gov_candidate_key(tx.sender)));
+    if (candidate) {
+      MN_TRY_ASSIGN(auto addresses, read_addresses([&state](core::ByteView k) { return state.get(k); }));
+      if (addresses.size() >= kEpochMembersMax) {
+        return make_error(ErrorCode::kEconNotValidator, "the validator set is full (" + std::to_string(kEpochMembersMax) + ")");
+      }
+      addresses.insert(std::lower_bound(addresses.begin(), addresses.end(), tx.sender), tx.sender);
+      MN_TRY(write_addresses(state, addresses));
+      ValidatorEcon fresh;
+      fresh.stake = 0;  // nothing bonded yet: every unit of stake is one it bonds
+      fresh.next_stake = 0;
+      record = fresh;
+    }
+  }
   if (!record) {
     return make_error(ErrorCode::kEconNotValidator,
-                      tx.sender.to_string() + " is not a validator: only validators bond and unbond stake");
+                      tx.sender.to_string() + " is not a validator: only validators, and candidates governance " +
+                          "admitted (admit_validator), bond and unbond stake");
   }
   MN_TRY_ASSIGN(auto supply, state.get_as<EconSupply>(core::as_bytes(kEconSupplyKey)));
   MN_TRY_ASSIGN(auto params, state.get_as<EconParams>(core::as_bytes(kEconParamsKey)));
@@ -512,21 +692,90 @@ core::Status Econ::init_genesis(const ledger::Genesis& genesis, ledger::ModuleSt
   supply.genesis += supply.bonded;
   supply.epoch_end = g.params.epoch_blocks;
   MN_TRY(state.put_as(core::as_bytes(kEconSupplyKey), supply));
-  for (std::size_t at = 0; at < g.stakes.size(); at += kValidatorsPerPage) {
-    std::vector<crypto::Address> page;
-    for (std::size_t i = at; i < std::min(g.stakes.size(), at + kValidatorsPerPage); ++i) page.push_back(g.stakes[i].first);
-    core::Writer w;
-    w.vector(page, kValidatorsPerPage, [](core::Writer& out, const crypto::Address& a) { a.encode(out); });
-    MN_TRY(state.put(vset_key(static_cast<std::uint32_t>(at / kValidatorsPerPage)), std::move(w).take()));
-  }
+  std::vector<crypto::Address> addresses;
+  for (const auto& [address, stake] : g.stakes) addresses.push_back(address);
+  MN_TRY(write_addresses(state, addresses));
   for (const auto& [address, stake] : g.stakes) {
     ValidatorEcon v;
     v.stake = stake;
     v.next_stake = stake;
     MN_TRY(state.put_as(econ_validator_key(address), v));
   }
-  return {};
+  // Set 0 is the genesis validators, in genesis order, until a change is published.
+  EpochSet first;
+  first.number = 0;
+  first.first_height = 1;
+  first.last_height = kSetOpenEnded;
+  for (const auto& v : genesis.validators) {
+    const auto address = crypto::Address::from_public_key(v.ed25519_public_key);
+    const auto it = std::find_if(g.stakes.begin(), g.stakes.end(), [&](const auto& s) { return s.first == address; });
+    first.members.push_back(EpochMember{v.name, v.ed25519_public_key, it->second});
+  }
+  if (first.members.empty()) return {};  // a chain without validators (tests of single modules)
+  MN_TRY(write_epoch_set(state, first));
+  return state.put_as(key_of(kEpochSetLatestKey), EpochNumber{0});
 }
+
+namespace {
+
+// At the end of a payout epoch (height `height`, stakes of the next epoch in `records`): when the
+// members change (a bonded candidate joins, a member without stake leaves), the next validator
+// set is published, to begin kSetActivationBlocksMin or an epoch later, whichever is more, and
+// the latest set gets its last height. None while a published set has not begun yet.
+core::Status publish_next_set(ledger::ModuleState& state, std::uint64_t height, const EconParams& params,
+                              const std::vector<crypto::Address>& addresses, const std::vector<ValidatorEcon>& records) {
+  MN_TRY_ASSIGN(auto latest_bytes, state.get(key_of(kEpochSetLatestKey)));
+  std::uint64_t latest = 0;
+  if (latest_bytes) {
+    auto n = core::decode<EpochNumber>(*latest_bytes);
+    if (!n.ok()) return corrupt("latest epoch set", n.error());
+    latest = n->number;
+  }
+  MN_TRY_ASSIGN(auto current, load_epoch_set([&state](core::ByteView key) { return state.get(key); }, latest));
+  if (!current) return {};  // no validators in genesis: no set to change
+  if (current->first_height > height + 1) return {};  // the latest set has not begun: changes wait for it
+  const auto stake_of = [&](const crypto::Address& a) -> std::optional<std::uint64_t> {
+    const auto at = std::lower_bound(addresses.begin(), addresses.end(), a);
+    if (at == addresses.end() || *at != a) return std::nullopt;
+    return records[static_cast<std::size_t>(at - addresses.begin())].stake;
+  };
+  EpochSet next;
+  next.number = latest + 1;
+  next.first_height = height + 1 + std::max(params.epoch_blocks, kSetActivationBlocksMin);
+  next.last_height = kSetOpenEnded;
+  for (const auto& m : current->members) {
+    const auto stake = stake_of(crypto::Address::from_public_key(m.key));
+    if (!stake || *stake == 0) continue;
+    EpochMember member = m;
+    member.stake = *stake;
+    next.members.push_back(std::move(member));
+  }
+  // Admitted candidates that bonded join, in address order, while the set has room.
+  for (std::size_t i = 0; i < addresses.size() && next.members.size() < kEpochMembersMax; ++i) {
+    if (records[i].stake == 0) continue;
+    const bool member = std::any_of(current->members.begin(), current->members.end(), [&](const EpochMember& m) {
+      return crypto::Address::from_public_key(m.key) == addresses[i];
+    });
+    if (member) continue;
+    MN_TRY_ASSIGN(auto bytes, state.get_in(kGovModule, gov_candidate_key(addresses[i])));
+    if (!bytes) continue;  // every validator without a candidate record is a genesis member
+    auto candidate = core::decode<ValidatorCandidate>(*bytes);
+    if (!candidate.ok()) return corrupt("validator candidate", candidate.error());
+    next.members.push_back(EpochMember{candidate->name, candidate->key, records[i].stake});
+  }
+  const auto keys = [](const EpochSet& set) {
+    std::vector<crypto::PublicKey> out;
+    for (const auto& m : set.members) out.push_back(m.key);
+    return out;
+  };
+  if (next.members.empty() || keys(next) == keys(*current)) return {};
+  current->last_height = next.first_height - 1;
+  MN_TRY(write_epoch_set(state, *current));
+  MN_TRY(write_epoch_set(state, next));
+  return state.put_as(key_of(kEpochSetLatestKey), EpochNumber{next.number});
+}
+
+}  // namespace
 
 core::Status Econ::end_block(const ledger::BlockEnd& end, ledger::ModuleState& state) const {
   MN_TRY_ASSIGN(auto params_record, state.get_as<EconParams>(core::as_bytes(kEconParamsKey)));
@@ -635,6 +884,7 @@ core::Status Econ::end_block(const ledger::BlockEnd& end, ledger::ModuleState& s
       }
     }
     supply.epoch_end = height + params.epoch_blocks;
+    MN_TRY(publish_next_set(state, height, params, addresses, records));
   }
   if (parts.treasury > 0) {
     MN_TRY(end.tokens.credit(treasury_address(), parts.treasury));
@@ -658,7 +908,7 @@ json Econ::payload_to_json(const ledger::Payload& payload) const {
 }
 
 core::Result<core::Bytes> Econ::key_from_text(std::string_view text) const {
-  if (text == kEconParamsKey || text == kEconSupplyKey) return key_of(text);
+  if (text == kEconParamsKey || text == kEconSupplyKey || text == kEpochSetLatestKey) return key_of(text);
   if (text.starts_with(kValidatorPrefix)) {
     auto address = crypto::Address::parse(text.substr(kValidatorPrefix.size()));
     if (!address.ok()) return make_error(ErrorCode::kInvalidArgument, "econ key '" + std::string(text.substr(0, 80)) + "': " + address.error().message);
@@ -678,12 +928,16 @@ core::Result<core::Bytes> Econ::key_from_text(std::string_view text) const {
     MN_TRY_ASSIGN(const std::uint64_t epoch, number(kPayoutPrefix, std::numeric_limits<std::int64_t>::max()));
     return econ_payout_key(epoch);
   }
+  if (text.starts_with(kEpochSetPrefix)) {
+    MN_TRY_ASSIGN(const std::uint64_t epoch, number(kEpochSetPrefix, std::numeric_limits<std::int64_t>::max()));
+    return econ_epoch_set_key(epoch);
+  }
   if (text.starts_with(kVsetPrefix)) {
     MN_TRY_ASSIGN(const std::uint64_t page, number(kVsetPrefix, 1'000));
     return vset_key(static_cast<std::uint32_t>(page));
   }
   return make_error(ErrorCode::kInvalidArgument, "econ key '" + std::string(text.substr(0, 80)) +
-                                                     "': keys are params, supply, validator:ADDRESS, payout:EPOCH, vset:PAGE");
+                                                     "': keys are params, supply, validator:ADDRESS, payout:EPOCH, epoch_set:N, epoch_set_latest, vset:PAGE");
 }
 
 json Econ::value_to_json(core::ByteView key, core::ByteView value) const {
@@ -695,6 +949,26 @@ json Econ::value_to_json(core::ByteView key, core::ByteView value) const {
   if (key.size() == kEconSupplyKey.size() && starts_with(key, kEconSupplyKey)) return as(static_cast<EconSupply*>(nullptr));
   if (starts_with(key, kValidatorPrefix)) return as(static_cast<ValidatorEcon*>(nullptr));
   if (starts_with(key, kPayoutPrefix)) return as(static_cast<EpochPayout*>(nullptr));
+  if (key.size() == kEpochSetLatestKey.size() && starts_with(key, kEpochSetLatestKey)) {
+    auto n = core::decode<EpochNumber>(value);
+    return n.ok() ? json(n->number) : json(nullptr);
+  }
+  if (starts_with(key, kEpochSetPrefix)) {
+    core::Reader r(value);
+    if (key.size() == kEpochSetPrefix.size() + 8) {
+      auto h = EpochSetHeader::decode(r);
+      if (!h.ok()) return nullptr;
+      return {{"epoch", h->number},
+              {"first_height", h->first_height},
+              {"last_height", h->last_height == kSetOpenEnded ? json(nullptr) : json(h->last_height)},
+              {"members", h->members}};
+    }
+    auto members = r.vector<EpochMember>(kEpochMembersPerPage, decode_member);
+    if (!members.ok()) return nullptr;
+    EpochSet page;
+    page.members = std::move(*members);
+    return page.to_json()["validators"];
+  }
   if (starts_with(key, kVsetPrefix)) {
     core::Reader r(value);
     auto addresses = r.vector<crypto::Address>(kValidatorsPerPage, [](core::Reader& in) { return crypto::Address::decode(in); });

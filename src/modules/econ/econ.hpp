@@ -28,11 +28,16 @@
 //   "validator:" address (32) [validator:ADDRESS]   ValidatorEcon: stake, accrued proposer share, paid
 //   "vset:" page (u32 BE)     [vset:N]              up to 64 validator addresses (sorted overall)
 //   "payout:" epoch (u64 BE)  [payout:EPOCH]        EpochPayout: what the epoch paid
+//   "epoch_set:" n (u64 BE)   [epoch_set:N]         EpochSet: a validator set and its heights
+//   "epoch_set_latest"        [epoch_set_latest]    the newest set's number
 #pragma once
 
+#include <limits>
 #include <optional>
 #include <vector>
 
+#include "crypto/ed25519.hpp"
+#include "crypto/mldsa.hpp"
 #include "ledger/module.hpp"
 
 namespace metanode::modules {
@@ -148,6 +153,64 @@ struct EpochPayout {
   static core::Result<EpochPayout> decode(core::Reader& r);
   nlohmann::json to_json() const;
 };
+
+// The validator set of one consensus epoch (consensus/epochs.hpp). Set 0 is genesis's. A new one
+// is published only when the members change: at the end of a payout epoch, if an admitted
+// candidate bonded or a member holds no stake any more, to begin kSetActivationBlocksMin or one
+// payout epoch later, whichever is more (so every node learns it well before the height, while
+// consensus still decides the blocks before it); the set before it then gets its last height.
+// Every node, and a light client with a state proof, so reads the same set for the same
+// heights. Members keep the order they were published in (genesis order, then joiners by
+// address): a member's index is its place here. Each counts one vote; its stake (as of the
+// publication) weighs its rewards.
+// Stored as a header ("epoch_set:" n: number, heights, member count) and pages of
+// kEpochMembersPerPage members ("epoch_set:" n page (u32 BE)), each within a state value's limit.
+// Consensus and header certificates use the Ed25519 keys; a member's ML-DSA key is in its
+// genesis entry or its candidate record.
+struct EpochMember {
+  std::string name;
+  crypto::PublicKey key;
+  std::uint64_t stake = 0;
+  bool operator==(const EpochMember&) const = default;
+};
+struct EpochSet {
+  std::uint64_t number = 0;
+  std::uint64_t first_height = 1;
+  std::uint64_t last_height = 0;  // inclusive; open-ended (kSetOpenEnded) until the next is published
+  std::vector<EpochMember> members;
+  bool operator==(const EpochSet&) const = default;
+  nlohmann::json to_json() const;
+};
+inline constexpr std::size_t kEpochMembersPerPage = 32;
+inline constexpr std::size_t kEpochMembersMax = 256;  // consensus::kValidatorsMax
+inline constexpr std::uint64_t kSetActivationBlocksMin = 8;
+inline constexpr std::uint64_t kSetOpenEnded = std::numeric_limits<std::uint64_t>::max();
+inline constexpr std::string_view kEpochSetLatestKey = "epoch_set_latest";
+struct EpochNumber {
+  std::uint64_t number = 0;
+  void encode(core::Writer& w) const;
+  static core::Result<EpochNumber> decode(core::Reader& r);
+};
+// The newest published set's number (it may not have begun yet: compare its first_height).
+core::Result<std::uint64_t> read_latest_epoch_set(const ledger::StateReader& state);
+
+// A validator candidate governance admitted (admit_validator): its name and keys, kept in the
+// governance namespace under "validator_candidate:" address. It bonds stake like a validator and
+// joins the set at the next epoch end at which it holds a stake; until then it votes on nothing.
+struct ValidatorCandidate {
+  std::string name;
+  crypto::PublicKey key;
+  crypto::MldsaPublicKey mldsa;
+  bool operator==(const ValidatorCandidate&) const = default;
+  void encode(core::Writer& w) const;
+  static core::Result<ValidatorCandidate> decode(core::Reader& r);
+  nlohmann::json to_json() const;
+  core::Status check() const;  // a name of 1-64 printable ASCII characters
+};
+inline constexpr std::string_view kGovCandidatePrefix = "validator_candidate:";
+core::Bytes gov_candidate_key(const crypto::Address& candidate);  // in the governance namespace
+core::Bytes econ_epoch_set_key(std::uint64_t epoch);
+core::Result<std::optional<EpochSet>> read_epoch_set(const ledger::StateReader& state, std::uint64_t epoch);
 
 // The treasury's account: a module account (crypto::Address::from_kind), no key can sign for it.
 crypto::Address treasury_address();

@@ -135,6 +135,7 @@ json proposal_json(const ProposalRecord& p) {
     doc["subject"] = p.proposal.subject.to_string();
   }
   if (p.proposal.action == GovAction::kSetEconRatios) doc["ratios"] = p.proposal.econ.to_json();
+  if (p.proposal.action == GovAction::kAdmitValidator) doc["candidate"] = p.proposal.candidate.to_json();
   if (!p.proposal.service.empty()) doc["service"] = p.proposal.service;
   if (p.proposal.action == GovAction::kSetJurisdictions) doc["jurisdictions"] = p.proposal.jurisdictions;
   if (!p.proposal.description.empty()) doc["description"] = p.proposal.description;
@@ -228,6 +229,8 @@ core::Status execute(const GovProposal& p, ledger::ModuleState& state) {
     }
     case GovAction::kSetEconRatios:
       return state.put_as(key_of(kGovEconRatiosKey), p.econ);
+    case GovAction::kAdmitValidator:
+      return state.put_as(gov_candidate_key(p.subject), p.candidate);
   }
   return make_error(ErrorCode::kInternal, "unknown governance action");
 }
@@ -256,7 +259,8 @@ core::Status apply_propose(const GovProposal& proposal, const ledger::TxContext&
   MN_TRY_ASSIGN(const Council council, council_in(state));
   MN_TRY(require_member(council, tx.sender));
   // What can be known now is refused now (the same checks run again when it takes effect).
-  if (proposal.action != GovAction::kSetJurisdictions && proposal.action != GovAction::kSetEconRatios) {
+  if (proposal.action != GovAction::kSetJurisdictions && proposal.action != GovAction::kSetEconRatios &&
+      proposal.action != GovAction::kAdmitValidator) {
     MN_TRY_ASSIGN(auto role, state.get_as<RoleRecord>(gov_role_key(proposal.role)));
     if (proposal.action == GovAction::kCreateRole && role) {
       return make_error(ErrorCode::kGovRoleExists, "role '" + proposal.role + "' exists already");
@@ -427,13 +431,14 @@ std::string_view gov_action_name(GovAction action) {
     case GovAction::kCreateRole: return "create_role";
     case GovAction::kSetJurisdictions: return "set_jurisdictions";
     case GovAction::kSetEconRatios: return "set_econ_ratios";
+    case GovAction::kAdmitValidator: return "admit_validator";
   }
   return "";
 }
 
 std::optional<GovAction> gov_action_from_name(std::string_view name) {
   for (GovAction a : {GovAction::kGrant, GovAction::kRevoke, GovAction::kCreateRole, GovAction::kSetJurisdictions,
-                      GovAction::kSetEconRatios}) {
+                      GovAction::kSetEconRatios, GovAction::kAdmitValidator}) {
     if (gov_action_name(a) == name) return a;
   }
   return std::nullopt;
@@ -451,6 +456,7 @@ void GovProposal::encode(core::Writer& w) const {
              [](core::Writer& out, const std::string& t) { out.string(t, kJurisdictionBytesMax); });
   }
   if (action == GovAction::kSetEconRatios) econ.encode(w);
+  if (action == GovAction::kAdmitValidator) candidate.encode(w);
 }
 
 core::Result<GovProposal> GovProposal::decode(core::Reader& r) {
@@ -471,6 +477,9 @@ core::Result<GovProposal> GovProposal::decode(core::Reader& r) {
   }
   if (p.action == GovAction::kSetEconRatios) {
     MN_TRY_ASSIGN(p.econ, EconRatios::decode(r));
+  }
+  if (p.action == GovAction::kAdmitValidator) {
+    MN_TRY_ASSIGN(p.candidate, ValidatorCandidate::decode(r));
   }
   return p;
 }
@@ -682,6 +691,15 @@ core::Status Governance::check_payload(const ledger::Payload& payload, const cry
     }
     return p.econ.check();
   }
+  if (p.action == GovAction::kAdmitValidator) {
+    if (!p.role.empty() || !p.description.empty() || !p.service.empty()) {
+      return malformed("admit_validator names no role, service or description");
+    }
+    if (p.subject != crypto::Address::from_public_key(p.candidate.key)) {
+      return malformed("admit_validator's subject must be the address of the candidate's public key");
+    }
+    return p.candidate.check();
+  }
   if (p.action == GovAction::kSetJurisdictions) {
     if (!p.role.empty() || !p.description.empty()) return malformed("set_jurisdictions names no role and no description");
     if (p.service.empty() == (p.subject == crypto::Address{})) {
@@ -745,9 +763,28 @@ core::Result<core::Bytes> Governance::payload_from_json(std::string_view kind, c
     return malformed("payload.action must be grant, revoke or create_role");
   }
   const auto action = gov_action_from_name(fields.at("action").get<std::string>());
-  if (!action) return malformed("payload.action must be grant, revoke, create_role, set_jurisdictions or set_econ_ratios");
+  if (!action) {
+    return malformed("payload.action must be grant, revoke, create_role, set_jurisdictions, set_econ_ratios or admit_validator");
+  }
   p.action = *action;
-  if (p.action == GovAction::kSetEconRatios) {
+  if (p.action == GovAction::kAdmitValidator) {
+    const json c = fields.contains("candidate") ? fields.at("candidate") : json();
+    if (!c.is_object() || !c.contains("name") || !c.at("name").is_string() || !c.contains("public_key") ||
+        !c.at("public_key").is_string() || !c.contains("mldsa_public_key") || !c.at("mldsa_public_key").is_string()) {
+      return malformed("payload.candidate must hold name, public_key (hex) and mldsa_public_key (hex)");
+    }
+    p.candidate.name = c.at("name").get<std::string>();
+    auto key = crypto::PublicKey::from_hex(c.at("public_key").get<std::string>());
+    if (!key.ok()) return malformed("payload.candidate.public_key: " + key.error().message);
+    p.candidate.key = *key;
+    auto mldsa = core::from_hex(c.at("mldsa_public_key").get<std::string>());
+    if (!mldsa.ok() || mldsa->size() != crypto::kMldsaPublicKeyBytes) {
+      return malformed("payload.candidate.mldsa_public_key must be " + std::to_string(crypto::kMldsaPublicKeyBytes) +
+                       " bytes in hex");
+    }
+    std::copy(mldsa->begin(), mldsa->end(), p.candidate.mldsa.bytes.begin());
+    p.subject = crypto::Address::from_public_key(p.candidate.key);
+  } else if (p.action == GovAction::kSetEconRatios) {
     if (!fields.contains("ratios")) return malformed("payload.ratios is missing");
     MN_TRY_ASSIGN(p.econ, EconRatios::from_json(fields.at("ratios")));
   } else if (p.action == GovAction::kSetJurisdictions) {
@@ -800,6 +837,7 @@ json Governance::payload_to_json(const ledger::Payload& payload) const {
         doc["subject"] = p->subject.to_string();
       }
       if (p->action == GovAction::kSetEconRatios) doc["ratios"] = p->econ.to_json();
+      if (p->action == GovAction::kAdmitValidator) doc["candidate"] = p->candidate.to_json();
       if (p->action == GovAction::kSetJurisdictions) {
         if (!p->service.empty()) doc["service"] = p->service;
         doc["jurisdictions"] = p->jurisdictions;

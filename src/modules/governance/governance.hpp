@@ -93,7 +93,14 @@ struct HolderRecord {
   static core::Result<HolderRecord> decode(core::Reader& r);
 };
 
-enum class GovAction : std::uint8_t { kGrant = 1, kRevoke = 2, kCreateRole = 3, kSetJurisdictions = 4, kSetEconRatios = 5 };
+enum class GovAction : std::uint8_t {
+  kGrant = 1,
+  kRevoke = 2,
+  kCreateRole = 3,
+  kSetJurisdictions = 4,
+  kSetEconRatios = 5,
+  kAdmitValidator = 6,
+};
 std::string_view gov_action_name(GovAction action);
 std::optional<GovAction> gov_action_from_name(std::string_view name);
 
@@ -118,6 +125,9 @@ struct GovProposal {
   // set_econ_ratios (encoded only for it): the economics module's split ratios and epoch length,
   // applied from the end of the epoch in progress (modules/econ/econ.hpp).
   EconRatios econ;
+  // admit_validator (encoded only for it): the candidate's name and keys; `subject` is the
+  // address of its Ed25519 key. It becomes a validator once it bonds stake (modules/econ).
+  ValidatorCandidate candidate;
   void encode(core::Writer& w) const;
   static core::Result<GovProposal> decode(core::Reader& r);
 };

@@ -34,7 +34,10 @@ core::Result<std::vector<std::uint64_t>> decode_heights(core::ByteView bytes) {
 }  // namespace
 
 void ConsensusRuntime::start_certifier() {
-  certifier_.emplace(chain_.genesis_digest(), validators_.keys());
+  certifier_.emplace(chain_.genesis_digest(), [this](std::uint64_t height) {
+    auto keys = sets_.keys_at(height);
+    return keys.ok() ? std::move(keys).value() : std::vector<crypto::PublicKey>{};
+  });
   const std::uint64_t head = chain_.head().height;
   const std::uint64_t floor = head > kStartHeightsMax ? head - kStartHeightsMax : 0;
   certifier_->skip_through(floor);
@@ -119,12 +122,13 @@ void ConsensusRuntime::request_missing_certificates() {
   for (std::uint64_t h : certifier_->uncertified(ledger::kCertificatesPerMessageMax)) {
     if (h + 2 <= head) missing.push_back(h);
   }
-  if (missing.empty() || validators_.size() < 2) return;
+  const consensus::ValidatorSet& set = validators();
+  if (missing.empty() || set.size() < 2) return;
   // One peer per tick, in turn.
-  const auto self = validators_.index_of(key_->public_key());  // none on a full node
-  cert_request_peer_ = (cert_request_peer_ + 1) % validators_.size();
-  if (self && cert_request_peer_ == *self) cert_request_peer_ = (cert_request_peer_ + 1) % validators_.size();
-  transport_->send(validators_.key(static_cast<consensus::ValidatorIndex>(cert_request_peer_)), net::FrameType::kCertRequest,
+  const auto self = set.index_of(key_->public_key());  // none on a full node
+  cert_request_peer_ = (cert_request_peer_ + 1) % set.size();
+  if (self && cert_request_peer_ == *self) cert_request_peer_ = (cert_request_peer_ + 1) % set.size();
+  transport_->send(set.key(static_cast<consensus::ValidatorIndex>(cert_request_peer_)), net::FrameType::kCertRequest,
                    0, encode_heights(missing));
 }
 

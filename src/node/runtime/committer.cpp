@@ -43,8 +43,8 @@ void ConsensusRuntime::apply_commit(const consensus::CommitBlock& c) {
     spdlog::error("committed payload at height {} does not decode ({}); applied as empty", height, payload.error().message);
   }
   const bool all_verified = verify_unchecked(txs.txs);
-  Finality finality{c.block, c.certificate};
-  auto produced = chain_.apply_committed(std::move(txs.txs), txs.timestamp_unix_ms, validators_.key(c.block.proposer),
+  Finality finality{c.block, c.certificate, c.suffix};
+  auto produced = chain_.apply_committed(std::move(txs.txs), txs.timestamp_unix_ms, validators().key(c.block.proposer),
                                          core::encode(finality), all_verified);
   if (!produced.ok()) {
     // Nothing of it was committed (the block is one batch); the node stops rather than go on from

@@ -1,8 +1,12 @@
 // The node runtime of a validator: drives the consensus engine genesis chose (IBFT or HotStuff)
-// with real timers over XTMP links, and connects it to the ledger. A node whose key is not in the
-// validator set runs it as a full node: no engine, it follows the committed chain through block
-// sync (every run's certificate checked against the validator set before anything is applied),
-// gathers header certificates, and gossips the transactions submitted to it to the validators.
+// with real timers over XTMP links, and connects it to the ledger. The validator set is the one
+// of each height's epoch (node/validator_sets.hpp: what the chain published); an EpochEngine
+// (consensus/epochs.hpp) runs one engine per epoch. A node whose key is not in the epoch's set
+// runs as a full node for that epoch: no engine, it follows the committed chain through block
+// sync (every run's certificate checked against that epoch's set before anything is applied),
+// gathers header certificates, and gossips the transactions submitted to it to the validators;
+// when a later epoch's set holds its key (a candidate governance admitted, that bonded), it
+// votes from that epoch's first height on, and the other way round for a member that leaves.
 //
 // One thread (the consensus thread) owns the engine. Engine actions are carried out in order;
 // PersistState and StoreBlock are written to CueDB in one synced batch before any later send,
@@ -35,12 +39,14 @@
 #include <vector>
 
 #include "consensus/engine.hpp"
+#include "consensus/epochs.hpp"
 #include "ledger/chain.hpp"
 #include "ledger/header_certs.hpp"
 #include "net/transport.hpp"
 #include "consensus/finality.hpp"
 #include "consensus/sync.hpp"
 #include "node/signature_checks.hpp"
+#include "node/validator_sets.hpp"
 
 namespace metanode::node {
 
@@ -97,21 +103,23 @@ struct RuntimeStatus {
   std::uint64_t certified_height = 0;  // newest block with a header certificate
   std::uint64_t certificates_gathered = 0;
   std::uint64_t header_signatures_refused = 0;
-  bool full_node = false;  // follows the chain without voting (its key is not a validator's)
+  bool full_node = false;  // follows the chain without voting (its key is not in this epoch's set)
+  std::uint64_t epoch = 0;         // the validator set's number (0: genesis's)
+  std::size_t validators = 0;      // members of this epoch's set
   std::uint16_t xtmp_port = 0;  // 0 until the transport listens
 };
 
 class ConsensusRuntime {
  public:
   ConsensusRuntime(RuntimeConfig config, RuntimeHost& host, ledger::Chain& chain, SignatureChecks& signatures,
-                   crypto::KeyPair key, consensus::ValidatorSet validators);
+                   crypto::KeyPair key, std::vector<crypto::PublicKey> genesis_validators);
   ~ConsensusRuntime();
 
   core::Status start();
   void stop();
 
   std::uint16_t xtmp_port() const;
-  bool full_node() const { return full_node_; }
+  bool full_node() const { return full_node_.load(); }
   RuntimeStatus status() const;
   const core::Hash32& chain_id() const { return chain_id_; }
 
@@ -130,11 +138,13 @@ class ConsensusRuntime {
   };
 
   std::uint64_t now_ms() const;
-  core::Status make_engine(consensus::ValidatorIndex self);
-  // Full node (block_sync.cpp): asks the next linked validator for the blocks after the newest
-  // one it follows, every kFollowTickMs and at once after a reply that brought blocks.
-  void request_follow();
-  void arm_follow_timer();
+  core::Status make_engine();
+  // The epoch's set (consensus thread).
+  const consensus::ValidatorSet& validators() const { return epochs_->epoch().validators; }
+  // After each applied block: a newly published set ends this epoch; a finished epoch hands
+  // over to the next (driver.cpp).
+  void follow_epochs();
+  void note_epoch();  // status and logs after an epoch began
   // Frame handlers, registered with the transport per frame type (driver.cpp, tx_gossip.cpp).
   void on_consensus_frame(const crypto::PublicKey& peer, net::Frame frame);
   void on_gossip_frame(const crypto::PublicKey& peer, net::Frame frame);
@@ -173,18 +183,22 @@ class ConsensusRuntime {
   void answer_header_request(const crypto::PublicKey& peer, std::uint32_t stream, core::ByteView request);
   void on_header_reply(const crypto::PublicKey& peer, core::ByteView reply);
   Inflight inflight_of(std::uint64_t height, const core::Hash32& parent_id, const consensus::ConsensusPayload& payload) const;
-  core::Result<consensus::EngineStart> load_start();
+  // Where the engine starts: the epoch of the next height, and the newest block of it that its
+  // certificate names (or the epoch's root).
+  core::Result<consensus::EngineStart> load_start(consensus::Epoch& epoch);
+  std::uint32_t epoch_stream() const { return static_cast<std::uint32_t>(epochs_->epoch().number); }
 
   RuntimeConfig config_;
   RuntimeHost& host_;
   ledger::Chain& chain_;
   SignatureChecks& signatures_;
   std::shared_ptr<const crypto::KeyPair> key_;
-  consensus::ValidatorSet validators_;
-  const bool full_node_;
+  ValidatorSets sets_;
+  std::atomic<bool> full_node_{false};
   core::Hash32 chain_id_{};
   std::shared_ptr<consensus::CachingVerifier> verifier_;
-  std::unique_ptr<consensus::Engine> engine_;
+  std::unique_ptr<consensus::EpochEngine> epochs_;
+  std::uint64_t published_set_ = 0;  // the newest set number follow_epochs has seen
   std::unique_ptr<net::Transport> transport_;
 
   boost::asio::io_context ctx_;
@@ -197,7 +211,6 @@ class ConsensusRuntime {
   boost::asio::steady_timer gossip_timer_;
   boost::asio::steady_timer certifier_timer_;
   boost::asio::steady_timer divergence_timer_;
-  boost::asio::steady_timer follow_timer_;
   std::thread thread_;
   bool started_ = false;
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
@@ -212,9 +225,6 @@ class ConsensusRuntime {
   std::map<core::Hash32, std::uint64_t> stored_blocks_;  // StoreBlock ids on disk -> height
   static constexpr std::uint64_t kSyncRetryMs = 500;  // an unanswered sync request is sent again after this
   consensus::SyncClient sync_{kSyncRetryMs};
-  static constexpr std::uint64_t kFollowTickMs = 200;
-  std::optional<consensus::SyncFollower> follower_;  // full node only
-  std::size_t follow_peer_ = 0;
   bool failed_ = false;
   // Stops this runtime for good (sets failed_) and tells the host, once.
   void fail(core::Error why);
@@ -244,6 +254,8 @@ class ConsensusRuntime {
   std::atomic<std::uint64_t> certified_height_{0};
   std::atomic<std::uint64_t> certificates_gathered_{0};
   std::atomic<std::uint64_t> header_signatures_refused_{0};
+  std::atomic<std::uint64_t> epoch_number_{0};
+  std::atomic<std::size_t> epoch_size_{0};
 };
 
 }  // namespace metanode::node

@@ -10,6 +10,7 @@
 #include "consensus/hotstuff/hotstuff_engine.hpp"
 #include "consensus/ibft/ibft_engine.hpp"
 #include "consensus/reputation.hpp"
+#include "modules/econ/econ.hpp"
 
 namespace metanode::node {
 
@@ -18,21 +19,20 @@ using consensus::Finality;
 using namespace runtime_internal;
 
 ConsensusRuntime::ConsensusRuntime(RuntimeConfig config, RuntimeHost& host, ledger::Chain& chain,
-                                   SignatureChecks& signatures, crypto::KeyPair key, consensus::ValidatorSet validators)
+                                   SignatureChecks& signatures, crypto::KeyPair key,
+                                   std::vector<crypto::PublicKey> genesis_validators)
     : config_(std::move(config)),
       host_(host),
       chain_(chain),
       signatures_(signatures),
       key_(std::make_shared<const crypto::KeyPair>(std::move(key))),
-      validators_(std::move(validators)),
-      full_node_(!validators_.index_of(key_->public_key()).has_value()),
+      sets_(chain_, std::move(genesis_validators)),
       verifier_(std::make_shared<consensus::CachingVerifier>(1 << 18)),
       engine_timer_(ctx_),
       payload_timer_(ctx_),
       gossip_timer_(ctx_),
       certifier_timer_(ctx_),
-      divergence_timer_(ctx_),
-      follow_timer_(ctx_) {
+      divergence_timer_(ctx_) {
   auto block0 = chain_.block(0);
   chain_id_ = consensus::consensus_chain_id(block0.ok() && block0->has_value() ? (*block0)->block.hash() : core::Hash32{});
 }
@@ -44,13 +44,13 @@ std::uint64_t ConsensusRuntime::now_ms() const {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - epoch_).count());
 }
 
-core::Result<consensus::EngineStart> ConsensusRuntime::load_start() {
+core::Result<consensus::EngineStart> ConsensusRuntime::load_start(consensus::Epoch& epoch) {
   consensus::EngineStart start;
   start.now_ms = now_ms();
   start.committed = consensus::genesis_block(chain_id_);
-  // The engine starts from the newest block whose certificate names it; blocks applied after it
-  // (a HotStuff batch cut short by a crash) come back as commits, which apply_commit skips.
-  for (std::uint64_t h = chain_.head().height; h > 0; --h) {
+  const std::uint64_t head = chain_.head().height;
+  MN_TRY_ASSIGN(epoch, sets_.at_height(head + 1));
+  const auto finality_at = [this](std::uint64_t h) -> core::Result<Finality> {
     MN_TRY_ASSIGN(auto stored, chain_.block(h));
     if (!stored) return core::make_error(core::ErrorCode::kBlockCorrupt, "block " + std::to_string(h) + " is missing");
     auto finality = core::decode<Finality>(stored->finality);
@@ -58,17 +58,33 @@ core::Result<consensus::EngineStart> ConsensusRuntime::load_start() {
       return core::make_error(core::ErrorCode::kBlockCorrupt,
                               "block " + std::to_string(h) + " has no consensus finality proof (was this chain made by a single producer?)");
     }
-    if (finality->cert.data.commit && finality->cert.data.commit->height == h) {
-      start.committed = finality->block;
-      start.committed_cert = finality->cert;
+    return std::move(finality).value();
+  };
+  // The engine starts from the newest block of the epoch whose certificate names it; blocks
+  // applied after it (a HotStuff batch cut short by a crash) come back as commits, which
+  // apply_commit skips. None in the epoch yet: from the epoch's root (the last block of the one
+  // before), as from genesis.
+  bool found = false;
+  for (std::uint64_t h = head; h >= std::max<std::uint64_t>(epoch.first_height, 1) && h > 0; --h) {
+    MN_TRY_ASSIGN(auto finality, finality_at(h));
+    if (finality.cert.data.commit && finality.cert.data.commit->height == h) {
+      start.committed = std::move(finality.block);
+      start.committed_cert = std::move(finality.cert);
+      found = true;
       break;
     }
   }
-  // The blocks before it, for HotStuff's leader reputation (who proposed and signed lately).
-  const std::uint64_t history = std::min<std::uint64_t>(consensus::LeaderReputation::window_for(validators_.size()) + 32,
+  if (!found && epoch.first_height > 1) {
+    MN_TRY_ASSIGN(auto root, finality_at(epoch.first_height - 1));
+    start.committed = std::move(root.block);
+    start.epoch_root = true;
+  }
+  // The epoch's blocks before it, for HotStuff's leader reputation (who proposed and signed lately).
+  const std::uint64_t history = std::min<std::uint64_t>(consensus::LeaderReputation::window_for(epoch.validators.size()) + 32,
                                                         consensus::EngineStart::kHistoryBlocksMax);
   const std::uint64_t top = start.committed.height;
-  for (std::uint64_t h = top > history ? top - history : 1; h < top; ++h) {
+  const std::uint64_t from = std::max<std::uint64_t>({top > history ? top - history : 1, epoch.first_height, 1});
+  for (std::uint64_t h = from; h < top; ++h) {
     MN_TRY_ASSIGN(auto stored, chain_.block(h));
     if (!stored) continue;
     auto finality = core::decode<Finality>(stored->finality);
@@ -91,33 +107,89 @@ core::Result<consensus::EngineStart> ConsensusRuntime::load_start() {
   return start;
 }
 
-core::Status ConsensusRuntime::make_engine(consensus::ValidatorIndex self) {
+core::Status ConsensusRuntime::make_engine() {
   consensus::EngineConfig ec;
   ec.chain_id = chain_id_;
-  ec.validators = validators_;
-  ec.self = self;
   ec.key = key_;
   ec.verifier = verifier_;
   ec.timers = config_.timers;
   ec.leader_reputation = config_.leader_reputation;
+  consensus::EpochEngine::Factory factory;
   if (config_.engine == "ibft") {
-    engine_ = std::make_unique<consensus::ibft::IbftEngine>(std::move(ec));
+    factory = [](consensus::EngineConfig c) -> std::unique_ptr<consensus::Engine> {
+      return std::make_unique<consensus::ibft::IbftEngine>(std::move(c));
+    };
   } else if (config_.engine == "hotstuff") {
-    engine_ = std::make_unique<consensus::hotstuff::HotStuffEngine>(std::move(ec));
+    factory = [](consensus::EngineConfig c) -> std::unique_ptr<consensus::Engine> {
+      return std::make_unique<consensus::hotstuff::HotStuffEngine>(std::move(c));
+    };
   } else {
     return core::make_error(core::ErrorCode::kInvalidArgument, "unknown consensus engine '" + config_.engine + "'");
   }
+  epochs_ = std::make_unique<consensus::EpochEngine>(std::move(ec), std::move(factory));
   return {};
 }
 
-core::Status ConsensusRuntime::start() {
-  if (full_node_) {
-    spdlog::info("this node's key is not a validator's: it follows the chain as a full node");
-  } else {
-    MN_TRY(make_engine(*validators_.index_of(key_->public_key())));
+void ConsensusRuntime::note_epoch() {
+  const consensus::Epoch& epoch = epochs_->epoch();
+  const bool voting = epochs_->voting();
+  if (epoch_number_.load() != epoch.number || full_node_.load() == voting || epoch_size_.load() == 0) {
+    if (voting) {
+      spdlog::info("epoch {} from height {}: {} validators; this node votes", epoch.number, epoch.first_height,
+                   epoch.validators.size());
+    } else {
+      spdlog::info("epoch {} from height {}: {} validators; this node's key is not one: it follows the chain as a full node",
+                   epoch.number, epoch.first_height, epoch.validators.size());
+    }
   }
-  MN_TRY_ASSIGN(auto start, load_start());
+  full_node_ = !voting;
+  epoch_number_ = epoch.number;
+  epoch_size_ = epoch.validators.size();
+}
+
+void ConsensusRuntime::follow_epochs() {
+  if (failed_ || !epochs_) return;
+  const std::uint64_t current = epochs_->epoch().number;
+  // A newer set published: this epoch ends just before it begins.
+  auto latest = modules::read_latest_epoch_set(chain_);
+  if (latest.ok() && *latest > current && *latest != published_set_) {
+    published_set_ = *latest;
+    auto next = sets_.epoch(current + 1);
+    if (next.ok() && *next) {
+      epochs_->set_last_height((*next)->first_height - 1);
+      spdlog::info("validator set {} published: {} validators from height {}", current + 1, (*next)->validators.size(),
+                   (*next)->first_height);
+    }
+  }
+  if (!epochs_->ended() || committed_height_.load() < epochs_->epoch().last_height) return;
+  // The epoch's last block is applied: the next set takes over, on it.
+  auto next = sets_.epoch(current + 1);
+  auto root = chain_.block(epochs_->epoch().last_height);
+  if (!next.ok() || !*next || !root.ok() || !*root) {
+    fail(core::make_error(core::ErrorCode::kStateCorrupt, "epoch " + std::to_string(current) + " ended at height " +
+                                                              std::to_string(epochs_->epoch().last_height) +
+                                                              " but the next validator set cannot be read"));
+    return;
+  }
+  auto finality = core::decode<Finality>((*root)->finality);
+  if (!finality.ok()) {
+    fail(core::make_error(core::ErrorCode::kBlockCorrupt, "the last block of epoch " + std::to_string(current) +
+                                                              " has no finality proof"));
+    return;
+  }
+  consensus::Actions out;
+  epochs_->begin_epoch(std::move(**next), finality->block, now_ms(), out);
+  note_epoch();
+  process(out);
+}
+
+core::Status ConsensusRuntime::start() {
+  MN_TRY(make_engine());
+  consensus::Epoch epoch;
+  MN_TRY_ASSIGN(auto start, load_start(epoch));
   committed_height_ = start.committed.height;
+  full_node_ = !epoch.validators.index_of(key_->public_key()).has_value();
+  if (full_node_) spdlog::info("this node's key is not a validator's: it follows the chain as a full node");
 
   // Each job registers the frames it handles.
   net::TransportHandler handler;
@@ -167,17 +239,13 @@ core::Status ConsensusRuntime::start() {
   MN_TRY(transport_->start());
   xtmp_port_ = transport_->port();
   started_ = true;
-  boost::asio::post(ctx_, [this, start = std::move(start)] {
-    start_certifier();
-    if (full_node_) {
-      follower_.emplace(validators_, chain_id_, verifier_, start.committed.height, start.committed.id());
-      request_follow();
-      arm_follow_timer();
-      return;
-    }
+  boost::asio::post(ctx_, [this, start = std::move(start), epoch = std::move(epoch)]() mutable {
     consensus::Actions out;
-    engine_->start(start, out);
+    epochs_->start(std::move(epoch), std::move(start), out);
+    note_epoch();
+    start_certifier();
     process(out);
+    follow_epochs();  // a set published before the restart
   });
   thread_ = std::thread([this] {
     auto guard = boost::asio::make_work_guard(ctx_);
@@ -218,27 +286,28 @@ RuntimeStatus ConsensusRuntime::status() const {
   s.certified_height = certified_height_.load();
   s.certificates_gathered = certificates_gathered_.load();
   s.header_signatures_refused = header_signatures_refused_.load();
-  s.full_node = full_node_;
+  s.full_node = full_node_.load();
+  s.epoch = epoch_number_.load();
+  s.validators = epoch_size_.load();
   s.xtmp_port = xtmp_port_.load();
   return s;
 }
 
+// A consensus frame's stream field carries the epoch its message belongs to (consensus/epochs.hpp).
 void ConsensusRuntime::on_consensus_frame(const crypto::PublicKey& peer, net::Frame frame) {
-  if (full_node_) return;  // validators broadcast to every link; a full node has no vote to cast
-  const auto from = validators_.index_of(peer);
-  if (!from) {
-    ++messages_refused_;
-    ++messages_from_non_validators_;
-    spdlog::warn("consensus message from {}, which is not a validator: dropped", peer.to_hex().substr(0, 12));
-    return;
-  }
-  boost::asio::post(ctx_, [this, from = *from, bytes = std::move(frame.payload)] {
+  boost::asio::post(ctx_, [this, peer, epoch = frame.stream, bytes = std::move(frame.payload)] {
     if (failed_) return;
     consensus::Actions out;
-    auto st = engine_->on_message(from, bytes, now_ms(), out);
+    auto st = epochs_->on_message(peer, epoch, bytes, now_ms(), out);
     if (!st.ok()) {
       ++messages_refused_;
-      spdlog::debug("consensus message from validator {} refused: {}", from, st.error().to_string());
+      if (st.error().code == core::ErrorCode::kConsensusUnknownSigner) {
+        ++messages_from_non_validators_;
+        spdlog::warn("consensus message from {}, which is not a validator: dropped (epoch {})", peer.to_hex().substr(0, 12),
+                     epoch);
+      } else {
+        spdlog::debug("consensus message from {} refused: {}", peer.to_hex().substr(0, 12), st.error().to_string());
+      }
     }
     process(out);
   });
@@ -286,10 +355,14 @@ void ConsensusRuntime::process(consensus::Actions& actions) {
       stored_blocks_[store->block_id] = store->block.height;
     } else if (auto* send = std::get_if<consensus::SendTo>(&action)) {
       if (!flush_writes(writes)) return;
-      transport_->send(validators_.key(send->to), net::FrameType::kConsensus, 0, *send->message);
+      transport_->send(validators().key(send->to), net::FrameType::kConsensus, epoch_stream(), *send->message);
     } else if (auto* bcast = std::get_if<consensus::Broadcast>(&action)) {
       if (!flush_writes(writes)) return;
-      transport_->broadcast(net::FrameType::kConsensus, 0, *bcast->message);
+      // To every other member of the epoch's set (the transport's broadcast reaches only the
+      // configured peers; a member that joined later is linked but not configured).
+      for (const auto& member : validators().keys()) {
+        if (member != key_->public_key()) transport_->send(member, net::FrameType::kConsensus, epoch_stream(), *bcast->message);
+      }
     } else if (auto* timer = std::get_if<consensus::SetTimer>(&action)) {
       arm_timer(timer->deadline_ms);
     } else if (std::get_if<consensus::CancelTimer>(&action)) {
@@ -310,15 +383,17 @@ void ConsensusRuntime::process(consensus::Actions& actions) {
   }
   if (!flush_writes(writes)) return;
   if (propose_now) try_payload();
+  bool applied = false;
   while (!commit_queue_.empty() && !failed_) {
     const consensus::CommitBlock commit = std::move(commit_queue_.front());
     commit_queue_.pop_front();
     apply_commit(commit);
+    applied = true;
   }
-  if (!engine_) return;
-  const auto s = engine_->status();
+  const auto s = epochs_->status();
   round_ = s.round;
   rounds_timed_out_ = s.rounds_timed_out;
+  if (applied) follow_epochs();
 }
 
 void ConsensusRuntime::arm_timer(std::uint64_t deadline_ms) {
@@ -327,7 +402,7 @@ void ConsensusRuntime::arm_timer(std::uint64_t deadline_ms) {
   engine_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || failed_) return;
     consensus::Actions out;
-    engine_->on_tick(now_ms(), out);
+    epochs_->on_tick(now_ms(), out);
     process(out);
   });
 }

@@ -19,7 +19,7 @@ void ConsensusRuntime::validate_payload(const consensus::ValidatePayload& v) {
   if (failed_) return;
   const auto verdict = [this](const core::Hash32& block_id, bool valid) {
     consensus::Actions out;
-    engine_->on_payload_verdict(block_id, valid, now_ms(), out);
+    epochs_->on_payload_verdict(block_id, valid, now_ms(), out);
     process(out);
   };
   const auto refuse = [&](const std::string& why) {
@@ -62,7 +62,7 @@ void ConsensusRuntime::validate_payload(const consensus::ValidatePayload& v) {
     if (!why.empty()) spdlog::warn("proposal for height {} refused: {}", height, why);
     if (why.empty()) validated_[block_id] = std::move(inflight);
     consensus::Actions out;
-    engine_->on_payload_verdict(block_id, why.empty(), now_ms(), out);
+    epochs_->on_payload_verdict(block_id, why.empty(), now_ms(), out);
     process(out);
   };
   auto shared_finish = std::make_shared<decltype(finish)>(std::move(finish));

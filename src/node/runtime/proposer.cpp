@@ -71,7 +71,7 @@ void ConsensusRuntime::try_payload() {
   // A committed block with transactions whose commit certificate has not travelled yet (HotStuff:
   // it rides in the next blocks) counts too: waiting here would hold its commit back from every
   // other validator, and from the clients watching them, until new load arrived.
-  pipeline_busy = pipeline_busy || (last_tx_height_ > 0 && request.height <= last_tx_height_ + engine_->commit_spread_blocks());
+  pipeline_busy = pipeline_busy || (last_tx_height_ > 0 && request.height <= last_tx_height_ + epochs_->commit_spread_blocks());
   const std::uint64_t now = now_ms();
   const bool idle_wait_left = !pipeline_busy && now < payload_requested_ms_ + config_.idle_block_ms;
   // Nothing includable (an empty pool, or only transactions that must wait, say for a missing
@@ -96,7 +96,7 @@ void ConsensusRuntime::try_payload() {
                 pipelined_senders);
   own_proposals_[request.height] = inflight_of(request.height, request.parent_id, payload);
   consensus::Actions out;
-  engine_->on_payload(request.height, core::encode(payload), now, out);
+  epochs_->on_payload(request.height, core::encode(payload), now, out);
   process(out);
 }
 

@@ -17,7 +17,7 @@ void ConsensusRuntime::on_admitted(const std::vector<ledger::Transaction>& txs) 
   bool schedule = false;
   {
     std::lock_guard lock(gossip_mutex_);
-    if (validators_.size() > 1) gossip_queue_.insert(gossip_queue_.end(), txs.begin(), txs.end());
+    if (epoch_size_.load() != 1) gossip_queue_.insert(gossip_queue_.end(), txs.begin(), txs.end());
     if (!gossip_scheduled_ && !gossip_queue_.empty()) {
       gossip_scheduled_ = true;
       schedule = true;

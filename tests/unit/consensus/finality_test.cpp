@@ -84,7 +84,7 @@ class FinalityTest : public ::testing::Test {
   void apply(const Block& b, const QuorumCert& cert) {
     auto payload = core::decode<ConsensusPayload>(b.payload).value();
     auto applied = chain_->apply_committed(std::move(payload.txs), payload.timestamp_unix_ms,
-                                           validator_key(b.proposer)->public_key(), core::encode(Finality{b, cert}), false);
+                                           validator_key(b.proposer)->public_key(), core::encode(Finality{b, cert, {}}), false);
     ASSERT_TRUE(applied.ok()) << applied.error().to_string();
   }
 
@@ -188,7 +188,7 @@ TEST_F(FinalityTest, ProposerMismatchBrokenLinkAndForeignTransactionsAreRefused)
     auto payload = core::decode<ConsensusPayload>(b1.payload).value();
     ASSERT_TRUE(chain_
                     ->apply_committed({}, payload.timestamp_unix_ms, validator_key(1)->public_key(),
-                                      core::encode(Finality{b1, cert_for(1, b1.id(), {0, 1, 2})}), false)
+                                      core::encode(Finality{b1, cert_for(1, b1.id(), {0, 1, 2}), {}}), false)
                     .ok());
     auto verified = verify();
     ASSERT_FALSE(verified.ok());
@@ -202,7 +202,7 @@ TEST_F(FinalityTest, ProposerMismatchBrokenLinkAndForeignTransactionsAreRefused)
     auto payload = core::decode<ConsensusPayload>(b1.payload).value();
     ASSERT_TRUE(chain_
                     ->apply_committed({transfer(0)}, payload.timestamp_unix_ms, validator_key(0)->public_key(),
-                                      core::encode(Finality{b1, cert_for(1, b1.id(), {0, 1, 2})}), false)
+                                      core::encode(Finality{b1, cert_for(1, b1.id(), {0, 1, 2}), {}}), false)
                     .ok());
     EXPECT_FALSE(verify().ok());
   }

@@ -11,6 +11,7 @@
 #include "ledger/executor.hpp"
 #include "modules/bank.hpp"
 #include "modules/econ/econ.hpp"
+#include "modules/governance/governance.hpp"
 #include "modules/module_set.hpp"
 #include "support/map_state.hpp"
 
@@ -34,7 +35,8 @@ struct EconChain {
   std::map<crypto::Address, std::uint64_t> nonces;
   std::uint64_t height = 0;
 
-  EconChain(std::size_t validator_count, std::size_t user_count, json section, bool stakes = true) {
+  // With `council`: the governance council is users[0] alone (threshold 1).
+  EconChain(std::size_t validator_count, std::size_t user_count, json section, bool stakes = true, bool council = false) {
     genesis.chain_id = "econ";
     for (std::size_t i = 0; i < validator_count; ++i) {
       validators.push_back(crypto::KeyPair::generate());
@@ -47,6 +49,12 @@ struct EconChain {
       genesis.accounts.push_back({addr(users.back()), 1'000'000});
     }
     if (!section.empty()) genesis.modules["econ"] = section.dump();
+    if (council) {
+      GovGenesis gov;
+      gov.council.threshold = 1;
+      gov.council.members.push_back(addr(users.at(0)));
+      genesis.modules[std::string(kGovModule)] = gov.to_json().dump();
+    }
     auto st = state.init_genesis(executor.modules(), genesis);
     EXPECT_TRUE(st.ok()) << st.error().to_string();
   }
@@ -248,6 +256,68 @@ TEST(Econ, BondedStakeCountsFromTheNextEpochAndUnbondedStakeReturnsAfterTheUnbon
   EXPECT_TRUE(check_supply(c.supply(), c.balances()).ok());
   // Stateless: a zero amount is malformed.
   EXPECT_EQ(Econ().check_payload(bond_payload(0), v0).error().code, core::ErrorCode::kTxMalformed);
+}
+
+// The validator sets consensus runs are published in state: set 0 at genesis (the genesis
+// validators, open-ended); a new one only when the members change, at a payout epoch's end, to
+// begin kSetActivationBlocksMin (8) or a payout epoch later. A candidate the council admitted
+// (admit_validator) bonds like a validator and is a member of the next set; a key nobody
+// admitted cannot bond; stake changes alone publish nothing.
+TEST(Econ, AValidatorSetIsPublishedWhenItsMembersChangeAndAnAdmittedCandidateThatBondsJoins) {
+  EconChain c(2, 2, json{{"epoch_blocks", 3}}, /*stakes=*/true, /*council=*/true);
+  const crypto::Address v0 = addr(c.validators[0]);
+  const auto set_of = [&c](std::uint64_t n) { return read_epoch_set(c.state, n).value(); };
+  const auto zero = set_of(0).value();
+  EXPECT_EQ(zero.first_height, 1u);
+  EXPECT_EQ(zero.last_height, kSetOpenEnded);
+  ASSERT_EQ(zero.members.size(), 2u);
+  EXPECT_EQ(zero.members[0].key, c.validators[0].public_key());
+  EXPECT_EQ(zero.members[0].name, "v0");
+  EXPECT_EQ(zero.members[1].stake, 2u);
+  EXPECT_EQ(read_latest_epoch_set(c.state).value(), 0u);
+
+  // users[1] is the candidate: not admitted, it cannot bond.
+  const crypto::KeyPair& candidate = c.users[1];
+  auto r = c.block({c.stake_tx(candidate, bond_payload(10))}, v0, 1);
+  EXPECT_EQ(static_cast<core::ErrorCode>(r.receipts.at(0).error_code), core::ErrorCode::kEconNotValidator);
+  // The council admits it, with its keys; then it bonds 100.
+  GovProposal admit;
+  admit.action = GovAction::kAdmitValidator;
+  admit.candidate = ValidatorCandidate{"newcomer", candidate.public_key(), crypto::MldsaKeyPair::generate().public_key()};
+  admit.subject = addr(candidate);
+  r = c.block({c.stake_tx(c.users[0], gov_propose_payload(admit))}, v0, 1);
+  ASSERT_EQ(r.receipts.at(0).status, ledger::ReceiptStatus::kSuccess) << r.receipts.at(0).error_message;
+  r = c.block({c.stake_tx(candidate, bond_payload(100))}, v0, 1);  // block 3 ends payout epoch 0
+  ASSERT_EQ(r.receipts.at(0).status, ledger::ReceiptStatus::kSuccess) << r.receipts.at(0).error_message;
+  ASSERT_EQ(read_latest_epoch_set(c.state).value(), 1u);
+  const auto one = set_of(1).value();
+  EXPECT_EQ(one.number, 1u);
+  EXPECT_EQ(one.first_height, 3u + 1u + kSetActivationBlocksMin);  // 8 > an epoch of 3
+  EXPECT_EQ(one.last_height, kSetOpenEnded);
+  EXPECT_EQ(set_of(0)->last_height, 3u + kSetActivationBlocksMin);
+  ASSERT_EQ(one.members.size(), 3u);
+  EXPECT_EQ(one.members[0], zero.members[0]);  // the old members first, in their order
+  EXPECT_EQ(one.members[1], zero.members[1]);
+  EXPECT_EQ(one.members[2].key, candidate.public_key());
+  EXPECT_EQ(one.members[2].name, "newcomer");
+  EXPECT_EQ(one.members[2].stake, 100u);
+  EXPECT_EQ(read_validator_addresses(c.state).value().size(), 3u);
+  EXPECT_TRUE(check_supply(c.supply(), c.balances()).ok());
+
+  // A bond changes no member: nothing is published, before or after set 1 begins.
+  r = c.block({c.stake_tx(c.validators[0], bond_payload(7))}, v0, 1);
+  ASSERT_EQ(r.receipts.at(0).status, ledger::ReceiptStatus::kSuccess) << r.receipts.at(0).error_message;
+  while (c.height < 20) c.block({}, v0, 1);
+  EXPECT_EQ(read_latest_epoch_set(c.state).value(), 1u);
+  EXPECT_EQ(c.record(0).stake, 8u);
+  EXPECT_TRUE(check_supply(c.supply(), c.balances()).ok());
+
+  // Governance refuses a proposal whose subject is not the candidate's key, or a bad name.
+  admit.subject = v0;
+  EXPECT_EQ(Governance().check_payload(gov_propose_payload(admit), v0).error().code, core::ErrorCode::kTxMalformed);
+  admit.subject = addr(candidate);
+  admit.candidate.name = "has space";
+  EXPECT_EQ(Governance().check_payload(gov_propose_payload(admit), v0).error().code, core::ErrorCode::kTxMalformed);
 }
 
 TEST(Econ, TheSupplyInvariantHoldsAfterEveryBlockOfALongRandomizedRun) {

@@ -1,0 +1,241 @@
+// A validator joins a running chain: four validators on loopback (each engine), a fifth node
+// started as a full node with a key of its own. The council admits it (admit_validator), it bonds
+// stake from its own key, and at the next payout epoch's end the economics module publishes the
+// set with it, to begin kSetActivationBlocksMin blocks later. From that height on the candidate
+// votes (with a genesis validator then stopped, a quorum of the five needs its votes, and the
+// chain goes on), and every node keeps the same chain across the change.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "consensus/finality.hpp"
+#include "modules/bank.hpp"
+#include "modules/econ/econ.hpp"
+#include "modules/governance/governance.hpp"
+#include "modules/module_set.hpp"
+#include "node/node.hpp"
+#include "support/ports.hpp"
+#include "support/wait.hpp"
+
+namespace metanode::node {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::eventually;
+
+constexpr std::size_t kValidators = 4;
+constexpr std::chrono::milliseconds kHangGuard = 60s;  // only to catch hangs
+
+crypto::Seed seed_of(int i) {
+  crypto::Seed s{};
+  s[0] = static_cast<core::Byte>(i);
+  s[1] = 0xe7;
+  return s;
+}
+
+class ValidatorJoinTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "metanode-validator-join-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    for (std::size_t i = 0; i < kValidators; ++i) keys_.push_back(crypto::KeyPair::from_seed(seed_of(static_cast<int>(i) + 1)));
+    genesis_.chain_id = "validator-join-test";
+    genesis_.genesis_time_unix_ms = 1'000;
+    genesis_.base_fee_initial = 2;
+    genesis_.base_fee_min = 1;
+    genesis_.consensus = GetParam();
+    for (std::size_t i = 0; i < kValidators; ++i) {
+      genesis_.validators.push_back(
+          {"v" + std::to_string(i), keys_[i].public_key(), crypto::MldsaKeyPair::generate().public_key()});
+    }
+    genesis_.accounts.push_back({crypto::Address::from_public_key(council_.public_key()), 1'000'000});
+    genesis_.accounts.push_back({crypto::Address::from_public_key(candidate_.public_key()), 1'000'000});
+    modules::GovGenesis gov;
+    gov.council.threshold = 1;
+    gov.council.members.push_back(crypto::Address::from_public_key(council_.public_key()));
+    genesis_.modules[std::string(modules::kGovModule)] = gov.to_json().dump();
+    genesis_.modules[std::string(modules::kEconModule)] = nlohmann::json{{"epoch_blocks", 4}}.dump();
+    ASSERT_TRUE(genesis_.validate().ok());
+
+    for (std::size_t i = 0; i < kValidators + 1; ++i) {
+      bases_.push_back(ports_.base());
+      ASSERT_NE(bases_.back(), 0);
+    }
+    for (std::size_t i = 0; i < kValidators; ++i) {
+      auto node = Node::open(config_for("v" + std::to_string(i), bases_[i], "validator"), genesis_, keys_[i], plugins());
+      ASSERT_TRUE(node.ok()) << node.error().to_string();
+      nodes_.push_back(std::move(node).value());
+    }
+    for (auto& node : nodes_) ASSERT_TRUE(node->start().ok());
+    ASSERT_TRUE(eventually([&] {
+      for (const auto& node : nodes_) {
+        if (node->runtime_status().peers_connected != kValidators - 1 || node->chain().head().height < 2) return false;
+      }
+      return true;
+    }, kHangGuard)) << "the network did not form and commit";
+  }
+
+  void TearDown() override {
+    for (auto& node : nodes_) {
+      if (node) node->stop();
+    }
+    nodes_.clear();
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+
+  NodePlugins plugins() {
+    NodePlugins p;
+    auto set = modules::standard_modules_with({});
+    EXPECT_TRUE(set.ok());
+    if (set.ok()) p.modules = *set;
+    return p;
+  }
+
+  NodeConfig config_for(const std::string& name, std::uint16_t base, const std::string& role) {
+    NodeConfig config;
+    config.config_dir = dir_ / name;
+    fs::create_directories(config.config_dir);
+    config.role = role;
+    config.port_base = base;
+    config.round_timeout_ms = 300;
+    config.round_timeout_cap_ms = 1200;
+    config.http_threads = 1;
+    for (std::size_t j = 0; j < kValidators; ++j) {
+      config.peers.push_back(keys_[j].public_key().to_hex() + "@127.0.0.1:" + std::to_string(bases_[j] + 4));
+    }
+    return config;
+  }
+
+  // Submits to validator 0 and waits until the transaction is committed; answers its receipt.
+  ledger::Receipt commit(const crypto::KeyPair& from, ledger::Payload payload) {
+    ledger::Transaction tx;
+    tx.chain_id = genesis_.chain_id;
+    tx.nonce = nonces_[crypto::Address::from_public_key(from.public_key())]++;
+    tx.max_fee = 1'000;
+    tx.bid = 5;
+    tx.payload = std::move(payload);
+    tx.sign_single(from, genesis_.digest());
+    const auto admitted = nodes_[0]->tx_pool().admit({tx}, TxPool::Source::kClient);
+    EXPECT_TRUE(admitted.at(0).ok()) << admitted.at(0).error().to_string();
+    ledger::Receipt receipt;
+    EXPECT_TRUE(eventually([&] {
+      auto found = nodes_[0]->chain().find_tx(tx.hash());
+      if (!found.ok() || !found->has_value()) return false;
+      receipt = (*found)->receipt;
+      return true;
+    }, kHangGuard)) << "transaction not committed";
+    return receipt;
+  }
+
+  ledger::Genesis genesis_;
+  crypto::KeyPair council_ = crypto::KeyPair::generate();
+  crypto::KeyPair candidate_ = crypto::KeyPair::generate();
+  std::vector<crypto::KeyPair> keys_;
+  std::map<crypto::Address, std::uint64_t> nonces_;
+  testing::PortPicker ports_;
+  std::vector<std::uint16_t> bases_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  fs::path dir_;
+};
+
+TEST_P(ValidatorJoinTest, AnAdmittedCandidateThatBondsVotesFromItsSetsFirstHeight) {
+  // The candidate runs as a full node first: governance has not admitted it, so no validator links.
+  {
+    auto node = Node::open(config_for("candidate", bases_[kValidators], "full"), genesis_, candidate_, plugins());
+    ASSERT_TRUE(node.ok()) << node.error().to_string();
+    nodes_.push_back(std::move(node).value());
+  }
+  Node& joiner = *nodes_.back();
+  ASSERT_TRUE(joiner.start().ok());
+  EXPECT_TRUE(joiner.runtime_status().full_node);
+
+  // Admitted by the council, with its keys; it links, then bonds from its own key.
+  modules::GovProposal admit;
+  admit.action = modules::GovAction::kAdmitValidator;
+  admit.candidate = modules::ValidatorCandidate{"v4", candidate_.public_key(), crypto::MldsaKeyPair::generate().public_key()};
+  admit.subject = crypto::Address::from_public_key(candidate_.public_key());
+  auto receipt = commit(council_, modules::gov_propose_payload(admit));
+  ASSERT_EQ(receipt.status, ledger::ReceiptStatus::kSuccess) << receipt.error_message;
+  ASSERT_TRUE(eventually([&] { return joiner.runtime_status().peers_connected == kValidators; }, kHangGuard))
+      << "the admitted candidate did not link: " << joiner.runtime_status().peers_connected << " links";
+  receipt = commit(candidate_, modules::bond_payload(500));
+  ASSERT_EQ(receipt.status, ledger::ReceiptStatus::kSuccess) << receipt.error_message;
+
+  // The next payout epoch's end publishes set 1 with it, beginning 8 blocks later.
+  std::optional<modules::EpochSet> set;
+  ASSERT_TRUE(eventually([&] {
+    auto latest = modules::read_latest_epoch_set(nodes_[0]->chain());
+    if (!latest.ok() || *latest != 1) return false;
+    set = modules::read_epoch_set(nodes_[0]->chain(), 1).value();
+    return set.has_value();
+  }, kHangGuard)) << "no validator set was published";
+  ASSERT_EQ(set->members.size(), kValidators + 1);
+  EXPECT_EQ(set->members.back().key, candidate_.public_key());
+  const std::uint64_t first = set->first_height;
+
+  // Every node passes the boundary; the joiner votes from there on.
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& node : nodes_) {
+      if (node->chain().head().height < first + 6) return false;
+    }
+    return true;
+  }, kHangGuard)) << "the chain did not go on past the set's first height " << first;
+  ASSERT_TRUE(eventually([&] { return !joiner.runtime_status().full_node; }, kHangGuard));
+  EXPECT_EQ(joiner.runtime_status().epoch, 1u);
+  EXPECT_EQ(joiner.runtime_status().validators, kValidators + 1);
+  for (const auto& node : nodes_) EXPECT_EQ(node->runtime_status().epoch, 1u);
+
+  // It votes: with one genesis validator stopped, a quorum (4 of 5) needs the joiner's votes,
+  // and the chain goes on.
+  nodes_[kValidators - 1]->stop();
+  const std::uint64_t stopped_at = nodes_[0]->chain().head().height;
+  ASSERT_TRUE(eventually([&] { return nodes_[0]->chain().head().height >= stopped_at + 5; }, kHangGuard))
+      << "with a genesis validator down the chain stalled at " << nodes_[0]->chain().head().height
+      << ": the joined validator does not vote" << [&] {
+           std::string out;
+           for (const auto& node : nodes_) {
+             const auto st = node->runtime_status();
+             out += "\n  height " + std::to_string(node->chain().head().height) + " epoch " + std::to_string(st.epoch) +
+                    " round " + std::to_string(st.round) + " timed out " + std::to_string(st.rounds_timed_out) +
+                    " refused " + std::to_string(st.messages_refused) + " links " + std::to_string(st.peers_connected) +
+                    (st.full_node ? " full" : " voting") + (st.failed ? " FAILED" : "");
+           }
+           return out;
+         }();
+  EXPECT_TRUE(eventually([&] { return joiner.chain().head().height >= stopped_at + 3; }, kHangGuard));
+
+  // One chain on every node, across the boundary.
+  const std::uint64_t top = first + 5;
+  for (std::uint64_t h = 1; h <= top; ++h) {
+    auto expected = nodes_[0]->chain().block(h);
+    ASSERT_TRUE(expected.ok() && expected->has_value());
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      if (i == kValidators - 1) continue;  // stopped
+      auto mine = nodes_[i]->chain().block(h);
+      ASSERT_TRUE(mine.ok() && mine->has_value()) << "height " << h;
+      EXPECT_EQ((*mine)->block.hash(), (*expected)->block.hash()) << "height " << h;
+    }
+  }
+  // The last block of epoch 0 carries what links it to its certificate (HotStuff: the suffix).
+  auto last = nodes_[0]->chain().block(first - 1);
+  ASSERT_TRUE(last.ok() && last->has_value());
+  auto finality = core::decode<consensus::Finality>((*last)->finality);
+  ASSERT_TRUE(finality.ok());
+  const auto& target = finality->cert.data.commit;
+  ASSERT_TRUE(target.has_value());
+  EXPECT_EQ(target->height, first - 1 + finality->suffix.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, ValidatorJoinTest, ::testing::Values("ibft", "hotstuff"));
+
+}  // namespace
+}  // namespace metanode::node
