@@ -43,7 +43,17 @@ core::Hash32 consensus_chain_id(const core::Hash32& genesis_block_hash) {
 
 FinalityChecker::FinalityChecker(ValidatorSet validators, const core::Hash32& chain_id,
                                  std::shared_ptr<SignatureVerifier> verifier, std::int64_t genesis_timestamp_unix_ms)
-    : validators_(std::move(validators)),
+    : FinalityChecker(
+          [validators = std::move(validators)](std::uint64_t) -> core::Result<Epoch> {
+            Epoch epoch;
+            epoch.validators = validators;
+            return epoch;
+          },
+          chain_id, std::move(verifier), genesis_timestamp_unix_ms) {}
+
+FinalityChecker::FinalityChecker(EpochAt epoch_at, const core::Hash32& chain_id, std::shared_ptr<SignatureVerifier> verifier,
+                                 std::int64_t genesis_timestamp_unix_ms)
+    : epoch_at_(std::move(epoch_at)),
       chain_id_(chain_id),
       verifier_(std::move(verifier)),
       parent_id_(genesis_block(chain_id).id()),
@@ -58,7 +68,11 @@ core::Status FinalityChecker::check(const ledger::StoredBlock& stored) {
   const core::Hash32 id = block.id();
   if (block.height != header.height) return bad("consensus height differs from the ledger height");
   if (block.parent_id != parent_id_) return bad("consensus block does not extend the previous one");
-  if (!validators_.contains(block.proposer) || validators_.key(block.proposer) != header.proposer) {
+  auto epoch = epoch_at_(block.height);
+  if (!epoch.ok()) return bad("no validator set for height " + std::to_string(block.height) + ": " + epoch.error().message);
+  const ValidatorSet& validators = epoch->validators;
+  const core::Hash32 chain_id = epoch_chain_id(chain_id_, epoch->number);
+  if (!validators.contains(block.proposer) || validators.key(block.proposer) != header.proposer) {
     return bad("proposer differs from the consensus block's");
   }
   auto payload = core::decode<ConsensusPayload>(block.payload);
@@ -80,13 +94,38 @@ core::Status FinalityChecker::check(const ledger::StoredBlock& stored) {
   }
   const auto& target = finality->cert.data.commit;
   if (!target || target->height < block.height) return bad("certificate does not cover this height");
-  if (auto st = verify_commit_certificate(finality->cert, target->height, target->block_id, validators_, chain_id_,
+  if (auto st = verify_commit_certificate(finality->cert, target->height, target->block_id, validators, chain_id,
                                                      *verifier_);
       !st.ok()) {
-    return bad(st.error().message);
+    return bad(st.error().message + " (epoch " + std::to_string(epoch->number) + ")");
   }
   if (target->height == block.height && target->block_id != id) return bad("certificate commits another block");
-  if (target->height > block.height) expected_.emplace(target->height, target->block_id);
+  if (!finality->suffix.empty()) {
+    // The epoch's last block: its certificate commits the end of the empty blocks after it.
+    if (block.height != epoch->last_height) return bad("a suffix on a block that does not end its epoch");
+    core::Hash32 parent = id;
+    for (std::size_t k = 0; k < finality->suffix.size(); ++k) {
+      const Block& s = finality->suffix[k];
+      if (s.height != block.height + 1 + k || s.parent_id != parent || !s.payload.empty()) {
+        return bad("the suffix is not a chain of empty blocks on the epoch's last block");
+      }
+      parent = s.id();
+    }
+    if (target->height != finality->suffix.back().height || target->block_id != parent) {
+      return bad("the certificate does not commit the end of the suffix");
+    }
+  } else if (target->height > block.height && target->height <= epoch->last_height) {
+    expected_.emplace(target->height, target->block_id);
+  } else if (target->height > block.height) {
+    // Committed with the epoch's last block in one batch: its suffix must lead to this target.
+    suffix_target_ = CommitTarget{target->height, target->block_id};
+  }
+  if (!finality->suffix.empty()) {
+    if (suffix_target_ && *suffix_target_ != *target) return bad("the epoch's last blocks name two different certificates");
+    suffix_target_.reset();
+  } else if (suffix_target_ && block.height >= epoch->last_height) {
+    return bad("a certificate commits a block past the epoch's end, and its last block has no suffix");
+  }
   if (auto it = expected_.find(block.height); it != expected_.end()) {
     if (it->second != id) return bad("not the block its descendant's certificate committed");
     expected_.erase(it);

@@ -6,10 +6,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <vector>
 
+#include "consensus/epochs.hpp"
 #include "consensus/types.hpp"
 #include "core/result.hpp"
 #include "ledger/block.hpp"
@@ -45,22 +48,30 @@ core::Hash32 consensus_chain_id(const core::Hash32& genesis_block_hash);
 
 // Checks the finality proofs of consecutive ledger blocks, from height 1 up (verify_all, and a
 // node catching up). Stateful: it follows the consensus parent links, and a certificate that
-// commits a descendant is remembered until that descendant's height is checked.
+// commits a descendant is remembered until that descendant's height is checked. Each block is
+// checked against its epoch's set under its epoch's chain id (consensus/epochs.hpp); the last
+// block of an epoch may carry the suffix that links it to its certificate.
 class FinalityChecker {
  public:
+  // The epoch holding a height (node/validator_sets.hpp reads them from the chain's state).
+  using EpochAt = std::function<core::Result<Epoch>(std::uint64_t height)>;
   // `genesis_timestamp_unix_ms` is block 0's (the genesis time): the first block's timestamp
-  // rule counts from it.
+  // rule counts from it. One set for every height:
   FinalityChecker(ValidatorSet validators, const core::Hash32& chain_id,
                   std::shared_ptr<SignatureVerifier> verifier, std::int64_t genesis_timestamp_unix_ms);
+  // The set of each height's epoch:
+  FinalityChecker(EpochAt epoch_at, const core::Hash32& chain_id, std::shared_ptr<SignatureVerifier> verifier,
+                  std::int64_t genesis_timestamp_unix_ms);
   core::Status check(const ledger::StoredBlock& stored);
 
  private:
-  ValidatorSet validators_;
+  EpochAt epoch_at_;
   core::Hash32 chain_id_;
   std::shared_ptr<SignatureVerifier> verifier_;
   core::Hash32 parent_id_{};
   std::int64_t parent_timestamp_unix_ms_ = 0;
   std::map<std::uint64_t, core::Hash32> expected_;  // height -> id a descendant's certificate committed
+  std::optional<CommitTarget> suffix_target_;       // a certificate past the epoch's end, until its last block
 };
 
 }  // namespace metanode::consensus

@@ -675,7 +675,13 @@ core::Result<std::uint64_t> Chain::verify_all(const FinalityCheck& finality_chec
     MN_TRY_ASSIGN(const auto certificate, stored_certificate(height));
     if (certificate.has_value() && *certificate != stored->commit) {  // a single producer's: checked above
       if (certificate->block_hash != stored->block.hash()) return corrupt(at + "header certificate names another block");
-      if (auto st = verify_commit(*certificate, genesis_digest_, validators_, quorum_of(validators_.size())); !st.ok()) {
+      std::vector<crypto::PublicKey> validators = validators_;
+      if (validators_at_) {
+        auto at_height = validators_at_(height);
+        if (!at_height.ok()) return corrupt(at + "no validator set: " + at_height.error().message);
+        validators = std::move(*at_height);
+      }
+      if (auto st = verify_commit(*certificate, genesis_digest_, validators, quorum_of(validators.size())); !st.ok()) {
         return corrupt(at + "header certificate: " + st.error().message);
       }
     }
