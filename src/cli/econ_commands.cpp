@@ -107,6 +107,14 @@ int run_validators(Io& io, const EconOptions& opts) {
                             amount(v["stake"]), v.value("voting_power_bps", 0) / 100.0, amount(v["accrued"]),
                             amount(v["epoch_pool_share"]), amount(v["paid_total"]));
     }
+    for (const json& set : doc->value("sets", json::array())) {
+      std::string names;
+      for (const json& m : set["validators"]) names += (names.empty() ? "" : ", ") + m.value("name", std::string("?"));
+      const std::string last = set["last_height"].is_null() ? std::string("on") : "to " + std::to_string(set["last_height"].get<std::uint64_t>());
+      io.out << fmt::format("validator set {} ({}): heights {} {}; {} members: {}\n", set.value("epoch", 0),
+                            set.value("status", std::string()), set.value("first_height", 0), last,
+                            set["validators"].size(), names);
+    }
   }
   if (auto st = verify_proofs(opts, proofs, io); !st.ok()) return fail(io, st.error());
   return kExitOk;

@@ -100,6 +100,23 @@ Response EconService::validators(const Request&) const {
     records.push_back(**v);
     total += records.back().stake;
   }
+  // The validator sets consensus runs: the one in force at the next height, and one published to
+  // begin later (an admitted candidate that bonded joins, a member without stake leaves).
+  auto latest_number = modules::read_latest_epoch_set(chain_);
+  if (!latest_number.ok()) return api::error_response(latest_number.error());
+  auto latest = modules::read_epoch_set(chain_, *latest_number);
+  if (!latest.ok()) return api::error_response(latest.error());
+  const std::optional<modules::EpochSet>& latest_set = *latest;
+  json sets = json::array();
+  for (std::uint64_t n = *latest_number;; --n) {
+    auto set = modules::read_epoch_set(chain_, n);
+    if (!set.ok()) return api::error_response(set.error());
+    if (!*set) break;
+    json item = (*set)->to_json();
+    item["status"] = (*set)->first_height > height + 1 ? "scheduled" : "in force";
+    sets.push_back(std::move(item));
+    if ((*set)->first_height <= height + 1 || n == 0) break;
+  }
   json list = json::array();
   for (std::size_t i = 0; i < addresses->size(); ++i) {
     const crypto::Address& a = (*addresses)[i];
@@ -107,6 +124,11 @@ Response EconService::validators(const Request&) const {
     std::string name;
     for (const auto& gv : chain_.genesis().validators) {
       if (crypto::Address::from_public_key(gv.ed25519_public_key) == a) name = gv.name;
+    }
+    if (latest_set) {
+      for (const auto& m : latest_set->members) {
+        if (crypto::Address::from_public_key(m.key) == a) name = m.name;
+      }
     }
     auto proof = state_answer(chain_, *econ, modules::econ_validator_key(a), height);
     if (!proof.ok()) return api::error_response(proof.error());
@@ -119,7 +141,11 @@ Response EconService::validators(const Request&) const {
     item["proof"] = *proof;
     list.push_back(std::move(item));
   }
-  return ok({{"height", height}, {"epoch", supply->epoch}, {"total_stake", ledger::u64_to_json(total)}, {"validators", list}});
+  return ok({{"height", height},
+             {"epoch", supply->epoch},
+             {"total_stake", ledger::u64_to_json(total)},
+             {"validators", list},
+             {"sets", sets}});
 }
 
 Response EconService::rewards(const Request& req) const {
@@ -266,7 +292,9 @@ json EconService::openapi_paths() const {
       {"/v1/econ/params", get("The split of base fees, tips and rewards (basis points), the issuance schedule and the "
                               "epoch length, with its proof")},
       {"/v1/econ/validators", get("Each validator: stake, voting power (basis points), accrued proposer shares, its "
-                                  "share of the epoch's pool so far, paid total and last payout, each with its proof")},
+                                  "share of the epoch's pool so far, paid total and last payout, each with its proof; "
+                                  "and `sets`: the validator set in force (number, first and last height, members) and "
+                                  "one scheduled to begin later, newest first")},
       {"/v1/econ/rewards/{address}",
        get("What one address is owed (pending = accrued + its share of the epoch's pool) and was paid, with its proof",
            json::array({{{"name", "address"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}}))},

@@ -72,10 +72,25 @@ TEST_F(CliTest, HelpOnEverySubcommand) {
                                                                 {"audit", "verify", "--help"},
                                                                 {"audit", "report", "--help"},
                                                                 {"audit", "verify-report", "--help"},
-                                                                {"proof", "verify", "--help"}}) {
+                                                                {"proof", "verify", "--help"},
+                                                                {"gov", "propose", "admit-validator", "--help"},
+                                                                {"sim", "--help"}}) {
     EXPECT_EQ(cli.run(args), kExitOk) << args.back();
     EXPECT_NE(cli.out.str().find("Usage"), std::string::npos);
   }
+  cli.run({"gov", "propose", "admit-validator", "--help"});
+  EXPECT_NE(cli.out.str().find("--public-key-file"), std::string::npos);
+  cli.run({"sim", "--help"});
+  EXPECT_NE(cli.out.str().find("--epoch-blocks"), std::string::npos);
+  // Bad input says what is wrong before anything is sent.
+  Cli bad;
+  EXPECT_NE(bad.run({"gov", "propose", "admit-validator", "--public-key-file", "/nonexistent/key.json", "--from", "k",
+                     "--node", "http://127.0.0.1:1"}),
+            kExitOk);
+  EXPECT_NE(bad.err.str().find("--public-key-file /nonexistent/key.json: cannot be read"), std::string::npos) << bad.err.str();
+  Cli sim;
+  EXPECT_EQ(sim.run({"sim", "--epoch-blocks", "2", "--seeds", "1"}), kExitUsage);
+  EXPECT_NE(sim.err.str().find("--epoch-blocks must be 0 (one epoch) or at least 4"), std::string::npos) << sim.err.str();
   cli.run({"keys", "new", "--help"});
   EXPECT_NE(cli.out.str().find("--passphrase-file"), std::string::npos);
 }

@@ -1964,6 +1964,15 @@ TEST_F(ApiTest, TheEconomicsServiceAnswersWithProofsAndRefusesBadInput) {
   EXPECT_EQ(v.value("voting_power_bps", 0u), 10'000u);
   EXPECT_EQ(testing::u64_field(v, "paid_total", 0), 2 * kBid);
   EXPECT_TRUE(services::verify_state_answer(v["proof"], genesis_).ok());
+  // The set in force: genesis's (set 0, open-ended), nothing scheduled.
+  ASSERT_EQ(validators.doc["sets"].size(), 1u) << validators.body;
+  const json& set = validators.doc["sets"][0];
+  EXPECT_EQ(set.value("epoch", 9u), 0u);
+  EXPECT_EQ(set.value("status", ""), "in force");
+  EXPECT_EQ(set.value("first_height", 0u), 1u);
+  EXPECT_TRUE(set["last_height"].is_null());
+  ASSERT_EQ(set["validators"].size(), 1u);
+  EXPECT_EQ(set["validators"][0].value("name", ""), "v0");
   const Reply rewards = request(econ, http::verb::get, "/v1/econ/rewards/" + address_of(validator_).to_string());
   ASSERT_EQ(rewards.status, 200u) << rewards.body;
   EXPECT_TRUE(rewards.doc.value("validator", false));
