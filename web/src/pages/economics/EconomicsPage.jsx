@@ -186,6 +186,21 @@ export function EconomicsPage() {
         </table>
       </div>
       <div class="table-wrap">
+        <table class="grid" data-testid="validator-sets">
+          <caption>Validator sets consensus runs (a new one is published when members join or leave, to begin later)</caption>
+          <thead><tr><th scope="col" class="num">Set</th><th scope="col">Status</th><th scope="col" class="num">From height</th><th scope="col" class="num">To height</th><th scope="col">Members</th></tr></thead>
+          <tbody>
+            {(data.validators.sets ?? []).map((set) => (
+              <tr key={set.epoch} data-status={set.status}>
+                <td class="num">{set.epoch}</td><td>{set.status}</td><td class="num">{formatInt(set.first_height)}</td>
+                <td class="num">{set.last_height === null ? '—' : formatInt(set.last_height)}</td>
+                <td>{set.validators.map((m) => m.name).join(', ')} ({set.validators.length})</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <div class="table-wrap">
         <table class="grid" data-testid="payouts">
           <caption>Payouts, newest epoch first</caption>
           <thead><tr><th scope="col" class="num">Epoch</th><th scope="col" class="num">Block</th><th scope="col" class="num">Validators' pool</th>

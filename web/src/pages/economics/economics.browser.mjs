@@ -1,7 +1,7 @@
 // The economics page against a real devnet: a few transfers pay fees; the supply, every
 // validator's record and each payout are checked in the page against their proofs; the fee chart
-// is drawn; a validator's rewards are looked up and proven; a malformed address is refused with
-// what is wrong.
+// is drawn; the validator set in force is shown; a validator's rewards are looked up and proven; a
+// malformed address is refused with what is wrong.
 export default async function economics({ page, devnet, until, url, screenshot, log }) {
   for (let i = 0; i < 3; i++) {
     devnet.cli(['tx', 'transfer', '--home', devnet.home(0), '--from', 'dev', '--to', 'mn1np5s00kx5s4d9m4at99ymwufpl40nh7zwxjg3p3vj2tcaav9l8eq7c3gry',
@@ -26,6 +26,11 @@ export default async function economics({ page, devnet, until, url, screenshot, 
     return states.length > 0 && states.every((s) => s === 'true');
   });
   await until('the fee chart drawn', async () => (await page.locator('[data-testid="fee-chart"] .uplot').count()) === 1);
+  // The set in force: genesis's four validators, open-ended.
+  const sets = page.locator('[data-testid="validator-sets"] tbody tr');
+  await until('the validator set shown', async () => (await sets.count()) === 1);
+  const setRow = await sets.first().textContent();
+  if (!setRow.includes('in force') || !setRow.includes('(4)')) throw new Error(`the validator set row: ${setRow}`);
   await screenshot('economics');
 
   const address = await validators.first().locator('td:nth-child(2)').getAttribute('title');
