@@ -87,11 +87,9 @@ core::Status EpochEngine::on_message(const crypto::PublicKey& from, std::uint64_
     future_.push_back(Future{from, epoch, core::Bytes(message.begin(), message.end())});
     // The sender is an epoch ahead: this node is behind (or about to apply the block that ends
     // its epoch, and then the sync asks for nothing). It asks the sender when the sender is in
-    // this epoch's set, otherwise the members in turn: those that finished the epoch hold it.
-    if (!ended_ && epoch_.validators.size() > 0) {
-      if (!index) follow_peer_ = (follow_peer_ + 1) % epoch_.validators.size();
-      out.push_back(SyncNeeded{index ? *index : static_cast<ValidatorIndex>(follow_peer_), 0});
-    }
+    // this epoch's set; otherwise the stall (or follow) tick asks the members in turn. (Turning
+    // the members here too would let the two turns cancel out, one member asked for ever.)
+    if (!ended_ && index) out.push_back(SyncNeeded{*index, 0});
     return {};
   }
   if (!engine_) return {};  // a follower has no vote; it follows by sync
