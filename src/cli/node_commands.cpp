@@ -256,7 +256,7 @@ int run_verify(Io& io, const VerifyOptions& opts) {
   const node::ValidatorSets sets(**chain, genesis->validator_keys());
   (*chain)->set_validators_at([&sets](std::uint64_t height) { return sets.keys_at(height); });
   consensus::FinalityChecker finality([&sets](std::uint64_t height) { return sets.at_height(height); },
-                                      consensus::consensus_chain_id((*block0)->block.hash()),
+                                      consensus::consensus_chain_id(genesis->digest()),
                                       std::make_shared<consensus::CachingVerifier>(),
                                       (*block0)->block.header.timestamp_unix_ms);
   auto checked = (*chain)->verify_all([&finality](const ledger::StoredBlock& b) { return finality.check(b); });

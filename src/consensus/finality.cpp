@@ -37,8 +37,8 @@ core::Result<Finality> Finality::decode(core::Reader& r) {
   return f;
 }
 
-core::Hash32 consensus_chain_id(const core::Hash32& genesis_block_hash) {
-  return core::hash(core::Domain::ConsensusMessage, genesis_block_hash);
+core::Hash32 consensus_chain_id(const core::Hash32& genesis_digest) {
+  return core::hash(core::Domain::ConsensusMessage, genesis_digest);
 }
 
 FinalityChecker::FinalityChecker(ValidatorSet validators, const core::Hash32& chain_id,

@@ -42,9 +42,11 @@ struct Finality {
   static core::Result<Finality> decode(core::Reader& r);
 };
 
-// The consensus chain id of a ledger: the hash of its block 0, so two chains with different
-// genesis files never accept each other's votes.
-core::Hash32 consensus_chain_id(const core::Hash32& genesis_block_hash);
+// The consensus chain id of a ledger: a hash of its genesis digest (Genesis::digest, which block 0
+// commits to), so two chains with different genesis files never accept each other's votes, and a
+// module that checks consensus signatures (evidence of equivocation) computes it from what every
+// transaction's context carries.
+core::Hash32 consensus_chain_id(const core::Hash32& genesis_digest);
 
 // Checks the finality proofs of consecutive ledger blocks, from height 1 up (verify_all, and a
 // node catching up). Stateful: it follows the consensus parent links, and a certificate that

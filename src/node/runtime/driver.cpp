@@ -33,8 +33,7 @@ ConsensusRuntime::ConsensusRuntime(RuntimeConfig config, RuntimeHost& host, ledg
       gossip_timer_(ctx_),
       certifier_timer_(ctx_),
       divergence_timer_(ctx_) {
-  auto block0 = chain_.block(0);
-  chain_id_ = consensus::consensus_chain_id(block0.ok() && block0->has_value() ? (*block0)->block.hash() : core::Hash32{});
+  chain_id_ = consensus::consensus_chain_id(chain_.genesis_digest());
 }
 
 ConsensusRuntime::~ConsensusRuntime() { stop(); }

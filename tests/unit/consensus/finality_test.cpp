@@ -33,7 +33,7 @@ class FinalityTest : public ::testing::Test {
     }
     genesis_.accounts.push_back({crypto::Address::from_public_key(alice_.public_key()), 1'000'000});
     chain_ = ledger::Chain::open(dir_, genesis_, modules::standard_modules()).value();
-    chain_id_ = consensus_chain_id(chain_->block(0).value()->block.hash());
+    chain_id_ = consensus_chain_id(chain_->genesis_digest());
     parent_id_ = genesis_block(chain_id_).id();
   }
   void TearDown() override {

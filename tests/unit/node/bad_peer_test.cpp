@@ -343,7 +343,7 @@ class BadPeerTest : public ::testing::Test {
 
     auto block0 = nodes_[0]->chain().block(0);
     ASSERT_TRUE(block0.ok() && block0->has_value());
-    chain_id_ = consensus_chain_id((*block0)->block.hash());
+    chain_id_ = consensus_chain_id(genesis_.digest());
   }
 
   void start_byzantine() {

@@ -259,7 +259,7 @@ TEST_P(ValidatorJoinTest, AnAdmittedCandidateThatBondsVotesFromItsSetsFirstHeigh
   ASSERT_TRUE(chain.ok()) << chain.error().to_string();
   auto block0 = (*chain)->block(0);
   ASSERT_TRUE(block0.ok() && block0->has_value());
-  const core::Hash32 chain_id = consensus::consensus_chain_id((*block0)->block.hash());
+  const core::Hash32 chain_id = consensus::consensus_chain_id(genesis_.digest());
   const std::int64_t time0 = (*block0)->block.header.timestamp_unix_ms;
   const ValidatorSets sets(**chain, genesis_.validator_keys());
   (*chain)->set_validators_at([&sets](std::uint64_t height) { return sets.keys_at(height); });
