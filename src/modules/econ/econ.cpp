@@ -4,6 +4,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "modules/governance/governance.hpp"
@@ -743,8 +744,11 @@ core::Status publish_next_set(ledger::ModuleState& state, std::uint64_t height, 
   next.number = latest + 1;
   next.first_height = height + 1 + std::max(params.epoch_blocks, kSetActivationBlocksMin);
   next.last_height = kSetOpenEnded;
+  std::set<crypto::Address> members;  // the current members' addresses (one hash each)
   for (const auto& m : current->members) {
-    const auto stake = stake_of(crypto::Address::from_public_key(m.key));
+    const crypto::Address address = crypto::Address::from_public_key(m.key);
+    members.insert(address);
+    const auto stake = stake_of(address);
     if (!stake || *stake == 0) continue;
     EpochMember member = m;
     member.stake = *stake;
@@ -752,11 +756,7 @@ core::Status publish_next_set(ledger::ModuleState& state, std::uint64_t height, 
   }
   // Admitted candidates that bonded join, in address order, while the set has room.
   for (std::size_t i = 0; i < addresses.size() && next.members.size() < kEpochMembersMax; ++i) {
-    if (records[i].stake == 0) continue;
-    const bool member = std::any_of(current->members.begin(), current->members.end(), [&](const EpochMember& m) {
-      return crypto::Address::from_public_key(m.key) == addresses[i];
-    });
-    if (member) continue;
+    if (records[i].stake == 0 || members.contains(addresses[i])) continue;
     MN_TRY_ASSIGN(auto bytes, state.get_in(kGovModule, gov_candidate_key(addresses[i])));
     if (!bytes) continue;  // every validator without a candidate record is a genesis member
     auto candidate = core::decode<ValidatorCandidate>(*bytes);
