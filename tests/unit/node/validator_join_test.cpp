@@ -23,6 +23,7 @@
 #include "node/node.hpp"
 #include "node/validator_sets.hpp"
 #include "support/ports.hpp"
+#include "support/loopback_nodes.hpp"
 #include "support/wait.hpp"
 
 namespace metanode::node {
@@ -77,12 +78,7 @@ class ValidatorJoinTest : public ::testing::TestWithParam<std::string> {
       nodes_.push_back(std::move(node).value());
     }
     for (auto& node : nodes_) ASSERT_TRUE(node->start().ok());
-    ASSERT_TRUE(eventually([&] {
-      for (const auto& node : nodes_) {
-        if (node->runtime_status().peers_connected != kValidators - 1 || node->chain().head().height < 2) return false;
-      }
-      return true;
-    }, kHangGuard)) << "the network did not form and commit";
+    ASSERT_TRUE(testing::network_formed(nodes_, 2, kHangGuard)) << "the network did not form and commit";
   }
 
   void TearDown() override {
@@ -94,27 +90,10 @@ class ValidatorJoinTest : public ::testing::TestWithParam<std::string> {
     fs::remove_all(dir_, ignored);
   }
 
-  NodePlugins plugins() {
-    NodePlugins p;
-    auto set = modules::standard_modules_with({});
-    EXPECT_TRUE(set.ok());
-    if (set.ok()) p.modules = *set;
-    return p;
-  }
+  NodePlugins plugins() { return testing::standard_plugins(); }
 
   NodeConfig config_for(const std::string& name, std::uint16_t base, const std::string& role) {
-    NodeConfig config;
-    config.config_dir = dir_ / name;
-    fs::create_directories(config.config_dir);
-    config.role = role;
-    config.port_base = base;
-    config.round_timeout_ms = 300;
-    config.round_timeout_cap_ms = 1200;
-    config.http_threads = 1;
-    for (std::size_t j = 0; j < kValidators; ++j) {
-      config.peers.push_back(keys_[j].public_key().to_hex() + "@127.0.0.1:" + std::to_string(bases_[j] + 4));
-    }
-    return config;
+    return testing::loopback_config(dir_ / name, role, base, keys_, bases_);
   }
 
   // Submits to validator 0 and waits until the transaction is committed; answers its receipt.
