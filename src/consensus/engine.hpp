@@ -75,8 +75,16 @@ struct SyncNeeded {
   std::uint64_t height = 0;
 };
 
+// A validator signed two conflicting votes of one kind for the same height and round (or view):
+// the proof of its equivocation, both signatures checked. The driver records it (and, with
+// slashing, submits it as evidence).
+struct EquivocationSeen {
+  SignedVote first;
+  SignedVote second;
+};
+
 using Action = std::variant<PersistState, StoreBlock, SendTo, Broadcast, SetTimer, CancelTimer, RequestPayload, ValidatePayload,
-                            CommitBlock, SyncNeeded>;
+                            CommitBlock, SyncNeeded, EquivocationSeen>;
 using Actions = std::vector<Action>;
 
 // Where an engine starts: the last committed block (genesis on a new chain) and the last

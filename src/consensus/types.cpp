@@ -199,6 +199,19 @@ std::optional<QuorumCert> VoteCollector::add(const SignedVote& vote, std::size_t
   return QuorumCert{g.data, g.signatures};
 }
 
+std::optional<SignedVote> VoteCollector::conflicting(const SignedVote& vote) const {
+  for (const auto& [digest, g] : groups_) {
+    if (g.data == vote.data || g.data.kind != vote.data.kind || g.data.height != vote.data.height ||
+        g.data.round != vote.data.round) {
+      continue;
+    }
+    for (const auto& s : g.signatures) {
+      if (s.signer == vote.signature.signer) return SignedVote{g.data, s};
+    }
+  }
+  return std::nullopt;
+}
+
 std::size_t VoteCollector::count(const core::Hash32& digest) const {
   for (const auto& [d, g] : groups_) {
     if (d == digest) return g.signatures.size();

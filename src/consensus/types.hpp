@@ -160,6 +160,9 @@ class VoteCollector {
  public:
   // Adds one (already verified) vote. Returns the QC the first time a quorum is reached.
   std::optional<QuorumCert> add(const SignedVote& vote, std::size_t quorum);
+  // A vote of the same signer, kind, height and round already collected for other data: the
+  // signer equivocated.
+  std::optional<SignedVote> conflicting(const SignedVote& vote) const;
   std::size_t count(const core::Hash32& digest) const;
   void clear() { groups_.clear(); }
 

@@ -111,6 +111,8 @@ std::string NodeLedgerBackend::metrics_text() const {
           rs.messages_refused);
     gauge("consensus_messages_from_non_validators_total", "Consensus messages from a key outside the validator set.",
           "counter", rs.messages_from_non_validators);
+    gauge("consensus_equivocations_seen_total", "Conflicting votes of one validator for one height and round, seen here.",
+          "counter", rs.equivocations_seen);
     gauge("sync_replies_refused_total", "Block sync replies refused (e.g. a forged certificate).", "counter",
           rs.syncs_refused);
     gauge("peers_connected", "Authenticated XTMP links.", "gauge", rs.peers_connected);

@@ -52,6 +52,9 @@ void expect_clean(EngineKind engine, std::size_t n, std::uint64_t first, std::ui
   EXPECT_GT(s.faults.byzantine_equivocating + s.faults.byzantine_double_voting, count / 10);
   EXPECT_GT(s.faults.twins, count / 20);
   EXPECT_GT(s.faults.byzantine_silent, count / 20);
+  // Honest engines report the double voters' conflicting votes (each report checked: two valid
+  // signatures of one Byzantine validator, never an honest one).
+  EXPECT_GT(s.faults.equivocations_reported, count / 20);
   // The lock attacker (consensus/sim/lock_attack.hpp) found its schedule and played it.
   if (engine == EngineKind::kHotStuff) {
     EXPECT_GE(s.faults.lock_attacks_launched, 3u);

@@ -252,6 +252,7 @@ core::Status HotStuffEngine::on_vote(const SignedVote& vote, Actions& out) {
   const ValidatorIndex next = leader(round + 1);
   if (next != cfg_.self && next == leader(round)) return {};
   MN_TRY(verify_vote(vote, cfg_.validators, cfg_.chain_id, *cfg_.verifier));
+  if (auto earlier = votes_[vote.data.round].conflicting(vote)) out.push_back(EquivocationSeen{*earlier, vote});
   auto qc = votes_[vote.data.round].add(vote, cfg_.validators.quorum());
   if (qc) process_qc(*qc, out);
   return {};

@@ -320,7 +320,8 @@ core::Status IbftEngine::on_prepare(const SignedVote& vote, Actions& out) {
   if (vote.data.round > round_ + kRoundsAheadMax) return make_error(ErrorCode::kConsensusInvalidMessage, "prepare round too far ahead");
   if (vote.data.commit) return make_error(ErrorCode::kConsensusInvalidMessage, "prepare carries a commit target");
   MN_TRY(verify_vote(vote, cfg_.validators, cfg_.chain_id, *cfg_.verifier));
-  prepares_[vote.data.round].emplace(vote.signature.signer, vote);
+  const auto [prepare, fresh] = prepares_[vote.data.round].emplace(vote.signature.signer, vote);
+  if (!fresh && prepare->second.data != vote.data) out.push_back(EquivocationSeen{prepare->second, vote});
   maybe_commit(vote.data.round, out);
   return {};
 }
@@ -331,7 +332,8 @@ core::Status IbftEngine::on_commit(const SignedVote& vote, Actions& out) {
     return make_error(ErrorCode::kConsensusInvalidMessage, "commit seal does not commit its own block");
   }
   MN_TRY(verify_vote(vote, cfg_.validators, cfg_.chain_id, *cfg_.verifier));
-  commits_[vote.data.round].emplace(vote.signature.signer, vote);
+  const auto [seal, fresh] = commits_[vote.data.round].emplace(vote.signature.signer, vote);
+  if (!fresh && seal->second.data != vote.data) out.push_back(EquivocationSeen{seal->second, vote});
   maybe_decide(vote.data.round, vote.data.block_id, out);
   return {};
 }

@@ -64,6 +64,7 @@ void FaultCounts::add(const FaultCounts& o) {
   dropped += o.dropped;
   duplicated += o.duplicated;
   invalid_payloads += o.invalid_payloads;
+  equivocations_reported += o.equivocations_reported;
   epochs += o.epochs;
   joins += o.joins;
   leaves += o.leaves;
@@ -174,6 +175,7 @@ class Simulation {
   Epoch engine_epoch(std::uint64_t number);
   ValidatorIndex member_of(const crypto::PublicKey& key) const { return members_by_key_.at(key); }
   void on_epoch_end(std::size_t i);
+  void on_equivocation(std::size_t i, const EquivocationSeen& e);
   void start_instance(std::size_t i);
   void push(Event e) {
     e.seq = seq_++;
@@ -442,6 +444,35 @@ std::unique_ptr<EpochEngine> Simulation::make_engine(ValidatorIndex index) {
     if (kind == EngineKind::kIbft) return std::make_unique<ibft::IbftEngine>(std::move(config));
     return std::make_unique<hotstuff::HotStuffEngine>(std::move(config));
   });
+}
+
+// What an honest engine reports as equivocation must be one: two valid signatures of one
+// validator over conflicting votes of one kind, height and round, and never an honest validator's.
+void Simulation::on_equivocation(std::size_t i, const EquivocationSeen& e) {
+  const Instance& inst = instances_[i];
+  if (!inst.honest()) return;
+  const VoteData& a = e.first.data;
+  const VoteData& b = e.second.data;
+  const ValidatorSet& set = inst.engine->epoch().validators;
+  if (a == b || a.kind != b.kind || a.height != b.height || a.round != b.round ||
+      e.first.signature.signer != e.second.signature.signer || !set.contains(e.first.signature.signer)) {
+    return violate("evidence: validator " + std::to_string(inst.index) + " reported votes that do not conflict");
+  }
+  for (const SignedVote* vote : {&e.first, &e.second}) {
+    if (auto st = verify_vote(*vote, set, inst.engine->chain_id(), *verifier_); !st.ok()) {
+      return violate("evidence: a reported vote does not verify: " + st.error().to_string());
+    }
+  }
+  const ValidatorIndex member = member_of(set.key(e.first.signature.signer));
+  if (instances_[member].role == Role::kHonest) {
+    return violate("evidence: honest validator " + std::to_string(member) + " reported as equivocating at height " +
+                   std::to_string(a.height) + " round " + std::to_string(a.round));
+  }
+  ++result_.faults.equivocations_reported;
+  if (cfg_.trace) {
+    trace("n" + std::to_string(i) + " saw validator " + std::to_string(member) + " equivocate: " +
+          std::string(vote_kind_name(a.kind)) + " h=" + std::to_string(a.height) + " r=" + std::to_string(a.round));
+  }
 }
 
 void Simulation::on_epoch_end(std::size_t i) {
@@ -771,6 +802,8 @@ void Simulation::process(std::size_t i, Actions& actions) {
       push(std::move(e));
     } else if (auto* commit = std::get_if<CommitBlock>(&action)) {
       on_commit(i, *commit);
+    } else if (auto* equivocation = std::get_if<EquivocationSeen>(&action)) {
+      on_equivocation(i, *equivocation);
     } else if (auto* sync = std::get_if<SyncNeeded>(&action)) {
       const ValidatorIndex peer = member_of(inst.engine->epoch().validators.key(sync->peer));
       if (peer == inst.index || !inst.sync.should_request(peer, sync->height, inst.chain.size(), now_)) continue;

@@ -97,6 +97,7 @@ struct RuntimeStatus {
   std::size_t peers_connected = 0;
   std::uint64_t messages_refused = 0;
   std::uint64_t messages_from_non_validators = 0;  // of messages_refused: sent by a key outside the set
+  std::uint64_t equivocations_seen = 0;  // conflicting votes of one validator (consensus::EquivocationSeen)
   std::uint64_t syncs_applied = 0;
   std::uint64_t syncs_refused = 0;
   bool failed = false;  // storage failed, or this node's state differs from a quorum's: it stopped voting
@@ -247,6 +248,7 @@ class ConsensusRuntime {
   std::atomic<std::uint64_t> rounds_timed_out_{0};
   std::atomic<std::uint64_t> messages_refused_{0};
   std::atomic<std::uint64_t> messages_from_non_validators_{0};
+  std::atomic<std::uint64_t> equivocations_seen_{0};
   std::atomic<std::uint64_t> syncs_applied_{0};
   std::atomic<std::uint64_t> syncs_refused_{0};
   std::atomic<bool> failed_flag_{false};

@@ -279,6 +279,7 @@ RuntimeStatus ConsensusRuntime::status() const {
   s.peers_connected = transport_ ? transport_->connected_count() : 0;
   s.messages_refused = messages_refused_.load();
   s.messages_from_non_validators = messages_from_non_validators_.load();
+  s.equivocations_seen = equivocations_seen_.load();
   s.syncs_applied = syncs_applied_.load();
   s.syncs_refused = syncs_refused_.load();
   s.failed = failed_flag_.load();
@@ -378,6 +379,13 @@ void ConsensusRuntime::process(consensus::Actions& actions) {
       commit_queue_.push_back(std::move(*commit));
     } else if (auto* sync = std::get_if<consensus::SyncNeeded>(&action)) {
       request_sync(sync->peer, sync->height);
+    } else if (auto* equivocation = std::get_if<consensus::EquivocationSeen>(&action)) {
+      ++equivocations_seen_;
+      const auto& d = equivocation->first.data;
+      spdlog::warn("validator {} of epoch {} signed two conflicting {} votes at height {} round {} ({} and {})",
+                   validators().key(equivocation->first.signature.signer).to_hex().substr(0, 12), epochs_->epoch().number,
+                   consensus::vote_kind_name(d.kind), d.height, d.round, consensus::short_hex(d.block_id),
+                   consensus::short_hex(equivocation->second.data.block_id));
     }
   }
   if (!flush_writes(writes)) return;
