@@ -35,10 +35,20 @@ core::Result<std::optional<consensus::Epoch>> ValidatorSets::epoch(std::uint64_t
 }
 
 core::Result<consensus::Epoch> ValidatorSets::at_height(std::uint64_t height) const {
-  MN_TRY_ASSIGN(std::uint64_t number, modules::read_latest_epoch_set(state_));
-  for (;; --number) {
+  MN_TRY_ASSIGN(const std::uint64_t latest, modules::read_latest_epoch_set(state_));
+  {
+    std::lock_guard lock(cache_mutex_);
+    if (cached_ && cached_->first == latest && cached_->second.contains(std::max<std::uint64_t>(height, 1))) {
+      return cached_->second;
+    }
+  }
+  for (std::uint64_t number = latest;; --number) {
     MN_TRY_ASSIGN(auto epoch, this->epoch(number));
-    if (epoch && epoch->first_height <= std::max<std::uint64_t>(height, 1)) return std::move(*epoch);
+    if (epoch && epoch->first_height <= std::max<std::uint64_t>(height, 1)) {
+      std::lock_guard lock(cache_mutex_);
+      cached_.emplace(latest, *epoch);
+      return std::move(*epoch);
+    }
     if (number == 0) break;
   }
   return core::make_error(core::ErrorCode::kStateCorrupt, "no validator set holds height " + std::to_string(height));

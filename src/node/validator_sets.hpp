@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -20,6 +21,7 @@ class ValidatorSets {
  public:
   ValidatorSets(const ledger::StateReader& state, std::vector<crypto::PublicKey> genesis_keys)
       : state_(state), genesis_keys_(std::move(genesis_keys)) {}
+  ValidatorSets(const ValidatorSets& other) : state_(other.state_), genesis_keys_(other.genesis_keys_) {}
 
   // The epoch (set number, heights, members) holding `height`.
   core::Result<consensus::Epoch> at_height(std::uint64_t height) const;
@@ -31,6 +33,10 @@ class ValidatorSets {
  private:
   const ledger::StateReader& state_;
   std::vector<crypto::PublicKey> genesis_keys_;
+  // The last epoch at_height found, valid while no newer set is published: header signatures ask
+  // for every height, and the set's pages need not be read and decoded for each.
+  mutable std::mutex cache_mutex_;
+  mutable std::optional<std::pair<std::uint64_t, consensus::Epoch>> cached_;  // (latest set number, epoch)
 };
 
 }  // namespace metanode::node
