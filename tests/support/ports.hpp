@@ -25,15 +25,12 @@ inline bool port_free(std::uint16_t port) {
 class PortPicker {
  public:
   PortPicker() : rng_(static_cast<std::uint32_t>(::getpid()) * 7919u + static_cast<std::uint32_t>(std::random_device{}())) {}
-  // A node's port base whose base+1 (ledger), base+4 (XTMP) and base+6 (proofs) are free; 0 when
-  // none was found.
+  // A node's port base whose every service port (base+1 … base+7: ledger, oracle, registry, XTMP,
+  // storage, proofs, economics) is free; 0 when none was found.
   std::uint16_t base() {
     for (int attempt = 0; attempt < 1000; ++attempt) {
       const auto b = static_cast<std::uint16_t>(20'000 + rng_() % 12'000);
-      if (taken(b, 8) || !port_free(static_cast<std::uint16_t>(b + 1)) || !port_free(static_cast<std::uint16_t>(b + 4)) ||
-          !port_free(static_cast<std::uint16_t>(b + 6))) {
-        continue;
-      }
+      if (taken(b, 8) || !all_free(b)) continue;
       used_.insert(b);
       return b;
     }
@@ -46,6 +43,12 @@ class PortPicker {
   }
 
  private:
+  static bool all_free(std::uint16_t b) {
+    for (std::uint16_t offset = 1; offset <= 7; ++offset) {
+      if (!port_free(static_cast<std::uint16_t>(b + offset))) return false;
+    }
+    return true;
+  }
   bool taken(std::uint16_t b, std::uint16_t span) const {
     for (const auto u : used_) {
       if (b + span > u && u + span > b) return true;

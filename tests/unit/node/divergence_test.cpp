@@ -102,7 +102,10 @@ class DivergenceTest : public ::testing::Test {
       });
       nodes_.push_back(std::move(node).value());
     }
-    for (auto& node : nodes_) ASSERT_TRUE(node->start().ok());
+    for (auto& node : nodes_) {
+      const auto started = node->start();
+      ASSERT_TRUE(started.ok()) << started.error().to_string();
+    }
     ASSERT_TRUE(eventually([&] {
       for (const auto& node : nodes_) {
         if (node->runtime_status().peers_connected != kValidators - 1 || node->chain().head().height < 2) return false;

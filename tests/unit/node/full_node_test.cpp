@@ -73,7 +73,10 @@ class FullNodeTest : public ::testing::TestWithParam<std::string> {
       ASSERT_TRUE(node.ok()) << node.error().to_string();
       validators_.push_back(std::move(node).value());
     }
-    for (auto& node : validators_) ASSERT_TRUE(node->start().ok());
+    for (auto& node : validators_) {
+      const auto started = node->start();
+      ASSERT_TRUE(started.ok()) << started.error().to_string();
+    }
     ASSERT_TRUE(testing::network_formed(validators_, 3, kHangGuard)) << "the network did not form and commit";
   }
 
@@ -179,7 +182,10 @@ TEST_P(FullNodeTest, AnAdmittedFullNodeSyncsFollowsAndRelaysWhileAStrangerIsRefu
   followers_[0] = open_full_node("full", bases_[kValidators], admitted_);
   ASSERT_TRUE(followers_[0]);
   EXPECT_GE(followers_[0]->chain().head().height, left_at);
-  ASSERT_TRUE(followers_[0]->start().ok());
+  {
+    const auto started = followers_[0]->start();
+    ASSERT_TRUE(started.ok()) << started.error().to_string();
+  }
   ASSERT_TRUE(eventually([&] { return followers_[0]->chain().head().height >= left_at + 3; }, kHangGuard))
       << "the restarted full node did not catch up";
 }

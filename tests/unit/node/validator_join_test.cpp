@@ -77,7 +77,10 @@ class ValidatorJoinTest : public ::testing::TestWithParam<std::string> {
       ASSERT_TRUE(node.ok()) << node.error().to_string();
       nodes_.push_back(std::move(node).value());
     }
-    for (auto& node : nodes_) ASSERT_TRUE(node->start().ok());
+    for (auto& node : nodes_) {
+      const auto started = node->start();
+      ASSERT_TRUE(started.ok()) << started.error().to_string();
+    }
     ASSERT_TRUE(testing::network_formed(nodes_, 2, kHangGuard)) << "the network did not form and commit";
   }
 
@@ -203,7 +206,10 @@ TEST_P(ValidatorJoinTest, AnAdmittedCandidateThatBondsVotesFromItsSetsFirstHeigh
     ASSERT_TRUE(node.ok()) << node.error().to_string();
     nodes_[kValidators - 1] = std::move(node).value();
   }
-  ASSERT_TRUE(nodes_[kValidators - 1]->start().ok());
+  {
+    const auto started = nodes_[kValidators - 1]->start();
+    ASSERT_TRUE(started.ok()) << started.error().to_string();
+  }
   const std::uint64_t restarted_at = nodes_[0]->chain().head().height;
   ASSERT_TRUE(eventually([&] { return nodes_[kValidators - 1]->chain().head().height >= restarted_at + 3; }, kHangGuard))
       << "the restarted validator did not catch up: " << nodes_[kValidators - 1]->chain().head().height << " of "
