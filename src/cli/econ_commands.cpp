@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -145,6 +146,29 @@ int run_rewards(Io& io, const EconOptions& opts) {
   return kExitOk;
 }
 
+int run_slashes(Io& io, const EconOptions& opts) {
+  auto doc = get(opts, "/v1/econ/slashes");
+  if (!doc.ok()) return fail(io, doc.error());
+  std::vector<const json*> proofs;
+  for (const json& s : (*doc)["slashes"]) proofs.push_back(&s["proof"]);
+  if (opts.client.json_output) {
+    io.out << doc->dump(2) << "\n";
+  } else if ((*doc)["slashes"].empty()) {
+    io.out << fmt::format("no validator was slashed (height {}; a slash burns {:.2f}% of the stake)\n", doc->value("height", 0),
+                          doc->value("slash_bps", 0) / 100.0);
+  } else {
+    io.out << fmt::format("{:<64} {:>6} {:>8} {:>10} {:>8} {:>8} {:>12}  {}\n", "validator", "epoch", "votes", "at height",
+                          "round", "block", "burned", "reported by");
+    for (const json& s : (*doc)["slashes"]) {
+      io.out << fmt::format("{:<64} {:>6} {:>8} {:>10} {:>8} {:>8} {:>12}  {}\n", s.value("validator", ""), s.value("epoch", 0),
+                            s.value("kind", ""), s.value("vote_height", 0), s.value("vote_round", 0), s.value("height", 0),
+                            amount(s["amount"]), s.value("reporter", ""));
+    }
+  }
+  if (auto st = verify_proofs(opts, proofs, io); !st.ok()) return fail(io, st.error());
+  return kExitOk;
+}
+
 void add_options(CLI::App* cmd, EconOptions& o) {
   cmd->add_option("--node", o.client.node_url,
                   "The economics service's URL (default: --home's config, port base + 7; else http://127.0.0.1:9007)");
@@ -158,6 +182,27 @@ struct StakeOptions {
   SendOptions send;
   std::uint64_t amount = 0;
 };
+
+struct EvidenceOptions {
+  SendOptions send;
+  std::string file;
+};
+
+// The evidence file: the JSON a node logs when it cannot pay to submit it, or a transaction's
+// payload as GET /v1/txs shows it ({"epoch", "offender", "first", "second"}).
+int run_evidence(Io& io, const EvidenceOptions& o) {
+  std::ifstream in(o.file);
+  if (!in) return fail(io, core::make_error(core::ErrorCode::kNotFound, "cannot read " + o.file));
+  const json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, o.file + " is not JSON"));
+  auto evidence = modules::EquivocationEvidence::from_json(doc);
+  if (!evidence.ok()) return fail(io, core::make_error(evidence.error().code, o.file + ": " + evidence.error().message));
+  if (!crypto::votes_conflict(evidence->first, evidence->second)) {
+    return fail(io, core::make_error(core::ErrorCode::kEconEvidenceInvalid,
+                                     o.file + ": the two votes do not conflict (one kind, height and round; different content)"));
+  }
+  return run_send(io, o.send, modules::evidence_payload(*evidence));
+}
 
 }  // namespace
 
@@ -175,6 +220,18 @@ void add_econ_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   auto [fees, fees_opts] = add("fees", "The fee market per block: base fee, transactions, fees and tips", run_fees);
   fees->add_option("--blocks", fees_opts->blocks, "How many of the newest blocks")->capture_default_str()->check(CLI::Range(1, 1000));
   add("validators", "Each validator's stake, voting power, accrued and paid rewards", run_validators);
+  add("slashes", "Every validator slashed for equivocation: the votes, the block, the amount burned (with --verify: proven)",
+      run_slashes);
+  {
+    auto o = std::make_shared<EvidenceOptions>();
+    CLI::App* cmd = econ->add_subcommand(
+        "evidence", "Submit evidence that a validator signed two conflicting votes: it is slashed once and leaves the set");
+    add_send_options(cmd, o->send, /*bid_required=*/false);
+    cmd->add_option("--file", o->file, "The evidence as JSON: {\"epoch\", \"offender\", \"first\", \"second\"}")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->callback([&io, &dispatch, o] { dispatch = [&io, o] { return run_evidence(io, *o); }; });
+  }
   auto [rewards, rewards_opts] = add("rewards", "What one validator is owed and was paid", run_rewards);
   rewards->add_option("address", rewards_opts->address, "The validator's address (mn1…)")->required();
   for (const bool bond : {true, false}) {

@@ -5,14 +5,6 @@
 
 namespace metanode::consensus {
 
-core::Hash32 epoch_chain_id(const core::Hash32& chain_id, std::uint64_t epoch) {
-  if (epoch == 0) return chain_id;
-  core::Writer w(40);
-  w.array(chain_id);
-  w.u64(epoch);
-  return core::hash(core::Domain::ConsensusEpoch, w.data());
-}
-
 EpochEngine::EpochEngine(EngineConfig base, Factory make) : base_(std::move(base)), make_(std::move(make)) {}
 
 void EpochEngine::start(Epoch epoch, EngineStart start, Actions& out) {

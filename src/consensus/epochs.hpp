@@ -46,7 +46,7 @@ struct Epoch {
 
 // The chain id an epoch signs under: the chain's own for epoch 0 (a chain that never changes its
 // set keeps its signatures), hash(ConsensusEpoch, chain id || number) after.
-core::Hash32 epoch_chain_id(const core::Hash32& chain_id, std::uint64_t epoch);
+using crypto::epoch_chain_id;
 
 class EpochEngine {
  public:

@@ -37,10 +37,6 @@ core::Result<Finality> Finality::decode(core::Reader& r) {
   return f;
 }
 
-core::Hash32 consensus_chain_id(const core::Hash32& genesis_digest) {
-  return core::hash(core::Domain::ConsensusMessage, genesis_digest);
-}
-
 FinalityChecker::FinalityChecker(ValidatorSet validators, const core::Hash32& chain_id,
                                  std::shared_ptr<SignatureVerifier> verifier, std::int64_t genesis_timestamp_unix_ms)
     : FinalityChecker(

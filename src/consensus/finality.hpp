@@ -46,7 +46,7 @@ struct Finality {
 // commits to), so two chains with different genesis files never accept each other's votes, and a
 // module that checks consensus signatures (evidence of equivocation) computes it from what every
 // transaction's context carries.
-core::Hash32 consensus_chain_id(const core::Hash32& genesis_digest);
+using crypto::consensus_chain_id;
 
 // Checks the finality proofs of consecutive ledger blocks, from height 1 up (verify_all, and a
 // node catching up). Stateful: it follows the consensus parent links, and a certificate that

@@ -14,6 +14,7 @@
 #include "core/codec.hpp"
 #include "core/hash.hpp"
 #include "core/result.hpp"
+#include "crypto/consensus_vote.hpp"
 #include "crypto/ed25519.hpp"
 
 namespace metanode::consensus {
@@ -56,37 +57,13 @@ class ValidatorSet {
   std::size_t quorum_ = 0;
 };
 
-// What a vote commits to, when a quorum of such votes finalises a block: the block at `height`
-// with id `block_id`. IBFT commit seals name their own block; a chained-HotStuff vote names the
-// block that a quorum certificate on the voted block would commit (three-chain rule), so the
-// certificate of that vote is a self-contained commit certificate.
-struct CommitTarget {
-  std::uint64_t height = 0;
-  core::Hash32 block_id{};
-  bool operator==(const CommitTarget&) const = default;
-};
-
-enum class VoteKind : std::uint8_t {
-  kPrepare = 1,    // IBFT PREPARE
-  kCommit = 2,     // IBFT COMMIT (its signature is the commit seal)
-  kHotStuff = 3,   // chained HotStuff generic vote
-  kTimeout = 4,    // HotStuff pacemaker timeout (block_id zero)
-};
-std::string_view vote_kind_name(VoteKind kind);
-
-// The signed content of a vote. Every signature covers hash(ConsensusVote, chain_id || data).
-struct VoteData {
-  VoteKind kind = VoteKind::kPrepare;
-  std::uint64_t height = 0;
-  std::uint64_t round = 0;  // IBFT round or HotStuff view
-  core::Hash32 block_id{};
-  std::optional<CommitTarget> commit;
-
-  bool operator==(const VoteData&) const = default;
-  core::Hash32 signing_digest(const core::Hash32& chain_id) const;
-  void encode(core::Writer& w) const;
-  static core::Result<VoteData> decode(core::Reader& r);
-};
+// The vote's signed content lives below the modules (crypto/consensus_vote.hpp), where the
+// economics module checks equivocation evidence with the same encoding.
+using crypto::CommitTarget;
+using crypto::VoteData;
+using crypto::VoteKind;
+using crypto::vote_kind_name;
+using crypto::votes_conflict;
 
 struct VoteSignature {
   ValidatorIndex signer = 0;

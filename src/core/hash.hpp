@@ -44,7 +44,8 @@ namespace metanode::core {
   X(Genesis, "genesis")                      \
   X(TxSignature, "tx-signature")              \
   X(ConfigFile, "config-file")               \
-  X(ConsensusEpoch, "consensus-epoch")
+  X(ConsensusEpoch, "consensus-epoch")        \
+  X(SlashEvidence, "slash-evidence")
 
 enum class Domain : std::uint8_t {
 #define METANODE_DOMAIN_ENUM(name, text) name,

@@ -83,7 +83,11 @@ namespace metanode::core {
   X(kAuditAnchorInconsistent, 131, "audit_anchor_inconsistent") \
   X(kEconNotValidator, 140, "econ_not_validator")       \
   X(kEconUnbondTooMuch, 141, "econ_unbond_too_much")    \
-  X(kEconUnbondingFull, 142, "econ_unbonding_full")
+  X(kEconUnbondingFull, 142, "econ_unbonding_full")    \
+  X(kEconEvidenceInvalid, 143, "econ_evidence_invalid") \
+  X(kEconEvidenceDuplicate, 144, "econ_evidence_duplicate") \
+  X(kEconEvidenceTooOld, 145, "econ_evidence_too_old")  \
+  X(kEconSlashed, 146, "econ_slashed")
 
 enum class ErrorCode : std::uint16_t {
 #define METANODE_ERROR_ENUM(name, number, text) name = number,

@@ -85,6 +85,9 @@ struct NodeConfig {
   // that never signs would otherwise leave the rotation). Not read from the file: every validator
   // of a chain must elect leaders alike.
   bool leader_reputation = true;
+  // Test-only fault switch (RuntimeConfig::fault_equivocate): this validator signs every vote
+  // twice, for two block ids. Not read from the file; tests of slashing set it.
+  bool fault_equivocate = false;
 
   bool ephemeral_ports = false;    // tests: listen on free ports the OS picks (see Node::service_port)
 

@@ -21,6 +21,7 @@
 #include "ledger/chain.hpp"
 #include "modules/module_set.hpp"
 #include "node/audit_anchor.hpp"
+#include "node/evidence_reporter.hpp"
 #include "node/audit_log.hpp"
 #include "node/audit_witness.hpp"
 #include "node/block_listeners.hpp"
@@ -69,6 +70,7 @@ class Node {
   ledger::Chain& chain() { return *chain_; }
   const ledger::Chain& chain() const { return *chain_; }
   TxPool& tx_pool() { return *tx_pool_; }
+  const EvidenceReporter& evidence() const { return *evidence_; }
   BlockListeners& block_listeners() { return block_listeners_; }
   NodeLedgerBackend& backend() { return *backend_; }
   AuditTrail& audit() { return *audit_; }
@@ -107,6 +109,7 @@ class Node {
   BlockListeners block_listeners_;
   std::unique_ptr<TxPool> tx_pool_;
   std::unique_ptr<AuditAnchorer> audit_anchor_;  // sends through the pool
+  std::unique_ptr<EvidenceReporter> evidence_;   // sends through the pool
   std::unique_ptr<NodeLedgerBackend> backend_;
   boost::asio::io_context io_;  // HTTP sessions and background work (sync answers, gossip)
   std::vector<std::thread> io_threads_;

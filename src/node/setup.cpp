@@ -26,8 +26,8 @@ namespace metanode::node {
 class NodeRuntimeHost final : public RuntimeHost {
  public:
   NodeRuntimeHost(TxPool& pool, const BlockListeners& listeners, boost::asio::io_context& io,
-                  std::function<void(const core::Error&)> on_fault)
-      : pool_(pool), listeners_(listeners), io_(io), on_fault_(std::move(on_fault)) {}
+                  std::function<void(const core::Error&)> on_fault, EvidenceReporter& evidence)
+      : pool_(pool), listeners_(listeners), io_(io), on_fault_(std::move(on_fault)), evidence_(evidence) {}
   std::vector<ledger::Transaction> propose(const ledger::AccountReader& state) override { return pool_.propose(state); }
   bool has_pending() const override { return pool_.has_pending(); }
   std::vector<char> pending_exact(const std::vector<ledger::Transaction>& txs,
@@ -43,12 +43,17 @@ class NodeRuntimeHost final : public RuntimeHost {
   }
   void post_work(std::function<void()> work) override { boost::asio::post(io_, std::move(work)); }
   void on_fault(const core::Error& fault) override { on_fault_(fault); }
+  void on_equivocation(std::uint64_t epoch, const crypto::PublicKey& offender, const consensus::EquivocationSeen& seen) override {
+    evidence_.report(modules::EquivocationEvidence{epoch, offender, seen.first.data, seen.first.signature.signature,
+                                                   seen.second.data, seen.second.signature.signature});
+  }
 
  private:
   TxPool& pool_;
   const BlockListeners& listeners_;
   boost::asio::io_context& io_;
   std::function<void(const core::Error&)> on_fault_;
+  EvidenceReporter& evidence_;
 };
 
 struct NodeSetup {
@@ -105,6 +110,9 @@ struct NodeSetup {
     node.tx_pool_ = std::make_unique<TxPool>(node.config_.mempool, limits, *node.chain_, node.signatures_);
     node.audit_anchor_ = std::make_unique<AuditAnchorer>(
         *node.chain_, *node.audit_log_, *node.tx_pool_, node.validator_key_, node.config_.audit_anchor_interval_blocks,
+        [&io = node.io_](std::function<void()> work) { boost::asio::post(io, std::move(work)); });
+    node.evidence_ = std::make_unique<EvidenceReporter>(
+        *node.chain_, *node.tx_pool_, node.validator_key_,
         [&io = node.io_](std::function<void()> work) { boost::asio::post(io, std::move(work)); });
   }
 
@@ -193,7 +201,8 @@ struct NodeSetup {
     MN_TRY_ASSIGN(auto runtime_config, NodeSetup::runtime_config(node));
     make_witnesses(node, runtime_config);
     node.runtime_host_ = std::make_unique<NodeRuntimeHost>(*node.tx_pool_, node.block_listeners_, node.io_,
-                                                           [&node](const core::Error& fault) { node.report_fault(fault); });
+                                                           [&node](const core::Error& fault) { node.report_fault(fault); },
+                                                           *node.evidence_);
     node.runtime_ = std::make_unique<ConsensusRuntime>(std::move(runtime_config), *node.runtime_host_, *node.chain_,
                                                        node.signatures_, node.validator_key_,
                                                        node.chain_->genesis().validator_keys());
@@ -290,6 +299,7 @@ struct NodeSetup {
       }
       host->add_metrics([&cage = *node.cage_] { return cage.metrics_text(); });
       host->add_metrics([&anchor = *node.audit_anchor_] { return anchor.metrics_text(); });
+      host->add_metrics([&evidence = *node.evidence_] { return evidence.metrics_text(); });
       if (node.witness_) {
         host->add_metrics([&node] { return node.witness_->metrics_text() + node.witness_client_->metrics_text(); });
       }
@@ -429,6 +439,7 @@ core::Result<RuntimeConfig> NodeSetup::runtime_config(const Node& node) {
   rc.timers.base_ms = node.config_.round_timeout_ms;
   rc.timers.cap_ms = node.config_.round_timeout_cap_ms;
   rc.leader_reputation = node.config_.leader_reputation;
+  rc.fault_equivocate = node.config_.fault_equivocate;
   // An idle leader proposes its empty block well before anyone's round timer gives up on it.
   rc.idle_block_ms = std::min(node.config_.block_interval_ms, node.config_.round_timeout_ms / 2);
   net::TransportConfig& t = rc.transport;

@@ -37,7 +37,7 @@ api::cage::RouteTable route_table() {
   t.add("GET", "/v1/gov/proposals/{id}", Access::open());
   // Economics (base+7): committed state with its proofs and the fee history, public like the reads above.
   for (const char* pattern : {"/v1/econ/supply", "/v1/econ/params", "/v1/econ/validators", "/v1/econ/rewards/{address}",
-                              "/v1/econ/payouts", "/v1/econ/fees"}) {
+                              "/v1/econ/payouts", "/v1/econ/fees", "/v1/econ/slashes"}) {
     t.add("GET", pattern, Access::open());
   }
   // The committed-block stream (WebSocket): chain data, public like the reads above.

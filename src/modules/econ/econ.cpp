@@ -7,6 +7,7 @@
 #include <set>
 #include <nlohmann/json.hpp>
 
+#include "core/arith.hpp"
 #include "modules/governance/governance.hpp"
 
 namespace metanode::modules {
@@ -20,6 +21,7 @@ constexpr std::string_view kValidatorPrefix = "validator:";
 constexpr std::string_view kVsetPrefix = "vset:";
 constexpr std::string_view kPayoutPrefix = "payout:";
 constexpr std::string_view kEpochSetPrefix = "epoch_set:";
+constexpr std::string_view kSlashPrefix = "slash:";
 constexpr std::size_t kMemberNameBytesMax = 64;
 constexpr core::Byte kAddressKindModule = 2;  // beside crypto's kAddressKindEd25519 (0), kAddressKindMultisig (1)
 constexpr std::uint64_t kEpochBlocksMax = 10'000'000;
@@ -159,6 +161,7 @@ void EconRatios::encode(core::Writer& w) const {
   base_fee_split.encode(w);
   tip_split.encode(w);
   reward_split.encode(w);
+  w.u32(slash_bps);
 }
 core::Result<EconRatios> EconRatios::decode(core::Reader& r) {
   EconRatios x;
@@ -166,18 +169,21 @@ core::Result<EconRatios> EconRatios::decode(core::Reader& r) {
   MN_TRY_ASSIGN(x.base_fee_split, Split::decode(r));
   MN_TRY_ASSIGN(x.tip_split, Split::decode(r));
   MN_TRY_ASSIGN(x.reward_split, Split::decode(r));
+  MN_TRY_ASSIGN(x.slash_bps, r.u32());
   return x;
 }
 json EconRatios::to_json() const {
   return {{"epoch_blocks", epoch_blocks},
           {"base_fee_split", base_fee_split.to_json()},
           {"tip_split", tip_split.to_json()},
-          {"reward_split", reward_split.to_json()}};
+          {"reward_split", reward_split.to_json()},
+          {"slash_bps", slash_bps}};
 }
 core::Result<EconRatios> EconRatios::from_json(const json& fields) {
   if (!fields.is_object()) return malformed("payload.ratios must be an object");
   for (const auto& [field, value] : fields.items()) {
-    if (field != "epoch_blocks" && field != "base_fee_split" && field != "tip_split" && field != "reward_split") {
+    if (field != "epoch_blocks" && field != "base_fee_split" && field != "tip_split" && field != "reward_split" &&
+        field != "slash_bps") {
       return malformed("payload.ratios: unknown field '" + field + "'");
     }
   }
@@ -191,6 +197,13 @@ core::Result<EconRatios> EconRatios::from_json(const json& fields) {
   MN_TRY_ASSIGN(x.base_fee_split, split_from_json(fields.at("base_fee_split"), "payload.ratios.base_fee_split", true, malformed));
   MN_TRY_ASSIGN(x.tip_split, split_from_json(fields.at("tip_split"), "payload.ratios.tip_split", true, malformed));
   MN_TRY_ASSIGN(x.reward_split, split_from_json(fields.at("reward_split"), "payload.ratios.reward_split", false, malformed));
+  if (fields.contains("slash_bps")) {
+    const json& slash = fields.at("slash_bps");
+    if (!slash.is_number_unsigned() || slash.get<std::uint64_t>() > kBasisPoints) {
+      return malformed("payload.ratios.slash_bps must be 0 to 10000 basis points");
+    }
+    x.slash_bps = slash.get<std::uint32_t>();
+  }
   MN_TRY(x.check());
   return x;
 }
@@ -208,6 +221,7 @@ core::Status EconRatios::check() const {
     }
   }
   if (reward_split.burn != 0) return malformed("reward_split.burn must be 0 (issuing to burn is no issuance)");
+  if (slash_bps > kBasisPoints) return malformed("slash_bps must be 0 to 10000 basis points");
   return {};
 }
 
@@ -219,6 +233,7 @@ void EconParams::encode(core::Writer& w) const {
   w.u64(halving_blocks);
   reward_split.encode(w);
   w.u64(unbonding_blocks);
+  w.u32(slash_bps);
 }
 core::Result<EconParams> EconParams::decode(core::Reader& r) {
   EconParams p;
@@ -229,13 +244,15 @@ core::Result<EconParams> EconParams::decode(core::Reader& r) {
   MN_TRY_ASSIGN(p.halving_blocks, r.u64());
   MN_TRY_ASSIGN(p.reward_split, Split::decode(r));
   MN_TRY_ASSIGN(p.unbonding_blocks, r.u64());
+  MN_TRY_ASSIGN(p.slash_bps, r.u32());
+  if (p.slash_bps > kBasisPoints) return make_error(ErrorCode::kDecodeInvalidValue, "slash_bps past 10000");
   return p;
 }
 json EconParams::to_json() const {
   return {{"epoch_blocks", epoch_blocks},       {"base_fee_split", base_fee_split.to_json()},
           {"tip_split", tip_split.to_json()},   {"block_reward", ledger::u64_to_json(block_reward)},
           {"halving_blocks", halving_blocks},   {"reward_split", reward_split.to_json()},
-          {"unbonding_blocks", unbonding_blocks}};
+          {"unbonding_blocks", unbonding_blocks}, {"slash_bps", slash_bps}};
 }
 std::uint64_t EconParams::reward_at(std::uint64_t height) const {
   if (block_reward == 0 || height == 0) return 0;
@@ -289,6 +306,7 @@ void ValidatorEcon::encode(core::Writer& w) const {
     out.u64(u.release_height);
     out.u64(u.amount);
   });
+  w.boolean(slashed);
 }
 core::Result<ValidatorEcon> ValidatorEcon::decode(core::Reader& r) {
   ValidatorEcon v;
@@ -304,6 +322,7 @@ core::Result<ValidatorEcon> ValidatorEcon::decode(core::Reader& r) {
     MN_TRY_ASSIGN(u.amount, in.u64());
     return u;
   }));
+  MN_TRY_ASSIGN(v.slashed, r.boolean());
   return v;
 }
 json ValidatorEcon::to_json() const {
@@ -312,7 +331,7 @@ json ValidatorEcon::to_json() const {
   return {{"stake", ledger::u64_to_json(stake)},          {"next_stake", ledger::u64_to_json(next_stake)},
           {"accrued", ledger::u64_to_json(accrued)},      {"paid_total", ledger::u64_to_json(paid_total)},
           {"last_paid", ledger::u64_to_json(last_paid)},  {"last_paid_epoch", last_paid_epoch},
-          {"unbonding", entries}};
+          {"unbonding", entries},                         {"slashed", slashed}};
 }
 
 core::Result<StakeChange> StakeChange::decode(core::Reader& r) {
@@ -325,6 +344,172 @@ ledger::Payload bond_payload(std::uint64_t amount) {
 }
 ledger::Payload unbond_payload(std::uint64_t amount) {
   return ledger::Payload{std::string(kEconModule), std::string(kUnbondKind), core::encode(StakeChange{amount})};
+}
+
+namespace {
+
+core::Error evidence_invalid(const std::string& why) { return make_error(ErrorCode::kEconEvidenceInvalid, "evidence: " + why); }
+
+json vote_to_json(const crypto::VoteData& v, const crypto::Signature& signature) {
+  json j = {{"kind", std::string(crypto::vote_kind_name(v.kind))},
+            {"height", v.height},
+            {"round", v.round},
+            {"block_id", core::to_hex(v.block_id)},
+            {"signature", signature.to_hex()}};
+  j["commit"] = v.commit ? json{{"height", v.commit->height}, {"block_id", core::to_hex(v.commit->block_id)}} : json(nullptr);
+  return j;
+}
+
+core::Result<std::pair<crypto::VoteData, crypto::Signature>> vote_from_json(const json& j, const std::string& where) {
+  if (!j.is_object()) return malformed(where + " must be an object (kind, height, round, block_id, commit, signature)");
+  for (const char* field : {"kind", "height", "round", "block_id", "signature"}) {
+    if (!j.contains(field)) return malformed(where + "." + field + " is missing");
+  }
+  crypto::VoteData v;
+  const json& kind = j.at("kind");
+  if (!kind.is_string()) return malformed(where + ".kind must be prepare, commit, vote or timeout");
+  bool known = false;
+  for (const auto k : {crypto::VoteKind::kPrepare, crypto::VoteKind::kCommit, crypto::VoteKind::kHotStuff, crypto::VoteKind::kTimeout}) {
+    if (kind.get<std::string>() == crypto::vote_kind_name(k)) {
+      v.kind = k;
+      known = true;
+    }
+  }
+  if (!known) return malformed(where + ".kind must be prepare, commit, vote or timeout");
+  for (const char* field : {"height", "round"}) {
+    if (!j.at(field).is_number_unsigned()) return malformed(where + "." + field + " must be a non-negative integer");
+  }
+  v.height = j.at("height").get<std::uint64_t>();
+  v.round = j.at("round").get<std::uint64_t>();
+  const auto hash = [&](const json& text, const std::string& name) -> core::Result<core::Hash32> {
+    if (!text.is_string()) return malformed(name + " must be 64 hex characters");
+    auto h = core::array_from_hex<32>(text.get<std::string>());
+    if (!h.ok()) return malformed(name + ": " + h.error().message);
+    return *h;
+  };
+  MN_TRY_ASSIGN(v.block_id, hash(j.at("block_id"), where + ".block_id"));
+  if (j.contains("commit") && !j.at("commit").is_null()) {
+    const json& c = j.at("commit");
+    if (!c.is_object() || !c.contains("height") || !c.at("height").is_number_unsigned() || !c.contains("block_id")) {
+      return malformed(where + ".commit must be {height, block_id} or null");
+    }
+    crypto::CommitTarget t;
+    t.height = c.at("height").get<std::uint64_t>();
+    MN_TRY_ASSIGN(t.block_id, hash(c.at("block_id"), where + ".commit.block_id"));
+    v.commit = t;
+  }
+  if (!j.at("signature").is_string()) return malformed(where + ".signature must be 128 hex characters");
+  auto signature = crypto::Signature::from_hex(j.at("signature").get<std::string>());
+  if (!signature.ok()) return malformed(where + ".signature: " + signature.error().message);
+  return std::pair{v, *signature};
+}
+
+}  // namespace
+
+void EquivocationEvidence::encode(core::Writer& w) const {
+  w.u64(epoch);
+  offender.encode(w);
+  first.encode(w);
+  first_signature.encode(w);
+  second.encode(w);
+  second_signature.encode(w);
+}
+core::Result<EquivocationEvidence> EquivocationEvidence::decode(core::Reader& r) {
+  EquivocationEvidence e;
+  MN_TRY_ASSIGN(e.epoch, r.u64());
+  MN_TRY_ASSIGN(e.offender, crypto::PublicKey::decode(r));
+  MN_TRY_ASSIGN(e.first, crypto::VoteData::decode(r));
+  MN_TRY_ASSIGN(e.first_signature, crypto::Signature::decode(r));
+  MN_TRY_ASSIGN(e.second, crypto::VoteData::decode(r));
+  MN_TRY_ASSIGN(e.second_signature, crypto::Signature::decode(r));
+  return e;
+}
+json EquivocationEvidence::to_json() const {
+  return {{"epoch", epoch},
+          {"offender", offender.to_hex()},
+          {"offender_address", crypto::Address::from_public_key(offender).to_string()},
+          {"first", vote_to_json(first, first_signature)},
+          {"second", vote_to_json(second, second_signature)}};
+}
+core::Result<EquivocationEvidence> EquivocationEvidence::from_json(const json& fields) {
+  if (!fields.is_object()) return malformed("payload must be an object (epoch, offender, first, second)");
+  for (const auto& [field, value] : fields.items()) {
+    if (field != "epoch" && field != "offender" && field != "offender_address" && field != "first" && field != "second") {
+      return malformed("payload: unknown field '" + field + "'");
+    }
+  }
+  for (const char* field : {"epoch", "offender", "first", "second"}) {
+    if (!fields.contains(field)) return malformed(std::string("payload.") + field + " is missing");
+  }
+  EquivocationEvidence e;
+  if (!fields.at("epoch").is_number_unsigned()) return malformed("payload.epoch must be a non-negative integer");
+  e.epoch = fields.at("epoch").get<std::uint64_t>();
+  if (!fields.at("offender").is_string()) return malformed("payload.offender must be an Ed25519 public key in hex");
+  auto offender = crypto::PublicKey::from_hex(fields.at("offender").get<std::string>());
+  if (!offender.ok()) return malformed("payload.offender: " + offender.error().message);
+  e.offender = *offender;
+  MN_TRY_ASSIGN(auto first, vote_from_json(fields.at("first"), "payload.first"));
+  MN_TRY_ASSIGN(auto second, vote_from_json(fields.at("second"), "payload.second"));
+  e.first = first.first;
+  e.first_signature = first.second;
+  e.second = second.first;
+  e.second_signature = second.second;
+  return e;
+}
+core::Status EquivocationEvidence::verify(const core::Hash32& genesis_digest) const {
+  if (!crypto::votes_conflict(first, second)) {
+    return evidence_invalid("the votes do not conflict (equivocation is two different votes of one kind, height and round; timeouts never conflict)");
+  }
+  const core::Hash32 chain_id = crypto::epoch_chain_id(crypto::consensus_chain_id(genesis_digest), epoch);
+  if (!crypto::verify_digest(offender, first.signing_digest(chain_id), first_signature)) {
+    return evidence_invalid("the first vote's signature does not verify for the offender's key in epoch " + std::to_string(epoch));
+  }
+  if (!crypto::verify_digest(offender, second.signing_digest(chain_id), second_signature)) {
+    return evidence_invalid("the second vote's signature does not verify for the offender's key in epoch " + std::to_string(epoch));
+  }
+  return {};
+}
+ledger::Payload evidence_payload(const EquivocationEvidence& evidence) {
+  return ledger::Payload{std::string(kEconModule), std::string(kEvidenceKind), core::encode(evidence)};
+}
+
+void SlashRecord::encode(core::Writer& w) const {
+  w.u64(epoch);
+  w.u8(static_cast<std::uint8_t>(kind));
+  w.u64(vote_height);
+  w.u64(vote_round);
+  w.u64(height);
+  w.u64(amount);
+  reporter.encode(w);
+  w.array(evidence);
+}
+core::Result<SlashRecord> SlashRecord::decode(core::Reader& r) {
+  SlashRecord x;
+  MN_TRY_ASSIGN(x.epoch, r.u64());
+  MN_TRY_ASSIGN(auto kind, r.u8());
+  if (kind < 1 || kind > 4) return make_error(ErrorCode::kDecodeInvalidValue, "unknown vote kind " + std::to_string(kind));
+  x.kind = static_cast<crypto::VoteKind>(kind);
+  MN_TRY_ASSIGN(x.vote_height, r.u64());
+  MN_TRY_ASSIGN(x.vote_round, r.u64());
+  MN_TRY_ASSIGN(x.height, r.u64());
+  MN_TRY_ASSIGN(x.amount, r.u64());
+  MN_TRY_ASSIGN(x.reporter, crypto::Address::decode(r));
+  MN_TRY_ASSIGN(x.evidence, r.array<32>());
+  return x;
+}
+json SlashRecord::to_json() const {
+  return {{"epoch", epoch},
+          {"kind", std::string(crypto::vote_kind_name(kind))},
+          {"vote_height", vote_height},
+          {"vote_round", vote_round},
+          {"height", height},
+          {"amount", ledger::u64_to_json(amount)},
+          {"reporter", reporter.to_string()},
+          {"evidence", core::to_hex(evidence)}};
+}
+core::Bytes econ_slash_key(const crypto::Address& validator) { return key_of(kSlashPrefix, validator.bytes); }
+core::Result<std::optional<SlashRecord>> read_slash(const ledger::StateReader& state, const crypto::Address& validator) {
+  return read_as<SlashRecord>(state, econ_slash_key(validator), "slash record");
 }
 
 core::Status check_supply(const EconSupply& supply, std::uint64_t balances) {
@@ -591,6 +776,11 @@ core::Result<EconGenesis> econ_genesis(const ledger::Genesis& genesis) {
       }
       (field == "block_reward" ? g.params.block_reward : field == "halving_blocks" ? g.params.halving_blocks
                                                                                     : g.params.unbonding_blocks) = *n;
+    } else if (field == "slash_bps") {
+      if (!value.is_number_unsigned() || value.get<std::uint64_t>() > kBasisPoints) {
+        return genesis_invalid("slash_bps must be 0 to 10000 basis points");
+      }
+      g.params.slash_bps = value.get<std::uint32_t>();
     } else if (field == "stakes") {
       if (!value.is_object()) return genesis_invalid("stakes must map validator names to stakes");
       for (const auto& [name, stake] : value.items()) {
@@ -621,9 +811,18 @@ core::Result<EconGenesis> econ_genesis(const ledger::Genesis& genesis) {
 }
 
 core::Status Econ::check_payload(const ledger::Payload& payload, const crypto::Address&) const {
+  if (payload.kind == kEvidenceKind) {
+    auto evidence = core::decode<EquivocationEvidence>(payload.data);
+    if (!evidence.ok()) return malformed("econ evidence payload: " + evidence.error().to_string());
+    if (!crypto::votes_conflict(evidence->first, evidence->second)) {
+      return make_error(ErrorCode::kEconEvidenceInvalid,
+                        "evidence: the votes do not conflict (equivocation is two different votes of one kind, height and round)");
+    }
+    return {};
+  }
   if (payload.kind != kBondKind && payload.kind != kUnbondKind) {
     return make_error(ErrorCode::kTxUnknownPayload,
-                      "the econ module has no payload kind '" + payload.kind + "' (it has: bond, unbond)");
+                      "the econ module has no payload kind '" + payload.kind + "' (it has: bond, unbond, evidence)");
   }
   auto change = core::decode<StakeChange>(payload.data);
   if (!change.ok()) return malformed("econ " + payload.kind + " payload: " + change.error().to_string());
@@ -631,8 +830,73 @@ core::Status Econ::check_payload(const ledger::Payload& payload, const crypto::A
   return {};
 }
 
-core::Status Econ::apply(const ledger::TxContext& tx, ledger::ModuleState& state, std::vector<ledger::Event>&) const {
+namespace {
+
+// Verified evidence burns params.slash_bps of the offender's bonded and unbonding stake, once.
+core::Status apply_evidence(const ledger::TxContext& tx, ledger::ModuleState& state, std::vector<ledger::Event>& events) {
+  const EquivocationEvidence evidence = core::decode<EquivocationEvidence>(tx.tx.payload.data).value();  // check_payload decoded it
+  MN_TRY_ASSIGN(auto set, load_epoch_set([&state](core::ByteView key) { return state.get(key); }, evidence.epoch));
+  if (!set || set->first_height > tx.block.height) {
+    return make_error(ErrorCode::kEconEvidenceInvalid, "evidence: epoch " + std::to_string(evidence.epoch) + " has not begun on this chain");
+  }
+  const bool member = std::any_of(set->members.begin(), set->members.end(), [&](const EpochMember& m) { return m.key == evidence.offender; });
+  if (!member) {
+    return make_error(ErrorCode::kEconEvidenceInvalid, "evidence: the offender is no member of epoch " + std::to_string(evidence.epoch) + "'s set");
+  }
+  MN_TRY_ASSIGN(auto params, state.get_as<EconParams>(core::as_bytes(kEconParamsKey)));
+  MN_TRY_ASSIGN(auto supply, state.get_as<EconSupply>(core::as_bytes(kEconSupplyKey)));
+  if (!supply || !params) return make_error(ErrorCode::kStateCorrupt, "econ params or supply record is missing");
+  const std::uint64_t vote_height = std::min(evidence.first.height, evidence.second.height);
+  if (core::saturating_add(vote_height, params->unbonding_blocks) < tx.block.height) {
+    return make_error(ErrorCode::kEconEvidenceTooOld, "evidence: votes of height " + std::to_string(vote_height) +
+                                                          " are older than the unbonding period (" +
+                                                          std::to_string(params->unbonding_blocks) + " blocks) at height " +
+                                                          std::to_string(tx.block.height));
+  }
+  const crypto::Address offender = crypto::Address::from_public_key(evidence.offender);
+  const core::Bytes key = econ_validator_key(offender);
+  MN_TRY_ASSIGN(auto record, state.get_as<ValidatorEcon>(key));
+  if (!record) return make_error(ErrorCode::kStateCorrupt, "econ has no record of set member " + offender.to_string());
+  if (record->slashed) {
+    return make_error(ErrorCode::kEconEvidenceDuplicate, "evidence: validator " + offender.to_string() + " was slashed already");
+  }
+  MN_TRY(evidence.verify(tx.block.chain.genesis_digest));
+  ValidatorEcon& v = *record;
+  const std::uint64_t from_stake = share(v.next_stake, params->slash_bps, kBasisPoints);
+  std::uint64_t from_unbonding = 0;
+  for (auto& u : v.unbonding) {
+    const std::uint64_t cut = share(u.amount, params->slash_bps, kBasisPoints);
+    u.amount -= cut;
+    from_unbonding += cut;
+  }
+  v.next_stake -= from_stake;
+  v.slashed = true;
+  supply->bonded -= from_stake;
+  supply->unbonding -= from_unbonding;
+  supply->burned += from_stake + from_unbonding;
+  SlashRecord slash;
+  slash.epoch = evidence.epoch;
+  slash.kind = evidence.first.kind;
+  slash.vote_height = evidence.first.height;
+  slash.vote_round = evidence.first.round;
+  slash.height = tx.block.height;
+  slash.amount = from_stake + from_unbonding;
+  slash.reporter = tx.sender;
+  slash.evidence = core::hash(core::Domain::SlashEvidence, tx.tx.payload.data);
+  MN_TRY(state.put_as(key, v));
+  MN_TRY(state.put_as(econ_slash_key(offender), slash));
+  core::Writer w;
+  offender.encode(w);
+  slash.encode(w);
+  events.push_back(ledger::Event{std::string(kEconModule), "slashed", std::move(w).take()});
+  return state.put_as(core::as_bytes(kEconSupplyKey), *supply);
+}
+
+}  // namespace
+
+core::Status Econ::apply(const ledger::TxContext& tx, ledger::ModuleState& state, std::vector<ledger::Event>& events) const {
   MN_TRY(check_payload(tx.tx.payload, tx.sender));
+  if (tx.tx.payload.kind == kEvidenceKind) return apply_evidence(tx, state, events);
   const std::uint64_t amount = core::decode<StakeChange>(tx.tx.payload.data).value().amount;
   const core::Bytes key = econ_validator_key(tx.sender);
   MN_TRY_ASSIGN(auto record, state.get_as<ValidatorEcon>(key));
@@ -662,11 +926,14 @@ core::Status Econ::apply(const ledger::TxContext& tx, ledger::ModuleState& state
   if (!supply || !params) return make_error(ErrorCode::kStateCorrupt, "econ params or supply record is missing");
   ValidatorEcon& v = *record;
   if (tx.tx.payload.kind == kBondKind) {
+    if (v.slashed) {
+      return make_error(ErrorCode::kEconSlashed, tx.sender.to_string() + " was slashed for equivocation: it may unbond, never bond again");
+    }
     MN_TRY(tx.tokens->debit(tx.sender, amount));
     v.next_stake += amount;  // bounded by the supply, which fits u64
     supply->bonded += amount;
   } else {
-    if (amount >= v.next_stake) {
+    if (amount > v.next_stake || (amount == v.next_stake && !v.slashed)) {
       return make_error(ErrorCode::kEconUnbondTooMuch,
                         "unbond " + std::to_string(amount) + " of a stake of " + std::to_string(v.next_stake) +
                             ": a validator keeps a stake of at least 1 (leaving the set is governance's)");
@@ -735,10 +1002,18 @@ core::Status publish_next_set(ledger::ModuleState& state, std::uint64_t height, 
   MN_TRY_ASSIGN(auto current, load_epoch_set([&state](core::ByteView key) { return state.get(key); }, latest));
   if (!current) return {};  // no validators in genesis: no set to change
   if (current->first_height > height + 1) return {};  // the latest set has not begun: changes wait for it
-  const auto stake_of = [&](const crypto::Address& a) -> std::optional<std::uint64_t> {
+  const auto record_of = [&](const crypto::Address& a) -> const ValidatorEcon* {
     const auto at = std::lower_bound(addresses.begin(), addresses.end(), a);
-    if (at == addresses.end() || *at != a) return std::nullopt;
-    return records[static_cast<std::size_t>(at - addresses.begin())].stake;
+    if (at == addresses.end() || *at != a) return nullptr;
+    return &records[static_cast<std::size_t>(at - addresses.begin())];
+  };
+  const auto stake_of = [&](const crypto::Address& a) -> std::optional<std::uint64_t> {
+    const ValidatorEcon* v = record_of(a);
+    return v ? std::optional(v->stake) : std::nullopt;
+  };
+  const auto slashed_of = [&](const crypto::Address& a) {
+    const ValidatorEcon* v = record_of(a);
+    return v && v->slashed;
   };
   EpochSet next;
   next.number = latest + 1;
@@ -749,14 +1024,14 @@ core::Status publish_next_set(ledger::ModuleState& state, std::uint64_t height, 
     const crypto::Address address = crypto::Address::from_public_key(m.key);
     members.insert(address);
     const auto stake = stake_of(address);
-    if (!stake || *stake == 0) continue;
+    if (!stake || *stake == 0 || slashed_of(address)) continue;
     EpochMember member = m;
     member.stake = *stake;
     next.members.push_back(std::move(member));
   }
   // Admitted candidates that bonded join, in address order, while the set has room.
   for (std::size_t i = 0; i < addresses.size() && next.members.size() < kEpochMembersMax; ++i) {
-    if (records[i].stake == 0 || members.contains(addresses[i])) continue;
+    if (records[i].stake == 0 || records[i].slashed || members.contains(addresses[i])) continue;
     MN_TRY_ASSIGN(auto bytes, state.get_in(kGovModule, gov_candidate_key(addresses[i])));
     if (!bytes) continue;  // every validator without a candidate record is a genesis member
     auto candidate = core::decode<ValidatorCandidate>(*bytes);
@@ -894,8 +1169,12 @@ core::Status Econ::end_block(const ledger::BlockEnd& end, ledger::ModuleState& s
 }
 
 core::Result<core::Bytes> Econ::payload_from_json(std::string_view kind, const json& fields) const {
+  if (kind == kEvidenceKind) {
+    MN_TRY_ASSIGN(const auto evidence, EquivocationEvidence::from_json(fields));
+    return core::encode(evidence);
+  }
   if (kind != kBondKind && kind != kUnbondKind) {
-    return make_error(ErrorCode::kTxUnknownPayload, "the econ module has no payload kind '" + std::string(kind) + "' (it has: bond, unbond)");
+    return make_error(ErrorCode::kTxUnknownPayload, "the econ module has no payload kind '" + std::string(kind) + "' (it has: bond, unbond, evidence)");
   }
   if (!fields.contains("amount")) return malformed("payload.amount is missing");
   MN_TRY_ASSIGN(const std::uint64_t amount, ledger::u64_from_json(fields.at("amount"), "payload.amount"));
@@ -903,16 +1182,21 @@ core::Result<core::Bytes> Econ::payload_from_json(std::string_view kind, const j
 }
 
 json Econ::payload_to_json(const ledger::Payload& payload) const {
+  if (payload.kind == kEvidenceKind) {
+    if (auto e = core::decode<EquivocationEvidence>(payload.data); e.ok()) return e->to_json();
+    return {{"data", core::to_hex(payload.data)}};
+  }
   if (auto c = core::decode<StakeChange>(payload.data); c.ok()) return {{"amount", ledger::u64_to_json(c->amount)}};
   return {{"data", core::to_hex(payload.data)}};
 }
 
 core::Result<core::Bytes> Econ::key_from_text(std::string_view text) const {
   if (text == kEconParamsKey || text == kEconSupplyKey || text == kEpochSetLatestKey) return key_of(text);
-  if (text.starts_with(kValidatorPrefix)) {
-    auto address = crypto::Address::parse(text.substr(kValidatorPrefix.size()));
+  for (const auto prefix : {kValidatorPrefix, kSlashPrefix}) {
+    if (!text.starts_with(prefix)) continue;
+    auto address = crypto::Address::parse(text.substr(prefix.size()));
     if (!address.ok()) return make_error(ErrorCode::kInvalidArgument, "econ key '" + std::string(text.substr(0, 80)) + "': " + address.error().message);
-    return econ_validator_key(*address);
+    return prefix == kSlashPrefix ? econ_slash_key(*address) : econ_validator_key(*address);
   }
   const auto number = [&](std::string_view prefix, std::uint64_t max) -> core::Result<std::uint64_t> {
     const std::string_view digits = text.substr(prefix.size());
@@ -937,7 +1221,7 @@ core::Result<core::Bytes> Econ::key_from_text(std::string_view text) const {
     return vset_key(static_cast<std::uint32_t>(page));
   }
   return make_error(ErrorCode::kInvalidArgument, "econ key '" + std::string(text.substr(0, 80)) +
-                                                     "': keys are params, supply, validator:ADDRESS, payout:EPOCH, epoch_set:N, epoch_set_latest, vset:PAGE");
+                                                     "': keys are params, supply, validator:ADDRESS, slash:ADDRESS, payout:EPOCH, epoch_set:N, epoch_set_latest, vset:PAGE");
 }
 
 json Econ::value_to_json(core::ByteView key, core::ByteView value) const {
@@ -949,6 +1233,7 @@ json Econ::value_to_json(core::ByteView key, core::ByteView value) const {
   if (key.size() == kEconSupplyKey.size() && starts_with(key, kEconSupplyKey)) return as(static_cast<EconSupply*>(nullptr));
   if (starts_with(key, kValidatorPrefix)) return as(static_cast<ValidatorEcon*>(nullptr));
   if (starts_with(key, kPayoutPrefix)) return as(static_cast<EpochPayout*>(nullptr));
+  if (starts_with(key, kSlashPrefix)) return as(static_cast<SlashRecord*>(nullptr));
   if (key.size() == kEpochSetLatestKey.size() && starts_with(key, kEpochSetLatestKey)) {
     auto n = core::decode<EpochNumber>(value);
     return n.ok() ? json(n->number) : json(nullptr);

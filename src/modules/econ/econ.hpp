@@ -30,12 +30,21 @@
 //   "payout:" epoch (u64 BE)  [payout:EPOCH]        EpochPayout: what the epoch paid
 //   "epoch_set:" n (u64 BE)   [epoch_set:N]         EpochSet: a validator set and its heights
 //   "epoch_set_latest"        [epoch_set_latest]    the newest set's number
+//   "slash:" address (32)     [slash:ADDRESS]       SlashRecord: the evidence that slashed a validator
+//
+// Slashing: anyone may submit two conflicting votes one member of an epoch's set signed (kind
+// "evidence", EquivocationEvidence). Verified against that epoch's set and chain id, it burns
+// slash_bps of the member's bonded and unbonding stake, once: the member is marked slashed, later
+// evidence against it is refused (econ_evidence_duplicate), it bonds no more and leaves the set at
+// the next published one. Evidence whose votes are older than the unbonding period is refused
+// (econ_evidence_too_old): by then the stake may be gone.
 #pragma once
 
 #include <limits>
 #include <optional>
 #include <vector>
 
+#include "crypto/consensus_vote.hpp"
 #include "crypto/ed25519.hpp"
 #include "crypto/mldsa.hpp"
 #include "ledger/module.hpp"
@@ -47,6 +56,8 @@ inline constexpr std::uint32_t kBasisPoints = 10'000;
 inline constexpr std::size_t kValidatorsPerPage = 64;
 inline constexpr std::string_view kBondKind = "bond";
 inline constexpr std::string_view kUnbondKind = "unbond";
+inline constexpr std::string_view kEvidenceKind = "evidence";
+inline constexpr std::uint32_t kSlashBpsDefault = 1'000;  // 10 % of the stake
 inline constexpr std::size_t kUnbondingEntriesMax = 16;
 
 // How one pool is divided, in basis points summing to kBasisPoints.
@@ -69,15 +80,16 @@ struct EconRatios {
   Split base_fee_split;
   Split tip_split;
   Split reward_split;
+  std::uint32_t slash_bps = kSlashBpsDefault;  // of a slashed validator's stake, burned
   bool operator==(const EconRatios&) const = default;
   void encode(core::Writer& w) const;
   static core::Result<EconRatios> decode(core::Reader& r);
   nlohmann::json to_json() const;
-  // {"epoch_blocks", "base_fee_split", "tip_split", "reward_split"}, every field required;
-  // kTxMalformed naming what is wrong.
+  // {"epoch_blocks", "base_fee_split", "tip_split", "reward_split"} required, "slash_bps"
+  // optional (kSlashBpsDefault when absent); kTxMalformed naming what is wrong.
   static core::Result<EconRatios> from_json(const nlohmann::json& fields);
   // Each split adds up to 10000 basis points, the reward is never burned, the epoch is 1 to
-  // 10,000,000 blocks (kTxMalformed naming what is wrong).
+  // 10,000,000 blocks, slash_bps is at most 10000 (kTxMalformed naming what is wrong).
   core::Status check() const;
 };
 
@@ -89,18 +101,20 @@ struct EconParams {
   std::uint64_t halving_blocks = 0;                     // the reward halves every this many blocks (0: never)
   Split reward_split{0, 0, kBasisPoints / 2, kBasisPoints / 2};  // never burned
   std::uint64_t unbonding_blocks = 100;                 // unbonded stake is released this much later (genesis)
+  std::uint32_t slash_bps = kSlashBpsDefault;           // burned of a validator's stake on proven equivocation
   bool operator==(const EconParams&) const = default;
   void encode(core::Writer& w) const;
   static core::Result<EconParams> decode(core::Reader& r);
   nlohmann::json to_json() const;
   // The reward of the block at `height` (>= 1) by the schedule.
   std::uint64_t reward_at(std::uint64_t height) const;
-  EconRatios ratios() const { return {epoch_blocks, base_fee_split, tip_split, reward_split}; }
+  EconRatios ratios() const { return {epoch_blocks, base_fee_split, tip_split, reward_split, slash_bps}; }
   void set_ratios(const EconRatios& r) {
     epoch_blocks = r.epoch_blocks;
     base_fee_split = r.base_fee_split;
     tip_split = r.tip_split;
     reward_split = r.reward_split;
+    slash_bps = r.slash_bps;
   }
 };
 
@@ -136,6 +150,7 @@ struct ValidatorEcon {
   std::uint64_t paid_total = 0;
   std::uint64_t last_paid = 0;     // the last payout
   std::uint64_t last_paid_epoch = 0;
+  bool slashed = false;            // proven to equivocate: bonds no more, leaves the next published set
   void encode(core::Writer& w) const;
   static core::Result<ValidatorEcon> decode(core::Reader& r);
   nlohmann::json to_json() const;
@@ -212,6 +227,45 @@ core::Bytes gov_candidate_key(const crypto::Address& candidate);  // in the gove
 core::Bytes econ_epoch_set_key(std::uint64_t epoch);
 core::Result<std::optional<EpochSet>> read_epoch_set(const ledger::StateReader& state, std::uint64_t epoch);
 
+// Evidence of equivocation: two votes `offender`, a member of epoch `epoch`'s set, signed for the
+// same kind, height and round with different content (crypto::votes_conflict), each with its
+// Ed25519 signature over VoteData::signing_digest(epoch_chain_id(consensus_chain_id(genesis
+// digest), epoch)). The consensus engines report exactly this (consensus::EquivocationSeen).
+struct EquivocationEvidence {
+  std::uint64_t epoch = 0;
+  crypto::PublicKey offender;
+  crypto::VoteData first;
+  crypto::Signature first_signature;
+  crypto::VoteData second;
+  crypto::Signature second_signature;
+  bool operator==(const EquivocationEvidence&) const = default;
+  void encode(core::Writer& w) const;
+  static core::Result<EquivocationEvidence> decode(core::Reader& r);
+  nlohmann::json to_json() const;
+  static core::Result<EquivocationEvidence> from_json(const nlohmann::json& fields);
+  // Both signatures verify for the epoch's chain id, and the votes conflict (kEconEvidenceInvalid
+  // saying which part fails otherwise). The offender's membership is the module's to check.
+  core::Status verify(const core::Hash32& genesis_digest) const;
+};
+ledger::Payload evidence_payload(const EquivocationEvidence& evidence);
+
+// What slashing a validator did (kept under "slash:" address; one per validator: it is slashed once).
+struct SlashRecord {
+  std::uint64_t epoch = 0;        // the evidence's epoch
+  crypto::VoteKind kind = crypto::VoteKind::kPrepare;
+  std::uint64_t vote_height = 0;  // the conflicting votes' height and round (view)
+  std::uint64_t vote_round = 0;
+  std::uint64_t height = 0;       // the block that slashed it
+  std::uint64_t amount = 0;       // burned
+  crypto::Address reporter;       // who submitted the evidence
+  core::Hash32 evidence{};        // hash of the evidence payload
+  void encode(core::Writer& w) const;
+  static core::Result<SlashRecord> decode(core::Reader& r);
+  nlohmann::json to_json() const;
+};
+core::Bytes econ_slash_key(const crypto::Address& validator);
+core::Result<std::optional<SlashRecord>> read_slash(const ledger::StateReader& state, const crypto::Address& validator);
+
 // The treasury's account: a module account (crypto::Address::from_kind), no key can sign for it.
 crypto::Address treasury_address();
 
@@ -236,7 +290,7 @@ core::Result<std::uint64_t> read_total_stake(const ledger::StateReader& state);
 // The genesis section's parameters and stakes (kGenesisInvalid naming what is wrong):
 //   "econ": {"epoch_blocks": N, "base_fee_split": {"burn": BPS, "treasury": BPS, "proposer": BPS,
 //            "validators": BPS}, "tip_split": {...}, "block_reward": N, "halving_blocks": N,
-//            "reward_split": {...: burn must be 0}, "unbonding_blocks": N,
+//            "reward_split": {...: burn must be 0}, "unbonding_blocks": N, "slash_bps": BPS,
 //            "stakes": {"VALIDATOR NAME": N, ...}}
 // Payload of kinds "bond" and "unbond": the amount, from or to the sender's account (a validator).
 struct StakeChange {
@@ -256,11 +310,14 @@ core::Result<EconGenesis> econ_genesis(const ledger::Genesis& genesis);
 class Econ final : public ledger::Module {
  public:
   std::string_view name() const override { return kEconModule; }
-  std::vector<std::string_view> payload_kinds() const override { return {kBondKind, kUnbondKind}; }
+  std::vector<std::string_view> payload_kinds() const override { return {kBondKind, kUnbondKind, kEvidenceKind}; }
   core::Status check_payload(const ledger::Payload& payload, const crypto::Address& sender) const override;
   // econ_not_validator: the sender has no validator record; econ_unbond_too_much: a validator keeps
-  // a stake of at least 1 (leaving the set is governance's); econ_unbonding_full: 16 unbondings
-  // wait already; tx_insufficient_balance: bond more than the balance.
+  // a stake of at least 1 (leaving the set is governance's) unless it was slashed; econ_unbonding_full:
+  // 16 unbondings wait already; tx_insufficient_balance: bond more than the balance; econ_slashed:
+  // a slashed validator bonds. Evidence: econ_evidence_invalid (a signature, no conflict, not a
+  // member of that epoch's set, an epoch not yet begun), econ_evidence_duplicate (slashed
+  // already), econ_evidence_too_old (older than the unbonding period).
   core::Status apply(const ledger::TxContext& tx, ledger::ModuleState& state,
                      std::vector<ledger::Event>& events) const override;
   core::Status init_genesis(const ledger::Genesis& genesis, ledger::ModuleState& state) const override;

@@ -75,6 +75,10 @@ class RuntimeHost {
   // while applying a block, consensus state it could not persist, or a state that differs from
   // what a quorum signed). Called once, on the consensus thread; the node should stop.
   virtual void on_fault(const core::Error& fault) = 0;
+  // The engine saw a member of epoch `epoch`'s set sign two conflicting votes (consensus thread;
+  // post anything slow). The node submits it as evidence (node/evidence_reporter.hpp).
+  virtual void on_equivocation(std::uint64_t epoch, const crypto::PublicKey& offender,
+                               const consensus::EquivocationSeen& seen) = 0;
 };
 
 struct RuntimeConfig {
@@ -88,6 +92,9 @@ struct RuntimeConfig {
   // Frames other parts of the node handle (the audit witnesses), registered with the transport
   // beside the runtime's own; called on the transport thread (post anything slow).
   std::map<net::FrameType, net::FrameHandler> extra_handlers;
+  // Test-only fault switch: every vote this node sends goes out a second time for another block
+  // id, signed (equivocation, for the slashing tests). Never set outside tests.
+  bool fault_equivocate = false;
 };
 
 struct RuntimeStatus {
@@ -152,6 +159,8 @@ class ConsensusRuntime {
   // New transactions may let a waiting proposal go: try it once on the consensus thread.
   void poke_proposer();
   void process(consensus::Actions& actions);
+  // The fault_equivocate switch: `message`, when it is a vote, again for another block id.
+  void send_conflicting_vote(const core::Bytes& message, std::optional<crypto::PublicKey> to);
   bool flush_writes(storage::WriteBatch& batch);
   void arm_timer(std::uint64_t deadline_ms);
   void try_payload();

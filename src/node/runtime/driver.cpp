@@ -356,6 +356,7 @@ void ConsensusRuntime::process(consensus::Actions& actions) {
     } else if (auto* send = std::get_if<consensus::SendTo>(&action)) {
       if (!flush_writes(writes)) return;
       transport_->send(validators().key(send->to), net::FrameType::kConsensus, epoch_stream(), *send->message);
+      if (config_.fault_equivocate) send_conflicting_vote(*send->message, validators().key(send->to));
     } else if (auto* bcast = std::get_if<consensus::Broadcast>(&action)) {
       if (!flush_writes(writes)) return;
       // To every other member of the epoch's set (the transport's broadcast reaches only the
@@ -363,6 +364,7 @@ void ConsensusRuntime::process(consensus::Actions& actions) {
       for (const auto& member : validators().keys()) {
         if (member != key_->public_key()) transport_->send(member, net::FrameType::kConsensus, epoch_stream(), *bcast->message);
       }
+      if (config_.fault_equivocate) send_conflicting_vote(*bcast->message, std::nullopt);
     } else if (auto* timer = std::get_if<consensus::SetTimer>(&action)) {
       arm_timer(timer->deadline_ms);
     } else if (std::get_if<consensus::CancelTimer>(&action)) {
@@ -381,6 +383,7 @@ void ConsensusRuntime::process(consensus::Actions& actions) {
       request_sync(sync->peer, sync->height);
     } else if (auto* equivocation = std::get_if<consensus::EquivocationSeen>(&action)) {
       ++equivocations_seen_;
+      host_.on_equivocation(epochs_->epoch().number, validators().key(equivocation->first.signature.signer), *equivocation);
       const auto& d = equivocation->first.data;
       spdlog::warn("validator {} of epoch {} signed two conflicting {} votes at height {} round {} ({} and {})",
                    validators().key(equivocation->first.signature.signer).to_hex().substr(0, 12), epochs_->epoch().number,
@@ -401,6 +404,34 @@ void ConsensusRuntime::process(consensus::Actions& actions) {
   round_ = s.round;
   rounds_timed_out_ = s.rounds_timed_out;
   if (applied) follow_epochs();
+}
+
+void ConsensusRuntime::send_conflicting_vote(const core::Bytes& message, std::optional<crypto::PublicKey> to) {
+  const auto conflicting = [this](consensus::SignedVote vote) {
+    const core::Hash32 other = core::hash(core::Domain::Test, vote.data.block_id);
+    if (vote.data.commit && vote.data.commit->block_id == vote.data.block_id) vote.data.commit->block_id = other;
+    vote.data.block_id = other;
+    vote.signature.signature = key_->sign_digest(vote.data.signing_digest(epochs_->chain_id()));
+    return vote;
+  };
+  std::optional<core::Bytes> bytes;
+  if (config_.engine == "hotstuff") {
+    auto m = consensus::hotstuff::decode_message(message);
+    if (!m.ok()) return;
+    if (auto* v = std::get_if<consensus::hotstuff::Vote>(&*m)) {
+      bytes = consensus::hotstuff::encode_message(consensus::hotstuff::Vote{conflicting(v->vote)});
+    }
+  } else {
+    auto m = consensus::ibft::decode_message(message);
+    if (!m.ok()) return;
+    if (auto* p = std::get_if<consensus::ibft::Prepare>(&*m)) bytes = consensus::ibft::encode_message(consensus::ibft::Prepare{conflicting(p->vote)});
+    if (auto* c = std::get_if<consensus::ibft::Commit>(&*m)) bytes = consensus::ibft::encode_message(consensus::ibft::Commit{conflicting(c->vote)});
+  }
+  if (!bytes) return;
+  for (const auto& member : validators().keys()) {
+    if (member == key_->public_key() || (to && member != *to)) continue;
+    transport_->send(member, net::FrameType::kConsensus, epoch_stream(), *bytes);
+  }
 }
 
 void ConsensusRuntime::arm_timer(std::uint64_t deadline_ms) {

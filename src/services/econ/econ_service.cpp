@@ -42,6 +42,7 @@ void EconService::add_routes(api::Router& router) {
   router.add("GET", "/v1/econ/rewards/{address}", [this](const Request& r) { return rewards(r); });
   router.add("GET", "/v1/econ/payouts", [this](const Request& r) { return payouts(r); });
   router.add("GET", "/v1/econ/fees", [this](const Request& r) { return fees(r); });
+  router.add("GET", "/v1/econ/slashes", [this](const Request& r) { return slashes(r); });
 }
 
 Response EconService::supply(const Request&) const {
@@ -181,6 +182,29 @@ Response EconService::rewards(const Request& req) const {
   return ok(doc);
 }
 
+Response EconService::slashes(const Request&) const {
+  const ledger::Module* econ = chain_.modules().find(modules::kEconModule);
+  const std::uint64_t height = chain_.head().height;
+  auto addresses = modules::read_validator_addresses(chain_);
+  if (!addresses.ok()) return api::error_response(addresses.error());
+  json list = json::array();
+  for (const auto& a : *addresses) {
+    auto slash = modules::read_slash(chain_, a);
+    if (!slash.ok()) return api::error_response(slash.error());
+    if (!*slash) continue;
+    auto proof = state_answer(chain_, *econ, modules::econ_slash_key(a), height);
+    if (!proof.ok()) return api::error_response(proof.error());
+    json item = (*slash)->to_json();
+    item["validator"] = a.to_string();
+    item["proof"] = *proof;
+    list.push_back(std::move(item));
+  }
+  std::sort(list.begin(), list.end(), [](const json& x, const json& y) { return x["height"] > y["height"]; });
+  auto params = modules::read_params(chain_);
+  if (!params.ok()) return api::error_response(params.error());
+  return ok({{"height", height}, {"slash_bps", params->slash_bps}, {"slashes", list}});
+}
+
 Response EconService::payouts(const Request& req) const {
   auto supply = modules::read_supply(chain_);
   if (!supply.ok()) return api::error_response(supply.error());
@@ -298,6 +322,9 @@ json EconService::openapi_paths() const {
       {"/v1/econ/rewards/{address}",
        get("What one address is owed (pending = accrued + its share of the epoch's pool) and was paid, with its proof",
            json::array({{{"name", "address"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}}))},
+      {"/v1/econ/slashes", get("Every validator slashed for equivocation: the evidence's epoch, votes' height and round, "
+                               "the block that slashed it, the amount burned, who reported it; each with its proof",
+                               json::array())},
       {"/v1/econ/payouts", get("The epochs' payouts, newest first, each with its proof",
                                json::array({query("before", "epochs before this one (default: the current)"),
                                             query("limit", "1-200 (default 20)")}))},

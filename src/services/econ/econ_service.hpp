@@ -8,6 +8,7 @@
 //   GET /v1/econ/validators           each validator: stake, voting power, accrued, paid; proven
 //   GET /v1/econ/rewards/{address}    what one validator is owed and was paid; proven
 //   GET /v1/econ/payouts?before&limit the epochs' payouts, newest first; proven
+//   GET /v1/econ/slashes              every validator slashed for equivocation and why; proven
 //   GET /v1/econ/fees?blocks=N        per block: base fee, transactions, fees, tips (min, median,
 //                                     max), from the stored blocks and receipts
 #pragma once
@@ -39,6 +40,7 @@ class EconService final : public Service {
   api::Response rewards(const api::Request& request) const;
   api::Response payouts(const api::Request& request) const;
   api::Response fees(const api::Request& request) const;
+  api::Response slashes(const api::Request& request) const;
 
  private:
   const ledger::Chain& chain_;
