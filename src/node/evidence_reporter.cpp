@@ -64,7 +64,7 @@ void EvidenceReporter::submit(const modules::EquivocationEvidence& evidence) {
     return;
   }
   ++counters_.submitted;
-  spdlog::warn("econ: submitted evidence that validator {} equivocated in epoch {} ({} votes at height {} round {})",
+  spdlog::warn("econ: submitted evidence that validator {} equivocated in epoch {} (two {} messages at height {} round {})",
                offender.to_string(), evidence.epoch, crypto::vote_kind_name(evidence.first.kind), evidence.first.height,
                evidence.first.round);
 }

@@ -320,6 +320,127 @@ TEST(Econ, AValidatorSetIsPublishedWhenItsMembersChangeAndAnAdmittedCandidateTha
   EXPECT_EQ(Governance().check_payload(gov_propose_payload(admit), v0).error().code, core::ErrorCode::kTxMalformed);
 }
 
+// Two votes `key` signed in epoch `epoch` for one kind, height and round: for blocks a and b.
+EquivocationEvidence equivocation(const crypto::KeyPair& key, std::uint64_t epoch, std::uint64_t height, std::uint64_t round,
+                                  const crypto::KeyPair& second_signer) {
+  const core::Hash32 chain_id = crypto::epoch_chain_id(crypto::consensus_chain_id(kGenesisDigest), epoch);
+  EquivocationEvidence e;
+  e.epoch = epoch;
+  e.offender = key.public_key();
+  e.first = crypto::VoteData{crypto::VoteKind::kPrepare, height, round, core::hash(core::Domain::Test, core::as_bytes("a")), std::nullopt};
+  e.second = e.first;
+  e.second.block_id = core::hash(core::Domain::Test, core::as_bytes("b"));
+  e.first_signature = key.sign_digest(e.first.signing_digest(chain_id));
+  e.second_signature = second_signer.sign_digest(e.second.signing_digest(chain_id));
+  return e;
+}
+
+core::ErrorCode code_of(const ledger::ExecutionResult& r) { return static_cast<core::ErrorCode>(r.receipts.at(0).error_code); }
+
+TEST(Econ, ProvenEquivocationSlashesOnceAndTheValidatorLeavesTheNextSet) {
+  EconChain c(3, 2, json{{"epoch_blocks", 3}, {"unbonding_blocks", 20}, {"slash_bps", 2'500}});
+  const crypto::Address v0 = addr(c.validators[0]);
+  const crypto::KeyPair& offender = c.validators[1];
+  const crypto::KeyPair& reporter = c.users[1];
+  ASSERT_EQ(read_params(c.state)->slash_bps, 2'500u);
+  // Stake to lose: 1002 bonded, then 200 of it unbonding.
+  ASSERT_EQ(c.block({c.stake_tx(offender, bond_payload(1'000))}, v0, 1).receipts.at(0).status, ledger::ReceiptStatus::kSuccess);
+  ASSERT_EQ(c.block({c.stake_tx(offender, unbond_payload(200))}, v0, 1).receipts.at(0).status, ledger::ReceiptStatus::kSuccess);
+  const EconSupply before = c.supply();
+
+  // What is not evidence is refused (votes that do not conflict before any state is read, at
+  // admission), and slashes nothing.
+  EquivocationEvidence same = equivocation(offender, 0, 2, 0, offender);
+  same.second = same.first;
+  same.second_signature = same.first_signature;
+  EXPECT_EQ(Econ().check_payload(evidence_payload(same), addr(reporter)).error().code, core::ErrorCode::kEconEvidenceInvalid);
+  EXPECT_EQ(code_of(c.block({c.stake_tx(reporter, evidence_payload(equivocation(offender, 0, 2, 0, c.validators[2])))}, v0, 1)),
+            core::ErrorCode::kEconEvidenceInvalid);  // the second vote is another validator's signature
+  EXPECT_EQ(code_of(c.block({c.stake_tx(reporter, evidence_payload(equivocation(offender, 1, 2, 0, offender)))}, v0, 1)),
+            core::ErrorCode::kEconEvidenceInvalid);  // epoch 1 never began
+  EXPECT_EQ(code_of(c.block({c.stake_tx(reporter, evidence_payload(equivocation(c.users[0], 0, 2, 0, c.users[0])))}, v0, 1)),
+            core::ErrorCode::kEconEvidenceInvalid);  // not a member
+  EquivocationEvidence timeouts = equivocation(offender, 0, 2, 0, offender);
+  timeouts.first.kind = timeouts.second.kind = crypto::VoteKind::kTimeout;
+  EXPECT_EQ(Econ().check_payload(evidence_payload(timeouts), addr(reporter)).error().code, core::ErrorCode::kEconEvidenceInvalid);
+  EXPECT_EQ(c.record(1).next_stake, 802u);
+  EXPECT_FALSE(c.record(1).slashed);
+
+  // Real evidence, from anyone: a quarter of the bonded and of the unbonding stake is burned.
+  const std::uint64_t height_of_slash = c.height + 1;
+  auto r = c.block({c.stake_tx(reporter, evidence_payload(equivocation(offender, 0, 2, 0, offender)))}, v0, 1);
+  ASSERT_EQ(r.receipts.at(0).status, ledger::ReceiptStatus::kSuccess) << r.receipts.at(0).error_message;
+  const ValidatorEcon slashed = c.record(1);
+  EXPECT_TRUE(slashed.slashed);
+  EXPECT_EQ(slashed.next_stake, 802u - 200u);
+  ASSERT_EQ(slashed.unbonding.size(), 1u);
+  EXPECT_EQ(slashed.unbonding[0].amount, 150u);
+  const auto record = read_slash(c.state, addr(offender)).value();
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->amount, 250u);
+  EXPECT_EQ(record->height, height_of_slash);
+  EXPECT_EQ(record->vote_height, 2u);
+  EXPECT_EQ(record->reporter, addr(reporter));
+  EXPECT_GE(c.supply().burned, before.burned + 250);
+  EXPECT_EQ(c.supply().bonded, before.bonded - 200);
+  EXPECT_EQ(c.supply().unbonding, before.unbonding - 50);
+  EXPECT_TRUE(check_supply(c.supply(), c.balances()).ok());
+  bool event = false;
+  for (const auto& e : r.receipts.at(0).events) event = event || (e.module == "econ" && e.kind == "slashed");
+  EXPECT_TRUE(event);
+
+  // Once: more evidence against it is a duplicate; it bonds no more, and may unbond everything.
+  EXPECT_EQ(code_of(c.block({c.stake_tx(reporter, evidence_payload(equivocation(offender, 0, 3, 1, offender)))}, v0, 1)),
+            core::ErrorCode::kEconEvidenceDuplicate);
+  EXPECT_EQ(code_of(c.block({c.stake_tx(offender, bond_payload(5))}, v0, 1)), core::ErrorCode::kEconSlashed);
+  r = c.block({c.stake_tx(offender, unbond_payload(600))}, v0, 1);
+  ASSERT_EQ(r.receipts.at(0).status, ledger::ReceiptStatus::kSuccess) << r.receipts.at(0).error_message;
+
+  // At the next payout epoch's end the set without it is published.
+  while (c.height < 24) c.block({}, v0, 1);
+  ASSERT_EQ(read_latest_epoch_set(c.state).value(), 1u);
+  const auto one = read_epoch_set(c.state, 1).value().value();
+  ASSERT_EQ(one.members.size(), 2u);
+  for (const auto& m : one.members) EXPECT_NE(m.key, offender.public_key());
+  EXPECT_TRUE(check_supply(c.supply(), c.balances()).ok());
+
+  // Evidence older than the unbonding period is refused: the stake may be gone by then.
+  EXPECT_EQ(code_of(c.block({c.stake_tx(reporter, evidence_payload(equivocation(c.validators[2], 0, 2, 0, c.validators[2])))}, v0, 1)),
+            core::ErrorCode::kEconEvidenceTooOld);
+  EXPECT_FALSE(c.record(2).slashed);
+}
+
+// The evidence's JSON (what a node logs, what `metanode econ evidence` reads) maps both ways,
+// and bad input names the field.
+TEST(Econ, EvidenceJsonRoundTripsAndNamesWhatIsWrong) {
+  const auto key = crypto::KeyPair::generate();
+  EquivocationEvidence e = equivocation(key, 3, 10, 2, key);
+  e.first.kind = e.second.kind = crypto::VoteKind::kCommit;
+  e.first.commit = crypto::CommitTarget{10, e.first.block_id};
+  e.second.commit = crypto::CommitTarget{10, e.second.block_id};
+  const json j = e.to_json();
+  auto back = EquivocationEvidence::from_json(j);
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  EXPECT_EQ(*back, e);
+  const Econ econ;
+  auto bytes = econ.payload_from_json(kEvidenceKind, j);
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_EQ(core::decode<EquivocationEvidence>(*bytes).value(), e);
+  for (const auto& [field, bad] : std::vector<std::pair<std::string, json>>{
+           {"payload.epoch", json{{"epoch", -1}}},
+           {"payload.offender", json{{"offender", "zz"}}},
+           {"payload.first.kind", json{{"first", {{"kind", "vote2"}}}}},
+           {"payload.second.block_id", json{{"second", {{"block_id", "00"}}}}},
+           {"payload.first.signature", json{{"first", {{"signature", 7}}}}},
+           {"unknown field 'extra'", json{{"extra", 1}}}}) {
+    json broken = j;
+    broken.merge_patch(bad);
+    auto r = EquivocationEvidence::from_json(broken);
+    ASSERT_FALSE(r.ok()) << field;
+    EXPECT_NE(r.error().message.find(field), std::string::npos) << r.error().message;
+  }
+}
+
 TEST(Econ, TheSupplyInvariantHoldsAfterEveryBlockOfALongRandomizedRun) {
   std::mt19937_64 rng(20261202);
   const json section{{"epoch_blocks", 7},

@@ -4,7 +4,9 @@
 // set with it, to begin kSetActivationBlocksMin blocks later. From that height on the candidate
 // votes (with a genesis validator then stopped, a quorum of the five needs its votes, and the
 // chain goes on); the stopped one starts again from its disk inside the new epoch and catches up;
-// every node keeps the same chain across the change, and the whole chain re-verifies offline.
+// every node keeps the same chain across the change. The stopped one comes back equivocating (the
+// test-only fault switch): the others submit the evidence, it is slashed and left out of the next
+// set, the chain never stops, and the whole chain re-verifies offline.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -61,11 +63,14 @@ class ValidatorJoinTest : public ::testing::TestWithParam<std::string> {
     }
     genesis_.accounts.push_back({crypto::Address::from_public_key(council_.public_key()), 1'000'000});
     genesis_.accounts.push_back({crypto::Address::from_public_key(candidate_.public_key()), 1'000'000});
+    for (const auto& key : keys_) genesis_.accounts.push_back({crypto::Address::from_public_key(key.public_key()), 1'000'000});
     modules::GovGenesis gov;
     gov.council.threshold = 1;
     gov.council.members.push_back(crypto::Address::from_public_key(council_.public_key()));
     genesis_.modules[std::string(modules::kGovModule)] = gov.to_json().dump();
-    genesis_.modules[std::string(modules::kEconModule)] = nlohmann::json{{"epoch_blocks", 4}}.dump();
+    nlohmann::json econ = {{"epoch_blocks", 4}, {"slash_bps", 1'000}};
+    for (std::size_t i = 0; i < kValidators; ++i) econ["stakes"]["v" + std::to_string(i)] = 1'000;
+    genesis_.modules[std::string(modules::kEconModule)] = econ.dump();
     ASSERT_TRUE(genesis_.validate().ok());
 
     for (std::size_t i = 0; i < kValidators + 1; ++i) {
@@ -131,7 +136,7 @@ class ValidatorJoinTest : public ::testing::TestWithParam<std::string> {
   fs::path dir_;
 };
 
-TEST_P(ValidatorJoinTest, AnAdmittedCandidateThatBondsVotesFromItsSetsFirstHeight) {
+TEST_P(ValidatorJoinTest, AJoinerVotesFromItsSetsFirstHeightAndAnEquivocatorIsSlashedAndLeaves) {
   // The candidate runs as a full node first: governance has not admitted it, so no validator links.
   {
     auto node = Node::open(config_for("candidate", bases_[kValidators], "full"), genesis_, candidate_, plugins());
@@ -198,11 +203,13 @@ TEST_P(ValidatorJoinTest, AnAdmittedCandidateThatBondsVotesFromItsSetsFirstHeigh
   EXPECT_TRUE(eventually([&] { return joiner.chain().head().height >= stopped_at + 3; }, kHangGuard));
 
   // The stopped validator starts again from its own disk, inside epoch 1: it reads the set in
-  // force from its state, catches up, and counts again.
+  // force from its state, catches up, and counts again. It comes back equivocating: every vote it
+  // sends goes out twice, for two blocks.
   nodes_[kValidators - 1].reset();
   {
-    auto node = Node::open(config_for("v" + std::to_string(kValidators - 1), bases_[kValidators - 1], "validator"), genesis_,
-                           keys_[kValidators - 1], plugins());
+    NodeConfig config = config_for("v" + std::to_string(kValidators - 1), bases_[kValidators - 1], "validator");
+    config.fault_equivocate = true;
+    auto node = Node::open(config, genesis_, keys_[kValidators - 1], plugins());
     ASSERT_TRUE(node.ok()) << node.error().to_string();
     nodes_[kValidators - 1] = std::move(node).value();
   }
@@ -217,8 +224,44 @@ TEST_P(ValidatorJoinTest, AnAdmittedCandidateThatBondsVotesFromItsSetsFirstHeigh
   EXPECT_EQ(nodes_[kValidators - 1]->runtime_status().epoch, 1u);
   EXPECT_FALSE(nodes_[kValidators - 1]->runtime_status().full_node);
 
-  // One chain on every node, across the boundary.
-  const std::uint64_t top = first + 5;
+  // The others see it, one's evidence is committed: a tenth of its stake is burned, once.
+  const crypto::Address offender = crypto::Address::from_public_key(keys_[kValidators - 1].public_key());
+  std::optional<modules::SlashRecord> slash;
+  ASSERT_TRUE(eventually([&] {
+    auto record = modules::read_slash(nodes_[0]->chain(), offender);
+    if (record.ok() && record->has_value()) slash = **record;
+    return slash.has_value();
+  }, kHangGuard)) << "the equivocating validator was not slashed";
+  EXPECT_EQ(slash->epoch, 1u);
+  EXPECT_EQ(slash->amount, 100u);
+  EXPECT_TRUE(modules::read_validator_econ(nodes_[0]->chain(), offender).value()->slashed);
+  std::uint64_t submitted = 0;
+  for (const auto& node : nodes_) submitted += node->evidence().counters().submitted;
+  EXPECT_GE(submitted, 1u);
+  EXPECT_EQ(nodes_[kValidators - 1]->evidence().counters().seen, 0u);  // never itself
+
+  // At the next payout epoch's end set 2 is published without it; from its first height on the
+  // four others decide, it follows as a full node, and the chain never stopped.
+  std::optional<modules::EpochSet> without;
+  ASSERT_TRUE(eventually([&] {
+    auto latest = modules::read_latest_epoch_set(nodes_[0]->chain());
+    if (!latest.ok() || *latest != 2) return false;
+    without = modules::read_epoch_set(nodes_[0]->chain(), 2).value();
+    return without.has_value();
+  }, kHangGuard)) << "no set was published after the slash";
+  ASSERT_EQ(without->members.size(), kValidators);
+  for (const auto& m : without->members) EXPECT_NE(m.key, keys_[kValidators - 1].public_key());
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& node : nodes_) {
+      if (node->chain().head().height < without->first_height + 3) return false;
+    }
+    return true;
+  }, kHangGuard)) << "the chain did not go on past set 2's first height " << without->first_height;
+  EXPECT_TRUE(eventually([&] { return nodes_[kValidators - 1]->runtime_status().full_node; }, kHangGuard));
+  EXPECT_EQ(nodes_[0]->runtime_status().epoch, 2u);
+
+  // One chain on every node, across the boundaries.
+  const std::uint64_t top = without->first_height + 3;
   for (std::uint64_t h = 1; h <= top; ++h) {
     auto expected = nodes_[0]->chain().block(h);
     ASSERT_TRUE(expected.ok() && expected->has_value());
