@@ -155,7 +155,7 @@ api::Response ConsoleService::proxy(const api::Request& request) const {
 const std::vector<std::string>& ConsoleService::econ_routes() {
   static const std::vector<std::string> routes = {"/v1/econ/supply",   "/v1/econ/params",
                                                   "/v1/econ/validators", "/v1/econ/rewards/{address}",
-                                                  "/v1/econ/payouts", "/v1/econ/fees"};
+                                                  "/v1/econ/payouts", "/v1/econ/fees", "/v1/econ/slashes"};
   return routes;
 }
 

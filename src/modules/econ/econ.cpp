@@ -434,7 +434,9 @@ json EquivocationEvidence::to_json() const {
 core::Result<EquivocationEvidence> EquivocationEvidence::from_json(const json& fields) {
   if (!fields.is_object()) return malformed("payload must be an object (epoch, offender, first, second)");
   for (const auto& [field, value] : fields.items()) {
-    if (field != "epoch" && field != "offender" && field != "offender_address" && field != "first" && field != "second") {
+    // module and kind: the transaction JSON's payload carries them beside the fields.
+    if (field != "epoch" && field != "offender" && field != "offender_address" && field != "first" && field != "second" &&
+        field != "module" && field != "kind") {
       return malformed("payload: unknown field '" + field + "'");
     }
   }

@@ -74,6 +74,8 @@ TEST_F(CliTest, HelpOnEverySubcommand) {
                                                                 {"audit", "verify-report", "--help"},
                                                                 {"proof", "verify", "--help"},
                                                                 {"gov", "propose", "admit-validator", "--help"},
+                                                                {"econ", "slashes", "--help"},
+                                                                {"econ", "evidence", "--help"},
                                                                 {"sim", "--help"}}) {
     EXPECT_EQ(cli.run(args), kExitOk) << args.back();
     EXPECT_NE(cli.out.str().find("Usage"), std::string::npos);
@@ -93,6 +95,21 @@ TEST_F(CliTest, HelpOnEverySubcommand) {
   EXPECT_NE(sim.err.str().find("--epoch-blocks must be 0 (one epoch) or at least 4"), std::string::npos) << sim.err.str();
   cli.run({"keys", "new", "--help"});
   EXPECT_NE(cli.out.str().find("--passphrase-file"), std::string::npos);
+  // Evidence that is not JSON, or whose votes do not conflict, is refused before anything is sent.
+  const fs::path not_json = dir_ / "evidence.txt";
+  std::ofstream(not_json) << "two votes";
+  Cli evidence;
+  EXPECT_NE(evidence.run({"econ", "evidence", "--file", not_json.string(), "--from", "k", "--node", "http://127.0.0.1:1"}), kExitOk);
+  EXPECT_NE(evidence.err.str().find("is not JSON"), std::string::npos) << evidence.err.str();
+  const std::string sig(128, '0');
+  const std::string vote = R"({"kind": "prepare", "height": 5, "round": 0, "block_id": ")" + std::string(64, 'a') +
+                           R"(", "commit": null, "signature": ")" + sig + "\"}";
+  const fs::path same = dir_ / "evidence.json";
+  std::ofstream(same) << R"({"epoch": 0, "offender": ")" << std::string(64, 'b') << R"(", "first": )" << vote
+                      << R"(, "second": )" << vote << "}";
+  Cli conflict;
+  EXPECT_NE(conflict.run({"econ", "evidence", "--file", same.string(), "--from", "k", "--node", "http://127.0.0.1:1"}), kExitOk);
+  EXPECT_NE(conflict.err.str().find("the two votes do not conflict"), std::string::npos) << conflict.err.str();
 }
 
 TEST_F(CliTest, UsageErrorsExitTwoWithOneLine) {

@@ -41,6 +41,7 @@
 #include "storage/audit_log.hpp"
 #include "merkle/sparse_merkle_tree.hpp"
 #include "modules/bank.hpp"
+#include "modules/econ/econ.hpp"
 #include "modules/module_set.hpp"
 #include "support/json_u64.hpp"
 #include "support/kv_module.hpp"
@@ -2010,6 +2011,44 @@ TEST_F(ApiTest, TheEconomicsServiceAnswersWithProofsAndRefusesBadInput) {
   const Reply health = request(econ, http::verb::get, "/health");
   EXPECT_EQ(health.status, 200u);
   EXPECT_NE(request(econ, http::verb::get, "/metrics").body.find("metanode_econ_supply "), std::string::npos);
+
+  // Nobody was slashed; then anyone submits two prepares the validator signed for one height and
+  // round as evidence, and the slash is listed, proven.
+  Reply slashes = request(econ, http::verb::get, "/v1/econ/slashes");
+  ASSERT_EQ(slashes.status, 200u) << slashes.body;
+  EXPECT_TRUE(slashes.doc["slashes"].empty());
+  const core::Hash32 chain_id = crypto::epoch_chain_id(crypto::consensus_chain_id(genesis_.digest()), 0);
+  modules::EquivocationEvidence e;
+  e.offender = validator_.public_key();
+  e.first = crypto::VoteData{crypto::VoteKind::kPrepare, 2, 0, core::hash(core::Domain::Test, core::as_bytes("a")), std::nullopt};
+  e.second = e.first;
+  e.second.block_id = core::hash(core::Domain::Test, core::as_bytes("b"));
+  e.first_signature = validator_.sign_digest(e.first.signing_digest(chain_id));
+  e.second_signature = validator_.sign_digest(e.second.signing_digest(chain_id));
+  ledger::Transaction tx = alice_to_bob(2, 1);
+  tx.payload = modules::evidence_payload(e);
+  tx.sign_single(alice_, genesis_.digest());
+  ledger::Transaction same = alice_to_bob(2, 1);
+  modules::EquivocationEvidence no_conflict = e;
+  no_conflict.second = e.first;
+  no_conflict.second_signature = e.first_signature;
+  same.payload = modules::evidence_payload(no_conflict);
+  same.sign_single(alice_, genesis_.digest());
+  const Reply refused = submit_json(services::to_json(same, modules::standard_modules()));
+  EXPECT_EQ(refused.status, 400u) << refused.body;
+  EXPECT_EQ(refused.code(), "econ_evidence_invalid") << refused.body;
+  ASSERT_EQ(submit_json(services::to_json(tx, modules::standard_modules())).status, 202u);
+  ASSERT_TRUE(produce().has_value());
+  slashes = request(econ, http::verb::get, "/v1/econ/slashes");
+  ASSERT_EQ(slashes.status, 200u) << slashes.body;
+  ASSERT_EQ(slashes.doc["slashes"].size(), 1u) << slashes.body;
+  const json& slash = slashes.doc["slashes"][0];
+  EXPECT_EQ(slash.value("validator", ""), address_of(validator_).to_string());
+  EXPECT_EQ(slash.value("reporter", ""), address_of(alice_).to_string());
+  EXPECT_EQ(slash.value("vote_height", 0u), 2u);
+  EXPECT_EQ(slash.value("kind", ""), "prepare");
+  EXPECT_TRUE(services::verify_state_answer(slash["proof"], genesis_).ok());
+  EXPECT_EQ(slashes.doc.value("slash_bps", 0u), modules::kSlashBpsDefault);
 }
 
 }  // namespace

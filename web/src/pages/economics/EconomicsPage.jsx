@@ -39,8 +39,26 @@ function check(lc, fn) {
 
 const SUPPLY_FIELDS = ['genesis', 'issued', 'burned', 'accrued', 'epoch_pool', 'epoch', 'epoch_end', 'treasury_credited', 'bonded', 'unbonding'];
 const VALIDATOR_FIELDS = ['stake', 'next_stake', 'accrued', 'paid_total', 'last_paid', 'last_paid_epoch'];
-// A validator record's unbonding entries (release height, amount), after its fixed fields.
-const unbondings = (r) => r.vec((x) => [x.u64(), x.u64()]);
+// A validator record's unbonding entries (release height, amount) and whether it was slashed,
+// after its fixed fields.
+const unbondings = (r) => ({ unbonding: r.vec((x) => [x.u64(), x.u64()]), slashed: r.u8() === 1 });
+// A slash record: epoch, vote kind, the votes' height and round, the block, the amount burned, the
+// reporter's address and the evidence's hash.
+function provenSlash(lc, answer, shown) {
+  const { value, height, reader } = lc.verifyState(answer);
+  if (value === null) throw new Error('the slash record is proven absent');
+  const r = reader();
+  const proven = { epoch: r.u64(), kind: r.u8(), vote_height: r.u64(), vote_round: r.u64(), height: r.u64(), amount: r.u64() };
+  r.fixed(32);
+  r.fixed(32);
+  r.end();
+  const kinds = { 1: 'prepare', 2: 'commit', 3: 'vote', 4: 'timeout' };
+  if (kinds[proven.kind] !== shown.kind) throw new Error(`the answer's vote kind ${shown.kind} is not the proven ${kinds[proven.kind]}`);
+  for (const name of ['epoch', 'vote_height', 'vote_round', 'height', 'amount']) {
+    if (BigInt(shown[name]) !== proven[name]) throw new Error(`the answer's ${name} (${shown[name]}) is not the proven ${proven[name]}`);
+  }
+  return { ok: true, text: `proven in block ${height}` };
+}
 const PAYOUT_FIELDS = ['epoch', 'height', 'validators_pool', 'proposer_shares', 'paid', 'to_treasury', 'validators:u32'];
 
 function Badge({ result }) {
@@ -109,8 +127,8 @@ export function EconomicsPage() {
   const [error, setError] = useState(null);
   useEffect(() => {
     let cancelled = false;
-    Promise.all(['/v1/econ/supply', '/v1/econ/params', '/v1/econ/validators', '/v1/econ/payouts?limit=10', `/v1/econ/fees?blocks=${BLOCKS}`].map(getJson))
-      .then(([supply, params, validators, payouts, fees]) => { if (!cancelled) { setData({ supply, params, validators, payouts, fees }); setError(null); } })
+    Promise.all(['/v1/econ/supply', '/v1/econ/params', '/v1/econ/validators', '/v1/econ/payouts?limit=10', `/v1/econ/fees?blocks=${BLOCKS}`, '/v1/econ/slashes'].map(getJson))
+      .then(([supply, params, validators, payouts, fees, slashes]) => { if (!cancelled) { setData({ supply, params, validators, payouts, fees, slashes }); setError(null); } })
       .catch((e) => !cancelled && setError(e.message));
     return () => { cancelled = true; };
   }, [Math.floor((tick ?? 0) / 3000)]);
@@ -133,6 +151,8 @@ export function EconomicsPage() {
     const r = provenFields(lc, p.proof, PAYOUT_FIELDS, { epoch: p.epoch, height: p.height, validators_pool: p.validators_pool, paid: p.paid, to_treasury: p.to_treasury });
     return { ok: true, text: `proven in block ${r.height}` };
   })), [data, lc]);
+  const slashVerdicts = useMemo(() => (data?.slashes.slashes ?? []).map((x) => check(lc, () => provenSlash(lc, x.proof, x))), [data, lc]);
+  const nameOf = useMemo(() => Object.fromEntries((data?.validators.validators ?? []).map((v) => [v.address, v.name])), [data]);
   const feeChart = useMemo(() => {
     const blocks = data?.fees.blocks ?? [];
     return [blocks.map((b) => b.unix_ms / 1000), blocks.map((b) => Number(b.base_fee)), blocks.map((b) => (b.tip_median === null ? null : Number(b.tip_median)))];
@@ -176,7 +196,7 @@ export function EconomicsPage() {
           <tbody>
             {data.validators.validators.map((v, i) => (
               <tr key={v.address} data-verified={validatorVerdicts[i]?.ok ? 'true' : 'false'}>
-                <td>{v.name}</td><td class="mono" title={v.address}>{v.address.slice(0, 12)}…{v.address.slice(-6)}</td>
+                <td>{v.name}{v.slashed && <span class="badge bad" title="proven to have signed two conflicting votes: it bonds no more and leaves the next set">slashed</span>}</td><td class="mono" title={v.address}>{v.address.slice(0, 12)}…{v.address.slice(-6)}</td>
                 <td class="num">{formatInt(v.stake)}</td><td class="num">{formatInt(v.next_stake)}</td><td class="num">{(v.voting_power_bps / 100).toFixed(2)}%</td>
                 <td class="num">{formatInt(v.accrued)}</td><td class="num">{formatInt(v.epoch_pool_share)}</td><td class="num">{formatInt(v.paid_total)}</td>
                 <td><Badge result={validatorVerdicts[i]} /></td>
@@ -195,6 +215,24 @@ export function EconomicsPage() {
                 <td class="num">{set.epoch}</td><td>{set.status}</td><td class="num">{formatInt(set.first_height)}</td>
                 <td class="num">{set.last_height === null ? '—' : formatInt(set.last_height)}</td>
                 <td>{set.validators.map((m) => m.name).join(', ')} ({set.validators.length})</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <div class="table-wrap">
+        <table class="grid" data-testid="slashes">
+          <caption>Slashing: a validator proven to sign two conflicting votes loses {(data.slashes.slash_bps / 100).toFixed(2)}% of its stake, once, and leaves the next set</caption>
+          <thead><tr><th scope="col">Validator</th><th scope="col" class="num">Epoch</th><th scope="col">Conflicting votes</th><th scope="col" class="num">Slashed in block</th>
+            <th scope="col" class="num">Burned</th><th scope="col">Reported by</th><th scope="col">Proof</th></tr></thead>
+          <tbody>
+            {data.slashes.slashes.length === 0 && <tr><td colSpan={7} class="empty">No validator has been slashed.</td></tr>}
+            {data.slashes.slashes.map((x, i) => (
+              <tr key={x.validator} data-verified={slashVerdicts[i]?.ok ? 'true' : 'false'}>
+                <td title={x.validator}>{nameOf[x.validator] || `${x.validator.slice(0, 12)}…`}</td><td class="num">{x.epoch}</td>
+                <td>two {x.kind} votes at height {formatInt(x.vote_height)}, round {formatInt(x.vote_round)}</td><td class="num">{formatInt(x.height)}</td>
+                <td class="num">{formatInt(x.amount)}</td><td class="mono" title={x.reporter}>{x.reporter.slice(0, 12)}…{x.reporter.slice(-6)}</td>
+                <td><Badge result={slashVerdicts[i]} /></td>
               </tr>
             ))}
           </tbody>

@@ -1,6 +1,6 @@
 // The economics page against a real devnet: a few transfers pay fees; the supply, every
 // validator's record and each payout are checked in the page against their proofs; the fee chart
-// is drawn; the validator set in force is shown; a validator's rewards are looked up and proven; a
+// is drawn; the validator set in force is shown; the slashing table shows none; a validator's rewards are looked up and proven; a
 // malformed address is refused with what is wrong.
 export default async function economics({ page, devnet, until, url, screenshot, log }) {
   for (let i = 0; i < 3; i++) {
@@ -31,6 +31,9 @@ export default async function economics({ page, devnet, until, url, screenshot, 
   await until('the validator set shown', async () => (await sets.count()) === 1);
   const setRow = await sets.first().textContent();
   if (!setRow.includes('in force') || !setRow.includes('(4)')) throw new Error(`the validator set row: ${setRow}`);
+  // Nobody equivocated: the slashing table says so, with the governed fraction.
+  const slashes = await page.getByTestId('slashes').textContent();
+  if (!slashes.includes('No validator has been slashed') || !/\d+\.\d\d% of its stake/.test(slashes)) throw new Error(`the slashing table: ${slashes}`);
   await screenshot('economics');
 
   const address = await validators.first().locator('td:nth-child(2)').getAttribute('title');
