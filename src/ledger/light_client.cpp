@@ -19,14 +19,19 @@ core::Status bind_size(const Header& header, const merkle::InclusionProof& proof
 }  // namespace
 
 core::Status verify_header(const Genesis& genesis, const Header& header, const CommitCertificate& certificate) {
+  return verify_header(genesis, header, certificate, genesis.validator_keys());
+}
+
+core::Status verify_header(const Genesis& genesis, const Header& header, const CommitCertificate& certificate,
+                           const std::vector<crypto::PublicKey>& validators) {
   const auto bad = [](std::string why) { return core::make_error(core::ErrorCode::kBlockInvalid, std::move(why)); };
   if (certificate.height != header.height) {
     return bad("the certificate is for height " + std::to_string(certificate.height) + ", the header is " +
                std::to_string(header.height));
   }
   if (certificate.block_hash != header.hash()) return bad("the certificate names another header");
+  // Headers name the chain's genesis set (Chain::make_header); the set signing is the height's.
   if (header.validator_set_hash != genesis.validator_set_hash()) return bad("the header's validator set is not the genesis's");
-  const auto validators = genesis.validator_keys();
   return verify_commit(certificate, genesis.digest(), validators, quorum_of(validators.size()));
 }
 

@@ -19,6 +19,10 @@ namespace metanode::ledger {
 // genesis's, and at least a quorum of distinct genesis validators signed it for this chain
 // (Genesis::digest binds the signatures). kBlockInvalid with the reason otherwise.
 core::Status verify_header(const Genesis& genesis, const Header& header, const CommitCertificate& certificate);
+// The same with the validator set in force at the header's height (a light client follows set
+// changes from genesis: services/proofs/proof_check.hpp), a quorum of `validators` signing.
+core::Status verify_header(const Genesis& genesis, const Header& header, const CommitCertificate& certificate,
+                           const std::vector<crypto::PublicKey>& validators);
 
 // Against a verified header. Each proof must be for exactly the header's tree: the transaction
 // and receipt trees hold header.tx_count leaves, so a proof for another size is refused

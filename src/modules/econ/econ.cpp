@@ -696,6 +696,18 @@ core::Bytes gov_candidate_key(const crypto::Address& candidate) { return key_of(
 
 core::Bytes econ_epoch_set_key(std::uint64_t epoch) { return key_of(kEpochSetPrefix, be64(epoch)); }
 
+core::Result<std::optional<EpochSet>> read_epoch_set_from(const EconGetter& get, std::uint64_t epoch) {
+  return load_epoch_set(get, epoch);
+}
+
+std::vector<core::Bytes> econ_epoch_set_keys(const EpochSet& set) {
+  std::vector<core::Bytes> keys{econ_epoch_set_key(set.number)};
+  for (std::size_t at = 0; at < set.members.size(); at += kEpochMembersPerPage) {
+    keys.push_back(epoch_page_key(set.number, static_cast<std::uint32_t>(at / kEpochMembersPerPage)));
+  }
+  return keys;
+}
+
 core::Result<std::optional<EpochSet>> read_epoch_set(const ledger::StateReader& state, std::uint64_t epoch) {
   return load_epoch_set([&state](core::ByteView key) { return state.get(ledger::state_tree_key(kEconModule, key)); }, epoch);
 }

@@ -40,6 +40,7 @@
 // (econ_evidence_too_old): by then the stake may be gone.
 #pragma once
 
+#include <functional>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -226,6 +227,12 @@ inline constexpr std::string_view kGovCandidatePrefix = "validator_candidate:";
 core::Bytes gov_candidate_key(const crypto::Address& candidate);  // in the governance namespace
 core::Bytes econ_epoch_set_key(std::uint64_t epoch);
 core::Result<std::optional<EpochSet>> read_epoch_set(const ledger::StateReader& state, std::uint64_t epoch);
+// The same from any source of the econ namespace's entries (`get` takes a key in that namespace):
+// a light client reads a set from entries it proved against a certified header.
+using EconGetter = std::function<core::Result<std::optional<core::Bytes>>(core::ByteView key)>;
+core::Result<std::optional<EpochSet>> read_epoch_set_from(const EconGetter& get, std::uint64_t epoch);
+// Every econ key set `set.number` is stored under (its header, then each page), for proofs.
+std::vector<core::Bytes> econ_epoch_set_keys(const EpochSet& set);
 
 // Evidence of equivocation: two votes `offender`, a member of epoch `epoch`'s set, signed for the
 // same kind, height and round with different content (crypto::votes_conflict), each with its

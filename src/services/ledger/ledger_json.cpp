@@ -1,6 +1,7 @@
 #include "services/ledger/ledger_json.hpp"
 
 #include "consensus/finality.hpp"
+#include "modules/econ/econ.hpp"
 
 namespace metanode::services {
 
@@ -268,13 +269,58 @@ json block_to_json(const ledger::StoredBlock& stored, bool full, const ledger::M
   return doc;
 }
 
-core::Result<json> signed_header_json(const ledger::Chain& chain, std::uint64_t height) {
+core::Result<json> epoch_transitions_json(const ledger::Chain& chain, std::uint64_t height) {
+  json transitions = json::array();
+  const ledger::Module* econ = chain.modules().find(modules::kEconModule);
+  if (econ == nullptr) return transitions;  // no economics module: genesis's set for ever
+  std::uint64_t previous_first = 1;
+  for (std::uint64_t n = 1;; ++n) {
+    MN_TRY_ASSIGN(auto set, modules::read_epoch_set(chain, n));
+    if (!set || set->first_height > height) break;
+    // A header the previous set certified whose state holds set n: the newest certified one
+    // before set n begins (it was published at least kSetActivationBlocksMin blocks earlier).
+    std::optional<std::uint64_t> at;
+    const std::uint64_t lowest = std::max(previous_first, set->first_height > modules::kSetActivationBlocksMin
+                                                              ? set->first_height - modules::kSetActivationBlocksMin
+                                                              : std::uint64_t{1});
+    for (std::uint64_t h = set->first_height - 1; h >= lowest && h > 0; --h) {
+      MN_TRY_ASSIGN(auto certificate, chain.certificate(h));
+      if (certificate) {
+        at = h;
+        break;
+      }
+    }
+    if (!at) {
+      return core::make_error(core::ErrorCode::kNotFound, "no header certificate yet in the last blocks before validator set " +
+                                                              std::to_string(n) + " began: try again in a moment");
+    }
+    MN_TRY_ASSIGN(json transition, signed_header_json(chain, *at, /*with_epochs=*/false));
+    transition["set"] = n;
+    json entries = json::array();
+    for (const auto& key : modules::econ_epoch_set_keys(*set)) {
+      MN_TRY_ASSIGN(auto record, chain.entry_with_proof(modules::kEconModule, key, *at));
+      json entry = to_json(record, *econ);
+      entry.erase("value");  // the canonical bytes are what is checked
+      entries.push_back(std::move(entry));
+    }
+    transition["entries"] = std::move(entries);
+    transitions.push_back(std::move(transition));
+    previous_first = set->first_height;
+  }
+  return transitions;
+}
+
+core::Result<json> signed_header_json(const ledger::Chain& chain, std::uint64_t height, bool with_epochs) {
   MN_TRY_ASSIGN(auto header, chain.header(height));
   if (!header.has_value()) return core::make_error(core::ErrorCode::kNotFound, "no block " + std::to_string(height));
   MN_TRY_ASSIGN(auto certificate, chain.certificate(height));
-  return json{{"hash", core::to_hex(header->hash())},
+  json doc = {{"hash", core::to_hex(header->hash())},
               {"header", to_json(*header)},
               {"certificate", certificate.has_value() ? to_json(*certificate) : json(nullptr)}};
+  if (with_epochs) {
+    MN_TRY_ASSIGN(doc["epochs"], epoch_transitions_json(chain, height));
+  }
+  return doc;
 }
 
 core::Result<json> state_answer(const ledger::Chain& chain, const ledger::Module& module, core::ByteView key,

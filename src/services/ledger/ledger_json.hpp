@@ -25,8 +25,15 @@ nlohmann::json block_to_json(const ledger::StoredBlock& block, bool full, const 
 // form of the value, when it has one.
 nlohmann::json to_json(const ledger::StateRecord& record, const ledger::Module& module);
 // The header of block `height` and its certificate (null while the validators' signatures are
-// still being gathered): what a light client checks a proof against (ledger/light_client.hpp).
-core::Result<nlohmann::json> signed_header_json(const ledger::Chain& chain, std::uint64_t height);
+// still being gathered): what a light client checks a proof against (ledger/light_client.hpp);
+// with `epochs`, the validator-set changes up to that height (epoch_transitions_json).
+core::Result<nlohmann::json> signed_header_json(const ledger::Chain& chain, std::uint64_t height, bool with_epochs = true);
+// How a client holding only the genesis learns the set that signs headers at `height`: for each
+// validator set n >= 1 begun by then, in order, {"set": n, "hash", "header", "certificate" (a
+// header of the previous set's heights, signed by it), "entries": [set n's state entries (header
+// and pages) with their proofs against that header's state root]}. Empty while genesis's set is
+// in force (and on a chain without the economics module).
+core::Result<nlohmann::json> epoch_transitions_json(const ledger::Chain& chain, std::uint64_t height);
 // GET /v1/state/{module}/{key}'s answer: the entry (or its absence) at `height` (the head when
 // nullopt) with its proof and the signed header it is proven against.
 core::Result<nlohmann::json> state_answer(const ledger::Chain& chain, const ledger::Module& module, core::ByteView key,

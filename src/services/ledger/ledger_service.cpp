@@ -241,6 +241,9 @@ Response get_block(LedgerBackend& backend, const Request& req) {
   auto certificate = backend.chain().certificate(height);
   if (!certificate.ok()) return error_response(certificate.error());
   doc["certificate"] = certificate->has_value() ? to_json(**certificate) : json(nullptr);
+  auto epochs = epoch_transitions_json(backend.chain(), height);
+  if (!epochs.ok()) return error_response(epochs.error());
+  doc["epochs"] = std::move(*epochs);
   if (req.query_param("receipts").value_or("") == "true") {
     auto receipts = backend.chain().receipts(height);
     if (!receipts.ok()) return error_response(receipts.error());

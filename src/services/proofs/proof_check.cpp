@@ -1,11 +1,14 @@
 #include "services/proofs/proof_check.hpp"
 
+#include <map>
+
 #include "crypto/hybrid.hpp"
 #include "crypto/multisig.hpp"
 #include "ledger/account.hpp"
 #include "ledger/audit_proofs.hpp"
 #include "ledger/light_client.hpp"
 #include "ledger/module.hpp"
+#include "modules/econ/econ.hpp"
 #include "storage/audit_log.hpp"
 
 namespace metanode::services {
@@ -40,7 +43,16 @@ struct Verified {
   std::string line;
 };
 
-core::Result<Verified> verify_block(const json& block, const ledger::Genesis& genesis) {
+// The validator set a light client trusts at some height: genesis's, or one it learned from a
+// chain of set changes each certified by the set before it.
+struct TrustedSet {
+  std::uint64_t number = 0;
+  std::uint64_t first_height = 1;
+  std::vector<crypto::PublicKey> keys;
+};
+
+core::Result<std::pair<ledger::Header, ledger::CommitCertificate>> certified(const json& block, const ledger::Genesis& genesis,
+                                                                             const std::vector<crypto::PublicKey>& keys) {
   MN_TRY_ASSIGN(auto header, decode_field<ledger::Header>(block, "header"));
   if (!block.contains("certificate") || block["certificate"].is_null()) {
     return core::make_error(core::ErrorCode::kNotFound, "block " + std::to_string(header.height) +
@@ -48,10 +60,70 @@ core::Result<Verified> verify_block(const json& block, const ledger::Genesis& ge
                                                             " still being gathered): try again in a moment");
   }
   MN_TRY_ASSIGN(auto cert, decode_field<ledger::CommitCertificate>(block, "certificate"));
-  MN_TRY(ledger::verify_header(genesis, header, cert));
-  return Verified{header, "block " + std::to_string(header.height) + " header signed by " +
-                              std::to_string(cert.signatures.size()) + " of " + std::to_string(genesis.validators.size()) +
-                              " genesis validators"};
+  MN_TRY(ledger::verify_header(genesis, header, cert, keys));
+  return std::pair{header, cert};
+}
+
+// Follows the answer's set changes ("epochs") from genesis's set to the one in force at `height`:
+// each next set is read from entries proven against a header the set before it certified, within
+// that set's heights, and begins after that header.
+core::Result<TrustedSet> follow_sets(const json& epochs, const ledger::Genesis& genesis, std::uint64_t height) {
+  TrustedSet trusted{0, 1, genesis.validator_keys()};
+  if (epochs.is_null()) return trusted;
+  if (!epochs.is_array()) return invalid("epochs must be a list of validator-set changes");
+  for (const json& step : epochs) {
+    const std::uint64_t n = step.is_object() ? step.value("set", std::uint64_t{0}) : 0;
+    if (n != trusted.number + 1) return invalid("the set changes skip from set " + std::to_string(trusted.number));
+    const std::string where = "validator set " + std::to_string(n) + ": ";
+    auto proven = certified(step, genesis, trusted.keys);
+    if (!proven.ok()) return core::make_error(proven.error().code, where + proven.error().message);
+    const ledger::Header& header = proven->first;
+    if (header.height < trusted.first_height) return invalid(where + "proven at a height before set " + std::to_string(trusted.number) + " began");
+    std::map<core::Bytes, std::optional<core::Bytes>> entries;
+    for (const json& entry : step.value("entries", json::array())) {
+      if (entry.value("module", std::string()) != modules::kEconModule) return invalid(where + "an entry of another module");
+      auto key = core::from_hex(entry.value("key", std::string()));
+      if (!key.ok()) return invalid(where + "key: " + key.error().message);
+      std::optional<core::Bytes> value;
+      if (entry.contains("value_hex") && !entry["value_hex"].is_null()) {
+        auto bytes = core::from_hex(entry["value_hex"].get<std::string>());
+        if (!bytes.ok()) return invalid(where + "value_hex: " + bytes.error().message);
+        value = std::move(bytes).value();
+      }
+      MN_TRY_ASSIGN(auto proof, decode_field<merkle::SmtProof>(entry, "proof"));
+      auto st = ledger::verify_state_entry(header, modules::kEconModule, *key, value, proof);
+      if (!st.ok()) return core::make_error(st.error().code, where + st.error().message);
+      entries[*key] = std::move(value);
+    }
+    auto set = modules::read_epoch_set_from(
+        [&entries, &where](core::ByteView key) -> core::Result<std::optional<core::Bytes>> {
+          const auto it = entries.find(core::Bytes(key.begin(), key.end()));
+          if (it == entries.end()) return invalid(where + "an entry of the set is not in the proof");
+          return it->second;
+        },
+        n);
+    if (!set.ok()) return core::make_error(set.error().code, where + set.error().message);
+    if (!*set) return invalid(where + "proven absent");
+    if ((*set)->number != n || (*set)->first_height <= header.height) return invalid(where + "does not begin after the header that proves it");
+    if ((*set)->first_height > height) return invalid(where + "begins after height " + std::to_string(height));
+    trusted.number = n;
+    trusted.first_height = (*set)->first_height;
+    trusted.keys.clear();
+    for (const auto& m : (*set)->members) trusted.keys.push_back(m.key);
+  }
+  return trusted;
+}
+
+core::Result<Verified> verify_block(const json& block, const ledger::Genesis& genesis) {
+  MN_TRY_ASSIGN(auto header, decode_field<ledger::Header>(block, "header"));
+  MN_TRY_ASSIGN(const TrustedSet trusted, follow_sets(block.is_object() ? block.value("epochs", json()) : json(), genesis, header.height));
+  MN_TRY_ASSIGN(auto proven, certified(block, genesis, trusted.keys));
+  return Verified{proven.first, "block " + std::to_string(header.height) + " header signed by " +
+                                    std::to_string(proven.second.signatures.size()) + " of " +
+                                    std::to_string(trusted.keys.size()) +
+                                    (trusted.number == 0 ? std::string(" genesis validators")
+                                                         : " validators of set " + std::to_string(trusted.number) +
+                                                               " (followed from genesis)")};
 }
 
 }  // namespace
@@ -198,9 +270,11 @@ core::Result<std::vector<core::Hash32>> hash_list(const json& list, const char* 
 core::Result<std::string> claim_certificate(const json& claim, const ledger::Genesis& genesis) {
   MN_TRY_ASSIGN(auto header, decoded_field<ledger::Header>(claim, "header"));
   MN_TRY_ASSIGN(auto cert, decoded_field<ledger::CommitCertificate>(claim, "certificate"));
-  MN_TRY(ledger::verify_header(genesis, header, cert));
+  MN_TRY_ASSIGN(const TrustedSet trusted, follow_sets(claim.value("epochs", json()), genesis, header.height));
+  MN_TRY(ledger::verify_header(genesis, header, cert, trusted.keys));
   return "verified: block " + std::to_string(header.height) + " header signed by " + std::to_string(cert.signatures.size()) +
-         " of " + std::to_string(genesis.validators.size()) + " genesis validators";
+         " of " + std::to_string(trusted.keys.size()) +
+         (trusted.number == 0 ? std::string(" genesis validators") : " validators of set " + std::to_string(trusted.number));
 }
 
 core::Result<std::string> claim_checkpoint(const json& claim, const ledger::Genesis& genesis) {

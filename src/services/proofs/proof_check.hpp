@@ -33,7 +33,11 @@ core::Result<std::string> verify_state_answer(const nlohmann::json& answer, cons
 //   tx                {"hash": hex, "answer": GET /v1/txs/{hash} answer}
 //   account           {"address": mn1…, "answer": GET /v1/accounts/{address} answer}
 //   state             {"answer": GET /v1/state/{module}/{key} answer}
-//   certificate       {"header": hex, "certificate": hex} (canonical encodings)
+//   certificate       {"header": hex, "certificate": hex} (canonical encodings), "epochs" as below
+//
+// Past a validator-set change a header is signed by its height's set: answers carry, beside the
+// header ("block"), "epochs" (services/ledger/ledger_json.hpp, epoch_transitions_json), and the
+// checks follow it from genesis's set, each step certified by the set before it.
 //   checkpoint        {"note": signed checkpoint note}
 //   audit-event       {"event": an event of GET /v1/audit/events (bytes, proof), "checkpoint": note}
 //   audit-consistency {"old": note, "new": note, "proof": GET /v1/audit/consistency answer}

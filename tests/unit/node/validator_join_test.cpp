@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -24,6 +26,8 @@
 #include "modules/module_set.hpp"
 #include "node/node.hpp"
 #include "node/validator_sets.hpp"
+#include "services/ledger/ledger_json.hpp"
+#include "services/proofs/proof_check.hpp"
 #include "support/ports.hpp"
 #include "support/loopback_nodes.hpp"
 #include "support/wait.hpp"
@@ -259,6 +263,57 @@ TEST_P(ValidatorJoinTest, AJoinerVotesFromItsSetsFirstHeightAndAnEquivocatorIsSl
   }, kHangGuard)) << "the chain did not go on past set 2's first height " << without->first_height;
   EXPECT_TRUE(eventually([&] { return nodes_[kValidators - 1]->runtime_status().full_node; }, kHangGuard));
   EXPECT_EQ(nodes_[0]->runtime_status().epoch, 2u);
+
+  // A client holding only the genesis checks a proof at the head: the answer carries both set
+  // changes, each certified by the set before it; a proof missing one, or with a changed member
+  // page, is refused.
+  const ledger::Module& econ_module = *nodes_[0]->chain().modules().find(modules::kEconModule);
+  nlohmann::json answer;
+  std::string verified;
+  ASSERT_TRUE(eventually([&] {
+    auto a = services::state_answer(nodes_[0]->chain(), econ_module, core::as_bytes(modules::kEconSupplyKey),
+                                    without->first_height + 1);
+    if (!a.ok()) return false;
+    auto v = services::verify_state_answer(*a, genesis_);
+    if (!v.ok()) return false;
+    answer = *a;
+    verified = *v;
+    return true;
+  }, kHangGuard)) << "no proof past set 2's first height verified with the genesis alone: " << [&] {
+    auto a = services::state_answer(nodes_[0]->chain(), econ_module, core::as_bytes(modules::kEconSupplyKey), without->first_height + 1);
+    if (!a.ok()) return a.error().to_string();
+    auto v = services::verify_state_answer(*a, genesis_);
+    return v.ok() ? *v : v.error().to_string();
+  }();
+  EXPECT_NE(verified.find("validators of set 2"), std::string::npos) << verified;
+  ASSERT_EQ(answer["block"]["epochs"].size(), 2u);
+  nlohmann::json skipped = answer;
+  skipped["block"]["epochs"].erase(0);
+  EXPECT_FALSE(services::verify_state_answer(skipped, genesis_).ok());
+  nlohmann::json forged = answer;
+  std::string page = forged["block"]["epochs"][1]["entries"][1]["value_hex"];
+  page[page.size() - 2] = page[page.size() - 2] == '0' ? '1' : '0';
+  forged["block"]["epochs"][1]["entries"][1]["value_hex"] = page;
+  auto refused_forged = services::verify_state_answer(forged, genesis_);
+  ASSERT_FALSE(refused_forged.ok());
+  EXPECT_NE(refused_forged.error().message.find("validator set 2"), std::string::npos) << refused_forged.error().message;
+
+  // The same with the console's verifier (tests/interop, @noble only, none of this code).
+  ASSERT_EQ(std::system("command -v node >/dev/null 2>&1"), 0) << "node is required (scripts/setup.sh installs it)";
+  {
+    const fs::path genesis_file = dir_ / "genesis.json";
+    const fs::path answer_file = dir_ / "answer.json";
+    const fs::path log = dir_ / "epoch_proof.log";
+    std::ofstream(genesis_file) << genesis_.to_json();
+    std::ofstream(answer_file) << answer.dump();
+    const std::string command = "cd '" + std::string(METANODE_INTEROP_DIR) + "' && node epoch_proof.mjs --genesis '" +
+                                genesis_file.string() + "' --answer '" + answer_file.string() + "' --set 2 > '" + log.string() + "' 2>&1";
+    const int rc = std::system(command.c_str());
+    std::ifstream in(log);
+    const std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("all checks passed"), std::string::npos) << out;
+  }
 
   // One chain on every node, across the boundaries.
   const std::uint64_t top = without->first_height + 3;

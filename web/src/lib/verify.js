@@ -1,5 +1,6 @@
-// Light-client checks with only the genesis: a block's certificate (a quorum of the genesis
-// validators signed its header), a transaction's inclusion and receipt, and a state entry's proof
+// Light-client checks with only the genesis: a block's certificate (a quorum of the validator set
+// in force at its height signed its header: genesis's, or one reached through the answer's
+// "epochs", each set change proven against a header the set before it certified), a transaction's inclusion and receipt, and a state entry's proof
 // against a signed header. Written from the documented formats (README, OpenAPI, the src/*/*.hpp
 // comments) with @noble's BLAKE3 and Ed25519 only: none of the node's code runs here, and none of
 // its JSON interpretation is trusted (every check decodes the canonical bytes in "encoded").
@@ -27,6 +28,9 @@ class Reader {
   vec(item) { const n = this.u32(); if (n > 1 << 16) throw new Error('vector too long'); return Array.from({ length: n }, () => item(this)); }
   end() { if (this.at !== this.b.length) throw new Error('trailing bytes'); }
 }
+
+// n bytes, big-endian (the economics module's keys).
+const be = (n, v) => Uint8Array.from({ length: n }, (_, i) => Number((v >> BigInt(8 * (n - 1 - i))) & 0xffn));
 
 const decodeHeader = (bytes) => {
   const r = new Reader(bytes);
@@ -96,9 +100,9 @@ export function lightClient(genesisBytes) {
     ...validators.flatMap((v) => [u32le(te.encode(v.name).length), te.encode(v.name), v.ed25519, v.mldsa]));
   const quorum = Math.floor((2 * validators.length) / 3) + 1;
 
-  // A header is trusted when a quorum of distinct genesis validators signed
-  // H(vote, genesis digest || u64le(height) || header hash).
-  function verifyHeader(block) {
+  // A header is trusted when a quorum of distinct members of `keys` (the set in force at its
+  // height) signed H(vote, genesis digest || u64le(height) || header hash).
+  function verifyHeaderWith(block, keys) {
     const headerBytes = unhex(block.header.encoded);
     const header = decodeHeader(headerBytes);
     const headerHash = H('block-header', headerBytes);
@@ -108,16 +112,73 @@ export function lightClient(genesisBytes) {
     if (!equal(cert.blockHash, headerHash)) throw new Error('certificate names another header');
     if (!equal(header.validatorSetHash, validatorSetHash)) throw new Error("header's validator set is not the genesis's");
     const digest = H('vote', genesisDigest, u64le(header.height), headerHash);
+    const members = new Set(keys.map(hex));
     const seen = new Set();
     for (const s of cert.signatures) {
       const key = hex(s.signer);
-      if (!validators.some((v) => hex(v.ed25519) === key)) throw new Error(`signer ${key.slice(0, 16)}… is not a genesis validator`);
+      if (!members.has(key)) throw new Error(`signer ${key.slice(0, 16)}… is not a validator at height ${header.height}`);
       if (seen.has(key)) throw new Error(`signer ${key.slice(0, 16)}… counted twice`);
       if (!ed25519.verify(s.signature, digest, s.signer)) throw new Error(`signature of ${key.slice(0, 16)}… does not verify`);
       seen.add(key);
     }
-    if (seen.size < quorum) throw new Error(`${seen.size} signatures, quorum is ${quorum}`);
+    const needed = Math.floor((2 * keys.length) / 3) + 1;
+    if (seen.size < needed) throw new Error(`${seen.size} signatures, quorum is ${needed}`);
     return { header, headerHash, signers: seen.size };
+  }
+
+  // The set that signs at `height`: genesis's, then each change of the answer's "epochs" in turn.
+  // Set n is read from the economics module's entries ("epoch_set:" n as u64 big-endian: number,
+  // first height, last height, member count; then "epoch_set:" n page as u32 big-endian: members
+  // {name, Ed25519 key, stake}), each proven against a header the set before it certified within
+  // its own heights; set n begins after that header and no later than `height`.
+  function followSets(epochs, height) {
+    let trusted = { number: 0, first: 1n, keys: validators.map((v) => v.ed25519) };
+    for (const step of epochs ?? []) {
+      const n = step.set;
+      const where = `validator set ${n}: `;
+      if (n !== trusted.number + 1) throw new Error(`the set changes skip from set ${trusted.number}`);
+      const { header } = verifyHeaderWith(step, trusted.keys);
+      if (header.height < trusted.first) throw new Error(`${where}proven before set ${trusted.number} began`);
+      const entries = new Map();
+      for (const e of step.entries) {
+        if (e.module !== 'econ') throw new Error(`${where}an entry of another module`);
+        const key = unhex(e.key);
+        const value = e.value_hex == null ? null : unhex(e.value_hex);
+        proveEntry(header, H('state-key', u32le(4), te.encode('econ'), u32le(key.length), key), value, e.proof.encoded);
+        entries.set(e.key, value);
+      }
+      const get = (key) => {
+        if (!entries.has(hex(key))) throw new Error(`${where}an entry of the set is not in the proof`);
+        const value = entries.get(hex(key));
+        if (value === null) throw new Error(`${where}proven absent`);
+        return new Reader(value);
+      };
+      const setKey = concat(te.encode('epoch_set:'), be(8, BigInt(n)));
+      const head = get(setKey);
+      const number = head.u64(), first = head.u64();
+      head.u64();
+      const count = head.u32();
+      head.end();
+      const keys = [];
+      for (let page = 0; keys.length < count; page++) {
+        const r = get(concat(setKey, be(4, BigInt(page))));
+        const members = r.vec((x) => { x.bytes(); const k = x.fixed(32); x.u64(); return k; });
+        r.end();
+        if (members.length === 0) throw new Error(`${where}an empty page`);
+        keys.push(...members);
+      }
+      if (keys.length !== count) throw new Error(`${where}more members than its header says`);
+      if (number !== BigInt(n) || first <= header.height) throw new Error(`${where}does not begin after the header that proves it`);
+      if (first > height) throw new Error(`${where}begins after height ${height}`);
+      trusted = { number: n, first, keys };
+    }
+    return trusted;
+  }
+
+  function verifyHeader(block) {
+    const height = decodeHeader(unhex(block.header.encoded)).height;
+    const trusted = followSets(block.epochs, height);
+    return { ...verifyHeaderWith(block, trusted.keys), set: trusted.number };
   }
 
   // GET /v1/txs/{hash}'s answer: the transaction's hash and signature, its inclusion and its

@@ -42,7 +42,7 @@ export function AccountPage({ address, navigate }) {
     if (!lc || !answer || !bytes) return;
     try {
       const a = lc.verifyAccountAt(answer, bytes);
-      setResult({ ok: true, text: `balance ${formatInt(a.balance.toString())} and nonce ${a.nonce} are in the state root of block ${a.height}, whose header a quorum of the genesis validators signed` });
+      setResult({ ok: true, text: `balance ${formatInt(a.balance.toString())} and nonce ${a.nonce} are in the state root of block ${a.height}, whose header a quorum of the validators in force signed (the genesis set, or one each of whose changes was proven)` });
     } catch (e) {
       setResult({ ok: false, text: e.message });
     }

@@ -40,7 +40,7 @@ export function BlockPage({ height, navigate }) {
     if (!block.certificate) { setResult(null); return; }
     try {
       const v = lc.verifyHeader(block);
-      setResult({ ok: true, text: `header signed by ${v.signers} of ${lc.validators.length} genesis validators (quorum ${lc.quorum}); genesis digest ${lc.genesisDigest.slice(0, 16)}…` });
+      setResult({ ok: true, text: `header signed by ${v.signers} ${v.set === 0 ? `of ${lc.validators.length} genesis validators (quorum ${lc.quorum})` : `validators of set ${v.set}, whose changes from the genesis set were each proven`}; genesis digest ${lc.genesisDigest.slice(0, 16)}…` });
     } catch (e) {
       setResult({ ok: false, text: e.message });
     }
