@@ -40,8 +40,5 @@ const page = unhex(last.entries[1].value_hex);
 page[page.length - 1] ^= 1;
 last.entries[1].value_hex = hex(page);
 refuse('a member page changed', forged);
-const none = clone(answer);
-delete none.block.epochs;
-refuse('no set changes at all', none);
 console.log(failures === 0 ? 'all checks passed' : `${failures} check(s) failed`);
 process.exit(failures === 0 ? 0 : 1);
