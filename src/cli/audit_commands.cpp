@@ -381,7 +381,8 @@ int verify_node(Io& io, VerifyAuditOptions& opts, const ledger::Genesis& genesis
 
   // The node's anchor, from the chain's state with its proof to a certified header.
   const crypto::Address address = crypto::Address::from_public_key(log_owner(genesis, newest.origin));
-  auto answer = call(opts.client, "GET", "/v1/state/audit/anchor:" + address.to_string());
+  // At the newest certified block: the head's certificate may still be being gathered.
+  auto answer = call(opts.client, "GET", "/v1/state/audit/anchor:" + address.to_string() + "?height=certified");
   if (!answer.ok()) return fail(io, answer.error());
   auto entry = proven_entry(*answer, modules::kAuditModule, modules::audit_anchor_key(address), std::nullopt, genesis);
   if (!entry.ok()) return fail(io, wrong("the node's answer for its anchor on chain: " + entry.error().message));
