@@ -195,6 +195,15 @@ int run_evidence(Io& io, const EvidenceOptions& o) {
   if (!in) return fail(io, core::make_error(core::ErrorCode::kNotFound, "cannot read " + o.file));
   const json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, o.file + " is not JSON"));
+  if (doc.is_object() && doc.contains("form")) {  // a leader's two proposals
+    auto evidence = modules::ProposalEvidence::from_json(doc);
+    if (!evidence.ok()) return fail(io, core::make_error(evidence.error().code, o.file + ": " + evidence.error().message));
+    if (!crypto::proposals_conflict(evidence->form, evidence->first, evidence->second)) {
+      return fail(io, core::make_error(core::ErrorCode::kEconEvidenceInvalid,
+                                       o.file + ": the two proposals do not conflict (one height and round, or one view; different blocks)"));
+    }
+    return run_send(io, o.send, modules::proposal_evidence_payload(*evidence));
+  }
   auto evidence = modules::EquivocationEvidence::from_json(doc);
   if (!evidence.ok()) return fail(io, core::make_error(evidence.error().code, o.file + ": " + evidence.error().message));
   if (!crypto::votes_conflict(evidence->first, evidence->second)) {
@@ -225,9 +234,11 @@ void add_econ_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   {
     auto o = std::make_shared<EvidenceOptions>();
     CLI::App* cmd = econ->add_subcommand(
-        "evidence", "Submit evidence that a validator signed two conflicting votes: it is slashed once and leaves the set");
+        "evidence", "Submit evidence that a validator signed two conflicting votes or proposals: it is slashed once and leaves the set");
     add_send_options(cmd, o->send, /*bid_required=*/false);
-    cmd->add_option("--file", o->file, "The evidence as JSON: {\"epoch\", \"offender\", \"first\", \"second\"}")
+    cmd->add_option("--file", o->file,
+                    "The evidence as JSON (what a node logs): {\"epoch\", \"offender\", \"first\", \"second\"} for votes, with "
+                    "\"form\" (ibft or hotstuff) for proposals")
         ->required()
         ->check(CLI::ExistingFile);
     cmd->callback([&io, &dispatch, o] { dispatch = [&io, o] { return run_evidence(io, *o); }; });

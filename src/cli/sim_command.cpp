@@ -160,9 +160,9 @@ int run_sim(Io& io, const SimOptions& o) {
         "{} crashes / {} restarts; {} partitions; {} messages dropped, {} duplicated; {} invalid payloads proposed\n",
         faults.byzantine_silent, faults.byzantine_equivocating, faults.byzantine_double_voting, faults.twins,
         faults.byzantine_lock_attackers, faults.lock_attacks_launched, faults.crashes, faults.restarts, faults.partitions, faults.dropped, faults.duplicated, faults.invalid_payloads);
-    io.out << fmt::format("  evidence            {} equivocations reported by honest engines (each two valid signatures of one "
-                          "Byzantine validator; an honest one reported is a violation)\n",
-                          faults.equivocations_reported);
+    io.out << fmt::format("  evidence            {} equivocations reported by honest engines, {} of them a leader's two proposals "
+                          "(each two valid signatures of one Byzantine validator; an honest one reported is a violation)\n",
+                          faults.equivocations_reported, faults.proposal_equivocations_reported);
     if (base.epoch_blocks > 0) {
       io.out << fmt::format("  reconfiguration     epochs of {} heights: {} epoch changes (slowest honest member), {} joins, "
                             "{} leaves\n",

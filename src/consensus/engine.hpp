@@ -82,9 +82,16 @@ struct EquivocationSeen {
   SignedVote first;
   SignedVote second;
 };
+// The leader `signer` signed two conflicting proposals (crypto::proposals_conflict).
+struct ProposalEquivocationSeen {
+  ValidatorIndex signer = 0;
+  crypto::ProposalForm form = crypto::ProposalForm::kIbftPrePrepare;
+  crypto::SignedProposal first;
+  crypto::SignedProposal second;
+};
 
 using Action = std::variant<PersistState, StoreBlock, SendTo, Broadcast, SetTimer, CancelTimer, RequestPayload, ValidatePayload,
-                            CommitBlock, SyncNeeded, EquivocationSeen>;
+                            CommitBlock, SyncNeeded, EquivocationSeen, ProposalEquivocationSeen>;
 using Actions = std::vector<Action>;
 
 // Where an engine starts: the last committed block (genesis on a new chain) and the last

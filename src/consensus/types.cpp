@@ -174,7 +174,7 @@ std::size_t VoteCollector::count(const core::Hash32& digest) const {
 
 core::Hash32 Block::payload_hash() const { return core::hash(core::Domain::ConsensusPayload, payload); }
 
-core::Hash32 Block::id() const {
+core::Bytes Block::id_preimage() const {
   core::Writer w(256);
   w.u64(height);
   w.u64(round);
@@ -183,8 +183,10 @@ core::Hash32 Block::id() const {
   w.array(payload_hash());
   w.boolean(justify.has_value());
   if (justify) justify->encode(w);
-  return core::hash(core::Domain::ConsensusBlock, w.data());
+  return std::move(w).take();
 }
+
+core::Hash32 Block::id() const { return crypto::consensus_block_id(id_preimage()); }
 
 void Block::encode(core::Writer& w) const {
   w.u64(height);

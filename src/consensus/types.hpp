@@ -166,6 +166,7 @@ struct Block {
   bool operator==(const Block&) const = default;
   // hash(ConsensusBlock, height || round || parent || proposer || payload hash || justify).
   core::Hash32 id() const;
+  core::Bytes id_preimage() const;  // what id() hashes (equivocation evidence carries it)
   core::Hash32 payload_hash() const;
   void encode(core::Writer& w) const;
   static core::Result<Block> decode(core::Reader& r);

@@ -50,6 +50,36 @@ struct VoteData {
 // round with different content. Timeouts never conflict (they name no block).
 bool votes_conflict(const VoteData& a, const VoteData& b);
 
+// A leader's signed proposal, in the form each engine signs it. IBFT's PRE-PREPARE signature
+// covers hash(ConsensusMessage, chain_id || "pre-prepare" || height || round || block id), so the
+// height, round and id are all the evidence needs. HotStuff's covers hash(ConsensusMessage,
+// chain_id || "proposal" || block id) only: its view is in the block, so the evidence carries the
+// block id's preimage (consensus::Block::id: height || round || parent || proposer || payload
+// hash || justify) and the id is recomputed from it.
+enum class ProposalForm : std::uint8_t { kIbftPrePrepare = 1, kHotStuff = 2 };
+inline constexpr std::size_t kBlockPreimageBytesMax = 64u << 10;  // a justify QC of 256 signatures fits
+struct SignedProposal {
+  std::uint64_t height = 0;
+  std::uint64_t round = 0;      // IBFT round or HotStuff view
+  core::Hash32 block_id{};
+  core::Bytes block_preimage;   // HotStuff only (empty for IBFT)
+  Signature signature;
+  bool operator==(const SignedProposal&) const = default;
+  void encode(core::Writer& w) const;
+  static core::Result<SignedProposal> decode(core::Reader& r);
+  // The digest its signer signed, after checking (HotStuff) that the preimage hashes to block_id
+  // and names height and round (kProofInvalid otherwise).
+  core::Result<core::Hash32> signing_digest(ProposalForm form, const core::Hash32& chain_id) const;
+};
+core::Hash32 ibft_pre_prepare_digest(const core::Hash32& chain_id, std::uint64_t height, std::uint64_t round,
+                                     const core::Hash32& block_id);
+core::Hash32 hotstuff_proposal_digest(const core::Hash32& chain_id, const core::Hash32& block_id);
+// hash(ConsensusBlock, preimage): a consensus block's id.
+core::Hash32 consensus_block_id(core::ByteView preimage);
+// One leader's two proposals conflict when they are for the same height and round (IBFT) or the
+// same view (HotStuff) and name different blocks.
+bool proposals_conflict(ProposalForm form, const SignedProposal& a, const SignedProposal& b);
+
 // The id every consensus signature of a chain is bound to (never the chain's name alone, so a
 // signature of one chain never verifies on another with the same name): hash(ConsensusMessage,
 // genesis digest).

@@ -18,17 +18,28 @@ EvidenceReporter::EvidenceReporter(const ledger::Chain& chain, TxPool& pool, con
     : post_(std::move(post)), chain_(chain), pool_(pool), key_(key), address_(crypto::Address::from_public_key(key.public_key())) {}
 
 void EvidenceReporter::report(modules::EquivocationEvidence evidence) {
+  const std::string shown = evidence.to_json().dump();
+  report(evidence.epoch, evidence.offender, modules::evidence_payload(evidence), shown);
+}
+
+void EvidenceReporter::report(modules::ProposalEvidence evidence) {
+  const std::string shown = evidence.to_json().dump();
+  report(evidence.epoch, evidence.offender, modules::proposal_evidence_payload(evidence), shown);
+}
+
+void EvidenceReporter::report(std::uint64_t epoch, const crypto::PublicKey& offender, ledger::Payload payload, std::string shown) {
   {
     std::lock_guard lock(mutex_);
     if (reported_.size() >= kReportedMax) reported_.clear();
-    if (!reported_.emplace(evidence.offender, evidence.epoch).second) return;
+    if (!reported_.emplace(offender, epoch).second) return;
     ++counters_.seen;
   }
-  post_([this, evidence = std::move(evidence)] { submit(evidence); });
+  post_([this, epoch, offender, payload = std::move(payload), shown = std::move(shown)] { submit(epoch, offender, payload, shown); });
 }
 
-void EvidenceReporter::submit(const modules::EquivocationEvidence& evidence) {
-  const crypto::Address offender = crypto::Address::from_public_key(evidence.offender);
+void EvidenceReporter::submit(std::uint64_t epoch, const crypto::PublicKey& offender_key, const ledger::Payload& payload,
+                              const std::string& shown) {
+  const crypto::Address offender = crypto::Address::from_public_key(offender_key);
   auto record = modules::read_validator_econ(chain_, offender);
   if (record.ok() && record->has_value() && (*record)->slashed) {
     std::lock_guard lock(mutex_);
@@ -43,14 +54,14 @@ void EvidenceReporter::submit(const modules::EquivocationEvidence& evidence) {
   tx.nonce = *nonce;
   tx.bid = std::max(kEvidenceBid, pool_.config().bid_min);
   tx.max_fee = core::saturating_add(core::saturating_mul(2, chain_.head().base_fee_next), tx.bid);
-  tx.payload = modules::evidence_payload(evidence);
+  tx.payload = payload;
   if (account->balance < tx.max_fee) {
     std::lock_guard lock(mutex_);
     ++counters_.unfunded;
     // Once per offender and epoch (report() keeps them apart), with what anyone needs to submit it.
     spdlog::warn("econ: account {} cannot pay the fee of equivocation evidence (balance {}, fee up to {}); anyone may "
                  "submit it with `metanode econ evidence --file F`, F holding: {}",
-                 address_.to_string(), account->balance, tx.max_fee, evidence.to_json().dump());
+                 address_.to_string(), account->balance, tx.max_fee, shown);
     return;
   }
   tx.sign_single(key_, chain_.genesis_digest());
@@ -59,14 +70,12 @@ void EvidenceReporter::submit(const modules::EquivocationEvidence& evidence) {
   std::lock_guard lock(mutex_);
   if (results.empty() || !results.front().ok()) {
     ++counters_.refused;
-    spdlog::warn("econ: evidence against {} (epoch {}) was not admitted: {}", offender.to_string(), evidence.epoch,
+    spdlog::warn("econ: evidence against {} (epoch {}) was not admitted: {}", offender.to_string(), epoch,
                  results.empty() ? std::string("no answer") : results.front().error().to_string());
     return;
   }
   ++counters_.submitted;
-  spdlog::warn("econ: submitted evidence that validator {} equivocated in epoch {} (two {} messages at height {} round {})",
-               offender.to_string(), evidence.epoch, crypto::vote_kind_name(evidence.first.kind), evidence.first.height,
-               evidence.first.round);
+  spdlog::warn("econ: submitted evidence ({}) that validator {} equivocated in epoch {}", payload.kind, offender.to_string(), epoch);
 }
 
 EvidenceCounters EvidenceReporter::counters() const {

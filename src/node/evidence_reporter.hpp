@@ -35,12 +35,15 @@ class EvidenceReporter {
 
   // Thread-safe; returns at once (the state read, signature and admission are posted).
   void report(modules::EquivocationEvidence evidence);
+  void report(modules::ProposalEvidence evidence);
 
   EvidenceCounters counters() const;
   std::string metrics_text() const;
 
  private:
-  void submit(const modules::EquivocationEvidence& evidence);
+  // `payload` is the evidence transaction's, `shown` its JSON (logged when the node cannot pay).
+  void report(std::uint64_t epoch, const crypto::PublicKey& offender, ledger::Payload payload, std::string shown);
+  void submit(std::uint64_t epoch, const crypto::PublicKey& offender, const ledger::Payload& payload, const std::string& shown);
 
   Post post_;
   const ledger::Chain& chain_;

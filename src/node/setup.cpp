@@ -47,6 +47,10 @@ class NodeRuntimeHost final : public RuntimeHost {
     evidence_.report(modules::EquivocationEvidence{epoch, offender, seen.first.data, seen.first.signature.signature,
                                                    seen.second.data, seen.second.signature.signature});
   }
+  void on_proposal_equivocation(std::uint64_t epoch, const crypto::PublicKey& offender,
+                                const consensus::ProposalEquivocationSeen& seen) override {
+    evidence_.report(modules::ProposalEvidence{epoch, offender, seen.form, seen.first, seen.second});
+  }
 
  private:
   TxPool& pool_;

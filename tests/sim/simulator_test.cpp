@@ -55,6 +55,7 @@ void expect_clean(EngineKind engine, std::size_t n, std::uint64_t first, std::ui
   // Honest engines report the double voters' conflicting votes (each report checked: two valid
   // signatures of one Byzantine validator, never an honest one).
   EXPECT_GT(s.faults.equivocations_reported, count / 20);
+  EXPECT_GT(s.faults.proposal_equivocations_reported, 0u);  // equivocating leaders are seen too
   // The lock attacker (consensus/sim/lock_attack.hpp) found its schedule and played it.
   if (engine == EngineKind::kHotStuff) {
     EXPECT_GE(s.faults.lock_attacks_launched, 3u);

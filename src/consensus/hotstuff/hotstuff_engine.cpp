@@ -148,9 +148,18 @@ core::Status HotStuffEngine::on_proposal(ValidatorIndex from, Proposal p, Action
     if (check_block(b).ok()) process_qc(*b.justify, out);
     return make_error(ErrorCode::kConsensusNotLeader, "proposal for view " + std::to_string(b.round) + " not from its leader");
   }
-  const core::Hash32 id = b.id();
+  core::Bytes preimage = b.id_preimage();
+  const core::Hash32 id = crypto::consensus_block_id(preimage);
   if (!cfg_.verifier->verify(cfg_.validators.key(from), Proposal::signing_digest(cfg_.chain_id, id), p.signature.signature)) {
     return make_error(ErrorCode::kBadSignature, "proposal signature does not verify");
+  }
+  // A leader signs one block per view: a second one is evidence, however the rest of it checks.
+  if (b.round + 1 >= pacemaker_.view()) {
+    crypto::SignedProposal signed_proposal{b.height, b.round, id, std::move(preimage), p.signature.signature};
+    const auto [first, fresh] = proposals_seen_.emplace(std::pair{b.round, from}, signed_proposal);
+    if (!fresh && first->second.block_id != id) {
+      out.push_back(ProposalEquivocationSeen{from, crypto::ProposalForm::kHotStuff, first->second, std::move(signed_proposal)});
+    }
   }
   MN_TRY(check_block(b));
   if (b.justify->data.round + 1 != b.round) {
@@ -294,6 +303,7 @@ void HotStuffEngine::enter_view(std::uint64_t view, bool after_qc, Actions& out)
   if (!pacemaker_.advance(view, after_qc, now_ms_)) return;
   awaiting_payload_ = false;
   votes_.erase(votes_.begin(), votes_.lower_bound(view > 1 ? view - 1 : 0));
+  proposals_seen_.erase(proposals_seen_.begin(), proposals_seen_.lower_bound(std::pair<std::uint64_t, ValidatorIndex>{view > 1 ? view - 1 : 0, 0}));
   out.push_back(SetTimer{pacemaker_.deadline_ms()});
   propose_if_leader(out);
   // A proposal for this view may have arrived before we got here.

@@ -115,7 +115,10 @@ class HotStuffEngine final : public Engine {
   std::map<core::Hash32, std::uint64_t> requested_;  // block id -> when we asked (asked again after a while)
   std::map<core::Hash32, bool> verdicts_;
   std::set<core::Hash32> validation_requested_;
-  std::map<std::uint64_t, VoteCollector> votes_;  // as leader of view+1 (or any, on a hand-over), by voted view
+  std::map<std::uint64_t, VoteCollector> votes_;
+  // The first signed proposal of each view and proposer (equivocation; which leader a view has
+  // depends on the committed history, so two validators may each be one this node saw).
+  std::map<std::pair<std::uint64_t, ValidatorIndex>, crypto::SignedProposal> proposals_seen_;  // as leader of view+1 (or any, on a hand-over), by voted view
   std::uint64_t timed_out_view_ = 0;           // last view we sent a timeout for (0: none)
   bool awaiting_payload_ = false;
   std::uint64_t sync_requested_height_ = 0;

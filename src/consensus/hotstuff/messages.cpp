@@ -8,11 +8,7 @@ using core::make_error;
 }  // namespace
 
 core::Hash32 Proposal::signing_digest(const core::Hash32& chain_id, const core::Hash32& block_id) {
-  core::Writer w(80);
-  w.array(chain_id);
-  w.string("proposal", 16);
-  w.array(block_id);
-  return core::hash(core::Domain::ConsensusMessage, w.data());
+  return crypto::hotstuff_proposal_digest(chain_id, block_id);
 }
 
 void Proposal::encode(core::Writer& w) const {

@@ -106,6 +106,7 @@ void IbftEngine::start_height(std::uint64_t height, std::optional<SafetyState> r
   verdicts_.clear();
   validation_requested_.clear();
   prepares_.clear();
+  pre_prepares_.clear();
   commits_.clear();
   round_changes_.clear();
   if (restored) {
@@ -223,6 +224,12 @@ core::Status IbftEngine::on_pre_prepare(ValidatorIndex from, PrePrepare m, Actio
   const core::Hash32 id = m.block.id();
   if (!cfg_.verifier->verify(cfg_.validators.key(leader), m.signing_digest(cfg_.chain_id, id), m.signature.signature)) {
     return make_error(ErrorCode::kBadSignature, "pre-prepare signature does not verify");
+  }
+  // A leader signs one value per round: a second one is evidence, however the rest of it checks.
+  const crypto::SignedProposal signed_proposal{m.height, m.round, id, {}, m.signature.signature};
+  const auto [first, fresh] = pre_prepares_.emplace(std::pair{m.round, leader}, signed_proposal);
+  if (!fresh && first->second.block_id != id) {
+    out.push_back(ProposalEquivocationSeen{leader, crypto::ProposalForm::kIbftPrePrepare, first->second, signed_proposal});
   }
   MN_TRY(check_block(m));
   bool reproposal = false;

@@ -126,6 +126,8 @@ class IbftEngine final : public Engine {
   bool awaiting_payload_ = false;
   // Votes by round, then signer (the first vote of a signer in a round counts).
   std::map<std::uint64_t, std::map<ValidatorIndex, SignedVote>> prepares_;
+  // The first signed pre-prepare of each round and leader (equivocation).
+  std::map<std::pair<std::uint64_t, ValidatorIndex>, crypto::SignedProposal> pre_prepares_;
   std::map<std::uint64_t, std::map<ValidatorIndex, SignedVote>> commits_;
   std::map<std::uint64_t, std::map<ValidatorIndex, RoundChange>> round_changes_;
   std::vector<std::pair<ValidatorIndex, core::Bytes>> future_;

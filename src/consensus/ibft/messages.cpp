@@ -78,13 +78,7 @@ core::Result<RoundChange> RoundChange::decode(core::Reader& r) {
 }
 
 core::Hash32 PrePrepare::signing_digest(const core::Hash32& chain_id, const core::Hash32& block_id) const {
-  core::Writer w(96);
-  w.array(chain_id);
-  w.string("pre-prepare", 32);
-  w.u64(height);
-  w.u64(round);
-  w.array(block_id);
-  return core::hash(core::Domain::ConsensusMessage, w.data());
+  return crypto::ibft_pre_prepare_digest(chain_id, height, round, block_id);
 }
 
 void PrePrepare::encode(core::Writer& w) const {

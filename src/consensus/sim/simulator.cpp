@@ -65,6 +65,7 @@ void FaultCounts::add(const FaultCounts& o) {
   duplicated += o.duplicated;
   invalid_payloads += o.invalid_payloads;
   equivocations_reported += o.equivocations_reported;
+  proposal_equivocations_reported += o.proposal_equivocations_reported;
   epochs += o.epochs;
   joins += o.joins;
   leaves += o.leaves;
@@ -176,6 +177,7 @@ class Simulation {
   ValidatorIndex member_of(const crypto::PublicKey& key) const { return members_by_key_.at(key); }
   void on_epoch_end(std::size_t i);
   void on_equivocation(std::size_t i, const EquivocationSeen& e);
+  void on_proposal_equivocation(std::size_t i, const ProposalEquivocationSeen& e);
   void start_instance(std::size_t i);
   void push(Event e) {
     e.seq = seq_++;
@@ -473,6 +475,30 @@ void Simulation::on_equivocation(std::size_t i, const EquivocationSeen& e) {
     trace("n" + std::to_string(i) + " saw validator " + std::to_string(member) + " equivocate: " +
           std::string(vote_kind_name(a.kind)) + " h=" + std::to_string(a.height) + " r=" + std::to_string(a.round));
   }
+}
+
+// The same for two proposals of one leader: both signed by it, conflicting, never an honest one's.
+void Simulation::on_proposal_equivocation(std::size_t i, const ProposalEquivocationSeen& e) {
+  const Instance& inst = instances_[i];
+  if (!inst.honest()) return;
+  const ValidatorSet& set = inst.engine->epoch().validators;
+  if (!set.contains(e.signer) || !crypto::proposals_conflict(e.form, e.first, e.second)) {
+    return violate("evidence: validator " + std::to_string(inst.index) + " reported proposals that do not conflict");
+  }
+  for (const crypto::SignedProposal* p : {&e.first, &e.second}) {
+    auto digest = p->signing_digest(e.form, inst.engine->chain_id());
+    if (!digest.ok() || !crypto::verify_digest(set.key(e.signer), *digest, p->signature)) {
+      return violate("evidence: a reported proposal does not verify");
+    }
+  }
+  const ValidatorIndex member = member_of(set.key(e.signer));
+  if (instances_[member].role == Role::kHonest) {
+    return violate("evidence: honest validator " + std::to_string(member) + " reported as proposing twice in round " +
+                   std::to_string(e.first.round));
+  }
+  ++result_.faults.equivocations_reported;
+  ++result_.faults.proposal_equivocations_reported;
+  if (cfg_.trace) trace("n" + std::to_string(i) + " saw leader " + std::to_string(member) + " propose twice in round " + std::to_string(e.first.round));
 }
 
 void Simulation::on_epoch_end(std::size_t i) {
@@ -804,6 +830,8 @@ void Simulation::process(std::size_t i, Actions& actions) {
       on_commit(i, *commit);
     } else if (auto* equivocation = std::get_if<EquivocationSeen>(&action)) {
       on_equivocation(i, *equivocation);
+    } else if (auto* proposals = std::get_if<ProposalEquivocationSeen>(&action)) {
+      on_proposal_equivocation(i, *proposals);
     } else if (auto* sync = std::get_if<SyncNeeded>(&action)) {
       const ValidatorIndex peer = member_of(inst.engine->epoch().validators.key(sync->peer));
       if (peer == inst.index || !inst.sync.should_request(peer, sync->height, inst.chain.size(), now_)) continue;

@@ -69,6 +69,7 @@ struct FaultCounts {
   std::uint64_t duplicated = 0;
   std::uint64_t invalid_payloads = 0;
   std::uint64_t equivocations_reported = 0;  // by honest engines, each checked (never an honest signer)
+  std::uint64_t proposal_equivocations_reported = 0;  // of those: a leader's two proposals for one round
   std::uint64_t epochs = 0;        // epoch changes every honest member went through (the lowest)
   std::uint64_t joins = 0;         // members that entered a set they were not in
   std::uint64_t leaves = 0;        // members that left one

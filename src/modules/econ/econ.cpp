@@ -4,6 +4,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <set>
 #include <nlohmann/json.hpp>
 
@@ -475,9 +476,119 @@ ledger::Payload evidence_payload(const EquivocationEvidence& evidence) {
   return ledger::Payload{std::string(kEconModule), std::string(kEvidenceKind), core::encode(evidence)};
 }
 
+namespace {
+json proposal_to_json(const crypto::SignedProposal& p) {
+  return {{"height", p.height},
+          {"round", p.round},
+          {"block_id", core::to_hex(p.block_id)},
+          {"block_preimage", core::to_hex(p.block_preimage)},
+          {"signature", p.signature.to_hex()}};
+}
+core::Result<crypto::SignedProposal> proposal_from_json(const json& j, const std::string& where) {
+  if (!j.is_object()) return malformed(where + " must be an object (height, round, block_id, block_preimage, signature)");
+  for (const char* field : {"height", "round", "block_id", "block_preimage", "signature"}) {
+    if (!j.contains(field)) return malformed(where + "." + field + " is missing");
+  }
+  crypto::SignedProposal p;
+  for (const char* field : {"height", "round"}) {
+    if (!j.at(field).is_number_unsigned()) return malformed(where + "." + field + " must be a non-negative integer");
+  }
+  p.height = j.at("height").get<std::uint64_t>();
+  p.round = j.at("round").get<std::uint64_t>();
+  if (!j.at("block_id").is_string()) return malformed(where + ".block_id must be 64 hex characters");
+  auto id = core::array_from_hex<32>(j.at("block_id").get<std::string>());
+  if (!id.ok()) return malformed(where + ".block_id: " + id.error().message);
+  p.block_id = *id;
+  if (!j.at("block_preimage").is_string()) return malformed(where + ".block_preimage must be hex");
+  auto preimage = core::from_hex(j.at("block_preimage").get<std::string>());
+  if (!preimage.ok() || preimage->size() > crypto::kBlockPreimageBytesMax) return malformed(where + ".block_preimage must be hex of at most 64 KiB");
+  p.block_preimage = std::move(preimage).value();
+  if (!j.at("signature").is_string()) return malformed(where + ".signature must be 128 hex characters");
+  auto signature = crypto::Signature::from_hex(j.at("signature").get<std::string>());
+  if (!signature.ok()) return malformed(where + ".signature: " + signature.error().message);
+  p.signature = *signature;
+  return p;
+}
+}  // namespace
+
+void ProposalEvidence::encode(core::Writer& w) const {
+  w.u64(epoch);
+  offender.encode(w);
+  w.u8(static_cast<std::uint8_t>(form));
+  first.encode(w);
+  second.encode(w);
+}
+core::Result<ProposalEvidence> ProposalEvidence::decode(core::Reader& r) {
+  ProposalEvidence e;
+  MN_TRY_ASSIGN(e.epoch, r.u64());
+  MN_TRY_ASSIGN(e.offender, crypto::PublicKey::decode(r));
+  MN_TRY_ASSIGN(auto form, r.u8());
+  if (form < 1 || form > 2) return make_error(ErrorCode::kDecodeInvalidValue, "unknown proposal form " + std::to_string(form));
+  e.form = static_cast<crypto::ProposalForm>(form);
+  MN_TRY_ASSIGN(e.first, crypto::SignedProposal::decode(r));
+  MN_TRY_ASSIGN(e.second, crypto::SignedProposal::decode(r));
+  return e;
+}
+json ProposalEvidence::to_json() const {
+  return {{"epoch", epoch},
+          {"offender", offender.to_hex()},
+          {"offender_address", crypto::Address::from_public_key(offender).to_string()},
+          {"form", form == crypto::ProposalForm::kHotStuff ? "hotstuff" : "ibft"},
+          {"first", proposal_to_json(first)},
+          {"second", proposal_to_json(second)}};
+}
+core::Result<ProposalEvidence> ProposalEvidence::from_json(const json& fields) {
+  if (!fields.is_object()) return malformed("payload must be an object (epoch, offender, form, first, second)");
+  for (const auto& [field, value] : fields.items()) {
+    if (field != "epoch" && field != "offender" && field != "offender_address" && field != "form" && field != "first" &&
+        field != "second" && field != "module" && field != "kind") {
+      return malformed("payload: unknown field '" + field + "'");
+    }
+  }
+  for (const char* field : {"epoch", "offender", "form", "first", "second"}) {
+    if (!fields.contains(field)) return malformed(std::string("payload.") + field + " is missing");
+  }
+  ProposalEvidence e;
+  if (!fields.at("epoch").is_number_unsigned()) return malformed("payload.epoch must be a non-negative integer");
+  e.epoch = fields.at("epoch").get<std::uint64_t>();
+  if (!fields.at("offender").is_string()) return malformed("payload.offender must be an Ed25519 public key in hex");
+  auto offender = crypto::PublicKey::from_hex(fields.at("offender").get<std::string>());
+  if (!offender.ok()) return malformed("payload.offender: " + offender.error().message);
+  e.offender = *offender;
+  const json& form = fields.at("form");
+  if (form == "ibft") {
+    e.form = crypto::ProposalForm::kIbftPrePrepare;
+  } else if (form == "hotstuff") {
+    e.form = crypto::ProposalForm::kHotStuff;
+  } else {
+    return malformed("payload.form must be ibft or hotstuff");
+  }
+  MN_TRY_ASSIGN(e.first, proposal_from_json(fields.at("first"), "payload.first"));
+  MN_TRY_ASSIGN(e.second, proposal_from_json(fields.at("second"), "payload.second"));
+  return e;
+}
+core::Status ProposalEvidence::verify(const core::Hash32& genesis_digest) const {
+  if (!crypto::proposals_conflict(form, first, second)) {
+    return evidence_invalid("the proposals do not conflict (equivocation is two blocks for one height and round, or one view)");
+  }
+  const core::Hash32 chain_id = crypto::epoch_chain_id(crypto::consensus_chain_id(genesis_digest), epoch);
+  for (const auto& [which, p] : {std::pair<const char*, const crypto::SignedProposal*>{"first", &first}, {"second", &second}}) {
+    auto digest = p->signing_digest(form, chain_id);
+    if (!digest.ok()) return evidence_invalid(std::string("the ") + which + " proposal: " + digest.error().message);
+    if (!crypto::verify_digest(offender, *digest, p->signature)) {
+      return evidence_invalid(std::string("the ") + which + " proposal's signature does not verify for the offender's key in epoch " +
+                              std::to_string(epoch));
+    }
+  }
+  return {};
+}
+ledger::Payload proposal_evidence_payload(const ProposalEvidence& evidence) {
+  return ledger::Payload{std::string(kEconModule), std::string(kProposalEvidenceKind), core::encode(evidence)};
+}
+
 void SlashRecord::encode(core::Writer& w) const {
   w.u64(epoch);
-  w.u8(static_cast<std::uint8_t>(kind));
+  w.u8(kind);
   w.u64(vote_height);
   w.u64(vote_round);
   w.u64(height);
@@ -488,9 +599,8 @@ void SlashRecord::encode(core::Writer& w) const {
 core::Result<SlashRecord> SlashRecord::decode(core::Reader& r) {
   SlashRecord x;
   MN_TRY_ASSIGN(x.epoch, r.u64());
-  MN_TRY_ASSIGN(auto kind, r.u8());
-  if (kind < 1 || kind > 4) return make_error(ErrorCode::kDecodeInvalidValue, "unknown vote kind " + std::to_string(kind));
-  x.kind = static_cast<crypto::VoteKind>(kind);
+  MN_TRY_ASSIGN(x.kind, r.u8());
+  if (x.kind < 1 || x.kind > kSlashForProposals) return make_error(ErrorCode::kDecodeInvalidValue, "unknown slash kind " + std::to_string(x.kind));
   MN_TRY_ASSIGN(x.vote_height, r.u64());
   MN_TRY_ASSIGN(x.vote_round, r.u64());
   MN_TRY_ASSIGN(x.height, r.u64());
@@ -501,7 +611,7 @@ core::Result<SlashRecord> SlashRecord::decode(core::Reader& r) {
 }
 json SlashRecord::to_json() const {
   return {{"epoch", epoch},
-          {"kind", std::string(crypto::vote_kind_name(kind))},
+          {"kind", kind == kSlashForProposals ? std::string("proposal") : std::string(crypto::vote_kind_name(static_cast<crypto::VoteKind>(kind)))},
           {"vote_height", vote_height},
           {"vote_round", vote_round},
           {"height", height},
@@ -825,6 +935,15 @@ core::Result<EconGenesis> econ_genesis(const ledger::Genesis& genesis) {
 }
 
 core::Status Econ::check_payload(const ledger::Payload& payload, const crypto::Address&) const {
+  if (payload.kind == kProposalEvidenceKind) {
+    auto evidence = core::decode<ProposalEvidence>(payload.data);
+    if (!evidence.ok()) return malformed("econ proposal_evidence payload: " + evidence.error().to_string());
+    if (!crypto::proposals_conflict(evidence->form, evidence->first, evidence->second)) {
+      return make_error(ErrorCode::kEconEvidenceInvalid,
+                        "evidence: the proposals do not conflict (two blocks for one height and round, or one view)");
+    }
+    return {};
+  }
   if (payload.kind == kEvidenceKind) {
     auto evidence = core::decode<EquivocationEvidence>(payload.data);
     if (!evidence.ok()) return malformed("econ evidence payload: " + evidence.error().to_string());
@@ -836,7 +955,7 @@ core::Status Econ::check_payload(const ledger::Payload& payload, const crypto::A
   }
   if (payload.kind != kBondKind && payload.kind != kUnbondKind) {
     return make_error(ErrorCode::kTxUnknownPayload,
-                      "the econ module has no payload kind '" + payload.kind + "' (it has: bond, unbond, evidence)");
+                      "the econ module has no payload kind '" + payload.kind + "' (it has: bond, unbond, evidence, proposal_evidence)");
   }
   auto change = core::decode<StakeChange>(payload.data);
   if (!change.ok()) return malformed("econ " + payload.kind + " payload: " + change.error().to_string());
@@ -847,8 +966,30 @@ core::Status Econ::check_payload(const ledger::Payload& payload, const crypto::A
 namespace {
 
 // Verified evidence burns params.slash_bps of the offender's bonded and unbonding stake, once.
+// What both kinds of evidence name, and the check of their signatures.
+struct Offence {
+  std::uint64_t epoch = 0;
+  crypto::PublicKey offender;
+  std::uint8_t kind = 0;  // SlashRecord::kind
+  std::uint64_t height = 0;
+  std::uint64_t round = 0;
+  std::function<core::Status(const core::Hash32& genesis_digest)> verify;
+};
+
+Offence offence_of(const ledger::Payload& payload) {
+  // check_payload decoded it
+  if (payload.kind == kProposalEvidenceKind) {
+    auto e = std::make_shared<const ProposalEvidence>(core::decode<ProposalEvidence>(payload.data).value());
+    return Offence{e->epoch, e->offender, kSlashForProposals, std::min(e->first.height, e->second.height), e->first.round,
+                   [e](const core::Hash32& digest) { return e->verify(digest); }};
+  }
+  auto e = std::make_shared<const EquivocationEvidence>(core::decode<EquivocationEvidence>(payload.data).value());
+  return Offence{e->epoch, e->offender, static_cast<std::uint8_t>(e->first.kind), std::min(e->first.height, e->second.height),
+                 e->first.round, [e](const core::Hash32& digest) { return e->verify(digest); }};
+}
+
 core::Status apply_evidence(const ledger::TxContext& tx, ledger::ModuleState& state, std::vector<ledger::Event>& events) {
-  const EquivocationEvidence evidence = core::decode<EquivocationEvidence>(tx.tx.payload.data).value();  // check_payload decoded it
+  const Offence evidence = offence_of(tx.tx.payload);
   MN_TRY_ASSIGN(auto set, load_epoch_set([&state](core::ByteView key) { return state.get(key); }, evidence.epoch));
   if (!set || set->first_height > tx.block.height) {
     return make_error(ErrorCode::kEconEvidenceInvalid, "evidence: epoch " + std::to_string(evidence.epoch) + " has not begun on this chain");
@@ -860,7 +1001,7 @@ core::Status apply_evidence(const ledger::TxContext& tx, ledger::ModuleState& st
   MN_TRY_ASSIGN(auto params, state.get_as<EconParams>(core::as_bytes(kEconParamsKey)));
   MN_TRY_ASSIGN(auto supply, state.get_as<EconSupply>(core::as_bytes(kEconSupplyKey)));
   if (!supply || !params) return make_error(ErrorCode::kStateCorrupt, "econ params or supply record is missing");
-  const std::uint64_t vote_height = std::min(evidence.first.height, evidence.second.height);
+  const std::uint64_t vote_height = evidence.height;
   if (core::saturating_add(vote_height, params->unbonding_blocks) < tx.block.height) {
     return make_error(ErrorCode::kEconEvidenceTooOld, "evidence: votes of height " + std::to_string(vote_height) +
                                                           " are older than the unbonding period (" +
@@ -890,9 +1031,9 @@ core::Status apply_evidence(const ledger::TxContext& tx, ledger::ModuleState& st
   supply->burned += from_stake + from_unbonding;
   SlashRecord slash;
   slash.epoch = evidence.epoch;
-  slash.kind = evidence.first.kind;
-  slash.vote_height = evidence.first.height;
-  slash.vote_round = evidence.first.round;
+  slash.kind = evidence.kind;
+  slash.vote_height = evidence.height;
+  slash.vote_round = evidence.round;
   slash.height = tx.block.height;
   slash.amount = from_stake + from_unbonding;
   slash.reporter = tx.sender;
@@ -910,7 +1051,7 @@ core::Status apply_evidence(const ledger::TxContext& tx, ledger::ModuleState& st
 
 core::Status Econ::apply(const ledger::TxContext& tx, ledger::ModuleState& state, std::vector<ledger::Event>& events) const {
   MN_TRY(check_payload(tx.tx.payload, tx.sender));
-  if (tx.tx.payload.kind == kEvidenceKind) return apply_evidence(tx, state, events);
+  if (tx.tx.payload.kind == kEvidenceKind || tx.tx.payload.kind == kProposalEvidenceKind) return apply_evidence(tx, state, events);
   const std::uint64_t amount = core::decode<StakeChange>(tx.tx.payload.data).value().amount;
   const core::Bytes key = econ_validator_key(tx.sender);
   MN_TRY_ASSIGN(auto record, state.get_as<ValidatorEcon>(key));
@@ -1187,8 +1328,12 @@ core::Result<core::Bytes> Econ::payload_from_json(std::string_view kind, const j
     MN_TRY_ASSIGN(const auto evidence, EquivocationEvidence::from_json(fields));
     return core::encode(evidence);
   }
+  if (kind == kProposalEvidenceKind) {
+    MN_TRY_ASSIGN(const auto evidence, ProposalEvidence::from_json(fields));
+    return core::encode(evidence);
+  }
   if (kind != kBondKind && kind != kUnbondKind) {
-    return make_error(ErrorCode::kTxUnknownPayload, "the econ module has no payload kind '" + std::string(kind) + "' (it has: bond, unbond, evidence)");
+    return make_error(ErrorCode::kTxUnknownPayload, "the econ module has no payload kind '" + std::string(kind) + "' (it has: bond, unbond, evidence, proposal_evidence)");
   }
   if (!fields.contains("amount")) return malformed("payload.amount is missing");
   MN_TRY_ASSIGN(const std::uint64_t amount, ledger::u64_from_json(fields.at("amount"), "payload.amount"));
@@ -1198,6 +1343,10 @@ core::Result<core::Bytes> Econ::payload_from_json(std::string_view kind, const j
 json Econ::payload_to_json(const ledger::Payload& payload) const {
   if (payload.kind == kEvidenceKind) {
     if (auto e = core::decode<EquivocationEvidence>(payload.data); e.ok()) return e->to_json();
+    return {{"data", core::to_hex(payload.data)}};
+  }
+  if (payload.kind == kProposalEvidenceKind) {
+    if (auto e = core::decode<ProposalEvidence>(payload.data); e.ok()) return e->to_json();
     return {{"data", core::to_hex(payload.data)}};
   }
   if (auto c = core::decode<StakeChange>(payload.data); c.ok()) return {{"amount", ledger::u64_to_json(c->amount)}};

@@ -58,6 +58,7 @@ inline constexpr std::size_t kValidatorsPerPage = 64;
 inline constexpr std::string_view kBondKind = "bond";
 inline constexpr std::string_view kUnbondKind = "unbond";
 inline constexpr std::string_view kEvidenceKind = "evidence";
+inline constexpr std::string_view kProposalEvidenceKind = "proposal_evidence";
 inline constexpr std::uint32_t kSlashBpsDefault = 1'000;  // 10 % of the stake
 inline constexpr std::size_t kUnbondingEntriesMax = 16;
 
@@ -256,11 +257,29 @@ struct EquivocationEvidence {
 };
 ledger::Payload evidence_payload(const EquivocationEvidence& evidence);
 
+// Evidence of a leader's equivocation: two proposals `offender`, a member of epoch `epoch`'s set,
+// signed for the same height and round (IBFT) or view (HotStuff) naming different blocks
+// (crypto::proposals_conflict), in the form its engine signs (crypto::SignedProposal).
+struct ProposalEvidence {
+  std::uint64_t epoch = 0;
+  crypto::PublicKey offender;
+  crypto::ProposalForm form = crypto::ProposalForm::kIbftPrePrepare;
+  crypto::SignedProposal first;
+  crypto::SignedProposal second;
+  bool operator==(const ProposalEvidence&) const = default;
+  void encode(core::Writer& w) const;
+  static core::Result<ProposalEvidence> decode(core::Reader& r);
+  nlohmann::json to_json() const;
+  static core::Result<ProposalEvidence> from_json(const nlohmann::json& fields);
+  core::Status verify(const core::Hash32& genesis_digest) const;
+};
+ledger::Payload proposal_evidence_payload(const ProposalEvidence& evidence);
+
 // What slashing a validator did (kept under "slash:" address; one per validator: it is slashed once).
 struct SlashRecord {
   std::uint64_t epoch = 0;        // the evidence's epoch
-  crypto::VoteKind kind = crypto::VoteKind::kPrepare;
-  std::uint64_t vote_height = 0;  // the conflicting votes' height and round (view)
+  std::uint8_t kind = 1;          // a crypto::VoteKind, or kSlashForProposals
+  std::uint64_t vote_height = 0;  // the conflicting votes' (or proposals') height and round (view)
   std::uint64_t vote_round = 0;
   std::uint64_t height = 0;       // the block that slashed it
   std::uint64_t amount = 0;       // burned
@@ -270,6 +289,7 @@ struct SlashRecord {
   static core::Result<SlashRecord> decode(core::Reader& r);
   nlohmann::json to_json() const;
 };
+inline constexpr std::uint8_t kSlashForProposals = 5;
 core::Bytes econ_slash_key(const crypto::Address& validator);
 core::Result<std::optional<SlashRecord>> read_slash(const ledger::StateReader& state, const crypto::Address& validator);
 
@@ -317,7 +337,9 @@ core::Result<EconGenesis> econ_genesis(const ledger::Genesis& genesis);
 class Econ final : public ledger::Module {
  public:
   std::string_view name() const override { return kEconModule; }
-  std::vector<std::string_view> payload_kinds() const override { return {kBondKind, kUnbondKind, kEvidenceKind}; }
+  std::vector<std::string_view> payload_kinds() const override {
+    return {kBondKind, kUnbondKind, kEvidenceKind, kProposalEvidenceKind};
+  }
   core::Status check_payload(const ledger::Payload& payload, const crypto::Address& sender) const override;
   // econ_not_validator: the sender has no validator record; econ_unbond_too_much: a validator keeps
   // a stake of at least 1 (leaving the set is governance's) unless it was slashed; econ_unbonding_full:

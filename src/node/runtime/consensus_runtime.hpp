@@ -79,6 +79,8 @@ class RuntimeHost {
   // post anything slow). The node submits it as evidence (node/evidence_reporter.hpp).
   virtual void on_equivocation(std::uint64_t epoch, const crypto::PublicKey& offender,
                                const consensus::EquivocationSeen& seen) = 0;
+  virtual void on_proposal_equivocation(std::uint64_t epoch, const crypto::PublicKey& offender,
+                                        const consensus::ProposalEquivocationSeen& seen) = 0;
 };
 
 struct RuntimeConfig {

@@ -381,6 +381,13 @@ void ConsensusRuntime::process(consensus::Actions& actions) {
       commit_queue_.push_back(std::move(*commit));
     } else if (auto* sync = std::get_if<consensus::SyncNeeded>(&action)) {
       request_sync(sync->peer, sync->height);
+    } else if (auto* proposals = std::get_if<consensus::ProposalEquivocationSeen>(&action)) {
+      ++equivocations_seen_;
+      const crypto::PublicKey& leader = validators().key(proposals->signer);
+      host_.on_proposal_equivocation(epochs_->epoch().number, leader, *proposals);
+      spdlog::warn("validator {} of epoch {} proposed two blocks in round {} ({} and {})", leader.to_hex().substr(0, 12),
+                   epochs_->epoch().number, proposals->first.round, consensus::short_hex(proposals->first.block_id),
+                   consensus::short_hex(proposals->second.block_id));
     } else if (auto* equivocation = std::get_if<consensus::EquivocationSeen>(&action)) {
       ++equivocations_seen_;
       host_.on_equivocation(epochs_->epoch().number, validators().key(equivocation->first.signature.signer), *equivocation);

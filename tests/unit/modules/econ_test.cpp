@@ -410,6 +410,67 @@ TEST(Econ, ProvenEquivocationSlashesOnceAndTheValidatorLeavesTheNextSet) {
   EXPECT_FALSE(c.record(2).slashed);
 }
 
+// A leader's two proposals for one round: IBFT's signed form names height, round and block id;
+// HotStuff's only the block id, whose preimage (height, view, parent, proposer, payload hash,
+// justify) the evidence carries.
+crypto::SignedProposal proposal(const crypto::KeyPair& key, crypto::ProposalForm form, std::uint64_t epoch, std::uint64_t height,
+                                std::uint64_t round, std::string_view payload) {
+  const core::Hash32 chain_id = crypto::epoch_chain_id(crypto::consensus_chain_id(kGenesisDigest), epoch);
+  crypto::SignedProposal p;
+  p.height = height;
+  p.round = round;
+  if (form == crypto::ProposalForm::kIbftPrePrepare) {
+    p.block_id = core::hash(core::Domain::Test, core::as_bytes(payload));
+    p.signature = key.sign_digest(crypto::ibft_pre_prepare_digest(chain_id, height, round, p.block_id));
+    return p;
+  }
+  core::Writer w;
+  w.u64(height);
+  w.u64(round);
+  w.array(core::Hash32{});
+  w.u32(1);
+  w.array(core::hash(core::Domain::Test, core::as_bytes(payload)));
+  w.boolean(false);
+  p.block_preimage = std::move(w).take();
+  p.block_id = crypto::consensus_block_id(p.block_preimage);
+  p.signature = key.sign_digest(crypto::hotstuff_proposal_digest(chain_id, p.block_id));
+  return p;
+}
+
+TEST(Econ, ALeaderThatProposesTwoBlocksForOneRoundIsSlashedInEitherEngineForm) {
+  EconChain c(4, 1, json{{"epoch_blocks", 3}, {"slash_bps", 5'000}});
+  const crypto::Address v0 = addr(c.validators[0]);
+  const crypto::KeyPair& reporter = c.users[0];
+  for (const auto form : {crypto::ProposalForm::kIbftPrePrepare, crypto::ProposalForm::kHotStuff}) {
+    const crypto::KeyPair& leader = c.validators[form == crypto::ProposalForm::kHotStuff ? 2 : 1];
+    ProposalEvidence e{0, leader.public_key(), form, proposal(leader, form, 0, 3, 1, "a"), proposal(leader, form, 0, 3, 1, "b")};
+    // The same block twice, or two rounds, is no equivocation; nor is a forged preimage.
+    ProposalEvidence same = e;
+    same.second = same.first;
+    EXPECT_EQ(Econ().check_payload(proposal_evidence_payload(same), addr(reporter)).error().code, core::ErrorCode::kEconEvidenceInvalid);
+    ProposalEvidence rounds = e;
+    rounds.second = proposal(leader, form, 0, 3, 2, "b");
+    EXPECT_EQ(Econ().check_payload(proposal_evidence_payload(rounds), addr(reporter)).error().code, core::ErrorCode::kEconEvidenceInvalid);
+    if (form == crypto::ProposalForm::kHotStuff) {
+      ProposalEvidence forged = e;
+      forged.second.block_preimage.back() = 1;  // claims a justify the id does not hash
+      EXPECT_EQ(code_of(c.block({c.stake_tx(reporter, proposal_evidence_payload(forged))}, v0, 1)),
+                core::ErrorCode::kEconEvidenceInvalid);
+    }
+    const std::uint64_t stake = c.record(form == crypto::ProposalForm::kHotStuff ? 2 : 1).next_stake;
+    auto r = c.block({c.stake_tx(reporter, proposal_evidence_payload(e))}, v0, 1);
+    ASSERT_EQ(r.receipts.at(0).status, ledger::ReceiptStatus::kSuccess) << r.receipts.at(0).error_message;
+    const auto record = read_slash(c.state, addr(leader)).value();
+    ASSERT_TRUE(record.has_value());
+    EXPECT_EQ(record->kind, kSlashForProposals);
+    EXPECT_EQ(record->to_json().value("kind", ""), "proposal");
+    EXPECT_EQ(record->amount, stake / 2);
+    EXPECT_TRUE(check_supply(c.supply(), c.balances()).ok());
+    // Its JSON maps back to the same evidence.
+    EXPECT_EQ(ProposalEvidence::from_json(e.to_json()).value(), e);
+  }
+}
+
 // The evidence's JSON (what a node logs, what `metanode econ evidence` reads) maps both ways,
 // and bad input names the field.
 TEST(Econ, EvidenceJsonRoundTripsAndNamesWhatIsWrong) {
