@@ -121,13 +121,36 @@ int run_validators(Io& io, const EconOptions& opts) {
   return kExitOk;
 }
 
+void print_delegations(Io& io, const json& doc) {
+  const json& list = doc["delegations"];
+  if (list.empty()) return;
+  io.out << fmt::format("  delegations ({}):\n", list.size());
+  for (const json& d : list) {
+    io.out << fmt::format("    to {}  worth {}{}, rewards to claim {}, claimed {}\n", d.value("validator", ""), amount(d["value"]),
+                          d.value("earning", false) ? "" : " (earning from the next epoch)", amount(d["rewards"]),
+                          amount(d["claimed_total"]));
+    for (const json& u : d["unbonding"]) {
+      io.out << fmt::format("      undelegated {} {}\n", amount(u["amount"]),
+                            u.value("claimable", false) ? std::string("(claimable now: metanode econ claim)")
+                                                        : "(claimable from block " + std::to_string(u.value("release_height", 0)) + ")");
+    }
+  }
+}
+
 int run_rewards(Io& io, const EconOptions& opts) {
   auto doc = get(opts, "/v1/econ/rewards/" + opts.address);
   if (!doc.ok()) return fail(io, doc.error());
+  std::vector<const json*> proofs{&(*doc)["proof"]};
+  for (json& d : (*doc)["delegations"]) {
+    proofs.push_back(&d["proof"]);
+    proofs.push_back(&d["pool_proof"]);
+  }
   if (opts.client.json_output) {
     io.out << doc->dump(2) << "\n";
   } else if (!doc->value("validator", false)) {
-    io.out << opts.address << " is not a validator: it earns no rewards (balance " << amount((*doc)["balance"]) << ")\n";
+    io.out << opts.address << " is not a validator (balance " << amount((*doc)["balance"]) << ")";
+    io.out << ((*doc)["delegations"].empty() ? std::string(" and delegates to none: it earns no rewards\n") : std::string("\n"));
+    print_delegations(io, *doc);
   } else {
     io.out << fmt::format("{} at height {} (epoch {})\n", opts.address, doc->value("height", 0), doc->value("epoch", 0));
     io.out << fmt::format("  stake            {:>20}  (from the next epoch: {})\n", amount((*doc)["stake"]),
@@ -141,8 +164,9 @@ int run_rewards(Io& io, const EconOptions& opts) {
     io.out << fmt::format("  last paid        {:>20}  (epoch {})\n", amount((*doc)["last_paid"]), doc->value("last_paid_epoch", 0));
     io.out << fmt::format("  paid in total    {:>20}\n", amount((*doc)["paid_total"]));
     io.out << fmt::format("  balance          {:>20}\n", amount((*doc)["balance"]));
+    print_delegations(io, *doc);
   }
-  if (auto st = verify_proofs(opts, {&(*doc)["proof"]}, io); !st.ok()) return fail(io, st.error());
+  if (auto st = verify_proofs(opts, proofs, io); !st.ok()) return fail(io, st.error());
   return kExitOk;
 }
 
@@ -183,6 +207,12 @@ struct StakeOptions {
   std::uint64_t amount = 0;
 };
 
+struct DelegationOptions {
+  SendOptions send;
+  std::string validator;
+  std::uint64_t amount = 0;
+};
+
 struct EvidenceOptions {
   SendOptions send;
   std::string file;
@@ -216,7 +246,7 @@ int run_evidence(Io& io, const EvidenceOptions& o) {
 }  // namespace
 
 void add_econ_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
-  CLI::App* econ = app.add_subcommand("econ", "The economics service: supply, fee market, validators and rewards");
+  CLI::App* econ = app.add_subcommand("econ", "The economics service: supply, fee market, validators, rewards, staking and delegation");
   econ->require_subcommand(1);
   const auto add = [&](const char* name, const char* help, int (*run)(Io&, const EconOptions&)) {
     auto o = std::make_shared<EconOptions>();
@@ -243,8 +273,36 @@ void add_econ_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
         ->check(CLI::ExistingFile);
     cmd->callback([&io, &dispatch, o] { dispatch = [&io, o] { return run_evidence(io, *o); }; });
   }
-  auto [rewards, rewards_opts] = add("rewards", "What one validator is owed and was paid", run_rewards);
-  rewards->add_option("address", rewards_opts->address, "The validator's address (mn1…)")->required();
+  auto [rewards, rewards_opts] =
+      add("rewards", "What one validator is owed and was paid, and what an address's delegations earned", run_rewards);
+  rewards->add_option("address", rewards_opts->address, "The validator's or delegator's address (mn1…)")->required();
+  struct DelegationCommand {
+    const char* name;
+    const char* help;
+    bool amount;
+  };
+  for (const DelegationCommand& c :
+       {DelegationCommand{"delegate", "Delegate tokens to a validator: they earn its delegators' share of each epoch's pool from the next epoch", true},
+        DelegationCommand{"undelegate", "Undelegate tokens: they stop earning at the epoch's end and are claimable after the unbonding period", true},
+        DelegationCommand{"claim", "Claim a delegation's rewards and its undelegated tokens that were released", false}}) {
+    auto o = std::make_shared<DelegationOptions>();
+    CLI::App* cmd = econ->add_subcommand(c.name, c.help);
+    add_send_options(cmd, o->send, /*bid_required=*/false);
+    cmd->add_option("--validator", o->validator, "The validator's address (mn1…)")->required();
+    if (c.amount) cmd->add_option("--amount", o->amount, "How many tokens")->required()->check(CLI::PositiveNumber);
+    const std::string kind = c.name;
+    cmd->callback([&io, &dispatch, o, kind] {
+      dispatch = [&io, o, kind]() -> int {
+        auto validator = crypto::Address::parse(o->validator);
+        if (!validator.ok()) {
+          return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "--validator: " + validator.error().message));
+        }
+        if (kind == "claim") return run_send(io, o->send, modules::claim_payload(*validator));
+        return run_send(io, o->send, kind == "delegate" ? modules::delegate_payload(*validator, o->amount)
+                                                        : modules::undelegate_payload(*validator, o->amount));
+      };
+    });
+  }
   for (const bool bond : {true, false}) {
     auto o = std::make_shared<StakeOptions>();
     CLI::App* cmd = econ->add_subcommand(

@@ -87,7 +87,9 @@ namespace metanode::core {
   X(kEconEvidenceInvalid, 143, "econ_evidence_invalid") \
   X(kEconEvidenceDuplicate, 144, "econ_evidence_duplicate") \
   X(kEconEvidenceTooOld, 145, "econ_evidence_too_old")  \
-  X(kEconSlashed, 146, "econ_slashed")
+  X(kEconSlashed, 146, "econ_slashed")                 \
+  X(kEconNoDelegation, 147, "econ_no_delegation")     \
+  X(kEconNothingToClaim, 148, "econ_nothing_to_claim")
 
 enum class ErrorCode : std::uint16_t {
 #define METANODE_ERROR_ENUM(name, number, text) name = number,

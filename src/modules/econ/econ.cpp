@@ -1,6 +1,7 @@
 #include "modules/econ/econ.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <functional>
 #include <limits>
 #include <map>
@@ -26,6 +27,7 @@ constexpr std::string_view kSlashPrefix = "slash:";
 constexpr std::size_t kMemberNameBytesMax = 64;
 constexpr core::Byte kAddressKindModule = 2;  // beside crypto's kAddressKindEd25519 (0), kAddressKindMultisig (1)
 constexpr std::uint64_t kEpochBlocksMax = 10'000'000;
+const std::string kKindList = "bond, unbond, evidence, proposal_evidence, delegate, undelegate, claim";
 
 core::Bytes key_of(std::string_view prefix, core::ByteView rest = {}) {
   core::Bytes key(prefix.begin(), prefix.end());
@@ -273,6 +275,9 @@ void EconSupply::encode(core::Writer& w) const {
   w.u64(treasury);
   w.u64(bonded);
   w.u64(unbonding);
+  w.u64(delegated);
+  w.u64(delegation_unbonding);
+  w.u64(delegator_owed);
 }
 core::Result<EconSupply> EconSupply::decode(core::Reader& r) {
   EconSupply s;
@@ -286,6 +291,9 @@ core::Result<EconSupply> EconSupply::decode(core::Reader& r) {
   MN_TRY_ASSIGN(s.treasury, r.u64());
   MN_TRY_ASSIGN(s.bonded, r.u64());
   MN_TRY_ASSIGN(s.unbonding, r.u64());
+  MN_TRY_ASSIGN(s.delegated, r.u64());
+  MN_TRY_ASSIGN(s.delegation_unbonding, r.u64());
+  MN_TRY_ASSIGN(s.delegator_owed, r.u64());
   return s;
 }
 json EconSupply::to_json() const {
@@ -293,7 +301,9 @@ json EconSupply::to_json() const {
           {"burned", ledger::u64_to_json(burned)},       {"accrued", ledger::u64_to_json(accrued)},
           {"epoch_pool", ledger::u64_to_json(epoch_pool)}, {"epoch", epoch}, {"epoch_end", epoch_end},
           {"treasury_credited", ledger::u64_to_json(treasury)}, {"bonded", ledger::u64_to_json(bonded)},
-          {"unbonding", ledger::u64_to_json(unbonding)}, {"total", ledger::u64_to_json(total())}};
+          {"unbonding", ledger::u64_to_json(unbonding)}, {"delegated", ledger::u64_to_json(delegated)},
+          {"delegation_unbonding", ledger::u64_to_json(delegation_unbonding)},
+          {"delegator_owed", ledger::u64_to_json(delegator_owed)}, {"total", ledger::u64_to_json(total())}};
 }
 
 void ValidatorEcon::encode(core::Writer& w) const {
@@ -625,7 +635,8 @@ core::Result<std::optional<SlashRecord>> read_slash(const ledger::StateReader& s
 }
 
 core::Status check_supply(const EconSupply& supply, std::uint64_t balances) {
-  const U128 held = U128(balances) + supply.accrued + supply.bonded + supply.unbonding;
+  const U128 held = U128(balances) + supply.accrued + supply.bonded + supply.unbonding + supply.delegated +
+                    supply.delegation_unbonding + supply.delegator_owed;
   if (held == supply.total()) return {};
   const auto text = [](U128 v) {
     std::string out;
@@ -638,7 +649,9 @@ core::Status check_supply(const EconSupply& supply, std::uint64_t balances) {
   return make_error(ErrorCode::kStateCorrupt,
                     "the supply does not add up: balances " + std::to_string(balances) + " + accrued " +
                         std::to_string(supply.accrued) + " + bonded " + std::to_string(supply.bonded) + " + unbonding " +
-                        std::to_string(supply.unbonding) + " = " + text(held) + ", but genesis " +
+                        std::to_string(supply.unbonding) + " + delegated " + std::to_string(supply.delegated) +
+                        " + delegation unbonding " + std::to_string(supply.delegation_unbonding) + " + delegators' rewards " +
+                        std::to_string(supply.delegator_owed) + " = " + text(held) + ", but genesis " +
                         std::to_string(supply.genesis) + " + issued " + std::to_string(supply.issued) + " - burned " +
                         std::to_string(supply.burned) + " = " + std::to_string(supply.total()));
 }
@@ -651,6 +664,7 @@ void EpochPayout::encode(core::Writer& w) const {
   w.u64(paid);
   w.u64(to_treasury);
   w.u32(validators);
+  w.u64(to_delegators);
 }
 core::Result<EpochPayout> EpochPayout::decode(core::Reader& r) {
   EpochPayout p;
@@ -661,6 +675,7 @@ core::Result<EpochPayout> EpochPayout::decode(core::Reader& r) {
   MN_TRY_ASSIGN(p.paid, r.u64());
   MN_TRY_ASSIGN(p.to_treasury, r.u64());
   MN_TRY_ASSIGN(p.validators, r.u32());
+  MN_TRY_ASSIGN(p.to_delegators, r.u64());
   return p;
 }
 json EpochPayout::to_json() const {
@@ -670,6 +685,7 @@ json EpochPayout::to_json() const {
           {"proposer_shares", ledger::u64_to_json(proposer_shares)},
           {"paid", ledger::u64_to_json(paid)},
           {"to_treasury", ledger::u64_to_json(to_treasury)},
+          {"to_delegators", ledger::u64_to_json(to_delegators)},
           {"validators", validators}};
 }
 
@@ -870,6 +886,11 @@ core::Result<std::uint64_t> read_total_stake(const ledger::StateReader& state) {
     MN_TRY_ASSIGN(const auto record, read_validator_econ(state, a));
     if (!record) return make_error(ErrorCode::kStateCorrupt, "econ has no record of validator " + a.to_string());
     total += record->stake;
+    if (record->stake == 0) continue;
+    MN_TRY_ASSIGN(const auto pool, read_pool_from([&state](core::ByteView key) {
+      return state.get(ledger::state_tree_key(kEconModule, key));
+    }, a));
+    if (pool) total += pool->tokens;
   }
   return total;
 }
@@ -953,9 +974,19 @@ core::Status Econ::check_payload(const ledger::Payload& payload, const crypto::A
     }
     return {};
   }
+  if (payload.kind == kClaimKind) {
+    auto claim = core::decode<DelegationClaim>(payload.data);
+    if (!claim.ok()) return malformed("econ claim payload: " + claim.error().to_string());
+    return {};
+  }
+  if (payload.kind == kDelegateKind || payload.kind == kUndelegateKind) {
+    auto change = core::decode<DelegationChange>(payload.data);
+    if (!change.ok()) return malformed("econ " + payload.kind + " payload: " + change.error().to_string());
+    if (change->amount == 0) return malformed(payload.kind + " amount is zero");
+    return {};
+  }
   if (payload.kind != kBondKind && payload.kind != kUnbondKind) {
-    return make_error(ErrorCode::kTxUnknownPayload,
-                      "the econ module has no payload kind '" + payload.kind + "' (it has: bond, unbond, evidence, proposal_evidence)");
+    return make_error(ErrorCode::kTxUnknownPayload, "the econ module has no payload kind '" + payload.kind + "' (it has: " + kKindList + ")");
   }
   auto change = core::decode<StakeChange>(payload.data);
   if (!change.ok()) return malformed("econ " + payload.kind + " payload: " + change.error().to_string());
@@ -1029,13 +1060,23 @@ core::Status apply_evidence(const ledger::TxContext& tx, ledger::ModuleState& st
   supply->bonded -= from_stake;
   supply->unbonding -= from_unbonding;
   supply->burned += from_stake + from_unbonding;
+  // Its delegations are cut by the same fraction, bonded and unbonding (one pool: no delegation is touched).
+  MN_TRY_ASSIGN(auto pool, read_pool_from([&state](core::ByteView k) { return state.get(k); }, offender));
+  PoolCut cut;
+  if (pool) {
+    cut = slash_pool(*pool, params->slash_bps);
+    supply->delegated -= cut.held;
+    supply->delegation_unbonding -= cut.unbonding;
+    supply->burned += cut.held + cut.unbonding;
+    MN_TRY(state.put_as(econ_pool_key(offender), *pool));
+  }
   SlashRecord slash;
   slash.epoch = evidence.epoch;
   slash.kind = evidence.kind;
   slash.vote_height = evidence.height;
   slash.vote_round = evidence.round;
   slash.height = tx.block.height;
-  slash.amount = from_stake + from_unbonding;
+  slash.amount = from_stake + from_unbonding + cut.held + cut.unbonding;
   slash.reporter = tx.sender;
   slash.evidence = core::hash(core::Domain::SlashEvidence, tx.tx.payload.data);
   MN_TRY(state.put_as(key, v));
@@ -1051,7 +1092,15 @@ core::Status apply_evidence(const ledger::TxContext& tx, ledger::ModuleState& st
 
 core::Status Econ::apply(const ledger::TxContext& tx, ledger::ModuleState& state, std::vector<ledger::Event>& events) const {
   MN_TRY(check_payload(tx.tx.payload, tx.sender));
-  if (tx.tx.payload.kind == kEvidenceKind || tx.tx.payload.kind == kProposalEvidenceKind) return apply_evidence(tx, state, events);
+  const std::string& kind = tx.tx.payload.kind;
+  if (kind == kEvidenceKind || kind == kProposalEvidenceKind) return apply_evidence(tx, state, events);
+  if (kind == kDelegateKind || kind == kUndelegateKind || kind == kClaimKind) {
+    MN_TRY_ASSIGN(auto supply, state.get_as<EconSupply>(core::as_bytes(kEconSupplyKey)));
+    MN_TRY_ASSIGN(auto params, state.get_as<EconParams>(core::as_bytes(kEconParamsKey)));
+    if (!supply || !params) return make_error(ErrorCode::kStateCorrupt, "econ params or supply record is missing");
+    MN_TRY(apply_delegation(tx, state, *supply, params->unbonding_blocks));
+    return state.put_as(core::as_bytes(kEconSupplyKey), *supply);
+  }
   const std::uint64_t amount = core::decode<StakeChange>(tx.tx.payload.data).value().amount;
   const core::Bytes key = econ_validator_key(tx.sender);
   MN_TRY_ASSIGN(auto record, state.get_as<ValidatorEcon>(key));
@@ -1245,13 +1294,21 @@ core::Status Econ::end_block(const ledger::BlockEnd& end, ledger::ModuleState& s
     MN_TRY_ASSIGN(const auto addresses,
                   read_addresses([&state](core::ByteView key) { return state.get(key); }));
     std::vector<ValidatorEcon> records;
+    std::vector<std::optional<DelegationPool>> pools;
+    std::vector<std::uint64_t> weights;  // own stake, and the delegations of a validator with one
     records.reserve(addresses.size());
+    pools.reserve(addresses.size());
+    weights.reserve(addresses.size());
     std::uint64_t total_stake = 0;
     for (const auto& address : addresses) {
       MN_TRY_ASSIGN(auto record, state.get_as<ValidatorEcon>(econ_validator_key(address)));
       if (!record) return make_error(ErrorCode::kStateCorrupt, "econ has no record of validator " + address.to_string());
-      total_stake += record->stake;
+      MN_TRY_ASSIGN(auto pool, read_pool_from([&state](core::ByteView key) { return state.get(key); }, address));
+      const std::uint64_t weight = record->stake + (record->stake > 0 && pool ? pool->tokens : 0);
+      total_stake += weight;  // every token counted is held by the module: the sum fits u64
       records.push_back(*record);
+      pools.push_back(std::move(pool));
+      weights.push_back(weight);
     }
     EpochPayout payout;
     payout.epoch = supply.epoch;
@@ -1261,8 +1318,18 @@ core::Status Econ::end_block(const ledger::BlockEnd& end, ledger::ModuleState& s
     std::uint64_t pool_paid = 0;
     for (std::size_t i = 0; i < addresses.size(); ++i) {
       ValidatorEcon& v = records[i];
-      const std::uint64_t from_pool = share(supply.epoch_pool, v.stake, total_stake);
-      pool_paid += from_pool;
+      const std::uint64_t weighted = share(supply.epoch_pool, weights[i], total_stake);
+      pool_paid += weighted;
+      // The delegators' part by their tokens in force; what the validator keeps is the rest.
+      const std::uint64_t to_delegators = pools[i] ? share(weighted, weights[i] - v.stake, weights[i]) : 0;
+      const std::uint64_t from_pool = weighted - to_delegators;
+      if (pools[i]) {
+        MN_TRY_ASSIGN(const std::uint64_t unpaid, pay_and_roll_pool(state, addresses[i], *pools[i], to_delegators, supply.epoch));
+        payout.to_delegators += to_delegators - unpaid;
+        supply.delegator_owed += to_delegators - unpaid;
+        parts.treasury += unpaid;
+        payout.to_treasury += unpaid;
+      }
       const std::uint64_t amount = from_pool + v.accrued;
       payout.proposer_shares += v.accrued;
       bool changed = false;
@@ -1293,8 +1360,8 @@ core::Status Econ::end_block(const ledger::BlockEnd& end, ledger::ModuleState& s
       }
       if (changed) MN_TRY(state.put_as(econ_validator_key(addresses[i]), v));
     }
-    payout.to_treasury = supply.epoch_pool - pool_paid;
-    parts.treasury += payout.to_treasury;
+    payout.to_treasury += supply.epoch_pool - pool_paid;
+    parts.treasury += supply.epoch_pool - pool_paid;
     if (supply.accrued != supply.epoch_pool + payout.proposer_shares) {
       return make_error(ErrorCode::kStateCorrupt, "econ accrued " + std::to_string(supply.accrued) +
                                                        " is not the epoch pool plus the proposer shares");
@@ -1332,8 +1399,17 @@ core::Result<core::Bytes> Econ::payload_from_json(std::string_view kind, const j
     MN_TRY_ASSIGN(const auto evidence, ProposalEvidence::from_json(fields));
     return core::encode(evidence);
   }
+  if (kind == kDelegateKind || kind == kUndelegateKind || kind == kClaimKind) {
+    if (!fields.contains("validator") || !fields.at("validator").is_string()) return malformed("payload.validator (an address) is missing");
+    auto validator = crypto::Address::parse(fields.at("validator").get<std::string>());
+    if (!validator.ok()) return malformed("payload.validator: " + validator.error().message);
+    if (kind == kClaimKind) return core::encode(DelegationClaim{*validator});
+    if (!fields.contains("amount")) return malformed("payload.amount is missing");
+    MN_TRY_ASSIGN(const std::uint64_t amount, ledger::u64_from_json(fields.at("amount"), "payload.amount"));
+    return core::encode(DelegationChange{*validator, amount});
+  }
   if (kind != kBondKind && kind != kUnbondKind) {
-    return make_error(ErrorCode::kTxUnknownPayload, "the econ module has no payload kind '" + std::string(kind) + "' (it has: bond, unbond, evidence, proposal_evidence)");
+    return make_error(ErrorCode::kTxUnknownPayload, "the econ module has no payload kind '" + std::string(kind) + "' (it has: " + kKindList + ")");
   }
   if (!fields.contains("amount")) return malformed("payload.amount is missing");
   MN_TRY_ASSIGN(const std::uint64_t amount, ledger::u64_from_json(fields.at("amount"), "payload.amount"));
@@ -1349,12 +1425,52 @@ json Econ::payload_to_json(const ledger::Payload& payload) const {
     if (auto e = core::decode<ProposalEvidence>(payload.data); e.ok()) return e->to_json();
     return {{"data", core::to_hex(payload.data)}};
   }
+  if (payload.kind == kClaimKind) {
+    if (auto c = core::decode<DelegationClaim>(payload.data); c.ok()) return {{"validator", c->validator.to_string()}};
+    return {{"data", core::to_hex(payload.data)}};
+  }
+  if (payload.kind == kDelegateKind || payload.kind == kUndelegateKind) {
+    if (auto c = core::decode<DelegationChange>(payload.data); c.ok()) {
+      return {{"validator", c->validator.to_string()}, {"amount", ledger::u64_to_json(c->amount)}};
+    }
+    return {{"data", core::to_hex(payload.data)}};
+  }
   if (auto c = core::decode<StakeChange>(payload.data); c.ok()) return {{"amount", ledger::u64_to_json(c->amount)}};
   return {{"data", core::to_hex(payload.data)}};
 }
 
 core::Result<core::Bytes> Econ::key_from_text(std::string_view text) const {
   if (text == kEconParamsKey || text == kEconSupplyKey || text == kEpochSetLatestKey) return key_of(text);
+  const auto address_at = [&text](std::string_view part) -> core::Result<crypto::Address> {
+    auto address = crypto::Address::parse(part);
+    if (!address.ok()) return make_error(ErrorCode::kInvalidArgument, "econ key '" + std::string(text.substr(0, 160)) + "': " + address.error().message);
+    return address;
+  };
+  if (text.starts_with("dpool:")) {
+    MN_TRY_ASSIGN(const auto validator, address_at(text.substr(6)));
+    return econ_pool_key(validator);
+  }
+  if (text.starts_with("delegation:") || text.starts_with("dsum:")) {
+    const bool delegation = text.starts_with("delegation:");
+    const std::string_view rest = text.substr(delegation ? 11 : 5);
+    const auto colon = rest.find(':');
+    if (colon == std::string_view::npos) {
+      return make_error(ErrorCode::kInvalidArgument, "econ key '" + std::string(text.substr(0, 160)) +
+                                                         (delegation ? "': delegation:VALIDATOR:DELEGATOR" : "': dsum:VALIDATOR:EPOCH"));
+    }
+    MN_TRY_ASSIGN(const auto validator, address_at(rest.substr(0, colon)));
+    const std::string_view second = rest.substr(colon + 1);
+    if (delegation) {
+      MN_TRY_ASSIGN(const auto delegator, address_at(second));
+      return econ_delegation_key(validator, delegator);
+    }
+    std::uint64_t epoch = 0;
+    const auto [ptr, ec] = std::from_chars(second.data(), second.data() + second.size(), epoch);
+    if (ec != std::errc() || ptr != second.data() + second.size() || second.empty()) {
+      return make_error(ErrorCode::kInvalidArgument, "econ key '" + std::string(text.substr(0, 160)) + "': not an epoch number after the validator");
+    }
+    return econ_sum_key(validator, epoch);
+  }
   for (const auto prefix : {kValidatorPrefix, kSlashPrefix}) {
     if (!text.starts_with(prefix)) continue;
     auto address = crypto::Address::parse(text.substr(prefix.size()));
@@ -1384,7 +1500,8 @@ core::Result<core::Bytes> Econ::key_from_text(std::string_view text) const {
     return vset_key(static_cast<std::uint32_t>(page));
   }
   return make_error(ErrorCode::kInvalidArgument, "econ key '" + std::string(text.substr(0, 80)) +
-                                                     "': keys are params, supply, validator:ADDRESS, slash:ADDRESS, payout:EPOCH, epoch_set:N, epoch_set_latest, vset:PAGE");
+                                                     "': keys are params, supply, validator:ADDRESS, slash:ADDRESS, payout:EPOCH, epoch_set:N, epoch_set_latest, vset:PAGE, "
+                                                     "dpool:VALIDATOR, delegation:VALIDATOR:DELEGATOR, dsum:VALIDATOR:EPOCH");
 }
 
 json Econ::value_to_json(core::ByteView key, core::ByteView value) const {
@@ -1397,6 +1514,8 @@ json Econ::value_to_json(core::ByteView key, core::ByteView value) const {
   if (starts_with(key, kValidatorPrefix)) return as(static_cast<ValidatorEcon*>(nullptr));
   if (starts_with(key, kPayoutPrefix)) return as(static_cast<EpochPayout*>(nullptr));
   if (starts_with(key, kSlashPrefix)) return as(static_cast<SlashRecord*>(nullptr));
+  if (starts_with(key, "dpool:")) return as(static_cast<DelegationPool*>(nullptr));
+  if (starts_with(key, "delegation:")) return as(static_cast<Delegation*>(nullptr));
   if (key.size() == kEpochSetLatestKey.size() && starts_with(key, kEpochSetLatestKey)) {
     auto n = core::decode<EpochNumber>(value);
     return n.ok() ? json(n->number) : json(nullptr);

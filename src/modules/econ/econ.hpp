@@ -49,6 +49,7 @@
 #include "crypto/ed25519.hpp"
 #include "crypto/mldsa.hpp"
 #include "ledger/module.hpp"
+#include "modules/econ/delegation.hpp"
 
 namespace metanode::modules {
 
@@ -131,10 +132,15 @@ struct EconSupply {
   std::uint64_t treasury = 0;    // credited to the treasury so far
   std::uint64_t bonded = 0;      // stake: tokens held by the module for the validators (genesis stakes included)
   std::uint64_t unbonding = 0;   // unbonded, released at the end of the first epoch past the unbonding period
+  std::uint64_t delegated = 0;   // delegations' tokens (delegation.hpp), held by the module
+  std::uint64_t delegation_unbonding = 0;  // undelegated, claimable after the unbonding period
+  std::uint64_t delegator_owed = 0;        // rewards credited to delegations, not claimed
   void encode(core::Writer& w) const;
   static core::Result<EconSupply> decode(core::Reader& r);
   nlohmann::json to_json() const;
-  // genesis + issued - burned: what every balance, `accrued`, `bonded` and `unbonding` add up to.
+  // What the module holds: accrued + stake + delegations, unbonding or not, + delegators' rewards.
+  std::uint64_t held() const { return accrued + bonded + unbonding + delegated + delegation_unbonding + delegator_owed; }
+  // genesis + issued - burned: what every balance and held() add up to.
   std::uint64_t total() const { return genesis + issued - burned; }
 };
 
@@ -166,6 +172,7 @@ struct EpochPayout {
   std::uint64_t paid = 0;            // into validators' accounts
   std::uint64_t to_treasury = 0;     // the pool's rounding remainder
   std::uint32_t validators = 0;
+  std::uint64_t to_delegators = 0;   // the delegators' part of the pool (delegation.hpp), credited to their pools
   void encode(core::Writer& w) const;
   static core::Result<EpochPayout> decode(core::Reader& r);
   nlohmann::json to_json() const;
@@ -311,7 +318,8 @@ core::Result<std::optional<ValidatorEcon>> read_validator_econ(const ledger::Sta
                                                               const crypto::Address& validator);
 core::Result<std::vector<crypto::Address>> read_validator_addresses(const ledger::StateReader& state);
 core::Result<std::optional<EpochPayout>> read_payout(const ledger::StateReader& state, std::uint64_t epoch);
-// Every validator's stake together (kStateCorrupt when a validator has no record).
+// Every validator's stake together, with the delegations in force of those with a stake of their
+// own: what the epoch's pool is divided by (kStateCorrupt when a validator has no record).
 core::Result<std::uint64_t> read_total_stake(const ledger::StateReader& state);
 
 // The genesis section's parameters and stakes (kGenesisInvalid naming what is wrong):
@@ -338,7 +346,7 @@ class Econ final : public ledger::Module {
  public:
   std::string_view name() const override { return kEconModule; }
   std::vector<std::string_view> payload_kinds() const override {
-    return {kBondKind, kUnbondKind, kEvidenceKind, kProposalEvidenceKind};
+    return {kBondKind, kUnbondKind, kEvidenceKind, kProposalEvidenceKind, kDelegateKind, kUndelegateKind, kClaimKind};
   }
   core::Status check_payload(const ledger::Payload& payload, const crypto::Address& sender) const override;
   // econ_not_validator: the sender has no validator record; econ_unbond_too_much: a validator keeps

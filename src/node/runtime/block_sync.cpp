@@ -14,6 +14,7 @@ using consensus::Finality;
 
 void ConsensusRuntime::request_sync(consensus::ValidatorIndex peer, std::uint64_t peer_height) {
   const std::uint64_t head = chain_.head().height;
+  if (peer >= validators().size()) return;  // an index of another epoch's set: never a crash
   if (!sync_.should_request(peer, peer_height, head, now_ms())) return;
   if (!transport_->send(validators().key(peer), net::FrameType::kSyncRequest, 0, consensus::encode_sync_request(head + 1))) {
     sync_.reset();  // no link to that peer: ask again at the next chance
@@ -67,9 +68,11 @@ void ConsensusRuntime::on_sync_reply(const crypto::PublicKey& peer, core::ByteVi
   }
   if (chain_.head().height == before) return;
   spdlog::log(epochs_->voting() ? spdlog::level::info : spdlog::level::debug, "synced to height {}", chain_.head().height);
-  // A full reply, or one that ended an epoch: there may be more.
+  // A full reply, or one that ended an epoch: there may be more. Asked of the peer by its index
+  // in the set in force now: the reply may have ended an epoch, and the next set numbers its
+  // members anew (or leaves the peer out: the stall tick then asks the members in turn).
   if (!runs->empty() && !runs->back().blocks.empty() && chain_.head().height + 1 >= runs->back().blocks.front().height) {
-    request_sync(*index, 0);
+    if (const auto now_index = validators().index_of(peer)) request_sync(*now_index, 0);
   }
 }
 

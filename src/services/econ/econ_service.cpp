@@ -33,7 +33,16 @@ core::Result<std::uint64_t> number(const Request& req, std::string_view name, st
   return n;
 }
 
+// A validator's weight in the epoch's pool: its stake in force, and its delegations' if it has one.
+std::uint64_t weight_of(const modules::ValidatorEcon& v, const std::optional<modules::DelegationPool>& pool) {
+  return v.stake + (v.stake > 0 && pool ? pool->tokens : 0);
+}
+
 }  // namespace
+
+modules::EconReader EconService::econ_reader() const {
+  return [this](core::ByteView key) { return chain_.get(ledger::state_tree_key(modules::kEconModule, key)); };
+}
 
 void EconService::add_routes(api::Router& router) {
   router.add("GET", "/v1/econ/supply", [this](const Request& r) { return supply(r); });
@@ -64,7 +73,7 @@ Response EconService::supply(const Request&) const {
                      {"balance", ledger::u64_to_json(treasury->balance)},
                      {"proof", *treasury_proof}};
   // In accounts other than the treasury's: not owed, not staked.
-  doc["circulating"] = ledger::u64_to_json(s->total() - s->accrued - s->bonded - s->unbonding - treasury->balance);
+  doc["circulating"] = ledger::u64_to_json(s->total() - s->held() - treasury->balance);
   doc["stake"] = ledger::u64_to_json(*stake);
   doc["proof"] = *proof;
   return ok(doc);
@@ -90,6 +99,7 @@ Response EconService::validators(const Request&) const {
   auto addresses = modules::read_validator_addresses(chain_);
   if (!addresses.ok()) return api::error_response(addresses.error());
   std::vector<modules::ValidatorEcon> records;
+  std::vector<std::optional<modules::DelegationPool>> pools;
   std::uint64_t total = 0;
   for (const auto& a : *addresses) {
     auto v = modules::read_validator_econ(chain_, a);
@@ -99,7 +109,10 @@ Response EconService::validators(const Request&) const {
                                                   "econ has no record of validator " + a.to_string()));
     }
     records.push_back(**v);
-    total += records.back().stake;
+    auto pool = modules::read_pool_from(econ_reader(), a);
+    if (!pool.ok()) return api::error_response(pool.error());
+    pools.push_back(*pool);
+    total += weight_of(records.back(), pools.back());
   }
   // The validator sets consensus runs: the one in force at the next height, and one published to
   // begin later (an admitted candidate that bonded joins, a member without stake leaves).
@@ -136,10 +149,20 @@ Response EconService::validators(const Request&) const {
     json item = v.to_json();
     item["address"] = a.to_string();
     item["name"] = name;
-    item["voting_power_bps"] = total == 0 ? 0 : static_cast<std::uint64_t>(U128(v.stake) * 10'000 / total);
-    const auto pool_share = total == 0 ? 0 : static_cast<std::uint64_t>(U128(supply->epoch_pool) * v.stake / total);
+    const std::uint64_t weight = weight_of(v, pools[i]);
+    item["voting_power_bps"] = total == 0 ? 0 : static_cast<std::uint64_t>(U128(weight) * 10'000 / total);
+    const auto pool_share = total == 0 ? 0 : static_cast<std::uint64_t>(U128(supply->epoch_pool) * weight / total);
     item["epoch_pool_share"] = ledger::u64_to_json(pool_share);
+    item["delegated"] = ledger::u64_to_json(pools[i] ? pools[i]->next_tokens : 0);
+    item["delegated_in_force"] = ledger::u64_to_json(weight - v.stake);
+    item["delegations"] = pools[i] ? pools[i]->delegations : 0;
     item["proof"] = *proof;
+    if (pools[i]) {
+      auto pool_proof = state_answer(chain_, *econ, modules::econ_pool_key(a), height);
+      if (!pool_proof.ok()) return api::error_response(pool_proof.error());
+      item["pool"] = pools[i]->to_json();
+      item["pool"]["proof"] = *pool_proof;
+    }
     list.push_back(std::move(item));
   }
   return ok({{"height", height},
@@ -168,17 +191,59 @@ Response EconService::rewards(const Request& req) const {
               {"validator", record->has_value()},
               {"balance", ledger::u64_to_json(account->balance)},
               {"proof", *proof}};
+  auto total_stake = modules::read_total_stake(chain_);
+  if (!total_stake.ok()) return api::error_response(total_stake.error());
+  const std::uint64_t total = *total_stake;
   if (*record) {
-    auto total_stake = modules::read_total_stake(chain_);
-    if (!total_stake.ok()) return api::error_response(total_stake.error());
-    const std::uint64_t total = *total_stake;
     const modules::ValidatorEcon& v = **record;
-    const auto pool_share = total == 0 ? 0 : static_cast<std::uint64_t>(U128(supply->epoch_pool) * v.stake / total);
+    auto pool = modules::read_pool_from(econ_reader(), *address);
+    if (!pool.ok()) return api::error_response(pool.error());
+    const std::uint64_t weight = weight_of(v, *pool);
+    const auto weighted = total == 0 ? 0 : static_cast<std::uint64_t>(U128(supply->epoch_pool) * weight / total);
+    const auto to_delegators = weight == 0 ? 0 : static_cast<std::uint64_t>(U128(weighted) * (weight - v.stake) / weight);
+    const std::uint64_t pool_share = weighted - to_delegators;
     doc.update(v.to_json());
     doc["epoch_pool_share"] = ledger::u64_to_json(pool_share);
     // Paid at the epoch's last block: what is owed now (the pool share is the epoch so far).
     doc["pending"] = ledger::u64_to_json(v.accrued + pool_share);
   }
+  // Its delegations: what each is worth, has earned and not claimed, and what waits to be released.
+  auto addresses = modules::read_validator_addresses(chain_);
+  if (!addresses.ok()) return api::error_response(addresses.error());
+  json delegations = json::array();
+  for (const auto& validator : *addresses) {
+    auto d = modules::read_delegation_from(econ_reader(), validator, *address);
+    if (!d.ok()) return api::error_response(d.error());
+    if (!*d) continue;
+    auto pool = modules::read_pool_from(econ_reader(), validator);
+    if (!pool.ok()) return api::error_response(pool.error());
+    if (!*pool) return api::error_response(core::make_error(core::ErrorCode::kStateCorrupt, "a delegation without its pool"));
+    modules::Delegation settled = **d;
+    if (auto st = modules::settle(econ_reader(), validator, **pool, settled, supply->epoch); !st.ok()) return api::error_response(st.error());
+    auto d_proof = state_answer(chain_, *econ, modules::econ_delegation_key(validator, *address), height);
+    if (!d_proof.ok()) return api::error_response(d_proof.error());
+    auto pool_proof = state_answer(chain_, *econ, modules::econ_pool_key(validator), height);
+    if (!pool_proof.ok()) return api::error_response(pool_proof.error());
+    json unbonding = json::array();
+    for (const auto& u : settled.unbonding) {
+      modules::Delegation one;
+      one.unbonding = {u};
+      unbonding.push_back({{"release_height", u.release_height},
+                           {"amount", ledger::u64_to_json(modules::unbonding_value(**pool, one, height, false))},
+                           {"claimable", u.release_height <= height + 1}});
+    }
+    delegations.push_back({{"validator", validator.to_string()},
+                           {"value", ledger::u64_to_json(modules::delegation_value(**pool, settled))},
+                           {"earning", settled.shares > 0},
+                           {"rewards", ledger::u64_to_json(settled.rewards)},
+                           {"claimed_total", ledger::u64_to_json(settled.claimed_total)},
+                           {"unbonding", unbonding},
+                           {"record", (*d)->to_json()},
+                           {"proof", *d_proof},
+                           {"pool", (*pool)->to_json()},
+                           {"pool_proof", *pool_proof}});
+  }
+  doc["delegations"] = delegations;
   return ok(doc);
 }
 
@@ -315,12 +380,15 @@ json EconService::openapi_paths() const {
            "to a signed header")},
       {"/v1/econ/params", get("The split of base fees, tips and rewards (basis points), the issuance schedule and the "
                               "epoch length, with its proof")},
-      {"/v1/econ/validators", get("Each validator: stake, voting power (basis points), accrued proposer shares, its "
+      {"/v1/econ/validators", get("Each validator: stake, weight in the epoch's pool (basis points, with its "
+                                  "delegations), delegated tokens and delegations, accrued proposer shares, its "
                                   "share of the epoch's pool so far, paid total and last payout, each with its proof; "
                                   "and `sets`: the validator set in force (number, first and last height, members) and "
                                   "one scheduled to begin later, newest first")},
       {"/v1/econ/rewards/{address}",
-       get("What one address is owed (pending = accrued + its share of the epoch's pool) and was paid, with its proof",
+       get("What one address is owed (pending = accrued + its share of the epoch's pool) and was paid, with its proof; "
+           "and its delegations: each one's value, rewards settled and not claimed, undelegated tokens waiting for "
+           "release, with the delegation's and the validator pool's proofs",
            json::array({{{"name", "address"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}}))},
       {"/v1/econ/slashes", get("Every validator slashed for equivocation: the evidence's epoch, votes' height and round, "
                                "the block that slashed it, the amount burned, who reported it; each with its proof",

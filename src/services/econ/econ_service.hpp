@@ -6,7 +6,8 @@
 //   GET /v1/econ/supply               genesis, issued, burned, accrued, treasury, total; proven
 //   GET /v1/econ/params               the split ratios, issuance schedule, epoch length; proven
 //   GET /v1/econ/validators           each validator: stake, voting power, accrued, paid; proven
-//   GET /v1/econ/rewards/{address}    what one validator is owed and was paid; proven
+//   GET /v1/econ/rewards/{address}    what one validator is owed and was paid, and the address's
+//                                     delegations (value, rewards, unbonding); proven
 //   GET /v1/econ/payouts?before&limit the epochs' payouts, newest first; proven
 //   GET /v1/econ/slashes              every validator slashed for equivocation and why; proven
 //   GET /v1/econ/fees?blocks=N        per block: base fee, transactions, fees, tips (min, median,
@@ -14,6 +15,7 @@
 #pragma once
 
 #include "ledger/chain.hpp"
+#include "modules/econ/delegation.hpp"
 #include "services/service.hpp"
 
 namespace metanode::services {
@@ -43,6 +45,7 @@ class EconService final : public Service {
   api::Response slashes(const api::Request& request) const;
 
  private:
+  modules::EconReader econ_reader() const;  // the econ namespace of the head's state
   const ledger::Chain& chain_;
 };
 

@@ -75,6 +75,9 @@ TEST_F(CliTest, HelpOnEverySubcommand) {
                                                                 {"proof", "verify", "--help"},
                                                                 {"gov", "propose", "admit-validator", "--help"},
                                                                 {"econ", "slashes", "--help"},
+                                                                {"econ", "delegate", "--help"},
+                                                                {"econ", "undelegate", "--help"},
+                                                                {"econ", "claim", "--help"},
                                                                 {"econ", "evidence", "--help"},
                                                                 {"sim", "--help"}}) {
     EXPECT_EQ(cli.run(args), kExitOk) << args.back();
@@ -110,6 +113,14 @@ TEST_F(CliTest, HelpOnEverySubcommand) {
   Cli conflict;
   EXPECT_NE(conflict.run({"econ", "evidence", "--file", same.string(), "--from", "k", "--node", "http://127.0.0.1:1"}), kExitOk);
   EXPECT_NE(conflict.err.str().find("the two votes do not conflict"), std::string::npos) << conflict.err.str();
+  // Delegation: a validator that is no address, and a zero amount, are refused before anything is sent.
+  Cli delegate;
+  EXPECT_NE(delegate.run({"econ", "delegate", "--validator", "nope", "--amount", "5", "--from", "k", "--node", "http://127.0.0.1:1"}), kExitOk);
+  EXPECT_NE(delegate.err.str().find("--validator: "), std::string::npos) << delegate.err.str();
+  Cli zero;
+  EXPECT_EQ(zero.run({"econ", "undelegate", "--validator", "mn1x", "--amount", "0", "--from", "k"}), kExitUsage);
+  Cli claim;
+  EXPECT_EQ(claim.run({"econ", "claim", "--from", "k"}), kExitUsage);  // --validator missing
 }
 
 TEST_F(CliTest, UsageErrorsExitTwoWithOneLine) {

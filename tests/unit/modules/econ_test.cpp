@@ -502,6 +502,174 @@ TEST(Econ, EvidenceJsonRoundTripsAndNamesWhatIsWrong) {
   }
 }
 
+// Delegation (delegation.hpp): an account's tokens join a validator's pool at the end of the
+// epoch in progress, the delegators' part of the validator's share of each epoch's pool is
+// divided by shares, and claim pays it out to the unit (checked against an independent
+// computation of the running sum); a delegation made during an epoch earns nothing in it.
+std::uint64_t part_of(std::uint64_t amount, std::uint64_t part, std::uint64_t whole) {
+  return static_cast<std::uint64_t>(U128(amount) * part / whole);
+}
+ledger::ReceiptStatus status_of(const ledger::ExecutionResult& r) { return r.receipts.at(0).status; }
+
+TEST(Econ, DelegatorsEarnFromTheEpochAfterTheyDelegateAndClaimTheirShareToTheUnit) {
+  EconChain c(2, 3, json{{"epoch_blocks", 3}, {"unbonding_blocks", 4}, {"block_reward", 1000},
+                         {"reward_split", {{"treasury", 0}, {"proposer", 0}, {"validators", 10000}}},
+                         {"base_fee_split", {{"burn", 10000}, {"treasury", 0}, {"proposer", 0}, {"validators", 0}}},
+                         {"tip_split", {{"burn", 10000}, {"treasury", 0}, {"proposer", 0}, {"validators", 0}}}});
+  const crypto::Address v0 = addr(c.validators[0]), v1 = addr(c.validators[1]);
+  const auto& u = c.users;
+  // Block 1 (epoch 0): 300 and 100 delegated to validator 0 (stake 1); they count from epoch 1.
+  auto r = c.block({c.stake_tx(u[0], delegate_payload(v0, 300)), c.stake_tx(u[1], delegate_payload(v0, 100))}, v1, 1);
+  ASSERT_EQ(r.receipts.at(0).status, ledger::ReceiptStatus::kSuccess) << r.receipts.at(0).error_message;
+  ASSERT_EQ(r.receipts.at(1).status, ledger::ReceiptStatus::kSuccess) << r.receipts.at(1).error_message;
+  EXPECT_EQ(c.supply().delegated, 400u);
+  EXPECT_TRUE(check_supply(c.supply(), c.balances()).ok());
+  c.block({}, v1, 1);
+  c.block({}, v1, 1);  // block 3 ends epoch 0: 3000 by stakes 1 and 2 alone
+  EXPECT_EQ(read_payout(c.state, 0).value()->to_delegators, 0u);
+  EXPECT_EQ(c.balance(v0), kValidatorFunds + 1000);
+  const auto get = [&c](core::ByteView key) { return c.state.get(ledger::state_tree_key(kEconModule, key)); };
+  DelegationPool pool = read_pool_from(get, v0).value().value();
+  EXPECT_EQ(pool.shares, 400u);
+  EXPECT_EQ(pool.tokens, 400u);
+  EXPECT_EQ(pool.sum, 0u);
+
+  // Block 4 (epoch 1): 1000 more from a third account, earning from epoch 2 only.
+  ASSERT_EQ(status_of(c.block({c.stake_tx(u[2], delegate_payload(v0, 1000))}, v1, 1)), ledger::ReceiptStatus::kSuccess);
+  c.block({}, v1, 1);
+  c.block({}, v1, 1);  // block 6 ends epoch 1: validator 0 weighs 1 + 400 of 403
+  const EpochPayout one = read_payout(c.state, 1).value().value();
+  EXPECT_EQ(one.validators_pool, 3000u);
+  const std::uint64_t weighted = part_of(3000, 401, 403);
+  const std::uint64_t to_delegators = part_of(weighted, 400, 401);
+  EXPECT_EQ(one.to_delegators, to_delegators);
+  EXPECT_EQ(c.balance(v0), kValidatorFunds + 1000 + (weighted - to_delegators));
+  const RewardSum sum1 = (RewardSum(to_delegators) << 64) / 400;
+  EXPECT_EQ(read_pool_from(get, v0).value()->sum, sum1);
+  EXPECT_EQ(c.supply().delegator_owed, to_delegators);
+
+  // Block 7 (epoch 2): each claims exactly its shares times the sum; the newcomer has nothing yet.
+  const auto claim = [&](std::size_t who) {
+    const std::uint64_t before = c.balance(addr(u[who]));
+    auto result = c.block({c.stake_tx(u[who], claim_payload(v0))}, v1, 1);
+    EXPECT_EQ(status_of(result), ledger::ReceiptStatus::kSuccess) << result.receipts.at(0).error_message;
+    return c.balance(addr(u[who])) + result.receipts.at(0).fee_paid - before;
+  };
+  const auto earned = [](std::uint64_t shares, RewardSum sum) { return static_cast<std::uint64_t>((U128(shares) * sum) >> 64); };
+  EXPECT_EQ(claim(0), earned(300, sum1));
+  EXPECT_EQ(claim(1), earned(100, sum1));
+  EXPECT_GE(earned(300, sum1) + earned(100, sum1) + 1, to_delegators);  // rounding leaves at most a unit per delegation
+  r = c.block({c.stake_tx(u[2], claim_payload(v0))}, v1, 1);
+  EXPECT_EQ(code_of(r), core::ErrorCode::kEconNothingToClaim);  // block 9 ends epoch 2 after it
+  // Epoch 2: all 1400 shares earned; the newcomer gets 1000 / 1400 of the delegators' part.
+  const EpochPayout two = read_payout(c.state, 2).value().value();
+  const std::uint64_t weighted2 = part_of(two.validators_pool, 1401, 1403);
+  const std::uint64_t to_delegators2 = part_of(weighted2, 1400, 1401);
+  EXPECT_EQ(two.to_delegators, to_delegators2);
+  const RewardSum sum2 = sum1 + (RewardSum(to_delegators2) << 64) / 1400;
+  EXPECT_EQ(claim(2), earned(1000, sum2 - sum1));
+  EXPECT_TRUE(check_supply(c.supply(), c.balances()).ok());
+  // The rewards endpoint's view: what a delegation is worth and has settled, from state alone.
+  Delegation d = read_delegation_from(get, v0, addr(u[0])).value().value();
+  ASSERT_TRUE(settle(get, v0, read_pool_from(get, v0).value().value(), d, c.supply().epoch).ok());
+  EXPECT_EQ(d.rewards, earned(300, sum2 - sum1));
+  EXPECT_EQ(delegation_value(read_pool_from(get, v0).value().value(), d), 300u);
+}
+
+TEST(Econ, UndelegatedTokensWaitTheUnbondingPeriodAndTheLastClaimLeavesNothingBehind) {
+  EconChain c(2, 2, json{{"epoch_blocks", 3}, {"unbonding_blocks", 4}, {"block_reward", 999},
+                         {"reward_split", {{"treasury", 1}, {"proposer", 0}, {"validators", 9999}}}});
+  const crypto::Address v0 = addr(c.validators[0]), v1 = addr(c.validators[1]);
+  const crypto::KeyPair& holder = c.users[0];
+  const auto get = [&c](core::ByteView key) { return c.state.get(ledger::state_tree_key(kEconModule, key)); };
+  const auto check = [&] {
+    const auto st = check_supply(c.supply(), c.balances());
+    EXPECT_TRUE(st.ok()) << "block " << c.height << ": " << st.error().to_string();
+  };
+  ASSERT_EQ(status_of(c.block({c.stake_tx(holder, delegate_payload(v0, 500))}, v1, 1)), ledger::ReceiptStatus::kSuccess);
+  while (c.height < 3) c.block({}, v1, 1);
+  // Block 4: 200 of it undelegated, released at height 8 (claim pays it, not the epoch's end).
+  auto r = c.block({c.stake_tx(holder, undelegate_payload(v0, 200))}, v1, 1);
+  ASSERT_EQ(status_of(r), ledger::ReceiptStatus::kSuccess) << r.receipts.at(0).error_message;
+  EXPECT_EQ(c.supply().delegated, 300u);
+  EXPECT_EQ(c.supply().delegation_unbonding, 200u);
+  check();
+  r = c.block({c.stake_tx(holder, claim_payload(v0))}, v1, 1);
+  EXPECT_EQ(code_of(r), core::ErrorCode::kEconNothingToClaim);
+  EXPECT_NE(r.receipts.at(0).error_message.find("height 8"), std::string::npos) << r.receipts.at(0).error_message;
+  // Refusals: more than it is worth, no delegation, not a validator, zero (stateless).
+  EXPECT_EQ(code_of(c.block({c.stake_tx(holder, undelegate_payload(v0, 301))}, v1, 1)), core::ErrorCode::kEconUnbondTooMuch);
+  EXPECT_EQ(code_of(c.block({c.stake_tx(holder, undelegate_payload(v1, 1))}, v1, 1)), core::ErrorCode::kEconNoDelegation);
+  EXPECT_EQ(code_of(c.block({c.stake_tx(holder, claim_payload(v1))}, v1, 1)), core::ErrorCode::kEconNoDelegation);
+  EXPECT_EQ(code_of(c.block({c.stake_tx(holder, delegate_payload(addr(c.users[1]), 5))}, v1, 1)), core::ErrorCode::kEconNotValidator);
+  EXPECT_EQ(code_of(c.block({c.stake_tx(holder, delegate_payload(v0, 10'000'000))}, v1, 1)), core::ErrorCode::kTxInsufficientBalance);
+  EXPECT_EQ(Econ().check_payload(delegate_payload(v0, 0), v1).error().code, core::ErrorCode::kTxMalformed);
+  EXPECT_EQ(Econ().check_payload(ledger::Payload{"econ", "claim", {1, 2, 3}}, v1).error().code, core::ErrorCode::kTxMalformed);
+  check();
+  ASSERT_GE(c.height, 8u);
+  std::uint64_t before = c.balance(addr(holder));
+  r = c.block({c.stake_tx(holder, claim_payload(v0))}, v1, 1);
+  ASSERT_EQ(status_of(r), ledger::ReceiptStatus::kSuccess) << r.receipts.at(0).error_message;
+  EXPECT_GE(c.balance(addr(holder)) + r.receipts.at(0).fee_paid, before + 200);
+  EXPECT_EQ(c.supply().delegation_unbonding, 0u);
+  // All the rest out; once released and claimed, the delegation and the pool are gone, and what
+  // rounding left in the pool went to the treasury.
+  r = c.block({c.stake_tx(holder, undelegate_payload(v0, 300))}, v1, 1);
+  ASSERT_EQ(status_of(r), ledger::ReceiptStatus::kSuccess) << r.receipts.at(0).error_message;
+  const std::uint64_t release = c.height + 4;
+  while (c.height < release + 3) c.block({}, v1, 1);
+  r = c.block({c.stake_tx(holder, claim_payload(v0))}, v1, 1);
+  ASSERT_EQ(status_of(r), ledger::ReceiptStatus::kSuccess) << r.receipts.at(0).error_message;
+  EXPECT_FALSE(read_delegation_from(get, v0, addr(holder)).value().has_value());
+  EXPECT_FALSE(read_pool_from(get, v0).value().has_value());
+  const EconSupply s = c.supply();
+  EXPECT_EQ(s.delegated + s.delegation_unbonding + s.delegator_owed, 0u);
+  check();
+}
+
+TEST(Econ, SlashingAValidatorCutsItsDelegationsBondedAndUnbondingAndItTakesNoMore) {
+  EconChain c(3, 2, json{{"epoch_blocks", 3}, {"unbonding_blocks", 20}, {"slash_bps", 1'000}});
+  const crypto::Address v0 = addr(c.validators[0]);
+  const crypto::KeyPair& offender = c.validators[1];
+  const crypto::Address off = addr(offender);
+  const auto get = [&c](core::ByteView key) { return c.state.get(ledger::state_tree_key(kEconModule, key)); };
+  ASSERT_EQ(status_of(c.block({c.stake_tx(c.users[0], delegate_payload(off, 1'000))}, v0, 1)), ledger::ReceiptStatus::kSuccess);
+  ASSERT_EQ(status_of(c.block({c.stake_tx(c.users[0], undelegate_payload(off, 400))}, v0, 1)), ledger::ReceiptStatus::kSuccess);
+  const EconSupply before = c.supply();
+  auto r = c.block({c.stake_tx(c.users[1], evidence_payload(equivocation(offender, 0, 2, 0, offender)))}, v0, 1);
+  ASSERT_EQ(status_of(r), ledger::ReceiptStatus::kSuccess) << r.receipts.at(0).error_message;
+  const DelegationPool pool = read_pool_from(get, off).value().value();
+  EXPECT_EQ(pool.next_tokens, 540u);      // 600 less a tenth
+  EXPECT_EQ(pool.unbonding_tokens, 360u);  // 400 less a tenth
+  EXPECT_EQ(c.supply().delegated, before.delegated - 60);
+  EXPECT_EQ(c.supply().delegation_unbonding, before.delegation_unbonding - 40);
+  EXPECT_EQ(read_slash(c.state, off).value()->amount, 100u);  // its own stake of 2 loses nothing at 10%
+  const Delegation d = read_delegation_from(get, off, addr(c.users[0])).value().value();
+  EXPECT_EQ(delegation_value(pool, d), 540u);
+  EXPECT_EQ(unbonding_value(pool, d, c.height, false), 360u);
+  EXPECT_EQ(code_of(c.block({c.stake_tx(c.users[1], delegate_payload(off, 10))}, v0, 1)), core::ErrorCode::kEconSlashed);
+  // Leaving is still possible.
+  ASSERT_EQ(status_of(c.block({c.stake_tx(c.users[0], undelegate_payload(off, 540))}, v0, 1)), ledger::ReceiptStatus::kSuccess);
+  EXPECT_TRUE(check_supply(c.supply(), c.balances()).ok());
+}
+
+TEST(Econ, DelegationPayloadsAndStateKeysHaveJsonForms) {
+  const Econ econ;
+  const crypto::Address v = addr(crypto::KeyPair::generate());
+  const json fields{{"validator", v.to_string()}, {"amount", "25"}};
+  const auto bytes = econ.payload_from_json("delegate", fields).value();
+  EXPECT_EQ(bytes, delegate_payload(v, 25).data);
+  EXPECT_EQ(econ.payload_to_json(delegate_payload(v, 25)), (json{{"validator", v.to_string()}, {"amount", "25"}}));
+  EXPECT_EQ(econ.payload_from_json("claim", {{"validator", v.to_string()}}).value(), claim_payload(v).data);
+  EXPECT_EQ(econ.payload_from_json("undelegate", {{"validator", "nope"}, {"amount", 1}}).error().code, core::ErrorCode::kTxMalformed);
+  EXPECT_EQ(econ.payload_from_json("delegate", {{"validator", v.to_string()}}).error().code, core::ErrorCode::kTxMalformed);
+  EXPECT_EQ(econ.key_from_text("dpool:" + v.to_string()).value(), econ_pool_key(v));
+  EXPECT_EQ(econ.key_from_text("delegation:" + v.to_string() + ":" + v.to_string()).value(), econ_delegation_key(v, v));
+  EXPECT_EQ(econ.key_from_text("dsum:" + v.to_string() + ":7").value(), econ_sum_key(v, 7));
+  EXPECT_EQ(econ.key_from_text("delegation:" + v.to_string()).error().code, core::ErrorCode::kInvalidArgument);
+  EXPECT_EQ(econ.key_from_text("dsum:" + v.to_string() + ":x").error().code, core::ErrorCode::kInvalidArgument);
+}
+
 TEST(Econ, TheSupplyInvariantHoldsAfterEveryBlockOfALongRandomizedRun) {
   std::mt19937_64 rng(20261202);
   const json section{{"epoch_blocks", 7},
@@ -530,6 +698,15 @@ TEST(Econ, TheSupplyInvariantHoldsAfterEveryBlockOfALongRandomizedRun) {
       const std::size_t v = pick_validator(rng);
       txs.push_back(c.stake_tx(c.validators[v], small(rng) % 2 == 0 ? bond_payload(1 + small(rng)) : unbond_payload(1 + small(rng) % 4)));
     }
+    // And users delegate, undelegate (some more than they hold: refused) and claim.
+    for (std::uint64_t i = small(rng) % 4; i > 0; --i) {
+      const auto& user = c.users[pick_user(rng)];
+      const crypto::Address v = addr(c.validators[pick_validator(rng)]);
+      const std::uint64_t what = small(rng) % 3;
+      txs.push_back(c.stake_tx(user, what == 0 ? delegate_payload(v, 1 + small(rng) * 7)
+                                     : what == 1 ? undelegate_payload(v, 1 + small(rng))
+                                                 : claim_payload(v)));
+    }
     const std::uint64_t epoch_before = c.supply().epoch;
     c.block(std::move(txs), addr(c.validators[pick_validator(rng)]), base_fee);
     const EconSupply s = c.supply();
@@ -543,6 +720,8 @@ TEST(Econ, TheSupplyInvariantHoldsAfterEveryBlockOfALongRandomizedRun) {
     payouts_seen += s.epoch - epoch_before;
   }
   EXPECT_EQ(payouts_seen, 400u / 7);
+  EXPECT_GT(c.supply().delegated, 0u);
+  EXPECT_GT(c.supply().delegator_owed, 0u);
   EXPECT_GT(c.supply().issued, 0u);
   EXPECT_GT(c.supply().burned, 0u);
   EXPECT_GT(c.balance(treasury_address()), 0u);

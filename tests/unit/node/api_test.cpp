@@ -2001,6 +2001,30 @@ TEST_F(ApiTest, TheEconomicsServiceAnswersWithProofsAndRefusesBadInput) {
   EXPECT_EQ(params.doc.value("epoch_blocks", 0u), 1u);
   EXPECT_EQ(params.doc["base_fee_split"].value("burn", 0u), 10'000u);
 
+  // Alice delegates 100 to the validator (a JSON payload through POST /v1/txs); from the next
+  // epoch (the next block: epochs of one block here) it earns, and her rewards answer lists it with both proofs.
+  ledger::Transaction delegation = alice_to_bob(2, 1);
+  delegation.payload = modules::delegate_payload(address_of(validator_), 100);
+  delegation.sign_single(alice_, genesis_.digest());
+  const Reply delegated = submit_json(services::to_json(delegation, modules::standard_modules()));
+  ASSERT_EQ(delegated.status, 202u) << delegated.body;
+  ASSERT_TRUE(produce().has_value());
+  const Reply alice_rewards = request(econ, http::verb::get, "/v1/econ/rewards/" + address_of(alice_).to_string());
+  ASSERT_EQ(alice_rewards.status, 200u) << alice_rewards.body;
+  ASSERT_EQ(alice_rewards.doc["delegations"].size(), 1u) << alice_rewards.body;
+  const json& mine = alice_rewards.doc["delegations"][0];
+  EXPECT_EQ(mine.value("validator", ""), address_of(validator_).to_string());
+  EXPECT_EQ(testing::u64_field(mine, "value", 0), 100u);
+  EXPECT_TRUE(mine.value("earning", false));
+  EXPECT_TRUE(services::verify_state_answer(mine["proof"], genesis_).ok());
+  EXPECT_TRUE(services::verify_state_answer(mine["pool_proof"], genesis_).ok());
+  const Reply with_pool = request(econ, http::verb::get, "/v1/econ/validators");
+  ASSERT_EQ(with_pool.status, 200u);
+  EXPECT_EQ(testing::u64_field(with_pool.doc["validators"][0], "delegated", 0), 100u);
+  EXPECT_EQ(with_pool.doc["validators"][0].value("delegations", 0u), 1u);
+  EXPECT_TRUE(services::verify_state_answer(with_pool.doc["validators"][0]["pool"]["proof"], genesis_).ok());
+  EXPECT_EQ(testing::u64_field(request(econ, http::verb::get, "/v1/econ/supply").doc, "delegated", 0), 100u);
+
   // Bad input: what is wrong, never a 500.
   for (const char* bad : {"/v1/econ/rewards/not-an-address", "/v1/econ/fees?blocks=0", "/v1/econ/fees?blocks=1001",
                           "/v1/econ/fees?blocks=x", "/v1/econ/payouts?limit=201", "/v1/econ/payouts?before=99"}) {
@@ -2025,10 +2049,10 @@ TEST_F(ApiTest, TheEconomicsServiceAnswersWithProofsAndRefusesBadInput) {
   e.second.block_id = core::hash(core::Domain::Test, core::as_bytes("b"));
   e.first_signature = validator_.sign_digest(e.first.signing_digest(chain_id));
   e.second_signature = validator_.sign_digest(e.second.signing_digest(chain_id));
-  ledger::Transaction tx = alice_to_bob(2, 1);
+  ledger::Transaction tx = alice_to_bob(3, 1);
   tx.payload = modules::evidence_payload(e);
   tx.sign_single(alice_, genesis_.digest());
-  ledger::Transaction same = alice_to_bob(2, 1);
+  ledger::Transaction same = alice_to_bob(3, 1);
   modules::EquivocationEvidence no_conflict = e;
   no_conflict.second = e.first;
   no_conflict.second_signature = e.first_signature;
