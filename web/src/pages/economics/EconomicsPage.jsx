@@ -37,7 +37,8 @@ function check(lc, fn) {
   }
 }
 
-const SUPPLY_FIELDS = ['genesis', 'issued', 'burned', 'accrued', 'epoch_pool', 'epoch', 'epoch_end', 'treasury_credited', 'bonded', 'unbonding'];
+const SUPPLY_FIELDS = ['genesis', 'issued', 'burned', 'accrued', 'epoch_pool', 'epoch', 'epoch_end', 'treasury_credited', 'bonded', 'unbonding',
+  'delegated', 'delegation_unbonding', 'delegator_owed'];
 const VALIDATOR_FIELDS = ['stake', 'next_stake', 'accrued', 'paid_total', 'last_paid', 'last_paid_epoch'];
 // A validator record's unbonding entries (release height, amount) and whether it was slashed,
 // after its fixed fields.
@@ -59,7 +60,37 @@ function provenSlash(lc, answer, shown) {
   }
   return { ok: true, text: `proven in block ${height}` };
 }
-const PAYOUT_FIELDS = ['epoch', 'height', 'validators_pool', 'proposer_shares', 'paid', 'to_treasury', 'validators:u32'];
+const PAYOUT_FIELDS = ['epoch', 'height', 'validators_pool', 'proposer_shares', 'paid', 'to_treasury', 'validators:u32', 'to_delegators'];
+// A validator's delegation pool (modules/econ/delegation.hpp), in the module's order.
+function provenPool(lc, answer) {
+  const { value, height, reader } = lc.verifyState(answer);
+  if (value === null) throw new Error('the delegation pool is proven absent');
+  const r = reader();
+  const pool = { shares: r.u64(), tokens: r.u64(), next_shares: r.u64(), next_tokens: r.u64(), changed_epoch: r.u64(), changed: r.u8() };
+  r.u64();
+  r.u64();  // the reward sum (u128)
+  Object.assign(pool, { owed: r.u64(), unbonding_tokens: r.u64(), unbonding_shares: r.u64(), delegations: r.u64() });
+  r.end();
+  return { pool, height };
+}
+// One delegation record and its pool, both proven; what it is worth recomputed from them.
+function provenDelegation(lc, d) {
+  const { value, height, reader } = lc.verifyState(d.proof);
+  if (value === null) throw new Error('the delegation is proven absent');
+  const r = reader();
+  const record = { shares: r.u64(), next_shares: r.u64(), changed_epoch: r.u64() };
+  r.u64();
+  r.u64();  // where its share of the reward sum starts (u128)
+  Object.assign(record, { rewards: r.u64(), claimed_total: r.u64(), unbonding: r.vec((x) => [x.u64(), x.u64()]) });
+  r.end();
+  for (const name of ['shares', 'next_shares', 'claimed_total']) {
+    if (BigInt(d.record[name]) !== record[name]) throw new Error(`the answer's ${name} (${d.record[name]}) is not the proven ${record[name]}`);
+  }
+  const { pool } = provenPool(lc, d.pool_proof);
+  const worth = pool.next_shares === 0n ? 0n : (record.next_shares * pool.next_tokens) / pool.next_shares;
+  if (worth !== BigInt(d.value)) throw new Error(`the answer says it is worth ${d.value}, the proven shares and pool ${worth}`);
+  return { ok: true, text: `the delegation and its validator's pool, proven in block ${height}; worth ${worth}` };
+}
 
 function Badge({ result }) {
   if (!result) return <span class="badge wait">checking</span>;
@@ -92,6 +123,7 @@ function Rewards({ lc }) {
     const r = provenFields(lc, answer.proof, VALIDATOR_FIELDS, answer.validator ? { stake: answer.stake, next_stake: answer.next_stake, accrued: answer.accrued, paid_total: answer.paid_total } : {}, unbondings);
     return { ok: true, text: answer.validator ? `${answer.address}'s record, proven in the state root of block ${r.height}` : `no validator record: proven absent` };
   }), [answer, lc]);
+  const delegationVerdicts = useMemo(() => (answer?.delegations ?? []).map((d) => check(lc, () => provenDelegation(lc, d))), [answer, lc]);
   return (
     <section aria-labelledby="rewards-title">
       <h2 id="rewards-title">Rewards of an address</h2>
@@ -112,7 +144,25 @@ function Rewards({ lc }) {
               <dt>unbonding</dt><dd class="mono">{answer.unbonding.length ? answer.unbonding.map((u) => `${formatInt(u.amount)} at block ${formatInt(u.release_height)}`).join(', ') : 'none'}</dd>
               <dt>balance</dt><dd class="mono">{formatInt(answer.balance)}</dd>
             </dl>
-          ) : <p class="muted">Not a validator: it earns no rewards (balance {formatInt(answer.balance)}).</p>}
+          ) : <p class="muted">Not a validator (balance {formatInt(answer.balance)}){answer.delegations.length ? '.' : ', and it delegates to none: it earns no rewards.'}</p>}
+          {answer.delegations.length > 0 && (
+            <div class="table-wrap">
+              <table class="grid" data-testid="delegations">
+                <caption>Delegations: each earns its validator's delegators' share of the epoch's pool from the epoch after it was made; <code>metanode econ claim</code> pays rewards and released tokens</caption>
+                <thead><tr><th scope="col">Validator</th><th scope="col" class="num">Worth</th><th scope="col" class="num">Rewards to claim</th><th scope="col" class="num">Claimed</th><th scope="col">Undelegated</th><th scope="col">Proof</th></tr></thead>
+                <tbody>
+                  {answer.delegations.map((d, i) => (
+                    <tr key={d.validator} data-verified={delegationVerdicts[i]?.ok ? 'true' : 'false'}>
+                      <td class="mono" title={d.validator}>{d.validator.slice(0, 12)}…{d.validator.slice(-6)}{!d.earning && <span class="badge wait" title="it earns from the next epoch">next epoch</span>}</td>
+                      <td class="num">{formatInt(d.value)}</td><td class="num">{formatInt(d.rewards)}</td><td class="num">{formatInt(d.claimed_total)}</td>
+                      <td>{d.unbonding.length ? d.unbonding.map((u) => `${formatInt(u.amount)} ${u.claimable ? 'claimable' : `from block ${formatInt(u.release_height)}`}`).join(', ') : 'none'}</td>
+                      <td><Badge result={delegationVerdicts[i]} /></td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
         </div>
       )}
     </section>
@@ -135,7 +185,8 @@ export function EconomicsPage() {
 
   const supplyVerdict = useMemo(() => data && check(lc, () => {
     const s = data.supply;
-    const r = provenFields(lc, s.proof, SUPPLY_FIELDS, { genesis: s.genesis, issued: s.issued, burned: s.burned, accrued: s.accrued, epoch_pool: s.epoch_pool, epoch: s.epoch, epoch_end: s.epoch_end, treasury_credited: s.treasury_credited, bonded: s.bonded, unbonding: s.unbonding });
+    const r = provenFields(lc, s.proof, SUPPLY_FIELDS, { genesis: s.genesis, issued: s.issued, burned: s.burned, accrued: s.accrued, epoch_pool: s.epoch_pool, epoch: s.epoch, epoch_end: s.epoch_end, treasury_credited: s.treasury_credited, bonded: s.bonded, unbonding: s.unbonding,
+      delegated: s.delegated, delegation_unbonding: s.delegation_unbonding, delegator_owed: s.delegator_owed });
     const t = lc.verifyState(s.treasury.proof);
     const treasury = t.value === null ? 0n : t.reader().u64();
     if (treasury !== BigInt(s.treasury.balance)) throw new Error(`the treasury's balance ${s.treasury.balance} is not the proven ${treasury}`);
@@ -148,7 +199,7 @@ export function EconomicsPage() {
     return { ok: true, text: `proven in block ${r.height}` };
   })), [data, lc]);
   const payoutVerdicts = useMemo(() => (data?.payouts.payouts ?? []).map((p) => check(lc, () => {
-    const r = provenFields(lc, p.proof, PAYOUT_FIELDS, { epoch: p.epoch, height: p.height, validators_pool: p.validators_pool, paid: p.paid, to_treasury: p.to_treasury });
+    const r = provenFields(lc, p.proof, PAYOUT_FIELDS, { epoch: p.epoch, height: p.height, validators_pool: p.validators_pool, paid: p.paid, to_treasury: p.to_treasury, to_delegators: p.to_delegators });
     return { ok: true, text: `proven in block ${r.height}` };
   })), [data, lc]);
   const slashVerdicts = useMemo(() => (data?.slashes.slashes ?? []).map((x) => check(lc, () => provenSlash(lc, x.proof, x))), [data, lc]);
@@ -169,7 +220,8 @@ export function EconomicsPage() {
       <div data-testid="supply-verdict"><Verdict result={supplyVerdict} /></div>
       <div class="cards" data-testid="supply">
         {[['Total supply', s.total], ['Genesis', s.genesis], ['Issued', s.issued], ['Burned', s.burned], ['Treasury', s.treasury.balance],
-          ['Owed to validators', s.accrued], ['Circulating', s.circulating], ['Bonded', s.bonded], ['Unbonding', s.unbonding]].map(([label, value]) => (
+          ['Owed to validators', s.accrued], ['Circulating', s.circulating], ['Bonded', s.bonded], ['Unbonding', s.unbonding],
+          ['Delegated', s.delegated], ['Owed to delegators', s.delegator_owed]].map(([label, value]) => (
           <div class="card" key={label}><span class="label">{label}</span><span class={`value${formatInt(value).length > 13 ? ' long' : ''}`} data-testid={`supply-${label.toLowerCase().replace(/ /g, '-')}`}>{formatInt(value)}</span></div>
         ))}
       </div>
@@ -191,13 +243,13 @@ export function EconomicsPage() {
       <div class="table-wrap">
         <table class="grid" data-testid="validators">
           <caption>Validators (epoch {data.validators.epoch}, total stake {formatInt(data.validators.total_stake)})</caption>
-          <thead><tr><th scope="col">Name</th><th scope="col">Address</th><th scope="col" class="num">Stake</th><th scope="col" class="num">Next epoch</th><th scope="col" class="num">Voting power</th>
+          <thead><tr><th scope="col">Name</th><th scope="col">Address</th><th scope="col" class="num">Stake</th><th scope="col" class="num">Next epoch</th><th scope="col" class="num">Delegated</th><th scope="col" class="num">Pool weight</th>
             <th scope="col" class="num">Accrued</th><th scope="col" class="num">Pool share</th><th scope="col" class="num">Paid</th><th scope="col">Proof</th></tr></thead>
           <tbody>
             {data.validators.validators.map((v, i) => (
               <tr key={v.address} data-verified={validatorVerdicts[i]?.ok ? 'true' : 'false'}>
                 <td>{v.name}{v.slashed && <span class="badge bad" title="proven to have signed two conflicting votes: it bonds no more and leaves the next set">slashed</span>}</td><td class="mono" title={v.address}>{v.address.slice(0, 12)}…{v.address.slice(-6)}</td>
-                <td class="num">{formatInt(v.stake)}</td><td class="num">{formatInt(v.next_stake)}</td><td class="num">{(v.voting_power_bps / 100).toFixed(2)}%</td>
+                <td class="num">{formatInt(v.stake)}</td><td class="num">{formatInt(v.next_stake)}</td><td class="num" title={`${v.delegations} delegation(s); in force this epoch: ${v.delegated_in_force}`}>{formatInt(v.delegated)}</td><td class="num" title="its share of the epoch's pool: its stake and, with a stake of its own, its delegations' in force">{(v.voting_power_bps / 100).toFixed(2)}%</td>
                 <td class="num">{formatInt(v.accrued)}</td><td class="num">{formatInt(v.epoch_pool_share)}</td><td class="num">{formatInt(v.paid_total)}</td>
                 <td><Badge result={validatorVerdicts[i]} /></td>
               </tr>
@@ -242,13 +294,13 @@ export function EconomicsPage() {
         <table class="grid" data-testid="payouts">
           <caption>Payouts, newest epoch first</caption>
           <thead><tr><th scope="col" class="num">Epoch</th><th scope="col" class="num">Block</th><th scope="col" class="num">Validators' pool</th>
-            <th scope="col" class="num">Proposer shares</th><th scope="col" class="num">Paid</th><th scope="col" class="num">Remainder to treasury</th><th scope="col">Proof</th></tr></thead>
+            <th scope="col" class="num">Proposer shares</th><th scope="col" class="num">Paid</th><th scope="col" class="num">To delegators</th><th scope="col" class="num">Remainder to treasury</th><th scope="col">Proof</th></tr></thead>
           <tbody>
-            {data.payouts.payouts.length === 0 && <tr><td colSpan={7} class="empty">No epoch has ended yet.</td></tr>}
+            {data.payouts.payouts.length === 0 && <tr><td colSpan={8} class="empty">No epoch has ended yet.</td></tr>}
             {data.payouts.payouts.map((x, i) => (
               <tr key={x.epoch} data-verified={payoutVerdicts[i]?.ok ? 'true' : 'false'}>
                 <td class="num">{x.epoch}</td><td class="num">{formatInt(x.height)}</td><td class="num">{formatInt(x.validators_pool)}</td>
-                <td class="num">{formatInt(x.proposer_shares)}</td><td class="num">{formatInt(x.paid)}</td><td class="num">{formatInt(x.to_treasury)}</td>
+                <td class="num">{formatInt(x.proposer_shares)}</td><td class="num">{formatInt(x.paid)}</td><td class="num">{formatInt(x.to_delegators)}</td><td class="num">{formatInt(x.to_treasury)}</td>
                 <td><Badge result={payoutVerdicts[i]} /></td>
               </tr>
             ))}

@@ -1,7 +1,7 @@
 // The economics page against a real devnet: a few transfers pay fees; the supply, every
 // validator's record and each payout are checked in the page against their proofs; the fee chart
-// is drawn; the validator set in force is shown; the slashing table shows none; a validator's rewards are looked up and proven; a
-// malformed address is refused with what is wrong.
+// is drawn; the validator set in force is shown; the slashing table shows none; a validator's rewards are looked up and proven; the
+// dev account delegates to it and its delegation is proven in the page; a malformed address is refused with what is wrong.
 export default async function economics({ page, devnet, until, url, screenshot, log }) {
   for (let i = 0; i < 3; i++) {
     devnet.cli(['tx', 'transfer', '--home', devnet.home(0), '--from', 'dev', '--to', 'mn1np5s00kx5s4d9m4at99ymwufpl40nh7zwxjg3p3vj2tcaav9l8eq7c3gry',
@@ -44,6 +44,18 @@ export default async function economics({ page, devnet, until, url, screenshot, 
     return text.includes('Verified in this page') && text.includes('paid in total');
   });
   await screenshot('economics-rewards');
+  // The dev account delegates to that validator: its rewards answer lists the delegation, whose
+  // worth the page recomputes from the proven record and pool.
+  devnet.cli(['econ', 'delegate', '--home', devnet.home(0), '--from', 'dev', '--validator', address, '--amount', '1000', '--wait']);
+  const dev = JSON.parse(devnet.cli(['keys', 'show', 'dev', '--keystore', `${devnet.home(0)}/keys`, '--json'])).address;
+  await page.getByTestId('rewards-address').fill(dev);
+  await page.getByRole('button', { name: 'Look up' }).click();
+  await until('the delegation proven', async () => {
+    const rows = page.locator('[data-testid="delegations"] tbody tr');
+    if ((await rows.count()) !== 1) return false;
+    return (await rows.first().getAttribute('data-verified')) === 'true' && (await rows.first().textContent()).includes('1,000');
+  });
+  await screenshot('economics-delegation');
   await page.getByTestId('rewards-address').fill('mn1notanaddress');
   await page.getByRole('button', { name: 'Look up' }).click();
   await page.getByTestId('rewards-error').waitFor();
