@@ -101,11 +101,12 @@ int run_validators(Io& io, const EconOptions& opts) {
     io.out << doc->dump(2) << "\n";
   } else {
     io.out << fmt::format("epoch {}, total stake {}\n", doc->value("epoch", 0), amount((*doc)["total_stake"]));
-    io.out << fmt::format("{:<14} {:<64} {:>10} {:>7} {:>12} {:>12} {:>14}\n", "name", "address", "stake", "power",
-                          "accrued", "pool share", "paid");
+    io.out << fmt::format("{:<14} {:<64} {:>10} {:>10} {:>7} {:>7} {:>12} {:>12} {:>14}\n", "name", "address", "stake",
+                          "delegated", "votes", "reward", "accrued", "pool share", "paid");
     for (const json& v : (*doc)["validators"]) {
-      io.out << fmt::format("{:<14} {:<64} {:>10} {:>6.2f}% {:>12} {:>12} {:>14}\n", v.value("name", ""), v.value("address", ""),
-                            amount(v["stake"]), v.value("voting_power_bps", 0) / 100.0, amount(v["accrued"]),
+      io.out << fmt::format("{:<14} {:<64} {:>10} {:>10} {:>6.2f}% {:>6.2f}% {:>12} {:>12} {:>14}\n", v.value("name", ""),
+                            v.value("address", ""), amount(v["stake"]), amount(v["delegated"]), v.value("voting_power_bps", 0) / 100.0,
+                            v.value("reward_weight_bps", 0) / 100.0, amount(v["accrued"]),
                             amount(v["epoch_pool_share"]), amount(v["paid_total"]));
     }
     for (const json& set : doc->value("sets", json::array())) {

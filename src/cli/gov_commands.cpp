@@ -32,6 +32,7 @@ struct ProposeOptions {
   std::string base_fee_split, tip_split, reward_split;
   std::string candidate_file;  // admit-validator: `metanode keys export-public` of the candidate's key
   std::string name;            // admit-validator: its name in the validator set (default: the key's)
+  std::string feed_file;       // create-feed: the feed's spec as JSON
 };
 
 // "burn=5000,treasury=1000,proposer=2000,validators=2000" (missing parts are 0) as the JSON
@@ -105,6 +106,17 @@ core::Result<modules::ValidatorCandidate> read_candidate(const std::string& path
 int run_propose(Io& io, ProposeOptions opts, modules::GovAction action) {
   modules::GovProposal p;
   p.action = action;
+  if (action == modules::GovAction::kCreateFeed) {
+    std::ifstream in(opts.feed_file);
+    if (!in) return fail(io, core::make_error(core::ErrorCode::kNotFound, "--file " + opts.feed_file + ": cannot be read"));
+    const json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded()) return fail(io, core::make_error(core::ErrorCode::kInvalidArgument, "--file " + opts.feed_file + " is not JSON"));
+    auto spec = modules::FeedSpec::from_json(doc);
+    if (!spec.ok()) return fail(io, core::make_error(spec.error().code, "--file " + opts.feed_file + ": " + spec.error().message));
+    p.feed = std::move(spec).value();
+    p.expiry_blocks = opts.expiry_blocks;
+    return send_proposal(io, std::move(opts.send), p);
+  }
   if (action == modules::GovAction::kAdmitValidator) {
     auto candidate = read_candidate(opts.candidate_file, opts.name);
     if (!candidate.ok()) return fail(io, candidate.error());
@@ -250,6 +262,8 @@ void add_propose(CLI::App* propose, Io& io, std::function<int()>& dispatch, std:
                          ? "Propose the economics' split ratios and epoch length (in force from the end of the epoch in progress)"
                      : action == modules::GovAction::kAdmitValidator
                          ? "Propose admitting a validator candidate (it joins the set at the first epoch end after it bonds stake)"
+                     : action == modules::GovAction::kCreateFeed
+                         ? "Propose an oracle feed: its sources, decimals, deviation threshold, heartbeat and bounds"
                          : "Propose the jurisdiction tags of an account or a service (audit events and reports carry them)";
   CLI::App* cmd = propose->add_subcommand(name, what + " (signed by a council member's key; counts as its approval)");
   add_send_options(cmd, o->send, /*bid_required=*/false);
@@ -262,6 +276,17 @@ void add_propose(CLI::App* propose, Io& io, std::function<int()>& dispatch, std:
     cmd->footer("Example: metanode gov propose set-econ-ratios --epoch-blocks 100 --base-fee-split burn=5000,treasury=1000,"
                 "proposer=2000,validators=2000 --tip-split proposer=5000,validators=5000 --reward-split "
                 "treasury=1000,proposer=4500,validators=4500 --from council-1 --home ./devnet/node0 --wait");
+    cmd->callback([&io, &dispatch, o, action] { dispatch = [&io, o, action] { return run_propose(io, *o, action); }; });
+    return;
+  }
+  if (action == modules::GovAction::kCreateFeed) {
+    cmd->add_option("--file", o->feed_file, "The feed as JSON: {\"id\", \"description\", \"sources\": [{\"url\", \"pointer\"}], "
+                                             "\"decimals\", \"deviation_bps\", \"heartbeat_ms\", \"max_age_ms\", \"min_value\", \"max_value\"}")
+        ->required();
+    cmd->add_option("--expiry-blocks", o->expiry_blocks, "Blocks during which approvals count")->capture_default_str();
+    cmd->footer("Example feed: {\"id\": \"eur-usd\", \"sources\": [{\"url\": \"https://example.com/eur\", \"pointer\": \"/rate\"}], "
+                "\"decimals\": 4, \"deviation_bps\": 50, \"heartbeat_ms\": 60000}. Operators are the holders of role "
+                "oracle: metanode gov propose grant --role oracle --to mn1…");
     cmd->callback([&io, &dispatch, o, action] { dispatch = [&io, o, action] { return run_propose(io, *o, action); }; });
     return;
   }
@@ -292,7 +317,7 @@ void add_propose(CLI::App* propose, Io& io, std::function<int()>& dispatch, std:
     });
     return;
   }
-  cmd->add_option("--role", o->role, "Role name (admin, operator, auditor, validator, user, or a custom one)")->required();
+  cmd->add_option("--role", o->role, "Role name (admin, operator, auditor, validator, user, oracle, or a custom one)")->required();
   if (action == modules::GovAction::kCreateRole) {
     cmd->add_option("--description", o->description, "What the role is for (up to 200 bytes)")->required();
   } else {
@@ -316,6 +341,7 @@ void add_gov_commands(CLI::App& app, Io& io, std::function<int()>& dispatch) {
   add_propose(propose, io, dispatch, "set-jurisdictions", modules::GovAction::kSetJurisdictions);
   add_propose(propose, io, dispatch, "set-econ-ratios", modules::GovAction::kSetEconRatios);
   add_propose(propose, io, dispatch, "admit-validator", modules::GovAction::kAdmitValidator);
+  add_propose(propose, io, dispatch, "create-feed", modules::GovAction::kCreateFeed);
 
   auto a = std::make_shared<ApproveOptions>();
   CLI::App* approve = gov->add_subcommand("approve", "Approve a proposal (it takes effect with the m-th approval)");

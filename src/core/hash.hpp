@@ -45,7 +45,8 @@ namespace metanode::core {
   X(TxSignature, "tx-signature")              \
   X(ConfigFile, "config-file")               \
   X(ConsensusEpoch, "consensus-epoch")        \
-  X(SlashEvidence, "slash-evidence")
+  X(SlashEvidence, "slash-evidence")          \
+  X(OracleObservation, "oracle-observation")
 
 enum class Domain : std::uint8_t {
 #define METANODE_DOMAIN_ENUM(name, text) name,

@@ -89,7 +89,16 @@ namespace metanode::core {
   X(kEconEvidenceTooOld, 145, "econ_evidence_too_old")  \
   X(kEconSlashed, 146, "econ_slashed")                 \
   X(kEconNoDelegation, 147, "econ_no_delegation")     \
-  X(kEconNothingToClaim, 148, "econ_nothing_to_claim")
+  X(kEconNothingToClaim, 148, "econ_nothing_to_claim") \
+  X(kOracleUnknownFeed, 150, "oracle_unknown_feed")     \
+  X(kOracleStaleRound, 151, "oracle_stale_round")       \
+  X(kOracleNotOperator, 152, "oracle_not_operator")     \
+  X(kOracleDuplicateObservation, 153, "oracle_duplicate_observation") \
+  X(kOracleBadSignature, 154, "oracle_bad_signature")   \
+  X(kOracleStaleObservation, 155, "oracle_stale_observation") \
+  X(kOracleOutOfRange, 156, "oracle_out_of_range")      \
+  X(kOracleNoQuorum, 157, "oracle_no_quorum")           \
+  X(kOracleRoundNotDue, 158, "oracle_round_not_due")
 
 enum class ErrorCode : std::uint16_t {
 #define METANODE_ERROR_ENUM(name, number, text) name = number,

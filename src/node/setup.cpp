@@ -16,6 +16,7 @@
 #include "ledger/module.hpp"
 #include "modules/governance/governance.hpp"
 #include "services/econ/econ_service.hpp"
+#include "services/oracle/oracle_service.hpp"
 #include "services/proofs/proofs_service.hpp"
 #include "services/route_table.hpp"
 
@@ -136,9 +137,11 @@ struct NodeSetup {
         node.services_.push_back(std::make_shared<services::ProofsService>(node.chain_->genesis()));
       } else if (name == "econ") {
         node.services_.push_back(std::make_shared<services::EconService>(*node.chain_));
+      } else if (name == "oracle") {
+        node.services_.push_back(std::make_shared<services::OracleService>(*node.chain_));
       } else {
         return core::make_error(core::ErrorCode::kInvalidArgument,
-                                "[api] services: no service '" + name + "' in this build (there is: ledger, proofs, econ)");
+                                "[api] services: no service '" + name + "' in this build (there is: ledger, proofs, econ, oracle)");
       }
     }
     for (auto& service : extra) node.services_.push_back(std::move(service));

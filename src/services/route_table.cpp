@@ -40,6 +40,10 @@ api::cage::RouteTable route_table() {
                               "/v1/econ/payouts", "/v1/econ/fees", "/v1/econ/slashes"}) {
     t.add("GET", pattern, Access::open());
   }
+  // Oracle (base+2): feeds and rounds, committed state with its proofs, public.
+  for (const char* pattern : {"/v1/feeds", "/v1/feeds/{id}/latest", "/v1/feeds/{id}/rounds/{round}"}) {
+    t.add("GET", pattern, Access::open());
+  }
   // The committed-block stream (WebSocket): chain data, public like the reads above.
   t.add("GET", "/v1/events", Access::open());
   return t;

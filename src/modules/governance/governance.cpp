@@ -131,11 +131,12 @@ json proposal_json(const ProposalRecord& p) {
            {"approvals", addresses_json(p.approvals)},
            {"status", p.status_at(p.status == ProposalStatus::kOpen ? 0 : p.decided_height)}};
   if (p.proposal.action != GovAction::kCreateRole && p.proposal.action != GovAction::kSetEconRatios &&
-      p.proposal.service.empty()) {
+      p.proposal.action != GovAction::kCreateFeed && p.proposal.service.empty()) {
     doc["subject"] = p.proposal.subject.to_string();
   }
   if (p.proposal.action == GovAction::kSetEconRatios) doc["ratios"] = p.proposal.econ.to_json();
   if (p.proposal.action == GovAction::kAdmitValidator) doc["candidate"] = p.proposal.candidate.to_json();
+  if (p.proposal.action == GovAction::kCreateFeed) doc["feed"] = p.proposal.feed.to_json();
   if (!p.proposal.service.empty()) doc["service"] = p.proposal.service;
   if (p.proposal.action == GovAction::kSetJurisdictions) doc["jurisdictions"] = p.proposal.jurisdictions;
   if (!p.proposal.description.empty()) doc["description"] = p.proposal.description;
@@ -231,6 +232,16 @@ core::Status execute(const GovProposal& p, ledger::ModuleState& state) {
       return state.put_as(key_of(kGovEconRatiosKey), p.econ);
     case GovAction::kAdmitValidator:
       return state.put_as(gov_candidate_key(p.subject), p.candidate);
+    case GovAction::kCreateFeed: {
+      MN_TRY_ASSIGN(auto existing, state.get(gov_feed_key(p.feed.id)));
+      if (existing) return make_error(ErrorCode::kAlreadyExists, "feed '" + p.feed.id + "' exists already");
+      MN_TRY_ASSIGN(auto index, state.get_as<FeedIndex>(gov_feeds_key()));
+      FeedIndex ids = index.value_or(FeedIndex{});
+      if (ids.ids.size() >= kFeedsMax) return make_error(ErrorCode::kGovLimit, "the chain has " + std::to_string(kFeedsMax) + " feeds");
+      ids.ids.insert(std::lower_bound(ids.ids.begin(), ids.ids.end(), p.feed.id), p.feed.id);
+      MN_TRY(state.put_as(gov_feeds_key(), ids));
+      return state.put_as(gov_feed_key(p.feed.id), p.feed);
+    }
   }
   return make_error(ErrorCode::kInternal, "unknown governance action");
 }
@@ -259,8 +270,12 @@ core::Status apply_propose(const GovProposal& proposal, const ledger::TxContext&
   MN_TRY_ASSIGN(const Council council, council_in(state));
   MN_TRY(require_member(council, tx.sender));
   // What can be known now is refused now (the same checks run again when it takes effect).
+  if (proposal.action == GovAction::kCreateFeed) {
+    MN_TRY_ASSIGN(auto existing, state.get(gov_feed_key(proposal.feed.id)));
+    if (existing) return make_error(ErrorCode::kAlreadyExists, "feed '" + proposal.feed.id + "' exists already");
+  }
   if (proposal.action != GovAction::kSetJurisdictions && proposal.action != GovAction::kSetEconRatios &&
-      proposal.action != GovAction::kAdmitValidator) {
+      proposal.action != GovAction::kAdmitValidator && proposal.action != GovAction::kCreateFeed) {
     MN_TRY_ASSIGN(auto role, state.get_as<RoleRecord>(gov_role_key(proposal.role)));
     if (proposal.action == GovAction::kCreateRole && role) {
       return make_error(ErrorCode::kGovRoleExists, "role '" + proposal.role + "' exists already");
@@ -344,7 +359,7 @@ core::Result<std::optional<T>> read_as(const ledger::StateReader& state, core::B
 }  // namespace
 
 std::vector<std::string_view> builtin_roles() {
-  return {kRoleAdmin, kRoleAuditor, kRoleNode, kRoleOperator, kRoleUser, kRoleValidator};
+  return {kRoleAdmin, kRoleAuditor, kRoleNode, kRoleOperator, kRoleOracle, kRoleUser, kRoleValidator};
 }
 
 core::Status check_role_name(std::string_view name) {
@@ -432,13 +447,14 @@ std::string_view gov_action_name(GovAction action) {
     case GovAction::kSetJurisdictions: return "set_jurisdictions";
     case GovAction::kSetEconRatios: return "set_econ_ratios";
     case GovAction::kAdmitValidator: return "admit_validator";
+    case GovAction::kCreateFeed: return "create_feed";
   }
   return "";
 }
 
 std::optional<GovAction> gov_action_from_name(std::string_view name) {
   for (GovAction a : {GovAction::kGrant, GovAction::kRevoke, GovAction::kCreateRole, GovAction::kSetJurisdictions,
-                      GovAction::kSetEconRatios, GovAction::kAdmitValidator}) {
+                      GovAction::kSetEconRatios, GovAction::kAdmitValidator, GovAction::kCreateFeed}) {
     if (gov_action_name(a) == name) return a;
   }
   return std::nullopt;
@@ -457,6 +473,7 @@ void GovProposal::encode(core::Writer& w) const {
   }
   if (action == GovAction::kSetEconRatios) econ.encode(w);
   if (action == GovAction::kAdmitValidator) candidate.encode(w);
+  if (action == GovAction::kCreateFeed) feed.encode(w);
 }
 
 core::Result<GovProposal> GovProposal::decode(core::Reader& r) {
@@ -480,6 +497,9 @@ core::Result<GovProposal> GovProposal::decode(core::Reader& r) {
   }
   if (p.action == GovAction::kAdmitValidator) {
     MN_TRY_ASSIGN(p.candidate, ValidatorCandidate::decode(r));
+  }
+  if (p.action == GovAction::kCreateFeed) {
+    MN_TRY_ASSIGN(p.feed, FeedSpec::decode(r));
   }
   return p;
 }
@@ -691,6 +711,13 @@ core::Status Governance::check_payload(const ledger::Payload& payload, const cry
     }
     return p.econ.check();
   }
+  if (p.action == GovAction::kCreateFeed) {
+    if (!p.role.empty() || !p.description.empty() || !p.service.empty() || p.subject != crypto::Address{}) {
+      return malformed("create_feed names no role, subject, service or description");
+    }
+    if (auto st = p.feed.check(); !st.ok()) return malformed(st.error().message);
+    return {};
+  }
   if (p.action == GovAction::kAdmitValidator) {
     if (!p.role.empty() || !p.description.empty() || !p.service.empty()) {
       return malformed("admit_validator names no role, service or description");
@@ -764,10 +791,15 @@ core::Result<core::Bytes> Governance::payload_from_json(std::string_view kind, c
   }
   const auto action = gov_action_from_name(fields.at("action").get<std::string>());
   if (!action) {
-    return malformed("payload.action must be grant, revoke, create_role, set_jurisdictions, set_econ_ratios or admit_validator");
+    return malformed("payload.action must be grant, revoke, create_role, set_jurisdictions, set_econ_ratios, admit_validator or create_feed");
   }
   p.action = *action;
-  if (p.action == GovAction::kAdmitValidator) {
+  if (p.action == GovAction::kCreateFeed) {
+    if (!fields.contains("feed")) return malformed("payload.feed is missing");
+    auto feed = FeedSpec::from_json(fields.at("feed"));
+    if (!feed.ok()) return malformed("payload." + feed.error().message);
+    p.feed = std::move(feed).value();
+  } else if (p.action == GovAction::kAdmitValidator) {
     const json c = fields.contains("candidate") ? fields.at("candidate") : json();
     if (!c.is_object() || !c.contains("name") || !c.at("name").is_string() || !c.contains("public_key") ||
         !c.at("public_key").is_string() || !c.contains("mldsa_public_key") || !c.at("mldsa_public_key").is_string()) {
@@ -833,10 +865,12 @@ json Governance::payload_to_json(const ledger::Payload& payload) const {
   } else if (payload.kind == kGovProposeKind) {
     if (auto p = core::decode<GovProposal>(payload.data); p.ok()) {
       json doc{{"action", gov_action_name(p->action)}, {"role", p->role}, {"expiry_blocks", p->expiry_blocks}};
-      if (p->action != GovAction::kCreateRole && p->action != GovAction::kSetEconRatios && p->service.empty()) {
+      if (p->action != GovAction::kCreateRole && p->action != GovAction::kSetEconRatios &&
+          p->action != GovAction::kCreateFeed && p->service.empty()) {
         doc["subject"] = p->subject.to_string();
       }
       if (p->action == GovAction::kSetEconRatios) doc["ratios"] = p->econ.to_json();
+      if (p->action == GovAction::kCreateFeed) doc["feed"] = p->feed.to_json();
       if (p->action == GovAction::kAdmitValidator) doc["candidate"] = p->candidate.to_json();
       if (p->action == GovAction::kSetJurisdictions) {
         if (!p->service.empty()) doc["service"] = p->service;

@@ -29,6 +29,7 @@
 
 #include "ledger/module.hpp"
 #include "modules/econ/econ.hpp"
+#include "modules/oracle/feed_spec.hpp"
 
 namespace metanode::modules {
 
@@ -100,6 +101,7 @@ enum class GovAction : std::uint8_t {
   kSetJurisdictions = 4,
   kSetEconRatios = 5,
   kAdmitValidator = 6,
+  kCreateFeed = 7,
 };
 std::string_view gov_action_name(GovAction action);
 std::optional<GovAction> gov_action_from_name(std::string_view name);
@@ -128,6 +130,9 @@ struct GovProposal {
   // admit_validator (encoded only for it): the candidate's name and keys; `subject` is the
   // address of its Ed25519 key. It becomes a validator once it bonds stake (modules/econ).
   ValidatorCandidate candidate;
+  // create_feed (encoded only for it): an oracle feed's spec (modules/oracle/feed_spec.hpp), kept
+  // under "oracle_feed:" id, its id added to "oracle_feeds".
+  FeedSpec feed;
   void encode(core::Writer& w) const;
   static core::Result<GovProposal> decode(core::Reader& r);
 };

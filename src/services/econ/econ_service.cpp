@@ -122,14 +122,19 @@ Response EconService::validators(const Request&) const {
   if (!latest.ok()) return api::error_response(latest.error());
   const std::optional<modules::EpochSet>& latest_set = *latest;
   json sets = json::array();
+  std::vector<crypto::Address> in_force;  // the members that vote at the next height
   for (std::uint64_t n = *latest_number;; --n) {
     auto set = modules::read_epoch_set(chain_, n);
     if (!set.ok()) return api::error_response(set.error());
     if (!*set) break;
     json item = (*set)->to_json();
-    item["status"] = (*set)->first_height > height + 1 ? "scheduled" : "in force";
+    const bool now = (*set)->first_height <= height + 1;
+    item["status"] = now ? "in force" : "scheduled";
     sets.push_back(std::move(item));
-    if ((*set)->first_height <= height + 1 || n == 0) break;
+    if (now) {
+      for (const auto& m : (*set)->members) in_force.push_back(crypto::Address::from_public_key(m.key));
+    }
+    if (now || n == 0) break;
   }
   json list = json::array();
   for (std::size_t i = 0; i < addresses->size(); ++i) {
@@ -150,7 +155,10 @@ Response EconService::validators(const Request&) const {
     item["address"] = a.to_string();
     item["name"] = name;
     const std::uint64_t weight = weight_of(v, pools[i]);
-    item["voting_power_bps"] = total == 0 ? 0 : static_cast<std::uint64_t>(U128(weight) * 10'000 / total);
+    // Consensus counts one vote per member of the set in force; stake (with delegations) weighs rewards.
+    const bool votes = std::find(in_force.begin(), in_force.end(), a) != in_force.end();
+    item["voting_power_bps"] = votes ? 10'000 / in_force.size() : 0;
+    item["reward_weight_bps"] = total == 0 ? 0 : static_cast<std::uint64_t>(U128(weight) * 10'000 / total);
     const auto pool_share = total == 0 ? 0 : static_cast<std::uint64_t>(U128(supply->epoch_pool) * weight / total);
     item["epoch_pool_share"] = ledger::u64_to_json(pool_share);
     item["delegated"] = ledger::u64_to_json(pools[i] ? pools[i]->next_tokens : 0);
@@ -380,8 +388,9 @@ json EconService::openapi_paths() const {
            "to a signed header")},
       {"/v1/econ/params", get("The split of base fees, tips and rewards (basis points), the issuance schedule and the "
                               "epoch length, with its proof")},
-      {"/v1/econ/validators", get("Each validator: stake, weight in the epoch's pool (basis points, with its "
-                                  "delegations), delegated tokens and delegations, accrued proposer shares, its "
+      {"/v1/econ/validators", get("Each validator: stake, voting power (basis points: one vote per member of "
+                                  "the set in force), reward weight (its share of the epoch's pool in basis points, "
+                                  "stake with its delegations), delegated tokens and delegations, accrued proposer shares, its "
                                   "share of the epoch's pool so far, paid total and last payout, each with its proof; "
                                   "and `sets`: the validator set in force (number, first and last height, members) and "
                                   "one scheduled to begin later, newest first")},

@@ -78,6 +78,10 @@ TEST_F(CliTest, HelpOnEverySubcommand) {
                                                                 {"econ", "delegate", "--help"},
                                                                 {"econ", "undelegate", "--help"},
                                                                 {"econ", "claim", "--help"},
+                                                                {"oracle", "feeds", "--help"},
+                                                                {"oracle", "latest", "--help"},
+                                                                {"oracle", "round", "--help"},
+                                                                {"gov", "propose", "create-feed", "--help"},
                                                                 {"econ", "evidence", "--help"},
                                                                 {"sim", "--help"}}) {
     EXPECT_EQ(cli.run(args), kExitOk) << args.back();
@@ -121,6 +125,17 @@ TEST_F(CliTest, HelpOnEverySubcommand) {
   EXPECT_EQ(zero.run({"econ", "undelegate", "--validator", "mn1x", "--amount", "0", "--from", "k"}), kExitUsage);
   Cli claim;
   EXPECT_EQ(claim.run({"econ", "claim", "--from", "k"}), kExitUsage);  // --validator missing
+  // Oracle: a feed id that cannot be one, a round 0, a feed file that is not a feed.
+  Cli feed;
+  EXPECT_NE(feed.run({"oracle", "latest", "Not A Feed", "--node", "http://127.0.0.1:1"}), kExitOk);
+  EXPECT_NE(feed.err.str().find("1-32 of a-z"), std::string::npos) << feed.err.str();
+  Cli round0;
+  EXPECT_EQ(round0.run({"oracle", "round", "btc-usd", "0", "--node", "http://127.0.0.1:1"}), kExitUsage);
+  const fs::path spec = dir_ / "feed.json";
+  std::ofstream(spec) << R"({"id": "btc-usd", "sources": [{"url": "ftp://x", "pointer": "/p"}]})";
+  Cli create;
+  EXPECT_NE(create.run({"gov", "propose", "create-feed", "--file", spec.string(), "--from", "k", "--node", "http://127.0.0.1:1"}), kExitOk);
+  EXPECT_NE(create.err.str().find("not an http:// or https:// URL"), std::string::npos) << create.err.str();
 }
 
 TEST_F(CliTest, UsageErrorsExitTwoWithOneLine) {

@@ -81,7 +81,7 @@ struct GovChain {
 };
 
 GovProposal grant(std::string role, const crypto::Address& to, std::uint64_t expiry = 100) {
-  return GovProposal{GovAction::kGrant, std::move(role), to, "", expiry, "", {}, {}, {}};
+  return GovProposal{GovAction::kGrant, std::move(role), to, "", expiry, "", {}, {}, {}, {}};
 }
 
 ErrorCode code_of(const ledger::Receipt& r) { return static_cast<ErrorCode>(r.error_code); }
@@ -98,7 +98,7 @@ TEST(Governance, GenesisSeedsBuiltInRolesCouncilAndGrants) {
   crypto::Address admin = addr(crypto::KeyPair::generate());
   GovChain g(2, json{{"grants", {{admin.to_string(), {"admin", "auditor"}}}}, {"roles", {{"compliance", "reads reports"}}}});
   auto names = role_names(g.state).value();
-  EXPECT_EQ(names, (std::vector<std::string>{"admin", "auditor", "compliance", "node", "operator", "user", "validator"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"admin", "auditor", "compliance", "node", "operator", "oracle", "user", "validator"}));
   auto council = read_council(g.state).value().value();
   EXPECT_EQ(council.threshold, 2u);
   EXPECT_EQ(council.members.size(), 3u);
@@ -164,7 +164,7 @@ TEST(Governance, TwoOfThreeGrantTakesEffectOnTheSecondApprovalAndEveryRefusalHas
 // by the next proposal, cleared by an empty one; each a state entry; bad tags never reach a chain.
 TEST(Governance, JurisdictionsOfAccountsAndServicesAreSetByTheCouncil) {
   GovChain g;
-  GovProposal tags{GovAction::kSetJurisdictions, "", g.subject, "", 100, "", {"DE", "EU"}, {}, {}};
+  GovProposal tags{GovAction::kSetJurisdictions, "", g.subject, "", 100, "", {"DE", "EU"}, {}, {}, {}};
   ASSERT_EQ(g.one(g.a, gov_propose_payload(tags)).status, ledger::ReceiptStatus::kSuccess);
   EXPECT_TRUE(jurisdictions_of(g.state, g.subject).value().empty()) << "one approval of two";
   const auto second = g.one(g.b, gov_approve_payload(1));
@@ -172,13 +172,13 @@ TEST(Governance, JurisdictionsOfAccountsAndServicesAreSetByTheCouncil) {
   EXPECT_EQ(event_kinds(second), (std::vector<std::string>{"approved", "executed"}));
   EXPECT_EQ(jurisdictions_of(g.state, g.subject).value(), (std::vector<std::string>{"DE", "EU"}));
 
-  GovProposal service{GovAction::kSetJurisdictions, "", {}, "", 100, "ledger", {"US-NY"}, {}, {}};
+  GovProposal service{GovAction::kSetJurisdictions, "", {}, "", 100, "ledger", {"US-NY"}, {}, {}, {}};
   ASSERT_EQ(g.one(g.a, gov_propose_payload(service)).status, ledger::ReceiptStatus::kSuccess);
   ASSERT_EQ(g.one(g.c, gov_approve_payload(2)).status, ledger::ReceiptStatus::kSuccess);
   EXPECT_EQ(service_jurisdictions(g.state, "ledger").value(), std::vector<std::string>{"US-NY"});
   EXPECT_TRUE(service_jurisdictions(g.state, "proofs").value().empty());
 
-  GovProposal clear{GovAction::kSetJurisdictions, "", g.subject, "", 100, "", {}, {}, {}};
+  GovProposal clear{GovAction::kSetJurisdictions, "", g.subject, "", 100, "", {}, {}, {}, {}};
   ASSERT_EQ(g.one(g.a, gov_propose_payload(clear)).status, ledger::ReceiptStatus::kSuccess);
   ASSERT_EQ(g.one(g.b, gov_approve_payload(3)).status, ledger::ReceiptStatus::kSuccess);
   EXPECT_TRUE(jurisdictions_of(g.state, g.subject).value().empty());
@@ -186,11 +186,11 @@ TEST(Governance, JurisdictionsOfAccountsAndServicesAreSetByTheCouncil) {
 
   const Governance gov;
   const auto refused = [&](GovProposal p) { return gov.check_payload(gov_propose_payload(p), addr(g.a)).error().code; };
-  EXPECT_EQ(refused({GovAction::kSetJurisdictions, "", g.subject, "", 100, "", {"eu"}, {}, {}}), ErrorCode::kTxMalformed);
-  EXPECT_EQ(refused({GovAction::kSetJurisdictions, "", g.subject, "", 100, "", {"EU", "DE"}, {}, {}}), ErrorCode::kTxMalformed);
-  EXPECT_EQ(refused({GovAction::kSetJurisdictions, "", g.subject, "", 100, "ledger", {"EU"}, {}, {}}), ErrorCode::kTxMalformed);
-  EXPECT_EQ(refused({GovAction::kSetJurisdictions, "", {}, "", 100, "", {"EU"}, {}, {}}), ErrorCode::kTxMalformed);
-  EXPECT_EQ(refused({GovAction::kSetJurisdictions, "auditor", g.subject, "", 100, "", {"EU"}, {}, {}}), ErrorCode::kTxMalformed);
+  EXPECT_EQ(refused({GovAction::kSetJurisdictions, "", g.subject, "", 100, "", {"eu"}, {}, {}, {}}), ErrorCode::kTxMalformed);
+  EXPECT_EQ(refused({GovAction::kSetJurisdictions, "", g.subject, "", 100, "", {"EU", "DE"}, {}, {}, {}}), ErrorCode::kTxMalformed);
+  EXPECT_EQ(refused({GovAction::kSetJurisdictions, "", g.subject, "", 100, "ledger", {"EU"}, {}, {}, {}}), ErrorCode::kTxMalformed);
+  EXPECT_EQ(refused({GovAction::kSetJurisdictions, "", {}, "", 100, "", {"EU"}, {}, {}, {}}), ErrorCode::kTxMalformed);
+  EXPECT_EQ(refused({GovAction::kSetJurisdictions, "auditor", g.subject, "", 100, "", {"EU"}, {}, {}, {}}), ErrorCode::kTxMalformed);
   // Over the length limit a tag cannot even be encoded: the JSON form refuses it first.
   EXPECT_EQ(gov.payload_from_json("propose", json{{"action", "set_jurisdictions"}, {"subject", g.subject.to_string()},
                                                   {"jurisdictions", {"THIS-TAG-IS-TOO-LONG"}}})
@@ -224,7 +224,7 @@ TEST(Governance, ProposalsComeOnlyFromTheCouncilAndNameAnExistingRole) {
   GovChain g;
   EXPECT_EQ(code_of(g.one(g.outsider, gov_propose_payload(grant("auditor", g.subject)))), ErrorCode::kGovNotCouncilMember);
   EXPECT_EQ(code_of(g.one(g.a, gov_propose_payload(grant("janitor", g.subject)))), ErrorCode::kGovUnknownRole);
-  EXPECT_EQ(code_of(g.one(g.a, gov_propose_payload(GovProposal{GovAction::kCreateRole, "auditor", {}, "dup", 10, "", {}, {}, {}}))),
+  EXPECT_EQ(code_of(g.one(g.a, gov_propose_payload(GovProposal{GovAction::kCreateRole, "auditor", {}, "dup", 10, "", {}, {}, {}, {}}))),
             ErrorCode::kGovRoleExists);
   EXPECT_EQ(next_proposal_id(g.state).value(), 1u) << "refused proposals take no id";
 }
@@ -233,14 +233,14 @@ TEST(Governance, RevokeTakesARoleAwayAndCustomRolesCanBeCreatedAndGranted) {
   GovChain g(1);  // 1-of-3: each proposal takes effect at once
   ASSERT_EQ(g.one(g.a, gov_propose_payload(grant("auditor", g.subject))).status, ledger::ReceiptStatus::kSuccess);
   EXPECT_EQ(g.roles(g.subject), std::vector<std::string>{"auditor"});
-  const auto revoked = g.one(g.b, gov_propose_payload(GovProposal{GovAction::kRevoke, "auditor", g.subject, "", 10, "", {}, {}, {}}));
+  const auto revoked = g.one(g.b, gov_propose_payload(GovProposal{GovAction::kRevoke, "auditor", g.subject, "", 10, "", {}, {}, {}, {}}));
   ASSERT_EQ(revoked.status, ledger::ReceiptStatus::kSuccess) << revoked.error_message;
   EXPECT_TRUE(g.roles(g.subject).empty());
   EXPECT_FALSE(g.state.get(ledger::state_tree_key("gov", gov_holder_key(g.subject))).value().has_value())
       << "an address without roles has no holder entry";
   EXPECT_TRUE(read_role(g.state, "auditor").value()->holders.empty());
 
-  ASSERT_EQ(g.one(g.c, gov_propose_payload(GovProposal{GovAction::kCreateRole, "compliance", {}, "reads reports", 10, "", {}, {}, {}})).status,
+  ASSERT_EQ(g.one(g.c, gov_propose_payload(GovProposal{GovAction::kCreateRole, "compliance", {}, "reads reports", 10, "", {}, {}, {}, {}})).status,
             ledger::ReceiptStatus::kSuccess);
   EXPECT_EQ(read_role(g.state, "compliance").value()->description, "reads reports");
   ASSERT_EQ(g.one(g.a, gov_propose_payload(grant("compliance", g.subject))).status, ledger::ReceiptStatus::kSuccess);
@@ -274,7 +274,7 @@ TEST(Governance, MalformedPayloadsAreRefusedBeforeTheyReachAChain) {
   EXPECT_EQ(code(gov_propose_payload(grant("auditor", who, 0))), ErrorCode::kTxMalformed);
   EXPECT_EQ(code(gov_propose_payload(grant("auditor", who, kProposalExpiryBlocksMax + 1))), ErrorCode::kTxMalformed);
   EXPECT_EQ(code(gov_propose_payload(grant("auditor", crypto::Address{}))), ErrorCode::kTxMalformed);
-  EXPECT_EQ(code(gov_propose_payload(GovProposal{GovAction::kCreateRole, "x1", who, "", 5, "", {}, {}, {}})), ErrorCode::kTxMalformed);
+  EXPECT_EQ(code(gov_propose_payload(GovProposal{GovAction::kCreateRole, "x1", who, "", 5, "", {}, {}, {}, {}})), ErrorCode::kTxMalformed);
   EXPECT_EQ(code(gov_approve_payload(0)), ErrorCode::kTxMalformed);
   EXPECT_EQ(code(ledger::Payload{"gov", "veto", {}}), ErrorCode::kTxUnknownPayload);
   ledger::Payload truncated = gov_approve_payload(3);
@@ -300,7 +300,7 @@ TEST(Governance, StateKeysHaveATextFormAndValuesAJsonForm) {
   EXPECT_EQ(value_json("council")["threshold"], 1);
   EXPECT_EQ(value_json("proposal:1")["status"], "executed");
   EXPECT_EQ(value_json("next_proposal")["next_proposal"], 2);
-  EXPECT_EQ(value_json("roles")["roles"].size(), 6u);
+  EXPECT_EQ(value_json("roles")["roles"].size(), 7u);
   for (std::string_view bad : {"", "holder:nope", "proposal:x", "proposal:", "role:Bad", "whatever"}) {
     EXPECT_FALSE(gov.key_from_text(bad).ok()) << bad;
   }

@@ -42,6 +42,8 @@
 #include "merkle/sparse_merkle_tree.hpp"
 #include "modules/bank.hpp"
 #include "modules/econ/econ.hpp"
+#include "modules/governance/governance.hpp"
+#include "modules/oracle/oracle.hpp"
 #include "modules/module_set.hpp"
 #include "support/json_u64.hpp"
 #include "support/kv_module.hpp"
@@ -320,7 +322,7 @@ class ApiTest : public ::testing::Test {
   std::map<std::string, crypto::KeyPair> role_keys_ = {
       {"admin", crypto::KeyPair::generate()},     {"operator", crypto::KeyPair::generate()},
       {"auditor", crypto::KeyPair::generate()},   {"validator", crypto::KeyPair::generate()},
-      {"user", crypto::KeyPair::generate()}};
+      {"user", crypto::KeyPair::generate()},      {"oracle", crypto::KeyPair::generate()}};
   crypto::KeyPair validator_ = crypto::KeyPair::generate();
   crypto::MldsaKeyPair validator_pq_ = crypto::MldsaKeyPair::generate();
   crypto::KeyPair alice_ = crypto::KeyPair::generate();
@@ -882,12 +884,15 @@ TEST_F(ApiTest, HealthMetricsAndOpenApi) {
   ASSERT_EQ(proofs_openapi.status, 200u);
   const Reply econ_openapi = request(node_->service_port("econ"), http::verb::get, "/v1/openapi.json");
   ASSERT_EQ(econ_openapi.status, 200u);
+  const Reply oracle_openapi = request(node_->service_port("oracle"), http::verb::get, "/v1/openapi.json");
+  ASSERT_EQ(oracle_openapi.status, 200u);
   const api::cage::RouteTable table = services::route_table();
   for (const auto& [route, access] : table.entries()) {
     std::string method = route.first;
     for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     const json& documented = paths.contains(route.second)                        ? paths
                              : proofs_openapi.doc["paths"].contains(route.second) ? proofs_openapi.doc["paths"]
+                             : oracle_openapi.doc["paths"].contains(route.second) ? oracle_openapi.doc["paths"]
                                                                                   : econ_openapi.doc["paths"];
     ASSERT_TRUE(documented.contains(route.second) && documented[route.second].contains(method))
         << route.first << " " << route.second;
@@ -1218,7 +1223,7 @@ TEST_F(KvModuleTest, SubmittedExecutedProvenAndQueriedEndToEnd) {
 TEST_F(KvModuleTest, StateRouteRefusesBadInput) {
   expect_refused(get("/v1/state/kv/zz"), 400, "invalid_argument");
   expect_refused(get("/v1/state/kv/" + std::string(2 * (ledger::kStateKeyBytesMax + 1), 'a')), 400, "invalid_argument");
-  expect_refused(get("/v1/state/oracle/00"), 404, "not_found");
+  expect_refused(get("/v1/state/nosuchmodule/00"), 404, "not_found");
   expect_refused(get("/v1/state/kv/00?height=99"), 404, "not_found");
   expect_refused(get("/v1/state/kv/00?height=abc"), 400, "invalid_argument");
   expect_refused(get("/v1/state/kv/00?height="), 400, "invalid_argument");
@@ -1572,7 +1577,7 @@ TEST_F(ApiTest, EveryRouteTimesEveryRoleIsAllowedOrRefusedAsTheOneTableSays) {
   // A concrete target for each placeholder.
   const std::map<std::string, std::string> samples = {
       {"{height}", "0"}, {"{hash}", std::string(64, '0')}, {"{address}", address_of(alice_).to_string()},
-      {"{module}", "bank"}, {"{key}", "x"}, {"{id}", "0"}, {"{size}", "0"}, {"{index}", "0"}};
+      {"{module}", "bank"}, {"{key}", "x"}, {"{id}", "0"}, {"{size}", "0"}, {"{index}", "0"}, {"{round}", "1"}};
   std::size_t checked = 0;
   const api::cage::RouteTable table = services::route_table();
   for (const auto& [route, access] : table.entries()) {
@@ -1963,6 +1968,7 @@ TEST_F(ApiTest, TheEconomicsServiceAnswersWithProofsAndRefusesBadInput) {
   const json& v = validators.doc["validators"][0];
   EXPECT_EQ(v.value("name", ""), "v0");
   EXPECT_EQ(v.value("voting_power_bps", 0u), 10'000u);
+  EXPECT_EQ(v.value("reward_weight_bps", 0u), 10'000u);
   EXPECT_EQ(testing::u64_field(v, "paid_total", 0), 2 * kBid);
   EXPECT_TRUE(services::verify_state_answer(v["proof"], genesis_).ok());
   // The set in force: genesis's (set 0, open-ended), nothing scheduled.
@@ -2073,6 +2079,78 @@ TEST_F(ApiTest, TheEconomicsServiceAnswersWithProofsAndRefusesBadInput) {
   EXPECT_EQ(slash.value("kind", ""), "prepare");
   EXPECT_TRUE(services::verify_state_answer(slash["proof"], genesis_).ok());
   EXPECT_EQ(slashes.doc.value("slash_bps", 0u), modules::kSlashBpsDefault);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The oracle service (base+2): the council creates a feed, the operator (role "oracle") signs an
+// observation, anyone submits the report; the feed, its latest round and round 1 are answered
+// with proofs against the genesis alone; bad input refused with what is wrong.
+
+TEST_F(ApiTest, TheOracleServiceAnswersFeedsAndRoundsWithProofs) {
+  const std::uint16_t oracle = node_->service_port("oracle");
+  ASSERT_NE(oracle, 0u);
+  Reply feeds = request(oracle, http::verb::get, "/v1/feeds");
+  ASSERT_EQ(feeds.status, 200u) << feeds.body;
+  EXPECT_TRUE(feeds.doc["feeds"].empty());
+  ASSERT_EQ(feeds.doc["operators"].size(), 1u);  // the fixture's key with role "oracle"
+  EXPECT_EQ(feeds.doc.value("quorum", 0u), 1u);
+
+  modules::GovProposal create;
+  create.action = modules::GovAction::kCreateFeed;
+  create.feed.id = "eur-usd";
+  create.feed.sources = {{"https://example.com/eur", "/rate"}};
+  create.feed.decimals = 4;
+  ledger::Transaction propose = alice_to_bob(0, 1);
+  propose.payload = modules::gov_propose_payload(create);
+  propose.sign_single(alice_, genesis_.digest());
+  ASSERT_EQ(submit_json(services::to_json(propose, modules::standard_modules())).status, 202u);
+  ASSERT_TRUE(produce().has_value());
+  const Reply no_round = request(oracle, http::verb::get, "/v1/feeds/eur-usd/latest");
+  EXPECT_EQ(no_round.status, 404u) << no_round.body;
+
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  modules::OracleReport report{"eur-usd", 1, {modules::sign_observation(role_keys_.at("oracle"), genesis_.digest(), "eur-usd", 1, 10'842, now_ms)}};
+  ledger::Transaction submit = alice_to_bob(1, 1);
+  submit.payload = modules::oracle_report_payload(report);
+  submit.sign_single(alice_, genesis_.digest());
+  const Reply accepted = submit_json(services::to_json(submit, modules::standard_modules()));
+  ASSERT_EQ(accepted.status, 202u) << accepted.body;
+  ASSERT_TRUE(produce().has_value());
+
+  feeds = request(oracle, http::verb::get, "/v1/feeds");
+  ASSERT_EQ(feeds.status, 200u);
+  ASSERT_EQ(feeds.doc["feeds"].size(), 1u) << feeds.body;
+  const json& feed = feeds.doc["feeds"][0];
+  EXPECT_EQ(feed.value("id", ""), "eur-usd");
+  EXPECT_EQ(feed["latest"].value("value", ""), "1.0842");
+  EXPECT_TRUE(services::verify_state_answer(feed["spec_proof"], genesis_).ok());
+  EXPECT_TRUE(services::verify_state_answer(feed["latest_proof"], genesis_).ok());
+  const Reply latest = request(oracle, http::verb::get, "/v1/feeds/eur-usd/latest");
+  ASSERT_EQ(latest.status, 200u) << latest.body;
+  EXPECT_EQ(latest.doc.value("round", 0u), 1u);
+  EXPECT_EQ(latest.doc.value("median", ""), "10842");
+  ASSERT_EQ(latest.doc["observations"].size(), 1u);
+  EXPECT_EQ(latest.doc["observations"][0].value("decimal", ""), "1.0842");
+  EXPECT_TRUE(services::verify_state_answer(latest.doc["proof"], genesis_).ok());
+  const Reply one = request(oracle, http::verb::get, "/v1/feeds/eur-usd/rounds/1");
+  ASSERT_EQ(one.status, 200u);
+  EXPECT_EQ(one.doc["proof"], latest.doc["proof"]);
+  // The same report again is a replay: refused at execution with its code.
+  ledger::Transaction replay = alice_to_bob(2, 1);
+  replay.payload = modules::oracle_report_payload(report);
+  replay.sign_single(alice_, genesis_.digest());
+  ASSERT_EQ(submit_json(services::to_json(replay, modules::standard_modules())).status, 202u);
+  ASSERT_TRUE(produce().has_value());
+  const Reply receipt = get("/v1/txs/" + core::to_hex(replay.hash()));
+  EXPECT_EQ(receipt.doc["receipt"]["error"].value("code", ""), "oracle_stale_round") << receipt.body;
+
+  for (const auto& [target, status] : std::vector<std::pair<std::string, unsigned>>{
+           {"/v1/feeds/eur-usd/rounds/2", 404}, {"/v1/feeds/nope/latest", 404}, {"/v1/feeds/Bad/latest", 400},
+           {"/v1/feeds/eur-usd/rounds/0", 400}, {"/v1/feeds/eur-usd/rounds/x", 400}}) {
+    EXPECT_EQ(request(oracle, http::verb::get, target).status, status) << target;
+  }
+  EXPECT_EQ(request(oracle, http::verb::get, "/health").status, 200u);
+  EXPECT_NE(request(oracle, http::verb::get, "/metrics").body.find("metanode_oracle_round{feed=\"eur-usd\"} 1"), std::string::npos);
 }
 
 }  // namespace

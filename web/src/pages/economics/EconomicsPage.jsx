@@ -243,13 +243,13 @@ export function EconomicsPage() {
       <div class="table-wrap">
         <table class="grid" data-testid="validators">
           <caption>Validators (epoch {data.validators.epoch}, total stake {formatInt(data.validators.total_stake)})</caption>
-          <thead><tr><th scope="col">Name</th><th scope="col">Address</th><th scope="col" class="num">Stake</th><th scope="col" class="num">Next epoch</th><th scope="col" class="num">Delegated</th><th scope="col" class="num">Pool weight</th>
+          <thead><tr><th scope="col">Name</th><th scope="col">Address</th><th scope="col" class="num">Stake</th><th scope="col" class="num">Next epoch</th><th scope="col" class="num">Delegated</th><th scope="col" class="num">Voting power</th><th scope="col" class="num">Reward weight</th>
             <th scope="col" class="num">Accrued</th><th scope="col" class="num">Pool share</th><th scope="col" class="num">Paid</th><th scope="col">Proof</th></tr></thead>
           <tbody>
             {data.validators.validators.map((v, i) => (
               <tr key={v.address} data-verified={validatorVerdicts[i]?.ok ? 'true' : 'false'}>
                 <td>{v.name}{v.slashed && <span class="badge bad" title="proven to have signed two conflicting votes: it bonds no more and leaves the next set">slashed</span>}</td><td class="mono" title={v.address}>{v.address.slice(0, 12)}…{v.address.slice(-6)}</td>
-                <td class="num">{formatInt(v.stake)}</td><td class="num">{formatInt(v.next_stake)}</td><td class="num" title={`${v.delegations} delegation(s); in force this epoch: ${v.delegated_in_force}`}>{formatInt(v.delegated)}</td><td class="num" title="its share of the epoch's pool: its stake and, with a stake of its own, its delegations' in force">{(v.voting_power_bps / 100).toFixed(2)}%</td>
+                <td class="num">{formatInt(v.stake)}</td><td class="num">{formatInt(v.next_stake)}</td><td class="num" title={`${v.delegations} delegation(s); in force this epoch: ${v.delegated_in_force}`}>{formatInt(v.delegated)}</td><td class="num" title="one vote per member of the validator set in force">{(v.voting_power_bps / 100).toFixed(2)}%</td><td class="num" title="its share of the epoch's pool: its stake and, with a stake of its own, its delegations' in force">{(v.reward_weight_bps / 100).toFixed(2)}%</td>
                 <td class="num">{formatInt(v.accrued)}</td><td class="num">{formatInt(v.epoch_pool_share)}</td><td class="num">{formatInt(v.paid_total)}</td>
                 <td><Badge result={validatorVerdicts[i]} /></td>
               </tr>
