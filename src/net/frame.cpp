@@ -7,7 +7,7 @@ namespace {
 using core::ErrorCode;
 using core::make_error;
 
-bool known_type(std::uint8_t t) { return t >= 1 && t <= 17; }
+bool known_type(std::uint8_t t) { return t >= 1 && t <= static_cast<std::uint8_t>(FrameType::kOracleObservation); }
 }  // namespace
 
 std::string_view frame_type_name(FrameType type) {
@@ -28,6 +28,7 @@ std::string_view frame_type_name(FrameType type) {
     case FrameType::kHeaderRequest: return "header-request";
     case FrameType::kHeaderReply: return "header-reply";
     case FrameType::kAuditCosignRequest: return "audit-cosign-request";
+    case FrameType::kOracleObservation: return "oracle-observation";
     case FrameType::kAuditCosignReply: return "audit-cosign-reply";
   }
   return "unknown";

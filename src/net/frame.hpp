@@ -31,6 +31,7 @@ enum class FrameType : std::uint8_t {
   kHeaderReply = 15,
   kAuditCosignRequest = 16,  // a validator's audit checkpoint, for another validator to witness
   kAuditCosignReply = 17,
+  kOracleObservation = 18,  // an oracle operator's signed observation, for the other operators
 };
 std::string_view frame_type_name(FrameType type);
 

@@ -135,6 +135,14 @@ core::Result<NodeConfig> NodeConfig::load(const std::filesystem::path& file) {
                                  file));
   MN_TRY(read_int<std::uint32_t>(table, "audit", "checkpoint_interval_ms", c.audit_checkpoint_interval_ms, 100,
                                  3'600'000, file));
+  if (const auto node = table["oracle"]["enabled"]) {
+    const auto v = node.value<bool>();
+    if (!v) return bad(file, "[oracle] enabled must be true or false");
+    c.oracle_enabled = *v;
+  }
+  MN_TRY(read_int<std::uint32_t>(table, "oracle", "interval_ms", c.oracle_interval_ms, 100, 3'600'000, file));
+  MN_TRY(read_int<std::uint32_t>(table, "oracle", "fetch_timeout_ms", c.oracle_fetch_timeout_ms, 100, 60'000, file));
+  MN_TRY(read_int<std::uint32_t>(table, "oracle", "response_bytes_max", c.oracle_response_bytes_max, 256, 8 << 20, file));
   if (const auto node = table["api"]["services"]) {
     const auto* array = node.as_array();
     if (array == nullptr) return bad(file, "[api] services must be an array of service names");
@@ -224,6 +232,13 @@ std::string NodeConfig::to_toml() const {
       << "checkpoint_events = " << audit_checkpoint_events << "\n"
       << "checkpoint_interval_ms = " << audit_checkpoint_interval_ms << "\n"
       << "anchor_interval_blocks = " << audit_anchor_interval_blocks << "\n\n"
+      << "# The oracle (README: the oracle): when this node's key holds role oracle, it fetches every\n"
+      << "# feed's sources each interval_ms, signs its observation and shares it with the other operators.\n"
+      << "[oracle]\n"
+      << "enabled = " << (oracle_enabled ? "true" : "false") << "\n"
+      << "interval_ms = " << oracle_interval_ms << "\n"
+      << "fetch_timeout_ms = " << oracle_fetch_timeout_ms << "\n"
+      << "response_bytes_max = " << oracle_response_bytes_max << "\n\n"
       << "[blocks]\n"
       << "interval_ms = " << block_interval_ms << "\n"
       << "empty_blocks = " << (empty_blocks ? "true" : "false") << "\n"

@@ -60,6 +60,14 @@ struct NodeConfig {
   // transaction from the node's key, which pays its fee; 0 = never.
   std::uint64_t audit_anchor_interval_blocks = 30;
 
+  // [oracle]: when this node's key holds role "oracle", it observes every feed each interval_ms
+  // (node/oracle/oracle_reporter.hpp), fetching each source within fetch_timeout_ms and
+  // response_bytes_max; enabled = false never fetches.
+  bool oracle_enabled = true;
+  std::uint32_t oracle_interval_ms = 1'000;
+  std::uint32_t oracle_fetch_timeout_ms = 2'000;
+  std::uint32_t oracle_response_bytes_max = 64 * 1024;
+
   std::uint32_t block_interval_ms = 1000;
   bool empty_blocks = false;
   std::size_t block_txs_max = 20'000;

@@ -7,6 +7,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,7 @@
 #include "node/block_listeners.hpp"
 #include "node/config.hpp"
 #include "node/ledger_backend.hpp"
+#include "node/oracle/oracle_reporter.hpp"
 #include "node/runtime/consensus_runtime.hpp"
 #include "node/signature_checks.hpp"
 #include "node/tx_pool.hpp"
@@ -43,6 +45,8 @@ struct NodePlugins {
   // Who may call the extra services' routes: entries added to the Cage's one table
   // (services/route_table.cpp). A route of theirs not listed here is closed.
   std::vector<std::tuple<std::string, std::string, api::cage::Access>> extra_routes;
+  // Tests: how this node's oracle reads a feed's value (default: its sources over HTTP(S)).
+  OracleReporter::Fetch oracle_fetch;
 };
 
 class NodeRuntimeHost;
@@ -71,6 +75,7 @@ class Node {
   const ledger::Chain& chain() const { return *chain_; }
   TxPool& tx_pool() { return *tx_pool_; }
   const EvidenceReporter& evidence() const { return *evidence_; }
+  const OracleReporter& oracle() const { return *oracle_; }
   BlockListeners& block_listeners() { return block_listeners_; }
   NodeLedgerBackend& backend() { return *backend_; }
   AuditTrail& audit() { return *audit_; }
@@ -110,6 +115,11 @@ class Node {
   std::unique_ptr<TxPool> tx_pool_;
   std::unique_ptr<AuditAnchorer> audit_anchor_;  // sends through the pool
   std::unique_ptr<EvidenceReporter> evidence_;   // sends through the pool
+  std::unique_ptr<OracleReporter> oracle_;       // fetches on its own thread, sends through the pool
+  std::thread oracle_thread_;
+  std::mutex oracle_mutex_;
+  std::condition_variable oracle_wake_;
+  bool oracle_stop_ = false;
   std::unique_ptr<NodeLedgerBackend> backend_;
   boost::asio::io_context io_;  // HTTP sessions and background work (sync answers, gossip)
   std::vector<std::thread> io_threads_;

@@ -121,6 +121,31 @@ struct NodeSetup {
         [&io = node.io_](std::function<void()> work) { boost::asio::post(io, std::move(work)); });
   }
 
+  // The oracle's off-chain half: observations over XTMP to the validators' nodes whose key holds
+  // role oracle (the chain's current set, read when sending).
+  static void make_oracle(Node& node, OracleReporter::Fetch fetch) {
+    if (!fetch) {
+      fetch = http_fetch(std::chrono::milliseconds(node.config_.oracle_fetch_timeout_ms), node.config_.oracle_response_bytes_max);
+    }
+    node.oracle_ = std::make_unique<OracleReporter>(
+        *node.chain_, *node.tx_pool_, node.validator_key_, std::move(fetch),
+        [&node](const crypto::PublicKey& peer, core::Bytes message) {
+          return node.runtime_ && node.runtime_->send(peer, net::FrameType::kOracleObservation, message);
+        },
+        [&node] {
+          std::vector<crypto::PublicKey> keys = node.chain_->genesis().validator_keys();
+          auto latest = modules::read_latest_epoch_set(*node.chain_);
+          auto set = latest.ok() ? modules::read_epoch_set(*node.chain_, *latest) : core::Result<std::optional<modules::EpochSet>>(latest.error());
+          if (set.ok() && *set) {
+            for (const auto& m : (*set)->members) {
+              if (std::find(keys.begin(), keys.end(), m.key) == keys.end()) keys.push_back(m.key);
+            }
+          }
+          return keys;
+        },
+        [] { return core::SystemClock().now_unix_ms(); });
+  }
+
   static void make_backend(Node& node) {
     node.backend_ = std::make_unique<NodeLedgerBackend>(
         *node.chain_, *node.tx_pool_, [&node] { return node.runtime_status(); }, node.config_.run_consensus,
@@ -207,6 +232,9 @@ struct NodeSetup {
   static core::Status make_runtime(Node& node) {
     MN_TRY_ASSIGN(auto runtime_config, NodeSetup::runtime_config(node));
     make_witnesses(node, runtime_config);
+    runtime_config.extra_handlers[net::FrameType::kOracleObservation] = [&node](const crypto::PublicKey& peer, net::Frame frame) {
+      boost::asio::post(node.io_, [&node, peer, bytes = std::move(frame.payload)] { node.oracle_->on_message(peer, bytes); });
+    };
     node.runtime_host_ = std::make_unique<NodeRuntimeHost>(*node.tx_pool_, node.block_listeners_, node.io_,
                                                            [&node](const core::Error& fault) { node.report_fault(fault); },
                                                            *node.evidence_);
@@ -307,6 +335,7 @@ struct NodeSetup {
       host->add_metrics([&cage = *node.cage_] { return cage.metrics_text(); });
       host->add_metrics([&anchor = *node.audit_anchor_] { return anchor.metrics_text(); });
       host->add_metrics([&evidence = *node.evidence_] { return evidence.metrics_text(); });
+      host->add_metrics([&oracle = *node.oracle_] { return oracle.metrics_text(); });
       if (node.witness_) {
         host->add_metrics([&node] { return node.witness_->metrics_text() + node.witness_client_->metrics_text(); });
       }
@@ -375,6 +404,7 @@ core::Status NodeSetup::build(Node& node_ref, ledger::Genesis genesis, NodePlugi
   MN_TRY(NodeSetup::open_chain(*node, genesis, std::move(plugins.modules)));
   MN_TRY(NodeSetup::open_audit_log(*node));
   NodeSetup::make_tx_pool(*node);
+  NodeSetup::make_oracle(*node, std::move(plugins.oracle_fetch));
   NodeSetup::make_backend(*node);
   MN_TRY(NodeSetup::make_services(*node, std::move(plugins.extra_services)));
   node->route_table_ = services::route_table();
@@ -410,6 +440,18 @@ core::Status Node::start() {
     stop();
     return st;
   }
+  if (config_.oracle_enabled) {
+    oracle_stop_ = false;
+    oracle_thread_ = std::thread([this] {
+      std::unique_lock lock(oracle_mutex_);
+      while (!oracle_stop_) {
+        lock.unlock();
+        oracle_->tick();  // reads state and may fetch: never under the lock stop() waits on
+        lock.lock();
+        oracle_wake_.wait_for(lock, std::chrono::milliseconds(config_.oracle_interval_ms), [this] { return oracle_stop_; });
+      }
+    });
+  }
   return {};
 }
 
@@ -418,6 +460,12 @@ void Node::stop() {
   started_ = false;
   scrub_stop_ = true;
   if (scrub_thread_.joinable()) scrub_thread_.join();
+  {
+    std::lock_guard lock(oracle_mutex_);
+    oracle_stop_ = true;
+  }
+  oracle_wake_.notify_all();
+  if (oracle_thread_.joinable()) oracle_thread_.join();
   if (runtime_) runtime_->stop();
   // Checkpoints from here on (the final one) are not sent: the links and io threads are going.
   audit_log_->set_on_checkpoint(nullptr);

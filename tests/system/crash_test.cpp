@@ -1016,7 +1016,7 @@ TEST_F(NodeProcessTest, TwentyCliTransfersInARowAllCommit) {
   }
   EXPECT_EQ(testing::u64_field(http(url_, "GET", "/v1/accounts/" + to).body, "balance", 0), 25u);
   // A module this chain does not run is refused by the node, with its code.
-  const auto unknown = run_command({METANODE_BINARY, "tx", "send", "--home", home, "--module", "oracle", "--kind",
+  const auto unknown = run_command({METANODE_BINARY, "tx", "send", "--home", home, "--module", "nosuchmodule", "--kind",
                                     "report", "--data", "00", "--bid", "1"},
                                    home_ / "unknown.log");
   ASSERT_TRUE(unknown && WIFEXITED(*unknown));

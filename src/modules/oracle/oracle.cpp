@@ -58,17 +58,6 @@ struct RoundEvent {
   }
 };
 
-// Due: the first round, the heartbeat passed, or the median moved by deviation_bps of the last.
-bool round_due(const FeedSpec& spec, const FeedState& last, std::int64_t median, std::int64_t now_ms) {
-  if (last.round == 0) return true;
-  if (I128(now_ms) - last.round_unix_ms >= I128(spec.heartbeat_ms)) return true;
-  const I128 moved = I128(median) - last.median;
-  const I128 magnitude = moved < 0 ? -moved : moved;
-  const I128 base = last.median < 0 ? -I128(last.median) : I128(last.median);
-  if (base == 0) return magnitude != 0;
-  return magnitude * 10'000 >= base * spec.deviation_bps;
-}
-
 }  // namespace
 
 void Observation::encode(core::Writer& w) const {
@@ -208,6 +197,16 @@ std::int64_t median_of(std::vector<std::int64_t> values) {
   const I128 sum = I128(values[mid - 1]) + values[mid];
   // floor((a + b) / 2): the division truncates toward zero, so a negative odd sum goes one lower.
   return static_cast<std::int64_t>(sum >= 0 || sum % 2 == 0 ? sum / 2 : sum / 2 - 1);
+}
+
+bool round_due(const FeedSpec& spec, const FeedState& last, std::int64_t median, std::int64_t now_ms) {
+  if (last.round == 0) return true;
+  if (I128(now_ms) - last.round_unix_ms >= I128(spec.heartbeat_ms)) return true;
+  const I128 moved = I128(median) - last.median;
+  const I128 magnitude = moved < 0 ? -moved : moved;
+  const I128 base = last.median < 0 ? -I128(last.median) : I128(last.median);
+  if (base == 0) return magnitude != 0;
+  return magnitude * 10'000 >= base * spec.deviation_bps;
 }
 
 std::size_t oracle_quorum(std::size_t operators) { return operators == 0 ? 1 : 2 * ((operators - 1) / 3) + 1; }

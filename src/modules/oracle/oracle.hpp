@@ -90,6 +90,9 @@ struct RoundRecord {
 // The median of the values: the middle one, or the mean of the two middle ones rounded toward
 // negative infinity (integers only).
 std::int64_t median_of(std::vector<std::int64_t> values);
+// A round is due: the feed's first, the heartbeat passed since `last` (by `now_ms`, a block's
+// time on chain, an operator's clock off it), or the median moved by deviation_bps of the last.
+bool round_due(const FeedSpec& spec, const FeedState& last, std::int64_t median, std::int64_t now_ms);
 // Observations a report needs with n operators: 2f + 1, f = (n - 1) / 3.
 std::size_t oracle_quorum(std::size_t operators);
 
