@@ -118,7 +118,7 @@ const std::vector<std::string>& ConsoleService::page_paths() {
   // One line per page: its folder is web/src/pages/<name>/ (README, "A console page").
   static const std::vector<std::string> pages = {"/",       "/fleet", "/fleet/{node}", "/blocks", "/blocks/{height}",
                                                  "/txs/{hash}", "/accounts/{address}", "/mempool", "/consensus", "/send", "/governance",
-                                                 "/installer", "/proofs", "/audit", "/economics"};
+                                                 "/installer", "/proofs", "/audit", "/economics", "/oracle"};
   return pages;
 }
 
@@ -150,6 +150,11 @@ api::Response ConsoleService::proxy(const api::Request& request) const {
   const std::string full = query.empty() ? target : target + "?" + query;
   return forward(wanted, request.method, full, request.body,
                  request.content_type.empty() ? "application/json" : request.content_type, {});
+}
+
+const std::vector<std::string>& ConsoleService::oracle_routes() {
+  static const std::vector<std::string> routes = {"/v1/feeds", "/v1/feeds/{id}/latest", "/v1/feeds/{id}/rounds/{round}"};
+  return routes;
 }
 
 const std::vector<std::string>& ConsoleService::econ_routes() {
@@ -266,6 +271,13 @@ void ConsoleService::add_routes(api::Router& router) {
       std::optional<std::string> wanted = request.query_param("node");
       return forward(wanted, "GET", request.query.empty() ? request.path : request.path + "?" + request.query, "",
                      "application/json", {}, services::kEconomicsPortOffset);
+    });
+  }
+  // The oracle service's routes, from the node's oracle port, as it answered (each with its proof).
+  for (const auto& route : oracle_routes()) {
+    router.add("GET", route, [this](const api::Request& request) {
+      std::optional<std::string> wanted = request.query_param("node");
+      return forward(wanted, "GET", request.path, "", "application/json", {}, services::kOraclePortOffset);
     });
   }
   if (own_audit_ != nullptr) {
@@ -425,6 +437,21 @@ json ConsoleService::openapi_schemas() const {
 
 json ConsoleService::openapi_paths() const {
   json paths = ConsoleInstaller::openapi_paths();
+  for (const auto& route : oracle_routes()) {
+    json parameters = json::array({{{"name", "node"}, {"in", "query"}, {"required", false}, {"schema", {{"type", "string"}}}}});
+    if (route.find("{id}") != std::string::npos) {
+      parameters.push_back({{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+    }
+    if (route.find("{round}") != std::string::npos) {
+      parameters.push_back({{"name", "round"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "integer"}}}});
+    }
+    paths[route]["get"] = {
+        {"summary", "The oracle service's GET " + route + " from the first node up or ?node=NAME, as it answered; each "
+                    "value that is state carries its proof (see the node's oracle OpenAPI document on base port + 2)"},
+        {"parameters", parameters},
+        {"responses", {{"200", {{"description", "The node's answer"}}}, {"400", services::openapi_error_response()},
+                       {"404", services::openapi_error_response()}, {"503", services::openapi_error_response()}}}};
+  }
   // The economics service's routes, passed through from a node.
   for (const auto& route : econ_routes()) {
     json parameters = json::array({{{"name", "node"}, {"in", "query"}, {"required", false}, {"schema", {{"type", "string"}}}}});
@@ -573,6 +600,7 @@ api::cage::RouteTable console_route_table() {
   // The node's Cage decides these (auditor or admin), on the caller's own signature.
   for (const auto& route : ConsoleService::audit_routes()) t.add("GET", route, Access::open());
   for (const auto& route : ConsoleService::econ_routes()) t.add("GET", route, Access::open());
+  for (const auto& route : ConsoleService::oracle_routes()) t.add("GET", route, Access::open());
   // BPCI's own log: its Cage decides, as a node's does for its log.
   for (const auto& route : ConsoleService::own_audit_routes()) t.add("GET", route, Access::roles_of({"auditor", "admin"}));
   t.add("GET", "/bpci/v1/state/{module}/{key}", Access::open());  // proven answers from a node

@@ -93,6 +93,7 @@ class ConsoleService final : public services::Service {
   static const std::vector<std::string>& own_audit_routes();
   // The nodes' economics routes BPCI answers (from the node's econ port) for the console's page.
   static const std::vector<std::string>& econ_routes();
+  static const std::vector<std::string>& oracle_routes();  // the oracle service's (base+2), passed through
   // A JSON call to the first node up (or the one `wanted` names): its answer parsed, a non-2xx
   // answer as the node's error.
   core::Result<nlohmann::json> node_call(const std::string& method, const std::string& target,

@@ -116,8 +116,11 @@ core::Status create_devnet(Io& io, const UpOptions& opts, const fs::path& root) 
     genesis.accounts.push_back({member.address, kCouncilMemberBalance});
   }
   std::sort(gov.council.members.begin(), gov.council.members.end());
+  // The validators are the devnet's oracle operators too: a feed the council creates gets rounds
+  // without further grants (a production chain grants role oracle by proposal).
   for (const auto& v : genesis.validators) {
-    gov.grants.push_back({crypto::Address::from_public_key(v.ed25519_public_key), {std::string(modules::kRoleValidator)}});
+    gov.grants.push_back({crypto::Address::from_public_key(v.ed25519_public_key),
+                          {std::string(modules::kRoleOracle), std::string(modules::kRoleValidator)}});
   }
   gov.grants.push_back({dev.address, {std::string(modules::kRoleUser)}});
   genesis.modules[std::string(modules::kGovModule)] = gov.to_json().dump();

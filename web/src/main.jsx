@@ -17,6 +17,7 @@ import { InstallerPage } from './pages/installer/InstallerPage.jsx';
 import { ProofsPage } from './pages/proofs/ProofsPage.jsx';
 import { AuditPage } from './pages/audit/AuditPage.jsx';
 import { EconomicsPage } from './pages/economics/EconomicsPage.jsx';
+import { OraclePage } from './pages/oracle/OraclePage.jsx';
 import { WalletButton } from './lib/WalletButton.jsx';
 import { useFleet } from './lib/fleet.js';
 import './styles.css';
@@ -33,6 +34,7 @@ const PAGES = [
   { path: '/governance', title: 'Governance', match: (p) => p === '/governance', render: () => <GovernancePage /> },
   { path: '/send', title: 'Send', match: (p) => p === '/send', render: (nav) => <SendPage navigate={nav} /> },
   { path: '/economics', title: 'Economics', match: (p) => p === '/economics', render: () => <EconomicsPage /> },
+  { path: '/oracle', title: 'Oracle', match: (p) => p === '/oracle', render: () => <OraclePage /> },
   { path: '/installer', title: 'Installer', match: (p) => p === '/installer', render: () => <InstallerPage /> },
   { path: '/audit', title: 'Audit', match: (p) => p === '/audit', render: () => <AuditPage /> },
   { path: '/proofs', title: 'Proofs', match: (p) => p === '/proofs', render: () => <ProofsPage /> },
