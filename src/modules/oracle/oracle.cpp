@@ -349,7 +349,7 @@ core::Result<core::Bytes> OracleModule::payload_from_json(std::string_view kind,
   if (!fields.contains("round")) return malformed("payload.round is missing");
   MN_TRY_ASSIGN(report.round, ledger::u64_from_json(fields.at("round"), "payload.round"));
   if (!fields.contains("observations") || !fields.at("observations").is_array()) return malformed("payload.observations must be a list");
-  if (fields.at("observations").size() > kObservationsMax) return malformed("at most 30 observations");
+  if (fields.at("observations").size() > kObservationsMax) return malformed("at most " + std::to_string(kObservationsMax) + " observations");
   for (const json& o : fields.at("observations")) {
     MN_TRY_ASSIGN(auto observation, Observation::from_json(o));
     report.observations.push_back(observation);

@@ -35,7 +35,9 @@ namespace metanode::modules {
 
 inline constexpr std::string_view kOracleModule = "oracle";
 inline constexpr std::string_view kOracleReportKind = "report";
-inline constexpr std::size_t kObservationsMax = 30;  // a round record stays within a state value's 4 KiB
+// A report is a payload (at most 3,072 bytes: 24 observations of 112 bytes and the rest), so a
+// quorum can be carried for up to 34 operators (2f + 1 = 23 at n = 34).
+inline constexpr std::size_t kObservationsMax = 24;
 // One operator's signed value for one round of one feed.
 struct Observation {
   crypto::PublicKey operator_key;
