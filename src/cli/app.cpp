@@ -21,6 +21,7 @@
 #include "cli/node_commands.hpp"
 #include "cli/econ_commands.hpp"
 #include "cli/oracle_commands.hpp"
+#include "cli/registry_commands.hpp"
 #include "cli/proof_commands.hpp"
 #include "cli/sim_command.hpp"
 
@@ -75,6 +76,7 @@ int run(int argc, const char* const* argv, Io& io) {
   add_proof_commands(app, io, dispatch);
   add_econ_commands(app, io, dispatch);
   add_oracle_commands(app, io, dispatch);
+  add_registry_commands(app, io, dispatch);
   add_bench_command(app, io, dispatch);
   add_sim_command(app, io, dispatch);
 

@@ -98,7 +98,11 @@ namespace metanode::core {
   X(kOracleStaleObservation, 155, "oracle_stale_observation") \
   X(kOracleOutOfRange, 156, "oracle_out_of_range")      \
   X(kOracleNoQuorum, 157, "oracle_no_quorum")           \
-  X(kOracleRoundNotDue, 158, "oracle_round_not_due")
+  X(kOracleRoundNotDue, 158, "oracle_round_not_due")   \
+  X(kRegistryNameTaken, 160, "registry_name_taken")     \
+  X(kRegistryNotOwner, 161, "registry_not_owner")       \
+  X(kRegistryUnknownName, 162, "registry_unknown_name") \
+  X(kRegistryIndexFull, 163, "registry_index_full")
 
 enum class ErrorCode : std::uint16_t {
 #define METANODE_ERROR_ENUM(name, number, text) name = number,

@@ -49,7 +49,7 @@ struct NodeConfig {
 
   std::string listen_address = "127.0.0.1";
   std::uint16_t port_base = 9000;  // each service on base + its offset (ledger base+1)
-  std::vector<std::string> services = {"ledger", "proofs", "econ", "oracle"};  // the HTTP services this node serves
+  std::vector<std::string> services = {"ledger", "proofs", "econ", "oracle", "registry"};  // the HTTP services this node serves
   std::size_t http_threads = 2;
   ApiPolicy api;
   // [audit]: a signed checkpoint of the audit log after this many events, or this long after

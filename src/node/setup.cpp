@@ -17,6 +17,7 @@
 #include "modules/governance/governance.hpp"
 #include "services/econ/econ_service.hpp"
 #include "services/oracle/oracle_service.hpp"
+#include "services/registry/registry_service.hpp"
 #include "services/proofs/proofs_service.hpp"
 #include "services/route_table.hpp"
 
@@ -164,9 +165,11 @@ struct NodeSetup {
         node.services_.push_back(std::make_shared<services::EconService>(*node.chain_));
       } else if (name == "oracle") {
         node.services_.push_back(std::make_shared<services::OracleService>(*node.chain_));
+      } else if (name == "registry") {
+        node.services_.push_back(std::make_shared<services::RegistryService>(*node.chain_));
       } else {
         return core::make_error(core::ErrorCode::kInvalidArgument,
-                                "[api] services: no service '" + name + "' in this build (there is: ledger, proofs, econ, oracle)");
+                                "[api] services: no service '" + name + "' in this build (there is: ledger, proofs, econ, oracle, registry)");
       }
     }
     for (auto& service : extra) node.services_.push_back(std::move(service));

@@ -44,6 +44,9 @@ api::cage::RouteTable route_table() {
   for (const char* pattern : {"/v1/feeds", "/v1/feeds/{id}/latest", "/v1/feeds/{id}/rounds/{round}"}) {
     t.add("GET", pattern, Access::open());
   }
+  // Registry (base+3): leases, committed state with its proofs, public.
+  t.add("GET", "/v1/registry/services", Access::open());
+  t.add("GET", "/v1/registry/services/{name}", Access::open());
   // The committed-block stream (WebSocket): chain data, public like the reads above.
   t.add("GET", "/v1/events", Access::open());
   return t;

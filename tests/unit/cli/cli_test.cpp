@@ -82,6 +82,9 @@ TEST_F(CliTest, HelpOnEverySubcommand) {
                                                                 {"oracle", "latest", "--help"},
                                                                 {"oracle", "round", "--help"},
                                                                 {"gov", "propose", "create-feed", "--help"},
+                                                                {"registry", "register", "--help"},
+                                                                {"registry", "renew", "--help"},
+                                                                {"registry", "lookup", "--help"},
                                                                 {"econ", "evidence", "--help"},
                                                                 {"sim", "--help"}}) {
     EXPECT_EQ(cli.run(args), kExitOk) << args.back();
@@ -136,6 +139,13 @@ TEST_F(CliTest, HelpOnEverySubcommand) {
   Cli create;
   EXPECT_NE(create.run({"gov", "propose", "create-feed", "--file", spec.string(), "--from", "k", "--node", "http://127.0.0.1:1"}), kExitOk);
   EXPECT_NE(create.err.str().find("not an http:// or https:// URL"), std::string::npos) << create.err.str();
+  // Registry: a name that cannot be one is refused before anything is signed or sent.
+  Cli lease;
+  EXPECT_NE(lease.run({"registry", "register", "--name", "Bad Name", "--kind", "http", "--endpoint", "x", "--ttl-blocks", "5",
+                       "--from", "k", "--node", "http://127.0.0.1:1"}), kExitOk);
+  EXPECT_NE(lease.err.str().find("service name"), std::string::npos) << lease.err.str();
+  Cli ttl;
+  EXPECT_EQ(ttl.run({"registry", "renew", "--name", "a", "--ttl-blocks", "0", "--from", "k"}), kExitUsage);
 }
 
 TEST_F(CliTest, UsageErrorsExitTwoWithOneLine) {

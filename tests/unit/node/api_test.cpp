@@ -44,6 +44,7 @@
 #include "modules/econ/econ.hpp"
 #include "modules/governance/governance.hpp"
 #include "modules/oracle/oracle.hpp"
+#include "modules/registry/registry.hpp"
 #include "modules/module_set.hpp"
 #include "support/json_u64.hpp"
 #include "support/kv_module.hpp"
@@ -886,6 +887,8 @@ TEST_F(ApiTest, HealthMetricsAndOpenApi) {
   ASSERT_EQ(econ_openapi.status, 200u);
   const Reply oracle_openapi = request(node_->service_port("oracle"), http::verb::get, "/v1/openapi.json");
   ASSERT_EQ(oracle_openapi.status, 200u);
+  const Reply registry_openapi = request(node_->service_port("registry"), http::verb::get, "/v1/openapi.json");
+  ASSERT_EQ(registry_openapi.status, 200u);
   const api::cage::RouteTable table = services::route_table();
   for (const auto& [route, access] : table.entries()) {
     std::string method = route.first;
@@ -893,6 +896,7 @@ TEST_F(ApiTest, HealthMetricsAndOpenApi) {
     const json& documented = paths.contains(route.second)                        ? paths
                              : proofs_openapi.doc["paths"].contains(route.second) ? proofs_openapi.doc["paths"]
                              : oracle_openapi.doc["paths"].contains(route.second) ? oracle_openapi.doc["paths"]
+                             : registry_openapi.doc["paths"].contains(route.second) ? registry_openapi.doc["paths"]
                                                                                   : econ_openapi.doc["paths"];
     ASSERT_TRUE(documented.contains(route.second) && documented[route.second].contains(method))
         << route.first << " " << route.second;
@@ -1577,7 +1581,7 @@ TEST_F(ApiTest, EveryRouteTimesEveryRoleIsAllowedOrRefusedAsTheOneTableSays) {
   // A concrete target for each placeholder.
   const std::map<std::string, std::string> samples = {
       {"{height}", "0"}, {"{hash}", std::string(64, '0')}, {"{address}", address_of(alice_).to_string()},
-      {"{module}", "bank"}, {"{key}", "x"}, {"{id}", "0"}, {"{size}", "0"}, {"{index}", "0"}, {"{round}", "1"}};
+      {"{module}", "bank"}, {"{key}", "x"}, {"{id}", "0"}, {"{size}", "0"}, {"{index}", "0"}, {"{round}", "1"}, {"{name}", "x"}};
   std::size_t checked = 0;
   const api::cage::RouteTable table = services::route_table();
   for (const auto& [route, access] : table.entries()) {
@@ -2151,6 +2155,37 @@ TEST_F(ApiTest, TheOracleServiceAnswersFeedsAndRoundsWithProofs) {
   }
   EXPECT_EQ(request(oracle, http::verb::get, "/health").status, 200u);
   EXPECT_NE(request(oracle, http::verb::get, "/metrics").body.find("metanode_oracle_round{feed=\"eur-usd\"} 1"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The registry service (base+3): a lease registered through POST /v1/txs (JSON) is found by name
+// and by kind with its proof; a name without a lease is a 404 carrying the proof of its absence.
+
+TEST_F(ApiTest, TheRegistryServiceAnswersLeasesWithProofs) {
+  const std::uint16_t registry = node_->service_port("registry");
+  ASSERT_NE(registry, 0u);
+  ledger::Transaction tx = alice_to_bob(0, 1);
+  tx.payload = modules::register_payload({"billing.api", "http", "https://billing.example.com", "{}", 50});
+  tx.sign_single(alice_, genesis_.digest());
+  const Reply submitted = submit_json(services::to_json(tx, modules::standard_modules()));
+  ASSERT_EQ(submitted.status, 202u) << submitted.body;
+  ASSERT_TRUE(produce().has_value());
+  const Reply one = request(registry, http::verb::get, "/v1/registry/services/billing.api");
+  ASSERT_EQ(one.status, 200u) << one.body;
+  EXPECT_EQ(one.doc.value("endpoint", ""), "https://billing.example.com");
+  EXPECT_EQ(one.doc.value("owner", ""), address_of(alice_).to_string());
+  EXPECT_TRUE(services::verify_state_answer(one.doc["proof"], genesis_).ok());
+  const Reply by_kind = request(registry, http::verb::get, "/v1/registry/services?kind=http");
+  ASSERT_EQ(by_kind.status, 200u) << by_kind.body;
+  ASSERT_EQ(by_kind.doc["services"].size(), 1u);
+  EXPECT_TRUE(services::verify_state_answer(by_kind.doc["index_proofs"]["kind:http"], genesis_).ok());
+  EXPECT_EQ(request(registry, http::verb::get, "/v1/registry/services").doc["services"].size(), 1u);
+  const Reply absent = request(registry, http::verb::get, "/v1/registry/services/nobody.here");
+  EXPECT_EQ(absent.status, 404u);
+  EXPECT_TRUE(services::verify_state_answer(absent.doc["proof"], genesis_).ok());  // proven absent
+  EXPECT_EQ(request(registry, http::verb::get, "/v1/registry/services/Bad%20Name").status, 400u);
+  EXPECT_EQ(request(registry, http::verb::get, "/v1/registry/services?kind=BAD").status, 400u);
+  EXPECT_NE(request(registry, http::verb::get, "/metrics").body.find("metanode_registry_leases{kind=\"http\"} 1"), std::string::npos);
 }
 
 }  // namespace
