@@ -79,6 +79,12 @@ int run_send(Io& io, SendOptions opts, ledger::Payload payload);
 void add_client_options(CLI::App* cmd, ClientOptions& opts);
 // The genesis --verify (and audit verify) trusts: --genesis, else the one --home's config names.
 core::Result<ledger::Genesis> trusted_genesis(const ClientOptions& opts);
+// A node service's URL: --node, else --home's config (its port base + `port_offset`), else the
+// default port base's.
+std::string service_url_of(const ClientOptions& opts, std::uint16_t port_offset);
+// --verify: each state answer in `proofs` checked against the trusted genesis (a line each), or
+// the first failure.
+core::Status verify_state_proofs(const ClientOptions& opts, const std::vector<const nlohmann::json*>& proofs, Io& io);
 // --from, --bid (required unless bid_required is false), --max-fee,
 // --nonce, --memo, --wait, plus the client options.
 void add_send_options(CLI::App* cmd, SendOptions& o, bool bid_required = true);

@@ -81,6 +81,25 @@ int print_verification(Io& io, const ClientOptions& opts,
 }  // namespace
 
 // --node, else the home's config (its listen address and port), else the seed's default port.
+std::string service_url_of(const ClientOptions& opts, std::uint16_t port_offset) {
+  if (!opts.node_url.empty()) return opts.node_url;
+  if (!opts.home.empty()) {
+    auto config = node::NodeConfig::load(fs::path(opts.home) / "config.toml");
+    if (config.ok()) return "http://" + config->listen_address + ":" + std::to_string(config->service_port(port_offset));
+  }
+  return "http://127.0.0.1:" + std::to_string(9000 + port_offset);
+}
+
+core::Status verify_state_proofs(const ClientOptions& opts, const std::vector<const nlohmann::json*>& proofs, Io& io) {
+  if (!opts.verify) return {};
+  MN_TRY_ASSIGN(const ledger::Genesis genesis, trusted_genesis(opts));
+  for (const nlohmann::json* p : proofs) {
+    MN_TRY_ASSIGN(const std::string summary, services::verify_state_answer(*p, genesis));
+    io.out << summary << "\n";
+  }
+  return {};
+}
+
 std::string node_url_of(const ClientOptions& opts) {
   if (!opts.node_url.empty()) return opts.node_url;
   if (!opts.home.empty()) {

@@ -27,29 +27,12 @@ struct EconOptions {
   std::uint32_t blocks = 20;
 };
 
-// --node (the economics service's URL), else the home's config (port base + 7), else 9007.
-std::string econ_url_of(const ClientOptions& opts) {
-  if (!opts.node_url.empty()) return opts.node_url;
-  if (!opts.home.empty()) {
-    auto config = node::NodeConfig::load(fs::path(opts.home) / "config.toml");
-    if (config.ok()) return "http://" + config->listen_address + ":" + std::to_string(config->service_port(7));
-  }
-  return "http://127.0.0.1:9007";
-}
-
 core::Result<json> get(const EconOptions& opts, const std::string& target) {
-  return call(econ_url_of(opts.client), "GET", target, "", nullptr);
+  return call(service_url_of(opts.client, 7), "GET", target, "", nullptr);
 }
 
-// --verify: each state answer in `proofs` checked against the trusted genesis, or the failure.
 core::Status verify_proofs(const EconOptions& opts, const std::vector<const json*>& proofs, Io& io) {
-  if (!opts.client.verify) return {};
-  MN_TRY_ASSIGN(const ledger::Genesis genesis, trusted_genesis(opts.client));
-  for (const json* p : proofs) {
-    MN_TRY_ASSIGN(const std::string summary, services::verify_state_answer(*p, genesis));
-    io.out << summary << "\n";
-  }
-  return {};
+  return verify_state_proofs(opts.client, proofs, io);
 }
 
 std::string amount(const json& v) { return std::to_string(u64_of(v)); }

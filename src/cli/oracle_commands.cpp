@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -10,13 +9,10 @@
 
 #include "cli/chain_client.hpp"
 #include "modules/oracle/feed_spec.hpp"
-#include "node/config.hpp"
-#include "services/proofs/proof_check.hpp"
 
 namespace metanode::cli {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct OracleOptions {
@@ -25,28 +21,12 @@ struct OracleOptions {
   std::uint64_t round = 0;
 };
 
-// --node (the oracle service's URL), else the home's config (port base + 2), else 9002.
-std::string oracle_url_of(const ClientOptions& opts) {
-  if (!opts.node_url.empty()) return opts.node_url;
-  if (!opts.home.empty()) {
-    auto config = node::NodeConfig::load(fs::path(opts.home) / "config.toml");
-    if (config.ok()) return "http://" + config->listen_address + ":" + std::to_string(config->service_port(2));
-  }
-  return "http://127.0.0.1:9002";
-}
-
 core::Result<json> get(const OracleOptions& opts, const std::string& target) {
-  return call(oracle_url_of(opts.client), "GET", target, "", nullptr);
+  return call(service_url_of(opts.client, 2), "GET", target, "", nullptr);
 }
 
 core::Status verify_proofs(const OracleOptions& opts, const std::vector<const json*>& proofs, Io& io) {
-  if (!opts.client.verify) return {};
-  MN_TRY_ASSIGN(const ledger::Genesis genesis, trusted_genesis(opts.client));
-  for (const json* p : proofs) {
-    MN_TRY_ASSIGN(const std::string summary, services::verify_state_answer(*p, genesis));
-    io.out << summary << "\n";
-  }
-  return {};
+  return verify_state_proofs(opts.client, proofs, io);
 }
 
 int run_feeds(Io& io, const OracleOptions& opts) {

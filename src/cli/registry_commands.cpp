@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -10,13 +9,10 @@
 
 #include "cli/chain_client.hpp"
 #include "modules/registry/registry.hpp"
-#include "node/config.hpp"
-#include "services/proofs/proof_check.hpp"
 
 namespace metanode::cli {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct LookupOptions {
@@ -29,15 +25,6 @@ struct LeaseOptions {
   SendOptions send;
   modules::LeaseRequest request;
 };
-
-std::string registry_url_of(const ClientOptions& opts) {
-  if (!opts.node_url.empty()) return opts.node_url;
-  if (!opts.home.empty()) {
-    auto config = node::NodeConfig::load(fs::path(opts.home) / "config.toml");
-    if (config.ok()) return "http://" + config->listen_address + ":" + std::to_string(config->service_port(3));
-  }
-  return "http://127.0.0.1:9003";
-}
 
 void print_lease(Io& io, const json& l) {
   io.out << fmt::format("{:<32} {:<10} {}\n", l.value("name", ""), l.value("kind", ""), l.value("endpoint", ""));
@@ -57,7 +44,7 @@ int run_lookup(Io& io, const LookupOptions& o) {
     }
     target = o.kind.empty() ? "/v1/registry/services" : "/v1/registry/services?kind=" + o.kind;
   }
-  auto doc = call(registry_url_of(o.client), "GET", target, "", nullptr);
+  auto doc = call(service_url_of(o.client, 3), "GET", target, "", nullptr);
   if (!doc.ok()) return fail(io, doc.error());
   std::vector<const json*> proofs;
   if (doc->contains("services")) {
@@ -73,15 +60,7 @@ int run_lookup(Io& io, const LookupOptions& o) {
   } else {
     print_lease(io, *doc);
   }
-  if (o.client.verify) {
-    auto genesis = trusted_genesis(o.client);
-    if (!genesis.ok()) return fail(io, genesis.error());
-    for (const json* p : proofs) {
-      auto summary = services::verify_state_answer(*p, *genesis);
-      if (!summary.ok()) return fail(io, summary.error());
-      io.out << *summary << "\n";
-    }
-  }
+  if (auto st = verify_state_proofs(o.client, proofs, io); !st.ok()) return fail(io, st.error());
   return kExitOk;
 }
 

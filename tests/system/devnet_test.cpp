@@ -26,7 +26,8 @@ constexpr std::size_t kValidators = 4;
 constexpr milliseconds kProgressTimeout{60'000};
 constexpr milliseconds kStopTimeout{25'000};
 
-// A port base whose API (+1) and XTMP (+4) ports are free for every node (i*100 apart).
+// A port base whose service ports (+1 to +7: ledger, oracle, registry, XTMP, storage, proofs,
+// economics) are free for every node (i*100 apart).
 std::uint16_t free_port_base() {
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> pick(200, 300);
@@ -35,8 +36,7 @@ std::uint16_t free_port_base() {
     bool free = true;
     // One more for the full node `metanode install --devnet` adds (the next 100).
     for (std::size_t i = 0; i <= kValidators && free; ++i) {
-      // Its services (ledger + 1, proofs + 6) and XTMP (+ 4).
-      for (const int offset : {1, 4, 6}) free = free && port_free(static_cast<std::uint16_t>(base + 100 * i + offset));
+      for (int offset = 1; offset <= 7 && free; ++offset) free = port_free(static_cast<std::uint16_t>(base + 100 * i + offset));
     }
     if (free) return base;
   }
