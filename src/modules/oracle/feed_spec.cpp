@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "modules/entries.hpp"
+
 namespace metanode::modules {
 namespace {
 
@@ -152,18 +154,8 @@ core::Result<FeedSpec> FeedSpec::from_json(const json& j) {
   return f;
 }
 
-core::Bytes gov_feed_key(std::string_view feed) {
-  core::Bytes key;
-  for (const std::string_view part : {kGovFeedPrefix, feed}) {
-    for (const char c : part) key.push_back(static_cast<core::Byte>(c));
-  }
-  return key;
-}
-core::Bytes gov_feeds_key() {
-  core::Bytes key;
-  for (const char c : kGovFeedsKey) key.push_back(static_cast<core::Byte>(c));
-  return key;
-}
+core::Bytes gov_feed_key(std::string_view feed) { return text_key(kGovFeedPrefix, feed); }
+core::Bytes gov_feeds_key() { return text_key(kGovFeedsKey); }
 
 void FeedIndex::encode(core::Writer& w) const {
   w.vector(ids, kFeedsMax, [](core::Writer& out, const std::string& id) { out.string(id, kFeedIdBytesMax); });

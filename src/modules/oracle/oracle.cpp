@@ -4,6 +4,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "modules/entries.hpp"
 #include "modules/governance/governance.hpp"
 
 namespace metanode::modules {
@@ -29,15 +30,6 @@ bool starts_with(core::ByteView key, std::string_view prefix) {
   return key.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), key.begin());
 }
 
-template <typename T>
-core::Result<std::optional<T>> read_in(const ledger::StateReader& state, std::string_view module, const core::Bytes& key,
-                                       std::string_view what) {
-  MN_TRY_ASSIGN(auto bytes, state.get(ledger::state_tree_key(module, key)));
-  if (!bytes) return std::optional<T>{};
-  auto value = core::decode<T>(*bytes);
-  if (!value.ok()) return make_error(ErrorCode::kStateCorrupt, std::string(what) + " does not decode: " + value.error().to_string());
-  return std::optional<T>{std::move(value).value()};
-}
 
 // Event "round": the feed, its round and median.
 struct RoundEvent {
@@ -211,36 +203,27 @@ bool round_due(const FeedSpec& spec, const FeedState& last, std::int64_t median,
 
 std::size_t oracle_quorum(std::size_t operators) { return operators == 0 ? 1 : 2 * ((operators - 1) / 3) + 1; }
 
-core::Bytes oracle_feed_key(std::string_view feed) {
-  core::Bytes key;
-  for (const std::string_view part : {kFeedPrefix, feed}) {
-    for (const char c : part) key.push_back(static_cast<core::Byte>(c));
-  }
-  return key;
-}
+core::Bytes oracle_feed_key(std::string_view feed) { return text_key(kFeedPrefix, feed); }
 core::Bytes oracle_round_key(std::string_view feed, std::uint64_t round) {
-  core::Bytes key;
-  for (const std::string_view part : {kRoundPrefix, feed}) {
-    for (const char c : part) key.push_back(static_cast<core::Byte>(c));
-  }
+  core::Bytes key = text_key(kRoundPrefix, feed);
   key.push_back(0);  // no id contains a zero byte: the round starts after it
   for (int i = 7; i >= 0; --i) key.push_back(static_cast<core::Byte>(round >> (8 * i)));
   return key;
 }
 
 core::Result<std::vector<std::string>> read_feed_ids(const ledger::StateReader& state) {
-  MN_TRY_ASSIGN(auto index, read_in<FeedIndex>(state, kGovModule, gov_feeds_key(), "oracle feed index"));
+  MN_TRY_ASSIGN(auto index, read_entry<FeedIndex>(state, kGovModule, gov_feeds_key(), "oracle feed index"));
   return index ? index->ids : std::vector<std::string>{};
 }
 core::Result<std::optional<FeedSpec>> read_feed_spec(const ledger::StateReader& state, std::string_view feed) {
-  return read_in<FeedSpec>(state, kGovModule, gov_feed_key(feed), "oracle feed spec");
+  return read_entry<FeedSpec>(state, kGovModule, gov_feed_key(feed), "oracle feed spec");
 }
 core::Result<std::optional<FeedState>> read_feed_state(const ledger::StateReader& state, std::string_view feed) {
-  return read_in<FeedState>(state, kOracleModule, oracle_feed_key(feed), "oracle feed state");
+  return read_entry<FeedState>(state, kOracleModule, oracle_feed_key(feed), "oracle feed state");
 }
 core::Result<std::optional<RoundRecord>> read_round(const ledger::StateReader& state, std::string_view feed,
                                                     std::uint64_t round) {
-  return read_in<RoundRecord>(state, kOracleModule, oracle_round_key(feed, round), "oracle round");
+  return read_entry<RoundRecord>(state, kOracleModule, oracle_round_key(feed, round), "oracle round");
 }
 core::Result<std::vector<crypto::Address>> read_oracle_operators(const ledger::StateReader& state) {
   MN_TRY_ASSIGN(auto role, read_role(state, kRoleOracle));

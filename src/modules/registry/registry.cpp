@@ -4,6 +4,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "modules/entries.hpp"
+
 namespace metanode::modules {
 namespace {
 
@@ -18,16 +20,9 @@ constexpr std::string_view kExpiryPrefix = "exp:";
 
 core::Error malformed(const std::string& why) { return make_error(ErrorCode::kTxMalformed, why); }
 
-core::Bytes text_key(std::string_view prefix, std::string_view rest) {
-  core::Bytes key;
-  for (const std::string_view part : {prefix, rest}) {
-    for (const char c : part) key.push_back(static_cast<core::Byte>(c));
-  }
-  return key;
-}
 
 core::Bytes expiry_key(std::uint64_t height) {
-  core::Bytes key = text_key(kExpiryPrefix, "");
+  core::Bytes key = text_key(kExpiryPrefix);
   for (int i = 7; i >= 0; --i) key.push_back(static_cast<core::Byte>(height >> (8 * i)));
   return key;
 }
@@ -74,14 +69,6 @@ ledger::Event lease_event(std::string_view kind, const Lease& lease) {
   return ledger::Event{std::string(kRegistryModule), std::string(kind), core::encode(lease)};
 }
 
-template <typename T>
-core::Result<std::optional<T>> read_in(const ledger::StateReader& state, const core::Bytes& key, std::string_view what) {
-  MN_TRY_ASSIGN(auto bytes, state.get(ledger::state_tree_key(kRegistryModule, key)));
-  if (!bytes) return std::optional<T>{};
-  auto value = core::decode<T>(*bytes);
-  if (!value.ok()) return make_error(ErrorCode::kStateCorrupt, std::string(what) + " does not decode: " + value.error().to_string());
-  return std::optional<T>{std::move(value).value()};
-}
 
 }  // namespace
 
@@ -171,16 +158,16 @@ core::Status check_service_kind(std::string_view kind) {
 
 core::Bytes registry_lease_key(std::string_view name) { return text_key(kLeasePrefix, name); }
 core::Bytes registry_kind_key(std::string_view kind) { return text_key(kKindPrefix, kind); }
-core::Bytes registry_kinds_key() { return text_key(kKindsKey, ""); }
+core::Bytes registry_kinds_key() { return text_key(kKindsKey); }
 core::Result<std::optional<Lease>> read_lease(const ledger::StateReader& state, std::string_view name) {
-  return read_in<Lease>(state, registry_lease_key(name), "registry lease");
+  return read_entry<Lease>(state, kRegistryModule, registry_lease_key(name), "registry lease");
 }
 core::Result<std::vector<std::string>> read_kind(const ledger::StateReader& state, std::string_view kind) {
-  MN_TRY_ASSIGN(auto list, read_in<NameList>(state, registry_kind_key(kind), "registry kind index"));
+  MN_TRY_ASSIGN(auto list, read_entry<NameList>(state, kRegistryModule, registry_kind_key(kind), "registry kind index"));
   return list ? list->names : std::vector<std::string>{};
 }
 core::Result<std::vector<std::string>> read_kinds(const ledger::StateReader& state) {
-  MN_TRY_ASSIGN(auto list, read_in<NameList>(state, registry_kinds_key(), "registry kinds index"));
+  MN_TRY_ASSIGN(auto list, read_entry<NameList>(state, kRegistryModule, registry_kinds_key(), "registry kinds index"));
   return list ? list->names : std::vector<std::string>{};
 }
 
