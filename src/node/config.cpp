@@ -143,6 +143,14 @@ core::Result<NodeConfig> NodeConfig::load(const std::filesystem::path& file) {
   MN_TRY(read_int<std::uint32_t>(table, "oracle", "interval_ms", c.oracle_interval_ms, 100, 3'600'000, file));
   MN_TRY(read_int<std::uint32_t>(table, "oracle", "fetch_timeout_ms", c.oracle_fetch_timeout_ms, 100, 60'000, file));
   MN_TRY(read_int<std::uint32_t>(table, "oracle", "response_bytes_max", c.oracle_response_bytes_max, 256, 8 << 20, file));
+  if (const auto node = table["registry"]["health_checks"]) {
+    const auto v = node.value<bool>();
+    if (!v) return bad(file, "[registry] health_checks must be true or false");
+    c.health_checks_enabled = *v;
+  }
+  MN_TRY(read_int<std::uint32_t>(table, "registry", "health_interval_ms", c.health_interval_ms, 100, 3'600'000, file));
+  MN_TRY(read_int<std::uint32_t>(table, "registry", "health_timeout_ms", c.health_timeout_ms, 100, 60'000, file));
+  MN_TRY(read_int<std::uint32_t>(table, "registry", "health_republish_s", c.health_republish_s, 1, 86'400, file));
   if (const auto node = table["api"]["services"]) {
     const auto* array = node.as_array();
     if (array == nullptr) return bad(file, "[api] services must be an array of service names");
@@ -239,6 +247,13 @@ std::string NodeConfig::to_toml() const {
       << "interval_ms = " << oracle_interval_ms << "\n"
       << "fetch_timeout_ms = " << oracle_fetch_timeout_ms << "\n"
       << "response_bytes_max = " << oracle_response_bytes_max << "\n\n"
+      << "# The registry's health checks: when this node's key holds role oracle, it runs each lease's check\n"
+      << "# every health_interval_ms and publishes a result that changed (or is health_republish_s old).\n"
+      << "[registry]\n"
+      << "health_checks = " << (health_checks_enabled ? "true" : "false") << "\n"
+      << "health_interval_ms = " << health_interval_ms << "\n"
+      << "health_timeout_ms = " << health_timeout_ms << "\n"
+      << "health_republish_s = " << health_republish_s << "\n\n"
       << "[blocks]\n"
       << "interval_ms = " << block_interval_ms << "\n"
       << "empty_blocks = " << (empty_blocks ? "true" : "false") << "\n"

@@ -67,6 +67,13 @@ struct NodeConfig {
   std::uint32_t oracle_interval_ms = 1'000;
   std::uint32_t oracle_fetch_timeout_ms = 2'000;
   std::uint32_t oracle_response_bytes_max = 64 * 1024;
+  // [registry]: when this node's key holds role "oracle", it runs every lease's health check each
+  // health_interval_ms within health_timeout_ms (node/registry/health_checker.hpp), and publishes a
+  // result that changed, or that the chain has held for health_republish_s.
+  bool health_checks_enabled = true;
+  std::uint32_t health_interval_ms = 5'000;
+  std::uint32_t health_timeout_ms = 2'000;
+  std::uint32_t health_republish_s = 300;
 
   std::uint32_t block_interval_ms = 1000;
   bool empty_blocks = false;

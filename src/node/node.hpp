@@ -29,6 +29,8 @@
 #include "node/config.hpp"
 #include "node/ledger_backend.hpp"
 #include "node/oracle/oracle_reporter.hpp"
+#include "node/periodic_task.hpp"
+#include "node/registry/health_checker.hpp"
 #include "node/runtime/consensus_runtime.hpp"
 #include "node/signature_checks.hpp"
 #include "node/tx_pool.hpp"
@@ -47,6 +49,8 @@ struct NodePlugins {
   std::vector<std::tuple<std::string, std::string, api::cage::Access>> extra_routes;
   // Tests: how this node's oracle reads a feed's value (default: its sources over HTTP(S)).
   OracleReporter::Fetch oracle_fetch;
+  // Tests: how this node's health checks see a service (default: HTTP(S) and TCP).
+  HealthChecker::Probe health_probe;
 };
 
 class NodeRuntimeHost;
@@ -76,6 +80,7 @@ class Node {
   TxPool& tx_pool() { return *tx_pool_; }
   const EvidenceReporter& evidence() const { return *evidence_; }
   const OracleReporter& oracle() const { return *oracle_; }
+  const HealthChecker& health_checker() const { return *health_; }
   BlockListeners& block_listeners() { return block_listeners_; }
   NodeLedgerBackend& backend() { return *backend_; }
   AuditTrail& audit() { return *audit_; }
@@ -116,10 +121,9 @@ class Node {
   std::unique_ptr<AuditAnchorer> audit_anchor_;  // sends through the pool
   std::unique_ptr<EvidenceReporter> evidence_;   // sends through the pool
   std::unique_ptr<OracleReporter> oracle_;       // fetches on its own thread, sends through the pool
-  std::thread oracle_thread_;
-  std::mutex oracle_mutex_;
-  std::condition_variable oracle_wake_;
-  bool oracle_stop_ = false;
+  std::unique_ptr<HealthChecker> health_;        // probes on its own thread, sends through the pool
+  PeriodicTask oracle_task_;
+  PeriodicTask health_task_;
   std::unique_ptr<NodeLedgerBackend> backend_;
   boost::asio::io_context io_;  // HTTP sessions and background work (sync answers, gossip)
   std::vector<std::thread> io_threads_;

@@ -122,6 +122,14 @@ struct NodeSetup {
         [&io = node.io_](std::function<void()> work) { boost::asio::post(io, std::move(work)); });
   }
 
+  // The registry's health checks: results as transactions through the pool.
+  static void make_health_checker(Node& node, HealthChecker::Probe probe) {
+    if (!probe) probe = network_probe(std::chrono::milliseconds(node.config_.health_timeout_ms));
+    node.health_ = std::make_unique<HealthChecker>(*node.chain_, *node.tx_pool_, node.validator_key_, std::move(probe),
+                                                   [] { return core::SystemClock().now_unix_ms(); },
+                                                   static_cast<std::int64_t>(node.config_.health_republish_s) * 1000);
+  }
+
   // The oracle's off-chain half: observations over XTMP to the validators' nodes whose key holds
   // role oracle (the chain's current set, read when sending).
   static void make_oracle(Node& node, OracleReporter::Fetch fetch) {
@@ -196,6 +204,11 @@ struct NodeSetup {
                                     {"base_fee", ledger::u64_to_json(h.base_fee)}};
       service.events().publish(event.dump());
     });
+    for (const auto& service : node.services_) {
+      if (auto registry = std::dynamic_pointer_cast<services::RegistryService>(service)) {
+        node.block_listeners_.subscribe("registry watch", [registry](const ledger::ProducedBlock& b) { registry->on_block(b); });
+      }
+    }
   }
 
   static core::Result<RuntimeConfig> runtime_config(const Node& node);
@@ -339,6 +352,7 @@ struct NodeSetup {
       host->add_metrics([&anchor = *node.audit_anchor_] { return anchor.metrics_text(); });
       host->add_metrics([&evidence = *node.evidence_] { return evidence.metrics_text(); });
       host->add_metrics([&oracle = *node.oracle_] { return oracle.metrics_text(); });
+      host->add_metrics([&health = *node.health_] { return health.metrics_text(); });
       if (node.witness_) {
         host->add_metrics([&node] { return node.witness_->metrics_text() + node.witness_client_->metrics_text(); });
       }
@@ -408,6 +422,7 @@ core::Status NodeSetup::build(Node& node_ref, ledger::Genesis genesis, NodePlugi
   MN_TRY(NodeSetup::open_audit_log(*node));
   NodeSetup::make_tx_pool(*node);
   NodeSetup::make_oracle(*node, std::move(plugins.oracle_fetch));
+  NodeSetup::make_health_checker(*node, std::move(plugins.health_probe));
   NodeSetup::make_backend(*node);
   MN_TRY(NodeSetup::make_services(*node, std::move(plugins.extra_services)));
   node->route_table_ = services::route_table();
@@ -444,16 +459,10 @@ core::Status Node::start() {
     return st;
   }
   if (config_.oracle_enabled) {
-    oracle_stop_ = false;
-    oracle_thread_ = std::thread([this] {
-      std::unique_lock lock(oracle_mutex_);
-      while (!oracle_stop_) {
-        lock.unlock();
-        oracle_->tick();  // reads state and may fetch: never under the lock stop() waits on
-        lock.lock();
-        oracle_wake_.wait_for(lock, std::chrono::milliseconds(config_.oracle_interval_ms), [this] { return oracle_stop_; });
-      }
-    });
+    oracle_task_.start(std::chrono::milliseconds(config_.oracle_interval_ms), [this] { oracle_->tick(); });
+  }
+  if (config_.health_checks_enabled) {
+    health_task_.start(std::chrono::milliseconds(config_.health_interval_ms), [this] { health_->tick(); });
   }
   return {};
 }
@@ -463,12 +472,8 @@ void Node::stop() {
   started_ = false;
   scrub_stop_ = true;
   if (scrub_thread_.joinable()) scrub_thread_.join();
-  {
-    std::lock_guard lock(oracle_mutex_);
-    oracle_stop_ = true;
-  }
-  oracle_wake_.notify_all();
-  if (oracle_thread_.joinable()) oracle_thread_.join();
+  oracle_task_.stop();
+  health_task_.stop();
   if (runtime_) runtime_->stop();
   // Checkpoints from here on (the final one) are not sent: the links and io threads are going.
   audit_log_->set_on_checkpoint(nullptr);

@@ -47,6 +47,7 @@ api::cage::RouteTable route_table() {
   // Registry (base+3): leases, committed state with its proofs, public.
   t.add("GET", "/v1/registry/services", Access::open());
   t.add("GET", "/v1/registry/services/{name}", Access::open());
+  t.add("GET", "/v1/registry/watch", Access::open());
   // The committed-block stream (WebSocket): chain data, public like the reads above.
   t.add("GET", "/v1/events", Access::open());
   return t;

@@ -31,8 +31,9 @@ namespace metanode::storage {
 // supply, validators' records) from block 0, and fees paid out at each block's end. Version 6:
 // validator sets by epoch (econ state), finality proofs with an epoch's suffix blocks, consensus
 // safety state tagged with its epoch. Version 7: slashed validators, delegation pools and the
-// supply's delegation totals (econ state).
-inline constexpr std::uint32_t kFormatVersion = 7;
+// supply's delegation totals (econ state). Version 8: registry leases with a time TTL and a
+// health check, and the operators' health results.
+inline constexpr std::uint32_t kFormatVersion = 8;
 inline constexpr std::size_t kChainIdSizeBytesMax = 64;
 
 // Meta keys CueDB owns (under kReservedMetaPrefix). format_version is a u32 in the canonical

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <map>
 #include <regex>
+#include <set>
 
 #include "api/cage/http_signature.hpp"
 #include "api/http/http_client.hpp"
@@ -661,6 +663,131 @@ TEST_F(DevnetTest, ARewrittenAuditLogIsCaughtByTheWitnessesAndTheChainsAnchor) {
   const std::string named = read_file(dir_ / "verify-rewritten.log");
   EXPECT_NE(named.find("not the ones anchored on chain"), std::string::npos) << named;
   EXPECT_NE(named.find("its history was rewritten"), std::string::npos) << named;
+}
+
+
+// A port nothing listens on now (the kernel's pick, released).
+std::uint16_t ephemeral_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  std::uint16_t port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+// The registry on a real devnet: a service registered with a TTL in seconds and an HTTP health
+// check (a Node.js server the test runs) turns "up" once the validators' nodes have probed it,
+// and "down" when the test kills it; a lease nobody renews is gone once the chain's time passes
+// its expiry, while one renewed in time stays; `registry watch` saw each change as it committed,
+// and `registry lookup --verify` proves the answer against the genesis validators' signatures.
+TEST_F(DevnetTest, RegistryLeasesExpireByChainTimeAndAKilledServicesHealthTurnsDown) {
+  const fs::path net = dir_ / "net";
+  std::vector<std::string> init = up_args(kValidators);
+  init.push_back("--init-only");
+  ASSERT_TRUE(run(init, "init.log")) << tail_of(dir_ / "init.log");
+  for (std::size_t i = 0; i < kValidators; ++i) {
+    const fs::path config = net / ("node" + std::to_string(i)) / "config.toml";
+    std::string text = read_file(config);
+    const std::string from = "health_interval_ms = 5000";
+    const auto at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from << " not in " << config;
+    text.replace(at, from.size(), "health_interval_ms = 500");
+    std::ofstream(config, std::ios::trunc) << text;
+  }
+  const std::uint16_t service_port = ephemeral_port();
+  ASSERT_NE(service_port, 0);
+  ASSERT_EQ(std::system("command -v node >/dev/null 2>&1"), 0) << "node is required (scripts/setup.sh installs it)";
+  const pid_t service = spawn({"/usr/bin/env", "node", "-e",
+                               "require('http').createServer((q, s) => s.end('ok')).listen(" + std::to_string(service_port) +
+                                   ", '127.0.0.1')"},
+                              dir_ / "service.log");
+  ASSERT_GT(service, 0);
+  start_up_until_linked();
+  ASSERT_FALSE(HasFatalFailure());
+  const std::string home = (net / "node0").string();
+  const std::string ledger = "http://127.0.0.1:" + std::to_string(base_ + 1);
+  const pid_t watcher = spawn({METANODE_BINARY, "registry", "watch", "--home", home, "--json"}, dir_ / "watch.log");
+  ASSERT_GT(watcher, 0);
+  std::this_thread::sleep_for(milliseconds(500));  // its WebSocket is up before the first change
+
+  const std::string service_url = "http://127.0.0.1:" + std::to_string(service_port);
+  auto send = [&](std::vector<std::string> args, const std::string& log) {
+    args.insert(args.begin(), {METANODE_BINARY, "registry"});
+    args.insert(args.end(), {"--home", home, "--node", ledger, "--wait"});
+    EXPECT_TRUE(run(args, log)) << tail_of(dir_ / log);
+  };
+  send({"register", "--name", "billing.api", "--kind", "http", "--endpoint", service_url, "--health-check", service_url + "/health",
+        "--ttl-seconds", "600"},
+       "register-billing.log");
+  send({"register", "--name", "short.lived", "--kind", "http", "--endpoint", "http://127.0.0.1:1", "--ttl-seconds", "3"},
+       "register-short.log");
+  send({"register", "--name", "kept.alive", "--kind", "http", "--endpoint", "http://127.0.0.1:2", "--ttl-seconds", "3"},
+       "register-kept.log");
+  send({"renew", "--name", "kept.alive", "--ttl-seconds", "600"}, "renew-kept.log");
+  ASSERT_FALSE(HasFailure());
+
+  const std::string registry = "http://127.0.0.1:" + std::to_string(base_ + 3);
+  auto lookup = [&](const std::string& name) -> std::pair<unsigned, json> {
+    auto reply = api::http_request(registry, "GET", "/v1/registry/services/" + name, "", "application/json", milliseconds(2'000));
+    if (!reply.ok()) return {0, json()};
+    return {reply->status, json::parse(reply->body, nullptr, false)};
+  };
+  const auto short_lease = lookup("short.lived");
+  const std::int64_t short_expiry = short_lease.second.value("expiry_unix_ms", std::int64_t{0});
+  // Gone once the chain's time has passed it (blocks every second here), and not before.
+  const auto deadline = Clock::now() + milliseconds(20'000);
+  while (lookup("short.lived").first != 404) {
+    ASSERT_LT(Clock::now(), deadline) << "short.lived did not expire: " << lookup("short.lived").second.dump();
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  EXPECT_EQ(lookup("kept.alive").first, 200u) << "a renewed lease expired";
+  EXPECT_GT(short_expiry, 0) << short_lease.second.dump();
+
+  // Health: up while the service answers, down once it is killed.
+  auto wait_status = [&](const std::string& status) {
+    const auto until = Clock::now() + milliseconds(30'000);
+    json last;
+    while (Clock::now() < until) {
+      last = lookup("billing.api").second;
+      if (last.is_object() && last["health"].value("status", "") == status) return last;
+      std::this_thread::sleep_for(milliseconds(300));
+    }
+    ADD_FAILURE() << "billing.api never turned " << status << ": " << (last.is_object() ? last["health"].dump() : "no answer");
+    return last;
+  };
+  const json up = wait_status("up");
+  EXPECT_GE(up["health"]["reports"].size(), 3u) << up["health"].dump();
+  ::kill(service, SIGKILL);
+  ::waitpid(service, nullptr, 0);
+  const json down = wait_status("down");
+  bool refused = false;
+  for (const json& r : down["health"]["reports"]) refused = refused || r.value("detail", "").find("connect") != std::string::npos;
+  EXPECT_TRUE(refused) << down["health"].dump();
+  // The lease and its health, proven to a client holding only the genesis.
+  EXPECT_TRUE(run({METANODE_BINARY, "registry", "lookup", "billing.api", "--home", home, "--verify"}, "lookup.log"))
+      << tail_of(dir_ / "lookup.log");
+  EXPECT_NE(read_file(dir_ / "lookup.log").find("down"), std::string::npos) << read_file(dir_ / "lookup.log");
+
+  ::kill(watcher, SIGKILL);
+  ::waitpid(watcher, nullptr, 0);
+  std::map<std::string, std::set<std::string>> seen;  // type → names
+  std::istringstream lines(read_file(dir_ / "watch.log"));
+  for (std::string line; std::getline(lines, line);) {
+    const json change = json::parse(line, nullptr, false);
+    if (change.is_object()) seen[change.value("type", "")].insert(change.value("name", ""));
+  }
+  EXPECT_TRUE(seen["registered"].contains("billing.api") && seen["registered"].contains("short.lived")) << read_file(dir_ / "watch.log");
+  EXPECT_TRUE(seen["renewed"].contains("kept.alive")) << read_file(dir_ / "watch.log");
+  EXPECT_TRUE(seen["expired"].contains("short.lived")) << read_file(dir_ / "watch.log");
+  EXPECT_FALSE(seen["expired"].contains("kept.alive")) << read_file(dir_ / "watch.log");
+  EXPECT_TRUE(seen["health"].contains("billing.api")) << read_file(dir_ / "watch.log");
+  stop_up();
 }
 
 }  // namespace

@@ -230,6 +230,14 @@ core::Result<std::vector<crypto::Address>> read_oracle_operators(const ledger::S
   return role ? role->holders : std::vector<crypto::Address>{};
 }
 
+core::Result<std::vector<crypto::Address>> oracle_operators_in(const ledger::ModuleState& state) {
+  MN_TRY_ASSIGN(auto role_bytes, state.get_in(kGovModule, gov_role_key(kRoleOracle)));
+  if (!role_bytes) return std::vector<crypto::Address>{};
+  auto role = core::decode<RoleRecord>(*role_bytes);
+  if (!role.ok()) return make_error(ErrorCode::kStateCorrupt, "the oracle role does not decode: " + role.error().to_string());
+  return role->holders;
+}
+
 core::Status OracleModule::check_payload(const ledger::Payload& payload, const crypto::Address&) const {
   if (payload.kind != kOracleReportKind) {
     return make_error(ErrorCode::kTxUnknownPayload, "the oracle module has no payload kind '" + payload.kind + "' (it has: report)");
@@ -261,13 +269,7 @@ core::Status OracleModule::apply(const ledger::TxContext& tx, ledger::ModuleStat
     return make_error(ErrorCode::kOracleStaleRound, "feed '" + report.feed + "' round " + std::to_string(report.round) +
                                                         " is not its next (" + std::to_string(last.round + 1) + ")");
   }
-  MN_TRY_ASSIGN(auto role_bytes, state.get_in(kGovModule, gov_role_key(kRoleOracle)));
-  std::vector<crypto::Address> operators;
-  if (role_bytes) {
-    auto role = core::decode<RoleRecord>(*role_bytes);
-    if (!role.ok()) return make_error(ErrorCode::kStateCorrupt, "the oracle role does not decode: " + role.error().to_string());
-    operators = role->holders;
-  }
+  MN_TRY_ASSIGN(const auto operators, oracle_operators_in(state));
   const std::int64_t now = tx.block.timestamp_unix_ms;
   std::vector<std::int64_t> values;
   for (const auto& o : report.observations) {

@@ -107,6 +107,8 @@ core::Result<std::optional<RoundRecord>> read_round(const ledger::StateReader& s
                                                     std::uint64_t round);
 // The operators: the holders of role "oracle", sorted.
 core::Result<std::vector<crypto::Address>> read_oracle_operators(const ledger::StateReader& state);
+// The same inside a module's apply (the governance namespace read through the block's state).
+core::Result<std::vector<crypto::Address>> oracle_operators_in(const ledger::ModuleState& state);
 
 class OracleModule final : public ledger::Module {
  public:

@@ -123,6 +123,30 @@ core::Result<std::string> fetch_url(const std::string& url, const FetchLimits& l
   return exchange(stream, u, limits, io);
 }
 
+core::Status probe_tcp(const std::string& host_port, std::chrono::milliseconds timeout) {
+  const auto colon = host_port.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == host_port.size()) {
+    return make_error(ErrorCode::kInvalidArgument, "'" + host_port.substr(0, 64) + "' is not host:port");
+  }
+  const std::string host = host_port.substr(0, colon), port = host_port.substr(colon + 1);
+  asio::io_context io;
+  asio::ip::tcp::resolver resolver(io);
+  beast::error_code ec;
+  const auto endpoints = resolver.resolve(host, port, ec);
+  if (ec) return make_error(ErrorCode::kIo, "resolving " + host + ": " + ec.message());
+  asio::ip::tcp::socket socket(io);
+  bool done = false;
+  asio::async_connect(socket, endpoints, [&](const beast::error_code& e, const asio::ip::tcp::endpoint&) {
+    ec = e;
+    done = true;
+  });
+  io.run_for(timeout);
+  if (!done) return make_error(ErrorCode::kIo, "connecting to " + host_port + ": timed out");
+  if (ec) return make_error(ErrorCode::kIo, "connecting to " + host_port + ": " + ec.message());
+  socket.close(ec);
+  return {};
+}
+
 core::Result<std::int64_t> scale_decimal(std::string_view text, std::uint8_t decimals) {
   const auto bad = [&text](const std::string& why) {
     return make_error(ErrorCode::kInvalidArgument, "'" + std::string(text.substr(0, 40)) + "' " + why);

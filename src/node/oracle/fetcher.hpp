@@ -20,6 +20,10 @@ struct FetchLimits {
 // kInvalidArgument: not an http(s) URL).
 core::Result<std::string> fetch_url(const std::string& url, const FetchLimits& limits);
 
+// A TCP connection to "host:port" opened (and closed) within the timeout (kIo: refused, timed
+// out, not resolved; kInvalidArgument: not host:port).
+core::Status probe_tcp(const std::string& host_port, std::chrono::milliseconds timeout);
+
 // The number at `pointer` in `body` (a JSON number, or a string holding a decimal), as an integer
 // scaled by 10^decimals and rounded half away from zero ("64123.456" at 2 decimals: 6412346).
 // kInvalidArgument naming what is wrong: not JSON, no such pointer, not a number, out of range.

@@ -2165,7 +2165,14 @@ TEST_F(ApiTest, TheRegistryServiceAnswersLeasesWithProofs) {
   const std::uint16_t registry = node_->service_port("registry");
   ASSERT_NE(registry, 0u);
   ledger::Transaction tx = alice_to_bob(0, 1);
-  tx.payload = modules::register_payload({"billing.api", "http", "https://billing.example.com", "{}", 50});
+  modules::LeaseRequest lease;
+  lease.name = "billing.api";
+  lease.kind = "http";
+  lease.endpoint = "https://billing.example.com";
+  lease.metadata = "{}";
+  lease.ttl_blocks = 50;
+  lease.health_check = "tcp://127.0.0.1:1";
+  tx.payload = modules::register_payload(lease);
   tx.sign_single(alice_, genesis_.digest());
   const Reply submitted = submit_json(services::to_json(tx, modules::standard_modules()));
   ASSERT_EQ(submitted.status, 202u) << submitted.body;
@@ -2175,6 +2182,9 @@ TEST_F(ApiTest, TheRegistryServiceAnswersLeasesWithProofs) {
   EXPECT_EQ(one.doc.value("endpoint", ""), "https://billing.example.com");
   EXPECT_EQ(one.doc.value("owner", ""), address_of(alice_).to_string());
   EXPECT_TRUE(services::verify_state_answer(one.doc["proof"], genesis_).ok());
+  EXPECT_EQ(one.doc["health"].value("status", ""), "unknown") << "no operator has reported yet";
+  EXPECT_TRUE(services::verify_state_answer(one.doc["health_proof"], genesis_).ok());  // proven absent
+  EXPECT_EQ(one.doc.value("blocks_left", 0), 50);
   const Reply by_kind = request(registry, http::verb::get, "/v1/registry/services?kind=http");
   ASSERT_EQ(by_kind.status, 200u) << by_kind.body;
   ASSERT_EQ(by_kind.doc["services"].size(), 1u);
