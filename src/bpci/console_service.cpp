@@ -152,15 +152,21 @@ api::Response ConsoleService::proxy(const api::Request& request) const {
                  request.content_type.empty() ? "application/json" : request.content_type, {});
 }
 
-const std::vector<std::string>& ConsoleService::oracle_routes() {
-  static const std::vector<std::string> routes = {"/v1/feeds", "/v1/feeds/{id}/latest", "/v1/feeds/{id}/rounds/{round}"};
-  return routes;
-}
-
-const std::vector<std::string>& ConsoleService::econ_routes() {
-  static const std::vector<std::string> routes = {"/v1/econ/supply",   "/v1/econ/params",
-                                                  "/v1/econ/validators", "/v1/econ/rewards/{address}",
-                                                  "/v1/econ/payouts", "/v1/econ/fees", "/v1/econ/slashes"};
+const std::vector<ConsoleService::PassedRoute>& ConsoleService::service_routes() {
+  static const std::vector<PassedRoute> routes = {
+      {"/v1/econ/supply", services::kEconomicsPortOffset, "economics"},
+      {"/v1/econ/params", services::kEconomicsPortOffset, "economics"},
+      {"/v1/econ/validators", services::kEconomicsPortOffset, "economics"},
+      {"/v1/econ/rewards/{address}", services::kEconomicsPortOffset, "economics"},
+      {"/v1/econ/payouts", services::kEconomicsPortOffset, "economics"},
+      {"/v1/econ/fees", services::kEconomicsPortOffset, "economics"},
+      {"/v1/econ/slashes", services::kEconomicsPortOffset, "economics"},
+      {"/v1/feeds", services::kOraclePortOffset, "oracle"},
+      {"/v1/feeds/{id}/latest", services::kOraclePortOffset, "oracle"},
+      {"/v1/feeds/{id}/rounds/{round}", services::kOraclePortOffset, "oracle"},
+      {"/v1/registry/services", services::kRegistryPortOffset, "registry"},
+      {"/v1/registry/services/{name}", services::kRegistryPortOffset, "registry"},
+  };
   return routes;
 }
 
@@ -264,20 +270,14 @@ void ConsoleService::add_routes(api::Router& router) {
   for (const auto& route : audit_routes()) {
     router.add("GET", route, [this](const api::Request& request) { return proxy_audit(request); });
   }
-  // The economics service's routes, from the node's econ port (ledger port + 6), as it answered:
-  // every value that is state carries its proof, which the console's page checks.
-  for (const auto& route : econ_routes()) {
-    router.add("GET", route, [this](const api::Request& request) {
+  // The economics, oracle and registry services' routes, from the node's port for the service, as
+  // it answered (its name in Metanode-Node): every value that is state carries its proof, which the
+  // console's pages check.
+  for (const auto& passed : service_routes()) {
+    router.add("GET", passed.route, [this, offset = passed.port_offset](const api::Request& request) {
       std::optional<std::string> wanted = request.query_param("node");
       return forward(wanted, "GET", request.query.empty() ? request.path : request.path + "?" + request.query, "",
-                     "application/json", {}, services::kEconomicsPortOffset);
-    });
-  }
-  // The oracle service's routes, from the node's oracle port, as it answered (each with its proof).
-  for (const auto& route : oracle_routes()) {
-    router.add("GET", route, [this](const api::Request& request) {
-      std::optional<std::string> wanted = request.query_param("node");
-      return forward(wanted, "GET", request.path, "", "application/json", {}, services::kOraclePortOffset);
+                     "application/json", {}, offset);
     });
   }
   if (own_audit_ != nullptr) {
@@ -437,34 +437,19 @@ json ConsoleService::openapi_schemas() const {
 
 json ConsoleService::openapi_paths() const {
   json paths = ConsoleInstaller::openapi_paths();
-  for (const auto& route : oracle_routes()) {
+  for (const auto& passed : service_routes()) {
     json parameters = json::array({{{"name", "node"}, {"in", "query"}, {"required", false}, {"schema", {{"type", "string"}}}}});
-    if (route.find("{id}") != std::string::npos) {
-      parameters.push_back({{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+    for (std::size_t open = passed.route.find('{'); open != std::string::npos; open = passed.route.find('{', open + 1)) {
+      const std::string name = passed.route.substr(open + 1, passed.route.find('}', open) - open - 1);
+      parameters.push_back({{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
     }
-    if (route.find("{round}") != std::string::npos) {
-      parameters.push_back({{"name", "round"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "integer"}}}});
-    }
-    paths[route]["get"] = {
-        {"summary", "The oracle service's GET " + route + " from the first node up or ?node=NAME, as it answered; each "
-                    "value that is state carries its proof (see the node's oracle OpenAPI document on base port + 2)"},
+    paths[passed.route]["get"] = {
+        {"summary", "The " + passed.service + " service's GET " + passed.route + " from the first node up or ?node=NAME, as "
+                    "it answered (its name in Metanode-Node); each value that is state carries its proof (see the node's " +
+                    passed.service + " OpenAPI document on base port + " + std::to_string(passed.port_offset) + ")"},
         {"parameters", parameters},
         {"responses", {{"200", {{"description", "The node's answer"}}}, {"400", services::openapi_error_response()},
                        {"404", services::openapi_error_response()}, {"503", services::openapi_error_response()}}}};
-  }
-  // The economics service's routes, passed through from a node.
-  for (const auto& route : econ_routes()) {
-    json parameters = json::array({{{"name", "node"}, {"in", "query"}, {"required", false}, {"schema", {{"type", "string"}}}}});
-    if (route.find("{address}") != std::string::npos) {
-      parameters.push_back({{"name", "address"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
-    }
-    paths[route]["get"] = {
-        {"summary", "The economics service's GET " + route + " from the first node up or ?node=NAME, as it answered (its "
-                    "name in Metanode-Node); each value that is state carries its proof (see the node's economics "
-                    "OpenAPI document on base port + 7)"},
-        {"parameters", parameters},
-        {"responses", {{"200", {{"description", "The node's answer"}}}, {"400", services::openapi_error_response()},
-                       {"503", services::openapi_error_response()}}}};
   }
   paths.update(json{
       {"/v1/fleet",
@@ -599,8 +584,7 @@ api::cage::RouteTable console_route_table() {
   t.add("POST", "/v1/chain/txs", Access::open());
   // The node's Cage decides these (auditor or admin), on the caller's own signature.
   for (const auto& route : ConsoleService::audit_routes()) t.add("GET", route, Access::open());
-  for (const auto& route : ConsoleService::econ_routes()) t.add("GET", route, Access::open());
-  for (const auto& route : ConsoleService::oracle_routes()) t.add("GET", route, Access::open());
+  for (const auto& passed : ConsoleService::service_routes()) t.add("GET", passed.route, Access::open());
   // BPCI's own log: its Cage decides, as a node's does for its log.
   for (const auto& route : ConsoleService::own_audit_routes()) t.add("GET", route, Access::roles_of({"auditor", "admin"}));
   t.add("GET", "/bpci/v1/state/{module}/{key}", Access::open());  // proven answers from a node

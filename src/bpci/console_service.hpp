@@ -92,8 +92,13 @@ class ConsoleService final : public services::Service {
   }
   static const std::vector<std::string>& own_audit_routes();
   // The nodes' economics routes BPCI answers (from the node's econ port) for the console's page.
-  static const std::vector<std::string>& econ_routes();
-  static const std::vector<std::string>& oracle_routes();  // the oracle service's (base+2), passed through
+  // The node services' GET routes BPCI passes through (economics base+7, oracle base+2, registry base+3).
+  struct PassedRoute {
+    std::string route;
+    std::uint16_t port_offset = 0;
+    std::string service;
+  };
+  static const std::vector<PassedRoute>& service_routes();
   // A JSON call to the first node up (or the one `wanted` names): its answer parsed, a non-2xx
   // answer as the node's error.
   core::Result<nlohmann::json> node_call(const std::string& method, const std::string& target,
