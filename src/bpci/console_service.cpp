@@ -118,7 +118,7 @@ const std::vector<std::string>& ConsoleService::page_paths() {
   // One line per page: its folder is web/src/pages/<name>/ (README, "A console page").
   static const std::vector<std::string> pages = {"/",       "/fleet", "/fleet/{node}", "/blocks", "/blocks/{height}",
                                                  "/txs/{hash}", "/accounts/{address}", "/mempool", "/consensus", "/send", "/governance",
-                                                 "/installer", "/proofs", "/audit", "/economics", "/oracle"};
+                                                 "/installer", "/proofs", "/audit", "/economics", "/oracle", "/registry"};
   return pages;
 }
 

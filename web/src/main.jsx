@@ -18,6 +18,7 @@ import { ProofsPage } from './pages/proofs/ProofsPage.jsx';
 import { AuditPage } from './pages/audit/AuditPage.jsx';
 import { EconomicsPage } from './pages/economics/EconomicsPage.jsx';
 import { OraclePage } from './pages/oracle/OraclePage.jsx';
+import { RegistryPage } from './pages/registry/RegistryPage.jsx';
 import { WalletButton } from './lib/WalletButton.jsx';
 import { useFleet } from './lib/fleet.js';
 import './styles.css';
@@ -35,6 +36,7 @@ const PAGES = [
   { path: '/send', title: 'Send', match: (p) => p === '/send', render: (nav) => <SendPage navigate={nav} /> },
   { path: '/economics', title: 'Economics', match: (p) => p === '/economics', render: () => <EconomicsPage /> },
   { path: '/oracle', title: 'Oracle', match: (p) => p === '/oracle', render: () => <OraclePage /> },
+  { path: '/registry', title: 'Registry', match: (p) => p === '/registry', render: () => <RegistryPage /> },
   { path: '/installer', title: 'Installer', match: (p) => p === '/installer', render: () => <InstallerPage /> },
   { path: '/audit', title: 'Audit', match: (p) => p === '/audit', render: () => <AuditPage /> },
   { path: '/proofs', title: 'Proofs', match: (p) => p === '/proofs', render: () => <ProofsPage /> },

@@ -13,8 +13,11 @@ import { H } from './verify.js';
 const te = new TextEncoder();
 const base64 = (bytes) => btoa(String.fromCharCode(...bytes));
 
+// An address's 32 bytes as text (src/crypto/address.cpp: bech32m, prefix mn).
+export const addressText = (bytes) => bech32m.encode('mn', bech32m.toWords(bytes), 90);
+
 export function addressOf(ed25519PublicKey) {
-  return bech32m.encode('mn', bech32m.toWords(H('address', Uint8Array.of(0), ed25519PublicKey)), 90);
+  return addressText(H('address', Uint8Array.of(0), ed25519PublicKey));
 }
 
 // What the key store writes (src/crypto/keystore.hpp KdfParams): Argon2id, 64 MiB, 2 passes.
