@@ -256,7 +256,7 @@ ledger::Payload health_payload(const HealthBatch& batch) {
 
 core::Status check_health_check(std::string_view check) {
   if (check.size() > kHealthCheckBytesMax || !printable(check) || check.find(' ') != std::string_view::npos) {
-    return malformed("health_check: at most 256 printable bytes without spaces");
+    return malformed("a health check is at most 256 printable bytes without spaces");
   }
   for (const std::string_view scheme : {"http://", "https://", "tcp://"}) {
     if (check.starts_with(scheme) && check.size() > scheme.size()) {
@@ -268,13 +268,13 @@ core::Status check_health_check(std::string_view check) {
         const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
         if (colon == 0 || colon == std::string_view::npos || digits.empty() || ec != std::errc() ||
             ptr != digits.data() + digits.size() || port == 0 || port > 65535 || rest.find('/') != std::string_view::npos) {
-          return malformed("health_check '" + std::string(check) + "': tcp://HOST:PORT");
+          return malformed("the health check '" + std::string(check) + "' is not tcp://HOST:PORT (a port 1-65535, no path)");
         }
       }
       return {};
     }
   }
-  return malformed("health_check '" + std::string(check.substr(0, 80)) + "': http://…, https://… or tcp://HOST:PORT");
+  return malformed("the health check '" + std::string(check.substr(0, 80)) + "' is not http://…, https://… or tcp://HOST:PORT");
 }
 
 void NameList::encode(core::Writer& w) const {

@@ -146,6 +146,24 @@ TEST_F(CliTest, HelpOnEverySubcommand) {
   EXPECT_NE(lease.err.str().find("service name"), std::string::npos) << lease.err.str();
   Cli ttl;
   EXPECT_EQ(ttl.run({"registry", "renew", "--name", "a", "--ttl-blocks", "0", "--from", "k"}), kExitUsage);
+  // A lease needs exactly one TTL, a health check the nodes can probe, and watch a name that can be one.
+  Cli no_ttl;
+  EXPECT_NE(no_ttl.run({"registry", "register", "--name", "a", "--kind", "http", "--endpoint", "x", "--from", "k",
+                        "--node", "http://127.0.0.1:1"}), kExitOk);
+  EXPECT_NE(no_ttl.err.str().find("--ttl-blocks N or --ttl-seconds N"), std::string::npos) << no_ttl.err.str();
+  Cli both;
+  EXPECT_EQ(both.run({"registry", "register", "--name", "a", "--kind", "http", "--endpoint", "x", "--ttl-blocks", "5",
+                      "--ttl-seconds", "5", "--from", "k"}), kExitUsage);
+  Cli check;
+  EXPECT_NE(check.run({"registry", "register", "--name", "a", "--kind", "http", "--endpoint", "x", "--ttl-seconds", "60",
+                       "--health-check", "ftp://x", "--from", "k", "--node", "http://127.0.0.1:1"}), kExitOk);
+  EXPECT_NE(check.err.str().find("health check"), std::string::npos) << check.err.str();
+  Cli too_long;
+  EXPECT_EQ(too_long.run({"registry", "register", "--name", "a", "--kind", "http", "--endpoint", "x", "--ttl-seconds", "2592001",
+                          "--from", "k"}), kExitUsage);
+  Cli watch;
+  EXPECT_NE(watch.run({"registry", "watch", "--name", "Bad Name", "--node", "http://127.0.0.1:1"}), kExitOk);
+  EXPECT_NE(watch.err.str().find("service name"), std::string::npos) << watch.err.str();
 }
 
 TEST_F(CliTest, UsageErrorsExitTwoWithOneLine) {
